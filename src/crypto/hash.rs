@@ -1,0 +1,173 @@
+//! Hashes, HMAC and HKDF (RFC 5869) through `ring`.
+
+use super::Secret;
+use ring::{digest, hmac};
+
+/// A hash function used by a suite's PRF or HKDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashAlgorithm {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+}
+
+impl HashAlgorithm {
+    fn digest_alg(self) -> &'static digest::Algorithm {
+        match self {
+            HashAlgorithm::Sha256 => &digest::SHA256,
+            HashAlgorithm::Sha384 => &digest::SHA384,
+        }
+    }
+
+    fn hmac_alg(self) -> hmac::Algorithm {
+        match self {
+            HashAlgorithm::Sha256 => hmac::HMAC_SHA256,
+            HashAlgorithm::Sha384 => hmac::HMAC_SHA384,
+        }
+    }
+
+    /// The output length in bytes.
+    pub fn output_len(self) -> usize {
+        self.digest_alg().output_len()
+    }
+
+    /// The hash of `data`.
+    pub fn hash(self, data: &[u8]) -> Vec<u8> {
+        digest::digest(self.digest_alg(), data).as_ref().to_vec()
+    }
+
+    /// A running hash context.
+    pub fn start(self) -> HashContext {
+        HashContext {
+            alg: self,
+            ctx: digest::Context::new(self.digest_alg()),
+        }
+    }
+
+    /// HMAC(key, data) over the concatenation of `data`'s parts.
+    pub fn hmac(self, key: &[u8], data: &[&[u8]]) -> Vec<u8> {
+        let key = hmac::Key::new(self.hmac_alg(), key);
+        let mut ctx = hmac::Context::with_key(&key);
+        for d in data {
+            ctx.update(d);
+        }
+        ctx.sign().as_ref().to_vec()
+    }
+
+    /// Whether `tag` is HMAC(key, data), compared in constant time.
+    pub fn hmac_verify(self, key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+        let key = hmac::Key::new(self.hmac_alg(), key);
+        hmac::verify(&key, data, tag).is_ok()
+    }
+
+    /// HKDF-Extract(salt, IKM) (RFC 5869 §2.2); an empty salt means a
+    /// string of zeros of the hash's length.
+    pub fn hkdf_extract(self, salt: &[u8], ikm: &[u8]) -> Secret {
+        let zeros = [0u8; 64];
+        let salt = if salt.is_empty() {
+            &zeros[..self.output_len()]
+        } else {
+            salt
+        };
+        Secret::new(self.hmac(salt, &[ikm]))
+    }
+
+    /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). `len` is at most 255
+    /// times the hash length; every caller asks for far less.
+    pub fn hkdf_expand(self, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
+        let key = hmac::Key::new(self.hmac_alg(), prk);
+        let mut out = Vec::with_capacity(len);
+        let mut t: Vec<u8> = Vec::new();
+        let mut counter = 1u8;
+        while out.len() < len {
+            let mut ctx = hmac::Context::with_key(&key);
+            ctx.update(&t);
+            for part in info {
+                ctx.update(part);
+            }
+            ctx.update(&[counter]);
+            t = ctx.sign().as_ref().to_vec();
+            let take = (len - out.len()).min(t.len());
+            out.extend_from_slice(&t[..take]);
+            counter = counter.wrapping_add(1);
+        }
+        Secret::new(out)
+    }
+}
+
+/// A running hash, cloneable so that a transcript hash can be read at any
+/// point without ending it.
+#[derive(Clone)]
+pub struct HashContext {
+    alg: HashAlgorithm,
+    ctx: digest::Context,
+}
+
+impl HashContext {
+    /// The algorithm.
+    pub fn algorithm(&self) -> HashAlgorithm {
+        self.alg
+    }
+
+    /// Adds `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.ctx.update(data);
+    }
+
+    /// The hash of everything added so far; the context goes on.
+    pub fn current(&self) -> Vec<u8> {
+        self.ctx.clone().finish().as_ref().to_vec()
+    }
+}
+
+impl std::fmt::Debug for HashContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HashContext({:?})", self.alg)
+    }
+}
+
+/// Constant-time equality of two byte strings (for Finished values).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hkdf_rfc5869_case1() {
+        let h = HashAlgorithm::Sha256;
+        let ikm = [0x0b; 22];
+        let salt = hex::decode("000102030405060708090a0b0c").unwrap();
+        let info = hex::decode("f0f1f2f3f4f5f6f7f8f9").unwrap();
+        let prk = h.hkdf_extract(&salt, &ikm);
+        assert_eq!(
+            hex::encode(prk.as_bytes()),
+            "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"
+        );
+        let okm = h.hkdf_expand(prk.as_bytes(), &[&info], 42);
+        assert_eq!(
+            hex::encode(okm.as_bytes()),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+        );
+    }
+
+    #[test]
+    fn transcript_context_reads_without_ending() {
+        let mut c = HashAlgorithm::Sha256.start();
+        c.update(b"ab");
+        let mid = c.current();
+        c.update(b"c");
+        assert_eq!(mid, HashAlgorithm::Sha256.hash(b"ab"));
+        assert_eq!(c.current(), HashAlgorithm::Sha256.hash(b"abc"));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

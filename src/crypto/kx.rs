@@ -1,0 +1,139 @@
+//! Key exchange groups (RFC 8446 §4.2.7, RFC 8422).
+
+use super::Secret;
+use crate::error::Error;
+use crate::msgs::enums::{AlertDescription, NamedGroup};
+use ring::agreement;
+use std::fmt::Debug;
+
+/// A key exchange group that can start an exchange. The default groups use
+/// `ring`; a test supplies scripted ones to replay a trace.
+pub trait KeyExchangeGroup: Send + Sync + Debug {
+    /// The group's name.
+    fn name(&self) -> NamedGroup;
+    /// Generates a key pair for one exchange.
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error>;
+}
+
+/// One side of a key exchange in progress.
+pub trait ActiveKeyExchange: Send + Sync {
+    /// The group.
+    fn group(&self) -> NamedGroup;
+    /// Our public value as sent on the wire.
+    fn public_key(&self) -> &[u8];
+    /// Completes the exchange with the peer's public value. A malformed or
+    /// degenerate peer value is illegal_parameter (RFC 8446 §4.2.8.2).
+    fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<Secret, Error>;
+}
+
+/// The groups that `ring` provides.
+#[derive(Debug, Clone, Copy)]
+pub struct RingGroup {
+    name: NamedGroup,
+    alg: &'static agreement::Algorithm,
+}
+
+/// X25519 (RFC 7748).
+pub static X25519: RingGroup = RingGroup {
+    name: NamedGroup::X25519,
+    alg: &agreement::X25519,
+};
+/// secp256r1 (NIST P-256), uncompressed points.
+pub static SECP256R1: RingGroup = RingGroup {
+    name: NamedGroup::SECP256R1,
+    alg: &agreement::ECDH_P256,
+};
+/// secp384r1 (NIST P-384), uncompressed points.
+pub static SECP384R1: RingGroup = RingGroup {
+    name: NamedGroup::SECP384R1,
+    alg: &agreement::ECDH_P384,
+};
+
+/// The default groups, in order of preference.
+pub static DEFAULT_GROUPS: [&dyn KeyExchangeGroup; 3] = [&X25519, &SECP256R1, &SECP384R1];
+
+impl KeyExchangeGroup for RingGroup {
+    fn name(&self) -> NamedGroup {
+        self.name
+    }
+
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        let rng = ring::rand::SystemRandom::new();
+        let private = agreement::EphemeralPrivateKey::generate(self.alg, &rng)
+            .map_err(|_| Error::Crypto("key generation"))?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| Error::Crypto("public key"))?
+            .as_ref()
+            .to_vec();
+        Ok(Box::new(RingExchange {
+            group: self.name,
+            alg: self.alg,
+            private,
+            public,
+        }))
+    }
+}
+
+struct RingExchange {
+    group: NamedGroup,
+    alg: &'static agreement::Algorithm,
+    private: agreement::EphemeralPrivateKey,
+    public: Vec<u8>,
+}
+
+impl ActiveKeyExchange for RingExchange {
+    fn group(&self) -> NamedGroup {
+        self.group
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<Secret, Error> {
+        let peer = agreement::UnparsedPublicKey::new(self.alg, peer_public);
+        // ring checks the point is on the curve and rejects an all-zero
+        // X25519 result (RFC 8446 §7.4.2).
+        agreement::agree_ephemeral(self.private, &peer, |s| Secret::from_slice(s)).map_err(|_| {
+            Error::peer(
+                AlertDescription::ILLEGAL_PARAMETER,
+                format!("invalid {:?} public key from the peer", self.group),
+            )
+        })
+    }
+}
+
+/// Finds a default group by name.
+pub fn default_group(name: NamedGroup) -> Option<&'static dyn KeyExchangeGroup> {
+    DEFAULT_GROUPS.iter().copied().find(|g| g.name() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_group_agrees_with_itself() {
+        for g in DEFAULT_GROUPS {
+            let a = g.start().unwrap();
+            let b = g.start().unwrap();
+            let (pa, pb) = (a.public_key().to_vec(), b.public_key().to_vec());
+            assert_eq!(a.complete(&pb).unwrap(), b.complete(&pa).unwrap());
+        }
+    }
+
+    #[test]
+    fn bad_peer_keys_are_illegal_parameter() {
+        for g in DEFAULT_GROUPS {
+            for bad in [&[][..], &[4u8; 3][..], &[0u8; 32][..], &[0xffu8; 65][..]] {
+                let err = g.start().unwrap().complete(bad).unwrap_err();
+                assert_eq!(
+                    err.alert(),
+                    Some(AlertDescription::ILLEGAL_PARAMETER),
+                    "{g:?}"
+                );
+            }
+        }
+    }
+}

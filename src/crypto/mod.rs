@@ -1,0 +1,17 @@
+//! The only module that names `ring`: hashes, HMAC and HKDF, AEADs, key
+//! exchange groups, signing and verifying, randomness, and the suite table.
+
+pub mod aead;
+pub mod hash;
+pub mod kx;
+pub mod rand;
+pub mod secret;
+pub mod sign;
+pub mod suites;
+
+pub use aead::AeadAlgorithm;
+pub use hash::{HashAlgorithm, HashContext};
+pub use kx::{ActiveKeyExchange, KeyExchangeGroup};
+pub use rand::{RandomSource, SystemRandom};
+pub use secret::Secret;
+pub use suites::{SupportedSuite, Tls12Suite, Tls13Suite};

@@ -1,0 +1,233 @@
+//! Signing with our private key, and the map from TLS signature schemes to
+//! the verification algorithms that `rustls-webpki` checks them with.
+
+use crate::error::Error;
+use crate::msgs::enums::SignatureScheme;
+use pki_types::SignatureVerificationAlgorithm;
+use ring::signature::{self, KeyPair};
+use std::fmt::Debug;
+
+/// The kind of a signing key, which decides the TLS 1.2 suites it can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// ECDSA (P-256 or P-384).
+    Ecdsa,
+    /// Ed25519.
+    Ed25519,
+    /// RSA.
+    Rsa,
+}
+
+/// A private key that signs handshakes. The default implementation uses
+/// `ring` (its ECDSA nonces and PSS salts come from the system's randomness,
+/// since `ring`'s random trait is sealed); a test vector runner supplies one
+/// that returns recorded signatures.
+pub trait SigningKey: Send + Sync + Debug {
+    /// The key's kind.
+    fn kind(&self) -> KeyKind;
+    /// The schemes this key can sign with, in our order of preference.
+    fn schemes(&self) -> &[SignatureScheme];
+    /// Signs `message` with `scheme`.
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error>;
+
+    /// Our most preferred scheme that the peer offered and that the
+    /// protocol version allows (TLS 1.3 has no PKCS#1 v1.5, RFC 8446 §4.2.3).
+    fn choose_scheme(&self, offered: &[SignatureScheme], tls13: bool) -> Option<SignatureScheme> {
+        self.schemes()
+            .iter()
+            .copied()
+            .filter(|s| !tls13 || allowed_in_tls13(*s))
+            .find(|s| offered.contains(s))
+    }
+}
+
+/// Whether TLS 1.3 allows `scheme` in CertificateVerify (RFC 8446 §4.2.3).
+pub fn allowed_in_tls13(scheme: SignatureScheme) -> bool {
+    !matches!(
+        scheme,
+        SignatureScheme::RSA_PKCS1_SHA256
+            | SignatureScheme::RSA_PKCS1_SHA384
+            | SignatureScheme::RSA_PKCS1_SHA512
+            | SignatureScheme::RSA_PKCS1_SHA1
+            | SignatureScheme::ECDSA_SHA1
+    )
+}
+
+/// The schemes cloaktls verifies, in the order it offers them.
+pub static SUPPORTED_SCHEMES: [SignatureScheme; 9] = [
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ED25519,
+    SignatureScheme::RSA_PSS_RSAE_SHA256,
+    SignatureScheme::RSA_PSS_RSAE_SHA384,
+    SignatureScheme::RSA_PSS_RSAE_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA512,
+];
+
+/// Every algorithm webpki may meet on a certificate chain.
+pub static WEBPKI_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P256_SHA384,
+    webpki::ring::ECDSA_P384_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+    webpki::ring::ED25519,
+    webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    webpki::ring::RSA_PKCS1_3072_8192_SHA384,
+];
+
+/// The webpki algorithms that check a handshake signature of `scheme`. In
+/// TLS 1.3 an ECDSA scheme fixes the curve (RFC 8446 §4.2.3); in TLS 1.2 it
+/// names only the hash.
+pub fn verification_algorithms(
+    scheme: SignatureScheme,
+    tls13: bool,
+) -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    use webpki::ring as w;
+    type Algs = [&'static dyn SignatureVerificationAlgorithm];
+    static P256_SHA256: &Algs = &[w::ECDSA_P256_SHA256];
+    static P384_SHA384: &Algs = &[w::ECDSA_P384_SHA384];
+    static ANY_SHA256: &Algs = &[w::ECDSA_P256_SHA256, w::ECDSA_P384_SHA256];
+    static ANY_SHA384: &Algs = &[w::ECDSA_P384_SHA384, w::ECDSA_P256_SHA384];
+    static ED25519: &Algs = &[w::ED25519];
+    static PSS256: &Algs = &[w::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
+    static PSS384: &Algs = &[w::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
+    static PSS512: &Algs = &[w::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+    static PKCS256: &Algs = &[w::RSA_PKCS1_2048_8192_SHA256];
+    static PKCS384: &Algs = &[w::RSA_PKCS1_2048_8192_SHA384];
+    static PKCS512: &Algs = &[w::RSA_PKCS1_2048_8192_SHA512];
+    match scheme {
+        SignatureScheme::ECDSA_NISTP256_SHA256 if tls13 => P256_SHA256,
+        SignatureScheme::ECDSA_NISTP384_SHA384 if tls13 => P384_SHA384,
+        SignatureScheme::ECDSA_NISTP256_SHA256 => ANY_SHA256,
+        SignatureScheme::ECDSA_NISTP384_SHA384 => ANY_SHA384,
+        SignatureScheme::ED25519 => ED25519,
+        SignatureScheme::RSA_PSS_RSAE_SHA256 => PSS256,
+        SignatureScheme::RSA_PSS_RSAE_SHA384 => PSS384,
+        SignatureScheme::RSA_PSS_RSAE_SHA512 => PSS512,
+        SignatureScheme::RSA_PKCS1_SHA256 if !tls13 => PKCS256,
+        SignatureScheme::RSA_PKCS1_SHA384 if !tls13 => PKCS384,
+        SignatureScheme::RSA_PKCS1_SHA512 if !tls13 => PKCS512,
+        _ => &[],
+    }
+}
+
+enum RingKey {
+    Ecdsa(signature::EcdsaKeyPair, SignatureScheme),
+    Ed25519(signature::Ed25519KeyPair),
+    Rsa(signature::RsaKeyPair),
+}
+
+/// A private key held by `ring`.
+pub struct RingSigningKey {
+    key: RingKey,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl Debug for RingSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RingSigningKey({:?})", self.kind())
+    }
+}
+
+impl RingSigningKey {
+    /// Loads a private key: PKCS#8 (ECDSA P-256/P-384, Ed25519, RSA) or
+    /// PKCS#1 (RSA) DER.
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        let rng = ring::rand::SystemRandom::new();
+        let key = if let Ok(k) = signature::EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            der,
+            &rng,
+        ) {
+            RingKey::Ecdsa(k, SignatureScheme::ECDSA_NISTP256_SHA256)
+        } else if let Ok(k) = signature::EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            der,
+            &rng,
+        ) {
+            RingKey::Ecdsa(k, SignatureScheme::ECDSA_NISTP384_SHA384)
+        } else if let Ok(k) = signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            RingKey::Ed25519(k)
+        } else if let Ok(k) = signature::RsaKeyPair::from_pkcs8(der) {
+            RingKey::Rsa(k)
+        } else if let Ok(k) = signature::RsaKeyPair::from_der(der) {
+            RingKey::Rsa(k)
+        } else {
+            return Err(Error::Config(
+                "the private key is not a PKCS#8 ECDSA P-256/P-384, Ed25519 or RSA key, nor a PKCS#1 RSA key"
+                    .into(),
+            ));
+        };
+        let schemes = match &key {
+            RingKey::Ecdsa(_, s) => vec![*s],
+            RingKey::Ed25519(_) => vec![SignatureScheme::ED25519],
+            RingKey::Rsa(_) => vec![
+                SignatureScheme::RSA_PSS_RSAE_SHA256,
+                SignatureScheme::RSA_PSS_RSAE_SHA384,
+                SignatureScheme::RSA_PSS_RSAE_SHA512,
+                SignatureScheme::RSA_PKCS1_SHA256,
+                SignatureScheme::RSA_PKCS1_SHA384,
+                SignatureScheme::RSA_PKCS1_SHA512,
+            ],
+        };
+        Ok(RingSigningKey { key, schemes })
+    }
+
+    /// The DER of the public key (for ECDSA, the uncompressed point).
+    pub fn public_key(&self) -> &[u8] {
+        match &self.key {
+            RingKey::Ecdsa(k, _) => k.public_key().as_ref(),
+            RingKey::Ed25519(k) => k.public_key().as_ref(),
+            RingKey::Rsa(k) => k.public().as_ref(),
+        }
+    }
+}
+
+impl SigningKey for RingSigningKey {
+    fn kind(&self) -> KeyKind {
+        match self.key {
+            RingKey::Ecdsa(..) => KeyKind::Ecdsa,
+            RingKey::Ed25519(_) => KeyKind::Ed25519,
+            RingKey::Rsa(_) => KeyKind::Rsa,
+        }
+    }
+
+    fn schemes(&self) -> &[SignatureScheme] {
+        &self.schemes
+    }
+
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        if !self.schemes.contains(&scheme) {
+            return Err(Error::Crypto("signature scheme does not fit the key"));
+        }
+        let sys = ring::rand::SystemRandom::new();
+        match &self.key {
+            RingKey::Ecdsa(k, _) => k
+                .sign(&sys, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| Error::Crypto("ECDSA signing")),
+            RingKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+            RingKey::Rsa(k) => {
+                let padding: &'static dyn signature::RsaEncoding = match scheme {
+                    SignatureScheme::RSA_PSS_RSAE_SHA256 => &signature::RSA_PSS_SHA256,
+                    SignatureScheme::RSA_PSS_RSAE_SHA384 => &signature::RSA_PSS_SHA384,
+                    SignatureScheme::RSA_PSS_RSAE_SHA512 => &signature::RSA_PSS_SHA512,
+                    SignatureScheme::RSA_PKCS1_SHA256 => &signature::RSA_PKCS1_SHA256,
+                    SignatureScheme::RSA_PKCS1_SHA384 => &signature::RSA_PKCS1_SHA384,
+                    _ => &signature::RSA_PKCS1_SHA512,
+                };
+                let mut sig = vec![0u8; k.public().modulus_len()];
+                k.sign(padding, &sys, message, &mut sig)
+                    .map_err(|_| Error::Crypto("RSA signing"))?;
+                Ok(sig)
+            }
+        }
+    }
+}

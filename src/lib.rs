@@ -1,0 +1,19 @@
+//! cloaktls: a TLS 1.2 and 1.3 implementation in pure Rust, written from scratch.
+//!
+//! The layers, bottom up (see `DESIGN.md`): [`codec`] reads and writes the
+//! presentation language of RFC 8446 §3; [`msgs`] holds the typed wire
+//! messages; [`crypto`] is the one place that names `ring`; [`key_schedule`]
+//! derives the secrets of TLS 1.3 (RFC 8446 §7) and TLS 1.2 (RFC 5246 §5,
+//! §8); [`record`] frames, protects and reassembles records.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod codec;
+pub mod crypto;
+pub mod error;
+pub mod key_schedule;
+pub mod msgs;
+pub mod record;
+pub mod testvectors;
+
+pub use error::{DecodeError, Error};

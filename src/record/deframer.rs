@@ -1,0 +1,219 @@
+use super::{HEADER_LEN, MAX_CIPHERTEXT_LEN};
+use crate::error::Error;
+use crate::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
+
+/// How many bytes the deframer holds at most: two whole records.
+const CAPACITY: usize = 2 * (HEADER_LEN + MAX_CIPHERTEXT_LEN);
+
+/// Splits a byte stream, delivered in chunks of any size, into records.
+/// It holds at most [`CAPACITY`] bytes; the caller offers the rest again.
+#[derive(Debug, Default)]
+pub struct Deframer {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+/// A record borrowed from the deframer's buffer, so that it can be
+/// decrypted in place.
+#[derive(Debug)]
+pub struct RecordRef<'a> {
+    /// The record's content type.
+    pub typ: ContentType,
+    /// The record's legacy_record_version.
+    pub version: ProtocolVersion,
+    /// The record's body.
+    pub payload: &'a mut [u8],
+}
+
+/// Requests that announce an HTTP client speaking to a TLS port.
+const HTTP_METHODS: [&[u8]; 9] = [
+    b"GET ", b"POST", b"HEAD", b"PUT ", b"DELE", b"OPTI", b"CONN", b"PATC", b"PRI ",
+];
+
+impl Deframer {
+    /// An empty deframer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes as many bytes of `data` as fit and returns how many it took.
+    pub fn read(&mut self, data: &[u8]) -> usize {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let take = data.len().min(CAPACITY - self.buf.len());
+        self.buf.extend_from_slice(&data[..take]);
+        take
+    }
+
+    /// The number of bytes buffered and not yet returned as records.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// Whether a record header has begun arriving without its body.
+    pub fn has_partial_record(&self) -> bool {
+        self.buffered() > 0
+    }
+
+    fn check_header(header: &[u8]) -> Result<(), Error> {
+        let typ = ContentType(header[0]);
+        if HTTP_METHODS
+            .iter()
+            .any(|m| header.len() >= 4 && header[..4] == **m)
+        {
+            return Err(Error::NotTls(
+                "it sent an HTTP request; is this an HTTP port rather than HTTPS?".into(),
+            ));
+        }
+        match typ {
+            ContentType::CHANGE_CIPHER_SPEC
+            | ContentType::ALERT
+            | ContentType::HANDSHAKE
+            | ContentType::APPLICATION_DATA => {}
+            // RFC 8446 §5: an unexpected record type is unexpected_message.
+            _ => {
+                return Err(Error::peer(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    format!("record of unknown content type {}", header[0]),
+                ))
+            }
+        }
+        if header.len() >= 3 && header[1] != 3 {
+            return Err(Error::peer(
+                AlertDescription::PROTOCOL_VERSION,
+                format!(
+                    "record version {:02x}{:02x} is not TLS",
+                    header[1], header[2]
+                ),
+            ));
+        }
+        if header.len() >= 5 {
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            if len > MAX_CIPHERTEXT_LEN {
+                return Err(Error::RecordOverflow);
+            }
+        }
+        Ok(())
+    }
+
+    /// The next complete record, or `None` until more bytes arrive. A bad
+    /// header is reported as soon as its bytes are in, before its body.
+    pub fn next_record(&mut self) -> Result<Option<RecordRef<'_>>, Error> {
+        let avail = &self.buf[self.start..];
+        if avail.is_empty() {
+            return Ok(None);
+        }
+        Self::check_header(&avail[..avail.len().min(HEADER_LEN)])?;
+        if avail.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let len = usize::from(u16::from_be_bytes([avail[3], avail[4]]));
+        if avail.len() < HEADER_LEN + len {
+            return Ok(None);
+        }
+        let typ = ContentType(avail[0]);
+        let version = ProtocolVersion(u16::from_be_bytes([avail[1], avail[2]]));
+        let body_start = self.start + HEADER_LEN;
+        self.start = body_start + len;
+        Ok(Some(RecordRef {
+            typ,
+            version,
+            payload: &mut self.buf[body_start..body_start + len],
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(typ: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![typ, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    #[test]
+    fn one_byte_at_a_time() {
+        let mut stream = record(22, b"hello");
+        stream.extend(record(23, &[9; 300]));
+        stream.extend(record(21, &[1, 0]));
+        let mut d = Deframer::new();
+        let mut got = Vec::new();
+        for b in &stream {
+            assert_eq!(d.read(&[*b]), 1);
+            while let Some(r) = d.next_record().unwrap() {
+                got.push((r.typ, r.payload.to_vec()));
+            }
+        }
+        assert_eq!(
+            got,
+            vec![
+                (ContentType::HANDSHAKE, b"hello".to_vec()),
+                (ContentType::APPLICATION_DATA, vec![9; 300]),
+                (ContentType::ALERT, vec![1, 0]),
+            ]
+        );
+        assert_eq!(d.buffered(), 0);
+    }
+
+    #[test]
+    fn many_records_in_one_chunk_and_backpressure() {
+        let one = record(23, &[7; MAX_CIPHERTEXT_LEN]);
+        let stream: Vec<u8> = one.iter().copied().cycle().take(one.len() * 5).collect();
+        let mut d = Deframer::new();
+        let mut offset = 0;
+        let mut count = 0;
+        while offset < stream.len() {
+            let n = d.read(&stream[offset..]);
+            assert!(n > 0);
+            assert!(d.buffered() <= CAPACITY);
+            offset += n;
+            while let Some(r) = d.next_record().unwrap() {
+                assert_eq!(r.payload.len(), MAX_CIPHERTEXT_LEN);
+                count += 1;
+            }
+        }
+        assert_eq!(count, 5);
+    }
+
+    #[test]
+    fn bad_headers_are_refused_with_their_alerts() {
+        let cases: &[(&[u8], Option<AlertDescription>)] = &[
+            (
+                &[24, 3, 3, 0, 1, 0],
+                Some(AlertDescription::UNEXPECTED_MESSAGE),
+            ),
+            (
+                &[0, 3, 3, 0, 1, 0],
+                Some(AlertDescription::UNEXPECTED_MESSAGE),
+            ),
+            (
+                &[22, 2, 0, 0, 1, 0],
+                Some(AlertDescription::PROTOCOL_VERSION),
+            ),
+            (
+                &[23, 3, 3, 0x41, 0x01],
+                Some(AlertDescription::RECORD_OVERFLOW),
+            ),
+            (b"GET / HTTP/1.1\r\n", Some(AlertDescription::DECODE_ERROR)),
+        ];
+        for (bytes, alert) in cases {
+            let mut d = Deframer::new();
+            d.read(bytes);
+            let err = d.next_record().unwrap_err();
+            assert_eq!(err.alert(), *alert, "{bytes:?}");
+        }
+        // The largest legal record is accepted.
+        let mut d = Deframer::new();
+        d.read(&record(23, &[0; MAX_CIPHERTEXT_LEN]));
+        assert!(d.next_record().unwrap().is_some());
+        // An HTTP request is reported as such.
+        let mut d = Deframer::new();
+        d.read(b"POST /x HTTP/1.1\r\n");
+        assert!(matches!(d.next_record(), Err(Error::NotTls(_))));
+    }
+}

@@ -1,0 +1,136 @@
+use crate::error::Error;
+use crate::msgs::enums::{AlertDescription, HandshakeType};
+use crate::msgs::handshake::MAX_HANDSHAKE_MESSAGE;
+
+/// Reassembles handshake messages from record payloads: a message may span
+/// several records, and a record may hold several messages (RFC 8446 §5.1).
+#[derive(Debug)]
+pub struct HandshakeJoiner {
+    buf: Vec<u8>,
+    start: usize,
+    max_message: usize,
+}
+
+impl Default for HandshakeJoiner {
+    fn default() -> Self {
+        Self::new(MAX_HANDSHAKE_MESSAGE)
+    }
+}
+
+impl HandshakeJoiner {
+    /// A joiner refusing messages whose body exceeds `max_message` bytes.
+    pub fn new(max_message: usize) -> Self {
+        HandshakeJoiner {
+            buf: Vec::new(),
+            start: 0,
+            max_message,
+        }
+    }
+
+    /// Whether no partial message is held.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.buf.len()
+    }
+
+    /// Fails if a message is incomplete: called when keys change, since a
+    /// handshake message must not straddle a key change (RFC 8446 §5.1).
+    pub fn check_key_change_boundary(&self) -> Result<(), Error> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "a handshake message straddles a key change",
+            ))
+        }
+    }
+
+    /// Adds one record's payload.
+    pub fn push(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(payload);
+        // Refuse an over-long message as soon as its header shows it.
+        if self.buf.len() >= 4 {
+            let len = u32::from_be_bytes([0, self.buf[1], self.buf[2], self.buf[3]]) as usize;
+            if len > self.max_message {
+                return Err(Error::peer(
+                    AlertDescription::ILLEGAL_PARAMETER,
+                    format!(
+                        "a {:?} message of {len} bytes is larger than the {} allowed",
+                        HandshakeType(self.buf[0]),
+                        self.max_message
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next whole message (header included), if one is complete.
+    pub fn next_message(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let avail = &self.buf[self.start..];
+        if avail.len() < 4 {
+            return Ok(None);
+        }
+        let len = u32::from_be_bytes([0, avail[1], avail[2], avail[3]]) as usize;
+        if len > self.max_message {
+            return Err(Error::peer(
+                AlertDescription::ILLEGAL_PARAMETER,
+                "handshake message too large",
+            ));
+        }
+        if avail.len() < 4 + len {
+            return Ok(None);
+        }
+        let msg = avail[..4 + len].to_vec();
+        self.start += 4 + len;
+        Ok(Some(msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_across_records_and_splits_within_one() {
+        let mut j = HandshakeJoiner::default();
+        let a = [20u8, 0, 0, 3, 1, 2, 3];
+        let b = [14u8, 0, 0, 0];
+        let mut stream = a.to_vec();
+        stream.extend_from_slice(&b);
+        // Every split point.
+        for cut in 0..=stream.len() {
+            j.push(&stream[..cut]).unwrap();
+            let mut got = Vec::new();
+            while let Some(m) = j.next_message().unwrap() {
+                got.push(m);
+            }
+            j.push(&stream[cut..]).unwrap();
+            while let Some(m) = j.next_message().unwrap() {
+                got.push(m);
+            }
+            assert_eq!(got, vec![a.to_vec(), b.to_vec()]);
+            assert!(j.is_empty());
+        }
+    }
+
+    #[test]
+    fn straddling_a_key_change_is_refused() {
+        let mut j = HandshakeJoiner::default();
+        j.push(&[20, 0, 0, 3, 1]).unwrap();
+        assert_eq!(j.next_message().unwrap(), None);
+        let err = j.check_key_change_boundary().unwrap_err();
+        assert_eq!(err.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    }
+
+    #[test]
+    fn oversized_message_is_refused_from_its_header() {
+        let mut j = HandshakeJoiner::new(1000);
+        let err = j.push(&[11, 0, 0x10, 0]).unwrap_err();
+        assert_eq!(err.alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
+    }
+}

@@ -1,0 +1,454 @@
+//! Record protection: TLS 1.3 (RFC 8446 §5.2, §5.3) and TLS 1.2 AEAD
+//! (RFC 5246 §6.2.3.3, RFC 5288 §3, RFC 7905 §2).
+
+use super::{HEADER_LEN, MAX_CIPHERTEXT_LEN, MAX_FRAGMENT_LEN};
+use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
+use crate::crypto::AeadAlgorithm;
+use crate::error::Error;
+use crate::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Tls13,
+    /// TLS 1.2 with an explicit 8-byte nonce (AES-GCM, RFC 5288).
+    Tls12Explicit,
+    /// TLS 1.2 with an implicit XORed nonce (ChaCha20-Poly1305, RFC 7905).
+    Tls12Implicit,
+}
+
+#[derive(Debug)]
+struct State {
+    mode: Mode,
+    key: AeadKey,
+    /// The TLS 1.3 or RFC 7905 IV, or the GCM salt in the first 4 bytes.
+    iv: [u8; NONCE_LEN],
+    seq: u64,
+}
+
+impl State {
+    fn new_tls13(aead: AeadAlgorithm, key: &[u8], iv: [u8; NONCE_LEN]) -> Result<Self, Error> {
+        Ok(State {
+            mode: Mode::Tls13,
+            key: AeadKey::new(aead, key)?,
+            iv,
+            seq: 0,
+        })
+    }
+
+    fn new_tls12(aead: AeadAlgorithm, key: &[u8], fixed_iv: &[u8]) -> Result<Self, Error> {
+        if fixed_iv.len() != aead.tls12_fixed_iv_len() {
+            return Err(Error::Crypto("TLS 1.2 IV of the wrong length"));
+        }
+        let mut iv = [0u8; NONCE_LEN];
+        iv[..fixed_iv.len()].copy_from_slice(fixed_iv);
+        let mode = if aead.tls12_explicit_nonce_len() > 0 {
+            Mode::Tls12Explicit
+        } else {
+            Mode::Tls12Implicit
+        };
+        Ok(State {
+            mode,
+            key: AeadKey::new(aead, key)?,
+            iv,
+            seq: 0,
+        })
+    }
+
+    /// The per-record nonce: the IV XORed with the padded sequence number
+    /// (RFC 8446 §5.3, RFC 7905 §2), or salt || explicit nonce (RFC 5288).
+    fn nonce(&self) -> [u8; NONCE_LEN] {
+        let mut nonce = self.iv;
+        let seq = self.seq.to_be_bytes();
+        match self.mode {
+            Mode::Tls13 | Mode::Tls12Implicit => {
+                for (n, s) in nonce[4..].iter_mut().zip(seq) {
+                    *n ^= s;
+                }
+            }
+            Mode::Tls12Explicit => nonce[4..].copy_from_slice(&seq),
+        }
+        nonce
+    }
+
+    fn advance(&mut self) -> Result<(), Error> {
+        // RFC 8446 §5.3: sequence numbers must not wrap.
+        self.seq = self.seq.checked_add(1).ok_or(Error::EncryptLimit)?;
+        Ok(())
+    }
+
+    /// The TLS 1.2 additional data (RFC 5246 §6.2.3.3).
+    fn tls12_aad(&self, typ: ContentType, version: ProtocolVersion, len: usize) -> [u8; 13] {
+        let mut aad = [0u8; 13];
+        aad[..8].copy_from_slice(&self.seq.to_be_bytes());
+        aad[8] = typ.0;
+        aad[9..11].copy_from_slice(&version.0.to_be_bytes());
+        aad[11..].copy_from_slice(&(len as u16).to_be_bytes());
+        aad
+    }
+}
+
+/// Protects outgoing records with one traffic key.
+#[derive(Debug)]
+pub struct RecordSealer {
+    state: State,
+}
+
+impl RecordSealer {
+    /// A TLS 1.3 sealer from a traffic key and IV.
+    pub fn tls13(aead: AeadAlgorithm, key: &[u8], iv: [u8; NONCE_LEN]) -> Result<Self, Error> {
+        Ok(RecordSealer {
+            state: State::new_tls13(aead, key, iv)?,
+        })
+    }
+
+    /// A TLS 1.2 sealer from the key block's write key and IV.
+    pub fn tls12(aead: AeadAlgorithm, key: &[u8], fixed_iv: &[u8]) -> Result<Self, Error> {
+        Ok(RecordSealer {
+            state: State::new_tls12(aead, key, fixed_iv)?,
+        })
+    }
+
+    /// The sequence number of the next record.
+    pub fn sequence(&self) -> u64 {
+        self.state.seq
+    }
+
+    /// The bytes a record of `len` plaintext bytes adds, header included.
+    pub fn overhead(&self) -> usize {
+        match self.state.mode {
+            Mode::Tls13 => HEADER_LEN + 1 + TAG_LEN,
+            Mode::Tls12Explicit => HEADER_LEN + 8 + TAG_LEN,
+            Mode::Tls12Implicit => HEADER_LEN + TAG_LEN,
+        }
+    }
+
+    /// Appends one protected record holding `fragment` (at most 2^14 bytes)
+    /// of type `typ`; TLS 1.3 adds `padding` zero bytes (RFC 8446 §5.4).
+    pub fn seal(
+        &mut self,
+        typ: ContentType,
+        fragment: &[u8],
+        padding: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if fragment.len() > MAX_FRAGMENT_LEN {
+            return Err(Error::Crypto("fragment larger than 2^14 bytes"));
+        }
+        let nonce = self.state.nonce();
+        let start = out.len();
+        match self.state.mode {
+            Mode::Tls13 => {
+                let padding = padding.min(MAX_FRAGMENT_LEN - fragment.len());
+                let inner_len = fragment.len() + 1 + padding;
+                let len = inner_len + TAG_LEN;
+                out.reserve(HEADER_LEN + len);
+                // The outer header says application_data, TLS 1.2.
+                out.push(ContentType::APPLICATION_DATA.0);
+                out.extend_from_slice(&ProtocolVersion::TLSV1_2.0.to_be_bytes());
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+                out.extend_from_slice(fragment);
+                out.push(typ.0);
+                out.resize(out.len() + padding, 0);
+                let (header, body) = out[start..].split_at_mut(HEADER_LEN);
+                let tag = self.state.key.seal(nonce, header, body)?;
+                out.extend_from_slice(&tag);
+            }
+            Mode::Tls12Explicit | Mode::Tls12Implicit => {
+                let explicit = if self.state.mode == Mode::Tls12Explicit {
+                    8
+                } else {
+                    0
+                };
+                let len = explicit + fragment.len() + TAG_LEN;
+                let aad = self
+                    .state
+                    .tls12_aad(typ, ProtocolVersion::TLSV1_2, fragment.len());
+                out.reserve(HEADER_LEN + len);
+                out.push(typ.0);
+                out.extend_from_slice(&ProtocolVersion::TLSV1_2.0.to_be_bytes());
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+                out.extend_from_slice(&nonce[4..4 + explicit]);
+                let body_start = out.len();
+                out.extend_from_slice(fragment);
+                let tag = self.state.key.seal(nonce, &aad, &mut out[body_start..])?;
+                out.extend_from_slice(&tag);
+            }
+        }
+        self.state.advance()
+    }
+}
+
+/// What opening a record gives: the true content type, and where in the
+/// record's payload the plaintext lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The content type (TLS 1.3's inner type).
+    pub typ: ContentType,
+    /// The plaintext's range within the payload that was opened.
+    pub range: Range<usize>,
+}
+
+/// Removes the protection of incoming records with one traffic key.
+#[derive(Debug)]
+pub struct RecordOpener {
+    state: State,
+}
+
+impl RecordOpener {
+    /// A TLS 1.3 opener from a traffic key and IV.
+    pub fn tls13(aead: AeadAlgorithm, key: &[u8], iv: [u8; NONCE_LEN]) -> Result<Self, Error> {
+        Ok(RecordOpener {
+            state: State::new_tls13(aead, key, iv)?,
+        })
+    }
+
+    /// A TLS 1.2 opener from the key block's write key and IV of the peer.
+    pub fn tls12(aead: AeadAlgorithm, key: &[u8], fixed_iv: &[u8]) -> Result<Self, Error> {
+        Ok(RecordOpener {
+            state: State::new_tls12(aead, key, fixed_iv)?,
+        })
+    }
+
+    /// The sequence number of the next record.
+    pub fn sequence(&self) -> u64 {
+        self.state.seq
+    }
+
+    /// Decrypts a record's payload in place. `typ` and `version` are the
+    /// record header's.
+    pub fn open(
+        &mut self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &mut [u8],
+    ) -> Result<Opened, Error> {
+        if payload.len() > MAX_CIPHERTEXT_LEN {
+            return Err(Error::RecordOverflow);
+        }
+        let nonce = self.state.nonce();
+        let opened = match self.state.mode {
+            Mode::Tls13 => {
+                // RFC 8446 §5.2: protected records are application_data.
+                if typ != ContentType::APPLICATION_DATA {
+                    return Err(Error::peer(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        format!("protected record of outer type {typ:?}"),
+                    ));
+                }
+                if payload.len() < TAG_LEN {
+                    return Err(Error::BadRecordMac);
+                }
+                let mut header = [0u8; HEADER_LEN];
+                header[0] = typ.0;
+                header[1..3].copy_from_slice(&version.0.to_be_bytes());
+                header[3..].copy_from_slice(&(payload.len() as u16).to_be_bytes());
+                let len = self.state.key.open(nonce, &header, payload)?;
+                // RFC 8446 §5.4: the content type is the last non-zero byte.
+                let inner = &payload[..len];
+                let Some(pos) = inner.iter().rposition(|b| *b != 0) else {
+                    return Err(Error::peer(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "protected record with no content type (all zeros)",
+                    ));
+                };
+                // RFC 8446 §5.2: TLSInnerPlaintext longer than 2^14 + 1.
+                if len > MAX_FRAGMENT_LEN + 1 {
+                    return Err(Error::RecordOverflow);
+                }
+                Opened {
+                    typ: ContentType(inner[pos]),
+                    range: 0..pos,
+                }
+            }
+            Mode::Tls12Explicit | Mode::Tls12Implicit => {
+                let explicit = if self.state.mode == Mode::Tls12Explicit {
+                    8
+                } else {
+                    0
+                };
+                if payload.len() < explicit + TAG_LEN {
+                    return Err(Error::BadRecordMac);
+                }
+                let mut nonce = nonce;
+                nonce[4..4 + explicit].copy_from_slice(&payload[..explicit]);
+                let plain_len = payload.len() - explicit - TAG_LEN;
+                if plain_len > MAX_FRAGMENT_LEN {
+                    return Err(Error::RecordOverflow);
+                }
+                let aad = self.state.tls12_aad(typ, version, plain_len);
+                let len = self.state.key.open(nonce, &aad, &mut payload[explicit..])?;
+                Opened {
+                    typ,
+                    range: explicit..explicit + len,
+                }
+            }
+        };
+        self.state.advance()?;
+        Ok(opened)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Deframer;
+
+    fn pairs() -> Vec<(RecordSealer, RecordOpener)> {
+        let mut out = Vec::new();
+        for aead in [
+            AeadAlgorithm::Aes128Gcm,
+            AeadAlgorithm::Aes256Gcm,
+            AeadAlgorithm::Chacha20Poly1305,
+        ] {
+            let key = vec![0x42; aead.key_len()];
+            let iv = [7u8; NONCE_LEN];
+            out.push((
+                RecordSealer::tls13(aead, &key, iv).unwrap(),
+                RecordOpener::tls13(aead, &key, iv).unwrap(),
+            ));
+            let fixed = &iv[..aead.tls12_fixed_iv_len()];
+            out.push((
+                RecordSealer::tls12(aead, &key, fixed).unwrap(),
+                RecordOpener::tls12(aead, &key, fixed).unwrap(),
+            ));
+        }
+        out
+    }
+
+    fn open_one(
+        opener: &mut RecordOpener,
+        wire: &mut Vec<u8>,
+    ) -> Result<(ContentType, Vec<u8>), Error> {
+        let mut d = Deframer::new();
+        d.read(wire);
+        let r = d.next_record()?.expect("a whole record");
+        let opened = opener.open(r.typ, r.version, r.payload)?;
+        Ok((opened.typ, r.payload[opened.range].to_vec()))
+    }
+
+    #[test]
+    fn seal_then_open_every_mode() {
+        for (mut s, mut o) in pairs() {
+            for (i, len) in [0usize, 1, 100, MAX_FRAGMENT_LEN].into_iter().enumerate() {
+                let data = vec![i as u8 + 1; len];
+                let mut wire = Vec::new();
+                s.seal(ContentType::HANDSHAKE, &data, 3, &mut wire).unwrap();
+                assert!(wire.len() - HEADER_LEN <= MAX_CIPHERTEXT_LEN);
+                assert_eq!(
+                    open_one(&mut o, &mut wire).unwrap(),
+                    (ContentType::HANDSHAKE, data)
+                );
+            }
+            assert_eq!(s.sequence(), 4);
+            assert_eq!(o.sequence(), 4);
+        }
+    }
+
+    #[test]
+    fn tampering_is_bad_record_mac() {
+        for (mut s, mut o) in pairs() {
+            let mut wire = Vec::new();
+            s.seal(ContentType::APPLICATION_DATA, b"secret", 0, &mut wire)
+                .unwrap();
+            let last = wire.len() - 1;
+            wire[last] ^= 1;
+            assert_eq!(
+                open_one(&mut o, &mut wire).unwrap_err(),
+                Error::BadRecordMac
+            );
+        }
+    }
+
+    #[test]
+    fn replayed_or_reordered_records_fail() {
+        for (mut s, mut o) in pairs() {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            s.seal(ContentType::APPLICATION_DATA, b"one", 0, &mut a)
+                .unwrap();
+            s.seal(ContentType::APPLICATION_DATA, b"two", 0, &mut b)
+                .unwrap();
+            assert_eq!(open_one(&mut o, &mut b).unwrap_err(), Error::BadRecordMac);
+        }
+    }
+
+    #[test]
+    fn short_records_are_bad_record_mac() {
+        for (_, mut o) in pairs() {
+            let mut wire = vec![23, 3, 3, 0, 5, 1, 2, 3, 4, 5];
+            assert_eq!(
+                open_one(&mut o, &mut wire).unwrap_err(),
+                Error::BadRecordMac
+            );
+        }
+    }
+
+    #[test]
+    fn tls13_all_zero_inner_plaintext_is_unexpected_message() {
+        let key = [1u8; 16];
+        let iv = [2u8; NONCE_LEN];
+        let s = State::new_tls13(AeadAlgorithm::Aes128Gcm, &key, iv).unwrap();
+        let mut o = RecordOpener::tls13(AeadAlgorithm::Aes128Gcm, &key, iv).unwrap();
+        let mut body = vec![0u8; 10];
+        let header = [23, 3, 3, 0, 26];
+        let tag = s.key.seal(s.nonce(), &header, &mut body).unwrap();
+        body.extend_from_slice(&tag);
+        let err = o
+            .open(
+                ContentType::APPLICATION_DATA,
+                ProtocolVersion::TLSV1_2,
+                &mut body,
+            )
+            .unwrap_err();
+        assert_eq!(err.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    }
+
+    #[test]
+    fn tls13_overlong_inner_plaintext_is_record_overflow() {
+        let key = [1u8; 16];
+        let iv = [2u8; NONCE_LEN];
+        let s = State::new_tls13(AeadAlgorithm::Aes128Gcm, &key, iv).unwrap();
+        let mut o = RecordOpener::tls13(AeadAlgorithm::Aes128Gcm, &key, iv).unwrap();
+        // 2^14 + 2 bytes of inner plaintext: one too many.
+        let mut body = vec![0u8; MAX_FRAGMENT_LEN + 2];
+        body[0] = 23;
+        let len = (body.len() + TAG_LEN) as u16;
+        let mut header = vec![23, 3, 3];
+        header.extend_from_slice(&len.to_be_bytes());
+        let tag = s.key.seal(s.nonce(), &header, &mut body).unwrap();
+        body.extend_from_slice(&tag);
+        let err = o
+            .open(
+                ContentType::APPLICATION_DATA,
+                ProtocolVersion::TLSV1_2,
+                &mut body,
+            )
+            .unwrap_err();
+        assert_eq!(err, Error::RecordOverflow);
+    }
+
+    #[test]
+    fn tls13_padding_is_removed() {
+        let (mut s, mut o) = pairs().remove(0);
+        let mut wire = Vec::new();
+        s.seal(ContentType::ALERT, &[1, 0], 500, &mut wire).unwrap();
+        assert_eq!(wire.len(), HEADER_LEN + 2 + 1 + 500 + TAG_LEN);
+        assert_eq!(
+            open_one(&mut o, &mut wire).unwrap(),
+            (ContentType::ALERT, vec![1, 0])
+        );
+    }
+
+    #[test]
+    fn tls12_gcm_explicit_nonce_is_the_sequence_number() {
+        let aead = AeadAlgorithm::Aes128Gcm;
+        let mut s = RecordSealer::tls12(aead, &[0; 16], &[1, 2, 3, 4]).unwrap();
+        for seq in 0u64..3 {
+            let mut wire = Vec::new();
+            s.seal(ContentType::APPLICATION_DATA, b"x", 0, &mut wire)
+                .unwrap();
+            assert_eq!(&wire[5..13], &seq.to_be_bytes());
+            assert_eq!(wire.len(), HEADER_LEN + 8 + 1 + TAG_LEN);
+        }
+    }
+}
