@@ -11,6 +11,7 @@
 pub mod codec;
 pub mod crypto;
 pub mod error;
+pub mod fuzz_support;
 pub mod key_schedule;
 pub mod msgs;
 pub mod record;

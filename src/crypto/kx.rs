@@ -95,7 +95,7 @@ impl ActiveKeyExchange for RingExchange {
         let peer = agreement::UnparsedPublicKey::new(self.alg, peer_public);
         // ring checks the point is on the curve and rejects an all-zero
         // X25519 result (RFC 8446 §7.4.2).
-        agreement::agree_ephemeral(self.private, &peer, |s| Secret::from_slice(s)).map_err(|_| {
+        agreement::agree_ephemeral(self.private, &peer, Secret::from_slice).map_err(|_| {
             Error::peer(
                 AlertDescription::ILLEGAL_PARAMETER,
                 format!("invalid {:?} public key from the peer", self.group),

@@ -5,6 +5,21 @@
 use crate::crypto::aead::NONCE_LEN;
 use crate::crypto::{AeadAlgorithm, HashAlgorithm, Secret};
 
+/// The encoded HkdfLabel (RFC 8446 §7.1): `uint16 length; opaque
+/// label<7..255> = "tls13 " + Label; opaque context<0..255>`.
+pub fn hkdf_label(len: usize, label: &[u8], context: &[u8]) -> Vec<u8> {
+    // Our labels and contexts are short constants and hashes: the casts
+    // below cannot truncate.
+    let mut info = Vec::with_capacity(4 + 6 + label.len() + context.len());
+    info.extend_from_slice(&(len as u16).to_be_bytes());
+    info.push((6 + label.len()) as u8);
+    info.extend_from_slice(b"tls13 ");
+    info.extend_from_slice(label);
+    info.push(context.len() as u8);
+    info.extend_from_slice(context);
+    info
+}
+
 /// HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 §7.1).
 pub fn hkdf_expand_label(
     hash: HashAlgorithm,
@@ -13,18 +28,7 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    // struct HkdfLabel { uint16 length; opaque label<7..255>;
-    //                    opaque context<0..255>; }
-    // Our labels and contexts are short constants and hashes: the casts
-    // below cannot truncate.
-    let out_len = (len as u16).to_be_bytes();
-    let label_len = [(6 + label.len()) as u8];
-    let ctx_len = [context.len() as u8];
-    hash.hkdf_expand(
-        secret,
-        &[&out_len, &label_len, b"tls13 ", label, &ctx_len, context],
-        len,
-    )
+    hash.hkdf_expand(secret, &[&hkdf_label(len, label, context)], len)
 }
 
 /// Derive-Secret(Secret, Label, Messages), given the transcript hash of

@@ -318,7 +318,7 @@ mod tests {
 
     fn open_one(
         opener: &mut RecordOpener,
-        wire: &mut Vec<u8>,
+        wire: &mut [u8],
     ) -> Result<(ContentType, Vec<u8>), Error> {
         let mut d = Deframer::new();
         d.read(wire);

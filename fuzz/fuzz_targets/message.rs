@@ -1,0 +1,8 @@
+#![no_main]
+//! Handshake messages (both versions), extensions in every context, and
+//! alerts: decoding is total, and what decodes round-trips.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    assert!(cloaktls::fuzz_support::message(std::hint::black_box(data)));
+});

@@ -1,0 +1,103 @@
+//! Entry points shared by the fuzz targets in `fuzz/` and by the test that
+//! replays their corpus, so that both run exactly the same code.
+
+use crate::codec::{Codec, Reader};
+use crate::msgs::alert::Alert;
+use crate::msgs::enums::{ExtensionType, ProtocolVersion};
+use crate::msgs::extensions::{Extension, ExtensionContext};
+use crate::msgs::handshake::HandshakeMessage;
+use crate::record::{Deframer, HandshakeJoiner};
+
+const CONTEXTS: [ExtensionContext; 7] = [
+    ExtensionContext::ClientHello,
+    ExtensionContext::ServerHello,
+    ExtensionContext::HelloRetryRequest,
+    ExtensionContext::EncryptedExtensions,
+    ExtensionContext::Certificate,
+    ExtensionContext::CertificateRequest,
+    ExtensionContext::NewSessionTicket,
+];
+
+/// Feeds `data` to a deframer in chunks whose sizes come from the data's
+/// first byte, then every handshake record through a joiner and every
+/// message through the decoder. Returns the number of records seen.
+pub fn deframer(data: &[u8]) -> usize {
+    let Some((&first, stream)) = data.split_first() else {
+        return 0;
+    };
+    let chunk = usize::from(first).max(1);
+    let mut d = Deframer::new();
+    let mut j = HandshakeJoiner::default();
+    let mut records = 0;
+    let mut offset = 0;
+    while offset < stream.len() {
+        let end = (offset + chunk).min(stream.len());
+        let taken = d.read(&stream[offset..end]);
+        loop {
+            match d.next_record() {
+                Ok(Some(r)) => {
+                    records += 1;
+                    if r.typ.0 == 22 && j.push(r.payload).is_err() {
+                        return records;
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => return records,
+            }
+            while let Ok(Some(m)) = j.next_message() {
+                let _ = HandshakeMessage::decode(&m, ProtocolVersion::TLSV1_3);
+                let _ = HandshakeMessage::decode(&m, ProtocolVersion::TLSV1_2);
+            }
+        }
+        if taken == 0 {
+            // Cannot happen while records are bounded below the deframer's
+            // capacity, but never loop forever.
+            return records;
+        }
+        offset += taken;
+    }
+    records
+}
+
+/// Decodes `data` as a handshake message, an extension or an alert,
+/// chosen by its first byte, and checks that what decodes re-encodes to
+/// something that decodes to the same value. Returns `false` if that
+/// property fails (a bug), `true` otherwise.
+pub fn message(data: &[u8]) -> bool {
+    let Some((&selector, body)) = data.split_first() else {
+        return true;
+    };
+    match selector % 4 {
+        0 | 1 => {
+            let version = if selector % 4 == 0 {
+                ProtocolVersion::TLSV1_3
+            } else {
+                ProtocolVersion::TLSV1_2
+            };
+            match HandshakeMessage::decode(body, version) {
+                Ok(m) => HandshakeMessage::decode(&m.encoding(), version).as_ref() == Ok(&m),
+                Err(_) => true,
+            }
+        }
+        2 => {
+            let ctx = CONTEXTS[usize::from(selector / 4) % CONTEXTS.len()];
+            let mut r = Reader::new(body);
+            let Ok(typ) = ExtensionType::read(&mut r) else {
+                return true;
+            };
+            match Extension::decode_body(typ, r.rest(), ctx) {
+                Ok(e) => {
+                    let mut out = Vec::new();
+                    e.encode(&mut crate::codec::Writer::new(&mut out));
+                    let mut r = Reader::new(&out);
+                    Extension::read(&mut r, ctx).as_ref() == Ok(&e)
+                }
+                Err(_) => true,
+            }
+        }
+        _ => match Alert::decode(body) {
+            Ok(a) => Alert::decode(&a.get_encoding()) == Ok(a),
+            Err(_) => true,
+        },
+    }
+}

@@ -1,0 +1,41 @@
+//! Replays every file of the fuzz corpus (`fuzz/corpus/<target>/`) through
+//! the same entry points as the fuzz targets, so a regression shows here.
+
+use std::path::Path;
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn deframer_corpus() {
+    let files = corpus("deframer");
+    assert!(files.len() >= 5, "the deframer corpus is nearly empty");
+    let mut records = 0;
+    for (_, data) in &files {
+        records += cloaktls::fuzz_support::deframer(data);
+    }
+    assert!(records > 0, "no corpus file held a whole record");
+}
+
+#[test]
+fn message_corpus() {
+    let files = corpus("message");
+    assert!(files.len() >= 5, "the message corpus is nearly empty");
+    for (name, data) in &files {
+        assert!(
+            cloaktls::fuzz_support::message(data),
+            "{name} breaks the round trip"
+        );
+    }
+}
