@@ -84,6 +84,80 @@ pub enum Error {
     Crypto(&'static str),
     /// The configuration is unusable.
     Config(String),
+    /// The peer's certificate was not accepted.
+    InvalidCertificate(CertificateError),
+    /// The two sides have nothing in common for `what` (version, cipher
+    /// suite, group, signature scheme, application protocol).
+    NoCommon {
+        /// What could not be agreed.
+        what: &'static str,
+        /// What we offered or accept.
+        ours: String,
+        /// What the peer offered or chose.
+        theirs: String,
+    },
+    /// The peer closed the connection before the handshake ended.
+    HandshakeNotComplete,
+    /// The operation needs a state the connection is not in (sending after
+    /// close, a key update before the handshake ended, ...).
+    InvalidState(&'static str),
+    /// An I/O error from the transport (blocking stream only).
+    Io(std::io::ErrorKind, String),
+}
+
+/// Why a peer certificate was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateErrorKind {
+    /// The current time is past the certificate's notAfter.
+    Expired,
+    /// The current time is before the certificate's notBefore.
+    NotYetValid,
+    /// The certificate is not valid for the name that was asked for.
+    NameMismatch,
+    /// No path leads from the certificate to a trusted root.
+    UnknownIssuer,
+    /// The certificate's signature, or a chain signature, is bad.
+    BadSignature,
+    /// The certificate is revoked.
+    Revoked,
+    /// The certificate is not allowed for this use (server or client auth).
+    WrongUsage,
+    /// The certificate could not be parsed, or uses something unsupported.
+    BadEncoding,
+    /// The peer sent no certificate where one was required.
+    Missing,
+    /// Anything else.
+    Other,
+}
+
+/// A refused certificate: the kind, and the details in plain words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateError {
+    /// What went wrong.
+    pub kind: CertificateErrorKind,
+    /// The details: dates, names, the issuer.
+    pub detail: String,
+}
+
+impl CertificateError {
+    /// The alert that reports this to the peer (RFC 8446 §6.2).
+    pub fn alert(&self) -> AlertDescription {
+        match self.kind {
+            CertificateErrorKind::Expired | CertificateErrorKind::NotYetValid => {
+                AlertDescription::CERTIFICATE_EXPIRED
+            }
+            CertificateErrorKind::UnknownIssuer => AlertDescription::UNKNOWN_CA,
+            CertificateErrorKind::Revoked => AlertDescription::CERTIFICATE_REVOKED,
+            CertificateErrorKind::BadEncoding => AlertDescription::BAD_CERTIFICATE,
+            CertificateErrorKind::WrongUsage => AlertDescription::UNSUPPORTED_CERTIFICATE,
+            CertificateErrorKind::Missing => AlertDescription::CERTIFICATE_REQUIRED,
+            CertificateErrorKind::BadSignature => AlertDescription::BAD_CERTIFICATE,
+            CertificateErrorKind::NameMismatch | CertificateErrorKind::Other => {
+                AlertDescription::BAD_CERTIFICATE
+            }
+        }
+    }
 }
 
 impl Error {
@@ -109,9 +183,18 @@ impl Error {
             Error::RecordOverflow => Some(AlertDescription::RECORD_OVERFLOW),
             Error::NotTls(_) => Some(AlertDescription::DECODE_ERROR),
             Error::AlertReceived(_) => None,
-            Error::EncryptLimit | Error::Crypto(_) | Error::Config(_) => {
+            Error::EncryptLimit | Error::Crypto(_) | Error::Config(_) | Error::Io(..) => {
                 Some(AlertDescription::INTERNAL_ERROR)
             }
+            Error::InvalidCertificate(c) => Some(c.alert()),
+            Error::NoCommon { what, .. } => Some(if *what == "protocol version" {
+                AlertDescription::PROTOCOL_VERSION
+            } else if *what == "application protocol" {
+                AlertDescription::NO_APPLICATION_PROTOCOL
+            } else {
+                AlertDescription::HANDSHAKE_FAILURE
+            }),
+            Error::HandshakeNotComplete | Error::InvalidState(_) => None,
         }
     }
 }
@@ -130,8 +213,48 @@ impl fmt::Display for Error {
             Error::EncryptLimit => f.write_str("a key reached its usage limit"),
             Error::Crypto(what) => write!(f, "cryptographic failure: {what}"),
             Error::Config(what) => write!(f, "bad configuration: {what}"),
+            Error::InvalidCertificate(c) => write!(f, "{c}"),
+            Error::NoCommon { what, ours, theirs } => write!(
+                f,
+                "no {what} in common: we support {ours}; the peer offered {theirs}"
+            ),
+            Error::HandshakeNotComplete => {
+                f.write_str("the peer closed the connection before the handshake ended")
+            }
+            Error::InvalidState(what) => write!(f, "not possible now: {what}"),
+            Error::Io(_, what) => write!(f, "I/O error: {what}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            CertificateErrorKind::Expired => "the certificate has expired",
+            CertificateErrorKind::NotYetValid => "the certificate is not valid yet",
+            CertificateErrorKind::NameMismatch => "the certificate is for another name",
+            CertificateErrorKind::UnknownIssuer => {
+                "the certificate was issued by an authority we do not trust"
+            }
+            CertificateErrorKind::BadSignature => "a certificate signature is invalid",
+            CertificateErrorKind::Revoked => "the certificate has been revoked",
+            CertificateErrorKind::WrongUsage => "the certificate is not allowed for this use",
+            CertificateErrorKind::BadEncoding => "the certificate could not be parsed",
+            CertificateErrorKind::Missing => "the peer sent no certificate",
+            CertificateErrorKind::Other => "the certificate was refused",
+        };
+        if self.detail.is_empty() {
+            write!(f, "{what}")
+        } else {
+            write!(f, "{what}: {}", self.detail)
+        }
+    }
+}
+
+impl From<CertificateError> for Error {
+    fn from(e: CertificateError) -> Self {
+        Error::InvalidCertificate(e)
+    }
+}

@@ -9,12 +9,18 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod config;
+pub mod conn;
 pub mod crypto;
 pub mod error;
 pub mod fuzz_support;
+mod handshake;
 pub mod key_schedule;
 pub mod msgs;
 pub mod record;
 pub mod testvectors;
+pub mod verify;
 
-pub use error::{DecodeError, Error};
+pub use config::{CertifiedKey, ClientConfig, ServerConfig};
+pub use conn::{ClientConnection, Connection, Event, ServerConnection};
+pub use error::{CertificateError, CertificateErrorKind, DecodeError, Error};

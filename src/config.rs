@@ -1,0 +1,474 @@
+//! Client and server configuration, with secure defaults: TLS 1.3 and 1.2,
+//! AEAD suites only, X25519/P-256/P-384, peer verification on, extended
+//! master secret required.
+
+use crate::crypto::kx::DEFAULT_GROUPS;
+use crate::crypto::rand::{RandomSource, SystemRandom};
+use crate::crypto::sign::{RingSigningKey, SigningKey};
+use crate::crypto::suites::{SupportedSuite, ALL_SUITES};
+use crate::crypto::KeyExchangeGroup;
+use crate::error::Error;
+use crate::msgs::enums::ProtocolVersion;
+use crate::verify::{
+    ClientCertVerifier, RootStore, ServerCertVerifier, SystemClock, TimeSource,
+    WebPkiClientVerifier, WebPkiServerVerifier,
+};
+use pki_types::CertificateDer;
+use std::fmt::Debug;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// A certificate chain and the private key of its first certificate.
+#[derive(Debug, Clone)]
+pub struct CertifiedKey {
+    /// The chain, end entity first, DER.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The end entity's private key.
+    pub key: Arc<dyn SigningKey>,
+}
+
+impl CertifiedKey {
+    /// A chain with its key.
+    pub fn new(chain: Vec<CertificateDer<'static>>, key: Arc<dyn SigningKey>) -> Self {
+        CertifiedKey { chain, key }
+    }
+
+    /// A chain of DER certificates and a DER private key (PKCS#8, or PKCS#1
+    /// for RSA).
+    pub fn from_der(chain: Vec<Vec<u8>>, key_der: &[u8]) -> Result<Self, Error> {
+        if chain.is_empty() {
+            return Err(Error::Config("the certificate chain is empty".into()));
+        }
+        let key = RingSigningKey::from_der(key_der)?;
+        Ok(CertifiedKey {
+            chain: chain.into_iter().map(CertificateDer::from).collect(),
+            key: Arc::new(key),
+        })
+    }
+}
+
+/// Receives traffic secrets in the SSLKEYLOGFILE format's terms, so that a
+/// capture can be decrypted (for debugging only).
+pub trait KeyLog: Send + Sync + Debug {
+    /// One secret: its label (`CLIENT_HANDSHAKE_TRAFFIC_SECRET`, ...), the
+    /// ClientHello.random, and the secret.
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]);
+}
+
+/// Appends secrets to a file in the SSLKEYLOGFILE format.
+#[derive(Debug)]
+pub struct KeyLogFile {
+    file: Mutex<std::fs::File>,
+}
+
+impl KeyLogFile {
+    /// Opens (appending to) `path`.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path.as_ref())
+            .map_err(|e| Error::Config(format!("key log file {}: {e}", path.as_ref().display())))?;
+        Ok(KeyLogFile {
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Opens the file named by the SSLKEYLOGFILE environment variable, if set.
+    pub fn from_env() -> Option<Self> {
+        let path = std::env::var_os("SSLKEYLOGFILE")?;
+        Self::open(path).ok()
+    }
+}
+
+impl KeyLog for KeyLogFile {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        if let Ok(mut f) = self.file.lock() {
+            let _ = writeln!(
+                f,
+                "{label} {} {}",
+                hex::encode(client_random),
+                hex::encode(secret)
+            );
+        }
+    }
+}
+
+/// Whether and how a server asks for client certificates.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// No CertificateRequest.
+    None,
+    /// A CertificateRequest; a client without a certificate is let in.
+    Optional(Arc<dyn ClientCertVerifier>),
+    /// A CertificateRequest; a client without a certificate is refused
+    /// (certificate_required).
+    Required(Arc<dyn ClientCertVerifier>),
+}
+
+/// What a client is configured with. Build one with [`ClientConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) suites: Vec<SupportedSuite>,
+    pub(crate) groups: Vec<&'static dyn KeyExchangeGroup>,
+    pub(crate) custom_groups: Vec<Arc<dyn KeyExchangeGroup>>,
+    pub(crate) verifier: Arc<dyn ServerCertVerifier>,
+    pub(crate) client_certs: Vec<CertifiedKey>,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) enable_sni: bool,
+    pub(crate) random: Arc<dyn RandomSource>,
+    pub(crate) time: Arc<dyn TimeSource>,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) require_ems: bool,
+    pub(crate) record_size_limit: Option<u16>,
+    pub(crate) max_fragment_len: usize,
+    pub(crate) compatibility_mode: bool,
+}
+
+/// Builds a [`ClientConfig`].
+#[derive(Debug, Clone)]
+pub struct ClientConfigBuilder {
+    config: ClientConfig,
+}
+
+impl ClientConfig {
+    /// A builder whose server verifier trusts `roots`.
+    pub fn builder(roots: RootStore) -> ClientConfigBuilder {
+        Self::builder_with_verifier(Arc::new(WebPkiServerVerifier::new(Arc::new(roots))))
+    }
+
+    /// A builder with a custom server verifier.
+    pub fn builder_with_verifier(verifier: Arc<dyn ServerCertVerifier>) -> ClientConfigBuilder {
+        ClientConfigBuilder {
+            config: ClientConfig {
+                versions: vec![ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2],
+                suites: ALL_SUITES.to_vec(),
+                groups: DEFAULT_GROUPS.to_vec(),
+                custom_groups: Vec::new(),
+                verifier,
+                client_certs: Vec::new(),
+                alpn: Vec::new(),
+                enable_sni: true,
+                random: Arc::new(SystemRandom::new()),
+                time: Arc::new(SystemClock),
+                key_log: None,
+                require_ems: true,
+                record_size_limit: None,
+                max_fragment_len: crate::record::MAX_FRAGMENT_LEN,
+                compatibility_mode: true,
+            },
+        }
+    }
+
+    /// The key exchange groups, in preference order.
+    pub(crate) fn kx_groups(&self) -> Vec<&dyn KeyExchangeGroup> {
+        if self.custom_groups.is_empty() {
+            self.groups.to_vec()
+        } else {
+            self.custom_groups.iter().map(|g| g.as_ref()).collect()
+        }
+    }
+}
+
+fn check_versions(versions: &[ProtocolVersion]) -> Result<(), Error> {
+    if versions.is_empty() {
+        return Err(Error::Config("no protocol version enabled".into()));
+    }
+    for v in versions {
+        if *v != ProtocolVersion::TLSV1_3 && *v != ProtocolVersion::TLSV1_2 {
+            return Err(Error::Config(format!(
+                "{v:?} is not supported: cloaktls speaks TLS 1.2 and 1.3"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn suites_for(suites: &[SupportedSuite], versions: &[ProtocolVersion]) -> Result<(), Error> {
+    let has = |v: ProtocolVersion| {
+        suites.iter().any(|s| match s {
+            SupportedSuite::Tls13(_) => v == ProtocolVersion::TLSV1_3,
+            SupportedSuite::Tls12(_) => v == ProtocolVersion::TLSV1_2,
+        })
+    };
+    if versions.iter().any(|v| has(*v)) {
+        Ok(())
+    } else {
+        Err(Error::Config(
+            "no cipher suite for the enabled versions".into(),
+        ))
+    }
+}
+
+impl ClientConfigBuilder {
+    /// The versions to offer (TLS 1.3 and 1.2 by default).
+    pub fn versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.config.versions = versions.to_vec();
+        self
+    }
+
+    /// The cipher suites to offer, in preference order.
+    pub fn cipher_suites(mut self, suites: &[SupportedSuite]) -> Self {
+        self.config.suites = suites.to_vec();
+        self
+    }
+
+    /// The built-in key exchange groups to offer, in preference order; the
+    /// first gets a key share.
+    pub fn groups(mut self, groups: &[&'static dyn KeyExchangeGroup]) -> Self {
+        self.config.groups = groups.to_vec();
+        self
+    }
+
+    /// Key exchange groups of the caller's own (scripted ones, for tests).
+    pub fn custom_groups(mut self, groups: Vec<Arc<dyn KeyExchangeGroup>>) -> Self {
+        self.config.custom_groups = groups;
+        self
+    }
+
+    /// ALPN protocols to offer, in preference order.
+    pub fn alpn_protocols(mut self, protocols: &[&[u8]]) -> Self {
+        self.config.alpn = protocols.iter().map(|p| p.to_vec()).collect();
+        self
+    }
+
+    /// A client certificate chain and key for servers that ask.
+    pub fn client_certificate(mut self, cert: CertifiedKey) -> Self {
+        self.config.client_certs.push(cert);
+        self
+    }
+
+    /// Whether to send server_name (on by default; never sent for IP
+    /// addresses).
+    pub fn sni(mut self, enable: bool) -> Self {
+        self.config.enable_sni = enable;
+        self
+    }
+
+    /// The randomness used for hello randoms and session IDs.
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.config.random = random;
+        self
+    }
+
+    /// The clock used for certificate validity.
+    pub fn time(mut self, time: Arc<dyn TimeSource>) -> Self {
+        self.config.time = time;
+        self
+    }
+
+    /// Where to log secrets (SSLKEYLOGFILE format); off by default.
+    pub fn key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.config.key_log = Some(key_log);
+        self
+    }
+
+    /// Sends record_size_limit (RFC 8449) with this value.
+    pub fn record_size_limit(mut self, limit: u16) -> Self {
+        self.config.record_size_limit = Some(limit);
+        self
+    }
+
+    /// The largest plaintext fragment to send (at most 2^14).
+    pub fn max_fragment_len(mut self, len: usize) -> Self {
+        self.config.max_fragment_len = len.clamp(1, crate::record::MAX_FRAGMENT_LEN);
+        self
+    }
+
+    /// Whether to use TLS 1.3 middlebox compatibility mode (RFC 8446 D.4):
+    /// on by default.
+    pub fn compatibility_mode(mut self, on: bool) -> Self {
+        self.config.compatibility_mode = on;
+        self
+    }
+
+    pub(crate) fn require_ems(mut self, on: bool) -> Self {
+        self.config.require_ems = on;
+        self
+    }
+
+    /// Finishes the configuration.
+    pub fn build(self) -> Result<Arc<ClientConfig>, Error> {
+        check_versions(&self.config.versions)?;
+        suites_for(&self.config.suites, &self.config.versions)?;
+        if self.config.kx_groups().is_empty() {
+            return Err(Error::Config("no key exchange group".into()));
+        }
+        for p in &self.config.alpn {
+            if p.is_empty() || p.len() > 255 {
+                return Err(Error::Config(
+                    "an ALPN protocol name must be 1 to 255 bytes".into(),
+                ));
+            }
+        }
+        if let Some(l) = self.config.record_size_limit {
+            if l < 64 {
+                return Err(Error::Config(
+                    "record_size_limit must be at least 64".into(),
+                ));
+            }
+        }
+        Ok(Arc::new(self.config))
+    }
+}
+
+/// What a server is configured with. Build one with [`ServerConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) suites: Vec<SupportedSuite>,
+    pub(crate) groups: Vec<&'static dyn KeyExchangeGroup>,
+    pub(crate) custom_groups: Vec<Arc<dyn KeyExchangeGroup>>,
+    pub(crate) certs: Vec<CertifiedKey>,
+    pub(crate) client_auth: ClientAuth,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) random: Arc<dyn RandomSource>,
+    pub(crate) time: Arc<dyn TimeSource>,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) require_ems: bool,
+    pub(crate) max_fragment_len: usize,
+    pub(crate) send_cookie: bool,
+}
+
+/// Builds a [`ServerConfig`].
+#[derive(Debug, Clone)]
+pub struct ServerConfigBuilder {
+    config: ServerConfig,
+}
+
+impl ServerConfig {
+    /// A builder serving `cert` (the default certificate; more can be added
+    /// for SNI).
+    pub fn builder(cert: CertifiedKey) -> ServerConfigBuilder {
+        ServerConfigBuilder {
+            config: ServerConfig {
+                versions: vec![ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2],
+                suites: ALL_SUITES.to_vec(),
+                groups: DEFAULT_GROUPS.to_vec(),
+                custom_groups: Vec::new(),
+                certs: vec![cert],
+                client_auth: ClientAuth::None,
+                alpn: Vec::new(),
+                random: Arc::new(SystemRandom::new()),
+                time: Arc::new(SystemClock),
+                key_log: None,
+                require_ems: true,
+                max_fragment_len: crate::record::MAX_FRAGMENT_LEN,
+                send_cookie: false,
+            },
+        }
+    }
+
+    pub(crate) fn kx_groups(&self) -> Vec<&dyn KeyExchangeGroup> {
+        if self.custom_groups.is_empty() {
+            self.groups.to_vec()
+        } else {
+            self.custom_groups.iter().map(|g| g.as_ref()).collect()
+        }
+    }
+}
+
+impl ServerConfigBuilder {
+    /// The versions to accept (TLS 1.3 and 1.2 by default).
+    pub fn versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.config.versions = versions.to_vec();
+        self
+    }
+
+    /// The cipher suites to accept, in preference order.
+    pub fn cipher_suites(mut self, suites: &[SupportedSuite]) -> Self {
+        self.config.suites = suites.to_vec();
+        self
+    }
+
+    /// The key exchange groups to accept, in preference order.
+    pub fn groups(mut self, groups: &[&'static dyn KeyExchangeGroup]) -> Self {
+        self.config.groups = groups.to_vec();
+        self
+    }
+
+    /// Key exchange groups of the caller's own (scripted ones, for tests).
+    pub fn custom_groups(mut self, groups: Vec<Arc<dyn KeyExchangeGroup>>) -> Self {
+        self.config.custom_groups = groups;
+        self
+    }
+
+    /// Another certificate, chosen when the client's server_name matches it.
+    pub fn add_certificate(mut self, cert: CertifiedKey) -> Self {
+        self.config.certs.push(cert);
+        self
+    }
+
+    /// Asks for client certificates; a client without one is refused.
+    pub fn require_client_auth(mut self, roots: RootStore) -> Self {
+        self.config.client_auth =
+            ClientAuth::Required(Arc::new(WebPkiClientVerifier::new(Arc::new(roots))));
+        self
+    }
+
+    /// Asks for client certificates; a client without one is let in.
+    pub fn optional_client_auth(mut self, roots: RootStore) -> Self {
+        self.config.client_auth =
+            ClientAuth::Optional(Arc::new(WebPkiClientVerifier::new(Arc::new(roots))));
+        self
+    }
+
+    /// Client authentication with a custom verifier.
+    pub fn client_auth(mut self, mode: ClientAuth) -> Self {
+        self.config.client_auth = mode;
+        self
+    }
+
+    /// ALPN protocols the server accepts, in its preference order.
+    pub fn alpn_protocols(mut self, protocols: &[&[u8]]) -> Self {
+        self.config.alpn = protocols.iter().map(|p| p.to_vec()).collect();
+        self
+    }
+
+    /// The randomness used for hello randoms.
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.config.random = random;
+        self
+    }
+
+    /// The clock used for client certificate validity.
+    pub fn time(mut self, time: Arc<dyn TimeSource>) -> Self {
+        self.config.time = time;
+        self
+    }
+
+    /// Where to log secrets (SSLKEYLOGFILE format); off by default.
+    pub fn key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.config.key_log = Some(key_log);
+        self
+    }
+
+    /// The largest plaintext fragment to send (at most 2^14).
+    pub fn max_fragment_len(mut self, len: usize) -> Self {
+        self.config.max_fragment_len = len.clamp(1, crate::record::MAX_FRAGMENT_LEN);
+        self
+    }
+
+    /// Sends a cookie in HelloRetryRequest and requires it back (RFC 8446
+    /// §4.2.2).
+    pub fn send_cookie(mut self, on: bool) -> Self {
+        self.config.send_cookie = on;
+        self
+    }
+
+    pub(crate) fn require_ems(mut self, on: bool) -> Self {
+        self.config.require_ems = on;
+        self
+    }
+
+    /// Finishes the configuration.
+    pub fn build(self) -> Result<Arc<ServerConfig>, Error> {
+        check_versions(&self.config.versions)?;
+        suites_for(&self.config.suites, &self.config.versions)?;
+        if self.config.kx_groups().is_empty() {
+            return Err(Error::Config("no key exchange group".into()));
+        }
+        Ok(Arc::new(self.config))
+    }
+}

@@ -1,0 +1,629 @@
+//! The sans-IO connection (DESIGN.md): the caller hands bytes in with
+//! [`Connection::read_tls`], takes bytes out with [`Connection::pending_tls`]
+//! and [`Connection::consume_tls`], and sends and receives application data
+//! with [`Connection::send`] and [`Connection::recv`]. No socket, clock or
+//! thread is touched.
+
+use crate::codec::Codec;
+use crate::config::{ClientConfig, ServerConfig};
+use crate::error::{DecodeError, Error};
+use crate::handshake::{start_client, start_server, Command, Context, Negotiated, State};
+use crate::msgs::alert::Alert;
+use crate::msgs::enums::{
+    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
+};
+use crate::msgs::handshake::HandshakeMessage;
+use crate::record::{
+    fragments, write_plaintext_record, Deframer, HandshakeJoiner, RecordOpener, RecordSealer,
+    MAX_FRAGMENT_LEN,
+};
+use crate::verify::certinfo::{summarize, CertificateSummary};
+use pki_types::{CertificateDer, ServerName};
+use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+/// How much received plaintext a connection holds before it stops reading
+/// records, until the caller takes some with [`Connection::recv`].
+const RECEIVE_LIMIT: usize = 64 * 1024;
+/// The most ChangeCipherSpec records tolerated in one handshake.
+const MAX_CCS: u32 = 1;
+/// The most empty records or warning alerts in a row before the peer is
+/// considered to be flooding.
+const MAX_EMPTY_IN_A_ROW: u32 = 32;
+
+/// Something that happened on a connection, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The handshake completed.
+    HandshakeComplete,
+    /// The peer sent close_notify: no more data will come.
+    PeerClosed,
+    /// The peer updated its traffic keys (TLS 1.3 KeyUpdate).
+    KeyUpdated,
+}
+
+/// The part of a client or server connection that does not depend on the
+/// side. [`ClientConnection`] and [`ServerConnection`] dereference to it.
+pub struct Connection {
+    state: Option<Box<dyn State>>,
+    info: Negotiated,
+    deframer: Deframer,
+    joiner: HandshakeJoiner,
+    sealer: Option<RecordSealer>,
+    opener: Option<RecordOpener>,
+    plaintext_version: ProtocolVersion,
+    out: Vec<u8>,
+    out_start: usize,
+    received: VecDeque<u8>,
+    queued: Vec<u8>,
+    events: VecDeque<Event>,
+    error: Option<Error>,
+    handshake_done: bool,
+    peer_closed: bool,
+    sent_close: bool,
+    max_fragment: usize,
+    ccs_seen: u32,
+    empty_in_a_row: u32,
+    is_client: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("client", &self.is_client)
+            .field("version", &self.info.version)
+            .field("suite", &self.cipher_suite())
+            .field("handshake_done", &self.handshake_done)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl Connection {
+    fn new(is_client: bool, max_fragment: usize) -> Self {
+        Connection {
+            state: None,
+            info: Negotiated::default(),
+            deframer: Deframer::new(),
+            joiner: HandshakeJoiner::default(),
+            sealer: None,
+            opener: None,
+            plaintext_version: if is_client {
+                ProtocolVersion::TLSV1_0
+            } else {
+                ProtocolVersion::TLSV1_2
+            },
+            out: Vec::new(),
+            out_start: 0,
+            received: VecDeque::new(),
+            queued: Vec::new(),
+            events: VecDeque::new(),
+            error: None,
+            handshake_done: false,
+            peer_closed: false,
+            sent_close: false,
+            max_fragment,
+            ccs_seen: 0,
+            empty_in_a_row: 0,
+            is_client,
+        }
+    }
+
+    // ---- bytes in and out ----
+
+    /// Hands over bytes received from the network; returns how many were
+    /// taken (the rest must be offered again once the caller has taken
+    /// data out with [`Connection::recv`]). Records are processed at once.
+    pub fn read_tls(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let n = self.deframer.read(data);
+        self.process()?;
+        Ok(n)
+    }
+
+    /// The bytes that should be written to the network now.
+    pub fn pending_tls(&self) -> &[u8] {
+        &self.out[self.out_start..]
+    }
+
+    /// Marks `n` bytes of [`Connection::pending_tls`] as written.
+    pub fn consume_tls(&mut self, n: usize) {
+        self.out_start = (self.out_start + n).min(self.out.len());
+        if self.out_start == self.out.len() {
+            self.out.clear();
+            self.out_start = 0;
+        }
+    }
+
+    /// Whether there are bytes to write.
+    pub fn wants_write(&self) -> bool {
+        self.out_start < self.out.len()
+    }
+
+    /// Whether the connection can take more bytes from the network.
+    pub fn wants_read(&self) -> bool {
+        self.error.is_none() && !self.peer_closed && self.received.len() < RECEIVE_LIMIT
+    }
+
+    // ---- application data ----
+
+    /// Queues application data. Before the handshake ends it is held and
+    /// sent as soon as the handshake completes.
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.sent_close {
+            return Err(Error::InvalidState("the connection was closed for sending"));
+        }
+        if !self.handshake_done {
+            self.queued.extend_from_slice(data);
+            return Ok(data.len());
+        }
+        self.send_application_data(data)?;
+        Ok(data.len())
+    }
+
+    fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        let max = self.max_fragment_len();
+        for frag in fragments(data, max) {
+            self.write_record(ContentType::APPLICATION_DATA, frag)?;
+        }
+        Ok(())
+    }
+
+    /// Copies received application data into `buf`; returns how many bytes
+    /// (0 when none is buffered: see [`Connection::peer_has_closed`]). Data
+    /// received before an error is returned first, then the error.
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if self.received.is_empty() {
+            if let Some(e) = &self.error {
+                return Err(e.clone());
+            }
+            return Ok(0);
+        }
+        let n = buf.len().min(self.received.len());
+        for (dst, src) in buf.iter_mut().zip(self.received.drain(..n)) {
+            *dst = src;
+        }
+        // Records held back while the buffer was full can go on now.
+        if self.error.is_none() {
+            let _ = self.process();
+        }
+        Ok(n)
+    }
+
+    /// How many received bytes wait in [`Connection::recv`].
+    pub fn received_len(&self) -> usize {
+        self.received.len()
+    }
+
+    /// The next event, if any.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Queues close_notify; nothing more can be sent afterwards.
+    pub fn close(&mut self) {
+        if !self.sent_close && self.error.is_none() {
+            self.sent_close = true;
+            let _ = self.send_alert(Alert::warning(AlertDescription::CLOSE_NOTIFY));
+        }
+    }
+
+    /// Whether the peer sent close_notify.
+    pub fn peer_has_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Updates our sending keys (TLS 1.3 KeyUpdate), asking the peer to do
+    /// the same if `request_peer`.
+    pub fn key_update(&mut self, request_peer: bool) -> Result<(), Error> {
+        let mut out = Vec::new();
+        let Some(state) = self.state.as_mut() else {
+            return Err(Error::InvalidState("the connection has failed"));
+        };
+        let mut cx = Context {
+            out: &mut out,
+            info: &mut self.info,
+        };
+        state.send_key_update(&mut cx, request_peer)?;
+        self.apply(out)
+    }
+
+    // ---- what was negotiated ----
+
+    /// Whether the handshake is still under way.
+    pub fn is_handshaking(&self) -> bool {
+        !self.handshake_done
+    }
+
+    /// The protocol version, once chosen.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.info.version
+    }
+
+    /// The cipher suite, once chosen.
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.info.suite.map(|s| s.suite())
+    }
+
+    /// The key exchange group, once chosen.
+    pub fn key_exchange_group(&self) -> Option<NamedGroup> {
+        self.info.group
+    }
+
+    /// The ALPN protocol, if one was agreed.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.info.alpn.as_deref()
+    }
+
+    /// The server name (SNI): what the client asked for.
+    pub fn server_name(&self) -> Option<&str> {
+        self.info.sni.as_deref()
+    }
+
+    /// The peer's certificate chain, end entity first (empty if it sent
+    /// none).
+    pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
+        &self.info.peer_certs
+    }
+
+    /// A readable summary of the peer's certificate.
+    pub fn peer_certificate_summary(&self) -> Option<CertificateSummary> {
+        self.info
+            .peer_certs
+            .first()
+            .and_then(|c| summarize(c.as_ref()))
+    }
+
+    /// Whether the session was resumed.
+    pub fn is_resumed(&self) -> bool {
+        self.info.resumed
+    }
+
+    /// Whether the server asked for another key share (HelloRetryRequest).
+    pub fn had_hello_retry(&self) -> bool {
+        self.info.hello_retry
+    }
+
+    /// Whether TLS 1.2's extended master secret is in use.
+    pub fn extended_master_secret(&self) -> bool {
+        self.info.extended_master_secret
+    }
+
+    /// Keying material (RFC 5705, RFC 8446 §7.5) of `out.len()` bytes.
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if !self.handshake_done {
+            return Err(Error::InvalidState(
+                "keying material before the handshake ended",
+            ));
+        }
+        let exporter = self
+            .info
+            .exporter
+            .as_ref()
+            .ok_or(Error::InvalidState("no exporter"))?;
+        let bytes = exporter.export(label, context, out.len())?;
+        out.copy_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// The error that ended the connection, if one did.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    // ---- inside ----
+
+    fn max_fragment_len(&self) -> usize {
+        let mut max = self.max_fragment.min(MAX_FRAGMENT_LEN);
+        if let Some(limit) = self.info.peer_record_size_limit {
+            // RFC 8449 §4: in TLS 1.3 the limit counts the content type.
+            let tls13 = self.info.version == Some(ProtocolVersion::TLSV1_3);
+            let limit = usize::from(limit) - usize::from(tls13);
+            max = max.min(limit.max(1));
+        }
+        max
+    }
+
+    fn write_record(&mut self, typ: ContentType, fragment: &[u8]) -> Result<(), Error> {
+        match &mut self.sealer {
+            Some(s) => s.seal(typ, fragment, 0, &mut self.out),
+            None => {
+                write_plaintext_record(typ, self.plaintext_version, fragment, &mut self.out);
+                Ok(())
+            }
+        }
+    }
+
+    fn send_alert(&mut self, alert: Alert) -> Result<(), Error> {
+        self.write_record(ContentType::ALERT, &alert.get_encoding())
+    }
+
+    /// Records a fatal error: the alert goes out once, and nothing more is
+    /// accepted.
+    fn fail(&mut self, e: Error) -> Error {
+        if self.error.is_none() {
+            if let Some(alert) = e.alert() {
+                let _ = self.send_alert(Alert::fatal(alert));
+            }
+            self.error = Some(e.clone());
+            self.state = None;
+        }
+        e
+    }
+
+    fn start(
+        &mut self,
+        f: impl FnOnce(&mut Context<'_>) -> Result<Box<dyn State>, Error>,
+    ) -> Result<(), Error> {
+        let mut out = Vec::new();
+        let mut cx = Context {
+            out: &mut out,
+            info: &mut self.info,
+        };
+        let state = f(&mut cx)?;
+        self.state = Some(state);
+        self.apply(out)
+    }
+
+    fn apply(&mut self, commands: Vec<Command>) -> Result<(), Error> {
+        for c in commands {
+            match c {
+                Command::Send(bytes) => {
+                    let max = self.max_fragment_len();
+                    for frag in fragments(&bytes, max) {
+                        self.write_record(ContentType::HANDSHAKE, frag)?;
+                    }
+                }
+                Command::SendCcs => {
+                    write_plaintext_record(
+                        ContentType::CHANGE_CIPHER_SPEC,
+                        ProtocolVersion::TLSV1_2,
+                        &[1],
+                        &mut self.out,
+                    );
+                }
+                Command::WriteKeys(s) => self.sealer = Some(s),
+                Command::ReadKeys(o) => {
+                    self.joiner.check_key_change_boundary()?;
+                    self.opener = Some(o);
+                }
+                Command::Done => {
+                    self.handshake_done = true;
+                    self.events.push_back(Event::HandshakeComplete);
+                    let queued = std::mem::take(&mut self.queued);
+                    if !queued.is_empty() {
+                        self.send_application_data(&queued)?;
+                    }
+                }
+                Command::KeyUpdated => self.events.push_back(Event::KeyUpdated),
+            }
+        }
+        Ok(())
+    }
+
+    fn process(&mut self) -> Result<(), Error> {
+        match self.process_records() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn process_records(&mut self) -> Result<(), Error> {
+        while !self.peer_closed && self.received.len() < RECEIVE_LIMIT {
+            let Some(rec) = self.deframer.next_record()? else {
+                break;
+            };
+            if self.is_client {
+                self.plaintext_version = ProtocolVersion::TLSV1_2;
+            }
+            let (typ, data) = if rec.typ == ContentType::CHANGE_CIPHER_SPEC {
+                (rec.typ, rec.payload.to_vec())
+            } else if let Some(opener) = &mut self.opener {
+                let opened = opener.open(rec.typ, rec.version, rec.payload)?;
+                (opened.typ, rec.payload[opened.range].to_vec())
+            } else {
+                if rec.payload.len() > MAX_FRAGMENT_LEN {
+                    return Err(Error::RecordOverflow);
+                }
+                (rec.typ, rec.payload.to_vec())
+            };
+            self.process_plaintext(typ, data)?;
+        }
+        Ok(())
+    }
+
+    fn process_plaintext(&mut self, typ: ContentType, data: Vec<u8>) -> Result<(), Error> {
+        // RFC 8446 §5.1: handshake messages may not be interleaved with
+        // other record types.
+        if typ != ContentType::HANDSHAKE && !self.joiner.is_empty() {
+            return Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("a {typ:?} record inside a fragmented handshake message"),
+            ));
+        }
+        if data.is_empty() {
+            self.empty_in_a_row += 1;
+            if self.empty_in_a_row > MAX_EMPTY_IN_A_ROW {
+                return Err(Error::peer(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    "too many empty records",
+                ));
+            }
+        } else if typ != ContentType::ALERT {
+            self.empty_in_a_row = 0;
+        }
+        match typ {
+            ContentType::CHANGE_CIPHER_SPEC => {
+                if data != [1] {
+                    return Err(Error::decode(
+                        "ChangeCipherSpec",
+                        DecodeError::IllegalValue("ChangeCipherSpec must be the byte 1"),
+                    ));
+                }
+                let tls13 = self.info.version == Some(ProtocolVersion::TLSV1_3);
+                self.ccs_seen += 1;
+                if tls13 && self.ccs_seen > MAX_CCS {
+                    return Err(Error::peer(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "more than one ChangeCipherSpec",
+                    ));
+                }
+                let state = self.state.take().ok_or(Error::InvalidState("no state"))?;
+                let mut out = Vec::new();
+                let mut cx = Context {
+                    out: &mut out,
+                    info: &mut self.info,
+                };
+                self.state = Some(state.handle_ccs(&mut cx)?);
+                self.apply(out)
+            }
+            ContentType::HANDSHAKE => {
+                // RFC 8446 §5.1: no zero-length handshake fragments.
+                if data.is_empty() {
+                    return Err(Error::peer(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "an empty handshake record",
+                    ));
+                }
+                self.joiner.push(&data)?;
+                while let Some(raw) = self.joiner.next_message()? {
+                    self.handle_message(&raw)?;
+                }
+                Ok(())
+            }
+            ContentType::ALERT => self.handle_alert(&data),
+            ContentType::APPLICATION_DATA => {
+                if !self.handshake_done {
+                    return Err(Error::peer(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "application data before the handshake ended",
+                    ));
+                }
+                if let Some(s) = self.state.as_mut() {
+                    s.on_application_data();
+                }
+                self.received.extend(data);
+                Ok(())
+            }
+            other => Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("a record of type {other:?}"),
+            )),
+        }
+    }
+
+    fn handle_message(&mut self, raw: &[u8]) -> Result<(), Error> {
+        let state = self.state.take().ok_or(Error::InvalidState("no state"))?;
+        let msg = HandshakeMessage::decode(raw, state.version())
+            .map_err(|e| Error::decode("a handshake message", e))?;
+        let mut out = Vec::new();
+        let mut cx = Context {
+            out: &mut out,
+            info: &mut self.info,
+        };
+        let next = state.handle(&mut cx, msg, raw)?;
+        self.state = Some(next);
+        self.apply(out)
+    }
+
+    fn handle_alert(&mut self, data: &[u8]) -> Result<(), Error> {
+        let alert = Alert::decode(data).map_err(|e| Error::decode("an alert", e))?;
+        if alert.description == AlertDescription::CLOSE_NOTIFY {
+            self.peer_closed = true;
+            self.events.push_back(Event::PeerClosed);
+            if !self.handshake_done {
+                return Err(Error::HandshakeNotComplete);
+            }
+            return Ok(());
+        }
+        let tls13 = self.info.version == Some(ProtocolVersion::TLSV1_3);
+        // RFC 8446 §6: in TLS 1.3 every alert but close_notify and
+        // user_canceled is fatal, whatever its level. In TLS 1.2 warnings
+        // are survivable.
+        let warning = if tls13 {
+            alert.description == AlertDescription::USER_CANCELED
+        } else {
+            alert.level == AlertLevel::WARNING
+        };
+        if warning {
+            self.empty_in_a_row += 1;
+            if self.empty_in_a_row > MAX_EMPTY_IN_A_ROW {
+                return Err(Error::peer(
+                    AlertDescription::UNEXPECTED_MESSAGE,
+                    "too many warning alerts",
+                ));
+            }
+            return Ok(());
+        }
+        Err(Error::AlertReceived(alert.description))
+    }
+}
+
+/// A client connection.
+#[derive(Debug)]
+pub struct ClientConnection {
+    conn: Connection,
+}
+
+impl ClientConnection {
+    /// Starts a handshake with `server_name` (a DNS name, checked against
+    /// the certificate and sent as SNI, or an IP address). The ClientHello
+    /// is ready in [`Connection::pending_tls`] at once.
+    pub fn new(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
+        let name = ServerName::try_from(server_name.trim_end_matches('.'))
+            .map_err(|_| {
+                Error::Config(format!(
+                    "{server_name:?} is not a valid DNS name or IP address"
+                ))
+            })?
+            .to_owned();
+        let mut conn = Connection::new(true, config.max_fragment_len);
+        conn.start(|cx| start_client(config, name, cx))?;
+        Ok(ClientConnection { conn })
+    }
+}
+
+/// A server connection.
+#[derive(Debug)]
+pub struct ServerConnection {
+    conn: Connection,
+}
+
+impl ServerConnection {
+    /// A connection waiting for a ClientHello.
+    pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        let mut conn = Connection::new(false, config.max_fragment_len);
+        conn.start(|_| Ok(start_server(config)))?;
+        Ok(ServerConnection { conn })
+    }
+}
+
+macro_rules! deref {
+    ($t:ty) => {
+        impl Deref for $t {
+            type Target = Connection;
+            fn deref(&self) -> &Connection {
+                &self.conn
+            }
+        }
+        impl DerefMut for $t {
+            fn deref_mut(&mut self) -> &mut Connection {
+                &mut self.conn
+            }
+        }
+    };
+}
+deref!(ClientConnection);
+deref!(ServerConnection);

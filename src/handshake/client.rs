@@ -1,0 +1,286 @@
+//! The client's first flight and the ServerHello that decides the version
+//! (RFC 8446 §4.1.2, §4.1.3, §4.1.4; RFC 5246 §7.4.1).
+
+use super::transcript::Transcript;
+use super::{client13, list, unexpected, Command, Context, State};
+use crate::config::ClientConfig;
+use crate::crypto::suites::{lookup, SupportedSuite};
+use crate::crypto::ActiveKeyExchange;
+use crate::error::Error;
+use crate::msgs::enums::{
+    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
+    ProtocolVersion, PskKeyExchangeMode, ServerNameType,
+};
+use crate::msgs::extensions::{Extension, KeyShareEntry, ServerName as SniEntry};
+use crate::msgs::handshake::{
+    ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+};
+use pki_types::ServerName;
+use std::sync::Arc;
+
+/// What every client state carries.
+pub(crate) struct ClientShared {
+    pub(crate) config: Arc<ClientConfig>,
+    pub(crate) server_name: ServerName<'static>,
+    pub(crate) client_random: [u8; 32],
+    pub(crate) session_id: Vec<u8>,
+    /// The extension types our ClientHello carried.
+    pub(crate) offered: Vec<ExtensionType>,
+    pub(crate) sent_ccs: bool,
+}
+
+impl ClientShared {
+    pub(crate) fn offers(&self, v: ProtocolVersion) -> bool {
+        self.config.versions.contains(&v)
+    }
+
+    /// Sends the compatibility-mode ChangeCipherSpec once (RFC 8446 D.4).
+    pub(crate) fn send_ccs_once(&mut self, cx: &mut Context<'_>) {
+        if self.config.compatibility_mode && !self.sent_ccs && self.offers(ProtocolVersion::TLSV1_3)
+        {
+            cx.out.push(Command::SendCcs);
+            self.sent_ccs = true;
+        }
+    }
+}
+
+/// Builds and sends the ClientHello; returns the state awaiting ServerHello.
+pub(crate) fn start_client(
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    cx: &mut Context<'_>,
+) -> Result<Box<dyn State>, Error> {
+    let mut client_random = [0u8; 32];
+    config.random.fill(&mut client_random)?;
+    let offers13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
+    let offers12 = config.versions.contains(&ProtocolVersion::TLSV1_2);
+    // RFC 8446 D.4: a non-empty legacy_session_id in compatibility mode.
+    let session_id = if offers13 && config.compatibility_mode {
+        let mut id = vec![0u8; 32];
+        config.random.fill(&mut id)?;
+        id
+    } else {
+        Vec::new()
+    };
+
+    let mut suites: Vec<CipherSuite> = config
+        .suites
+        .iter()
+        .filter(|s| match s {
+            SupportedSuite::Tls13(_) => offers13,
+            SupportedSuite::Tls12(_) => offers12,
+        })
+        .map(|s| s.suite())
+        .collect();
+    if suites.is_empty() {
+        return Err(Error::Config(
+            "no cipher suite for the enabled versions".into(),
+        ));
+    }
+    if offers12 && !offers13 {
+        // RFC 5746 §3.3: the SCSV, since a TLS 1.2-only hello may meet
+        // servers that ignore extensions.
+        suites.push(CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    }
+
+    let groups = config.kx_groups();
+    let first = groups
+        .first()
+        .ok_or_else(|| Error::Config("no key exchange group".into()))?;
+    let key_share = first.start()?;
+
+    let mut exts = Vec::new();
+    if config.enable_sni {
+        if let ServerName::DnsName(name) = &server_name {
+            let host = name.as_ref().trim_end_matches('.').as_bytes().to_vec();
+            exts.push(Extension::ServerName(vec![SniEntry {
+                name_type: ServerNameType::HOST_NAME,
+                name: host,
+            }]));
+        }
+    }
+    exts.push(Extension::SupportedGroups(
+        groups.iter().map(|g| g.name()).collect(),
+    ));
+    if offers12 {
+        exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
+        exts.push(Extension::ExtendedMasterSecret);
+        exts.push(Extension::RenegotiationInfo(Vec::new()));
+    }
+    exts.push(Extension::SignatureAlgorithms(
+        config.verifier.supported_schemes(),
+    ));
+    if !config.alpn.is_empty() {
+        exts.push(Extension::Alpn(config.alpn.clone()));
+    }
+    if let Some(limit) = config.record_size_limit {
+        exts.push(Extension::RecordSizeLimit(limit));
+    }
+    if offers13 {
+        let mut versions = vec![ProtocolVersion::TLSV1_3];
+        if offers12 {
+            versions.push(ProtocolVersion::TLSV1_2);
+        }
+        exts.push(Extension::SupportedVersionsClient(versions));
+        exts.push(Extension::PskKeyExchangeModes(vec![
+            PskKeyExchangeMode::PSK_DHE_KE,
+        ]));
+        exts.push(Extension::KeyShareClient(vec![KeyShareEntry {
+            group: key_share.group(),
+            key_exchange: key_share.public_key().to_vec(),
+        }]));
+    }
+
+    let hello = ClientHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: client_random,
+        legacy_session_id: session_id.clone(),
+        cipher_suites: suites,
+        compression_methods: vec![CompressionMethod::NULL],
+        extensions: exts,
+    };
+    let offered = hello.extensions.iter().map(|e| e.typ()).collect();
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
+        hello.clone(),
+    )));
+    let mut transcript = Transcript::new();
+    transcript.add(&raw);
+    Ok(Box::new(ExpectServerHello {
+        shared: ClientShared {
+            config,
+            server_name,
+            client_random,
+            session_id,
+            offered,
+            sent_ccs: false,
+        },
+        hello,
+        transcript,
+        key_shares: if offers13 {
+            vec![key_share]
+        } else {
+            Vec::new()
+        },
+        retried_suite: None,
+    }))
+}
+
+pub(crate) struct ExpectServerHello {
+    pub(crate) shared: ClientShared,
+    pub(crate) hello: ClientHello,
+    pub(crate) transcript: Transcript,
+    pub(crate) key_shares: Vec<Box<dyn ActiveKeyExchange>>,
+    /// The suite a HelloRetryRequest chose, once one has come.
+    pub(crate) retried_suite: Option<CipherSuite>,
+}
+
+impl ExpectServerHello {
+    fn select_version(&self, sh: &ServerHello) -> Result<ProtocolVersion, Error> {
+        let ours = &self.shared.config.versions;
+        match sh.extension(ExtensionType::SUPPORTED_VERSIONS) {
+            Some(Extension::SupportedVersionsServer(v)) => {
+                // RFC 8446 §4.2.1: only TLS 1.3 is chosen this way, and only
+                // if we offered it.
+                if *v != ProtocolVersion::TLSV1_3 || !ours.contains(v) {
+                    return Err(Error::peer(
+                        AlertDescription::ILLEGAL_PARAMETER,
+                        format!("the server selected {v:?}, which we did not offer"),
+                    ));
+                }
+                if sh.legacy_version != ProtocolVersion::TLSV1_2 {
+                    return Err(Error::peer(
+                        AlertDescription::ILLEGAL_PARAMETER,
+                        "a TLS 1.3 ServerHello must carry legacy_version 0x0303",
+                    ));
+                }
+                Ok(*v)
+            }
+            _ => {
+                let v = sh.legacy_version;
+                if v == ProtocolVersion::TLSV1_2 && ours.contains(&v) {
+                    // RFC 8446 §4.1.3: a TLS 1.3 server that negotiates
+                    // TLS 1.2 marks its random; seeing the mark while we
+                    // offered 1.3 means an attacker removed it.
+                    let tail = &sh.random[24..];
+                    if ours.contains(&ProtocolVersion::TLSV1_3)
+                        && (tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11)
+                    {
+                        return Err(Error::peer(
+                            AlertDescription::ILLEGAL_PARAMETER,
+                            "downgrade detected: the server supports TLS 1.3 but a TLS 1.2 ServerHello arrived",
+                        ));
+                    }
+                    Ok(v)
+                } else {
+                    Err(Error::NoCommon {
+                        what: "protocol version",
+                        ours: list(ours),
+                        theirs: format!("{v:?}"),
+                    })
+                }
+            }
+        }
+    }
+}
+
+impl State for ExpectServerHello {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ServerHello(sh) = &msg.payload else {
+            return Err(unexpected(&msg, "ServerHello"));
+        };
+        let version = self.select_version(sh)?;
+        if sh.compression_method != CompressionMethod::NULL {
+            return Err(Error::peer(
+                AlertDescription::ILLEGAL_PARAMETER,
+                "the server chose a compression method",
+            ));
+        }
+        let suite = lookup(sh.cipher_suite)
+            .filter(|s| self.hello.cipher_suites.contains(&s.suite()))
+            .ok_or_else(|| {
+                Error::peer(
+                    AlertDescription::ILLEGAL_PARAMETER,
+                    format!(
+                        "the server chose {:?}, which we did not offer",
+                        sh.cipher_suite
+                    ),
+                )
+            })?;
+        cx.info.version = Some(version);
+        match (version, suite) {
+            (ProtocolVersion::TLSV1_3, SupportedSuite::Tls13(suite)) => {
+                if sh.is_hello_retry_request() {
+                    client13::handle_hello_retry_request(*self, cx, sh, suite, raw)
+                } else {
+                    client13::handle_server_hello(*self, cx, sh, suite, raw)
+                }
+            }
+            (ProtocolVersion::TLSV1_2, SupportedSuite::Tls12(suite))
+                if !sh.is_hello_retry_request() && self.retried_suite.is_none() =>
+            {
+                super::client12::handle_server_hello(*self, cx, sh, suite, raw)
+            }
+            _ => Err(Error::peer(
+                AlertDescription::ILLEGAL_PARAMETER,
+                format!(
+                    "the server chose {:?} with {version:?}, which do not go together",
+                    sh.cipher_suite
+                ),
+            )),
+        }
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        // RFC 8446 §5: tolerated once our ClientHello is out.
+        Ok(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}

@@ -1,0 +1,621 @@
+//! The TLS 1.3 client after ServerHello (RFC 8446 §4.1.4, §4.3, §4.4).
+
+use super::client::{ClientShared, ExpectServerHello};
+use super::traffic13::Traffic13;
+use super::transcript::Transcript;
+use super::{
+    check_response_extensions, log_secret, tls13_ccs, tls13_opener, tls13_sealer,
+    tls13_signed_content, unexpected, Command, Context, Exporter, State,
+};
+use crate::config::CertifiedKey;
+use crate::crypto::hash::constant_time_eq;
+use crate::crypto::sign::allowed_in_tls13;
+use crate::crypto::{Secret, Tls13Suite};
+use crate::error::Error;
+use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, HandshakeSecret};
+use crate::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion, SignatureScheme};
+use crate::msgs::extensions::{Extension, KeyShareEntry};
+use crate::msgs::handshake::{
+    Certificate13, CertificateEntry, CertificateRequest13, DigitallySigned, HandshakeMessage,
+    HandshakePayload, ServerHello,
+};
+use crate::verify::{certinfo, verify_signature, wrap_name};
+use pki_types::CertificateDer;
+
+fn illegal(reason: impl Into<String>) -> Error {
+    Error::peer(AlertDescription::ILLEGAL_PARAMETER, reason)
+}
+
+fn check_session_id(shared: &ClientShared, sh: &ServerHello) -> Result<(), Error> {
+    // RFC 8446 §4.1.3: legacy_session_id_echo must match.
+    if sh.legacy_session_id != shared.session_id {
+        return Err(illegal("the server did not echo our legacy_session_id"));
+    }
+    Ok(())
+}
+
+/// A HelloRetryRequest: answer with a second ClientHello (RFC 8446 §4.1.4).
+pub(super) fn handle_hello_retry_request(
+    mut st: ExpectServerHello,
+    cx: &mut Context<'_>,
+    hrr: &ServerHello,
+    suite: &'static Tls13Suite,
+    raw: &[u8],
+) -> Result<Box<dyn State>, Error> {
+    if st.retried_suite.is_some() {
+        return Err(Error::peer(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            "a second HelloRetryRequest",
+        ));
+    }
+    check_session_id(&st.shared, hrr)?;
+    let allowed = [
+        ExtensionType::KEY_SHARE,
+        ExtensionType::COOKIE,
+        ExtensionType::SUPPORTED_VERSIONS,
+    ];
+    for e in &hrr.extensions {
+        if !allowed.contains(&e.typ()) {
+            check_response_extensions(
+                std::slice::from_ref(e),
+                &st.shared.offered,
+                "HelloRetryRequest",
+            )?;
+            return Err(illegal(format!(
+                "{:?} is not allowed in HelloRetryRequest",
+                e.typ()
+            )));
+        }
+    }
+    let group = match hrr.extension(ExtensionType::KEY_SHARE) {
+        Some(Extension::KeyShareHelloRetryRequest(g)) => Some(*g),
+        _ => None,
+    };
+    let cookie = match hrr.extension(ExtensionType::COOKIE) {
+        Some(Extension::Cookie(c)) => Some(c.clone()),
+        _ => None,
+    };
+    // RFC 8446 §4.1.4: a HelloRetryRequest that changes nothing is illegal.
+    if group.is_none() && cookie.is_none() {
+        return Err(illegal("a HelloRetryRequest that asks for no change"));
+    }
+    let groups = st.shared.config.kx_groups();
+    let new_share = match group {
+        Some(g) => {
+            if st.key_shares.iter().any(|k| k.group() == g) {
+                return Err(illegal(format!(
+                    "the HelloRetryRequest asks for {g:?}, for which we already sent a key share"
+                )));
+            }
+            let kx = groups.iter().find(|k| k.name() == g).ok_or_else(|| {
+                illegal(format!(
+                    "the HelloRetryRequest asks for {g:?}, which we did not offer"
+                ))
+            })?;
+            Some(kx.start()?)
+        }
+        None => None,
+    };
+
+    st.transcript.start_hash(suite.hash, false);
+    st.transcript.rollup_for_hrr(suite.hash);
+    st.transcript.add(raw);
+
+    // The second ClientHello: the same, with the new key share, the cookie,
+    // and no early_data (RFC 8446 §4.1.2).
+    let mut hello = st.hello.clone();
+    hello
+        .extensions
+        .retain(|e| e.typ() != ExtensionType::EARLY_DATA);
+    if let Some(kx) = &new_share {
+        for e in hello.extensions.iter_mut() {
+            if let Extension::KeyShareClient(shares) = e {
+                *shares = vec![KeyShareEntry {
+                    group: kx.group(),
+                    key_exchange: kx.public_key().to_vec(),
+                }];
+            }
+        }
+    }
+    if let Some(c) = cookie {
+        let at = hello
+            .extensions
+            .iter()
+            .position(|e| e.typ() == ExtensionType::PRE_SHARED_KEY)
+            .unwrap_or(hello.extensions.len());
+        hello.extensions.insert(at, Extension::Cookie(c));
+        st.shared.offered.push(ExtensionType::COOKIE);
+    }
+    st.shared.send_ccs_once(cx);
+    let raw2 = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
+        hello.clone(),
+    )));
+    st.transcript.add(&raw2);
+    cx.info.hello_retry = true;
+    if let Some(kx) = new_share {
+        st.key_shares = vec![kx];
+    }
+    st.hello = hello;
+    st.retried_suite = Some(suite.suite);
+    Ok(Box::new(st))
+}
+
+/// The ServerHello: derive the handshake secrets (RFC 8446 §7.1).
+pub(super) fn handle_server_hello(
+    mut st: ExpectServerHello,
+    cx: &mut Context<'_>,
+    sh: &ServerHello,
+    suite: &'static Tls13Suite,
+    raw: &[u8],
+) -> Result<Box<dyn State>, Error> {
+    check_session_id(&st.shared, sh)?;
+    if st.retried_suite.is_some_and(|s| s != suite.suite) {
+        return Err(illegal(
+            "the ServerHello's suite differs from the HelloRetryRequest's",
+        ));
+    }
+    let allowed = [
+        ExtensionType::KEY_SHARE,
+        ExtensionType::SUPPORTED_VERSIONS,
+        ExtensionType::PRE_SHARED_KEY,
+    ];
+    for e in &sh.extensions {
+        check_response_extensions(std::slice::from_ref(e), &st.shared.offered, "ServerHello")?;
+        if !allowed.contains(&e.typ()) {
+            return Err(illegal(format!(
+                "{:?} is not allowed in a TLS 1.3 ServerHello",
+                e.typ()
+            )));
+        }
+    }
+    let share = match sh.extension(ExtensionType::KEY_SHARE) {
+        Some(Extension::KeyShareServer(s)) => s,
+        _ => {
+            return Err(Error::peer(
+                AlertDescription::MISSING_EXTENSION,
+                "the ServerHello has no key_share",
+            ))
+        }
+    };
+    let pos = st
+        .key_shares
+        .iter()
+        .position(|k| k.group() == share.group)
+        .ok_or_else(|| {
+            illegal(format!(
+                "the server's key share is for {:?}, which we did not send",
+                share.group
+            ))
+        })?;
+    let kx = st.key_shares.swap_remove(pos);
+    let shared_secret = kx.complete(&share.key_exchange)?;
+
+    if st.retried_suite.is_none() {
+        st.transcript.start_hash(suite.hash, false);
+    }
+    st.transcript.add(raw);
+    let hello_hash = st.transcript.current_hash();
+    let hs = EarlySecret::new(suite.hash, None).into_handshake(Some(shared_secret.as_bytes()));
+    let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
+    let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
+    let log = &st.shared.config.key_log;
+    log_secret(
+        log,
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        &st.shared.client_random,
+        &c_hs,
+    );
+    log_secret(
+        log,
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        &st.shared.client_random,
+        &s_hs,
+    );
+    cx.out.push(Command::ReadKeys(tls13_opener(suite, &s_hs)?));
+    cx.out.push(Command::WriteKeys(tls13_sealer(suite, &c_hs)?));
+    cx.info.suite = Some(crate::crypto::SupportedSuite::Tls13(suite));
+    cx.info.group = Some(share.group);
+
+    Ok(Box::new(ExpectEncryptedExtensions {
+        hs: Handshake {
+            shared: st.shared,
+            suite,
+            transcript: st.transcript,
+            secret: hs,
+            c_hs,
+            s_hs,
+            cert_request: None,
+        },
+    }))
+}
+
+/// What the client carries from ServerHello to Finished.
+struct Handshake {
+    shared: ClientShared,
+    suite: &'static Tls13Suite,
+    transcript: Transcript,
+    secret: HandshakeSecret,
+    c_hs: Secret,
+    s_hs: Secret,
+    cert_request: Option<CertificateRequest13>,
+}
+
+struct ExpectEncryptedExtensions {
+    hs: Handshake,
+}
+
+impl State for ExpectEncryptedExtensions {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::EncryptedExtensions(exts) = &msg.payload else {
+            return Err(unexpected(&msg, "EncryptedExtensions"));
+        };
+        check_response_extensions(exts, &self.hs.shared.offered, "EncryptedExtensions")?;
+        for e in exts {
+            match e {
+                Extension::Alpn(protocols) => {
+                    let chosen = protocols.first().cloned().unwrap_or_default();
+                    if !self.hs.shared.config.alpn.contains(&chosen) {
+                        return Err(illegal(
+                            "the server chose an ALPN protocol we did not offer",
+                        ));
+                    }
+                    cx.info.alpn = Some(chosen);
+                }
+                Extension::RecordSizeLimit(limit) => cx.info.peer_record_size_limit = Some(*limit),
+                Extension::ServerNameAck | Extension::SupportedGroups(_) => {}
+                Extension::EarlyData => {
+                    return Err(illegal("the server accepted early data we did not send"))
+                }
+                other => {
+                    return Err(illegal(format!(
+                        "{:?} is not allowed in EncryptedExtensions",
+                        other.typ()
+                    )))
+                }
+            }
+        }
+        if let pki_types::ServerName::DnsName(n) = &self.hs.shared.server_name {
+            cx.info.sni = Some(n.as_ref().to_string());
+        }
+        self.hs.transcript.add(raw);
+        Ok(Box::new(ExpectCertificate { hs: self.hs }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+struct ExpectCertificate {
+    hs: Handshake,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        match &msg.payload {
+            HandshakePayload::CertificateRequest13(cr) if self.hs.cert_request.is_none() => {
+                // RFC 8446 §4.3.2: empty context during the handshake, and
+                // signature_algorithms present.
+                if !cr.context.is_empty() {
+                    return Err(illegal("a CertificateRequest with a non-empty context"));
+                }
+                if !cr
+                    .extensions
+                    .iter()
+                    .any(|e| matches!(e, Extension::SignatureAlgorithms(_)))
+                {
+                    return Err(Error::peer(
+                        AlertDescription::MISSING_EXTENSION,
+                        "a CertificateRequest without signature_algorithms",
+                    ));
+                }
+                self.hs.cert_request = Some(cr.clone());
+                self.hs.transcript.add(raw);
+                Ok(self)
+            }
+            HandshakePayload::Certificate13(cert) => {
+                if !cert.context.is_empty() {
+                    return Err(illegal("the server's Certificate has a non-empty context"));
+                }
+                let Some((ee, rest)) = cert.entries.split_first() else {
+                    // RFC 8446 §4.4.2.4: an empty server Certificate.
+                    return Err(Error::decode(
+                        "Certificate",
+                        crate::error::DecodeError::IllegalValue("the server sent no certificate"),
+                    ));
+                };
+                for entry in &cert.entries {
+                    for e in &entry.extensions {
+                        if !self.hs.shared.offered.contains(&e.typ()) {
+                            return Err(Error::peer(
+                                AlertDescription::UNSUPPORTED_EXTENSION,
+                                format!(
+                                    "{:?} in a CertificateEntry, which we did not ask for",
+                                    e.typ()
+                                ),
+                            ));
+                        }
+                    }
+                }
+                let ocsp = ee
+                    .extensions
+                    .iter()
+                    .find_map(|e| match e {
+                        Extension::CertificateStatus(o) => Some(o.as_slice()),
+                        _ => None,
+                    })
+                    .unwrap_or(&[]);
+                let end_entity = CertificateDer::from(ee.cert_data.clone());
+                let intermediates: Vec<CertificateDer<'static>> = rest
+                    .iter()
+                    .map(|e| CertificateDer::from(e.cert_data.clone()))
+                    .collect();
+                let config = &self.hs.shared.config;
+                config.verifier.verify_server_cert(
+                    &end_entity,
+                    &intermediates,
+                    &self.hs.shared.server_name,
+                    ocsp,
+                    config.time.now(),
+                )?;
+                cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+                self.hs.transcript.add(raw);
+                Ok(Box::new(ExpectCertificateVerify { hs: self.hs }))
+            }
+            _ => Err(unexpected(&msg, "Certificate or CertificateRequest")),
+        }
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+struct ExpectCertificateVerify {
+    hs: Handshake,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateVerify(cv) = &msg.payload else {
+            return Err(unexpected(&msg, "CertificateVerify"));
+        };
+        let offered = self.hs.shared.config.verifier.supported_schemes();
+        if !offered.contains(&cv.scheme) || !allowed_in_tls13(cv.scheme) {
+            return Err(illegal(format!(
+                "the server signed with {:?}, which we did not offer",
+                cv.scheme
+            )));
+        }
+        let content = tls13_signed_content(true, &self.hs.transcript.current_hash());
+        let cert = cx
+            .info
+            .peer_certs
+            .first()
+            .ok_or(Error::InvalidState("no server certificate"))?;
+        verify_signature(cert, cv.scheme, &content, &cv.signature, true)?;
+        cx.info.peer_signature_scheme = Some(cv.scheme);
+        self.hs.transcript.add(raw);
+        Ok(Box::new(ExpectFinished { hs: self.hs }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+/// Picks our certificate for a CertificateRequest: the first whose key can
+/// sign with an offered scheme and, if the server named authorities, whose
+/// chain was issued by one of them.
+pub(crate) fn choose_client_cert<'a>(
+    certs: &'a [CertifiedKey],
+    schemes: &[SignatureScheme],
+    authorities: &[Vec<u8>],
+    tls13: bool,
+) -> Option<(&'a CertifiedKey, SignatureScheme)> {
+    certs.iter().find_map(|c| {
+        let scheme = c.key.choose_scheme(schemes, tls13)?;
+        if !authorities.is_empty() {
+            let issued_by_one = c.chain.iter().any(|cert| {
+                certinfo::issuer_and_subject(cert.as_ref())
+                    .is_some_and(|(issuer, _)| authorities.contains(&wrap_name(issuer)))
+            });
+            if !issued_by_one {
+                return None;
+            }
+        }
+        Some((c, scheme))
+    })
+}
+
+struct ExpectFinished {
+    hs: Handshake,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(verify_data) = &msg.payload else {
+            return Err(unexpected(&msg, "Finished"));
+        };
+        let mut hs = self.hs;
+        let hash = hs.suite.hash;
+        let expected =
+            finished_verify_data(hash, hs.s_hs.as_bytes(), &hs.transcript.current_hash());
+        if !constant_time_eq(&expected, verify_data) {
+            return Err(Error::peer(
+                AlertDescription::DECRYPT_ERROR,
+                "the server's Finished is wrong",
+            ));
+        }
+        hs.transcript.add(raw);
+
+        let master = hs.secret.into_master();
+        let handshake_hash = hs.transcript.current_hash();
+        let c_ap = master.client_application_traffic_secret(&handshake_hash);
+        let s_ap = master.server_application_traffic_secret(&handshake_hash);
+        let exporter = master.exporter_master_secret(&handshake_hash);
+        let cr = &hs.shared.client_random;
+        let log = &hs.shared.config.key_log;
+        log_secret(log, "CLIENT_TRAFFIC_SECRET_0", cr, &c_ap);
+        log_secret(log, "SERVER_TRAFFIC_SECRET_0", cr, &s_ap);
+        log_secret(log, "EXPORTER_SECRET", cr, &exporter);
+        cx.out
+            .push(Command::ReadKeys(tls13_opener(hs.suite, &s_ap)?));
+
+        hs.shared.send_ccs_once(cx);
+        if let Some(req) = &hs.cert_request {
+            let schemes: Vec<SignatureScheme> = req
+                .extensions
+                .iter()
+                .find_map(|e| match e {
+                    Extension::SignatureAlgorithms(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let authorities: Vec<Vec<u8>> = req
+                .extensions
+                .iter()
+                .find_map(|e| match e {
+                    Extension::CertificateAuthorities(a) => Some(a.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let chosen =
+                choose_client_cert(&hs.shared.config.client_certs, &schemes, &authorities, true);
+            let entries = chosen
+                .map(|(c, _)| {
+                    c.chain
+                        .iter()
+                        .map(|der| CertificateEntry {
+                            cert_data: der.as_ref().to_vec(),
+                            extensions: Vec::new(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate13(
+                Certificate13 {
+                    context: req.context.clone(),
+                    entries,
+                },
+            )));
+            hs.transcript.add(&raw);
+            if let Some((c, scheme)) = chosen {
+                let content = tls13_signed_content(false, &hs.transcript.current_hash());
+                let signature = c.key.sign(scheme, &content)?;
+                let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
+                    DigitallySigned { scheme, signature },
+                )));
+                hs.transcript.add(&raw);
+            }
+        }
+        let fin = finished_verify_data(hash, hs.c_hs.as_bytes(), &hs.transcript.current_hash());
+        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        hs.transcript.add(&raw);
+        cx.out
+            .push(Command::WriteKeys(tls13_sealer(hs.suite, &c_ap)?));
+        let resumption = master.resumption_master_secret(&hs.transcript.current_hash());
+        cx.info.exporter = Some(Exporter::Tls13 {
+            hash,
+            secret: exporter,
+        });
+        cx.out.push(Command::Done);
+        Ok(Box::new(Connected {
+            traffic: Traffic13::new(hs.suite, c_ap, s_ap),
+            _resumption_master_secret: resumption,
+        }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+/// A connected TLS 1.3 client: tickets and key updates.
+struct Connected {
+    traffic: Traffic13,
+    _resumption_master_secret: Secret,
+}
+
+impl State for Connected {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        _raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        match &msg.payload {
+            HandshakePayload::NewSessionTicket13(t) => {
+                // RFC 8446 §4.6.1: a lifetime over seven days is illegal.
+                if t.lifetime > 604_800 {
+                    return Err(illegal("a ticket lifetime over seven days"));
+                }
+                Ok(self)
+            }
+            HandshakePayload::KeyUpdate(req) => {
+                self.traffic.received_update(cx, *req)?;
+                Ok(self)
+            }
+            _ => Err(unexpected(&msg, "NewSessionTicket or KeyUpdate")),
+        }
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        Err(Error::peer(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            "ChangeCipherSpec after the handshake",
+        ))
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+
+    fn is_connected(&self) -> bool {
+        true
+    }
+
+    fn send_key_update(&mut self, cx: &mut Context<'_>, request_peer: bool) -> Result<(), Error> {
+        self.traffic.send_update(cx, request_peer)
+    }
+
+    fn on_application_data(&mut self) {
+        self.traffic.saw_application_data();
+    }
+}

@@ -1,0 +1,265 @@
+//! The handshake state machines: client and server, TLS 1.3 and 1.2. A
+//! state takes one handshake message (decoded, with its raw bytes for the
+//! transcript) and returns the next state, emitting [`Command`]s that the
+//! connection carries out in order: messages to send, key changes, the
+//! end of the handshake. It never sees a record or a socket.
+
+mod client;
+mod client12;
+mod client13;
+mod server;
+mod server12;
+mod server13;
+mod traffic13;
+mod transcript;
+
+pub(crate) use client::start_client;
+pub(crate) use server::start_server;
+
+use crate::crypto::{HashAlgorithm, Secret, SupportedSuite, Tls13Suite};
+use crate::error::Error;
+use crate::key_schedule::{tls12, tls13};
+use crate::msgs::enums::{
+    AlertDescription, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::extensions::Extension;
+use crate::msgs::handshake::HandshakeMessage;
+use crate::record::{RecordOpener, RecordSealer};
+use pki_types::CertificateDer;
+
+/// What the connection must do for the handshake, in order.
+pub(crate) enum Command {
+    /// Send an encoded handshake message under the current write keys.
+    Send(Vec<u8>),
+    /// Send a ChangeCipherSpec record (always unprotected in TLS 1.3).
+    SendCcs,
+    /// Protect what follows with these keys.
+    WriteKeys(RecordSealer),
+    /// Open what follows with these keys.
+    ReadKeys(RecordOpener),
+    /// The handshake is complete.
+    Done,
+    /// The peer's TLS 1.3 KeyUpdate was processed.
+    KeyUpdated,
+}
+
+/// How the exporter of RFC 5705 / RFC 8446 §7.5 is computed.
+#[derive(Debug, Clone)]
+pub(crate) enum Exporter {
+    Tls13 {
+        hash: HashAlgorithm,
+        secret: Secret,
+    },
+    Tls12 {
+        hash: HashAlgorithm,
+        master_secret: Secret,
+        client_random: [u8; 32],
+        server_random: [u8; 32],
+    },
+}
+
+impl Exporter {
+    pub(crate) fn export(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        len: usize,
+    ) -> Result<Vec<u8>, Error> {
+        match self {
+            Exporter::Tls13 { hash, secret } => {
+                Ok(
+                    tls13::export(*hash, secret.as_bytes(), label, context.unwrap_or(&[]), len)
+                        .as_bytes()
+                        .to_vec(),
+                )
+            }
+            Exporter::Tls12 {
+                hash,
+                master_secret,
+                client_random,
+                server_random,
+            } => {
+                // RFC 5705 §4: labels that the PRF itself uses are reserved.
+                let reserved: [&[u8]; 5] = [
+                    b"client finished",
+                    b"server finished",
+                    b"master secret",
+                    b"key expansion",
+                    b"extended master secret",
+                ];
+                if reserved.contains(&label) {
+                    return Err(Error::InvalidState("that exporter label is reserved"));
+                }
+                if context.is_some_and(|c| c.len() > 0xffff) {
+                    return Err(Error::InvalidState(
+                        "exporter context longer than 65535 bytes",
+                    ));
+                }
+                Ok(tls12::export(
+                    *hash,
+                    master_secret.as_bytes(),
+                    label,
+                    client_random,
+                    server_random,
+                    context,
+                    len,
+                )
+                .as_bytes()
+                .to_vec())
+            }
+        }
+    }
+}
+
+/// What the handshake has negotiated so far.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Negotiated {
+    pub(crate) version: Option<ProtocolVersion>,
+    pub(crate) suite: Option<SupportedSuite>,
+    pub(crate) group: Option<NamedGroup>,
+    pub(crate) alpn: Option<Vec<u8>>,
+    pub(crate) sni: Option<String>,
+    pub(crate) peer_certs: Vec<CertificateDer<'static>>,
+    pub(crate) peer_signature_scheme: Option<SignatureScheme>,
+    pub(crate) resumed: bool,
+    pub(crate) hello_retry: bool,
+    pub(crate) exporter: Option<Exporter>,
+    pub(crate) peer_record_size_limit: Option<u16>,
+    pub(crate) extended_master_secret: bool,
+}
+
+/// What a state gets besides the message.
+pub(crate) struct Context<'a> {
+    pub(crate) out: &'a mut Vec<Command>,
+    pub(crate) info: &'a mut Negotiated,
+}
+
+impl Context<'_> {
+    pub(crate) fn send(&mut self, msg: &HandshakeMessage) -> Vec<u8> {
+        let bytes = msg.encoding();
+        self.out.push(Command::Send(bytes.clone()));
+        bytes
+    }
+}
+
+/// One state of a handshake.
+pub(crate) trait State: Send + Sync {
+    /// Handles one handshake message; `raw` is its encoding as received.
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error>;
+
+    /// Handles a ChangeCipherSpec. TLS 1.3 states drop it during the
+    /// handshake (RFC 8446 §5); TLS 1.2 states expect it before Finished.
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error>;
+
+    /// The version whose message forms to decode with.
+    fn version(&self) -> ProtocolVersion;
+
+    /// Whether the handshake is complete.
+    fn is_connected(&self) -> bool {
+        false
+    }
+
+    /// Application data arrived (resets flood counters).
+    fn on_application_data(&mut self) {}
+
+    /// Sends a TLS 1.3 KeyUpdate (only once connected).
+    fn send_key_update(&mut self, _cx: &mut Context<'_>, _request_peer: bool) -> Result<(), Error> {
+        Err(Error::InvalidState(
+            "a key update needs a connected TLS 1.3 session",
+        ))
+    }
+}
+
+/// The error for a message that the current state does not expect.
+pub(crate) fn unexpected(msg: &HandshakeMessage, expecting: &str) -> Error {
+    Error::peer(
+        AlertDescription::UNEXPECTED_MESSAGE,
+        format!("received {:?} while expecting {expecting}", msg.typ),
+    )
+}
+
+/// The CCS-tolerating behaviour of TLS 1.3 handshake states.
+pub(crate) fn tls13_ccs<S: State + 'static>(state: Box<S>) -> Result<Box<dyn State>, Error> {
+    Ok(state)
+}
+
+/// Keys for one direction of TLS 1.3 traffic.
+pub(crate) fn tls13_sealer(suite: &Tls13Suite, secret: &Secret) -> Result<RecordSealer, Error> {
+    let (key, iv) = tls13::traffic_key_iv(suite.hash, suite.aead, secret.as_bytes());
+    RecordSealer::tls13(suite.aead, key.as_bytes(), iv)
+}
+
+/// Keys for the other direction of TLS 1.3 traffic.
+pub(crate) fn tls13_opener(suite: &Tls13Suite, secret: &Secret) -> Result<RecordOpener, Error> {
+    let (key, iv) = tls13::traffic_key_iv(suite.hash, suite.aead, secret.as_bytes());
+    RecordOpener::tls13(suite.aead, key.as_bytes(), iv)
+}
+
+/// Checks a peer's extensions against what we offered: one we never
+/// offered is unsupported_extension (RFC 8446 §4.2); one we know but that
+/// does not belong in this message is illegal_parameter.
+pub(crate) fn check_response_extensions(
+    exts: &[Extension],
+    offered: &[ExtensionType],
+    message: &str,
+) -> Result<(), Error> {
+    for e in exts {
+        let typ = e.typ();
+        if !offered.contains(&typ) {
+            return Err(Error::peer(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                format!("the peer sent {typ:?} in {message}, which we did not offer"),
+            ));
+        }
+        if let Extension::Unknown { .. } = e {
+            return Err(Error::peer(
+                AlertDescription::ILLEGAL_PARAMETER,
+                format!("the peer sent {typ:?}, which is not allowed in {message}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The context string and transcript hash that a TLS 1.3 CertificateVerify
+/// signs (RFC 8446 §4.4.3).
+pub(crate) fn tls13_signed_content(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
+    let mut m = vec![0x20u8; 64];
+    m.extend_from_slice(if server {
+        b"TLS 1.3, server CertificateVerify"
+    } else {
+        b"TLS 1.3, client CertificateVerify"
+    });
+    m.push(0);
+    m.extend_from_slice(transcript_hash);
+    m
+}
+
+/// Logs a secret if a key log is configured.
+pub(crate) fn log_secret(
+    key_log: &Option<std::sync::Arc<dyn crate::config::KeyLog>>,
+    label: &str,
+    client_random: &[u8; 32],
+    secret: &Secret,
+) {
+    if let Some(k) = key_log {
+        k.log(label, client_random, secret.as_bytes());
+    }
+}
+
+/// Names in a list, for error messages.
+pub(crate) fn list<T: std::fmt::Debug>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "nothing".into();
+    }
+    items
+        .iter()
+        .map(|i| format!("{i:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,618 @@
+//! The TLS 1.3 server (RFC 8446 §4.1.4, §4.2.8, §4.3, §4.4).
+
+use super::server::{choose_alpn, choose_certificate, choose_suite, sni};
+use super::traffic13::Traffic13;
+use super::transcript::Transcript;
+use super::{
+    list, log_secret, tls13_ccs, tls13_opener, tls13_sealer, tls13_signed_content, unexpected,
+    Command, Context, Exporter, State,
+};
+use crate::config::{ClientAuth, ServerConfig};
+use crate::crypto::hash::constant_time_eq;
+use crate::crypto::sign::allowed_in_tls13;
+use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
+use crate::error::{CertificateError, CertificateErrorKind, Error};
+use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, MasterSecret};
+use crate::msgs::enums::{
+    AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
+    SignatureScheme,
+};
+use crate::msgs::extensions::{Extension, KeyShareEntry};
+use crate::msgs::handshake::{
+    Certificate13, CertificateEntry, CertificateRequest13, ClientHello, DigitallySigned,
+    HandshakeMessage, HandshakePayload, ServerHello, HELLO_RETRY_REQUEST_RANDOM,
+};
+use crate::verify::verify_signature;
+use pki_types::CertificateDer;
+use std::sync::Arc;
+
+fn illegal(reason: impl Into<String>) -> Error {
+    Error::peer(AlertDescription::ILLEGAL_PARAMETER, reason)
+}
+
+fn missing(what: &str) -> Error {
+    Error::peer(
+        AlertDescription::MISSING_EXTENSION,
+        format!("the ClientHello has no {what}"),
+    )
+}
+
+/// The extensions RFC 8446 §9.2 requires of a ClientHello without a PSK.
+struct Offer<'a> {
+    groups: &'a [NamedGroup],
+    shares: &'a [KeyShareEntry],
+    schemes: &'a [SignatureScheme],
+}
+
+fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
+    let groups = match ch.extension(ExtensionType::SUPPORTED_GROUPS) {
+        Some(Extension::SupportedGroups(g)) => g.as_slice(),
+        _ => return Err(missing("supported_groups")),
+    };
+    let shares = match ch.extension(ExtensionType::KEY_SHARE) {
+        Some(Extension::KeyShareClient(s)) => s.as_slice(),
+        _ => return Err(missing("key_share")),
+    };
+    let schemes = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
+        Some(Extension::SignatureAlgorithms(s)) => s.as_slice(),
+        _ => return Err(missing("signature_algorithms")),
+    };
+    // RFC 8446 §4.2.8: each share's group is offered, and appears once.
+    for (i, s) in shares.iter().enumerate() {
+        if !groups.contains(&s.group) {
+            return Err(illegal(format!(
+                "a key share for {:?}, which supported_groups lacks",
+                s.group
+            )));
+        }
+        if shares[..i].iter().any(|o| o.group == s.group) {
+            return Err(illegal(format!("two key shares for {:?}", s.group)));
+        }
+    }
+    Ok(Offer {
+        groups,
+        shares,
+        schemes,
+    })
+}
+
+/// The first ClientHello of a TLS 1.3 handshake.
+pub(super) fn handle_client_hello(
+    config: Arc<ServerConfig>,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    raw: &[u8],
+) -> Result<Box<dyn State>, Error> {
+    // RFC 8446 §4.1.2: exactly the null compression method.
+    if ch.compression_methods != [CompressionMethod::NULL] {
+        return Err(illegal(
+            "TLS 1.3 requires exactly the null compression method",
+        ));
+    }
+    let offer = read_offer(ch)?;
+    let SupportedSuite::Tls13(suite) =
+        choose_suite(&config, ch, ProtocolVersion::TLSV1_3, |_| true)?
+    else {
+        return Err(Error::InvalidState("a TLS 1.2 suite for TLS 1.3"));
+    };
+    let ours = config.kx_groups();
+    // A group the client sent a share for avoids a round trip; otherwise
+    // our first group that it supports, through HelloRetryRequest.
+    let with_share = ours
+        .iter()
+        .find(|g| offer.shares.iter().any(|s| s.group == g.name()))
+        .map(|g| g.name());
+    let any = ours
+        .iter()
+        .find(|g| offer.groups.contains(&g.name()))
+        .map(|g| g.name());
+    let group = with_share.or(any).ok_or_else(|| Error::NoCommon {
+        what: "key exchange group",
+        ours: list(&ours.iter().map(|g| g.name()).collect::<Vec<_>>()),
+        theirs: list(offer.groups),
+    })?;
+
+    let mut transcript = Transcript::with_hash(suite.hash);
+    transcript.add(raw);
+    if with_share.is_some() {
+        return send_server_flight(config, cx, ch, suite, group, transcript, false);
+    }
+
+    // HelloRetryRequest (RFC 8446 §4.1.4).
+    transcript.rollup_for_hrr(suite.hash);
+    let mut exts = vec![
+        Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
+        Extension::KeyShareHelloRetryRequest(group),
+    ];
+    let cookie = if config.send_cookie {
+        let mut c = vec![0u8; 32];
+        config.random.fill(&mut c)?;
+        exts.push(Extension::Cookie(c.clone()));
+        Some(c)
+    } else {
+        None
+    };
+    let hrr = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: HELLO_RETRY_REQUEST_RANDOM,
+        legacy_session_id: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        compression_method: CompressionMethod::NULL,
+        extensions: exts,
+    };
+    let raw_hrr = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(hrr)));
+    transcript.add(&raw_hrr);
+    let sent_ccs = !ch.legacy_session_id.is_empty();
+    if sent_ccs {
+        cx.out.push(Command::SendCcs);
+    }
+    cx.info.hello_retry = true;
+    Ok(Box::new(ExpectSecondClientHello {
+        config,
+        suite,
+        group,
+        cookie,
+        transcript,
+        first: ch.clone(),
+        sent_ccs,
+    }))
+}
+
+struct ExpectSecondClientHello {
+    config: Arc<ServerConfig>,
+    suite: &'static Tls13Suite,
+    group: NamedGroup,
+    cookie: Option<Vec<u8>>,
+    transcript: Transcript,
+    first: ClientHello,
+    sent_ccs: bool,
+}
+
+impl State for ExpectSecondClientHello {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ClientHello(ch) = &msg.payload else {
+            return Err(unexpected(&msg, "the second ClientHello"));
+        };
+        // RFC 8446 §4.1.2: the same hello, but for the key share, the
+        // cookie, early_data and padding.
+        if ch.random != self.first.random
+            || ch.legacy_session_id != self.first.legacy_session_id
+            || ch.cipher_suites != self.first.cipher_suites
+            || ch.compression_methods != [CompressionMethod::NULL]
+        {
+            return Err(illegal("the second ClientHello differs from the first"));
+        }
+        if !matches!(
+            ch.extension(ExtensionType::SUPPORTED_VERSIONS),
+            Some(Extension::SupportedVersionsClient(v)) if v.contains(&ProtocolVersion::TLSV1_3)
+        ) {
+            return Err(illegal("the second ClientHello does not offer TLS 1.3"));
+        }
+        if ch.extension(ExtensionType::EARLY_DATA).is_some() {
+            return Err(illegal("early_data in the second ClientHello"));
+        }
+        let offer = read_offer(ch)?;
+        if offer.shares.len() != 1 || offer.shares[0].group != self.group {
+            return Err(illegal(format!(
+                "the second ClientHello must hold one key share, for {:?}",
+                self.group
+            )));
+        }
+        if let Some(c) = &self.cookie {
+            match ch.extension(ExtensionType::COOKIE) {
+                Some(Extension::Cookie(got)) if got == c => {}
+                _ => return Err(illegal("the second ClientHello does not return our cookie")),
+            }
+        }
+        self.transcript.add(raw);
+        send_server_flight(
+            self.config,
+            cx,
+            ch,
+            self.suite,
+            self.group,
+            self.transcript,
+            self.sent_ccs,
+        )
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+/// ServerHello, EncryptedExtensions, [CertificateRequest], Certificate,
+/// CertificateVerify, Finished.
+fn send_server_flight(
+    config: Arc<ServerConfig>,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    suite: &'static Tls13Suite,
+    group: NamedGroup,
+    mut transcript: Transcript,
+    sent_ccs: bool,
+) -> Result<Box<dyn State>, Error> {
+    let offer = read_offer(ch)?;
+    let share = offer
+        .shares
+        .iter()
+        .find(|s| s.group == group)
+        .ok_or_else(|| illegal("no key share for the chosen group"))?;
+    let name = sni(ch)?;
+    let cert = choose_certificate(&config, name.as_ref(), |c| {
+        c.key.choose_scheme(offer.schemes, true).is_some()
+    })
+    .ok_or_else(|| Error::NoCommon {
+        what: "signature scheme",
+        ours: list(
+            &config
+                .certs
+                .iter()
+                .flat_map(|c| c.key.schemes().to_vec())
+                .collect::<Vec<_>>(),
+        ),
+        theirs: list(offer.schemes),
+    })?;
+    let scheme = cert
+        .key
+        .choose_scheme(offer.schemes, true)
+        .ok_or(Error::InvalidState("no scheme for the chosen certificate"))?;
+    let alpn = choose_alpn(&config, ch)?;
+
+    let kx = config
+        .kx_groups()
+        .into_iter()
+        .find(|g| g.name() == group)
+        .ok_or(Error::InvalidState("chosen group vanished"))?
+        .start()?;
+    let our_share = KeyShareEntry {
+        group,
+        key_exchange: kx.public_key().to_vec(),
+    };
+    let shared_secret = kx.complete(&share.key_exchange)?;
+
+    let mut random = [0u8; 32];
+    config.random.fill(&mut random)?;
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random,
+        legacy_session_id: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        compression_method: CompressionMethod::NULL,
+        extensions: vec![
+            Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
+            Extension::KeyShareServer(our_share),
+        ],
+    };
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
+    transcript.add(&raw);
+    // RFC 8446 D.4: a compatibility-mode client gets a ChangeCipherSpec.
+    if !sent_ccs && !ch.legacy_session_id.is_empty() {
+        cx.out.push(Command::SendCcs);
+    }
+
+    let hello_hash = transcript.current_hash();
+    let hs = EarlySecret::new(suite.hash, None).into_handshake(Some(shared_secret.as_bytes()));
+    let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
+    let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
+    let log = &config.key_log;
+    log_secret(log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &c_hs);
+    log_secret(log, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &s_hs);
+    cx.out.push(Command::WriteKeys(tls13_sealer(suite, &s_hs)?));
+    cx.out.push(Command::ReadKeys(tls13_opener(suite, &c_hs)?));
+    cx.info.suite = Some(SupportedSuite::Tls13(suite));
+    cx.info.group = Some(group);
+    cx.info.alpn = alpn.clone();
+
+    let mut ee = Vec::new();
+    if let Some(p) = alpn {
+        ee.push(Extension::Alpn(vec![p]));
+    }
+    if name.is_some() {
+        ee.push(Extension::ServerNameAck);
+    }
+    if let Some(Extension::RecordSizeLimit(limit)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT)
+    {
+        cx.info.peer_record_size_limit = Some(*limit);
+        // RFC 8449 §4: TLS 1.3's limit counts the content type byte.
+        ee.push(Extension::RecordSizeLimit(
+            (crate::record::MAX_FRAGMENT_LEN + 1) as u16,
+        ));
+    }
+    let raw = cx.send(&HandshakeMessage::new(
+        HandshakePayload::EncryptedExtensions(ee),
+    ));
+    transcript.add(&raw);
+
+    let verifier = match &config.client_auth {
+        ClientAuth::None => None,
+        ClientAuth::Optional(v) => Some((v.clone(), false)),
+        ClientAuth::Required(v) => Some((v.clone(), true)),
+    };
+    let mut requested_schemes = Vec::new();
+    if let Some((v, _)) = &verifier {
+        requested_schemes = v
+            .supported_schemes()
+            .into_iter()
+            .filter(|s| allowed_in_tls13(*s))
+            .collect();
+        let mut exts = vec![Extension::SignatureAlgorithms(requested_schemes.clone())];
+        let subjects = v.root_subjects();
+        if !subjects.is_empty() {
+            exts.push(Extension::CertificateAuthorities(subjects));
+        }
+        let raw = cx.send(&HandshakeMessage::new(
+            HandshakePayload::CertificateRequest13(CertificateRequest13 {
+                context: Vec::new(),
+                extensions: exts,
+            }),
+        ));
+        transcript.add(&raw);
+    }
+
+    let entries = cert
+        .chain
+        .iter()
+        .map(|c| CertificateEntry {
+            cert_data: c.as_ref().to_vec(),
+            extensions: Vec::new(),
+        })
+        .collect();
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate13(
+        Certificate13 {
+            context: Vec::new(),
+            entries,
+        },
+    )));
+    transcript.add(&raw);
+    let content = tls13_signed_content(true, &transcript.current_hash());
+    let signature = cert.key.sign(scheme, &content)?;
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
+        DigitallySigned { scheme, signature },
+    )));
+    transcript.add(&raw);
+    let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+    transcript.add(&raw);
+
+    let master = hs.into_master();
+    let handshake_hash = transcript.current_hash();
+    let c_ap = master.client_application_traffic_secret(&handshake_hash);
+    let s_ap = master.server_application_traffic_secret(&handshake_hash);
+    let exporter = master.exporter_master_secret(&handshake_hash);
+    log_secret(log, "CLIENT_TRAFFIC_SECRET_0", &ch.random, &c_ap);
+    log_secret(log, "SERVER_TRAFFIC_SECRET_0", &ch.random, &s_ap);
+    log_secret(log, "EXPORTER_SECRET", &ch.random, &exporter);
+    cx.out.push(Command::WriteKeys(tls13_sealer(suite, &s_ap)?));
+    cx.info.exporter = Some(Exporter::Tls13 {
+        hash: suite.hash,
+        secret: exporter,
+    });
+
+    let rest = ClientFlight {
+        suite,
+        transcript,
+        master,
+        c_hs,
+        c_ap,
+        s_ap,
+        config,
+        requested_schemes,
+    };
+    Ok(match verifier {
+        Some((_, required)) => Box::new(ExpectCertificate { rest, required }),
+        None => Box::new(ExpectFinished { rest }),
+    })
+}
+
+/// What the server carries while it reads the client's second flight.
+struct ClientFlight {
+    suite: &'static Tls13Suite,
+    transcript: Transcript,
+    master: MasterSecret,
+    c_hs: Secret,
+    c_ap: Secret,
+    s_ap: Secret,
+    config: Arc<ServerConfig>,
+    requested_schemes: Vec<SignatureScheme>,
+}
+
+struct ExpectCertificate {
+    rest: ClientFlight,
+    required: bool,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Certificate13(cert) = &msg.payload else {
+            return Err(unexpected(&msg, "the client's Certificate"));
+        };
+        if !cert.context.is_empty() {
+            return Err(illegal("the client's Certificate has a non-empty context"));
+        }
+        if cert.entries.iter().any(|e| !e.extensions.is_empty()) {
+            return Err(Error::peer(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                "extensions in the client's CertificateEntry that we did not ask for",
+            ));
+        }
+        self.rest.transcript.add(raw);
+        let Some((ee, rest)) = cert.entries.split_first() else {
+            if self.required {
+                return Err(Error::InvalidCertificate(CertificateError {
+                    kind: CertificateErrorKind::Missing,
+                    detail: "this server requires a client certificate".into(),
+                }));
+            }
+            return Ok(Box::new(ExpectFinished { rest: self.rest }));
+        };
+        let end_entity = CertificateDer::from(ee.cert_data.clone());
+        let intermediates: Vec<CertificateDer<'static>> = rest
+            .iter()
+            .map(|e| CertificateDer::from(e.cert_data.clone()))
+            .collect();
+        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &self.rest.config.client_auth
+        else {
+            return Err(Error::InvalidState("client certificate without a verifier"));
+        };
+        v.verify_client_cert(&end_entity, &intermediates, self.rest.config.time.now())?;
+        cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+        Ok(Box::new(ExpectCertificateVerify { rest: self.rest }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+struct ExpectCertificateVerify {
+    rest: ClientFlight,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateVerify(cv) = &msg.payload else {
+            return Err(unexpected(&msg, "the client's CertificateVerify"));
+        };
+        if !self.rest.requested_schemes.contains(&cv.scheme) {
+            return Err(illegal(format!(
+                "the client signed with {:?}, which we did not ask for",
+                cv.scheme
+            )));
+        }
+        let content = tls13_signed_content(false, &self.rest.transcript.current_hash());
+        let cert = cx
+            .info
+            .peer_certs
+            .first()
+            .ok_or(Error::InvalidState("no client certificate"))?;
+        verify_signature(cert, cv.scheme, &content, &cv.signature, true)?;
+        cx.info.peer_signature_scheme = Some(cv.scheme);
+        self.rest.transcript.add(raw);
+        Ok(Box::new(ExpectFinished { rest: self.rest }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+struct ExpectFinished {
+    rest: ClientFlight,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(verify_data) = &msg.payload else {
+            return Err(unexpected(&msg, "the client's Finished"));
+        };
+        let mut r = self.rest;
+        let expected = finished_verify_data(
+            r.suite.hash,
+            r.c_hs.as_bytes(),
+            &r.transcript.current_hash(),
+        );
+        if !constant_time_eq(&expected, verify_data) {
+            return Err(Error::peer(
+                AlertDescription::DECRYPT_ERROR,
+                "the client's Finished is wrong",
+            ));
+        }
+        r.transcript.add(raw);
+        cx.out
+            .push(Command::ReadKeys(tls13_opener(r.suite, &r.c_ap)?));
+        let resumption = r
+            .master
+            .resumption_master_secret(&r.transcript.current_hash());
+        cx.out.push(Command::Done);
+        Ok(Box::new(Connected {
+            traffic: Traffic13::new(r.suite, r.s_ap, r.c_ap),
+            _resumption_master_secret: resumption,
+        }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+}
+
+struct Connected {
+    traffic: Traffic13,
+    _resumption_master_secret: Secret,
+}
+
+impl State for Connected {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        _raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        match &msg.payload {
+            HandshakePayload::KeyUpdate(req) => {
+                self.traffic.received_update(cx, *req)?;
+                Ok(self)
+            }
+            _ => Err(unexpected(&msg, "KeyUpdate")),
+        }
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        Err(Error::peer(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            "ChangeCipherSpec after the handshake",
+        ))
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
+
+    fn is_connected(&self) -> bool {
+        true
+    }
+
+    fn send_key_update(&mut self, cx: &mut Context<'_>, request_peer: bool) -> Result<(), Error> {
+        self.traffic.send_update(cx, request_peer)
+    }
+
+    fn on_application_data(&mut self) {
+        self.traffic.saw_application_data();
+    }
+}

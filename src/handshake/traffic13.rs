@@ -1,0 +1,86 @@
+//! A connected TLS 1.3 session's traffic secrets, and KeyUpdate in both
+//! directions (RFC 8446 §4.6.3, §7.2).
+
+use super::{tls13_opener, tls13_sealer, Command, Context};
+use crate::crypto::{Secret, Tls13Suite};
+use crate::error::Error;
+use crate::key_schedule::tls13::next_traffic_secret;
+use crate::msgs::enums::{AlertDescription, KeyUpdateRequest};
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+
+/// The most KeyUpdates a peer may send in a row without any application
+/// data in between; a peer that sends more is flooding us.
+const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
+
+pub(crate) struct Traffic13 {
+    pub(crate) suite: &'static Tls13Suite,
+    pub(crate) write_secret: Secret,
+    pub(crate) read_secret: Secret,
+    updates_in_a_row: u32,
+}
+
+impl Traffic13 {
+    pub(crate) fn new(
+        suite: &'static Tls13Suite,
+        write_secret: Secret,
+        read_secret: Secret,
+    ) -> Self {
+        Traffic13 {
+            suite,
+            write_secret,
+            read_secret,
+            updates_in_a_row: 0,
+        }
+    }
+
+    /// Moves our sending side to the next secret, announcing it.
+    pub(crate) fn send_update(
+        &mut self,
+        cx: &mut Context<'_>,
+        request_peer: bool,
+    ) -> Result<(), Error> {
+        let request = if request_peer {
+            KeyUpdateRequest::UPDATE_REQUESTED
+        } else {
+            KeyUpdateRequest::UPDATE_NOT_REQUESTED
+        };
+        cx.send(&HandshakeMessage::new(HandshakePayload::KeyUpdate(request)));
+        self.write_secret = next_traffic_secret(self.suite.hash, self.write_secret.as_bytes());
+        cx.out.push(Command::WriteKeys(tls13_sealer(
+            self.suite,
+            &self.write_secret,
+        )?));
+        Ok(())
+    }
+
+    /// The peer's KeyUpdate: move our receiving side on, and answer if it
+    /// asks.
+    pub(crate) fn received_update(
+        &mut self,
+        cx: &mut Context<'_>,
+        request: KeyUpdateRequest,
+    ) -> Result<(), Error> {
+        self.updates_in_a_row += 1;
+        if self.updates_in_a_row > MAX_KEY_UPDATES_IN_A_ROW {
+            return Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "too many KeyUpdate messages without application data",
+            ));
+        }
+        self.read_secret = next_traffic_secret(self.suite.hash, self.read_secret.as_bytes());
+        cx.out.push(Command::ReadKeys(tls13_opener(
+            self.suite,
+            &self.read_secret,
+        )?));
+        cx.out.push(Command::KeyUpdated);
+        if request == KeyUpdateRequest::UPDATE_REQUESTED {
+            self.send_update(cx, false)?;
+        }
+        Ok(())
+    }
+
+    /// Application data arrived: the KeyUpdate run is over.
+    pub(crate) fn saw_application_data(&mut self) {
+        self.updates_in_a_row = 0;
+    }
+}

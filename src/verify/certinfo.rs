@@ -1,0 +1,241 @@
+//! A readable summary of an X.509 certificate, like Python's
+//! `getpeercert()`: subject, issuer, serial number, validity and
+//! subjectAltName. The DER walk is total: a certificate it cannot read
+//! gives an error, never a panic.
+
+use crate::codec::Reader;
+
+/// A certificate's fields in readable form.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CertificateSummary {
+    /// The subject, as `(attribute, value)` pairs: `("commonName", "example.com")`.
+    pub subject: Vec<(String, String)>,
+    /// The issuer, in the same form.
+    pub issuer: Vec<(String, String)>,
+    /// The serial number in upper-case hex.
+    pub serial_number: String,
+    /// notBefore, as `YYYY-MM-DD HH:MM:SS UTC`.
+    pub not_before: String,
+    /// notAfter, as `YYYY-MM-DD HH:MM:SS UTC`.
+    pub not_after: String,
+    /// subjectAltName entries: `("DNS", "example.com")`, `("IP Address", "127.0.0.1")`.
+    pub subject_alt_names: Vec<(String, String)>,
+}
+
+impl CertificateSummary {
+    /// The subject's commonName, if it has one.
+    pub fn common_name(&self) -> Option<&str> {
+        self.subject
+            .iter()
+            .find(|(k, _)| k == "commonName")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The names the certificate is valid for (subjectAltName DNS names and
+    /// IP addresses).
+    pub fn names(&self) -> Vec<String> {
+        self.subject_alt_names
+            .iter()
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+fn name_text(name: &[(String, String)]) -> String {
+    name.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl std::fmt::Display for CertificateSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "subject: {}", name_text(&self.subject))?;
+        writeln!(f, "issuer: {}", name_text(&self.issuer))?;
+        writeln!(f, "serial: {}", self.serial_number)?;
+        writeln!(f, "valid: {} to {}", self.not_before, self.not_after)?;
+        let sans: Vec<String> = self
+            .subject_alt_names
+            .iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect();
+        write!(f, "subjectAltName: {}", sans.join(", "))
+    }
+}
+
+/// One DER element: its tag and contents.
+fn tlv<'a>(r: &mut Reader<'a>) -> Option<(u8, &'a [u8])> {
+    let tag = r.u8().ok()?;
+    let first = r.u8().ok()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for _ in 0..n {
+            len = (len << 8) | usize::from(r.u8().ok()?);
+        }
+        len
+    };
+    Some((tag, r.bytes(len).ok()?))
+}
+
+fn expect<'a>(r: &mut Reader<'a>, tag: u8) -> Option<&'a [u8]> {
+    match tlv(r)? {
+        (t, c) if t == tag => Some(c),
+        _ => None,
+    }
+}
+
+fn tbs(der: &[u8]) -> Option<Reader<'_>> {
+    let mut r = Reader::new(der);
+    let cert = expect(&mut r, 0x30)?;
+    let mut c = Reader::new(cert);
+    Some(Reader::new(expect(&mut c, 0x30)?))
+}
+
+/// The DER contents of the issuer and the subject Names.
+pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut t = tbs(der)?;
+    let (mut tag, mut body) = tlv(&mut t)?;
+    if tag == 0xa0 {
+        (tag, body) = tlv(&mut t)?; // serial
+    }
+    let _ = (tag, body);
+    expect(&mut t, 0x30)?; // signature algorithm
+    let issuer = expect(&mut t, 0x30)?;
+    expect(&mut t, 0x30)?; // validity
+    let subject = expect(&mut t, 0x30)?;
+    Some((issuer, subject))
+}
+
+fn oid_name(oid: &[u8]) -> String {
+    match oid {
+        [0x55, 0x04, 0x03] => "commonName".into(),
+        [0x55, 0x04, 0x06] => "countryName".into(),
+        [0x55, 0x04, 0x07] => "localityName".into(),
+        [0x55, 0x04, 0x08] => "stateOrProvinceName".into(),
+        [0x55, 0x04, 0x0a] => "organizationName".into(),
+        [0x55, 0x04, 0x0b] => "organizationalUnitName".into(),
+        [0x55, 0x04, 0x05] => "serialNumber".into(),
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress".into(),
+        _ => format!("OID {}", hex::encode(oid)),
+    }
+}
+
+fn parse_name(contents: &[u8]) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut r = Reader::new(contents);
+    while !r.at_end() {
+        let mut set = Reader::new(expect(&mut r, 0x31)?);
+        while !set.at_end() {
+            let mut atv = Reader::new(expect(&mut set, 0x30)?);
+            let oid = expect(&mut atv, 0x06)?;
+            let (_, value) = tlv(&mut atv)?;
+            out.push((oid_name(oid), String::from_utf8_lossy(value).into_owned()));
+        }
+    }
+    Some(out)
+}
+
+fn parse_time(tag: u8, body: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(body).ok()?;
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy: u32 = s.get(0..2)?.parse().ok()?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, s.get(2..)?)
+        }
+        0x18 => (s.get(0..4)?.parse().ok()?, s.get(4..)?),
+        _ => return None,
+    };
+    let f = |a: usize| rest.get(a..a + 2);
+    Some(format!(
+        "{year:04}-{}-{} {}:{}:{} UTC",
+        f(0)?,
+        f(2)?,
+        f(4)?,
+        f(6)?,
+        f(8)?
+    ))
+}
+
+fn parse_san(value: &[u8], out: &mut Vec<(String, String)>) -> Option<()> {
+    let mut r = Reader::new(value);
+    let mut names = Reader::new(expect(&mut r, 0x30)?);
+    while !names.at_end() {
+        let (tag, body) = tlv(&mut names)?;
+        let text = String::from_utf8_lossy(body).into_owned();
+        match tag {
+            0x82 => out.push(("DNS".into(), text)),
+            0x81 => out.push(("email".into(), text)),
+            0x86 => out.push(("URI".into(), text)),
+            0x87 => {
+                let ip = match body.len() {
+                    4 => {
+                        let a: [u8; 4] = body.try_into().ok()?;
+                        std::net::IpAddr::from(a).to_string()
+                    }
+                    16 => {
+                        let a: [u8; 16] = body.try_into().ok()?;
+                        std::net::IpAddr::from(a).to_string()
+                    }
+                    _ => hex::encode(body),
+                };
+                out.push(("IP Address".into(), ip));
+            }
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// Summarises a DER certificate; `None` if it cannot be read.
+pub fn summarize(der: &[u8]) -> Option<CertificateSummary> {
+    let mut t = tbs(der)?;
+    let mut first = tlv(&mut t)?;
+    if first.0 == 0xa0 {
+        first = tlv(&mut t)?;
+    }
+    let (tag, serial) = first;
+    if tag != 0x02 {
+        return None;
+    }
+    expect(&mut t, 0x30)?;
+    let issuer = parse_name(expect(&mut t, 0x30)?)?;
+    let mut validity = Reader::new(expect(&mut t, 0x30)?);
+    let (nb_tag, nb) = tlv(&mut validity)?;
+    let (na_tag, na) = tlv(&mut validity)?;
+    let subject = parse_name(expect(&mut t, 0x30)?)?;
+    expect(&mut t, 0x30)?; // subjectPublicKeyInfo
+    let mut subject_alt_names = Vec::new();
+    while !t.at_end() {
+        let (tag, body) = tlv(&mut t)?;
+        if tag != 0xa3 {
+            continue;
+        }
+        let mut exts_outer = Reader::new(body);
+        let mut exts = Reader::new(expect(&mut exts_outer, 0x30)?);
+        while !exts.at_end() {
+            let mut ext = Reader::new(expect(&mut exts, 0x30)?);
+            let oid = expect(&mut ext, 0x06)?;
+            let (mut tag, mut value) = tlv(&mut ext)?;
+            if tag == 0x01 {
+                (tag, value) = tlv(&mut ext)?;
+            }
+            if tag == 0x04 && oid == [0x55, 0x1d, 0x11] {
+                parse_san(value, &mut subject_alt_names)?;
+            }
+        }
+    }
+    Some(CertificateSummary {
+        subject,
+        issuer,
+        serial_number: hex::encode_upper(serial.strip_prefix(&[0]).unwrap_or(serial)),
+        not_before: parse_time(nb_tag, nb)?,
+        not_after: parse_time(na_tag, na)?,
+        subject_alt_names,
+    })
+}

@@ -1,0 +1,327 @@
+//! Peer certificate verification through `rustls-webpki`: root stores, the
+//! server and client verifiers, and webpki's errors in plain words.
+
+mod time;
+
+pub use time::{format_unix_time, SystemClock, TimeSource};
+
+use crate::crypto::sign::{verification_algorithms, SUPPORTED_SCHEMES, WEBPKI_ALGORITHMS};
+use crate::error::{CertificateError, CertificateErrorKind, Error};
+use crate::msgs::enums::{AlertDescription, SignatureScheme};
+use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// A set of trusted root certificates.
+#[derive(Debug, Clone, Default)]
+pub struct RootStore {
+    anchors: Vec<TrustAnchor<'static>>,
+    subjects: Vec<Vec<u8>>,
+}
+
+impl RootStore {
+    /// An empty store.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Adds a root certificate (DER).
+    pub fn add(&mut self, der: &[u8]) -> Result<(), Error> {
+        let cert = CertificateDer::from(der);
+        let anchor = webpki::anchor_from_trusted_cert(&cert)
+            .map_err(|e| Error::Config(format!("a root certificate could not be parsed: {e:?}")))?;
+        self.subjects.push(wrap_name(anchor.subject.as_ref()));
+        self.anchors.push(anchor.to_owned());
+        Ok(())
+    }
+
+    /// Adds every certificate that parses, and returns (added, skipped).
+    pub fn add_all<'a>(&mut self, ders: impl IntoIterator<Item = &'a [u8]>) -> (usize, usize) {
+        let (mut ok, mut bad) = (0, 0);
+        for der in ders {
+            match self.add(der) {
+                Ok(()) => ok += 1,
+                Err(_) => bad += 1,
+            }
+        }
+        (ok, bad)
+    }
+
+    /// The number of roots.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    /// The DER-encoded subject names of the roots, as sent in
+    /// certificate_authorities (RFC 8446 §4.2.4).
+    pub fn subjects(&self) -> &[Vec<u8>] {
+        &self.subjects
+    }
+
+    fn anchors(&self) -> &[TrustAnchor<'static>] {
+        &self.anchors
+    }
+}
+
+/// webpki keeps a Name's contents without its SEQUENCE header; TLS sends
+/// the whole DER Name.
+pub(crate) fn wrap_name(contents: &[u8]) -> Vec<u8> {
+    let len = contents.len();
+    let mut out = vec![0x30];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend_from_slice(&[0x81, len as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+    }
+    out.extend_from_slice(contents);
+    out
+}
+
+/// Checks a server's certificate chain. The default is
+/// [`WebPkiServerVerifier`]; the opt-out is in [`crate::danger`].
+pub trait ServerCertVerifier: Send + Sync + Debug {
+    /// Verifies `end_entity` (with `intermediates`) for `server_name` at
+    /// `now`.
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), Error>;
+
+    /// The schemes accepted in handshake signatures, in preference order.
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        SUPPORTED_SCHEMES.to_vec()
+    }
+}
+
+/// Checks a client's certificate chain on a server.
+pub trait ClientCertVerifier: Send + Sync + Debug {
+    /// The DER subject names of acceptable roots, sent to the client in
+    /// certificate_authorities.
+    fn root_subjects(&self) -> Vec<Vec<u8>>;
+
+    /// Verifies `end_entity` (with `intermediates`) at `now`.
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), Error>;
+
+    /// The schemes accepted in handshake signatures, in preference order.
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        SUPPORTED_SCHEMES.to_vec()
+    }
+}
+
+/// The default server verifier: a path to one of `roots`, valid now, for
+/// server authentication, and for the server's name.
+#[derive(Debug, Clone)]
+pub struct WebPkiServerVerifier {
+    roots: Arc<RootStore>,
+}
+
+impl WebPkiServerVerifier {
+    /// A verifier trusting `roots`.
+    pub fn new(roots: Arc<RootStore>) -> Self {
+        WebPkiServerVerifier { roots }
+    }
+}
+
+impl ServerCertVerifier for WebPkiServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let cert =
+            webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
+        cert.verify_for_usage(
+            WEBPKI_ALGORITHMS,
+            self.roots.anchors(),
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| cert_error(e, end_entity))?;
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(|e| cert_error(e, end_entity))?;
+        Ok(())
+    }
+}
+
+/// The default client verifier: a path to one of `roots`, valid now, for
+/// client authentication.
+#[derive(Debug, Clone)]
+pub struct WebPkiClientVerifier {
+    roots: Arc<RootStore>,
+}
+
+impl WebPkiClientVerifier {
+    /// A verifier trusting `roots`.
+    pub fn new(roots: Arc<RootStore>) -> Self {
+        WebPkiClientVerifier { roots }
+    }
+}
+
+impl ClientCertVerifier for WebPkiClientVerifier {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        self.roots.subjects().to_vec()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let cert =
+            webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
+        cert.verify_for_usage(
+            WEBPKI_ALGORITHMS,
+            self.roots.anchors(),
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| cert_error(e, end_entity))?;
+        Ok(())
+    }
+}
+
+/// Checks a handshake signature made with `cert`'s key (TLS 1.3
+/// CertificateVerify, or TLS 1.2 ServerKeyExchange and CertificateVerify).
+/// A bad signature is decrypt_error (RFC 8446 §4.4.3).
+pub fn verify_signature(
+    cert: &CertificateDer<'_>,
+    scheme: SignatureScheme,
+    message: &[u8],
+    signature: &[u8],
+    tls13: bool,
+) -> Result<(), Error> {
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| cert_error(e, cert))?;
+    let algs = verification_algorithms(scheme, tls13);
+    if algs.is_empty() {
+        return Err(Error::peer(
+            AlertDescription::ILLEGAL_PARAMETER,
+            format!("the peer signed with {scheme:?}, which is not allowed here"),
+        ));
+    }
+    let mut last = None;
+    for alg in algs {
+        match ee.verify_signature(*alg, message, signature) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => Error::peer(
+            AlertDescription::ILLEGAL_PARAMETER,
+            format!("the peer signed with {scheme:?}, which does not fit its certificate's key"),
+        ),
+        _ => Error::peer(
+            AlertDescription::DECRYPT_ERROR,
+            format!("the peer's {scheme:?} handshake signature is invalid"),
+        ),
+    })
+}
+
+/// Turns a webpki error into a [`CertificateError`] in plain words.
+pub fn cert_error(e: webpki::Error, end_entity: &CertificateDer<'_>) -> Error {
+    use webpki::Error as W;
+    use CertificateErrorKind as K;
+    let (kind, detail) = match &e {
+        W::CertExpired { time, not_after } => (
+            K::Expired,
+            format!(
+                "it expired on {}, and the time now is {}",
+                format_unix_time(not_after.as_secs()),
+                format_unix_time(time.as_secs())
+            ),
+        ),
+        W::CertNotValidYet { time, not_before } => (
+            K::NotYetValid,
+            format!(
+                "it becomes valid on {}, and the time now is {} (is the clock right?)",
+                format_unix_time(not_before.as_secs()),
+                format_unix_time(time.as_secs())
+            ),
+        ),
+        W::CertNotValidForName(ctx) => (
+            K::NameMismatch,
+            format!(
+                "we asked for {}, but the certificate is valid for {}",
+                server_name_text(&ctx.expected),
+                if ctx.presented.is_empty() {
+                    "no names at all".to_string()
+                } else {
+                    ctx.presented.join(", ")
+                }
+            ),
+        ),
+        W::UnknownIssuer => {
+            if is_self_signed(end_entity) {
+                (
+                    K::UnknownIssuer,
+                    "it is self-signed and not in the trusted roots; add it (or its CA) to the roots, or pass a CA file".to_string(),
+                )
+            } else {
+                (
+                    K::UnknownIssuer,
+                    "no chain leads to a trusted root; the peer may be missing an intermediate certificate, or its CA must be added to the roots".to_string(),
+                )
+            }
+        }
+        W::CertRevoked => (K::Revoked, String::new()),
+        W::InvalidSignatureForPublicKey => {
+            (K::BadSignature, "a chain signature does not verify".into())
+        }
+        W::RequiredEkuNotFoundContext(_) => (
+            K::WrongUsage,
+            "its extended key usage does not allow this role".into(),
+        ),
+        W::CaUsedAsEndEntity => (
+            K::WrongUsage,
+            "a CA certificate was used as an end entity".into(),
+        ),
+        W::BadDer | W::BadDerTime | W::TrailingData(_) | W::UnsupportedCertVersion => {
+            (K::BadEncoding, format!("{e:?}"))
+        }
+        _ => (K::Other, format!("{e:?}")),
+    };
+    Error::InvalidCertificate(CertificateError { kind, detail })
+}
+
+fn server_name_text(name: &ServerName<'_>) -> String {
+    match name {
+        ServerName::DnsName(d) => d.as_ref().to_string(),
+        ServerName::IpAddress(ip) => format!("{:?}", std::net::IpAddr::from(*ip)),
+        _ => "an unsupported name".into(),
+    }
+}
+
+/// Whether a certificate's issuer equals its subject (a rough DER test).
+fn is_self_signed(cert: &CertificateDer<'_>) -> bool {
+    crate::verify::certinfo::issuer_and_subject(cert.as_ref())
+        .map(|(i, s)| i == s)
+        .unwrap_or(false)
+}
+
+pub mod certinfo;

@@ -1,0 +1,246 @@
+//! Shared test helpers: a throwaway PKI made with rcgen, and in-memory
+//! transport between two sans-IO connections.
+#![allow(dead_code)]
+
+use cloaktls::verify::RootStore;
+use cloaktls::{CertifiedKey, Connection, Error};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    SignatureAlgorithm,
+};
+
+/// The kinds of key a test certificate can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    EcdsaP256,
+    EcdsaP384,
+    Ed25519,
+    Rsa2048,
+}
+
+pub const ALL_KEY_TYPES: [KeyType; 4] = [
+    KeyType::EcdsaP256,
+    KeyType::EcdsaP384,
+    KeyType::Ed25519,
+    KeyType::Rsa2048,
+];
+
+fn key_pair(kind: KeyType) -> KeyPair {
+    let alg: &'static SignatureAlgorithm = match kind {
+        KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        KeyType::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        KeyType::Ed25519 => &rcgen::PKCS_ED25519,
+        KeyType::Rsa2048 => {
+            let pem = include_str!("../../vectors/keys/rsa2048.pem");
+            return KeyPair::from_pem_and_sign_algo(pem, &rcgen::PKCS_RSA_SHA256).unwrap();
+        }
+    };
+    KeyPair::generate_for(alg).unwrap()
+}
+
+/// A certificate authority that issues test certificates.
+pub struct Pki {
+    pub ca_der: Vec<u8>,
+    ca: rcgen::Certificate,
+    ca_key: KeyPair,
+}
+
+/// An issued certificate: chain DER, key DER.
+#[derive(Clone)]
+pub struct Issued {
+    pub chain: Vec<Vec<u8>>,
+    pub key_der: Vec<u8>,
+}
+
+impl Issued {
+    pub fn certified_key(&self) -> CertifiedKey {
+        CertifiedKey::from_der(self.chain.clone(), &self.key_der).unwrap()
+    }
+}
+
+/// How to issue a certificate.
+pub struct Spec<'a> {
+    pub kind: KeyType,
+    pub names: &'a [&'a str],
+    pub client: bool,
+    /// (year, month, day) of notBefore and notAfter.
+    pub validity: ((i32, u8, u8), (i32, u8, u8)),
+}
+
+impl<'a> Spec<'a> {
+    pub fn server(kind: KeyType, names: &'a [&'a str]) -> Self {
+        Spec {
+            kind,
+            names,
+            client: false,
+            validity: ((2020, 1, 1), (2090, 1, 1)),
+        }
+    }
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Self {
+        let ca_key = key_pair(KeyType::EcdsaP256);
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2090, 1, 1);
+        let ca = params.self_signed(&ca_key).unwrap();
+        Pki {
+            ca_der: ca.der().to_vec(),
+            ca,
+            ca_key,
+        }
+    }
+
+    pub fn roots(&self) -> RootStore {
+        let mut r = RootStore::empty();
+        r.add(&self.ca_der).unwrap();
+        r
+    }
+
+    pub fn issue(&self, spec: &Spec<'_>) -> Issued {
+        let key = key_pair(spec.kind);
+        let names: Vec<String> = spec.names.iter().map(|s| s.to_string()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params.distinguished_name.push(
+            DnType::CommonName,
+            spec.names.first().copied().unwrap_or("client"),
+        );
+        params.extended_key_usages = vec![if spec.client {
+            ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        let (nb, na) = spec.validity;
+        params.not_before = rcgen::date_time_ymd(nb.0, nb.1, nb.2);
+        params.not_after = rcgen::date_time_ymd(na.0, na.1, na.2);
+        let cert = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
+        Issued {
+            chain: vec![cert.der().to_vec()],
+            key_der: key.serialize_der(),
+        }
+    }
+
+    pub fn server(&self, kind: KeyType) -> Issued {
+        self.issue(&Spec::server(kind, &["localhost", "127.0.0.1"]))
+    }
+
+    pub fn client(&self, kind: KeyType) -> Issued {
+        let mut s = Spec::server(kind, &["client.example"]);
+        s.client = true;
+        self.issue(&s)
+    }
+}
+
+/// A small deterministic generator for chunk sizes.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+/// Moves everything `from` wants to write into `to`, in chunks of random
+/// sizes (1 to `max_chunk`); returns the bytes moved.
+pub fn transfer(
+    from: &mut Connection,
+    to: &mut Connection,
+    rng: &mut Lcg,
+    max_chunk: usize,
+) -> Result<usize, Error> {
+    let mut moved = 0;
+    while from.wants_write() {
+        let pending = from.pending_tls();
+        let want = 1 + (rng.next() as usize % max_chunk.max(1));
+        let chunk = &pending[..want.min(pending.len())];
+        let taken = to.read_tls(chunk)?;
+        from.consume_tls(taken);
+        moved += taken;
+        if taken == 0 {
+            break;
+        }
+    }
+    Ok(moved)
+}
+
+/// Runs the handshake to its end, or to the first error on either side.
+/// Returns (client result, server result).
+pub fn handshake(
+    client: &mut Connection,
+    server: &mut Connection,
+) -> (Result<(), Error>, Result<(), Error>) {
+    handshake_chunked(client, server, &mut Lcg(1), 1 << 20)
+}
+
+pub fn handshake_chunked(
+    client: &mut Connection,
+    server: &mut Connection,
+    rng: &mut Lcg,
+    max_chunk: usize,
+) -> (Result<(), Error>, Result<(), Error>) {
+    for _ in 0..50 {
+        let a = transfer(client, server, rng, max_chunk);
+        let b = transfer(server, client, rng, max_chunk);
+        if let Err(e) = &a {
+            // Let the alert reach the client.
+            let _ = transfer(server, client, rng, max_chunk);
+            return (client_result(client), Err(e.clone()));
+        }
+        if let Err(e) = b {
+            let _ = transfer(client, server, rng, max_chunk);
+            return (Err(e), server_result(server));
+        }
+        if !client.is_handshaking()
+            && !server.is_handshaking()
+            && !client.wants_write()
+            && !server.wants_write()
+        {
+            return (Ok(()), Ok(()));
+        }
+        if matches!((a, b), (Ok(0), Ok(0))) {
+            break;
+        }
+    }
+    (client_result(client), server_result(server))
+}
+
+fn client_result(c: &Connection) -> Result<(), Error> {
+    match c.error() {
+        Some(e) => Err(e.clone()),
+        None if c.is_handshaking() => Err(Error::HandshakeNotComplete),
+        None => Ok(()),
+    }
+}
+
+fn server_result(s: &Connection) -> Result<(), Error> {
+    client_result(s)
+}
+
+/// Sends `data` from `a` to `b` and reads it back out of `b`.
+pub fn send_and_receive(a: &mut Connection, b: &mut Connection, data: &[u8]) -> Vec<u8> {
+    a.send(data).unwrap();
+    let mut rng = Lcg(7);
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    for _ in 0..10_000 {
+        transfer(a, b, &mut rng, 1 << 20).unwrap();
+        loop {
+            let n = b.recv(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        if got.len() >= data.len() {
+            break;
+        }
+    }
+    got
+}
