@@ -185,19 +185,20 @@ fn check_versions(versions: &[ProtocolVersion]) -> Result<(), Error> {
     Ok(())
 }
 
-fn suites_for(suites: &[SupportedSuite], versions: &[ProtocolVersion]) -> Result<(), Error> {
-    let has = |v: ProtocolVersion| {
+/// Keeps only the versions that have a suite, and fails if none is left.
+fn suites_for(suites: &[SupportedSuite], versions: &mut Vec<ProtocolVersion>) -> Result<(), Error> {
+    versions.retain(|v| {
         suites.iter().any(|s| match s {
-            SupportedSuite::Tls13(_) => v == ProtocolVersion::TLSV1_3,
-            SupportedSuite::Tls12(_) => v == ProtocolVersion::TLSV1_2,
+            SupportedSuite::Tls13(_) => *v == ProtocolVersion::TLSV1_3,
+            SupportedSuite::Tls12(_) => *v == ProtocolVersion::TLSV1_2,
         })
-    };
-    if versions.iter().any(|v| has(*v)) {
-        Ok(())
-    } else {
+    });
+    if versions.is_empty() {
         Err(Error::Config(
             "no cipher suite for the enabled versions".into(),
         ))
+    } else {
+        Ok(())
     }
 }
 
@@ -289,9 +290,9 @@ impl ClientConfigBuilder {
     }
 
     /// Finishes the configuration.
-    pub fn build(self) -> Result<Arc<ClientConfig>, Error> {
+    pub fn build(mut self) -> Result<Arc<ClientConfig>, Error> {
         check_versions(&self.config.versions)?;
-        suites_for(&self.config.suites, &self.config.versions)?;
+        suites_for(&self.config.suites, &mut self.config.versions)?;
         if self.config.kx_groups().is_empty() {
             return Err(Error::Config("no key exchange group".into()));
         }
@@ -463,9 +464,9 @@ impl ServerConfigBuilder {
     }
 
     /// Finishes the configuration.
-    pub fn build(self) -> Result<Arc<ServerConfig>, Error> {
+    pub fn build(mut self) -> Result<Arc<ServerConfig>, Error> {
         check_versions(&self.config.versions)?;
-        suites_for(&self.config.suites, &self.config.versions)?;
+        suites_for(&self.config.suites, &mut self.config.versions)?;
         if self.config.kx_groups().is_empty() {
             return Err(Error::Config("no key exchange group".into()));
         }

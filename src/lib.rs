@@ -12,12 +12,15 @@ pub mod codec;
 pub mod config;
 pub mod conn;
 pub mod crypto;
+pub mod danger;
 pub mod error;
 pub mod fuzz_support;
 mod handshake;
 pub mod key_schedule;
 pub mod msgs;
+pub mod pem;
 pub mod record;
+pub mod stream;
 pub mod testvectors;
 pub mod verify;
 

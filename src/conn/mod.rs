@@ -408,6 +408,7 @@ impl Connection {
                     }
                 }
                 Command::KeyUpdated => self.events.push_back(Event::KeyUpdated),
+                Command::SendWarning(d) => self.send_alert(Alert::warning(d))?,
             }
         }
         Ok(())

@@ -16,7 +16,7 @@ mod transcript;
 pub(crate) use client::start_client;
 pub(crate) use server::start_server;
 
-use crate::crypto::{HashAlgorithm, Secret, SupportedSuite, Tls13Suite};
+use crate::crypto::{HashAlgorithm, Secret, SupportedSuite, Tls12Suite, Tls13Suite};
 use crate::error::Error;
 use crate::key_schedule::{tls12, tls13};
 use crate::msgs::enums::{
@@ -41,6 +41,8 @@ pub(crate) enum Command {
     Done,
     /// The peer's TLS 1.3 KeyUpdate was processed.
     KeyUpdated,
+    /// Send a warning alert (no_renegotiation).
+    SendWarning(AlertDescription),
 }
 
 /// How the exporter of RFC 5705 / RFC 8446 §7.5 is computed.
@@ -186,6 +188,78 @@ pub(crate) fn unexpected(msg: &HandshakeMessage, expecting: &str) -> Error {
 /// The CCS-tolerating behaviour of TLS 1.3 handshake states.
 pub(crate) fn tls13_ccs<S: State + 'static>(state: Box<S>) -> Result<Box<dyn State>, Error> {
     Ok(state)
+}
+
+/// The TLS 1.2 key block split into (client write, server write) keys
+/// (RFC 5246 §6.3).
+pub(crate) fn tls12_keys(
+    suite: &Tls12Suite,
+    master_secret: &Secret,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+    client: bool,
+) -> Result<(RecordSealer, RecordOpener), Error> {
+    let key_len = suite.aead.key_len();
+    let iv_len = suite.aead.tls12_fixed_iv_len();
+    let block = tls12::key_block(
+        suite.hash,
+        master_secret.as_bytes(),
+        client_random,
+        server_random,
+        2 * key_len + 2 * iv_len,
+    );
+    let b = block.as_bytes();
+    let (client_key, rest) = b.split_at(key_len);
+    let (server_key, rest) = rest.split_at(key_len);
+    let (client_iv, server_iv) = rest.split_at(iv_len);
+    if client {
+        Ok((
+            RecordSealer::tls12(suite.aead, client_key, client_iv)?,
+            RecordOpener::tls12(suite.aead, server_key, server_iv)?,
+        ))
+    } else {
+        Ok((
+            RecordSealer::tls12(suite.aead, server_key, server_iv)?,
+            RecordOpener::tls12(suite.aead, client_key, client_iv)?,
+        ))
+    }
+}
+
+/// The bytes a TLS 1.2 ServerKeyExchange signs: client_random,
+/// server_random, ServerECDHParams (RFC 8422 §5.4).
+pub(crate) fn tls12_signed_params(
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+    params: &crate::msgs::handshake::EcdheParams,
+) -> Vec<u8> {
+    use crate::codec::Codec;
+    let mut m = Vec::with_capacity(64 + 4 + params.public.len());
+    m.extend_from_slice(client_random);
+    m.extend_from_slice(server_random);
+    m.extend_from_slice(&params.get_encoding());
+    m
+}
+
+/// Whether a TLS 1.2 signature scheme fits a suite's authentication
+/// (RFC 8422 §5.1.1: ECDSA suites take ECDSA or EdDSA).
+pub(crate) fn tls12_scheme_fits(
+    scheme: SignatureScheme,
+    sign: crate::crypto::sign::KeyKind,
+) -> bool {
+    use crate::crypto::sign::KeyKind;
+    let rsa = matches!(
+        scheme,
+        SignatureScheme::RSA_PKCS1_SHA256
+            | SignatureScheme::RSA_PKCS1_SHA384
+            | SignatureScheme::RSA_PKCS1_SHA512
+            | SignatureScheme::RSA_PSS_RSAE_SHA256
+            | SignatureScheme::RSA_PSS_RSAE_SHA384
+            | SignatureScheme::RSA_PSS_RSAE_SHA512
+    );
+    match sign {
+        KeyKind::Rsa => rsa,
+        KeyKind::Ecdsa | KeyKind::Ed25519 => !rsa,
+    }
 }
 
 /// Keys for one direction of TLS 1.3 traffic.

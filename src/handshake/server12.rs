@@ -1,16 +1,509 @@
 //! The TLS 1.2 server (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746).
 
-use super::{Context, State};
-use crate::config::ServerConfig;
+use super::client12::Connected12;
+use super::server::{choose_alpn, choose_certificate, choose_suite, sni};
+use super::transcript::Transcript;
+use super::{
+    list, log_secret, tls12_keys, tls12_scheme_fits, tls12_signed_params, unexpected, Command,
+    Context, Exporter, State,
+};
+use crate::config::{ClientAuth, ServerConfig};
+use crate::crypto::hash::constant_time_eq;
+use crate::crypto::sign::KeyKind;
+use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
-use crate::msgs::handshake::ClientHello;
+use crate::key_schedule::tls12;
+use crate::msgs::enums::{
+    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
+    ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::extensions::Extension;
+use crate::msgs::handshake::{
+    CertificateRequest12, ClientHello, DigitallySigned, EcdheParams, HandshakeMessage,
+    HandshakePayload, ServerHello, ServerKeyExchange, DOWNGRADE_TLS12,
+};
+use crate::record::RecordOpener;
+use crate::verify::verify_signature;
+use pki_types::CertificateDer;
 use std::sync::Arc;
 
+fn illegal(reason: impl Into<String>) -> Error {
+    Error::peer(AlertDescription::ILLEGAL_PARAMETER, reason)
+}
+
+/// RFC 5246 §7.4.4 ClientCertificateType: rsa_sign and ecdsa_sign.
+const CERT_TYPES: [u8; 2] = [1, 64];
+
 pub(super) fn handle_client_hello(
-    _config: Arc<ServerConfig>,
-    _cx: &mut Context<'_>,
-    _ch: &ClientHello,
-    _raw: &[u8],
+    config: Arc<ServerConfig>,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
-    Err(Error::InvalidState("TLS 1.2 is being written"))
+    if !ch.compression_methods.contains(&CompressionMethod::NULL) {
+        return Err(illegal(
+            "the ClientHello does not offer the null compression method",
+        ));
+    }
+    // RFC 5746 §3.6: the client signals secure renegotiation.
+    let reneg_ext = match ch.extension(ExtensionType::RENEGOTIATION_INFO) {
+        Some(Extension::RenegotiationInfo(v)) if !v.is_empty() => {
+            return Err(Error::peer(
+                AlertDescription::HANDSHAKE_FAILURE,
+                "non-empty renegotiation_info on an initial handshake",
+            ))
+        }
+        Some(_) => true,
+        None => false,
+    };
+    let secure_reneg = reneg_ext
+        || ch
+            .cipher_suites
+            .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    let ems = ch
+        .extension(ExtensionType::EXTENDED_MASTER_SECRET)
+        .is_some();
+    if !ems && config.require_ems {
+        return Err(Error::peer(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "the client does not support the extended master secret (RFC 7627), which we require",
+        ));
+    }
+    if let Some(Extension::EcPointFormats(f)) = ch.extension(ExtensionType::EC_POINT_FORMATS) {
+        if !f.contains(&EcPointFormat::UNCOMPRESSED) {
+            return Err(illegal("the client does not accept uncompressed points"));
+        }
+    }
+    let their_groups = match ch.extension(ExtensionType::SUPPORTED_GROUPS) {
+        Some(Extension::SupportedGroups(g)) => g.clone(),
+        _ => Vec::new(),
+    };
+    let ours = config.kx_groups();
+    let group = ours
+        .iter()
+        .find(|g| their_groups.contains(&g.name()))
+        .ok_or_else(|| Error::NoCommon {
+            what: "key exchange group",
+            ours: list(&ours.iter().map(|g| g.name()).collect::<Vec<_>>()),
+            theirs: list(&their_groups),
+        })?;
+    let schemes: Vec<SignatureScheme> = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
+        Some(Extension::SignatureAlgorithms(s)) => s.clone(),
+        // RFC 5246 §7.4.1.4.1: the default is SHA-1, which we do not sign with.
+        _ => Vec::new(),
+    };
+    let name = sni(ch)?;
+    // A suite whose authentication one of our certificates can provide
+    // with a scheme the client accepts.
+    let usable = |suite: &Tls12Suite, key: &crate::config::CertifiedKey| {
+        let kind_ok = match suite.sign {
+            KeyKind::Rsa => key.key.kind() == KeyKind::Rsa,
+            _ => key.key.kind() != KeyKind::Rsa,
+        };
+        kind_ok
+            && key
+                .key
+                .schemes()
+                .iter()
+                .any(|s| schemes.contains(s) && tls12_scheme_fits(*s, suite.sign))
+    };
+    let suite = choose_suite(&config, ch, ProtocolVersion::TLSV1_2, |s| match s {
+        SupportedSuite::Tls12(t) => config.certs.iter().any(|c| usable(t, c)),
+        SupportedSuite::Tls13(_) => false,
+    })
+    .map_err(|e| match e {
+        Error::NoCommon { ours, theirs, .. } if !schemes.is_empty() => Error::NoCommon {
+            what: "cipher suite",
+            ours,
+            theirs,
+        },
+        Error::NoCommon { ours, .. } => Error::NoCommon {
+            what: "signature scheme",
+            ours,
+            theirs: "no signature_algorithms".into(),
+        },
+        other => other,
+    })?;
+    let SupportedSuite::Tls12(suite) = suite else {
+        return Err(Error::InvalidState("a TLS 1.3 suite for TLS 1.2"));
+    };
+    let cert = choose_certificate(&config, name.as_ref(), |c| usable(suite, c))
+        .ok_or(Error::InvalidState("no certificate for the chosen suite"))?;
+    let scheme = cert
+        .key
+        .schemes()
+        .iter()
+        .copied()
+        .find(|s| schemes.contains(s) && tls12_scheme_fits(*s, suite.sign))
+        .ok_or(Error::InvalidState("no scheme for the chosen certificate"))?;
+    let alpn = choose_alpn(&config, ch)?;
+
+    let mut server_random = [0u8; 32];
+    config.random.fill(&mut server_random)?;
+    // RFC 8446 §4.1.3: a server that could do TLS 1.3 marks its random.
+    if config.versions.contains(&ProtocolVersion::TLSV1_3) {
+        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+    }
+    let mut exts = Vec::new();
+    if secure_reneg {
+        exts.push(Extension::RenegotiationInfo(Vec::new()));
+    }
+    if ems {
+        exts.push(Extension::ExtendedMasterSecret);
+    }
+    if ch.extension(ExtensionType::EC_POINT_FORMATS).is_some() {
+        exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
+    }
+    if let Some(p) = &alpn {
+        exts.push(Extension::Alpn(vec![p.clone()]));
+    }
+    if name.is_some() {
+        exts.push(Extension::ServerNameAck);
+    }
+    if let Some(Extension::RecordSizeLimit(l)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT) {
+        cx.info.peer_record_size_limit = Some(*l);
+        exts.push(Extension::RecordSizeLimit(
+            crate::record::MAX_FRAGMENT_LEN as u16,
+        ));
+    }
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: server_random,
+        legacy_session_id: Vec::new(),
+        cipher_suite: suite.suite,
+        compression_method: CompressionMethod::NULL,
+        extensions: exts,
+    };
+    let verifier = match &config.client_auth {
+        ClientAuth::None => None,
+        ClientAuth::Optional(v) => Some((v.clone(), false)),
+        ClientAuth::Required(v) => Some((v.clone(), true)),
+    };
+    let mut transcript = Transcript::new();
+    transcript.start_hash(suite.hash, verifier.is_some());
+    transcript.add(raw);
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
+    transcript.add(&raw);
+    let chain = cert.chain.iter().map(|c| c.as_ref().to_vec()).collect();
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate12(
+        chain,
+    )));
+    transcript.add(&raw);
+
+    let kx = group.start()?;
+    let params = EcdheParams {
+        group: group.name(),
+        public: kx.public_key().to_vec(),
+    };
+    let signed = tls12_signed_params(&ch.random, &server_random, &params);
+    let signature = cert.key.sign(scheme, &signed)?;
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerKeyExchange(
+        ServerKeyExchange {
+            params,
+            signed: DigitallySigned { scheme, signature },
+        },
+    )));
+    transcript.add(&raw);
+    let mut requested = Vec::new();
+    if let Some((v, _)) = &verifier {
+        requested = v.supported_schemes();
+        let raw = cx.send(&HandshakeMessage::new(
+            HandshakePayload::CertificateRequest12(CertificateRequest12 {
+                certificate_types: CERT_TYPES.to_vec(),
+                signature_algorithms: requested.clone(),
+                certificate_authorities: v.root_subjects(),
+            }),
+        ));
+        transcript.add(&raw);
+    }
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHelloDone));
+    transcript.add(&raw);
+
+    cx.info.suite = Some(SupportedSuite::Tls12(suite));
+    cx.info.group = Some(group.name());
+    cx.info.alpn = alpn;
+    cx.info.extended_master_secret = ems;
+    let hs = Hs {
+        config,
+        suite,
+        transcript,
+        client_random: ch.random,
+        server_random,
+        ems,
+        kx: Some(kx),
+        requested,
+    };
+    Ok(match verifier {
+        Some((_, required)) => Box::new(ExpectCertificate { hs, required }),
+        None => Box::new(ExpectClientKeyExchange {
+            hs,
+            client_cert: false,
+        }),
+    })
+}
+
+struct Hs {
+    config: Arc<ServerConfig>,
+    suite: &'static Tls12Suite,
+    transcript: Transcript,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    ems: bool,
+    kx: Option<Box<dyn ActiveKeyExchange>>,
+    requested: Vec<SignatureScheme>,
+}
+
+macro_rules! tls12_state {
+    () => {
+        fn version(&self) -> ProtocolVersion {
+            ProtocolVersion::TLSV1_2
+        }
+        fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+            Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "ChangeCipherSpec before the client's key exchange",
+            ))
+        }
+    };
+}
+
+struct ExpectCertificate {
+    hs: Hs,
+    required: bool,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Certificate12(chain) = &msg.payload else {
+            return Err(unexpected(&msg, "the client's Certificate"));
+        };
+        self.hs.transcript.add(raw);
+        let Some((ee, rest)) = chain.split_first() else {
+            if self.required {
+                // RFC 5246 §7.4.6: handshake_failure for a missing
+                // certificate that is required.
+                return Err(Error::peer(
+                    AlertDescription::HANDSHAKE_FAILURE,
+                    "the client sent no certificate, and this server requires one",
+                ));
+            }
+            return Ok(Box::new(ExpectClientKeyExchange {
+                hs: self.hs,
+                client_cert: false,
+            }));
+        };
+        let end_entity = CertificateDer::from(ee.clone());
+        let intermediates: Vec<CertificateDer<'static>> = rest
+            .iter()
+            .map(|c| CertificateDer::from(c.clone()))
+            .collect();
+        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &self.hs.config.client_auth
+        else {
+            return Err(Error::InvalidState("client certificate without a verifier"));
+        };
+        v.verify_client_cert(&end_entity, &intermediates, self.hs.config.time.now())?;
+        cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+        Ok(Box::new(ExpectClientKeyExchange {
+            hs: self.hs,
+            client_cert: true,
+        }))
+    }
+    tls12_state!();
+}
+
+struct ExpectClientKeyExchange {
+    hs: Hs,
+    client_cert: bool,
+}
+
+impl State for ExpectClientKeyExchange {
+    fn handle(
+        mut self: Box<Self>,
+        _cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ClientKeyExchange(public) = &msg.payload else {
+            return Err(unexpected(&msg, "ClientKeyExchange"));
+        };
+        let hs = &mut self.hs;
+        let kx = hs
+            .kx
+            .take()
+            .ok_or(Error::InvalidState("key exchange used"))?;
+        let pms = kx.complete(public)?;
+        hs.transcript.add(raw);
+        let ms = if hs.ems {
+            tls12::extended_master_secret(
+                hs.suite.hash,
+                pms.as_bytes(),
+                &hs.transcript.current_hash(),
+            )
+        } else {
+            tls12::master_secret(
+                hs.suite.hash,
+                pms.as_bytes(),
+                &hs.client_random,
+                &hs.server_random,
+            )
+        };
+        log_secret(&hs.config.key_log, "CLIENT_RANDOM", &hs.client_random, &ms);
+        let (sealer, opener) =
+            tls12_keys(hs.suite, &ms, &hs.client_random, &hs.server_random, false)?;
+        let next = ExpectCcs {
+            hs: self.hs,
+            ms,
+            sealer: Some(sealer),
+            opener: Some(opener),
+        };
+        if self.client_cert {
+            Ok(Box::new(ExpectCertificateVerify { next }))
+        } else {
+            let mut next = next;
+            next.hs.transcript.drop_buffer();
+            Ok(Box::new(next))
+        }
+    }
+    tls12_state!();
+}
+
+struct ExpectCertificateVerify {
+    next: ExpectCcs,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateVerify(cv) = &msg.payload else {
+            return Err(unexpected(&msg, "the client's CertificateVerify"));
+        };
+        let hs = &mut self.next.hs;
+        if !hs.requested.contains(&cv.scheme) {
+            return Err(illegal(format!(
+                "the client signed with {:?}, which we did not ask for",
+                cv.scheme
+            )));
+        }
+        let cert = cx
+            .info
+            .peer_certs
+            .first()
+            .ok_or(Error::InvalidState("no client certificate"))?;
+        verify_signature(
+            cert,
+            cv.scheme,
+            hs.transcript.buffer(),
+            &cv.signature,
+            false,
+        )?;
+        cx.info.peer_signature_scheme = Some(cv.scheme);
+        hs.transcript.add(raw);
+        hs.transcript.drop_buffer();
+        Ok(Box::new(self.next))
+    }
+    tls12_state!();
+}
+
+struct ExpectCcs {
+    hs: Hs,
+    ms: Secret,
+    sealer: Option<crate::record::RecordSealer>,
+    opener: Option<RecordOpener>,
+}
+
+impl State for ExpectCcs {
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        _raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        Err(unexpected(&msg, "ChangeCipherSpec"))
+    }
+
+    fn handle_ccs(mut self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        let opener = self
+            .opener
+            .take()
+            .ok_or(Error::InvalidState("keys already used"))?;
+        cx.out.push(Command::ReadKeys(opener));
+        Ok(Box::new(ExpectFinished { rest: *self }))
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_2
+    }
+}
+
+struct ExpectFinished {
+    rest: ExpectCcs,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(verify_data) = &msg.payload else {
+            return Err(unexpected(&msg, "the client's Finished"));
+        };
+        let mut r = self.rest;
+        let hash = r.hs.suite.hash;
+        let expected = tls12::finished_verify_data(
+            hash,
+            r.ms.as_bytes(),
+            true,
+            &r.hs.transcript.current_hash(),
+        );
+        if !constant_time_eq(&expected, verify_data) {
+            return Err(Error::peer(
+                AlertDescription::DECRYPT_ERROR,
+                "the client's Finished is wrong",
+            ));
+        }
+        r.hs.transcript.add(raw);
+        cx.out.push(Command::SendCcs);
+        let sealer = r
+            .sealer
+            .take()
+            .ok_or(Error::InvalidState("keys already used"))?;
+        cx.out.push(Command::WriteKeys(sealer));
+        let fin = tls12::finished_verify_data(
+            hash,
+            r.ms.as_bytes(),
+            false,
+            &r.hs.transcript.current_hash(),
+        );
+        cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        cx.info.exporter = Some(Exporter::Tls12 {
+            hash,
+            master_secret: r.ms,
+            client_random: r.hs.client_random,
+            server_random: r.hs.server_random,
+        });
+        cx.out.push(Command::Done);
+        Ok(Box::new(Connected12 { client: false }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        Err(Error::peer(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            "a second ChangeCipherSpec",
+        ))
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_2
+    }
 }
