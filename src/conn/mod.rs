@@ -377,15 +377,26 @@ impl Connection {
         self.apply(out)
     }
 
+    /// Writes consecutive handshake messages as few records as fit.
+    fn flush_handshake(&mut self, pending: &mut Vec<u8>) -> Result<(), Error> {
+        let max = self.max_fragment_len();
+        for frag in fragments(pending, max) {
+            self.write_record(ContentType::HANDSHAKE, frag)?;
+        }
+        pending.clear();
+        Ok(())
+    }
+
     fn apply(&mut self, commands: Vec<Command>) -> Result<(), Error> {
+        let mut pending = Vec::new();
         for c in commands {
+            if let Command::Send(bytes) = c {
+                pending.extend_from_slice(&bytes);
+                continue;
+            }
+            self.flush_handshake(&mut pending)?;
             match c {
-                Command::Send(bytes) => {
-                    let max = self.max_fragment_len();
-                    for frag in fragments(&bytes, max) {
-                        self.write_record(ContentType::HANDSHAKE, frag)?;
-                    }
-                }
+                Command::Send(_) => {}
                 Command::SendCcs => {
                     write_plaintext_record(
                         ContentType::CHANGE_CIPHER_SPEC,
@@ -411,7 +422,7 @@ impl Connection {
                 Command::SendWarning(d) => self.send_alert(Alert::warning(d))?,
             }
         }
-        Ok(())
+        self.flush_handshake(&mut pending)
     }
 
     fn process(&mut self) -> Result<(), Error> {

@@ -446,8 +446,4 @@ impl State for Connected12 {
     }
 
     tls12_state!(Connected12);
-
-    fn is_connected(&self) -> bool {
-        true
-    }
 }

@@ -607,10 +607,6 @@ impl State for Connected {
         ProtocolVersion::TLSV1_3
     }
 
-    fn is_connected(&self) -> bool {
-        true
-    }
-
     fn send_key_update(&mut self, cx: &mut Context<'_>, request_peer: bool) -> Result<(), Error> {
         self.traffic.send_update(cx, request_peer)
     }

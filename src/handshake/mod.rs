@@ -161,11 +161,6 @@ pub(crate) trait State: Send + Sync {
     /// The version whose message forms to decode with.
     fn version(&self) -> ProtocolVersion;
 
-    /// Whether the handshake is complete.
-    fn is_connected(&self) -> bool {
-        false
-    }
-
     /// Application data arrived (resets flood counters).
     fn on_application_data(&mut self) {}
 

@@ -224,19 +224,22 @@ pub fn verify_signature(
             format!("the peer signed with {scheme:?}, which is not allowed here"),
         ));
     }
-    let mut last = None;
+    // The key fits if any candidate algorithm got as far as checking the
+    // signature itself.
+    let mut key_fits = false;
     for alg in algs {
         match ee.verify_signature(*alg, message, signature) {
             Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => {}
+            Err(_) => key_fits = true,
         }
     }
-    Err(match last {
-        Some(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => Error::peer(
+    Err(match key_fits {
+        false => Error::peer(
             AlertDescription::ILLEGAL_PARAMETER,
             format!("the peer signed with {scheme:?}, which does not fit its certificate's key"),
         ),
-        _ => Error::peer(
+        true => Error::peer(
             AlertDescription::DECRYPT_ERROR,
             format!("the peer's {scheme:?} handshake signature is invalid"),
         ),

@@ -1,0 +1,235 @@
+//! Features end to end in memory: KeyUpdate, close_notify, ALPN, SNI
+//! certificate choice, record_size_limit, HelloRetryRequest with a cookie,
+//! compatibility mode, early writes, and small reads.
+
+mod common;
+use cloaktls::crypto::kx::{SECP256R1, X25519};
+use cloaktls::msgs::enums::{NamedGroup, ProtocolVersion};
+use cloaktls::{ClientConfig, ClientConnection, Event, ServerConfig, ServerConnection};
+use common::*;
+
+const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
+const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
+
+fn pair(
+    pki: &Pki,
+    server: impl FnOnce(cloaktls::config::ServerConfigBuilder) -> cloaktls::config::ServerConfigBuilder,
+    client: impl FnOnce(cloaktls::config::ClientConfigBuilder) -> cloaktls::config::ClientConfigBuilder,
+    name: &str,
+) -> (ClientConnection, ServerConnection) {
+    let s = server(ServerConfig::builder(
+        pki.server(KeyType::EcdsaP256).certified_key(),
+    ))
+    .build()
+    .unwrap();
+    let c = client(ClientConfig::builder(pki.roots())).build().unwrap();
+    (
+        ClientConnection::new(c, name).unwrap(),
+        ServerConnection::new(s).unwrap(),
+    )
+}
+
+#[test]
+fn key_update_both_ways() {
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    while c.next_event().is_some() {}
+    while s.next_event().is_some() {}
+    // The client updates and asks the server to update too.
+    c.key_update(true).unwrap();
+    assert_eq!(
+        send_and_receive(&mut c, &mut s, b"after update"),
+        b"after update"
+    );
+    assert_eq!(s.next_event(), Some(Event::KeyUpdated));
+    // The server answered with its own KeyUpdate.
+    assert_eq!(
+        send_and_receive(&mut s, &mut c, b"server after"),
+        b"server after"
+    );
+    assert_eq!(c.next_event(), Some(Event::KeyUpdated));
+    // And the server updates on its own.
+    s.key_update(false).unwrap();
+    assert_eq!(send_and_receive(&mut s, &mut c, b"again"), b"again");
+    assert_eq!(send_and_receive(&mut c, &mut s, b"still"), b"still");
+    // TLS 1.2 has no KeyUpdate.
+    let (mut c, mut s) = pair(&pki, |b| b.versions(V12), |b| b, "localhost");
+    let (cr, _) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    assert!(c.key_update(false).is_err());
+}
+
+#[test]
+fn close_notify_both_ways() {
+    let pki = Pki::new("CA");
+    for v in [V13, V12] {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(v), |b| b, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        c.send(b"last words").unwrap();
+        c.close();
+        assert!(c.send(b"more").is_err());
+        let mut rng = Lcg(3);
+        transfer(&mut c, &mut s, &mut rng, 100).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(s.recv(&mut buf).unwrap(), 10);
+        assert!(s.peer_has_closed());
+        assert_eq!(s.recv(&mut buf).unwrap(), 0);
+        // The server can still answer (TLS 1.3 half-close), then close.
+        s.send(b"bye").unwrap();
+        s.close();
+        transfer(&mut s, &mut c, &mut rng, 100).unwrap();
+        assert_eq!(c.recv(&mut buf).unwrap(), 3);
+        assert!(c.peer_has_closed());
+    }
+}
+
+#[test]
+fn alpn_is_chosen_by_the_server() {
+    let pki = Pki::new("CA");
+    for v in [V13, V12] {
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.versions(v).alpn_protocols(&[b"h2", b"http/1.1"]),
+            |b| b.alpn_protocols(&[b"http/1.1", b"h2"]),
+            "localhost",
+        );
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(c.alpn_protocol(), Some(&b"h2"[..]));
+        assert_eq!(s.alpn_protocol(), Some(&b"h2"[..]));
+        // A server without ALPN ignores the client's list.
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.versions(v),
+            |b| b.alpn_protocols(&[b"h2"]),
+            "localhost",
+        );
+        let (cr, _) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        assert_eq!(c.alpn_protocol(), None);
+    }
+}
+
+#[test]
+fn sni_chooses_the_certificate() {
+    let pki = Pki::new("CA");
+    let a = pki.issue(&Spec::server(KeyType::EcdsaP256, &["a.example"]));
+    let b = pki.issue(&Spec::server(KeyType::Ed25519, &["b.example"]));
+    for v in [V13, V12] {
+        let s_cfg = ServerConfig::builder(a.certified_key())
+            .versions(v)
+            .add_certificate(b.certified_key())
+            .build()
+            .unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+        for (name, want) in [("a.example", &a), ("b.example", &b)] {
+            let mut c = ClientConnection::new(c_cfg.clone(), name).unwrap();
+            let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+            let (cr, sr) = handshake(&mut c, &mut s);
+            cr.unwrap();
+            sr.unwrap();
+            assert_eq!(s.server_name(), Some(name));
+            assert_eq!(c.peer_certificates()[0].as_ref(), &want.chain[0][..]);
+        }
+    }
+}
+
+#[test]
+fn record_size_limit_is_honoured() {
+    let pki = Pki::new("CA");
+    for v in [V13, V12] {
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.versions(v),
+            |b| b.record_size_limit(256),
+            "localhost",
+        );
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        s.send(&[7u8; 5000]).unwrap();
+        // Every record the server sends now carries at most 256 bytes of
+        // plaintext (255 plus the content type in TLS 1.3).
+        let wire = s.pending_tls().to_vec();
+        let mut off = 0;
+        let mut records = 0;
+        while off < wire.len() {
+            let len = u16::from_be_bytes([wire[off + 3], wire[off + 4]]) as usize;
+            assert!(len <= 256 + 16 + 8, "record of {len}");
+            off += 5 + len;
+            records += 1;
+        }
+        assert!(records >= 20);
+        let mut rng = Lcg(1);
+        transfer(&mut s, &mut c, &mut rng, 1 << 20).unwrap();
+        let mut buf = vec![0u8; 6000];
+        assert_eq!(c.recv(&mut buf).unwrap(), 5000);
+    }
+}
+
+#[test]
+fn hello_retry_with_cookie_and_compatibility_mode() {
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(
+        &pki,
+        |b| b.versions(V13).groups(&[&SECP256R1]).send_cookie(true),
+        |b| b.groups(&[&X25519, &SECP256R1]),
+        "localhost",
+    );
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert!(c.had_hello_retry() && s.had_hello_retry());
+    assert_eq!(c.key_exchange_group(), Some(NamedGroup::SECP256R1));
+    // Without compatibility mode no ChangeCipherSpec crosses.
+    let (mut c, mut s) = pair(
+        &pki,
+        |b| b.versions(V13),
+        |b| b.compatibility_mode(false),
+        "localhost",
+    );
+    s.read_tls(&c.pending_tls().to_vec()).unwrap();
+    let flight = s.pending_tls().to_vec();
+    assert!(!flight.windows(6).any(|w| w == [20, 3, 3, 0, 1, 1]));
+    // With it, the server sends one after its ServerHello.
+    let (mut c2, mut s2) = pair(&pki, |b| b.versions(V13), |b| b, "localhost");
+    s2.read_tls(&c2.pending_tls().to_vec()).unwrap();
+    assert!(s2
+        .pending_tls()
+        .windows(6)
+        .any(|w| w == [20, 3, 3, 0, 1, 1]));
+    let n = c2.pending_tls().len();
+    c2.consume_tls(n);
+    let _ = (&mut c, &mut c2);
+}
+
+#[test]
+fn early_writes_are_queued_and_small_reads_lose_nothing() {
+    let pki = Pki::new("CA");
+    for v in [V13, V12] {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(v), |b| b, "localhost");
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+        c.send(&big).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        let mut rng = Lcg(9);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 7];
+        for _ in 0..1_000_000 {
+            transfer(&mut c, &mut s, &mut rng, 3000).unwrap();
+            let n = s.recv(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+            if got.len() == big.len() {
+                break;
+            }
+        }
+        assert_eq!(got, big);
+    }
+}

@@ -1,0 +1,639 @@
+//! Negative cases, each checked on both sides: the error that the failing
+//! side reports and the alert that the other side receives.
+
+mod common;
+use cloaktls::config::ClientAuth;
+use cloaktls::config::KeyLog;
+use cloaktls::crypto::kx::{SECP256R1, SECP384R1, X25519};
+use cloaktls::crypto::sign::{KeyKind, SigningKey};
+use cloaktls::crypto::suites::{
+    TLS13_AES_128_GCM_SHA256, TLS13_CHACHA20_POLY1305_SHA256,
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+};
+use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm, SupportedSuite};
+use cloaktls::key_schedule::tls13::traffic_key_iv;
+use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion, SignatureScheme};
+use cloaktls::record::{Deframer, RecordOpener, RecordSealer};
+use cloaktls::verify::{ClientCertVerifier, WebPkiClientVerifier};
+use cloaktls::{
+    CertificateErrorKind, CertifiedKey, ClientConfig, ClientConnection, Error, ServerConfig,
+    ServerConnection,
+};
+use common::*;
+use std::sync::{Arc, Mutex};
+
+const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
+const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
+const BOTH: [&[ProtocolVersion]; 2] = [V13, V12];
+
+fn run(
+    client_cfg: Arc<ClientConfig>,
+    server_cfg: Arc<ServerConfig>,
+) -> (Result<(), Error>, Result<(), Error>) {
+    let mut c = ClientConnection::new(client_cfg, "localhost").unwrap();
+    let mut s = ServerConnection::new(server_cfg).unwrap();
+    handshake(&mut c, &mut s)
+}
+
+fn cert_kind(r: &Result<(), Error>) -> CertificateErrorKind {
+    match r {
+        Err(Error::InvalidCertificate(c)) => c.kind,
+        other => panic!("expected a certificate error, got {other:?}"),
+    }
+}
+
+fn alert_received(r: &Result<(), Error>) -> AlertDescription {
+    match r {
+        Err(Error::AlertReceived(a)) => *a,
+        other => panic!("expected an alert from the peer, got {other:?}"),
+    }
+}
+
+fn sent_alert(r: &Result<(), Error>) -> AlertDescription {
+    r.as_ref().unwrap_err().alert().expect("an alert to send")
+}
+
+#[test]
+fn expired_and_not_yet_valid_certificates() {
+    let pki = Pki::new("CA");
+    for (validity, kind, word) in [
+        (
+            ((2001, 1, 1), (2002, 1, 1)),
+            CertificateErrorKind::Expired,
+            "expired on 2002-01-01",
+        ),
+        (
+            ((2080, 1, 1), (2090, 1, 1)),
+            CertificateErrorKind::NotYetValid,
+            "becomes valid on 2080-01-01",
+        ),
+    ] {
+        let mut spec = Spec::server(KeyType::EcdsaP256, &["localhost"]);
+        spec.validity = validity;
+        let server = pki.issue(&spec);
+        for v in BOTH {
+            let s = ServerConfig::builder(server.certified_key())
+                .versions(v)
+                .build()
+                .unwrap();
+            let c = ClientConfig::builder(pki.roots())
+                .versions(v)
+                .build()
+                .unwrap();
+            let (cr, sr) = run(c, s);
+            assert_eq!(cert_kind(&cr), kind);
+            assert!(
+                cr.as_ref().unwrap_err().to_string().contains(word),
+                "{cr:?}"
+            );
+            assert_eq!(sent_alert(&cr), AlertDescription::CERTIFICATE_EXPIRED);
+            assert_eq!(alert_received(&sr), AlertDescription::CERTIFICATE_EXPIRED);
+        }
+    }
+}
+
+#[test]
+fn wrong_host_name_lists_the_names_the_certificate_has() {
+    let pki = Pki::new("CA");
+    let server = pki.issue(&Spec::server(
+        KeyType::EcdsaP256,
+        &["other.example", "www.other.example"],
+    ));
+    for v in BOTH {
+        let s = ServerConfig::builder(server.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert_eq!(cert_kind(&cr), CertificateErrorKind::NameMismatch);
+        let text = cr.as_ref().unwrap_err().to_string();
+        assert!(
+            text.contains("localhost") && text.contains("other.example"),
+            "{text}"
+        );
+        assert_eq!(alert_received(&sr), AlertDescription::BAD_CERTIFICATE);
+    }
+}
+
+#[test]
+fn ip_address_names_are_checked() {
+    let pki = Pki::new("CA");
+    let server = pki.issue(&Spec::server(KeyType::EcdsaP256, &["127.0.0.1"]));
+    let s = ServerConfig::builder(server.certified_key())
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut conn = ClientConnection::new(c.clone(), "127.0.0.1").unwrap();
+    let mut srv = ServerConnection::new(s.clone()).unwrap();
+    let (cr, sr) = handshake(&mut conn, &mut srv);
+    cr.unwrap();
+    sr.unwrap();
+    // No SNI is sent for an IP address.
+    assert_eq!(srv.server_name(), None);
+    let mut conn = ClientConnection::new(c, "127.0.0.2").unwrap();
+    let mut srv = ServerConnection::new(s).unwrap();
+    let (cr, _) = handshake(&mut conn, &mut srv);
+    assert_eq!(cert_kind(&cr), CertificateErrorKind::NameMismatch);
+}
+
+#[test]
+fn unknown_issuer() {
+    let pki = Pki::new("CA");
+    let other = Pki::new("Another CA");
+    let server = pki.server(KeyType::EcdsaP256);
+    for v in BOTH {
+        let s = ServerConfig::builder(server.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(other.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert_eq!(cert_kind(&cr), CertificateErrorKind::UnknownIssuer);
+        assert_eq!(alert_received(&sr), AlertDescription::UNKNOWN_CA);
+    }
+}
+
+#[test]
+fn self_signed_certificate_is_explained() {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let ck = CertifiedKey::from_der(vec![cert.der().to_vec()], &key.serialize_der()).unwrap();
+    let s = ServerConfig::builder(ck).build().unwrap();
+    let c = ClientConfig::builder(Pki::new("CA").roots())
+        .build()
+        .unwrap();
+    let (cr, _) = run(c, s);
+    assert_eq!(cert_kind(&cr), CertificateErrorKind::UnknownIssuer);
+    assert!(cr.unwrap_err().to_string().contains("self-signed"));
+}
+
+/// A key that signs with the wrong key: its signatures never verify.
+#[derive(Debug)]
+struct BadSigner(Arc<dyn SigningKey>);
+
+impl SigningKey for BadSigner {
+    fn kind(&self) -> KeyKind {
+        self.0.kind()
+    }
+    fn schemes(&self) -> &[SignatureScheme] {
+        self.0.schemes()
+    }
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut sig = self.0.sign(scheme, message)?;
+        let last = sig.len() - 1;
+        sig[last] ^= 1;
+        Ok(sig)
+    }
+}
+
+#[test]
+fn bad_certificate_verify_signature() {
+    let pki = Pki::new("CA");
+    for kind in [KeyType::EcdsaP256, KeyType::Ed25519, KeyType::Rsa2048] {
+        let good = pki.server(kind).certified_key();
+        let bad = CertifiedKey::new(good.chain.clone(), Arc::new(BadSigner(good.key.clone())));
+        for v in BOTH {
+            let s = ServerConfig::builder(bad.clone())
+                .versions(v)
+                .build()
+                .unwrap();
+            let c = ClientConfig::builder(pki.roots())
+                .versions(v)
+                .build()
+                .unwrap();
+            let (cr, sr) = run(c, s);
+            assert_eq!(
+                sent_alert(&cr),
+                AlertDescription::DECRYPT_ERROR,
+                "{kind:?} {v:?}: {cr:?}"
+            );
+            assert_eq!(alert_received(&sr), AlertDescription::DECRYPT_ERROR);
+        }
+        // And a client's bad signature, seen by the server.
+        let client_good = pki.client(kind).certified_key();
+        let client_bad = CertifiedKey::new(
+            client_good.chain.clone(),
+            Arc::new(BadSigner(client_good.key.clone())),
+        );
+        for v in BOTH {
+            let s = ServerConfig::builder(good.clone())
+                .versions(v)
+                .require_client_auth(pki.roots())
+                .build()
+                .unwrap();
+            let c = ClientConfig::builder(pki.roots())
+                .versions(v)
+                .client_certificate(client_bad.clone())
+                .build()
+                .unwrap();
+            let (cr, sr) = run(c, s);
+            assert_eq!(
+                sent_alert(&sr),
+                AlertDescription::DECRYPT_ERROR,
+                "{kind:?} {v:?}: {sr:?}"
+            );
+            assert_eq!(alert_received(&cr), AlertDescription::DECRYPT_ERROR);
+        }
+    }
+}
+
+#[test]
+fn tampered_record_is_bad_record_mac_on_both_sides() {
+    let pki = Pki::new("CA");
+    for v in BOTH {
+        let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+        let mut s = ServerConnection::new(s_cfg).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        // Data that was accepted before the bad record is not lost.
+        c.send(b"first").unwrap();
+        let first = c.pending_tls().to_vec();
+        c.consume_tls(first.len());
+        s.read_tls(&first).unwrap();
+        c.send(b"second").unwrap();
+        let mut wire = c.pending_tls().to_vec();
+        c.consume_tls(wire.len());
+        let last = wire.len() - 1;
+        wire[last] ^= 0x80;
+        assert_eq!(s.read_tls(&wire), Err(Error::BadRecordMac));
+        let mut buf = [0u8; 16];
+        assert_eq!(s.recv(&mut buf).unwrap(), 5);
+        assert_eq!(&buf[..5], b"first");
+        assert_eq!(s.recv(&mut buf), Err(Error::BadRecordMac));
+        // The alert reaches the client.
+        let alert = s.pending_tls().to_vec();
+        assert_eq!(
+            c.read_tls(&alert),
+            Err(Error::AlertReceived(AlertDescription::BAD_RECORD_MAC))
+        );
+        // Nothing more is accepted.
+        assert!(s.read_tls(&first).is_err());
+    }
+}
+
+/// Records the traffic secrets, as SSLKEYLOGFILE would.
+#[derive(Debug, Default)]
+struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
+
+impl KeyLog for Secrets {
+    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((label.to_string(), secret.to_vec()));
+    }
+}
+
+impl Secrets {
+    fn get(&self, label: &str) -> Vec<u8> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap()
+            .1
+            .clone()
+    }
+}
+
+#[test]
+fn wrong_finished_tls13() {
+    // A man in the middle who knows the handshake keys (from the key log)
+    // changes the server's Finished.
+    let pki = Pki::new("CA");
+    let log = Arc::new(Secrets::default());
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V13)
+        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .key_log(log.clone())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .versions(V13)
+        .compatibility_mode(false)
+        .build()
+        .unwrap();
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let hello = c.pending_tls().to_vec();
+    c.consume_tls(hello.len());
+    s.read_tls(&hello).unwrap();
+    let flight = s.pending_tls().to_vec();
+    s.consume_tls(flight.len());
+    // ServerHello, then one protected record with EE..Finished.
+    let (key, iv) = traffic_key_iv(
+        HashAlgorithm::Sha256,
+        AeadAlgorithm::Aes128Gcm,
+        &log.get("SERVER_HANDSHAKE_TRAFFIC_SECRET"),
+    );
+    let mut opener = RecordOpener::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
+    let mut sealer = RecordSealer::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
+    let mut d = Deframer::new();
+    d.read(&flight);
+    let mut out = Vec::new();
+    while let Some(r) = d.next_record().unwrap() {
+        if r.typ == ContentType::APPLICATION_DATA {
+            let o = opener.open(r.typ, r.version, r.payload).unwrap();
+            let mut plain = r.payload[o.range].to_vec();
+            let last = plain.len() - 1;
+            plain[last] ^= 1; // the last byte of Finished.verify_data
+            sealer.seal(o.typ, &plain, 0, &mut out).unwrap();
+        } else {
+            out.push(r.typ.0);
+            out.extend_from_slice(&r.version.0.to_be_bytes());
+            out.extend_from_slice(&(r.payload.len() as u16).to_be_bytes());
+            out.extend_from_slice(r.payload);
+        }
+    }
+    let err = c.read_tls(&out).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::DECRYPT_ERROR),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("Finished"));
+    let alert = c.pending_tls().to_vec();
+    assert_eq!(
+        s.read_tls(&alert),
+        Err(Error::AlertReceived(AlertDescription::DECRYPT_ERROR))
+    );
+}
+
+#[test]
+fn wrong_finished_tls12() {
+    // Without the extended master secret, a changed ClientHello leaves the
+    // keys alone and shows only in the Finished messages.
+    let pki = Pki::new("CA");
+    let s_cfg = cloaktls::danger::allow_no_extended_master_secret_server(
+        ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key()).versions(V12),
+    )
+    .build()
+    .unwrap();
+    let c_cfg = cloaktls::danger::allow_no_extended_master_secret_client(
+        ClientConfig::builder(pki.roots())
+            .versions(V12)
+            .alpn_protocols(&[b"aaaa"]),
+    )
+    .build()
+    .unwrap();
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let mut hello = c.pending_tls().to_vec();
+    c.consume_tls(hello.len());
+    // Drop extended_master_secret from what the server sees by renaming
+    // it to an unknown type, and change the ALPN name the server ignores.
+    let pos = hello
+        .windows(4)
+        .position(|w| w == [0x00, 0x17, 0x00, 0x00])
+        .unwrap();
+    hello[pos + 1] = 0x99;
+    let pos = hello.windows(4).position(|w| w == b"aaaa").unwrap();
+    hello[pos] = b'b';
+    s.read_tls(&hello).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    assert_eq!(sent_alert(&sr), AlertDescription::DECRYPT_ERROR, "{sr:?}");
+    assert!(sr.unwrap_err().to_string().contains("Finished"));
+    assert_eq!(alert_received(&cr), AlertDescription::DECRYPT_ERROR);
+}
+
+#[test]
+fn messages_out_of_order() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    // A server that gets a Finished first.
+    let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+    let err = s
+        .read_tls(&[22, 3, 3, 0, 8, 20, 0, 0, 4, 1, 2, 3, 4])
+        .unwrap_err();
+    assert_eq!(err.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    assert_eq!(s.pending_tls(), &[21, 3, 3, 0, 2, 2, 10]);
+    // A client that gets ServerHelloDone instead of ServerHello.
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+    let n = c.pending_tls().len();
+    c.consume_tls(n);
+    let err = c.read_tls(&[22, 3, 3, 0, 4, 14, 0, 0, 0]).unwrap_err();
+    assert_eq!(err.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    // Application data before the handshake.
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let err = s.read_tls(&[23, 3, 3, 0, 1, 0]).unwrap_err();
+    assert_eq!(err.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+    // A ClientHello sent to a client.
+    let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+    let c2 = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let hello = c2.pending_tls().to_vec();
+    let err = c.read_tls(&hello).unwrap_err();
+    assert_eq!(err.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
+}
+
+#[test]
+fn no_common_group_suite_or_alpn() {
+    let pki = Pki::new("CA");
+    let cert = pki.server(KeyType::EcdsaP256).certified_key();
+    for v in BOTH {
+        // Groups.
+        let s = ServerConfig::builder(cert.clone())
+            .versions(v)
+            .groups(&[&SECP384R1])
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .groups(&[&X25519, &SECP256R1])
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert!(
+            matches!(
+                &sr,
+                Err(Error::NoCommon {
+                    what: "key exchange group",
+                    ..
+                })
+            ),
+            "{sr:?}"
+        );
+        assert!(sr.unwrap_err().to_string().contains("secp384r1"));
+        assert_eq!(alert_received(&cr), AlertDescription::HANDSHAKE_FAILURE);
+        // ALPN.
+        let s = ServerConfig::builder(cert.clone())
+            .versions(v)
+            .alpn_protocols(&[b"h2"])
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .alpn_protocols(&[b"http/1.1"])
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert_eq!(sent_alert(&sr), AlertDescription::NO_APPLICATION_PROTOCOL);
+        assert_eq!(
+            alert_received(&cr),
+            AlertDescription::NO_APPLICATION_PROTOCOL
+        );
+    }
+    // Suites.
+    let s = ServerConfig::builder(cert.clone())
+        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256)])
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .build()
+        .unwrap();
+    let (cr, sr) = run(c, s);
+    assert!(
+        matches!(
+            &sr,
+            Err(Error::NoCommon {
+                what: "cipher suite",
+                ..
+            })
+        ),
+        "{sr:?}"
+    );
+    assert_eq!(alert_received(&cr), AlertDescription::HANDSHAKE_FAILURE);
+    let s = ServerConfig::builder(cert.clone())
+        .cipher_suites(&[SupportedSuite::Tls12(
+            &TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        )])
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .build()
+        .unwrap();
+    let (cr, sr) = run(c, s);
+    assert!(
+        matches!(
+            &sr,
+            Err(Error::NoCommon {
+                what: "protocol version",
+                ..
+            })
+        ),
+        "{sr:?}"
+    );
+    assert_eq!(alert_received(&cr), AlertDescription::PROTOCOL_VERSION);
+}
+
+#[test]
+fn client_certificate_missing_when_required() {
+    let pki = Pki::new("CA");
+    let cert = pki.server(KeyType::EcdsaP256).certified_key();
+    for (v, alert) in [
+        (V13, AlertDescription::CERTIFICATE_REQUIRED),
+        (V12, AlertDescription::HANDSHAKE_FAILURE),
+    ] {
+        let s = ServerConfig::builder(cert.clone())
+            .versions(v)
+            .require_client_auth(pki.roots())
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert_eq!(sent_alert(&sr), alert, "{v:?}: {sr:?}");
+        assert_eq!(alert_received(&cr), alert);
+        // Optional mode lets the client in.
+        let s = ServerConfig::builder(cert.clone())
+            .versions(v)
+            .optional_client_auth(pki.roots())
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        cr.unwrap();
+        sr.unwrap();
+        // A client whose only certificate is from a CA the server did not
+        // name sends none.
+        let other = Pki::new("other");
+        let s = ServerConfig::builder(cert.clone())
+            .versions(v)
+            .require_client_auth(pki.roots())
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .client_certificate(other.client(KeyType::EcdsaP256).certified_key())
+            .build()
+            .unwrap();
+        let (_, sr) = run(c, s);
+        assert_eq!(sent_alert(&sr), alert, "{sr:?}");
+        // A server that names no CA gets the certificate, and refuses it.
+        let verifier = Arc::new(NoHints(WebPkiClientVerifier::new(Arc::new(pki.roots()))));
+        let s = ServerConfig::builder(cert.clone())
+            .versions(v)
+            .client_auth(ClientAuth::Required(verifier))
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .client_certificate(other.client(KeyType::EcdsaP256).certified_key())
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert!(cr.is_err());
+        assert_eq!(sent_alert(&sr), AlertDescription::UNKNOWN_CA, "{sr:?}");
+    }
+}
+
+/// A client verifier that names no CAs in its CertificateRequest.
+#[derive(Debug)]
+struct NoHints(WebPkiClientVerifier);
+
+impl ClientCertVerifier for NoHints {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &pki_types::CertificateDer<'_>,
+        intermediates: &[pki_types::CertificateDer<'_>],
+        now: pki_types::UnixTime,
+    ) -> Result<(), Error> {
+        self.0.verify_client_cert(end_entity, intermediates, now)
+    }
+}
+
+#[test]
+fn garbage_and_http_are_not_tls() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let err = s
+        .read_tls(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap_err();
+    assert!(matches!(err, Error::NotTls(_)));
+    assert!(err.to_string().contains("HTTP"));
+}
