@@ -188,25 +188,18 @@ fn hello_retry_with_cookie_and_compatibility_mode() {
     assert!(c.had_hello_retry() && s.had_hello_retry());
     assert_eq!(c.key_exchange_group(), Some(NamedGroup::SECP256R1));
     // Without compatibility mode no ChangeCipherSpec crosses.
-    let (mut c, mut s) = pair(
+    let (c, mut s) = pair(
         &pki,
         |b| b.versions(V13),
         |b| b.compatibility_mode(false),
         "localhost",
     );
-    s.read_tls(&c.pending_tls().to_vec()).unwrap();
-    let flight = s.pending_tls().to_vec();
-    assert!(!flight.windows(6).any(|w| w == [20, 3, 3, 0, 1, 1]));
+    s.read_tls(c.pending_tls()).unwrap();
+    assert!(!s.pending_tls().windows(6).any(|w| w == [20, 3, 3, 0, 1, 1]));
     // With it, the server sends one after its ServerHello.
-    let (mut c2, mut s2) = pair(&pki, |b| b.versions(V13), |b| b, "localhost");
-    s2.read_tls(&c2.pending_tls().to_vec()).unwrap();
-    assert!(s2
-        .pending_tls()
-        .windows(6)
-        .any(|w| w == [20, 3, 3, 0, 1, 1]));
-    let n = c2.pending_tls().len();
-    c2.consume_tls(n);
-    let _ = (&mut c, &mut c2);
+    let (c, mut s) = pair(&pki, |b| b.versions(V13), |b| b, "localhost");
+    s.read_tls(c.pending_tls()).unwrap();
+    assert!(s.pending_tls().windows(6).any(|w| w == [20, 3, 3, 0, 1, 1]));
 }
 
 #[test]
