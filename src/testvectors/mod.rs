@@ -3,6 +3,8 @@
 //! of RFC 8448's text. Parsing is total: a bad file is an error, never a
 //! panic.
 
+pub mod rfc8448;
+
 use std::path::Path;
 
 /// One step of a trace: a title such as `{server} derive secret "tls13 c hs
@@ -16,6 +18,17 @@ pub struct Step {
 }
 
 impl Step {
+    /// Whether this step prints a ClientHello that is only the prefix
+    /// before its PSK binders (RFC 8448 §4 prints those separately).
+    pub fn steps_before_binder(&self) -> bool {
+        self.values.iter().any(|(l, _)| l == "ClientHello prefix")
+            || (self.title.contains("construct a ClientHello")
+                && self
+                    .values
+                    .iter()
+                    .any(|(l, v)| l == "ClientHello" && has_psk_without_binders(v)))
+    }
+
     /// The value with `label`.
     pub fn get(&self, label: &str) -> Option<&[u8]> {
         self.values
@@ -107,4 +120,57 @@ mod tests {
         assert!(Trace::parse("## s\nx = 0g\n").is_err());
         assert!(Trace::parse("## s\nnot a value\n").is_err());
     }
+}
+
+/// A ClientHello whose length field claims more bytes than it holds: the
+/// partial hello that a PSK binder is computed over.
+fn has_psk_without_binders(bytes: &[u8]) -> bool {
+    bytes.len() >= 4
+        && u32::from_be_bytes([0, bytes[1], bytes[2], bytes[3]]) as usize + 4 > bytes.len()
+}
+
+/// The result of running every trace in a directory.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// (file name, comparisons passed, or the first failure).
+    pub results: Vec<(String, Result<usize, String>)>,
+}
+
+impl RunReport {
+    /// How many files passed.
+    pub fn passed(&self) -> usize {
+        self.results.iter().filter(|(_, r)| r.is_ok()).count()
+    }
+
+    /// How many files failed.
+    pub fn failed(&self) -> usize {
+        self.results.len() - self.passed()
+    }
+}
+
+/// Runs every `.txt` trace under `dir/rfc8448` (or `dir` itself).
+pub fn run_dir(dir: impl AsRef<Path>) -> Result<RunReport, String> {
+    let dir = dir.as_ref();
+    let dir = if dir.join("rfc8448").is_dir() {
+        dir.join("rfc8448")
+    } else {
+        dir.to_path_buf()
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let mut report = RunReport::default();
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = Trace::load(&f).and_then(|t| rfc8448::run(&name, &t));
+        report.results.push((name, result));
+    }
+    Ok(report)
 }
