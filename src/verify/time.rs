@@ -49,6 +49,6 @@ mod tests {
     fn dates() {
         assert_eq!(format_unix_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(format_unix_time(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(format_unix_time(1_795_361_492), "2026-11-22 15:18:12 UTC");
+        assert_eq!(format_unix_time(1_795_361_492), "2026-11-22 15:31:32 UTC");
     }
 }
