@@ -1,0 +1,929 @@
+//! Interop with real peers on loopback: OpenSSL, GnuTLS, Python's `ssl`,
+//! curl and rustls, both ways, TLS 1.3 and TLS 1.2. Each test checks that
+//! data crosses both ways and that the version, suite, group and ALPN are
+//! the ones asked for. gnutls-serv listens on every interface, so the GnuTLS
+//! tests run inside a network namespace that has only loopback.
+
+use cloaktls::crypto::kx::{SECP256R1, SECP384R1, X25519};
+use cloaktls::crypto::suites::{
+    SupportedSuite, TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+};
+use cloaktls::crypto::KeyExchangeGroup;
+use cloaktls::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use cloaktls::stream::{ClientStream, ServerStream};
+use cloaktls::verify::RootStore;
+use cloaktls::{CertifiedKey, ClientConfig, ServerConfig};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const CLOAK: &str = env!("CARGO_BIN_EXE_cloak");
+const V13: ProtocolVersion = ProtocolVersion::TLSV1_3;
+const V12: ProtocolVersion = ProtocolVersion::TLSV1_2;
+
+/// Files of a throwaway PKI in a fresh directory.
+struct Pki {
+    dir: PathBuf,
+    roots: RootStore,
+    ecdsa: CertifiedKey,
+    rsa: CertifiedKey,
+    client: CertifiedKey,
+}
+
+impl Pki {
+    fn ca(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+fn pem(tag: &str, der: &[u8]) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for chunk in der.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                s.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    let body: Vec<String> = s
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    format!(
+        "-----BEGIN {tag}-----\n{}\n-----END {tag}-----\n",
+        body.join("\n")
+    )
+}
+
+fn make_pki(name: &str) -> Pki {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    };
+    let dir = std::env::temp_dir().join(format!("cloak-interop-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name
+        .push(DnType::CommonName, "cloak interop CA");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = p.self_signed(&ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), pem("CERTIFICATE", ca.der())).unwrap();
+    let issue = |key: KeyPair, names: Vec<String>, client: bool, file: &str| -> CertifiedKey {
+        let mut p = CertificateParams::new(names).unwrap();
+        p.distinguished_name.push(
+            DnType::CommonName,
+            if client { "client" } else { "localhost" },
+        );
+        p.extended_key_usages = vec![if client {
+            ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        let cert = p.signed_by(&key, &ca, &ca_key).unwrap();
+        std::fs::write(
+            dir.join(format!("{file}.pem")),
+            pem("CERTIFICATE", cert.der()),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{file}.key")),
+            pem("PRIVATE KEY", &key.serialize_der()),
+        )
+        .unwrap();
+        CertifiedKey::from_der(vec![cert.der().to_vec()], &key.serialize_der()).unwrap()
+    };
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let ecdsa = issue(
+        KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
+        names.clone(),
+        false,
+        "ecdsa",
+    );
+    let rsa_key = KeyPair::from_pem_and_sign_algo(
+        include_str!("../../vectors/keys/rsa2048.pem"),
+        &rcgen::PKCS_RSA_SHA256,
+    )
+    .unwrap();
+    let rsa = issue(rsa_key, names, false, "rsa");
+    let client = issue(
+        KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
+        vec!["client.example".to_string()],
+        true,
+        "client",
+    );
+    let mut roots = RootStore::empty();
+    roots.add(ca.der()).unwrap();
+    Pki {
+        dir,
+        roots,
+        ecdsa,
+        rsa,
+        client,
+    }
+}
+
+/// Kills a child process when dropped.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    panic!("nothing listened on port {port}");
+}
+
+/// Waits until a child prints a line containing `word` (a server that
+/// accepts one connection must not be probed).
+fn wait_for_line(out: std::process::ChildStdout, word: &str) {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::new(out);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("the server exited before printing {word:?}");
+        }
+        if line.contains(word) {
+            // Keep draining so the child never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut r, &mut std::io::sink()));
+            return;
+        }
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// What our server saw.
+#[derive(Debug)]
+struct Seen {
+    version: Option<ProtocolVersion>,
+    suite: Option<CipherSuite>,
+    group: Option<NamedGroup>,
+    alpn: Option<Vec<u8>>,
+    got: Vec<u8>,
+}
+
+/// Our server in a thread: accepts one connection, reads one line,
+/// answers `echo: LINE`, and closes.
+fn our_server(cfg: std::sync::Arc<ServerConfig>) -> (u16, mpsc::Receiver<Result<Seen, String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let r = (|| -> Result<Seen, String> {
+            let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
+            sock.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut tls = ServerStream::accept(cfg, sock).map_err(|e| e.to_string())?;
+            let mut line = Vec::new();
+            let mut b = [0u8; 1];
+            while tls.read(&mut b).map_err(|e| e.to_string())? == 1 {
+                if b[0] == b'\n' {
+                    break;
+                }
+                line.push(b[0]);
+            }
+            let mut reply = b"echo: ".to_vec();
+            reply.extend_from_slice(&line);
+            reply.push(b'\n');
+            tls.write_all(&reply).map_err(|e| e.to_string())?;
+            tls.shutdown().map_err(|e| e.to_string())?;
+            let c = tls.conn();
+            Ok(Seen {
+                version: c.protocol_version(),
+                suite: c.cipher_suite(),
+                group: c.key_exchange_group(),
+                alpn: c.alpn_protocol().map(|a| a.to_vec()),
+                got: line,
+            })
+        })();
+        let _ = tx.send(r);
+    });
+    (port, rx)
+}
+
+fn server_cfg(
+    key: &CertifiedKey,
+    version: ProtocolVersion,
+    suite: SupportedSuite,
+    group: &'static dyn KeyExchangeGroup,
+) -> std::sync::Arc<ServerConfig> {
+    ServerConfig::builder(key.clone())
+        .versions(&[version])
+        .cipher_suites(&[suite])
+        .groups(&[group])
+        .alpn_protocols(&[b"h2", b"http/1.1"])
+        .build()
+        .unwrap()
+}
+
+fn client_cfg(
+    pki: &Pki,
+    version: ProtocolVersion,
+    suite: SupportedSuite,
+    group: &'static dyn KeyExchangeGroup,
+) -> std::sync::Arc<ClientConfig> {
+    ClientConfig::builder(pki.roots.clone())
+        .versions(&[version])
+        .cipher_suites(&[suite])
+        .groups(&[group])
+        .alpn_protocols(&[b"h2"])
+        .build()
+        .unwrap()
+}
+
+// ---------------- our client against their servers ----------------
+
+#[test]
+fn our_client_against_openssl_s_server() {
+    let pki = make_pki("c-openssl");
+    let cases: [(
+        ProtocolVersion,
+        SupportedSuite,
+        &'static dyn KeyExchangeGroup,
+        &str,
+    ); 4] = [
+        (
+            V13,
+            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+            &SECP384R1,
+            "ecdsa",
+        ),
+        (
+            V13,
+            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
+            &X25519,
+            "rsa",
+        ),
+        (
+            V12,
+            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256),
+            &SECP256R1,
+            "ecdsa",
+        ),
+        (
+            V12,
+            SupportedSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
+            &X25519,
+            "rsa",
+        ),
+    ];
+    for (version, suite, group, key) in cases {
+        let port = free_port();
+        let vflag = if version == V13 { "-tls1_3" } else { "-tls1_2" };
+        let mut server = Reaper(
+            Command::new("openssl")
+                .args([
+                    "s_server",
+                    "-accept",
+                    &format!("127.0.0.1:{port}"),
+                    vflag,
+                    "-naccept",
+                    "1",
+                    "-rev",
+                    "-alpn",
+                    "h2",
+                ])
+                .arg("-cert")
+                .arg(pki.file(&format!("{key}.pem")))
+                .arg("-key")
+                .arg(pki.file(&format!("{key}.key")))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut tls =
+            ClientStream::connect(client_cfg(&pki, version, suite, group), "localhost", sock)
+                .unwrap_or_else(|e| panic!("{version:?} {:?}: {e}", suite.suite()));
+        let c = tls.conn();
+        assert_eq!(c.protocol_version(), Some(version));
+        assert_eq!(c.cipher_suite(), Some(suite.suite()));
+        assert_eq!(c.key_exchange_group(), Some(group.name()));
+        assert_eq!(c.alpn_protocol(), Some(&b"h2"[..]));
+        // s_server -rev answers each line reversed.
+        tls.write_all(b"cloaktls\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 256];
+        while !got.windows(8).any(|w| w == b"sltkaolc") {
+            let n = tls.read(&mut buf).unwrap();
+            assert!(n > 0, "the server closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+}
+
+#[test]
+fn our_client_against_python_ssl_server() {
+    let pki = make_pki("c-python");
+    for version in [V13, V12] {
+        let port = free_port();
+        let script = format!(
+            r#"
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("{cert}", "{key}")
+ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.{v}
+ctx.set_alpn_protocols(["h2"])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", {port})); s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+t = ctx.wrap_socket(c, server_side=True)
+data = t.recv(100)
+t.sendall(b"python got " + data + b" " + t.version().encode() + b" " + t.cipher()[0].encode())
+t.unwrap()
+"#,
+            cert = pki.file("ecdsa.pem").display(),
+            key = pki.file("ecdsa.key").display(),
+            v = if version == V13 { "TLSv1_3" } else { "TLSv1_2" },
+        );
+        let mut server = Reaper(
+            Command::new("python3")
+                .arg("-c")
+                .arg(script)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_line(server.0.stdout.take().unwrap(), "ready");
+        let suite = if version == V13 {
+            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)
+        } else {
+            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+        };
+        let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // In TLS 1.2 the client's supported_groups also names the curves
+        // it accepts for the server's ECDSA key (RFC 8422 §5.1): P-256 here.
+        let mut tls = ClientStream::connect(
+            client_cfg(&pki, version, suite, &SECP256R1),
+            "localhost",
+            sock,
+        )
+        .unwrap_or_else(|e| panic!("{version:?}: {e}"));
+        assert_eq!(tls.conn().protocol_version(), Some(version));
+        assert_eq!(tls.conn().key_exchange_group(), Some(NamedGroup::SECP256R1));
+        assert_eq!(tls.conn().alpn_protocol(), Some(&b"h2"[..]));
+        tls.write_all(b"ping").unwrap();
+        let mut reply = String::new();
+        tls.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("python got ping TLSv1."), "{reply}");
+    }
+}
+
+/// Runs `script` in a new network namespace that has only loopback.
+fn in_netns(script: &str) -> std::process::Output {
+    Command::new("unshare")
+        .args(["-n", "sh", "-c"])
+        .arg(format!("ip link set lo up && {script}"))
+        .output()
+        .unwrap()
+}
+
+const WAIT_PORT: &str = "for i in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done";
+
+#[test]
+fn our_client_against_gnutls_serv() {
+    assert!(
+        have("gnutls-serv"),
+        "gnutls-serv is missing: .ci/run installs gnutls-bin"
+    );
+    let pki = make_pki("c-gnutls");
+    for (flag, want) in [("--tls13", "TLS 1.3"), ("--tls12", "TLS 1.2")] {
+        let script = format!(
+            "PORT=4433; gnutls-serv --echo -a -p $PORT --alpn h2 --x509certfile {cert} --x509keyfile {key} >/dev/null 2>&1 & SRV=$!; \
+             bash -c '{wait}'; \
+             printf 'hello gnutls\\n' | timeout 20 {cloak} client 127.0.0.1:$PORT --servername localhost --cafile {ca} --alpn h2 {flag}; \
+             status=$?; kill $SRV; exit $status",
+            cert = pki.file("ecdsa.pem").display(),
+            key = pki.file("ecdsa.key").display(),
+            ca = pki.ca().display(),
+            wait = WAIT_PORT.replace("$PORT", "4433"),
+            cloak = CLOAK,
+        );
+        let out = in_netns(&script);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stdout.contains("hello gnutls"),
+            "{flag}: stdout {stdout:?} stderr {stderr}"
+        );
+        assert!(stderr.contains(&format!("protocol: {want}")), "{stderr}");
+        assert!(stderr.contains("ALPN: h2"), "{stderr}");
+    }
+}
+
+#[test]
+fn our_client_against_rustls_server() {
+    let pki = make_pki("c-rustls");
+    for version in [V13, V12] {
+        let (cert, key) = rustls_identity(&pki, "ecdsa");
+        let versions: &[&rustls::SupportedProtocolVersion] = if version == V13 {
+            &[&rustls::version::TLS13]
+        } else {
+            &[&rustls::version::TLS12]
+        };
+        let mut sc = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(cert, key)
+        .unwrap();
+        sc.alpn_protocols = vec![b"h2".to_vec()];
+        let mut server = rustls::ServerConnection::new(std::sync::Arc::new(sc)).unwrap();
+        let suite = if version == V13 {
+            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256)
+        } else {
+            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+        };
+        let mut client = cloaktls::ClientConnection::new(
+            client_cfg(&pki, version, suite, &SECP256R1),
+            "localhost",
+        )
+        .unwrap();
+        pump_with_rustls(&mut client, &mut server);
+        assert!(!client.is_handshaking() && !server.is_handshaking());
+        assert_eq!(client.protocol_version(), Some(version));
+        assert_eq!(client.cipher_suite(), Some(suite.suite()));
+        assert_eq!(client.key_exchange_group(), Some(NamedGroup::SECP256R1));
+        assert_eq!(server.alpn_protocol(), Some(&b"h2"[..]));
+        assert_eq!(
+            u16::from(server.negotiated_cipher_suite().unwrap().suite()),
+            suite.suite().0
+        );
+        // Data both ways.
+        client.send(b"to rustls").unwrap();
+        pump_with_rustls(&mut client, &mut server);
+        let mut buf = [0u8; 64];
+        let n = server.reader().read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"to rustls");
+        server.writer().write_all(b"from rustls").unwrap();
+        pump_with_rustls(&mut client, &mut server);
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"from rustls");
+    }
+}
+
+fn rustls_identity(
+    pki: &Pki,
+    key: &str,
+) -> (
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+) {
+    use rustls::pki_types::pem::PemObject;
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(pki.file(&format!("{key}.pem")))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let k =
+        rustls::pki_types::PrivateKeyDer::from_pem_file(pki.file(&format!("{key}.key"))).unwrap();
+    (certs, k)
+}
+
+/// Moves bytes between our connection and a rustls one until both are quiet.
+fn pump_with_rustls<
+    S: std::ops::DerefMut<Target = rustls::ConnectionCommon<D>>,
+    D: rustls::SideData,
+>(
+    ours: &mut cloaktls::Connection,
+    theirs: &mut S,
+) {
+    for _ in 0..20 {
+        let mut moved = false;
+        while ours.wants_write() {
+            let data = ours.pending_tls().to_vec();
+            let mut slice = &data[..];
+            let n = theirs.read_tls(&mut slice).unwrap();
+            ours.consume_tls(n);
+            theirs.process_new_packets().unwrap();
+            moved |= n > 0;
+        }
+        let mut out = Vec::new();
+        while theirs.wants_write() {
+            theirs.write_tls(&mut out).unwrap();
+        }
+        if !out.is_empty() {
+            let mut off = 0;
+            while off < out.len() {
+                off += ours.read_tls(&out[off..]).unwrap();
+            }
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+}
+
+// ---------------- their clients against our server ----------------
+
+#[test]
+fn openssl_s_client_against_our_server() {
+    let pki = make_pki("s-openssl");
+    let cases: [(
+        ProtocolVersion,
+        SupportedSuite,
+        &'static dyn KeyExchangeGroup,
+        &str,
+        &str,
+    ); 3] = [
+        (
+            V13,
+            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+            &SECP384R1,
+            "TLS_AES_256_GCM_SHA384",
+            "secp384r1",
+        ),
+        (
+            V13,
+            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
+            &X25519,
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "X25519",
+        ),
+        (
+            V12,
+            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384),
+            &SECP256R1,
+            "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "prime256v1",
+        ),
+    ];
+    for (version, suite, group, ossl_suite, ossl_group) in cases {
+        let (port, seen) = our_server(server_cfg(&pki.ecdsa, version, suite, group));
+        let mut child = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-servername",
+                "localhost",
+                "-brief",
+                "-ign_eof",
+                "-alpn",
+                "h2",
+            ])
+            .arg("-CAfile")
+            .arg(pki.ca())
+            .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"hello from openssl\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let seen = seen.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+        assert_eq!(seen.got, b"hello from openssl");
+        assert!(
+            stdout.contains("echo: hello from openssl"),
+            "{stdout} {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "Protocol version: TLSv1.{}",
+                if version == V13 { 3 } else { 2 }
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.contains(ossl_suite), "{stderr}");
+        assert!(stderr.contains(ossl_group), "{stderr}");
+        assert!(stderr.contains("Verification: OK"), "{stderr}");
+        assert_eq!(seen.version, Some(version));
+        assert_eq!(seen.suite, Some(suite.suite()));
+        assert_eq!(seen.group, Some(group.name()));
+        assert_eq!(seen.alpn.as_deref(), Some(&b"h2"[..]));
+    }
+}
+
+#[test]
+fn python_default_context_client_against_our_server() {
+    let pki = make_pki("s-python");
+    for version in [V13, V12] {
+        let suite = if version == V13 {
+            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)
+        } else {
+            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+        };
+        let (port, seen) = our_server(server_cfg(&pki.ecdsa, version, suite, &X25519));
+        let script = format!(
+            r#"
+import socket, ssl
+ctx = ssl.create_default_context(cafile="{ca}")
+ctx.set_alpn_protocols(["h2"])
+with socket.create_connection(("127.0.0.1", {port})) as s:
+    with ctx.wrap_socket(s, server_hostname="localhost") as t:
+        t.sendall(b"hello from python\n")
+        data = b""
+        while True:
+            d = t.recv(100)
+            if not d: break
+            data += d
+        print(t.version(), t.cipher()[0], t.selected_alpn_protocol(), data.decode().strip())
+"#,
+            ca = pki.ca().display()
+        );
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let seen = seen.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+        let v = if version == V13 { "TLSv1.3" } else { "TLSv1.2" };
+        assert!(stdout.starts_with(v), "{stdout} {stderr}");
+        assert!(
+            stdout.contains("h2 echo: hello from python"),
+            "{stdout} {stderr}"
+        );
+        assert_eq!(seen.version, Some(version));
+        assert_eq!(seen.suite, Some(suite.suite()));
+        assert_eq!(seen.alpn.as_deref(), Some(&b"h2"[..]));
+    }
+}
+
+#[test]
+fn rustls_client_against_our_server() {
+    let pki = make_pki("s-rustls");
+    for version in [V13, V12] {
+        let suite = if version == V13 {
+            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256)
+        } else {
+            SupportedSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
+        };
+        let key = if version == V13 { &pki.ecdsa } else { &pki.rsa };
+        let mut server =
+            cloaktls::ServerConnection::new(server_cfg(key, version, suite, &SECP384R1)).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        use rustls::pki_types::pem::PemObject;
+        roots
+            .add(rustls::pki_types::CertificateDer::from_pem_file(pki.ca()).unwrap())
+            .unwrap();
+        let versions: &[&rustls::SupportedProtocolVersion] = if version == V13 {
+            &[&rustls::version::TLS13]
+        } else {
+            &[&rustls::version::TLS12]
+        };
+        let mut cc = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        cc.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let mut client =
+            rustls::ClientConnection::new(std::sync::Arc::new(cc), "localhost".try_into().unwrap())
+                .unwrap();
+        pump_with_rustls(&mut server, &mut client);
+        assert!(!server.is_handshaking() && !client.is_handshaking());
+        assert_eq!(server.protocol_version(), Some(version));
+        assert_eq!(server.cipher_suite(), Some(suite.suite()));
+        assert_eq!(server.key_exchange_group(), Some(NamedGroup::SECP384R1));
+        assert_eq!(client.alpn_protocol(), Some(&b"http/1.1"[..]));
+        client.writer().write_all(b"hi cloak").unwrap();
+        pump_with_rustls(&mut server, &mut client);
+        let mut buf = [0u8; 64];
+        let n = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"hi cloak");
+        server.send(b"hi rustls").unwrap();
+        pump_with_rustls(&mut server, &mut client);
+        let n = client.reader().read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"hi rustls");
+    }
+}
+
+/// `cloak server` as a process, stopped when dropped.
+fn cloak_server(pki: &Pki, extra: &[&str]) -> (Reaper, u16) {
+    let port = free_port();
+    let child = Command::new(CLOAK)
+        .arg("server")
+        .arg("--cert")
+        .arg(pki.file("ecdsa.pem"))
+        .arg("--key")
+        .arg(pki.file("ecdsa.key"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    (Reaper(child), port)
+}
+
+#[test]
+fn curl_against_cloak_server_www() {
+    let pki = make_pki("s-curl");
+    for (flag, want) in [("--tls13", "TLS 1.3"), ("--tls12", "TLS 1.2")] {
+        let (_server, port) = cloak_server(&pki, &["--www", "--alpn", "http/1.1", flag]);
+        let out = Command::new("curl")
+            .args(["-sS", "--http1.1", "--max-time", "20"])
+            .arg("--cacert")
+            .arg(pki.ca())
+            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+            .arg(format!("https://localhost:{port}/hello"))
+            .output()
+            .unwrap();
+        let body = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{body} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(body.contains("request: GET /hello HTTP/1.1"), "{body}");
+        assert!(body.contains(&format!("protocol: {want}")), "{body}");
+        assert!(body.contains("ALPN: http/1.1"), "{body}");
+        assert!(body.contains("SNI: localhost"), "{body}");
+    }
+}
+
+#[test]
+fn gnutls_cli_against_cloak_server() {
+    assert!(
+        have("gnutls-cli"),
+        "gnutls-cli is missing: .ci/run installs gnutls-bin"
+    );
+    let pki = make_pki("s-gnutls");
+    for (prio, want) in [
+        ("NORMAL:-VERS-ALL:+VERS-TLS1.3", "TLS1.3"),
+        ("NORMAL:-VERS-ALL:+VERS-TLS1.2", "TLS1.2"),
+    ] {
+        let script = format!(
+            "PORT=4433; {cloak} server --cert {cert} --key {key} --listen 127.0.0.1:$PORT --echo >/dev/null 2>&1 & SRV=$!; \
+             bash -c '{wait}'; \
+             (printf 'hello cloak\\n'; sleep 1) | timeout 20 gnutls-cli --x509cafile {ca} --priority {prio} --alpn h2 -p $PORT localhost; \
+             status=$?; kill $SRV; exit $status",
+            cloak = CLOAK,
+            cert = pki.file("ecdsa.pem").display(),
+            key = pki.file("ecdsa.key").display(),
+            ca = pki.ca().display(),
+            wait = WAIT_PORT.replace("$PORT", "4433"),
+        );
+        let out = in_netns(&script);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stdout.contains("hello cloak"), "{prio}: {stdout} {stderr}");
+        assert!(stdout.contains(&format!("({want}-X.509)")), "{stdout}");
+    }
+}
+
+#[test]
+fn cloak_client_against_cloak_server_with_client_certificate() {
+    let pki = make_pki("cli-mtls");
+    let (_server, port) = cloak_server(
+        &pki,
+        &[
+            "--www",
+            "--verify-client",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+        ],
+    );
+    let mut child = Command::new(CLOAK)
+        .arg("client")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--servername", "localhost", "--cafile"])
+        .arg(pki.ca())
+        .arg("--cert")
+        .arg(pki.file("client.pem"))
+        .arg("--key")
+        .arg(pki.file("client.key"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.0\r\n\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("client certificate: subject: commonName=client"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn our_client_certificate_accepted_by_openssl_s_server() {
+    let pki = make_pki("c-openssl-mtls");
+    for version in [V13, V12] {
+        let port = free_port();
+        let mut server = Reaper(
+            Command::new("openssl")
+                .args([
+                    "s_server",
+                    "-accept",
+                    &format!("127.0.0.1:{port}"),
+                    "-naccept",
+                    "1",
+                    "-rev",
+                    "-Verify",
+                    "1",
+                ])
+                .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
+                .arg("-CAfile")
+                .arg(pki.ca())
+                .arg("-cert")
+                .arg(pki.file("ecdsa.pem"))
+                .arg("-key")
+                .arg(pki.file("ecdsa.key"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let cfg = ClientConfig::builder(pki.roots.clone())
+            .versions(&[version])
+            .client_certificate(pki.client.clone())
+            .build()
+            .unwrap();
+        let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut tls = ClientStream::connect(cfg, "localhost", sock)
+            .unwrap_or_else(|e| panic!("{version:?}: {e}"));
+        tls.write_all(b"mtls\n").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        while !got.windows(4).any(|w| w == b"sltm") {
+            let n = tls
+                .read(&mut buf)
+                .unwrap_or_else(|e| panic!("{version:?}: {e}"));
+            assert!(n > 0, "{version:?}: the server closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+}
