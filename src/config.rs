@@ -124,6 +124,7 @@ pub struct ClientConfig {
     pub(crate) record_size_limit: Option<u16>,
     pub(crate) max_fragment_len: usize,
     pub(crate) compatibility_mode: bool,
+    pub(crate) signature_algorithms_cert: Vec<crate::msgs::enums::SignatureScheme>,
 }
 
 /// Builds a [`ClientConfig`].
@@ -157,6 +158,7 @@ impl ClientConfig {
                 record_size_limit: None,
                 max_fragment_len: crate::record::MAX_FRAGMENT_LEN,
                 compatibility_mode: true,
+                signature_algorithms_cert: Vec::new(),
             },
         }
     }
@@ -281,6 +283,17 @@ impl ClientConfigBuilder {
     /// on by default.
     pub fn compatibility_mode(mut self, on: bool) -> Self {
         self.config.compatibility_mode = on;
+        self
+    }
+
+    /// Sends signature_algorithms_cert (RFC 8446 §4.2.3): the schemes
+    /// accepted on certificates, when they differ from those accepted in
+    /// handshake signatures.
+    pub fn signature_algorithms_cert(
+        mut self,
+        schemes: &[crate::msgs::enums::SignatureScheme],
+    ) -> Self {
+        self.config.signature_algorithms_cert = schemes.to_vec();
         self
     }
 

@@ -226,3 +226,38 @@ fn early_writes_are_queued_and_small_reads_lose_nothing() {
         assert_eq!(got, big);
     }
 }
+
+#[test]
+fn signature_algorithms_cert_chooses_the_chain() {
+    use cloaktls::msgs::enums::SignatureScheme;
+    use cloaktls::verify::RootStore;
+    // Two certificates for the same name: one signed with ECDSA, one with
+    // Ed25519. A client that accepts only Ed25519 signatures on
+    // certificates gets the second, though the first is the default.
+    let ecdsa_ca = Pki::new("ECDSA CA");
+    let ed_ca = Pki::with_key("Ed25519 CA", KeyType::Ed25519);
+    let a = ecdsa_ca.server(KeyType::EcdsaP256);
+    let b = ed_ca.server(KeyType::EcdsaP256);
+    let mut roots = RootStore::empty();
+    roots.add(&ecdsa_ca.ca_der).unwrap();
+    roots.add(&ed_ca.ca_der).unwrap();
+    for v in [V13, V12] {
+        let s = ServerConfig::builder(a.certified_key())
+            .versions(v)
+            .add_certificate(b.certified_key())
+            .build()
+            .unwrap();
+        for (cert_schemes, want) in [(vec![SignatureScheme::ED25519], &b), (vec![], &a)] {
+            let c = ClientConfig::builder(roots.clone())
+                .signature_algorithms_cert(&cert_schemes)
+                .build()
+                .unwrap();
+            let mut c = ClientConnection::new(c, "localhost").unwrap();
+            let mut srv = ServerConnection::new(s.clone()).unwrap();
+            let (cr, sr) = handshake(&mut c, &mut srv);
+            cr.unwrap();
+            sr.unwrap();
+            assert_eq!(c.peer_certificates()[0].as_ref(), &want.chain[0][..]);
+        }
+    }
+}

@@ -110,6 +110,11 @@ pub(crate) fn start_client(
     exts.push(Extension::SignatureAlgorithms(
         config.verifier.supported_schemes(),
     ));
+    if !config.signature_algorithms_cert.is_empty() {
+        exts.push(Extension::SignatureAlgorithmsCert(
+            config.signature_algorithms_cert.clone(),
+        ));
+    }
     if !config.alpn.is_empty() {
         exts.push(Extension::Alpn(config.alpn.clone()));
     }

@@ -97,13 +97,34 @@ pub(crate) fn sni(ch: &ClientHello) -> Result<Option<DnsName<'static>>, Error> {
     Ok(host)
 }
 
-/// The certificate for `sni`: the first whose names match, else the first.
+/// Whether every signature on `cert`'s chain (its root aside) is one the
+/// client accepts: signature_algorithms_cert, or signature_algorithms if
+/// that is absent (RFC 8446 §4.2.3). A scheme we cannot read counts as
+/// accepted.
+fn chain_signatures_accepted(cert: &CertifiedKey, ch: &ClientHello) -> bool {
+    let accepted = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS_CERT) {
+        Some(Extension::SignatureAlgorithmsCert(s)) => s,
+        _ => match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
+            Some(Extension::SignatureAlgorithms(s)) => s,
+            _ => return true,
+        },
+    };
+    cert.chain.iter().all(|c| {
+        crate::verify::certinfo::signature_scheme(c.as_ref()).is_none_or(|s| accepted.contains(&s))
+    })
+}
+
+/// The certificate for `sni`: the first whose names match, else the first;
+/// among those, one whose chain's signatures the client accepts.
 pub(crate) fn choose_certificate<'a>(
     config: &'a ServerConfig,
+    ch: &ClientHello,
     sni: Option<&DnsName<'static>>,
     usable: impl Fn(&CertifiedKey) -> bool,
 ) -> Option<&'a CertifiedKey> {
-    let usable_certs: Vec<&CertifiedKey> = config.certs.iter().filter(|c| usable(c)).collect();
+    let mut usable_certs: Vec<&CertifiedKey> = config.certs.iter().filter(|c| usable(c)).collect();
+    // A stable sort keeps the configured order among equals.
+    usable_certs.sort_by_key(|c| !chain_signatures_accepted(c, ch));
     if let Some(name) = sni {
         let name = ServerName::DnsName(name.clone());
         for c in &usable_certs {

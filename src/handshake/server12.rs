@@ -127,7 +127,7 @@ pub(super) fn handle_client_hello(
     let SupportedSuite::Tls12(suite) = suite else {
         return Err(Error::InvalidState("a TLS 1.3 suite for TLS 1.2"));
     };
-    let cert = choose_certificate(&config, name.as_ref(), |c| usable(suite, c))
+    let cert = choose_certificate(&config, ch, name.as_ref(), |c| usable(suite, c))
         .ok_or(Error::InvalidState("no certificate for the chosen suite"))?;
     let scheme = cert
         .key

@@ -248,7 +248,7 @@ fn send_server_flight(
         .find(|s| s.group == group)
         .ok_or_else(|| illegal("no key share for the chosen group"))?;
     let name = sni(ch)?;
-    let cert = choose_certificate(&config, name.as_ref(), |c| {
+    let cert = choose_certificate(&config, ch, name.as_ref(), |c| {
         c.key.choose_scheme(offer.schemes, true).is_some()
     })
     .ok_or_else(|| Error::NoCommon {

@@ -100,16 +100,47 @@ fn tbs(der: &[u8]) -> Option<Reader<'_>> {
 /// The DER contents of the issuer and the subject Names.
 pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut t = tbs(der)?;
-    let (mut tag, mut body) = tlv(&mut t)?;
-    if tag == 0xa0 {
-        (tag, body) = tlv(&mut t)?; // serial
+    if tlv(&mut t)?.0 == 0xa0 {
+        tlv(&mut t)?; // the version came first; this is the serial
     }
-    let _ = (tag, body);
     expect(&mut t, 0x30)?; // signature algorithm
     let issuer = expect(&mut t, 0x30)?;
     expect(&mut t, 0x30)?; // validity
     let subject = expect(&mut t, 0x30)?;
     Some((issuer, subject))
+}
+
+/// The TLS signature scheme that matches the algorithm a certificate is
+/// signed with, for signature_algorithms_cert (RFC 8446 §4.2.3). ECDSA's
+/// curve is that of the issuer's key, which the certificate does not say:
+/// the hash decides.
+pub fn signature_scheme(der: &[u8]) -> Option<crate::msgs::enums::SignatureScheme> {
+    use crate::msgs::enums::SignatureScheme as S;
+    let mut r = Reader::new(der);
+    let mut cert = Reader::new(expect(&mut r, 0x30)?);
+    expect(&mut cert, 0x30)?; // tbsCertificate
+    let mut alg = Reader::new(expect(&mut cert, 0x30)?);
+    let oid = expect(&mut alg, 0x06)?;
+    const ECDSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03];
+    const PKCS1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+    Some(match oid {
+        [0x2b, 0x65, 0x70] => S::ED25519,
+        o if o.len() == ECDSA.len() + 1 && o.starts_with(ECDSA) => match o[ECDSA.len()] {
+            2 => S::ECDSA_NISTP256_SHA256,
+            3 => S::ECDSA_NISTP384_SHA384,
+            4 => S::ECDSA_NISTP521_SHA512,
+            _ => return None,
+        },
+        o if o.len() == PKCS1.len() + 1 && o.starts_with(PKCS1) => match o[PKCS1.len()] {
+            5 => S::RSA_PKCS1_SHA1,
+            11 => S::RSA_PKCS1_SHA256,
+            12 => S::RSA_PKCS1_SHA384,
+            13 => S::RSA_PKCS1_SHA512,
+            10 => S::RSA_PSS_RSAE_SHA256,
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 fn oid_name(oid: &[u8]) -> String {
@@ -238,4 +269,26 @@ pub fn summarize(der: &[u8]) -> Option<CertificateSummary> {
         not_after: parse_time(na_tag, na)?,
         subject_alt_names,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn signature_scheme_of_a_capture() {
+        let t = crate::testvectors::Trace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/vectors/captures/tls12-openssl.txt"
+        ))
+        .unwrap();
+        let msg = t.get("{server} Certificate", "Certificate").unwrap();
+        // type(1) len(3) list-len(3) cert-len(3)
+        let cert = &msg[10..];
+        assert_eq!(
+            super::signature_scheme(cert),
+            Some(crate::msgs::enums::SignatureScheme::ECDSA_NISTP256_SHA256)
+        );
+        let s = super::summarize(cert).unwrap();
+        assert_eq!(s.common_name(), Some("localhost"));
+        assert!(s.to_string().contains("issuer: commonName=localhost"));
+    }
 }

@@ -80,7 +80,11 @@ impl<'a> Spec<'a> {
 
 impl Pki {
     pub fn new(name: &str) -> Self {
-        let ca_key = key_pair(KeyType::EcdsaP256);
+        Self::with_key(name, KeyType::EcdsaP256)
+    }
+
+    pub fn with_key(name: &str, kind: KeyType) -> Self {
+        let ca_key = key_pair(kind);
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(DnType::CommonName, name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
