@@ -9,6 +9,7 @@ use crate::crypto::suites::{SupportedSuite, ALL_SUITES};
 use crate::crypto::KeyExchangeGroup;
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
+use crate::session::{ClientSessionStore, MemorySessionCache, ServerSessionCache, TicketKeys};
 use crate::verify::{
     ClientCertVerifier, RootStore, ServerCertVerifier, SystemClock, TimeSource,
     WebPkiClientVerifier, WebPkiServerVerifier,
@@ -125,6 +126,7 @@ pub struct ClientConfig {
     pub(crate) max_fragment_len: usize,
     pub(crate) compatibility_mode: bool,
     pub(crate) signature_algorithms_cert: Vec<crate::msgs::enums::SignatureScheme>,
+    pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
 }
 
 /// Builds a [`ClientConfig`].
@@ -159,6 +161,7 @@ impl ClientConfig {
                 max_fragment_len: crate::record::MAX_FRAGMENT_LEN,
                 compatibility_mode: true,
                 signature_algorithms_cert: Vec::new(),
+                session_store: Some(Arc::new(MemorySessionCache::new(256))),
             },
         }
     }
@@ -297,6 +300,14 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Where sessions are kept for resumption (an in-memory cache of 256
+    /// server names by default; share one store between configs to share
+    /// sessions). `None` turns resumption off.
+    pub fn session_store(mut self, store: Option<Arc<dyn ClientSessionStore>>) -> Self {
+        self.config.session_store = store;
+        self
+    }
+
     pub(crate) fn require_ems(mut self, on: bool) -> Self {
         self.config.require_ems = on;
         self
@@ -343,6 +354,11 @@ pub struct ServerConfig {
     pub(crate) require_ems: bool,
     pub(crate) max_fragment_len: usize,
     pub(crate) send_cookie: bool,
+    pub(crate) tickets: usize,
+    pub(crate) ticket_lifetime: u32,
+    pub(crate) ticket_keys: Option<Arc<TicketKeys>>,
+    pub(crate) stateful_tickets: bool,
+    pub(crate) session_cache: Option<Arc<ServerSessionCache>>,
 }
 
 /// Builds a [`ServerConfig`].
@@ -370,6 +386,11 @@ impl ServerConfig {
                 require_ems: true,
                 max_fragment_len: crate::record::MAX_FRAGMENT_LEN,
                 send_cookie: false,
+                tickets: 2,
+                ticket_lifetime: 86_400,
+                ticket_keys: None,
+                stateful_tickets: false,
+                session_cache: Some(Arc::new(ServerSessionCache::new(1024))),
             },
         }
     }
@@ -471,6 +492,42 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// How many TLS 1.3 tickets to send after each handshake (2 by
+    /// default; 0 turns TLS 1.3 resumption off).
+    pub fn tickets(mut self, n: usize) -> Self {
+        self.config.tickets = n;
+        self
+    }
+
+    /// Ticket lifetime in seconds (a day by default, at most seven days;
+    /// RFC 8446 §4.6.1). Ticket keys rotate every lifetime.
+    pub fn ticket_lifetime(mut self, secs: u32) -> Self {
+        self.config.ticket_lifetime = secs.clamp(1, 604_800);
+        self
+    }
+
+    /// The keys that seal stateless tickets (made at random when built, if
+    /// not given; share them between servers that should accept each
+    /// other's tickets).
+    pub fn ticket_keys(mut self, keys: Arc<TicketKeys>) -> Self {
+        self.config.ticket_keys = Some(keys);
+        self
+    }
+
+    /// TLS 1.3 tickets kept in the server's session store and used once,
+    /// instead of stateless sealed tickets.
+    pub fn stateful_tickets(mut self, on: bool) -> Self {
+        self.config.stateful_tickets = on;
+        self
+    }
+
+    /// The bounded store of TLS 1.2 session IDs and stateful tickets (1024
+    /// sessions by default); `None` turns session IDs off.
+    pub fn session_cache(mut self, cache: Option<Arc<ServerSessionCache>>) -> Self {
+        self.config.session_cache = cache;
+        self
+    }
+
     pub(crate) fn require_ems(mut self, on: bool) -> Self {
         self.config.require_ems = on;
         self
@@ -482,6 +539,19 @@ impl ServerConfigBuilder {
         suites_for(&self.config.suites, &mut self.config.versions)?;
         if self.config.kx_groups().is_empty() {
             return Err(Error::Config("no key exchange group".into()));
+        }
+        if self.config.ticket_keys.is_none() {
+            let now = self.config.time.now().as_secs();
+            self.config.ticket_keys = Some(Arc::new(TicketKeys::new(
+                self.config.random.clone(),
+                u64::from(self.config.ticket_lifetime),
+                now,
+            )?));
+        }
+        if self.config.stateful_tickets && self.config.session_cache.is_none() {
+            return Err(Error::Config(
+                "stateful tickets need a session cache".into(),
+            ));
         }
         Ok(Arc::new(self.config))
     }

@@ -20,6 +20,7 @@ pub mod key_schedule;
 pub mod msgs;
 pub mod pem;
 pub mod record;
+pub mod session;
 pub mod stream;
 pub mod testvectors;
 pub mod verify;

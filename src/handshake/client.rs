@@ -6,15 +6,20 @@ use super::{client13, list, unexpected, Command, Context, State};
 use crate::config::ClientConfig;
 use crate::crypto::suites::{lookup, SupportedSuite};
 use crate::crypto::ActiveKeyExchange;
+use crate::crypto::HashAlgorithm;
 use crate::error::Error;
+use crate::key_schedule::tls13::{finished_verify_data, EarlySecret};
 use crate::msgs::enums::{
     AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
     ProtocolVersion, PskKeyExchangeMode, ServerNameType,
 };
-use crate::msgs::extensions::{Extension, KeyShareEntry, ServerName as SniEntry};
+use crate::msgs::extensions::{
+    Extension, KeyShareEntry, OfferedPsks, PskIdentity, ServerName as SniEntry,
+};
 use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
+use crate::session::Tls13Ticket;
 use pki_types::ServerName;
 use std::sync::Arc;
 
@@ -27,6 +32,47 @@ pub(crate) struct ClientShared {
     /// The extension types our ClientHello carried.
     pub(crate) offered: Vec<ExtensionType>,
     pub(crate) sent_ccs: bool,
+    /// The server's name as the session cache knows it.
+    pub(crate) cache_key: String,
+}
+
+/// The session cache's key for a server name.
+pub(crate) fn session_key(name: &ServerName<'_>) -> String {
+    match name {
+        ServerName::DnsName(d) => d.as_ref().to_ascii_lowercase(),
+        ServerName::IpAddress(ip) => format!("{:?}", std::net::IpAddr::from(*ip)),
+        _ => String::new(),
+    }
+}
+
+/// The hash of the suite that issued a ticket.
+pub(crate) fn ticket_hash(t: &Tls13Ticket) -> HashAlgorithm {
+    match lookup(t.suite) {
+        Some(SupportedSuite::Tls13(s)) => s.hash,
+        _ => HashAlgorithm::Sha256,
+    }
+}
+
+/// Computes the PSK binder of the hello's last extension over `prefix`
+/// (empty, or message_hash and HelloRetryRequest) and the hello truncated
+/// before its binders (RFC 8446 §4.2.11.2).
+pub(crate) fn fill_binder(hello: &mut ClientHello, ticket: &Tls13Ticket, prefix: &Transcript) {
+    let hash = ticket_hash(ticket);
+    let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last() else {
+        return;
+    };
+    let binders_len = offer.binders_len();
+    let enc = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())).encoding();
+    let truncated = &enc[..enc.len().saturating_sub(binders_len)];
+    let binder_key = EarlySecret::new(hash, Some(ticket.psk.as_bytes())).binder_key(true);
+    let binder = finished_verify_data(
+        hash,
+        binder_key.as_bytes(),
+        &prefix.hash_with(hash, truncated),
+    );
+    if let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last_mut() {
+        offer.binders = vec![binder];
+    }
 }
 
 impl ClientShared {
@@ -136,7 +182,32 @@ pub(crate) fn start_client(
         }]));
     }
 
-    let hello = ClientHello {
+    let cache_key = session_key(&server_name);
+    let now_ms = config.time.now().as_secs().saturating_mul(1000);
+    let ticket = if offers13 {
+        config
+            .session_store
+            .as_ref()
+            .and_then(|s| s.take_tls13(&cache_key))
+            .filter(|t| {
+                now_ms <= t.received_ms.saturating_add(u64::from(t.lifetime) * 1000)
+                    && suites.contains(&t.suite)
+            })
+    } else {
+        None
+    };
+    if let Some(t) = &ticket {
+        let age = now_ms.saturating_sub(t.received_ms) as u32;
+        exts.push(Extension::PreSharedKeyClient(OfferedPsks {
+            identities: vec![PskIdentity {
+                identity: t.ticket.clone(),
+                obfuscated_ticket_age: age.wrapping_add(t.age_add),
+            }],
+            binders: vec![vec![0u8; ticket_hash(t).output_len()]],
+        }));
+    }
+
+    let mut hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: client_random,
         legacy_session_id: session_id.clone(),
@@ -144,11 +215,14 @@ pub(crate) fn start_client(
         compression_methods: vec![CompressionMethod::NULL],
         extensions: exts,
     };
+    let mut transcript = Transcript::new();
+    if let Some(t) = &ticket {
+        fill_binder(&mut hello, t, &transcript);
+    }
     let offered = hello.extensions.iter().map(|e| e.typ()).collect();
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
         hello.clone(),
     )));
-    let mut transcript = Transcript::new();
     transcript.add(&raw);
     Ok(Box::new(ExpectServerHello {
         shared: ClientShared {
@@ -158,7 +232,9 @@ pub(crate) fn start_client(
             session_id,
             offered,
             sent_ccs: false,
+            cache_key,
         },
+        ticket,
         hello,
         transcript,
         key_shares: if offers13 {
@@ -175,6 +251,8 @@ pub(crate) struct ExpectServerHello {
     pub(crate) hello: ClientHello,
     pub(crate) transcript: Transcript,
     pub(crate) key_shares: Vec<Box<dyn ActiveKeyExchange>>,
+    /// The TLS 1.3 ticket offered, if any.
+    pub(crate) ticket: Option<Tls13Ticket>,
     /// The suite a HelloRetryRequest chose, once one has come.
     pub(crate) retried_suite: Option<CipherSuite>,
 }

@@ -12,13 +12,16 @@ use crate::crypto::hash::constant_time_eq;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{Secret, Tls13Suite};
 use crate::error::Error;
-use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, HandshakeSecret};
+use crate::key_schedule::tls13::{
+    finished_verify_data, resumption_psk, EarlySecret, HandshakeSecret,
+};
 use crate::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
     Certificate13, CertificateEntry, CertificateRequest13, DigitallySigned, HandshakeMessage,
     HandshakePayload, ServerHello,
 };
+use crate::session::Tls13Ticket;
 use crate::verify::{certinfo, verify_signature, wrap_name};
 use pki_types::CertificateDer;
 
@@ -125,6 +128,20 @@ pub(super) fn handle_hello_retry_request(
             .unwrap_or(hello.extensions.len());
         hello.extensions.insert(at, Extension::Cookie(c));
         st.shared.offered.push(ExtensionType::COOKIE);
+    } // A ticket whose hash differs from the suite's is dropped; otherwise its
+      // binder now covers message_hash and the HelloRetryRequest too.
+    if st
+        .ticket
+        .as_ref()
+        .is_some_and(|t| super::client::ticket_hash(t) != suite.hash)
+    {
+        st.ticket = None;
+        hello
+            .extensions
+            .retain(|e| e.typ() != ExtensionType::PRE_SHARED_KEY);
+    }
+    if let Some(t) = &st.ticket {
+        super::client::fill_binder(&mut hello, t, &st.transcript);
     }
     st.shared.send_ccs_once(cx);
     let raw2 = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
@@ -189,13 +206,28 @@ pub(super) fn handle_server_hello(
         })?;
     let kx = st.key_shares.swap_remove(pos);
     let shared_secret = kx.complete(&share.key_exchange)?;
+    let psk = match sh.extension(ExtensionType::PRE_SHARED_KEY) {
+        Some(Extension::PreSharedKeyServer(index)) => {
+            let ticket = st
+                .ticket
+                .take()
+                .filter(|_| *index == 0)
+                .ok_or_else(|| illegal("the server selected a PSK we did not offer"))?;
+            if super::client::ticket_hash(&ticket) != suite.hash {
+                return Err(illegal("the server resumed with a suite of another hash"));
+            }
+            Some(ticket)
+        }
+        _ => None,
+    };
 
     if st.retried_suite.is_none() {
         st.transcript.start_hash(suite.hash, false);
     }
     st.transcript.add(raw);
     let hello_hash = st.transcript.current_hash();
-    let hs = EarlySecret::new(suite.hash, None).into_handshake(Some(shared_secret.as_bytes()));
+    let early = EarlySecret::new(suite.hash, psk.as_ref().map(|t| t.psk.as_bytes()));
+    let hs = early.into_handshake(Some(shared_secret.as_bytes()));
     let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
     let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
     let log = &st.shared.config.key_log;
@@ -215,6 +247,10 @@ pub(super) fn handle_server_hello(
     cx.out.push(Command::WriteKeys(tls13_sealer(suite, &c_hs)?));
     cx.info.suite = Some(crate::crypto::SupportedSuite::Tls13(suite));
     cx.info.group = Some(share.group);
+    if let Some(t) = &psk {
+        cx.info.resumed = true;
+        cx.info.peer_certs = t.peer_certs.clone();
+    }
 
     Ok(Box::new(ExpectEncryptedExtensions {
         hs: Handshake {
@@ -225,6 +261,7 @@ pub(super) fn handle_server_hello(
             c_hs,
             s_hs,
             cert_request: None,
+            resumed: psk.is_some(),
         },
     }))
 }
@@ -238,6 +275,7 @@ struct Handshake {
     c_hs: Secret,
     s_hs: Secret,
     cert_request: Option<CertificateRequest13>,
+    resumed: bool,
 }
 
 struct ExpectEncryptedExtensions {
@@ -283,6 +321,10 @@ impl State for ExpectEncryptedExtensions {
             cx.info.sni = Some(n.as_ref().to_string());
         }
         self.hs.transcript.add(raw);
+        // A resumed handshake has no certificates (RFC 8446 §2.2).
+        if self.hs.resumed {
+            return Ok(Box::new(ExpectFinished { hs: self.hs }));
+        }
         Ok(Box::new(ExpectCertificate { hs: self.hs }))
     }
 
@@ -554,7 +596,9 @@ impl State for ExpectFinished {
         cx.out.push(Command::Done);
         Ok(Box::new(Connected {
             traffic: Traffic13::new(hs.suite, c_ap, s_ap),
-            _resumption_master_secret: resumption,
+            resumption_master_secret: resumption,
+            config: hs.shared.config.clone(),
+            cache_key: hs.shared.cache_key.clone(),
         }))
     }
 
@@ -570,7 +614,9 @@ impl State for ExpectFinished {
 /// A connected TLS 1.3 client: tickets and key updates.
 struct Connected {
     traffic: Traffic13,
-    _resumption_master_secret: Secret,
+    resumption_master_secret: Secret,
+    config: std::sync::Arc<crate::config::ClientConfig>,
+    cache_key: String,
 }
 
 impl State for Connected {
@@ -585,6 +631,36 @@ impl State for Connected {
                 // RFC 8446 §4.6.1: a lifetime over seven days is illegal.
                 if t.lifetime > 604_800 {
                     return Err(illegal("a ticket lifetime over seven days"));
+                }
+                if let Some(store) = &self.config.session_store {
+                    let suite = self.traffic.suite;
+                    let psk = resumption_psk(
+                        suite.hash,
+                        self.resumption_master_secret.as_bytes(),
+                        &t.nonce,
+                    );
+                    let max_early_data = t
+                        .extensions
+                        .iter()
+                        .find_map(|e| match e {
+                            Extension::EarlyDataMax(n) => Some(*n),
+                            _ => None,
+                        })
+                        .unwrap_or(0);
+                    store.put_tls13(
+                        &self.cache_key,
+                        Tls13Ticket {
+                            suite: suite.suite,
+                            ticket: t.ticket.clone(),
+                            psk,
+                            age_add: t.age_add,
+                            lifetime: t.lifetime,
+                            received_ms: self.config.time.now().as_secs().saturating_mul(1000),
+                            max_early_data,
+                            alpn: cx.info.alpn.clone(),
+                            peer_certs: cx.info.peer_certs.clone(),
+                        },
+                    );
                 }
                 Ok(self)
             }

@@ -7,21 +7,27 @@ use super::{
     list, log_secret, tls13_ccs, tls13_opener, tls13_sealer, tls13_signed_content, unexpected,
     Command, Context, Exporter, State,
 };
+use crate::codec::Codec;
 use crate::config::{ClientAuth, ServerConfig};
 use crate::crypto::hash::constant_time_eq;
 use crate::crypto::sign::allowed_in_tls13;
+use crate::crypto::suites::lookup;
 use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
 use crate::error::{CertificateError, CertificateErrorKind, Error};
-use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, MasterSecret};
+use crate::key_schedule::tls13::{
+    finished_key, finished_verify_data, resumption_psk, EarlySecret, MasterSecret,
+};
 use crate::msgs::enums::{
     AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
-    SignatureScheme,
+    PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
     Certificate13, CertificateEntry, CertificateRequest13, ClientHello, DigitallySigned,
-    HandshakeMessage, HandshakePayload, ServerHello, HELLO_RETRY_REQUEST_RANDOM,
+    HandshakeMessage, HandshakePayload, NewSessionTicket13, ServerHello,
+    HELLO_RETRY_REQUEST_RANDOM,
 };
+use crate::session::ServerSessionValue;
 use crate::verify::verify_signature;
 use pki_types::CertificateDer;
 use std::sync::Arc;
@@ -113,10 +119,10 @@ pub(super) fn handle_client_hello(
     })?;
 
     let mut transcript = Transcript::with_hash(suite.hash);
-    transcript.add(raw);
     if with_share.is_some() {
-        return send_server_flight(config, cx, ch, suite, group, transcript, false);
+        return send_server_flight(config, cx, ch, raw, suite, group, transcript, false);
     }
+    transcript.add(raw);
 
     // HelloRetryRequest (RFC 8446 §4.1.4).
     transcript.rollup_for_hrr(suite.hash);
@@ -170,7 +176,7 @@ struct ExpectSecondClientHello {
 
 impl State for ExpectSecondClientHello {
     fn handle(
-        mut self: Box<Self>,
+        self: Box<Self>,
         cx: &mut Context<'_>,
         msg: HandshakeMessage,
         raw: &[u8],
@@ -209,11 +215,11 @@ impl State for ExpectSecondClientHello {
                 _ => return Err(illegal("the second ClientHello does not return our cookie")),
             }
         }
-        self.transcript.add(raw);
         send_server_flight(
             self.config,
             cx,
             ch,
+            raw,
             self.suite,
             self.group,
             self.transcript,
@@ -230,12 +236,103 @@ impl State for ExpectSecondClientHello {
     }
 }
 
-/// ServerHello, EncryptedExtensions, [CertificateRequest], Certificate,
-/// CertificateVerify, Finished.
+/// A resumption PSK accepted from the client's pre_shared_key.
+struct AcceptedPsk {
+    index: u16,
+    psk: Secret,
+    value: ServerSessionValue,
+}
+
+/// Looks for a usable ticket among the client's PSK identities: one we
+/// issued, alive, for a suite of the chosen suite's hash, for the same
+/// server name. Its binder must verify (RFC 8446 §4.2.11).
+fn accept_psk(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    raw: &[u8],
+    transcript: &Transcript,
+    suite: &'static Tls13Suite,
+    sni: Option<&str>,
+) -> Result<Option<AcceptedPsk>, Error> {
+    let Some(Extension::PreSharedKeyClient(offer)) = ch.extension(ExtensionType::PRE_SHARED_KEY)
+    else {
+        return Ok(None);
+    };
+    // RFC 8446 §4.2.9: a PSK without psk_key_exchange_modes is refused.
+    let modes = match ch.extension(ExtensionType::PSK_KEY_EXCHANGE_MODES) {
+        Some(Extension::PskKeyExchangeModes(m)) => m,
+        _ => {
+            return Err(Error::peer(
+                AlertDescription::MISSING_EXTENSION,
+                "pre_shared_key without psk_key_exchange_modes",
+            ))
+        }
+    };
+    if !modes.contains(&PskKeyExchangeMode::PSK_DHE_KE) || config.tickets == 0 {
+        return Ok(None);
+    }
+    let now = config.time.now().as_secs();
+    for (i, id) in offer.identities.iter().enumerate() {
+        let plain = if config.stateful_tickets {
+            config
+                .session_cache
+                .as_ref()
+                .and_then(|c| c.take(&id.identity))
+        } else {
+            config
+                .ticket_keys
+                .as_ref()
+                .and_then(|k| k.open(&id.identity, now))
+        };
+        let Some(value) = plain.and_then(|p| ServerSessionValue::decode(&p).ok()) else {
+            continue;
+        };
+        let same_hash =
+            matches!(lookup(value.suite), Some(SupportedSuite::Tls13(s)) if s.hash == suite.hash);
+        let alive = now <= value.created.saturating_add(u64::from(value.lifetime));
+        // RFC 8446 §4.6.1, §4.2.11: the same server name.
+        if value.version != ProtocolVersion::TLSV1_3
+            || !same_hash
+            || !alive
+            || value.sni.as_deref() != sni
+        {
+            continue;
+        }
+        let binder = offer
+            .binders
+            .get(i)
+            .ok_or(Error::InvalidState("binder count"))?;
+        let truncated = &raw[..raw.len().saturating_sub(offer.binders_len())];
+        let binder_key = EarlySecret::new(suite.hash, Some(&value.secret)).binder_key(true);
+        let key = finished_key(suite.hash, binder_key.as_bytes());
+        if !suite.hash.hmac_verify(
+            key.as_bytes(),
+            &transcript.hash_with(suite.hash, truncated),
+            binder,
+        ) {
+            return Err(Error::peer(
+                AlertDescription::DECRYPT_ERROR,
+                "the client's PSK binder is wrong",
+            ));
+        }
+        return Ok(Some(AcceptedPsk {
+            index: i as u16,
+            psk: Secret::new(value.secret.clone()),
+            value,
+        }));
+    }
+    Ok(None)
+}
+
+/// ServerHello, EncryptedExtensions, and for a full handshake
+/// [CertificateRequest], Certificate and CertificateVerify; Finished.
+/// `transcript` holds what came before this ClientHello (`raw`).
+#[allow(clippy::too_many_arguments)]
 fn send_server_flight(
     config: Arc<ServerConfig>,
     cx: &mut Context<'_>,
     ch: &ClientHello,
+    raw_ch: &[u8],
     suite: &'static Tls13Suite,
     group: NamedGroup,
     mut transcript: Transcript,
@@ -248,24 +345,33 @@ fn send_server_flight(
         .find(|s| s.group == group)
         .ok_or_else(|| illegal("no key share for the chosen group"))?;
     let name = sni(ch)?;
-    let cert = choose_certificate(&config, ch, name.as_ref(), |c| {
-        c.key.choose_scheme(offer.schemes, true).is_some()
-    })
-    .ok_or_else(|| Error::NoCommon {
-        what: "signature scheme",
-        ours: list(
-            &config
-                .certs
-                .iter()
-                .flat_map(|c| c.key.schemes().to_vec())
-                .collect::<Vec<_>>(),
-        ),
-        theirs: list(offer.schemes),
-    })?;
-    let scheme = cert
-        .key
-        .choose_scheme(offer.schemes, true)
-        .ok_or(Error::InvalidState("no scheme for the chosen certificate"))?;
+    let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
+    let psk = accept_psk(&config, ch, raw_ch, &transcript, suite, sni_text.as_deref())?;
+    transcript.add(raw_ch);
+    let cert = match psk {
+        Some(_) => None,
+        None => {
+            let cert = choose_certificate(&config, ch, name.as_ref(), |c| {
+                c.key.choose_scheme(offer.schemes, true).is_some()
+            })
+            .ok_or_else(|| Error::NoCommon {
+                what: "signature scheme",
+                ours: list(
+                    &config
+                        .certs
+                        .iter()
+                        .flat_map(|c| c.key.schemes().to_vec())
+                        .collect::<Vec<_>>(),
+                ),
+                theirs: list(offer.schemes),
+            })?;
+            let scheme = cert
+                .key
+                .choose_scheme(offer.schemes, true)
+                .ok_or(Error::InvalidState("no scheme for the chosen certificate"))?;
+            Some((cert, scheme))
+        }
+    };
     let alpn = choose_alpn(&config, ch)?;
 
     let kx = config
@@ -282,16 +388,20 @@ fn send_server_flight(
 
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
+    let mut sh_exts = vec![
+        Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
+        Extension::KeyShareServer(our_share),
+    ];
+    if let Some(p) = &psk {
+        sh_exts.push(Extension::PreSharedKeyServer(p.index));
+    }
     let sh = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random,
         legacy_session_id: ch.legacy_session_id.clone(),
         cipher_suite: suite.suite,
         compression_method: CompressionMethod::NULL,
-        extensions: vec![
-            Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
-            Extension::KeyShareServer(our_share),
-        ],
+        extensions: sh_exts,
     };
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
     transcript.add(&raw);
@@ -301,7 +411,8 @@ fn send_server_flight(
     }
 
     let hello_hash = transcript.current_hash();
-    let hs = EarlySecret::new(suite.hash, None).into_handshake(Some(shared_secret.as_bytes()));
+    let early = EarlySecret::new(suite.hash, psk.as_ref().map(|p| p.psk.as_bytes()));
+    let hs = early.into_handshake(Some(shared_secret.as_bytes()));
     let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
     let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
     let log = &config.key_log;
@@ -312,6 +423,15 @@ fn send_server_flight(
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
     cx.info.group = Some(group);
     cx.info.alpn = alpn.clone();
+    if let Some(p) = &psk {
+        cx.info.resumed = true;
+        cx.info.peer_certs = p
+            .value
+            .client_certs
+            .iter()
+            .map(|c| CertificateDer::from(c.clone()))
+            .collect();
+    }
 
     let mut ee = Vec::new();
     if let Some(p) = alpn {
@@ -333,10 +453,10 @@ fn send_server_flight(
     ));
     transcript.add(&raw);
 
-    let verifier = match &config.client_auth {
-        ClientAuth::None => None,
-        ClientAuth::Optional(v) => Some((v.clone(), false)),
-        ClientAuth::Required(v) => Some((v.clone(), true)),
+    let verifier = match (&config.client_auth, &cert) {
+        (_, None) | (ClientAuth::None, _) => None,
+        (ClientAuth::Optional(v), _) => Some((v.clone(), false)),
+        (ClientAuth::Required(v), _) => Some((v.clone(), true)),
     };
     let mut requested_schemes = Vec::new();
     if let Some((v, _)) = &verifier {
@@ -359,27 +479,29 @@ fn send_server_flight(
         transcript.add(&raw);
     }
 
-    let entries = cert
-        .chain
-        .iter()
-        .map(|c| CertificateEntry {
-            cert_data: c.as_ref().to_vec(),
-            extensions: Vec::new(),
-        })
-        .collect();
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate13(
-        Certificate13 {
-            context: Vec::new(),
-            entries,
-        },
-    )));
-    transcript.add(&raw);
-    let content = tls13_signed_content(true, &transcript.current_hash());
-    let signature = cert.key.sign(scheme, &content)?;
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
-        DigitallySigned { scheme, signature },
-    )));
-    transcript.add(&raw);
+    if let Some((cert, scheme)) = cert {
+        let entries = cert
+            .chain
+            .iter()
+            .map(|c| CertificateEntry {
+                cert_data: c.as_ref().to_vec(),
+                extensions: Vec::new(),
+            })
+            .collect();
+        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate13(
+            Certificate13 {
+                context: Vec::new(),
+                entries,
+            },
+        )));
+        transcript.add(&raw);
+        let content = tls13_signed_content(true, &transcript.current_hash());
+        let signature = cert.key.sign(scheme, &content)?;
+        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
+            DigitallySigned { scheme, signature },
+        )));
+        transcript.add(&raw);
+    }
     let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
     transcript.add(&raw);
@@ -412,6 +534,61 @@ fn send_server_flight(
         Some((_, required)) => Box::new(ExpectCertificate { rest, required }),
         None => Box::new(ExpectFinished { rest }),
     })
+}
+
+/// Sends the configured number of NewSessionTickets (RFC 8446 §4.6.1).
+fn send_tickets(
+    cx: &mut Context<'_>,
+    r: &ClientFlight,
+    resumption_master_secret: &Secret,
+) -> Result<(), Error> {
+    let config = &r.config;
+    let now = config.time.now().as_secs();
+    for i in 0..config.tickets.min(255) {
+        let nonce = vec![i as u8];
+        let psk = resumption_psk(r.suite.hash, resumption_master_secret.as_bytes(), &nonce);
+        let mut age_add = [0u8; 4];
+        config.random.fill(&mut age_add)?;
+        let age_add = u32::from_be_bytes(age_add);
+        let value = ServerSessionValue {
+            version: ProtocolVersion::TLSV1_3,
+            suite: r.suite.suite,
+            secret: psk.as_bytes().to_vec(),
+            created: now,
+            age_add,
+            lifetime: config.ticket_lifetime,
+            extended_master_secret: false,
+            sni: cx.info.sni.clone(),
+            alpn: cx.info.alpn.clone(),
+            max_early_data: 0,
+            client_certs: cx
+                .info
+                .peer_certs
+                .iter()
+                .map(|c| c.as_ref().to_vec())
+                .collect(),
+        };
+        let ticket = match (&config.session_cache, &config.ticket_keys) {
+            (Some(cache), _) if config.stateful_tickets => {
+                let mut id = vec![0u8; 32];
+                config.random.fill(&mut id)?;
+                cache.put(id.clone(), value.get_encoding());
+                id
+            }
+            (_, Some(keys)) => keys.seal(&value.get_encoding(), now)?,
+            _ => return Ok(()),
+        };
+        cx.send(&HandshakeMessage::new(
+            HandshakePayload::NewSessionTicket13(NewSessionTicket13 {
+                lifetime: config.ticket_lifetime,
+                age_add,
+                nonce,
+                ticket,
+                extensions: Vec::new(),
+            }),
+        ));
+    }
+    Ok(())
 }
 
 /// What the server carries while it reads the client's second flight.
@@ -557,9 +734,9 @@ impl State for ExpectFinished {
             .master
             .resumption_master_secret(&r.transcript.current_hash());
         cx.out.push(Command::Done);
+        send_tickets(cx, &r, &resumption)?;
         Ok(Box::new(Connected {
             traffic: Traffic13::new(r.suite, r.s_ap, r.c_ap),
-            _resumption_master_secret: resumption,
         }))
     }
 
@@ -574,7 +751,6 @@ impl State for ExpectFinished {
 
 struct Connected {
     traffic: Traffic13,
-    _resumption_master_secret: Secret,
 }
 
 impl State for Connected {

@@ -61,6 +61,24 @@ impl Transcript {
         }
     }
 
+    /// The hash of the transcript followed by `extra` (a truncated
+    /// ClientHello, for a PSK binder); `alg` is used if no hash is running.
+    pub(crate) fn hash_with(&self, alg: HashAlgorithm, extra: &[u8]) -> Vec<u8> {
+        match &self.hash {
+            Some(h) => {
+                let mut h = h.clone();
+                h.update(extra);
+                h.current()
+            }
+            None => {
+                let mut h = alg.start();
+                h.update(self.buffer());
+                h.update(extra);
+                h.current()
+            }
+        }
+    }
+
     /// The hash of what was buffered, with `alg` (for a PSK binder over a
     /// partial ClientHello, or a hash-agnostic prefix).
     pub(crate) fn buffer(&self) -> &[u8] {

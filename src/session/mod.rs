@@ -1,0 +1,379 @@
+//! Sessions for resumption: the client's cache of TLS 1.3 tickets and TLS
+//! 1.2 sessions (one cache for both, keyed by server name, bounded), and
+//! the server's side: ticket keys that rotate, and a bounded store of
+//! session IDs (or of stateful TLS 1.3 tickets).
+
+mod ticketer;
+
+pub use ticketer::TicketKeys;
+
+use crate::codec::{Codec, LengthPrefix, Reader, Writer};
+use crate::crypto::Secret;
+use crate::error::DecodeError;
+use crate::msgs::enums::{CipherSuite, ProtocolVersion};
+use pki_types::CertificateDer;
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Debug;
+use std::sync::Mutex;
+
+/// A TLS 1.3 ticket as the client keeps it (RFC 8446 §4.6.1).
+#[derive(Debug, Clone)]
+pub struct Tls13Ticket {
+    /// The suite of the session that issued it (its hash must match).
+    pub suite: CipherSuite,
+    /// The opaque ticket.
+    pub ticket: Vec<u8>,
+    /// The PSK derived from resumption_master_secret and the nonce.
+    pub psk: Secret,
+    /// ticket_age_add.
+    pub age_add: u32,
+    /// The lifetime in seconds.
+    pub lifetime: u32,
+    /// When it was received, in milliseconds since 1970.
+    pub received_ms: u64,
+    /// max_early_data_size, 0 when early data is not allowed.
+    pub max_early_data: u32,
+    /// The ALPN protocol of the original session.
+    pub alpn: Option<Vec<u8>>,
+    /// The server's certificate chain in the original session.
+    pub peer_certs: Vec<CertificateDer<'static>>,
+}
+
+/// A TLS 1.2 session as the client keeps it.
+#[derive(Debug, Clone)]
+pub struct Tls12Session {
+    /// The suite.
+    pub suite: CipherSuite,
+    /// The session ID the server gave (may be empty with a ticket).
+    pub session_id: Vec<u8>,
+    /// The RFC 5077 ticket, if the server gave one.
+    pub ticket: Option<Vec<u8>>,
+    /// The master secret.
+    pub master_secret: Secret,
+    /// Whether it used the extended master secret.
+    pub extended_master_secret: bool,
+    /// When it was made, in seconds since 1970.
+    pub created: u64,
+    /// The server's certificate chain.
+    pub peer_certs: Vec<CertificateDer<'static>>,
+}
+
+/// Where a client keeps sessions, by server name.
+pub trait ClientSessionStore: Send + Sync + Debug {
+    /// Keeps a TLS 1.3 ticket.
+    fn put_tls13(&self, server: &str, ticket: Tls13Ticket);
+    /// Takes a TLS 1.3 ticket out (tickets are used once).
+    fn take_tls13(&self, server: &str) -> Option<Tls13Ticket>;
+    /// Keeps a TLS 1.2 session, replacing any other.
+    fn put_tls12(&self, server: &str, session: Tls12Session);
+    /// The TLS 1.2 session, if any.
+    fn get_tls12(&self, server: &str) -> Option<Tls12Session>;
+    /// Forgets the TLS 1.2 session.
+    fn remove_tls12(&self, server: &str);
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    tls13: VecDeque<Tls13Ticket>,
+    tls12: Option<Tls12Session>,
+}
+
+/// The default client store: in memory, at most `servers` names, at most
+/// [`MemorySessionCache::TICKETS_PER_SERVER`] TLS 1.3 tickets each; the
+/// name used least recently goes first.
+#[derive(Debug)]
+pub struct MemorySessionCache {
+    inner: Mutex<(HashMap<String, Entry>, VecDeque<String>)>,
+    servers: usize,
+}
+
+impl MemorySessionCache {
+    /// Tickets kept per server.
+    pub const TICKETS_PER_SERVER: usize = 8;
+
+    /// A cache for at most `servers` names.
+    pub fn new(servers: usize) -> Self {
+        MemorySessionCache {
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            servers: servers.max(1),
+        }
+    }
+
+    fn with<R>(&self, server: &str, insert: bool, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        let mut g = self.inner.lock().ok()?;
+        let (map, order) = &mut *g;
+        if !map.contains_key(server) {
+            if !insert {
+                return None;
+            }
+            if map.len() >= self.servers {
+                if let Some(old) = order.pop_front() {
+                    map.remove(&old);
+                }
+            }
+            map.insert(server.to_string(), Entry::default());
+        }
+        order.retain(|s| s != server);
+        order.push_back(server.to_string());
+        map.get_mut(server).map(f)
+    }
+
+    /// The number of server names held.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|g| g.0.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl ClientSessionStore for MemorySessionCache {
+    fn put_tls13(&self, server: &str, ticket: Tls13Ticket) {
+        self.with(server, true, |e| {
+            if e.tls13.len() >= Self::TICKETS_PER_SERVER {
+                e.tls13.pop_front();
+            }
+            e.tls13.push_back(ticket);
+        });
+    }
+
+    fn take_tls13(&self, server: &str) -> Option<Tls13Ticket> {
+        // The newest ticket first.
+        self.with(server, false, |e| e.tls13.pop_back()).flatten()
+    }
+
+    fn put_tls12(&self, server: &str, session: Tls12Session) {
+        self.with(server, true, |e| e.tls12 = Some(session));
+    }
+
+    fn get_tls12(&self, server: &str) -> Option<Tls12Session> {
+        self.with(server, false, |e| e.tls12.clone()).flatten()
+    }
+
+    fn remove_tls12(&self, server: &str) {
+        self.with(server, false, |e| e.tls12 = None);
+    }
+}
+
+/// What a server keeps of a session, inside a ticket or in its store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSessionValue {
+    /// TLS 1.2 or 1.3.
+    pub version: ProtocolVersion,
+    /// The suite.
+    pub suite: CipherSuite,
+    /// The TLS 1.3 PSK, or the TLS 1.2 master secret.
+    pub secret: Vec<u8>,
+    /// When the session (or ticket) was made, in seconds since 1970.
+    pub created: u64,
+    /// TLS 1.3 ticket_age_add.
+    pub age_add: u32,
+    /// The lifetime in seconds.
+    pub lifetime: u32,
+    /// TLS 1.2: whether the extended master secret was used.
+    pub extended_master_secret: bool,
+    /// The SNI of the original handshake.
+    pub sni: Option<String>,
+    /// The ALPN protocol of the original handshake.
+    pub alpn: Option<Vec<u8>>,
+    /// max_early_data_size granted with the ticket.
+    pub max_early_data: u32,
+    /// The client's certificate chain, if it sent one.
+    pub client_certs: Vec<Vec<u8>>,
+}
+
+impl Codec for ServerSessionValue {
+    fn encode(&self, w: &mut Writer<'_>) {
+        self.version.encode(w);
+        self.suite.encode(w);
+        w.put_vec(LengthPrefix::U8, &self.secret);
+        w.put_u64(self.created);
+        w.put_u32(self.age_add);
+        w.put_u32(self.lifetime);
+        w.put_u8(u8::from(self.extended_master_secret));
+        w.put_vec(
+            LengthPrefix::U8,
+            self.sni.as_deref().unwrap_or("").as_bytes(),
+        );
+        w.put_vec(LengthPrefix::U8, self.alpn.as_deref().unwrap_or(&[]));
+        w.put_u32(self.max_early_data);
+        w.prefixed(LengthPrefix::U24, |w| {
+            for c in &self.client_certs {
+                w.put_vec(LengthPrefix::U24, c);
+            }
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let version = ProtocolVersion::read(r)?;
+        let suite = CipherSuite::read(r)?;
+        let secret = r.vec_bytes(LengthPrefix::U8, 1, 255)?.to_vec();
+        let created = r.u64()?;
+        let age_add = r.u32()?;
+        let lifetime = r.u32()?;
+        let extended_master_secret = r.u8()? == 1;
+        let sni = r.vec_bytes(LengthPrefix::U8, 0, 255)?;
+        let sni = if sni.is_empty() {
+            None
+        } else {
+            Some(String::from_utf8(sni.to_vec()).map_err(|_| DecodeError::IllegalValue("sni"))?)
+        };
+        let alpn = r.vec_bytes(LengthPrefix::U8, 0, 255)?;
+        let alpn = (!alpn.is_empty()).then(|| alpn.to_vec());
+        let max_early_data = r.u32()?;
+        let mut list = r.sub(LengthPrefix::U24, 0, 0xff_ffff)?;
+        let mut client_certs = Vec::new();
+        while !list.at_end() {
+            client_certs.push(list.vec_bytes(LengthPrefix::U24, 1, 0xff_ffff)?.to_vec());
+        }
+        Ok(ServerSessionValue {
+            version,
+            suite,
+            secret,
+            created,
+            age_add,
+            lifetime,
+            extended_master_secret,
+            sni,
+            alpn,
+            max_early_data,
+            client_certs,
+        })
+    }
+}
+
+/// A server's bounded store: session IDs for TLS 1.2, and the optional
+/// stateful TLS 1.3 tickets. When full, the oldest entry goes.
+#[derive(Debug)]
+pub struct ServerSessionCache {
+    inner: Mutex<(HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>)>,
+    capacity: usize,
+}
+
+impl ServerSessionCache {
+    /// A store of at most `capacity` sessions.
+    pub fn new(capacity: usize) -> Self {
+        ServerSessionCache {
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Stores `value` under `id`.
+    pub fn put(&self, id: Vec<u8>, value: Vec<u8>) {
+        if let Ok(mut g) = self.inner.lock() {
+            let (map, order) = &mut *g;
+            if !map.contains_key(&id) {
+                while map.len() >= self.capacity {
+                    match order.pop_front() {
+                        Some(old) => {
+                            map.remove(&old);
+                        }
+                        None => break,
+                    }
+                }
+                order.push_back(id.clone());
+            }
+            map.insert(id, value);
+        }
+    }
+
+    /// The value under `id`.
+    pub fn get(&self, id: &[u8]) -> Option<Vec<u8>> {
+        self.inner.lock().ok()?.0.get(id).cloned()
+    }
+
+    /// Removes and returns the value under `id` (single use).
+    pub fn take(&self, id: &[u8]) -> Option<Vec<u8>> {
+        let mut g = self.inner.lock().ok()?;
+        let (map, order) = &mut *g;
+        let v = map.remove(id)?;
+        order.retain(|k| k != id);
+        Some(v)
+    }
+
+    /// The number of sessions held.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|g| g.0.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(n: u8) -> Tls13Ticket {
+        Tls13Ticket {
+            suite: CipherSuite::TLS13_AES_128_GCM_SHA256,
+            ticket: vec![n],
+            psk: Secret::new(vec![n; 32]),
+            age_add: 0,
+            lifetime: 100,
+            received_ms: 0,
+            max_early_data: 0,
+            alpn: None,
+            peer_certs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn client_cache_is_bounded() {
+        let c = MemorySessionCache::new(2);
+        for i in 0..20u8 {
+            c.put_tls13("a", ticket(i));
+        }
+        c.put_tls13("b", ticket(1));
+        c.put_tls13("c", ticket(2));
+        assert_eq!(c.len(), 2);
+        assert!(c.take_tls13("a").is_none());
+        assert_eq!(c.take_tls13("c").unwrap().ticket, vec![2]);
+        assert!(c.take_tls13("c").is_none());
+        let c = MemorySessionCache::new(4);
+        for i in 0..20u8 {
+            c.put_tls13("a", ticket(i));
+        }
+        let mut n = 0;
+        while c.take_tls13("a").is_some() {
+            n += 1;
+        }
+        assert_eq!(n, MemorySessionCache::TICKETS_PER_SERVER);
+    }
+
+    #[test]
+    fn server_cache_is_bounded_and_single_use_on_take() {
+        let s = ServerSessionCache::new(3);
+        for i in 0..10u8 {
+            s.put(vec![i], vec![i]);
+        }
+        assert_eq!(s.len(), 3);
+        assert!(s.get(&[0]).is_none());
+        assert_eq!(s.take(&[9]), Some(vec![9]));
+        assert_eq!(s.take(&[9]), None);
+    }
+
+    #[test]
+    fn session_value_round_trips() {
+        let v = ServerSessionValue {
+            version: ProtocolVersion::TLSV1_3,
+            suite: CipherSuite::TLS13_AES_256_GCM_SHA384,
+            secret: vec![7; 48],
+            created: 1_700_000_000,
+            age_add: 0xdeadbeef,
+            lifetime: 7200,
+            extended_master_secret: false,
+            sni: Some("example.com".into()),
+            alpn: Some(b"h2".to_vec()),
+            max_early_data: 16384,
+            client_certs: vec![vec![1, 2, 3]],
+        };
+        assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v));
+        assert!(ServerSessionValue::decode(&[3, 4]).is_err());
+    }
+}

@@ -1,0 +1,222 @@
+//! Resumption in memory: TLS 1.3 tickets (stateless and stateful), with
+//! HelloRetryRequest, and the rejection paths: an expired ticket, a wrong
+//! binder, another server name, a suite of another hash.
+
+mod common;
+use cloaktls::crypto::kx::{SECP256R1, X25519};
+use cloaktls::crypto::suites::{
+    SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
+};
+use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
+use cloaktls::session::{ClientSessionStore, MemorySessionCache};
+use cloaktls::verify::TimeSource;
+use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
+use common::*;
+use pki_types::UnixTime;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+struct Clock(AtomicU64);
+
+impl TimeSource for Clock {
+    fn now(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(self.0.load(Ordering::SeqCst)))
+    }
+}
+
+fn clock() -> Arc<Clock> {
+    Arc::new(Clock(AtomicU64::new(1_800_000_000)))
+}
+
+/// One connection: handshake, a byte each way, so that tickets arrive.
+fn connect(
+    c_cfg: &Arc<ClientConfig>,
+    s_cfg: &Arc<ServerConfig>,
+    name: &str,
+) -> (ClientConnection, ServerConnection) {
+    let mut c = ClientConnection::new(c_cfg.clone(), name).unwrap();
+    let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert_eq!(send_and_receive(&mut s, &mut c, b"x"), b"x");
+    assert_eq!(send_and_receive(&mut c, &mut s, b"y"), b"y");
+    (c, s)
+}
+
+#[test]
+fn tls13_resumes_with_a_ticket() {
+    let pki = Pki::new("CA");
+    let clock = clock();
+    for stateful in [false, true] {
+        let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(V13)
+            .time(clock.clone())
+            .stateful_tickets(stateful)
+            .require_client_auth(pki.roots())
+            .build()
+            .unwrap();
+        let store = Arc::new(MemorySessionCache::new(16));
+        let c_cfg = ClientConfig::builder(pki.roots())
+            .time(clock.clone())
+            .session_store(Some(store.clone()))
+            .client_certificate(pki.client(KeyType::Ed25519).certified_key())
+            .build()
+            .unwrap();
+        let (c, _) = connect(&c_cfg, &s_cfg, "localhost");
+        assert!(!c.is_resumed());
+        let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+        assert!(c.is_resumed() && s.is_resumed(), "stateful={stateful}");
+        // What the first handshake authenticated carries over.
+        assert_eq!(c.peer_certificates().len(), 1);
+        assert_eq!(s.peer_certificates().len(), 1);
+        // Each handshake brings two new tickets; each ticket is used once.
+        let mut used = 0;
+        while store.take_tls13("localhost").is_some() {
+            used += 1;
+        }
+        assert_eq!(
+            used, 3,
+            "two from the first handshake, less one used, plus two"
+        );
+        if stateful {
+            // A stateful ticket cannot be replayed: the server consumed it.
+            let (c, _) = connect(&c_cfg, &s_cfg, "localhost");
+            assert!(!c.is_resumed());
+        }
+    }
+}
+
+#[test]
+fn tls13_resumes_after_hello_retry() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .groups(&[&SECP256R1])
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .groups(&[&X25519, &SECP256R1])
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+    assert!(c.had_hello_retry() && c.is_resumed() && s.is_resumed());
+}
+
+#[test]
+fn expired_ticket_gives_a_full_handshake() {
+    let pki = Pki::new("CA");
+    let clock = clock();
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .time(clock.clone())
+        .ticket_lifetime(60)
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .time(clock.clone())
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    clock.0.fetch_add(61, Ordering::SeqCst);
+    let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+    assert!(!c.is_resumed() && !s.is_resumed());
+}
+
+#[test]
+fn expired_ticket_offered_anyway_is_refused_by_the_server() {
+    // The client's clock is behind, so it still offers the ticket; the
+    // server's clock says it expired.
+    let pki = Pki::new("CA");
+    let server_clock = clock();
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .time(server_clock.clone())
+        .ticket_lifetime(60)
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .time(clock())
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    server_clock.0.fetch_add(120, Ordering::SeqCst);
+    let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+    assert!(!c.is_resumed() && !s.is_resumed());
+}
+
+#[test]
+fn another_server_name_or_hash_gives_a_full_handshake() {
+    let pki = Pki::new("CA");
+    let cert = pki.issue(&Spec::server(
+        KeyType::EcdsaP256,
+        &["a.example", "b.example"],
+    ));
+    let s_cfg = ServerConfig::builder(cert.certified_key()).build().unwrap();
+    let store: Arc<dyn ClientSessionStore> = Arc::new(MemorySessionCache::new(16));
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .session_store(Some(store.clone()))
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "a.example");
+    // Move a's ticket under b's name, as a confused cache might.
+    let t = store.take_tls13("a.example").unwrap();
+    store.put_tls13("b.example", t);
+    let (c, s) = connect(&c_cfg, &s_cfg, "b.example");
+    assert!(!c.is_resumed() && !s.is_resumed());
+    // A SHA-256 ticket is not used for a SHA-384 suite.
+    let s256 = ServerConfig::builder(cert.certified_key())
+        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .build()
+        .unwrap();
+    let s384 = ServerConfig::builder(cert.certified_key())
+        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)])
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    connect(&c_cfg, &s256, "a.example");
+    let (c, _) = connect(&c_cfg, &s384, "a.example");
+    assert!(!c.is_resumed());
+}
+
+#[test]
+fn wrong_binder_is_decrypt_error() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    let c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let mut hello = c.pending_tls().to_vec();
+    // The binder is the last 32 bytes of the ClientHello.
+    let last = hello.len() - 1;
+    hello[last] ^= 1;
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let err = s.read_tls(&hello).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::DECRYPT_ERROR),
+        "{err:?}"
+    );
+    assert!(matches!(err, Error::PeerMisbehaved { .. }));
+}
+
+#[test]
+fn no_tickets_when_the_server_sends_none() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .tickets(0)
+        .build()
+        .unwrap();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .session_store(Some(store.clone()))
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    assert!(store.take_tls13("localhost").is_none());
+}
