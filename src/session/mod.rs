@@ -244,11 +244,14 @@ impl Codec for ServerSessionValue {
     }
 }
 
+/// Sessions by ID, and the IDs in the order they arrived.
+type IdMap = (HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>);
+
 /// A server's bounded store: session IDs for TLS 1.2, and the optional
 /// stateful TLS 1.3 tickets. When full, the oldest entry goes.
 #[derive(Debug)]
 pub struct ServerSessionCache {
-    inner: Mutex<(HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>)>,
+    inner: Mutex<IdMap>,
     capacity: usize,
 }
 
