@@ -220,3 +220,86 @@ fn no_tickets_when_the_server_sends_none() {
     connect(&c_cfg, &s_cfg, "localhost");
     assert!(store.take_tls13("localhost").is_none());
 }
+
+const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
+
+#[test]
+fn tls12_resumes_by_session_id_and_by_ticket() {
+    let pki = Pki::new("CA");
+    for (tickets, cache) in [(0usize, true), (2, false), (2, true)] {
+        let mut b = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(V12)
+            .tickets(tickets)
+            .optional_client_auth(pki.roots());
+        if !cache {
+            b = b.session_cache(None);
+        }
+        let s_cfg = b.build().unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots())
+            .client_certificate(pki.client(KeyType::EcdsaP256).certified_key())
+            .build()
+            .unwrap();
+        let label = format!("tickets={tickets} cache={cache}");
+        let (c, _) = connect(&c_cfg, &s_cfg, "localhost");
+        assert!(!c.is_resumed(), "{label}");
+        for _ in 0..3 {
+            let (mut c, mut s) = connect(&c_cfg, &s_cfg, "localhost");
+            assert!(c.is_resumed() && s.is_resumed(), "{label}");
+            assert_eq!(c.protocol_version(), Some(ProtocolVersion::TLSV1_2));
+            assert!(c.extended_master_secret());
+            assert_eq!(s.peer_certificates().len(), 1, "{label}");
+            assert_eq!(c.peer_certificates().len(), 1, "{label}");
+            let (mut a, mut b2) = ([0u8; 16], [0u8; 16]);
+            c.export_keying_material(&mut a, b"EXPORTER-x", None)
+                .unwrap();
+            s.export_keying_material(&mut b2, b"EXPORTER-x", None)
+                .unwrap();
+            assert_eq!(a, b2);
+            assert_eq!(send_and_receive(&mut c, &mut s, b"again"), b"again");
+        }
+    }
+}
+
+#[test]
+fn tls12_session_of_another_server_is_not_resumed() {
+    let pki = Pki::new("CA");
+    let s1 = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let s2 = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    connect(&c_cfg, &s1, "localhost");
+    // s2 has other ticket keys and another session cache.
+    let (c, s) = connect(&c_cfg, &s2, "localhost");
+    assert!(!c.is_resumed() && !s.is_resumed());
+    // And the next connection to s2 resumes with what s2 gave.
+    let (c, _) = connect(&c_cfg, &s2, "localhost");
+    assert!(c.is_resumed());
+}
+
+#[test]
+fn one_cache_serves_both_versions() {
+    let pki = Pki::new("CA");
+    let store = Arc::new(MemorySessionCache::new(8));
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .session_store(Some(store.clone()))
+        .build()
+        .unwrap();
+    let s12 = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let s13 = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V13)
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s12, "localhost");
+    connect(&c_cfg, &s13, "localhost");
+    assert!(store.get_tls12("localhost").is_some());
+    assert!(store.take_tls13("localhost").is_some());
+    assert_eq!(store.len(), 1);
+}

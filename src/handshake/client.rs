@@ -19,7 +19,7 @@ use crate::msgs::extensions::{
 use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
-use crate::session::Tls13Ticket;
+use crate::session::{Tls12Session, Tls13Ticket};
 use pki_types::ServerName;
 use std::sync::Arc;
 
@@ -100,13 +100,27 @@ pub(crate) fn start_client(
     config.random.fill(&mut client_random)?;
     let offers13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
     let offers12 = config.versions.contains(&ProtocolVersion::TLSV1_2);
-    // RFC 8446 D.4: a non-empty legacy_session_id in compatibility mode.
-    let session_id = if offers13 && config.compatibility_mode {
-        let mut id = vec![0u8; 32];
-        config.random.fill(&mut id)?;
-        id
+    let cache_key = session_key(&server_name);
+    // A TLS 1.2 session to resume, by session ID or by ticket.
+    let tls12_session = if offers12 {
+        config
+            .session_store
+            .as_ref()
+            .and_then(|s| s.get_tls12(&cache_key))
+            .filter(|s| config.suites.iter().any(|c| c.suite() == s.suite))
     } else {
-        Vec::new()
+        None
+    };
+    // RFC 8446 D.4: a non-empty legacy_session_id in compatibility mode;
+    // RFC 5077 §3.4: a fresh one with a ticket, to learn if it was taken.
+    let session_id = match &tls12_session {
+        Some(s) if !s.session_id.is_empty() => s.session_id.clone(),
+        _ if (offers13 && config.compatibility_mode) || tls12_session.is_some() => {
+            let mut id = vec![0u8; 32];
+            config.random.fill(&mut id)?;
+            id
+        }
+        _ => Vec::new(),
     };
 
     let mut suites: Vec<CipherSuite> = config
@@ -152,6 +166,8 @@ pub(crate) fn start_client(
         exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
         exts.push(Extension::ExtendedMasterSecret);
         exts.push(Extension::RenegotiationInfo(Vec::new()));
+        let ticket = tls12_session.as_ref().and_then(|s| s.ticket.clone());
+        exts.push(Extension::SessionTicket(ticket.unwrap_or_default()));
     }
     exts.push(Extension::SignatureAlgorithms(
         config.verifier.supported_schemes(),
@@ -182,7 +198,6 @@ pub(crate) fn start_client(
         }]));
     }
 
-    let cache_key = session_key(&server_name);
     let now_ms = config.time.now().as_secs().saturating_mul(1000);
     let ticket = if offers13 {
         config
@@ -235,6 +250,7 @@ pub(crate) fn start_client(
             cache_key,
         },
         ticket,
+        tls12_session,
         hello,
         transcript,
         key_shares: if offers13 {
@@ -253,6 +269,8 @@ pub(crate) struct ExpectServerHello {
     pub(crate) key_shares: Vec<Box<dyn ActiveKeyExchange>>,
     /// The TLS 1.3 ticket offered, if any.
     pub(crate) ticket: Option<Tls13Ticket>,
+    /// The TLS 1.2 session offered, if any.
+    pub(crate) tls12_session: Option<Tls12Session>,
     /// The suite a HelloRetryRequest chose, once one has come.
     pub(crate) retried_suite: Option<CipherSuite>,
 }

@@ -16,7 +16,8 @@ use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{
     CertificateRequest12, DigitallySigned, HandshakeMessage, HandshakePayload, ServerHello,
 };
-use crate::record::RecordOpener;
+use crate::record::{RecordOpener, RecordSealer};
+use crate::session::Tls12Session;
 use crate::verify::verify_signature;
 use pki_types::CertificateDer;
 
@@ -32,6 +33,12 @@ struct Hs {
     server_random: [u8; 32],
     ems: bool,
     ticket_expected: bool,
+    /// The session ID the server gave, kept for resumption.
+    session_id: Vec<u8>,
+    /// A ticket the server sent (RFC 5077).
+    new_ticket: Option<Vec<u8>>,
+    /// A resumed session: our CCS and Finished follow the server's.
+    resumed_sealer: Option<RecordSealer>,
 }
 
 pub(super) fn handle_server_hello(
@@ -42,11 +49,20 @@ pub(super) fn handle_server_hello(
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
     let shared = st.shared;
-    // We offer no session to resume, so an echo of our (compatibility
-    // mode) session id would be a resumption we never asked for.
-    if !shared.session_id.is_empty() && sh.legacy_session_id == shared.session_id {
-        return Err(illegal("the server resumed a session we did not offer"));
-    }
+    // An echo of our session ID means "resumed" (RFC 5246 §7.4.1.3, RFC
+    // 5077 §3.4); without a session offered it is an error.
+    let echoed = !shared.session_id.is_empty() && sh.legacy_session_id == shared.session_id;
+    let resumed = match st.tls12_session {
+        Some(s) if echoed => Some(s),
+        Some(_) => {
+            if let Some(store) = &shared.config.session_store {
+                store.remove_tls12(&shared.cache_key);
+            }
+            None
+        }
+        None if echoed => return Err(illegal("the server resumed a session we did not offer")),
+        None => None,
+    };
     let allowed = [
         ExtensionType::RENEGOTIATION_INFO,
         ExtensionType::EXTENDED_MASTER_SECRET,
@@ -100,7 +116,7 @@ pub(super) fn handle_server_hello(
         ));
     }
     let mut transcript = st.transcript;
-    let keep = !shared.config.client_certs.is_empty();
+    let keep = !shared.config.client_certs.is_empty() && resumed.is_none();
     transcript.start_hash(suite.hash, keep);
     transcript.add(raw);
     cx.info.suite = Some(SupportedSuite::Tls12(suite));
@@ -108,15 +124,53 @@ pub(super) fn handle_server_hello(
     if let pki_types::ServerName::DnsName(n) = &shared.server_name {
         cx.info.sni = Some(n.as_ref().to_string());
     }
-    Ok(Box::new(ExpectCertificate {
-        hs: Hs {
-            shared,
-            suite,
-            transcript,
-            server_random: sh.random,
-            ems,
-            ticket_expected,
-        },
+    let mut hs = Hs {
+        shared,
+        suite,
+        transcript,
+        server_random: sh.random,
+        ems,
+        ticket_expected,
+        session_id: sh.legacy_session_id.clone(),
+        new_ticket: None,
+        resumed_sealer: None,
+    };
+    let Some(session) = resumed else {
+        return Ok(Box::new(ExpectCertificate { hs }));
+    };
+    // The abbreviated handshake (RFC 5246 §7.3).
+    if session.suite != suite.suite {
+        return Err(illegal("the server resumed with another suite"));
+    }
+    // RFC 7627 §5.3: the extended master secret must match the session's.
+    if session.extended_master_secret != ems {
+        return Err(Error::peer(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "the resumed session's extended master secret does not match",
+        ));
+    }
+    cx.info.resumed = true;
+    cx.info.peer_certs = session.peer_certs.clone();
+    let ms = session.master_secret.clone();
+    super::log_secret(
+        &hs.shared.config.key_log,
+        "CLIENT_RANDOM",
+        &hs.shared.client_random,
+        &ms,
+    );
+    let (sealer, opener) = tls12_keys(
+        suite,
+        &ms,
+        &hs.shared.client_random,
+        &hs.server_random,
+        true,
+    )?;
+    hs.resumed_sealer = Some(sealer);
+    hs.new_ticket = session.ticket.clone();
+    Ok(Box::new(ExpectTicketOrCcs {
+        hs,
+        ms,
+        opener: Some(opener),
     }))
 }
 
@@ -350,8 +404,11 @@ impl State for ExpectTicketOrCcs {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         match &msg.payload {
-            HandshakePayload::NewSessionTicket12(_) if self.hs.ticket_expected => {
+            HandshakePayload::NewSessionTicket12(t) if self.hs.ticket_expected => {
                 self.hs.ticket_expected = false;
+                if !t.ticket.is_empty() {
+                    self.hs.new_ticket = Some(t.ticket.clone());
+                }
                 self.hs.transcript.add(raw);
                 Ok(self)
             }
@@ -386,12 +443,12 @@ impl State for ExpectFinished {
         self: Box<Self>,
         cx: &mut Context<'_>,
         msg: HandshakeMessage,
-        _raw: &[u8],
+        raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::Finished(verify_data) = &msg.payload else {
             return Err(unexpected(&msg, "Finished"));
         };
-        let hs = self.hs;
+        let mut hs = self.hs;
         let expected = tls12::finished_verify_data(
             hs.suite.hash,
             self.ms.as_bytes(),
@@ -403,6 +460,34 @@ impl State for ExpectFinished {
                 AlertDescription::DECRYPT_ERROR,
                 "the server's Finished is wrong",
             ));
+        }
+        if let Some(sealer) = hs.resumed_sealer.take() {
+            hs.transcript.add(raw);
+            cx.out.push(Command::SendCcs);
+            cx.out.push(Command::WriteKeys(sealer));
+            let fin = tls12::finished_verify_data(
+                hs.suite.hash,
+                self.ms.as_bytes(),
+                true,
+                &hs.transcript.current_hash(),
+            );
+            cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        }
+        if let Some(store) = &hs.shared.config.session_store {
+            if !hs.session_id.is_empty() || hs.new_ticket.is_some() {
+                store.put_tls12(
+                    &hs.shared.cache_key,
+                    Tls12Session {
+                        suite: hs.suite.suite,
+                        session_id: hs.session_id.clone(),
+                        ticket: hs.new_ticket.clone(),
+                        master_secret: self.ms.clone(),
+                        extended_master_secret: hs.ems,
+                        created: hs.shared.config.time.now().as_secs(),
+                        peer_certs: cx.info.peer_certs.clone(),
+                    },
+                );
+            }
         }
         cx.info.exporter = Some(Exporter::Tls12 {
             hash: hs.suite.hash,

@@ -7,9 +7,11 @@ use super::{
     list, log_secret, tls12_keys, tls12_scheme_fits, tls12_signed_params, unexpected, Command,
     Context, Exporter, State,
 };
+use crate::codec::Codec;
 use crate::config::{ClientAuth, ServerConfig};
 use crate::crypto::hash::constant_time_eq;
 use crate::crypto::sign::KeyKind;
+use crate::crypto::suites::lookup;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
@@ -18,11 +20,13 @@ use crate::msgs::enums::{
     ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
+use crate::msgs::handshake::NewSessionTicket12;
 use crate::msgs::handshake::{
     CertificateRequest12, ClientHello, DigitallySigned, EcdheParams, HandshakeMessage,
     HandshakePayload, ServerHello, ServerKeyExchange, DOWNGRADE_TLS12,
 };
 use crate::record::RecordOpener;
+use crate::session::ServerSessionValue;
 use crate::verify::verify_signature;
 use pki_types::CertificateDer;
 use std::sync::Arc;
@@ -74,6 +78,14 @@ pub(super) fn handle_client_hello(
             return Err(illegal("the client does not accept uncompressed points"));
         }
     }
+    let name = sni(ch)?;
+    let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
+    if let Some((value, suite)) = find_session(&config, ch, ems, sni_text.as_deref())? {
+        return resume(config, cx, ch, raw, value, suite, secure_reneg);
+    }
+    let client_takes_tickets = ch.extension(ExtensionType::SESSION_TICKET).is_some()
+        && config.ticket_keys.is_some()
+        && config.tickets > 0;
     let their_groups = match ch.extension(ExtensionType::SUPPORTED_GROUPS) {
         Some(Extension::SupportedGroups(g)) => g.clone(),
         _ => Vec::new(),
@@ -92,7 +104,6 @@ pub(super) fn handle_client_hello(
         // RFC 5246 §7.4.1.4.1: the default is SHA-1, which we do not sign with.
         _ => Vec::new(),
     };
-    let name = sni(ch)?;
     // A suite whose authentication one of our certificates can provide
     // with a scheme the client accepts.
     let usable = |suite: &Tls12Suite, key: &crate::config::CertifiedKey| {
@@ -160,16 +171,25 @@ pub(super) fn handle_client_hello(
     if name.is_some() {
         exts.push(Extension::ServerNameAck);
     }
+    if client_takes_tickets {
+        // RFC 5077 §3.2: an empty SessionTicket promises a NewSessionTicket.
+        exts.push(Extension::SessionTicket(Vec::new()));
+    }
     if let Some(Extension::RecordSizeLimit(l)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT) {
         cx.info.peer_record_size_limit = Some(*l);
         exts.push(Extension::RecordSizeLimit(
             crate::record::MAX_FRAGMENT_LEN as u16,
         ));
     }
+    let mut session_id = Vec::new();
+    if config.session_cache.is_some() {
+        session_id = vec![0u8; 32];
+        config.random.fill(&mut session_id)?;
+    }
     let sh = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: server_random,
-        legacy_session_id: Vec::new(),
+        legacy_session_id: session_id.clone(),
         cipher_suite: suite.suite,
         compression_method: CompressionMethod::NULL,
         extensions: exts,
@@ -232,6 +252,9 @@ pub(super) fn handle_client_hello(
         ems,
         kx: Some(kx),
         requested,
+        session_id,
+        send_ticket: client_takes_tickets,
+        sni: sni_text,
     };
     Ok(match verifier {
         Some((_, required)) => Box::new(ExpectCertificate { hs, required }),
@@ -251,6 +274,9 @@ struct Hs {
     ems: bool,
     kx: Option<Box<dyn ActiveKeyExchange>>,
     requested: Vec<SignatureScheme>,
+    session_id: Vec<u8>,
+    send_ticket: bool,
+    sni: Option<String>,
 }
 
 macro_rules! tls12_state {
@@ -360,6 +386,7 @@ impl State for ExpectClientKeyExchange {
             ms,
             sealer: Some(sealer),
             opener: Some(opener),
+            abbreviated: false,
         };
         if self.client_cert {
             Ok(Box::new(ExpectCertificateVerify { next }))
@@ -418,6 +445,8 @@ struct ExpectCcs {
     ms: Secret,
     sealer: Option<crate::record::RecordSealer>,
     opener: Option<RecordOpener>,
+    /// A resumed session: our Finished is already out.
+    abbreviated: bool,
 }
 
 impl State for ExpectCcs {
@@ -448,6 +477,31 @@ struct ExpectFinished {
     rest: ExpectCcs,
 }
 
+impl ExpectFinished {
+    /// What a session ID or a ticket keeps of this session.
+    fn session_value(&self, cx: &Context<'_>) -> ServerSessionValue {
+        let hs = &self.rest.hs;
+        ServerSessionValue {
+            version: ProtocolVersion::TLSV1_2,
+            suite: hs.suite.suite,
+            secret: self.rest.ms.as_bytes().to_vec(),
+            created: hs.config.time.now().as_secs(),
+            age_add: 0,
+            lifetime: hs.config.ticket_lifetime,
+            extended_master_secret: hs.ems,
+            sni: hs.sni.clone(),
+            alpn: cx.info.alpn.clone(),
+            max_early_data: 0,
+            client_certs: cx
+                .info
+                .peer_certs
+                .iter()
+                .map(|c| c.as_ref().to_vec())
+                .collect(),
+        }
+    }
+}
+
 impl State for ExpectFinished {
     fn handle(
         self: Box<Self>,
@@ -458,13 +512,12 @@ impl State for ExpectFinished {
         let HandshakePayload::Finished(verify_data) = &msg.payload else {
             return Err(unexpected(&msg, "the client's Finished"));
         };
-        let mut r = self.rest;
-        let hash = r.hs.suite.hash;
+        let hash = self.rest.hs.suite.hash;
         let expected = tls12::finished_verify_data(
             hash,
-            r.ms.as_bytes(),
+            self.rest.ms.as_bytes(),
             true,
-            &r.hs.transcript.current_hash(),
+            &self.rest.hs.transcript.current_hash(),
         );
         if !constant_time_eq(&expected, verify_data) {
             return Err(Error::peer(
@@ -472,20 +525,43 @@ impl State for ExpectFinished {
                 "the client's Finished is wrong",
             ));
         }
+        let value = self.session_value(cx);
+        let mut r = self.rest;
         r.hs.transcript.add(raw);
-        cx.out.push(Command::SendCcs);
-        let sealer = r
-            .sealer
-            .take()
-            .ok_or(Error::InvalidState("keys already used"))?;
-        cx.out.push(Command::WriteKeys(sealer));
-        let fin = tls12::finished_verify_data(
-            hash,
-            r.ms.as_bytes(),
-            false,
-            &r.hs.transcript.current_hash(),
-        );
-        cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        if !r.abbreviated {
+            let config = r.hs.config.clone();
+            let now = config.time.now().as_secs();
+            if r.hs.send_ticket {
+                if let Some(keys) = &config.ticket_keys {
+                    let ticket = keys.seal(&value.get_encoding(), now)?;
+                    let raw = cx.send(&HandshakeMessage::new(
+                        HandshakePayload::NewSessionTicket12(NewSessionTicket12 {
+                            lifetime_hint: config.ticket_lifetime,
+                            ticket,
+                        }),
+                    ));
+                    r.hs.transcript.add(&raw);
+                }
+            }
+            if let Some(cache) = &config.session_cache {
+                if !r.hs.session_id.is_empty() {
+                    cache.put(r.hs.session_id.clone(), value.get_encoding());
+                }
+            }
+            cx.out.push(Command::SendCcs);
+            let sealer = r
+                .sealer
+                .take()
+                .ok_or(Error::InvalidState("keys already used"))?;
+            cx.out.push(Command::WriteKeys(sealer));
+            let fin = tls12::finished_verify_data(
+                hash,
+                r.ms.as_bytes(),
+                false,
+                &r.hs.transcript.current_hash(),
+            );
+            cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        }
         cx.info.exporter = Some(Exporter::Tls12 {
             hash,
             master_secret: r.ms,
@@ -506,4 +582,134 @@ impl State for ExpectFinished {
     fn version(&self) -> ProtocolVersion {
         ProtocolVersion::TLSV1_2
     }
+}
+
+/// A session the client asks to resume, by ticket (RFC 5077) or by
+/// session ID, if it is ours, alive, and fits this hello.
+fn find_session(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    ems: bool,
+    sni: Option<&str>,
+) -> Result<Option<(ServerSessionValue, &'static Tls12Suite)>, Error> {
+    let now = config.time.now().as_secs();
+    let ticket = match ch.extension(ExtensionType::SESSION_TICKET) {
+        Some(Extension::SessionTicket(t)) if !t.is_empty() => Some(t.as_slice()),
+        _ => None,
+    };
+    let plain = match (ticket, &config.ticket_keys, &config.session_cache) {
+        (Some(t), Some(keys), _) => keys.open(t, now),
+        (None, _, Some(cache)) if !ch.legacy_session_id.is_empty() => {
+            cache.get(&ch.legacy_session_id)
+        }
+        _ => None,
+    };
+    let Some(value) = plain.and_then(|p| ServerSessionValue::decode(&p).ok()) else {
+        return Ok(None);
+    };
+    let suite = match lookup(value.suite) {
+        Some(SupportedSuite::Tls12(s))
+            if ch.cipher_suites.contains(&s.suite)
+                && config.suites.iter().any(|c| c.suite() == s.suite) =>
+        {
+            s
+        }
+        _ => return Ok(None),
+    };
+    if value.version != ProtocolVersion::TLSV1_2
+        || now > value.created.saturating_add(u64::from(value.lifetime))
+        || value.sni.as_deref() != sni
+    {
+        return Ok(None);
+    }
+    // RFC 7627 §5.3: a session made with the extended master secret must
+    // not be resumed without it; one made without it is not resumed.
+    if value.extended_master_secret && !ems {
+        return Err(Error::peer(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "resumption of an extended-master-secret session without the extension",
+        ));
+    }
+    if !value.extended_master_secret {
+        return Ok(None);
+    }
+    Ok(Some((value, suite)))
+}
+
+/// The abbreviated handshake: ServerHello, ChangeCipherSpec, Finished
+/// (RFC 5246 §7.3).
+fn resume(
+    config: Arc<ServerConfig>,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    raw: &[u8],
+    value: ServerSessionValue,
+    suite: &'static Tls12Suite,
+    secure_reneg: bool,
+) -> Result<Box<dyn State>, Error> {
+    let alpn = choose_alpn(&config, ch)?;
+    let mut server_random = [0u8; 32];
+    config.random.fill(&mut server_random)?;
+    if config.versions.contains(&ProtocolVersion::TLSV1_3) {
+        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+    }
+    let mut exts = Vec::new();
+    if secure_reneg {
+        exts.push(Extension::RenegotiationInfo(Vec::new()));
+    }
+    exts.push(Extension::ExtendedMasterSecret);
+    if let Some(p) = &alpn {
+        exts.push(Extension::Alpn(vec![p.clone()]));
+    }
+    // RFC 5077 §3.4: the client's session ID is echoed to say "resumed".
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: server_random,
+        legacy_session_id: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        compression_method: CompressionMethod::NULL,
+        extensions: exts,
+    };
+    let mut transcript = Transcript::with_hash(suite.hash);
+    transcript.add(raw);
+    let raw_sh = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
+    transcript.add(&raw_sh);
+    let ms = Secret::new(value.secret.clone());
+    log_secret(&config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
+    let (sealer, opener) = tls12_keys(suite, &ms, &ch.random, &server_random, false)?;
+    cx.out.push(Command::SendCcs);
+    cx.out.push(Command::WriteKeys(sealer));
+    let fin =
+        tls12::finished_verify_data(suite.hash, ms.as_bytes(), false, &transcript.current_hash());
+    let raw_fin = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+    transcript.add(&raw_fin);
+    cx.info.suite = Some(SupportedSuite::Tls12(suite));
+    cx.info.alpn = alpn;
+    cx.info.extended_master_secret = true;
+    cx.info.resumed = true;
+    cx.info.peer_certs = value
+        .client_certs
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    let hs = Hs {
+        config,
+        suite,
+        transcript,
+        client_random: ch.random,
+        server_random,
+        ems: true,
+        kx: None,
+        requested: Vec::new(),
+        session_id: ch.legacy_session_id.clone(),
+        send_ticket: false,
+        sni: value.sni.clone(),
+    };
+    Ok(Box::new(ExpectCcs {
+        hs,
+        ms,
+        sealer: None,
+        opener: Some(opener),
+        abbreviated: true,
+    }))
 }
