@@ -927,3 +927,127 @@ fn our_client_certificate_accepted_by_openssl_s_server() {
         }
     }
 }
+
+#[test]
+fn openssl_s_client_resumes_with_cloak_server() {
+    let pki = make_pki("s-openssl-resume");
+    let (_server, port) = cloak_server(&pki, &["--echo"]);
+    let sess = pki.file("session.pem");
+    for (version, extra) in [("-tls1_3", ""), ("-tls1_2", ""), ("-tls1_2", "-no_ticket")] {
+        let _ = std::fs::remove_file(&sess);
+        let mut lines = Vec::new();
+        for io in ["-sess_out", "-sess_in"] {
+            let mut cmd = Command::new("openssl");
+            cmd.args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-servername",
+                "localhost",
+                version,
+            ])
+            .arg("-CAfile")
+            .arg(pki.ca())
+            .arg(io)
+            .arg(&sess)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+            if !extra.is_empty() {
+                cmd.arg(extra);
+            }
+            let mut child = cmd.spawn().unwrap();
+            // Keep stdin open long enough for a TLS 1.3 ticket to arrive.
+            child.stdin.as_mut().unwrap().write_all(b"ping\n").unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            drop(child.stdin.take());
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("New,") || l.starts_with("Reused,"))
+                .unwrap_or("")
+                .to_string();
+            lines.push(line);
+        }
+        assert!(lines[0].starts_with("New,"), "{version} {extra}: {lines:?}");
+        assert!(
+            lines[1].starts_with("Reused,"),
+            "{version} {extra}: {lines:?}"
+        );
+    }
+    // -reconnect: five more connections with the first one's session.
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+            "-reconnect",
+            "-tls1_2",
+        ])
+        .arg("-CAfile")
+        .arg(pki.ca())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("Reused,")).count(),
+        5,
+        "{text}"
+    );
+}
+
+#[test]
+fn our_client_resumes_with_openssl_s_server() {
+    let pki = make_pki("c-openssl-resume");
+    for version in [V13, V12] {
+        let port = free_port();
+        let mut server = Reaper(
+            Command::new("openssl")
+                .args([
+                    "s_server",
+                    "-accept",
+                    &format!("127.0.0.1:{port}"),
+                    "-naccept",
+                    "2",
+                    "-rev",
+                ])
+                .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
+                .arg("-cert")
+                .arg(pki.file("ecdsa.pem"))
+                .arg("-key")
+                .arg(pki.file("ecdsa.key"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let cfg = ClientConfig::builder(pki.roots.clone())
+            .versions(&[version])
+            .build()
+            .unwrap();
+        let mut resumed = Vec::new();
+        for _ in 0..2 {
+            let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut tls = ClientStream::connect(cfg.clone(), "localhost", sock).unwrap();
+            // A line each way, so that the TLS 1.3 tickets arrive first.
+            tls.write_all(b"abc\n").unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 64];
+            while !got.windows(3).any(|w| w == b"cba") {
+                let n = tls.read(&mut buf).unwrap();
+                assert!(n > 0);
+                got.extend_from_slice(&buf[..n]);
+            }
+            resumed.push(tls.conn().is_resumed());
+            let _ = tls.shutdown();
+        }
+        assert_eq!(resumed, [false, true], "{version:?}");
+    }
+}
