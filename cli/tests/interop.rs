@@ -1051,3 +1051,27 @@ fn our_client_resumes_with_openssl_s_server() {
         assert_eq!(resumed, [false, true], "{version:?}");
     }
 }
+
+#[test]
+fn openssl_s_client_renegotiation_is_refused() {
+    let pki = make_pki("s-openssl-reneg");
+    let (_server, port) = cloak_server(&pki, &["--echo"]);
+    // A line "R" makes s_client renegotiate (TLS 1.2).
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost", "-tls1_2"])
+        .arg("-CAfile")
+        .arg(pki.ca())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    child.stdin.as_mut().unwrap().write_all(b"R\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("RENEGOTIATING"), "{text}");
+    assert!(text.contains("no renegotiation"), "{text}");
+}
