@@ -514,6 +514,15 @@ fn our_client_against_rustls_server() {
         pump_with_rustls(&mut client, &mut server);
         let n = client.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"from rustls");
+        // Exporters agree with rustls's (RFC 5705, RFC 8446 §7.5).
+        for context in [None, Some(&b"ctx"[..])] {
+            let mut ours = [0u8; 48];
+            client.export_keying_material(&mut ours, b"EXPORTER-interop", context).unwrap();
+            let theirs = server
+                .export_keying_material([0u8; 48], b"EXPORTER-interop", context)
+                .unwrap();
+            assert_eq!(ours, theirs, "{version:?} {context:?}");
+        }
     }
 }
 
