@@ -11,19 +11,33 @@ const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
 const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
 const BOTH: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2];
 
-fn configs(pki: &Pki, client: &[ProtocolVersion], server: &[ProtocolVersion]) -> (ClientConnection, ServerConnection) {
+fn configs(
+    pki: &Pki,
+    client: &[ProtocolVersion],
+    server: &[ProtocolVersion],
+) -> (ClientConnection, ServerConnection) {
     let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
         .versions(server)
         .build()
         .unwrap();
-    let c = ClientConfig::builder(pki.roots()).versions(client).build().unwrap();
-    (ClientConnection::new(c, "localhost").unwrap(), ServerConnection::new(s).unwrap())
+    let c = ClientConfig::builder(pki.roots())
+        .versions(client)
+        .build()
+        .unwrap();
+    (
+        ClientConnection::new(c, "localhost").unwrap(),
+        ServerConnection::new(s).unwrap(),
+    )
 }
 
 #[test]
 fn every_combination() {
     let pki = Pki::new("CA");
-    let cases: [(&[ProtocolVersion], &[ProtocolVersion], Option<ProtocolVersion>); 9] = [
+    let cases: [(
+        &[ProtocolVersion],
+        &[ProtocolVersion],
+        Option<ProtocolVersion>,
+    ); 9] = [
         (BOTH, BOTH, Some(ProtocolVersion::TLSV1_3)),
         (BOTH, V13, Some(ProtocolVersion::TLSV1_3)),
         (BOTH, V12, Some(ProtocolVersion::TLSV1_2)),
@@ -46,9 +60,21 @@ fn every_combination() {
             }
             None => {
                 let err = sr.unwrap_err();
-                assert!(matches!(err, Error::NoCommon { what: "protocol version", .. }), "{err:?}");
+                assert!(
+                    matches!(
+                        err,
+                        Error::NoCommon {
+                            what: "protocol version",
+                            ..
+                        }
+                    ),
+                    "{err:?}"
+                );
                 assert_eq!(err.alert(), Some(AlertDescription::PROTOCOL_VERSION));
-                assert_eq!(cr, Err(Error::AlertReceived(AlertDescription::PROTOCOL_VERSION)));
+                assert_eq!(
+                    cr,
+                    Err(Error::AlertReceived(AlertDescription::PROTOCOL_VERSION))
+                );
             }
         }
     }
@@ -56,7 +82,10 @@ fn every_combination() {
 
 /// Replaces the first occurrence of `from` in `bytes` by `to` (same length).
 fn patch(bytes: &mut [u8], from: &[u8], to: &[u8]) {
-    let at = bytes.windows(from.len()).position(|w| w == from).expect("pattern");
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("pattern");
     bytes[at..at + to.len()].copy_from_slice(to);
 }
 
@@ -69,7 +98,11 @@ fn a_stripped_supported_versions_is_detected_as_a_downgrade() {
     let mut hello = c.pending_tls().to_vec();
     c.consume_tls(hello.len());
     // supported_versions: type 0x002b, length 5, list of 4: 0304 0303.
-    patch(&mut hello, &[0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04], &[0xfe, 0x2b]);
+    patch(
+        &mut hello,
+        &[0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04],
+        &[0xfe, 0x2b],
+    );
     s.read_tls(&hello).unwrap();
     assert_eq!(s.protocol_version(), Some(ProtocolVersion::TLSV1_2));
     let flight = s.pending_tls().to_vec();
@@ -124,7 +157,11 @@ fn old_versions_are_refused_with_protocol_version() {
         // handshake header (4).
         hello[9..11].copy_from_slice(&old.to_be_bytes());
         let err = s.read_tls(&hello).unwrap_err();
-        assert_eq!(err.alert(), Some(AlertDescription::PROTOCOL_VERSION), "{old:04x}: {err:?}");
+        assert_eq!(
+            err.alert(),
+            Some(AlertDescription::PROTOCOL_VERSION),
+            "{old:04x}: {err:?}"
+        );
         assert_eq!(s.pending_tls(), &[21, 3, 3, 0, 2, 2, 70]);
         // A client answered with an old version.
         let (mut c, mut s) = configs(&pki, BOTH, V12);
@@ -134,7 +171,11 @@ fn old_versions_are_refused_with_protocol_version() {
         let mut flight = s.pending_tls().to_vec();
         flight[9..11].copy_from_slice(&old.to_be_bytes());
         let err = c.read_tls(&flight).unwrap_err();
-        assert_eq!(err.alert(), Some(AlertDescription::PROTOCOL_VERSION), "{old:04x}: {err:?}");
+        assert_eq!(
+            err.alert(),
+            Some(AlertDescription::PROTOCOL_VERSION),
+            "{old:04x}: {err:?}"
+        );
     }
 }
 
@@ -148,5 +189,9 @@ fn a_server_choosing_a_version_we_did_not_offer() {
     let (c13, mut s13) = configs(&pki, BOTH, BOTH);
     s13.read_tls(c13.pending_tls()).unwrap();
     let err = c12.read_tls(s13.pending_tls()).unwrap_err();
-    assert_eq!(err.alert(), Some(AlertDescription::ILLEGAL_PARAMETER), "{err:?}");
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::ILLEGAL_PARAMETER),
+        "{err:?}"
+    );
 }

@@ -4,7 +4,7 @@
 //! vectors` replays the test vectors.
 
 use cloaktls::config::{ClientConfigBuilder, KeyLogFile};
-use cloaktls::msgs::enums::ProtocolVersion;
+use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::stream::{ClientStream, ServerStream, TlsStream};
 use cloaktls::verify::RootStore;
@@ -151,7 +151,24 @@ fn hint(e: &Error) -> Option<&'static str> {
             Some("the peer speaks another TLS version; try without --tls12/--tls13")
         }
         Error::NoCommon { .. } => Some("the two sides share no option for this; see what each offers above"),
-        Error::AlertReceived(_) => Some("the peer refused the connection; its log may say why"),
+        Error::AlertReceived(a) => Some(match *a {
+            AlertDescription::PROTOCOL_VERSION => {
+                "the peer accepts none of the TLS versions we offered (see --tls12 and --tls13)"
+            }
+            AlertDescription::HANDSHAKE_FAILURE => {
+                "the peer found nothing in common with our offer: cipher suites, groups or signature schemes"
+            }
+            AlertDescription::CERTIFICATE_REQUIRED => {
+                "the server requires a client certificate: pass --cert and --key"
+            }
+            AlertDescription::UNKNOWN_CA | AlertDescription::BAD_CERTIFICATE => {
+                "the peer refused the certificate we sent"
+            }
+            AlertDescription::NO_APPLICATION_PROTOCOL => {
+                "the peer supports none of the --alpn protocols"
+            }
+            _ => "the peer refused the connection; its log may say why",
+        }),
         Error::HandshakeNotComplete => Some(
             "the peer hung up during the handshake: it may not speak TLS on this port, or it refused our offer",
         ),

@@ -13,190 +13,19 @@ use cloaktls::crypto::suites::{
 use cloaktls::crypto::KeyExchangeGroup;
 use cloaktls::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use cloaktls::stream::{ClientStream, ServerStream};
-use cloaktls::verify::RootStore;
 use cloaktls::{CertifiedKey, ClientConfig, ServerConfig};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+use common::*;
 
 const CLOAK: &str = env!("CARGO_BIN_EXE_cloak");
 const V13: ProtocolVersion = ProtocolVersion::TLSV1_3;
 const V12: ProtocolVersion = ProtocolVersion::TLSV1_2;
-
-/// Files of a throwaway PKI in a fresh directory.
-struct Pki {
-    dir: PathBuf,
-    roots: RootStore,
-    ecdsa: CertifiedKey,
-    rsa: CertifiedKey,
-    client: CertifiedKey,
-}
-
-impl Pki {
-    fn ca(&self) -> PathBuf {
-        self.dir.join("ca.pem")
-    }
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-fn pem(tag: &str, der: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for chunk in der.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                s.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    let body: Vec<String> = s
-        .as_bytes()
-        .chunks(64)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
-    format!(
-        "-----BEGIN {tag}-----\n{}\n-----END {tag}-----\n",
-        body.join("\n")
-    )
-}
-
-fn make_pki(name: &str) -> Pki {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    };
-    let dir = std::env::temp_dir().join(format!("cloak-interop-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.distinguished_name
-        .push(DnType::CommonName, "cloak interop CA");
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = p.self_signed(&ca_key).unwrap();
-    std::fs::write(dir.join("ca.pem"), pem("CERTIFICATE", ca.der())).unwrap();
-    let issue = |key: KeyPair, names: Vec<String>, client: bool, file: &str| -> CertifiedKey {
-        let mut p = CertificateParams::new(names).unwrap();
-        p.distinguished_name.push(
-            DnType::CommonName,
-            if client { "client" } else { "localhost" },
-        );
-        p.extended_key_usages = vec![if client {
-            ExtendedKeyUsagePurpose::ClientAuth
-        } else {
-            ExtendedKeyUsagePurpose::ServerAuth
-        }];
-        let cert = p.signed_by(&key, &ca, &ca_key).unwrap();
-        std::fs::write(
-            dir.join(format!("{file}.pem")),
-            pem("CERTIFICATE", cert.der()),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{file}.key")),
-            pem("PRIVATE KEY", &key.serialize_der()),
-        )
-        .unwrap();
-        CertifiedKey::from_der(vec![cert.der().to_vec()], &key.serialize_der()).unwrap()
-    };
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
-    let ecdsa = issue(
-        KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
-        names.clone(),
-        false,
-        "ecdsa",
-    );
-    let rsa_key = KeyPair::from_pem_and_sign_algo(
-        include_str!("../../vectors/keys/rsa2048.pem"),
-        &rcgen::PKCS_RSA_SHA256,
-    )
-    .unwrap();
-    let rsa = issue(rsa_key, names, false, "rsa");
-    let client = issue(
-        KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
-        vec!["client.example".to_string()],
-        true,
-        "client",
-    );
-    let mut roots = RootStore::empty();
-    roots.add(ca.der()).unwrap();
-    Pki {
-        dir,
-        roots,
-        ecdsa,
-        rsa,
-        client,
-    }
-}
-
-/// Kills a child process when dropped.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    panic!("nothing listened on port {port}");
-}
-
-/// Waits until a child prints a line containing `word` (a server that
-/// accepts one connection must not be probed).
-fn wait_for_line(out: std::process::ChildStdout, word: &str) {
-    use std::io::BufRead;
-    let mut r = std::io::BufReader::new(out);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("the server exited before printing {word:?}");
-        }
-        if line.contains(word) {
-            // Keep draining so the child never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut r, &mut std::io::sink()));
-            return;
-        }
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 /// What our server saw.
 #[derive(Debug)]
@@ -517,7 +346,9 @@ fn our_client_against_rustls_server() {
         // Exporters agree with rustls's (RFC 5705, RFC 8446 §7.5).
         for context in [None, Some(&b"ctx"[..])] {
             let mut ours = [0u8; 48];
-            client.export_keying_material(&mut ours, b"EXPORTER-interop", context).unwrap();
+            client
+                .export_keying_material(&mut ours, b"EXPORTER-interop", context)
+                .unwrap();
             let theirs = server
                 .export_keying_material([0u8; 48], b"EXPORTER-interop", context)
                 .unwrap();
@@ -1067,7 +898,14 @@ fn openssl_s_client_renegotiation_is_refused() {
     let (_server, port) = cloak_server(&pki, &["--echo"]);
     // A line "R" makes s_client renegotiate (TLS 1.2).
     let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost", "-tls1_2"])
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+            "-tls1_2",
+        ])
         .arg("-CAfile")
         .arg(pki.ca())
         .stdin(Stdio::piped())
@@ -1080,7 +918,11 @@ fn openssl_s_client_renegotiation_is_refused() {
     std::thread::sleep(Duration::from_millis(500));
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("RENEGOTIATING"), "{text}");
     assert!(text.contains("no renegotiation"), "{text}");
 }

@@ -11,6 +11,7 @@ const CAPACITY: usize = 2 * (HEADER_LEN + MAX_CIPHERTEXT_LEN);
 pub struct Deframer {
     buf: Vec<u8>,
     start: usize,
+    records: u64,
 }
 
 /// A record borrowed from the deframer's buffer, so that it can be
@@ -57,14 +58,28 @@ impl Deframer {
         self.buffered() > 0
     }
 
-    fn check_header(header: &[u8]) -> Result<(), Error> {
-        let typ = ContentType(header[0]);
-        if HTTP_METHODS
+    /// A printable preview of bytes that are not TLS.
+    fn preview(bytes: &[u8]) -> String {
+        bytes
             .iter()
-            .any(|m| header.len() >= 4 && header[..4] == **m)
-        {
+            .take(16)
+            .map(|b| match b {
+                0x20..=0x7e => (*b as char).to_string(),
+                _ => format!("\\x{b:02x}"),
+            })
+            .collect()
+    }
+
+    fn check_header(header: &[u8], first: bool) -> Result<(), Error> {
+        let typ = ContentType(header[0]);
+        if header.len() >= 4 && HTTP_METHODS.iter().any(|m| header[..4] == **m) {
             return Err(Error::NotTls(
                 "it sent an HTTP request; is this an HTTP port rather than HTTPS?".into(),
+            ));
+        }
+        if header.len() >= 4 && &header[..4] == b"HTTP" {
+            return Err(Error::NotTls(
+                "it answered in plain HTTP; is this an HTTP port rather than HTTPS?".into(),
             ));
         }
         match typ {
@@ -72,6 +87,13 @@ impl Deframer {
             | ContentType::ALERT
             | ContentType::HANDSHAKE
             | ContentType::APPLICATION_DATA => {}
+            // The very first bytes are not a record at all.
+            _ if first => {
+                return Err(Error::NotTls(format!(
+                    "its first bytes are not a TLS record: \"{}\"",
+                    Self::preview(header)
+                )))
+            }
             // RFC 8446 §5: an unexpected record type is unexpected_message.
             _ => {
                 return Err(Error::peer(
@@ -105,7 +127,7 @@ impl Deframer {
         if avail.is_empty() {
             return Ok(None);
         }
-        Self::check_header(&avail[..avail.len().min(HEADER_LEN)])?;
+        Self::check_header(&avail[..avail.len().min(16)], self.records == 0)?;
         if avail.len() < HEADER_LEN {
             return Ok(None);
         }
@@ -117,6 +139,7 @@ impl Deframer {
         let version = ProtocolVersion(u16::from_be_bytes([avail[1], avail[2]]));
         let body_start = self.start + HEADER_LEN;
         self.start = body_start + len;
+        self.records += 1;
         Ok(Some(RecordRef {
             typ,
             version,
@@ -183,14 +206,8 @@ mod tests {
     #[test]
     fn bad_headers_are_refused_with_their_alerts() {
         let cases: &[(&[u8], Option<AlertDescription>)] = &[
-            (
-                &[24, 3, 3, 0, 1, 0],
-                Some(AlertDescription::UNEXPECTED_MESSAGE),
-            ),
-            (
-                &[0, 3, 3, 0, 1, 0],
-                Some(AlertDescription::UNEXPECTED_MESSAGE),
-            ),
+            (&[24, 3, 3, 0, 1, 0], Some(AlertDescription::DECODE_ERROR)),
+            (&[0, 3, 3, 0, 1, 0], Some(AlertDescription::DECODE_ERROR)),
             (
                 &[22, 2, 0, 0, 1, 0],
                 Some(AlertDescription::PROTOCOL_VERSION),
@@ -211,6 +228,19 @@ mod tests {
         let mut d = Deframer::new();
         d.read(&record(23, &[0; MAX_CIPHERTEXT_LEN]));
         assert!(d.next_record().unwrap().is_some());
+        // A bad type after the first record is unexpected_message.
+        let mut d = Deframer::new();
+        d.read(&record(22, b"x"));
+        d.read(&[24, 3, 3, 0, 1, 0]);
+        assert!(d.next_record().unwrap().is_some());
+        assert_eq!(
+            d.next_record().unwrap_err().alert(),
+            Some(AlertDescription::UNEXPECTED_MESSAGE)
+        );
+        // An SMTP banner is not TLS.
+        let mut d = Deframer::new();
+        d.read(b"220 mail.example.com ESMTP\r\n");
+        assert!(matches!(d.next_record(), Err(Error::NotTls(t)) if t.contains("220 mail")));
         // An HTTP request is reported as such.
         let mut d = Deframer::new();
         d.read(b"POST /x HTTP/1.1\r\n");

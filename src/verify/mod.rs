@@ -267,18 +267,23 @@ pub fn cert_error(e: webpki::Error, end_entity: &CertificateDer<'_>) -> Error {
                 format_unix_time(time.as_secs())
             ),
         ),
-        W::CertNotValidForName(ctx) => (
-            K::NameMismatch,
-            format!(
-                "we asked for {}, but the certificate is valid for {}",
-                server_name_text(&ctx.expected),
-                if ctx.presented.is_empty() {
-                    "no names at all".to_string()
-                } else {
-                    ctx.presented.join(", ")
-                }
-            ),
-        ),
+        W::CertNotValidForName(ctx) => {
+            let names = certinfo::summarize(end_entity.as_ref())
+                .map(|s| s.names())
+                .unwrap_or_else(|| ctx.presented.clone());
+            (
+                K::NameMismatch,
+                format!(
+                    "we asked for {}, but the certificate is valid for {}",
+                    server_name_text(&ctx.expected),
+                    if names.is_empty() {
+                        "no names at all".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+        }
         W::UnknownIssuer => {
             if is_self_signed(end_entity) {
                 (

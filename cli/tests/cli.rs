@@ -1,0 +1,471 @@
+//! The `cloak` command line end to end: the demo, the vectors, `cloak
+//! client` against OpenSSL, OpenSSL/Python against `cloak server --www`,
+//! and each failure mode's message in plain words.
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const CLOAK: &str = env!("CARGO_BIN_EXE_cloak");
+
+fn run_client(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(CLOAK)
+        .arg("client")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(stdin).unwrap();
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `cloak server` on a free port with the given certificate files; its
+/// stderr goes to a file the test can read.
+fn server(pki: &Pki, cert: &str, extra: &[&str]) -> (Reaper, u16, std::path::PathBuf) {
+    let port = free_port();
+    let log = pki.file(&format!("server-{port}.log"));
+    let child = Command::new(CLOAK)
+        .arg("server")
+        .arg("--cert")
+        .arg(pki.file(&format!("{cert}.pem")))
+        .arg("--key")
+        .arg(pki.file(&format!("{cert}.key")))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    (Reaper(child), port, log)
+}
+
+/// Waits (up to ten seconds) for the server's log to say `needle`.
+fn server_log_says(path: &std::path::Path, needle: &str) -> bool {
+    for _ in 0..500 {
+        if std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .contains(needle)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn demo_succeeds() {
+    let out = Command::new(CLOAK).arg("demo").output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("protocol: TLS 1.3") && stdout.contains("protocol: TLS 1.2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("handshake in"), "{stdout}");
+    assert!(
+        stdout.contains("server replied: the server got"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("demo complete"), "{stdout}");
+}
+
+#[test]
+fn vectors_pass() {
+    let out = Command::new(CLOAK).arg("vectors").output().unwrap();
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn help_and_bad_usage() {
+    let out = Command::new(CLOAK).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    assert!(text(&out).0.contains("cloak client HOST:PORT"));
+    let out = Command::new(CLOAK).arg("frobnicate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("unknown command"));
+    let out = Command::new(CLOAK)
+        .args(["client", "localhost:1", "--bogus"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("unknown option --bogus"));
+    let out = Command::new(CLOAK).args(["server"]).output().unwrap();
+    assert!(text(&out).1.contains("needs --cert FILE and --key FILE"));
+}
+
+#[test]
+fn cloak_client_against_openssl_s_server_www() {
+    let pki = make_pki("cli-ossl");
+    for v in ["-tls1_3", "-tls1_2"] {
+        let port = free_port();
+        let mut srv = Reaper(
+            Command::new("openssl")
+                .args([
+                    "s_server",
+                    "-accept",
+                    &format!("127.0.0.1:{port}"),
+                    "-www",
+                    v,
+                ])
+                .arg("-cert")
+                .arg(pki.file("ecdsa.pem"))
+                .arg("-key")
+                .arg(pki.file("ecdsa.key"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_line(srv.0.stdout.take().unwrap(), "ACCEPT");
+        let out = run_client(
+            &[
+                &format!("127.0.0.1:{port}"),
+                "--servername",
+                "localhost",
+                "--cafile",
+                pki.ca().to_str().unwrap(),
+            ],
+            b"GET / HTTP/1.0\r\n\r\n",
+        );
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stdout.contains("HTTP/1.0 200 ok"), "{stdout}");
+        let want = if v == "-tls1_3" {
+            "protocol: TLS 1.3"
+        } else {
+            "protocol: TLS 1.2"
+        };
+        assert!(stderr.contains(want), "{stderr}");
+        assert!(
+            stderr.contains("certificate 0:")
+                && stderr.contains("issuer: commonName=cloak interop CA"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn openssl_and_python_against_cloak_server_www() {
+    let pki = make_pki("cli-www");
+    for (flag, ossl, py) in [
+        ("--tls13", "TLSv1.3", "TLSv1.3"),
+        ("--tls12", "TLSv1.2", "TLSv1.2"),
+    ] {
+        let (_srv, port, _) = server(&pki, "ecdsa", &["--www", flag]);
+        let mut child = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-servername",
+                "localhost",
+                "-quiet",
+            ])
+            .arg("-CAfile")
+            .arg(pki.ca())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"GET /ossl HTTP/1.0\r\n\r\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let page = String::from_utf8_lossy(&out.stdout);
+        assert!(page.contains("request: GET /ossl HTTP/1.0"), "{page}");
+        assert!(
+            page.contains(&format!("protocol: TLS 1.{}", &ossl[6..])),
+            "{page}"
+        );
+        let script = format!(
+            r#"
+import ssl, urllib.request
+ctx = ssl.create_default_context(cafile="{ca}")
+with urllib.request.urlopen("https://localhost:{port}/py", context=ctx) as r:
+    print(r.read().decode())
+"#,
+            ca = pki.ca().display()
+        );
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        let (page, err) = text(&out);
+        assert!(page.contains("request: GET /py HTTP/1.1"), "{page}{err}");
+        assert!(
+            page.contains(&format!("protocol: TLS 1.{}", &py[6..])),
+            "{page}"
+        );
+    }
+}
+
+#[test]
+fn expired_and_not_yet_valid_say_when() {
+    let pki = make_pki("cli-dates");
+    pki.issue("old", &["localhost"], (2001, 1, 1), (2002, 1, 1));
+    pki.issue("future", &["localhost"], (2080, 1, 1), (2090, 1, 1));
+    for (cert, words) in [
+        (
+            "old",
+            [
+                "has expired",
+                "expired on 2002-01-01 00:00:00 UTC",
+                "the time now is",
+            ],
+        ),
+        (
+            "future",
+            [
+                "not valid yet",
+                "becomes valid on 2080-01-01 00:00:00 UTC",
+                "clock",
+            ],
+        ),
+    ] {
+        let (_srv, port, _) = server(&pki, cert, &[]);
+        let out = run_client(
+            &[
+                &format!("127.0.0.1:{port}"),
+                "--servername",
+                "localhost",
+                "--cafile",
+                pki.ca().to_str().unwrap(),
+            ],
+            b"",
+        );
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success());
+        for w in words {
+            assert!(stderr.contains(w), "{cert}: {w:?} not in {stderr}");
+        }
+    }
+}
+
+#[test]
+fn name_mismatch_lists_the_names() {
+    let pki = make_pki("cli-name");
+    let (_srv, port, _) = server(&pki, "ecdsa", &[]);
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "wrong.example",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+        ],
+        b"",
+    );
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(
+            "we asked for wrong.example, but the certificate is valid for localhost, 127.0.0.1"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: connect with a name the certificate is valid for"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_issuer_and_self_signed() {
+    let pki = make_pki("cli-issuer");
+    let other = make_pki("cli-issuer-other");
+    pki.self_signed("selfsigned");
+    let (_srv, port, _) = server(&pki, "ecdsa", &[]);
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "localhost",
+            "--cafile",
+            other.ca().to_str().unwrap(),
+        ],
+        b"",
+    );
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains("issued by an authority we do not trust"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: pass the CA"), "{stderr}");
+    let (_srv, port, log) = server(&pki, "selfsigned", &[]);
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "localhost",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+        ],
+        b"",
+    );
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("self-signed"), "{stderr}");
+    // The server hears why: the client's alert, by name.
+    assert!(server_log_says(
+        &log,
+        "the peer sent the fatal alert unknown_ca"
+    ));
+}
+
+#[test]
+fn no_common_version_names_both_sides() {
+    let pki = make_pki("cli-version");
+    let (_srv, port, log) = server(&pki, "ecdsa", &["--tls12"]);
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "localhost",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+            "--tls13",
+        ],
+        b"",
+    );
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("the peer sent the fatal alert protocol_version"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the peer accepts none of the TLS versions we offered"),
+        "{stderr}"
+    );
+    assert!(server_log_says(
+        &log,
+        "no protocol version in common: we support TLSv1.2; the peer offered TLSv1.3"
+    ));
+}
+
+#[test]
+fn peer_closing_early_and_not_tls() {
+    // A server that hangs up at once.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming().take(1) {
+            drop(s);
+        }
+    });
+    let out = run_client(&[&format!("127.0.0.1:{port}"), "--insecure"], b"");
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("closed the connection before the handshake ended"),
+        "{stderr}"
+    );
+    // A plain HTTP server on the port.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Some(Ok(mut s)) = listener.incoming().next() {
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let out = run_client(&[&format!("127.0.0.1:{port}"), "--insecure"], b"");
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains("does not speak TLS: it answered in plain HTTP"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: check the port"), "{stderr}");
+    // Nothing listening.
+    let port = free_port();
+    let out = run_client(&[&format!("127.0.0.1:{port}"), "--insecure"], b"");
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("nothing is listening"), "{stderr}");
+}
+
+#[test]
+fn http_to_the_tls_port_is_named_and_one_bad_client_stops_nobody() {
+    let pki = make_pki("cli-http");
+    let (_srv, port, log) = server(&pki, "ecdsa", &["--www"]);
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "5",
+            &format!("http://127.0.0.1:{port}/"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(server_log_says(&log, "it sent an HTTP request"));
+    // The server still serves the next client.
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "5", "--cacert"])
+        .arg(pki.ca())
+        .args([
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}/"),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cloak server"));
+}
+
+#[test]
+fn keylog_file_is_written() {
+    let pki = make_pki("cli-keylog");
+    let (_srv, port, _) = server(&pki, "ecdsa", &["--tls13"]);
+    let keylog = pki.file("keys.log");
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "localhost",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let log = std::fs::read_to_string(&keylog).unwrap();
+    for label in [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ] {
+        let line = log
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("{label} missing: {log}"));
+        // LABEL <64 hex client random> <hex secret>
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[1].len(), 64);
+        assert_eq!(parts[2].len(), 64);
+    }
+}
