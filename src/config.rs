@@ -9,7 +9,9 @@ use crate::crypto::suites::{SupportedSuite, ALL_SUITES};
 use crate::crypto::KeyExchangeGroup;
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
-use crate::session::{ClientSessionStore, MemorySessionCache, ServerSessionCache, TicketKeys};
+use crate::session::{
+    ClientSessionStore, MemorySessionCache, ServerSessionCache, StrikeRegister, TicketKeys,
+};
 use crate::verify::{
     ClientCertVerifier, RootStore, ServerCertVerifier, SystemClock, TimeSource,
     WebPkiClientVerifier, WebPkiServerVerifier,
@@ -127,6 +129,7 @@ pub struct ClientConfig {
     pub(crate) compatibility_mode: bool,
     pub(crate) signature_algorithms_cert: Vec<crate::msgs::enums::SignatureScheme>,
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
+    pub(crate) early_data: bool,
 }
 
 /// Builds a [`ClientConfig`].
@@ -162,6 +165,7 @@ impl ClientConfig {
                 compatibility_mode: true,
                 signature_algorithms_cert: Vec::new(),
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
+                early_data: false,
             },
         }
     }
@@ -308,6 +312,14 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Offers 0-RTT early data when a ticket allows it (off by default:
+    /// early data can be replayed, RFC 8446 §8). Send it with
+    /// [`crate::Connection::send_early_data`].
+    pub fn early_data(mut self, on: bool) -> Self {
+        self.config.early_data = on;
+        self
+    }
+
     pub(crate) fn require_ems(mut self, on: bool) -> Self {
         self.config.require_ems = on;
         self
@@ -359,6 +371,8 @@ pub struct ServerConfig {
     pub(crate) ticket_keys: Option<Arc<TicketKeys>>,
     pub(crate) stateful_tickets: bool,
     pub(crate) session_cache: Option<Arc<ServerSessionCache>>,
+    pub(crate) max_early_data: u32,
+    pub(crate) strike_register: Arc<StrikeRegister>,
 }
 
 /// Builds a [`ServerConfig`].
@@ -391,6 +405,8 @@ impl ServerConfig {
                 ticket_keys: None,
                 stateful_tickets: false,
                 session_cache: Some(Arc::new(ServerSessionCache::new(1024))),
+                max_early_data: 0,
+                strike_register: Arc::new(StrikeRegister::new(65_536)),
             },
         }
     }
@@ -518,6 +534,15 @@ impl ServerConfigBuilder {
     /// instead of stateless sealed tickets.
     pub fn stateful_tickets(mut self, on: bool) -> Self {
         self.config.stateful_tickets = on;
+        self
+    }
+
+    /// Accepts 0-RTT early data up to `bytes` per connection (0, the
+    /// default, turns it off). Replays are refused by single-use stateful
+    /// tickets or, for stateless ones, a bounded strike register of
+    /// binders, within a ten-second ticket-age window.
+    pub fn max_early_data(mut self, bytes: u32) -> Self {
+        self.config.max_early_data = bytes;
         self
     }
 

@@ -303,3 +303,225 @@ fn one_cache_serves_both_versions() {
     assert!(store.take_tls13("localhost").is_some());
     assert_eq!(store.len(), 1);
 }
+
+/// A 0-RTT attempt: a resumed connection that sends `early` before its
+/// handshake. Returns both connections after the handshake.
+fn zero_rtt(
+    c_cfg: &Arc<ClientConfig>,
+    s_cfg: &Arc<ServerConfig>,
+    early: &[u8],
+) -> (ClientConnection, ServerConnection, usize) {
+    let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+    let sent = c.send_early_data(early).unwrap();
+    let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    (c, s, sent)
+}
+
+fn early_configs(pki: &Pki, max: u32) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .max_early_data(max)
+        .alpn_protocols(&[b"h2"])
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .alpn_protocols(&[b"h2"])
+        .build()
+        .unwrap();
+    (c, s)
+}
+
+#[test]
+fn zero_rtt_is_accepted_and_delivered() {
+    let pki = Pki::new("CA");
+    let (c_cfg, s_cfg) = early_configs(&pki, 1000);
+    connect(&c_cfg, &s_cfg, "localhost");
+    let (mut c, mut s, sent) = zero_rtt(&c_cfg, &s_cfg, b"early bird");
+    assert_eq!(sent, 10);
+    assert_eq!(c.early_data_accepted(), Some(true));
+    assert_eq!(s.early_data_accepted(), Some(true));
+    let events: Vec<_> = std::iter::from_fn(|| c.next_event()).collect();
+    assert!(
+        events.contains(&cloaktls::Event::EarlyDataAccepted),
+        "{events:?}"
+    );
+    let mut buf = [0u8; 64];
+    let n = s.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"early bird");
+    // The early exporters agree; the session goes on as usual.
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    c.export_early_keying_material(&mut a, b"EXPORTER-early", Some(b"c"))
+        .unwrap();
+    s.export_early_keying_material(&mut b, b"EXPORTER-early", Some(b"c"))
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(send_and_receive(&mut c, &mut s, b"after"), b"after");
+    assert_eq!(send_and_receive(&mut s, &mut c, b"back"), b"back");
+}
+
+#[test]
+fn zero_rtt_is_capped_by_the_ticket() {
+    let pki = Pki::new("CA");
+    let (c_cfg, s_cfg) = early_configs(&pki, 100);
+    connect(&c_cfg, &s_cfg, "localhost");
+    let (_, mut s, sent) = zero_rtt(&c_cfg, &s_cfg, &[7u8; 500]);
+    assert_eq!(sent, 100);
+    let mut buf = [0u8; 600];
+    assert_eq!(s.recv(&mut buf).unwrap(), 100);
+}
+
+/// Ticket keys shared by servers that should accept each other's tickets.
+fn shared_keys() -> Arc<cloaktls::session::TicketKeys> {
+    Arc::new(
+        cloaktls::session::TicketKeys::new(
+            Arc::new(cloaktls::crypto::SystemRandom::new()),
+            3600,
+            1_800_000_000,
+        )
+        .unwrap(),
+    )
+}
+
+fn server_with(
+    pki: &Pki,
+    keys: &Arc<cloaktls::session::TicketKeys>,
+    max_early: u32,
+    alpn: &[&[u8]],
+) -> Arc<ServerConfig> {
+    ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .ticket_keys(keys.clone())
+        .max_early_data(max_early)
+        .alpn_protocols(alpn)
+        .time(clock())
+        .build()
+        .unwrap()
+}
+
+fn client_with(pki: &Pki, store: &Arc<MemorySessionCache>, alpn: &[&[u8]]) -> Arc<ClientConfig> {
+    ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .alpn_protocols(alpn)
+        .session_store(Some(store.clone()))
+        .time(clock())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn zero_rtt_rejected_by_a_server_without_it_is_skipped() {
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = client_with(&pki, &store, &[b"h2"]);
+    connect(
+        &c_cfg,
+        &server_with(&pki, &keys, 1000, &[b"h2"]),
+        "localhost",
+    );
+    // A server with the same ticket keys and no early data.
+    let (mut c, mut s, sent) = zero_rtt(
+        &c_cfg,
+        &server_with(&pki, &keys, 0, &[b"h2"]),
+        b"to be skipped",
+    );
+    assert_eq!(sent, 13);
+    assert!(c.is_resumed());
+    assert_eq!(c.early_data_accepted(), Some(false));
+    assert!(std::iter::from_fn(|| c.next_event()).any(|e| e == cloaktls::Event::EarlyDataRejected));
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        s.recv(&mut buf).unwrap(),
+        0,
+        "rejected early data is never delivered"
+    );
+    // The client sends it again after the handshake.
+    assert_eq!(
+        send_and_receive(&mut c, &mut s, b"to be skipped"),
+        b"to be skipped"
+    );
+}
+
+#[test]
+fn zero_rtt_replay_and_changed_alpn_are_rejected() {
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let s_cfg = server_with(&pki, &keys, 1000, &[b"h2"]);
+    let c_cfg = client_with(&pki, &store, &[b"h2"]);
+    connect(&c_cfg, &s_cfg, "localhost");
+    // Record the client's first flight and play it to the server twice.
+    let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+    c.send_early_data(b"pay once").unwrap();
+    let flight = c.pending_tls().to_vec();
+    let mut s1 = ServerConnection::new(s_cfg.clone()).unwrap();
+    s1.read_tls(&flight).unwrap();
+    assert_eq!(s1.early_data_accepted(), Some(true));
+    let mut buf = [0u8; 16];
+    assert_eq!(s1.recv(&mut buf).unwrap(), 8);
+    let mut s2 = ServerConnection::new(s_cfg.clone()).unwrap();
+    s2.read_tls(&flight).unwrap();
+    assert_eq!(
+        s2.early_data_accepted(),
+        Some(false),
+        "a replayed ClientHello gets no 0-RTT"
+    );
+    assert_eq!(s2.recv(&mut buf).unwrap(), 0);
+    // A ticket from an h2 session, used where http/1.1 will be chosen.
+    let c_both = client_with(&pki, &store, &[b"http/1.1", b"h2"]);
+    let s_http = server_with(&pki, &keys, 1000, &[b"http/1.1"]);
+    let (c, s, _) = zero_rtt(&c_both, &s_http, b"wrong protocol");
+    assert!(c.is_resumed());
+    assert_eq!(c.alpn_protocol(), Some(&b"http/1.1"[..]));
+    assert_eq!(s.early_data_accepted(), Some(false));
+}
+
+#[test]
+fn zero_rtt_with_hello_retry_is_rejected_and_skipped() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .max_early_data(1000)
+        .groups(&[&SECP256R1])
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .groups(&[&X25519, &SECP256R1])
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    let (mut c, mut s, sent) = zero_rtt(&c_cfg, &s_cfg, b"too soon");
+    assert_eq!(sent, 8);
+    assert!(c.had_hello_retry() && c.is_resumed());
+    assert_eq!(c.early_data_accepted(), Some(false));
+    let mut buf = [0u8; 16];
+    assert_eq!(s.recv(&mut buf).unwrap(), 0);
+    assert_eq!(send_and_receive(&mut c, &mut s, b"now"), b"now");
+}
+
+#[test]
+fn too_much_early_data_is_unexpected_message() {
+    // A ticket that allows 1000 bytes, used with a server that now takes
+    // only 20: the client sends 100, and the server refuses the excess.
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = client_with(&pki, &store, &[b"h2"]);
+    connect(
+        &c_cfg,
+        &server_with(&pki, &keys, 1000, &[b"h2"]),
+        "localhost",
+    );
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    assert_eq!(c.send_early_data(&[1u8; 100]).unwrap(), 100);
+    let mut s = ServerConnection::new(server_with(&pki, &keys, 20, &[b"h2"])).unwrap();
+    let err = s.read_tls(c.pending_tls()).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::UNEXPECTED_MESSAGE),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("max_early_data_size"));
+}

@@ -50,6 +50,9 @@ USAGE:
         --tls12 | --tls13   only this version
         --www               answer HTTP GET with a page describing the connection
         --echo              echo what each client sends (the default)
+        --max-early-data BYTES
+                            accept TLS 1.3 0-RTT data up to BYTES (off by default;
+                            early data can be replayed by an attacker)
         --keylog FILE       append secrets to FILE in SSLKEYLOGFILE format
 
     cloak vectors [DIR]
@@ -63,7 +66,8 @@ struct Opts {
     positional: Vec<String>,
 }
 
-const WITH_VALUE: [&str; 7] = [
+const WITH_VALUE: [&str; 8] = [
+    "--max-early-data",
     "--servername",
     "--cafile",
     "--cert",
@@ -218,6 +222,16 @@ fn summary(conn: &Connection) -> String {
         "hello retry: {}\n",
         if conn.had_hello_retry() { "yes" } else { "no" }
     );
+    s += &format!(
+        "resumed: {}\n",
+        if conn.is_resumed() { "yes" } else { "no" }
+    );
+    if let Some(accepted) = conn.early_data_accepted() {
+        s += &format!(
+            "0-RTT: {}\n",
+            if accepted { "accepted" } else { "rejected" }
+        );
+    }
     if conn.protocol_version() == Some(ProtocolVersion::TLSV1_2) {
         s += &format!(
             "extended master secret: {}\n",
@@ -502,6 +516,12 @@ fn server(args: &[String]) -> Result<(), String> {
     if let Some(f) = o.get("--keylog") {
         b = b.key_log(Arc::new(KeyLogFile::open(f).map_err(|e| e.to_string())?));
     }
+    if let Some(n) = o.get("--max-early-data") {
+        let n: u32 = n
+            .parse()
+            .map_err(|_| format!("--max-early-data takes a number of bytes, not {n:?}"))?;
+        b = b.max_early_data(n);
+    }
     let cfg = b.build().map_err(|e| e.to_string())?;
     let listen = o.get("--listen").unwrap_or("127.0.0.1:8443");
     let listener =
@@ -526,9 +546,19 @@ fn server(args: &[String]) -> Result<(), String> {
                 }
             };
             eprintln!(
-                "client {peer}: {} {:?}",
+                "client {peer}: {} {:?}{}{}",
                 version_name(tls.conn().protocol_version()),
-                tls.conn().cipher_suite()
+                tls.conn().cipher_suite(),
+                if tls.conn().is_resumed() {
+                    ", resumed"
+                } else {
+                    ""
+                },
+                match tls.conn().early_data_accepted() {
+                    Some(true) => ", 0-RTT accepted",
+                    Some(false) => ", 0-RTT rejected",
+                    None => "",
+                }
             );
             let r = if www {
                 serve_www(&mut tls)

@@ -19,6 +19,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use std::time::Instant;
 
 mod common;
 use common::*;
@@ -925,4 +926,133 @@ fn openssl_s_client_renegotiation_is_refused() {
     );
     assert!(text.contains("RENEGOTIATING"), "{text}");
     assert!(text.contains("no renegotiation"), "{text}");
+}
+
+#[test]
+fn openssl_zero_rtt_against_cloak_server() {
+    let pki = make_pki("s-openssl-0rtt");
+    let (_server, port) = cloak_server(&pki, &["--echo", "--max-early-data", "16384"]);
+    let sess = pki.file("session.pem");
+    let early = pki.file("early.txt");
+    std::fs::write(&early, b"zero rtt payload\n").unwrap();
+    let mut outputs = Vec::new();
+    for args in [vec!["-sess_out"], vec!["-sess_in", "-early_data"]] {
+        let mut cmd = Command::new("openssl");
+        cmd.args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+        ])
+        .arg("-CAfile")
+        .arg(pki.ca())
+        .arg(args[0])
+        .arg(&sess);
+        if args.len() > 1 {
+            cmd.arg(args[1]).arg(&early);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        drop(child.stdin.take());
+        outputs
+            .push(String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned());
+    }
+    assert!(
+        outputs[0].contains("Max Early Data: 16384"),
+        "{}",
+        outputs[0]
+    );
+    assert!(outputs[1].contains("Reused, TLSv1.3"), "{}", outputs[1]);
+    assert!(
+        outputs[1].contains("Early data was accepted"),
+        "{}",
+        outputs[1]
+    );
+    // The echo server sent the early data back.
+    assert!(outputs[1].contains("zero rtt payload"), "{}", outputs[1]);
+}
+
+#[test]
+fn our_zero_rtt_against_openssl_s_server() {
+    let pki = make_pki("c-openssl-0rtt");
+    let port = free_port();
+    let mut server = Reaper(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-naccept",
+                "2",
+                "-early_data",
+                "-tls1_3",
+            ])
+            .arg("-cert")
+            .arg(pki.file("ecdsa.pem"))
+            .arg("-key")
+            .arg(pki.file("ecdsa.key"))
+            // s_server hangs up at the end of its stdin: keep it open.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let out = server.0.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |word: &str| -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                if line.contains(word) {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    assert!(wait_for("ACCEPT"));
+    let cfg = ClientConfig::builder(pki.roots.clone())
+        .early_data(true)
+        .build()
+        .unwrap();
+    // First: a full handshake that brings a ticket allowing early data.
+    {
+        let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut tls = ClientStream::connect(cfg.clone(), "localhost", sock).unwrap();
+        let mut buf = [0u8; 16];
+        let _ = tls.read(&mut buf); // let the tickets arrive
+        let _ = tls.shutdown();
+    }
+    // Second: resume and send 0-RTT data; s_server prints early data.
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let conn = cloaktls::ClientConnection::new(cfg, "localhost").unwrap();
+    let mut tls = cloaktls::stream::TlsStream::new(conn, sock);
+    assert_eq!(
+        tls.conn_mut().send_early_data(b"early hello\n").unwrap(),
+        12
+    );
+    tls.complete_handshake().unwrap();
+    assert!(tls.conn().is_resumed());
+    assert_eq!(tls.conn().early_data_accepted(), Some(true));
+    assert!(
+        wait_for("early hello"),
+        "s_server did not print the early data"
+    );
 }

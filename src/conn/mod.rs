@@ -42,6 +42,11 @@ pub enum Event {
     PeerClosed,
     /// The peer updated its traffic keys (TLS 1.3 KeyUpdate).
     KeyUpdated,
+    /// Client: the server accepted the 0-RTT data.
+    EarlyDataAccepted,
+    /// Client: the server rejected the 0-RTT data; send it again now if
+    /// it is still wanted.
+    EarlyDataRejected,
 }
 
 /// The part of a client or server connection that does not depend on the
@@ -67,6 +72,12 @@ pub struct Connection {
     ccs_seen: u32,
     empty_in_a_row: u32,
     is_client: bool,
+    /// Client: how much more 0-RTT data may be sent.
+    early_send: Option<usize>,
+    /// Server: how much more 0-RTT data may arrive.
+    early_receive: Option<usize>,
+    /// Server: how many bytes of rejected 0-RTT records may still be skipped.
+    skip_early: Option<usize>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -108,6 +119,9 @@ impl Connection {
             ccs_seen: 0,
             empty_in_a_row: 0,
             is_client,
+            early_send: None,
+            early_receive: None,
+            skip_early: None,
         }
     }
 
@@ -173,6 +187,49 @@ impl Connection {
         for frag in fragments(data, max) {
             self.write_record(ContentType::APPLICATION_DATA, frag)?;
         }
+        Ok(())
+    }
+
+    /// Sends 0-RTT early data (client, TLS 1.3, resuming with a ticket that
+    /// allows it and [`crate::config::ClientConfigBuilder::early_data`] on).
+    /// Returns how many bytes were taken: at most what the ticket allows,
+    /// and 0 once early data can no longer be sent. Whether the server
+    /// accepted it arrives as [`Event::EarlyDataAccepted`] or
+    /// [`Event::EarlyDataRejected`]; rejected data is not delivered.
+    pub fn send_early_data(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let Some(budget) = self.early_send else {
+            return Ok(0);
+        };
+        let n = data.len().min(budget);
+        self.early_send = Some(budget - n);
+        self.send_application_data(&data[..n])?;
+        Ok(n)
+    }
+
+    /// Whether 0-RTT data was accepted: `None` if none was offered (or
+    /// the answer has not come yet).
+    pub fn early_data_accepted(&self) -> Option<bool> {
+        self.info.early_data
+    }
+
+    /// Keying material from the early exporter (RFC 8446 §7.5), available
+    /// once 0-RTT was offered (client) or accepted (server).
+    pub fn export_early_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let exporter = self
+            .info
+            .early_exporter
+            .as_ref()
+            .ok_or(Error::InvalidState("no early exporter: 0-RTT was not used"))?;
+        let bytes = exporter.export(label, context, out.len())?;
+        out.copy_from_slice(&bytes);
         Ok(())
     }
 
@@ -420,6 +477,18 @@ impl Connection {
                 }
                 Command::KeyUpdated => self.events.push_back(Event::KeyUpdated),
                 Command::SendWarning(d) => self.send_alert(Alert::warning(d))?,
+                Command::ClearWriteKeys => self.sealer = None,
+                Command::EarlySend(budget) => self.early_send = budget,
+                Command::EarlyDataResult(accepted) => {
+                    self.info.early_data = Some(accepted);
+                    self.events.push_back(if accepted {
+                        Event::EarlyDataAccepted
+                    } else {
+                        Event::EarlyDataRejected
+                    });
+                }
+                Command::EarlyReceive(budget) => self.early_receive = budget,
+                Command::SkipEarlyData(budget) => self.skip_early = Some(budget),
             }
         }
         self.flush_handshake(&mut pending)
@@ -440,10 +509,33 @@ impl Connection {
             if self.is_client {
                 self.plaintext_version = ProtocolVersion::TLSV1_2;
             }
+            // RFC 8446 §4.2.10: rejected 0-RTT records are skipped, up to
+            // a budget: those that fail to decrypt, or any application data
+            // while a second ClientHello is awaited.
+            if let Some(budget) = self.skip_early {
+                let len = rec.payload.len();
+                let skippable = rec.typ == ContentType::APPLICATION_DATA && len <= budget;
+                if skippable && self.opener.is_none() {
+                    self.skip_early = Some(budget - len);
+                    continue;
+                }
+            }
             let (typ, data) = if rec.typ == ContentType::CHANGE_CIPHER_SPEC {
                 (rec.typ, rec.payload.to_vec())
             } else if let Some(opener) = &mut self.opener {
-                let opened = opener.open(rec.typ, rec.version, rec.payload)?;
+                let len = rec.payload.len();
+                let opened = match opener.open(rec.typ, rec.version, rec.payload) {
+                    Ok(o) => {
+                        // A record that opens ends the skipping.
+                        self.skip_early = None;
+                        o
+                    }
+                    Err(Error::BadRecordMac) if self.skip_early.is_some_and(|b| len <= b) => {
+                        self.skip_early = self.skip_early.map(|b| b - len);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 (opened.typ, rec.payload[opened.range].to_vec())
             } else {
                 if rec.payload.len() > MAX_FRAGMENT_LEN {
@@ -517,7 +609,17 @@ impl Connection {
             }
             ContentType::ALERT => self.handle_alert(&data),
             ContentType::APPLICATION_DATA => {
-                if !self.handshake_done {
+                if let (false, Some(budget)) = (self.handshake_done, self.early_receive) {
+                    // RFC 8446 §4.2.10: more than max_early_data_size is
+                    // unexpected_message.
+                    if data.len() > budget {
+                        return Err(Error::peer(
+                            AlertDescription::UNEXPECTED_MESSAGE,
+                            "more early data than max_early_data_size",
+                        ));
+                    }
+                    self.early_receive = Some(budget - data.len());
+                } else if !self.handshake_done {
                     return Err(Error::peer(
                         AlertDescription::UNEXPECTED_MESSAGE,
                         "application data before the handshake ended",

@@ -45,6 +45,38 @@ pub(crate) fn session_key(name: &ServerName<'_>) -> String {
     }
 }
 
+/// Keys for 0-RTT data after the first ClientHello (RFC 8446 §2.3, §7.1),
+/// and the compatibility-mode ChangeCipherSpec that goes before it (D.4).
+fn start_early_data(
+    shared: &mut ClientShared,
+    cx: &mut Context<'_>,
+    ticket: &Tls13Ticket,
+    client_hello: &[u8],
+) -> Result<(), Error> {
+    let Some(SupportedSuite::Tls13(suite)) = lookup(ticket.suite) else {
+        return Err(Error::InvalidState("a ticket of an unknown suite"));
+    };
+    let early = EarlySecret::new(suite.hash, Some(ticket.psk.as_bytes()));
+    let hello_hash = suite.hash.hash(client_hello);
+    let secret = early.client_early_traffic_secret(&hello_hash);
+    super::log_secret(
+        &shared.config.key_log,
+        "CLIENT_EARLY_TRAFFIC_SECRET",
+        &shared.client_random,
+        &secret,
+    );
+    cx.info.early_exporter = Some(super::Exporter::Tls13 {
+        hash: suite.hash,
+        secret: early.early_exporter_master_secret(&hello_hash),
+    });
+    shared.send_ccs_once(cx);
+    cx.out
+        .push(Command::WriteKeys(super::tls13_sealer(suite, &secret)?));
+    cx.out
+        .push(Command::EarlySend(Some(ticket.max_early_data as usize)));
+    Ok(())
+}
+
 /// The hash of the suite that issued a ticket.
 pub(crate) fn ticket_hash(t: &Tls13Ticket) -> HashAlgorithm {
     match lookup(t.suite) {
@@ -211,6 +243,13 @@ pub(crate) fn start_client(
     } else {
         None
     };
+    // 0-RTT needs a ticket that allows it, for a suite we offer.
+    let early = ticket
+        .as_ref()
+        .filter(|t| config.early_data && t.max_early_data > 0);
+    if early.is_some() {
+        exts.push(Extension::EarlyData);
+    }
     if let Some(t) = &ticket {
         let age = now_ms.saturating_sub(t.received_ms) as u32;
         exts.push(Extension::PreSharedKeyClient(OfferedPsks {
@@ -239,16 +278,25 @@ pub(crate) fn start_client(
         hello.clone(),
     )));
     transcript.add(&raw);
+    let mut shared = ClientShared {
+        config,
+        server_name,
+        client_random,
+        session_id,
+        offered,
+        sent_ccs: false,
+        cache_key,
+    };
+    let early_offered = match early {
+        Some(t) => {
+            start_early_data(&mut shared, cx, t, &raw)?;
+            true
+        }
+        None => false,
+    };
     Ok(Box::new(ExpectServerHello {
-        shared: ClientShared {
-            config,
-            server_name,
-            client_random,
-            session_id,
-            offered,
-            sent_ccs: false,
-            cache_key,
-        },
+        shared,
+        early_offered,
         ticket,
         tls12_session,
         hello,
@@ -271,6 +319,8 @@ pub(crate) struct ExpectServerHello {
     pub(crate) ticket: Option<Tls13Ticket>,
     /// The TLS 1.2 session offered, if any.
     pub(crate) tls12_session: Option<Tls12Session>,
+    /// Whether 0-RTT data was offered.
+    pub(crate) early_offered: bool,
     /// The suite a HelloRetryRequest chose, once one has come.
     pub(crate) retried_suite: Option<CipherSuite>,
 }

@@ -143,6 +143,14 @@ pub(super) fn handle_hello_retry_request(
     if let Some(t) = &st.ticket {
         super::client::fill_binder(&mut hello, t, &st.transcript);
     }
+    // RFC 8446 §4.1.2: no early data after a HelloRetryRequest; the second
+    // hello goes out unprotected.
+    if st.early_offered {
+        st.early_offered = false;
+        cx.out.push(Command::ClearWriteKeys);
+        cx.out.push(Command::EarlySend(None));
+        cx.out.push(Command::EarlyDataResult(false));
+    }
     st.shared.send_ccs_once(cx);
     let raw2 = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
         hello.clone(),
@@ -244,7 +252,10 @@ pub(super) fn handle_server_hello(
         &s_hs,
     );
     cx.out.push(Command::ReadKeys(tls13_opener(suite, &s_hs)?));
-    cx.out.push(Command::WriteKeys(tls13_sealer(suite, &c_hs)?));
+    // With 0-RTT under way, early keys stay until the server has answered.
+    if !st.early_offered {
+        cx.out.push(Command::WriteKeys(tls13_sealer(suite, &c_hs)?));
+    }
     cx.info.suite = Some(crate::crypto::SupportedSuite::Tls13(suite));
     cx.info.group = Some(share.group);
     if let Some(t) = &psk {
@@ -262,6 +273,8 @@ pub(super) fn handle_server_hello(
             s_hs,
             cert_request: None,
             resumed: psk.is_some(),
+            early_offered: st.early_offered,
+            early_accepted: false,
         },
     }))
 }
@@ -276,6 +289,8 @@ struct Handshake {
     s_hs: Secret,
     cert_request: Option<CertificateRequest13>,
     resumed: bool,
+    early_offered: bool,
+    early_accepted: bool,
 }
 
 struct ExpectEncryptedExtensions {
@@ -306,6 +321,11 @@ impl State for ExpectEncryptedExtensions {
                 }
                 Extension::RecordSizeLimit(limit) => cx.info.peer_record_size_limit = Some(*limit),
                 Extension::ServerNameAck | Extension::SupportedGroups(_) => {}
+                // RFC 8446 §4.2.10: only for early data offered with the
+                // PSK that the server selected.
+                Extension::EarlyData if self.hs.early_offered && self.hs.resumed => {
+                    self.hs.early_accepted = true;
+                }
                 Extension::EarlyData => {
                     return Err(illegal("the server accepted early data we did not send"))
                 }
@@ -321,6 +341,17 @@ impl State for ExpectEncryptedExtensions {
             cx.info.sni = Some(n.as_ref().to_string());
         }
         self.hs.transcript.add(raw);
+        if self.hs.early_offered {
+            cx.out.push(Command::EarlySend(None));
+            cx.out
+                .push(Command::EarlyDataResult(self.hs.early_accepted));
+            if !self.hs.early_accepted {
+                cx.out.push(Command::WriteKeys(tls13_sealer(
+                    self.hs.suite,
+                    &self.hs.c_hs,
+                )?));
+            }
+        }
         // A resumed handshake has no certificates (RFC 8446 §2.2).
         if self.hs.resumed {
             return Ok(Box::new(ExpectFinished { hs: self.hs }));
@@ -537,6 +568,14 @@ impl State for ExpectFinished {
             .push(Command::ReadKeys(tls13_opener(hs.suite, &s_ap)?));
 
         hs.shared.send_ccs_once(cx);
+        // RFC 8446 §4.5: accepted early data ends with EndOfEarlyData, under
+        // the early keys; then the handshake keys take over.
+        if hs.early_accepted {
+            let raw = cx.send(&HandshakeMessage::new(HandshakePayload::EndOfEarlyData));
+            hs.transcript.add(&raw);
+            cx.out
+                .push(Command::WriteKeys(tls13_sealer(hs.suite, &hs.c_hs)?));
+        }
         if let Some(req) = &hs.cert_request {
             let schemes: Vec<SignatureScheme> = req
                 .extensions

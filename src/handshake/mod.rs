@@ -43,6 +43,18 @@ pub(crate) enum Command {
     KeyUpdated,
     /// Send a warning alert (no_renegotiation).
     SendWarning(AlertDescription),
+    /// Send what follows unprotected (a second ClientHello after 0-RTT).
+    ClearWriteKeys,
+    /// Client: early data may be sent, up to this many bytes; `None` ends it.
+    EarlySend(Option<usize>),
+    /// Client: the server accepted (true) or rejected (false) early data.
+    EarlyDataResult(bool),
+    /// Server: accept up to this many bytes of early data before the
+    /// handshake ends; `None` ends it (EndOfEarlyData came).
+    EarlyReceive(Option<usize>),
+    /// Server: early data was rejected; records that fail to decrypt are
+    /// skipped, up to this many bytes (RFC 8446 §4.2.10).
+    SkipEarlyData(usize),
 }
 
 /// How the exporter of RFC 5705 / RFC 8446 §7.5 is computed.
@@ -128,6 +140,9 @@ pub(crate) struct Negotiated {
     pub(crate) exporter: Option<Exporter>,
     pub(crate) peer_record_size_limit: Option<u16>,
     pub(crate) extended_master_secret: bool,
+    /// Whether 0-RTT data was accepted, once known (None: not offered).
+    pub(crate) early_data: Option<bool>,
+    pub(crate) early_exporter: Option<Exporter>,
 }
 
 /// What a state gets besides the message.

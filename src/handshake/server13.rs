@@ -152,6 +152,12 @@ pub(super) fn handle_client_hello(
     if sent_ccs {
         cx.out.push(Command::SendCcs);
     }
+    // 0-RTT sent with the first hello is skipped (RFC 8446 §4.2.10).
+    if ch.extension(ExtensionType::EARLY_DATA).is_some() {
+        cx.out
+            .push(Command::SkipEarlyData(early_skip_budget(&config)));
+        cx.info.early_data = Some(false);
+    }
     cx.info.hello_retry = true;
     Ok(Box::new(ExpectSecondClientHello {
         config,
@@ -241,6 +247,18 @@ struct AcceptedPsk {
     index: u16,
     psk: Secret,
     value: ServerSessionValue,
+    binder: Vec<u8>,
+    obfuscated_age: u32,
+}
+
+impl AcceptedPsk {
+    /// Whether the client's idea of the ticket's age is within ten seconds
+    /// of ours (RFC 8446 §8.3): 0-RTT outside that window may be a replay.
+    fn fresh(&self, now: u64) -> bool {
+        let client_ms = u64::from(self.obfuscated_age.wrapping_sub(self.value.age_add));
+        let server_ms = now.saturating_sub(self.value.created).saturating_mul(1000);
+        client_ms.abs_diff(server_ms) <= 11_000
+    }
 }
 
 /// Looks for a usable ticket among the client's PSK identities: one we
@@ -319,6 +337,8 @@ fn accept_psk(
             index: i as u16,
             psk: Secret::new(value.secret.clone()),
             value,
+            binder: binder.clone(),
+            obfuscated_age: id.obfuscated_ticket_age,
         }));
     }
     Ok(None)
@@ -348,6 +368,7 @@ fn send_server_flight(
     let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
     let psk = accept_psk(&config, ch, raw_ch, &transcript, suite, sni_text.as_deref())?;
     transcript.add(raw_ch);
+    let client_hello_hash = transcript.current_hash();
     let cert = match psk {
         Some(_) => None,
         None => {
@@ -373,6 +394,21 @@ fn send_server_flight(
         }
     };
     let alpn = choose_alpn(&config, ch)?;
+    // RFC 8446 §4.2.10: 0-RTT only with the first PSK, the same suite and
+    // ALPN as the ticket's session, a fresh ticket age, and a binder never
+    // seen before (checked last: it records the binder).
+    let wants_early = ch.extension(ExtensionType::EARLY_DATA).is_some();
+    let now = config.time.now().as_secs();
+    let accept_early = wants_early
+        && config.max_early_data > 0
+        && psk.as_ref().is_some_and(|p| {
+            p.index == 0
+                && p.value.max_early_data > 0
+                && p.value.suite == suite.suite
+                && p.value.alpn == alpn
+                && p.fresh(now)
+                && config.strike_register.first_use(&p.binder)
+        });
 
     let kx = config
         .kx_groups()
@@ -419,7 +455,27 @@ fn send_server_flight(
     log_secret(log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &c_hs);
     log_secret(log, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &s_hs);
     cx.out.push(Command::WriteKeys(tls13_sealer(suite, &s_hs)?));
-    cx.out.push(Command::ReadKeys(tls13_opener(suite, &c_hs)?));
+    if let (true, Some(p)) = (accept_early, &psk) {
+        let early = EarlySecret::new(suite.hash, Some(p.psk.as_bytes()));
+        let secret = early.client_early_traffic_secret(&client_hello_hash);
+        log_secret(log, "CLIENT_EARLY_TRAFFIC_SECRET", &ch.random, &secret);
+        cx.info.early_exporter = Some(Exporter::Tls13 {
+            hash: suite.hash,
+            secret: early.early_exporter_master_secret(&client_hello_hash),
+        });
+        cx.out
+            .push(Command::ReadKeys(tls13_opener(suite, &secret)?));
+        cx.out
+            .push(Command::EarlyReceive(Some(config.max_early_data as usize)));
+        cx.info.early_data = Some(true);
+    } else {
+        cx.out.push(Command::ReadKeys(tls13_opener(suite, &c_hs)?));
+        if wants_early {
+            cx.out
+                .push(Command::SkipEarlyData(early_skip_budget(&config)));
+            cx.info.early_data = Some(false);
+        }
+    }
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
     cx.info.group = Some(group);
     cx.info.alpn = alpn.clone();
@@ -436,6 +492,9 @@ fn send_server_flight(
     let mut ee = Vec::new();
     if let Some(p) = alpn {
         ee.push(Extension::Alpn(vec![p]));
+    }
+    if accept_early {
+        ee.push(Extension::EarlyData);
     }
     if name.is_some() {
         ee.push(Extension::ServerNameAck);
@@ -532,8 +591,48 @@ fn send_server_flight(
     };
     Ok(match verifier {
         Some((_, required)) => Box::new(ExpectCertificate { rest, required }),
+        None if accept_early => Box::new(ExpectEndOfEarlyData { rest }),
         None => Box::new(ExpectFinished { rest }),
     })
+}
+
+/// How much rejected 0-RTT a server skips: its own limit, or one record's
+/// worth when it takes no early data at all.
+fn early_skip_budget(config: &ServerConfig) -> usize {
+    (config.max_early_data as usize).max(crate::record::MAX_CIPHERTEXT_LEN)
+}
+
+/// Accepted 0-RTT data until EndOfEarlyData (RFC 8446 §4.5).
+struct ExpectEndOfEarlyData {
+    rest: ClientFlight,
+}
+
+impl State for ExpectEndOfEarlyData {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::EndOfEarlyData = &msg.payload else {
+            return Err(unexpected(&msg, "EndOfEarlyData"));
+        };
+        self.rest.transcript.add(raw);
+        cx.out.push(Command::EarlyReceive(None));
+        cx.out.push(Command::ReadKeys(tls13_opener(
+            self.rest.suite,
+            &self.rest.c_hs,
+        )?));
+        Ok(Box::new(ExpectFinished { rest: self.rest }))
+    }
+
+    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        tls13_ccs(self)
+    }
+
+    fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::TLSV1_3
+    }
 }
 
 /// Sends the configured number of NewSessionTickets (RFC 8446 §4.6.1).
@@ -560,7 +659,7 @@ fn send_tickets(
             extended_master_secret: false,
             sni: cx.info.sni.clone(),
             alpn: cx.info.alpn.clone(),
-            max_early_data: 0,
+            max_early_data: config.max_early_data,
             client_certs: cx
                 .info
                 .peer_certs
@@ -584,7 +683,11 @@ fn send_tickets(
                 age_add,
                 nonce,
                 ticket,
-                extensions: Vec::new(),
+                extensions: if config.max_early_data > 0 {
+                    vec![Extension::EarlyDataMax(config.max_early_data)]
+                } else {
+                    Vec::new()
+                },
             }),
         ));
     }

@@ -244,6 +244,47 @@ impl Codec for ServerSessionValue {
     }
 }
 
+/// A bounded set of the PSK binders seen with early data: a ClientHello
+/// replayed within the window finds its binder here and gets its early data
+/// rejected (RFC 8446 §8.2). When full, the oldest binder goes.
+#[derive(Debug)]
+pub struct StrikeRegister {
+    inner: Mutex<(std::collections::HashSet<Vec<u8>>, VecDeque<Vec<u8>>)>,
+    capacity: usize,
+}
+
+impl StrikeRegister {
+    /// A register of at most `capacity` binders.
+    pub fn new(capacity: usize) -> Self {
+        StrikeRegister {
+            inner: Mutex::new((std::collections::HashSet::new(), VecDeque::new())),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Records `binder`; false if it was already there (a replay).
+    pub fn first_use(&self, binder: &[u8]) -> bool {
+        let Ok(mut g) = self.inner.lock() else {
+            return false;
+        };
+        let (set, order) = &mut *g;
+        if set.contains(binder) {
+            return false;
+        }
+        while set.len() >= self.capacity {
+            match order.pop_front() {
+                Some(old) => {
+                    set.remove(&old);
+                }
+                None => break,
+            }
+        }
+        set.insert(binder.to_vec());
+        order.push_back(binder.to_vec());
+        true
+    }
+}
+
 /// Sessions by ID, and the IDs in the order they arrived.
 type IdMap = (HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>);
 
