@@ -244,12 +244,15 @@ impl Codec for ServerSessionValue {
     }
 }
 
+/// Binders seen, and the order they came in.
+type SeenSet = (std::collections::HashSet<Vec<u8>>, VecDeque<Vec<u8>>);
+
 /// A bounded set of the PSK binders seen with early data: a ClientHello
 /// replayed within the window finds its binder here and gets its early data
 /// rejected (RFC 8446 §8.2). When full, the oldest binder goes.
 #[derive(Debug)]
 pub struct StrikeRegister {
-    inner: Mutex<(std::collections::HashSet<Vec<u8>>, VecDeque<Vec<u8>>)>,
+    inner: Mutex<SeenSet>,
     capacity: usize,
 }
 
