@@ -1,0 +1,504 @@
+//! cloaktls beside rustls and beside `ring` alone, in memory, one thread.
+//! `cargo bench` prints the table. Times are per-thread CPU time (from
+//! /proc/thread-self/schedstat), so other load on the machine does not
+//! count; the two libraries run alternately in one process.
+//!
+//! Ratios: "vs rustls" is rustls's time over ours (above 1: we are
+//! faster); "vs ring" is the ring floor's time over ours (the share of our
+//! time that the primitives alone need; 1 would mean no protocol overhead).
+
+use cloaktls::crypto::kx::X25519;
+use cloaktls::crypto::suites::{
+    SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+};
+use cloaktls::msgs::enums::ProtocolVersion;
+use cloaktls::verify::RootStore;
+use cloaktls::{CertifiedKey, ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
+use ring::rand::SystemRandom;
+use ring::signature::{self, KeyPair};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+// ---------------- allocation counting ----------------
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let now = LIVE.fetch_add(l.size() as isize, Ordering::Relaxed) + l.size() as isize;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's layout is passed on unchanged.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: p came from System.alloc with this layout.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let now = LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed) + new as isize - l.size() as isize;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for alloc and dealloc.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// ---------------- timing ----------------
+
+/// This thread's CPU time in nanoseconds.
+fn cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse().ok()))
+        .unwrap_or_else(|| {
+            use std::sync::OnceLock;
+            static START: OnceLock<std::time::Instant> = OnceLock::new();
+            START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as u64
+        })
+}
+
+/// Nanoseconds per call of `f`, over enough calls to fill `budget_ms`.
+fn time(budget_ms: u64, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    let mut n = 1u64;
+    loop {
+        let start = cpu_ns();
+        for _ in 0..n {
+            f();
+        }
+        let took = cpu_ns() - start;
+        if took >= budget_ms * 1_000_000 || n >= 1 << 24 {
+            return took as f64 / n as f64;
+        }
+        n *= 2;
+    }
+}
+
+// ---------------- the PKI ----------------
+
+struct Pki {
+    ca_der: Vec<u8>,
+    ecdsa: (Vec<u8>, Vec<u8>),
+    rsa: (Vec<u8>, Vec<u8>),
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = p.self_signed(&ca_key).unwrap();
+    let issue = |key: KeyPair| {
+        let cert = CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca, &ca_key)
+            .unwrap();
+        (cert.der().to_vec(), key.serialize_der())
+    };
+    let ecdsa = issue(KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap());
+    let rsa = issue(
+        KeyPair::from_pem_and_sign_algo(include_str!("../vectors/keys/rsa2048.pem"), &rcgen::PKCS_RSA_SHA256)
+            .unwrap(),
+    );
+    Pki {
+        ca_der: ca.der().to_vec(),
+        ecdsa,
+        rsa,
+    }
+}
+
+// ---------------- cloaktls ----------------
+
+fn ours_configs(
+    pki: &Pki,
+    leaf: &(Vec<u8>, Vec<u8>),
+    version: ProtocolVersion,
+    suite: SupportedSuite,
+) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let mut roots = RootStore::empty();
+    roots.add(&pki.ca_der).unwrap();
+    let server = ServerConfig::builder(CertifiedKey::from_der(vec![leaf.0.clone()], &leaf.1).unwrap())
+        .versions(&[version])
+        .cipher_suites(&[suite])
+        .groups(&[&X25519])
+        .tickets(1)
+        .build()
+        .unwrap();
+    let client = ClientConfig::builder(roots)
+        .versions(&[version])
+        .cipher_suites(&[suite])
+        .groups(&[&X25519])
+        .build()
+        .unwrap();
+    (client, server)
+}
+
+fn ours_pump(a: &mut Connection, b: &mut Connection) {
+    while a.wants_write() {
+        let n = b.read_tls(a.pending_tls()).unwrap();
+        a.consume_tls(n);
+    }
+}
+
+fn ours_handshake(c: &Arc<ClientConfig>, s: &Arc<ServerConfig>) -> (ClientConnection, ServerConnection) {
+    let mut client = ClientConnection::new(c.clone(), "localhost").unwrap();
+    let mut server = ServerConnection::new(s.clone()).unwrap();
+    while client.is_handshaking() || server.is_handshaking() || client.wants_write() || server.wants_write() {
+        ours_pump(&mut client, &mut server);
+        ours_pump(&mut server, &mut client);
+    }
+    (client, server)
+}
+
+// ---------------- rustls ----------------
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    let mut p = rustls::crypto::ring::default_provider();
+    p.kx_groups = vec![rustls::crypto::ring::kx_group::X25519];
+    Arc::new(p)
+}
+
+fn theirs_configs(
+    pki: &Pki,
+    leaf: &(Vec<u8>, Vec<u8>),
+    version: ProtocolVersion,
+    suite: SupportedSuite,
+) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut p = (*provider()).clone();
+    p.cipher_suites.retain(|s| u16::from(s.suite()) == suite.suite().0);
+    let p = Arc::new(p);
+    let versions: &[&rustls::SupportedProtocolVersion] =
+        if version == ProtocolVersion::TLSV1_3 { &[&rustls::version::TLS13] } else { &[&rustls::version::TLS12] };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(pki.ca_der.clone())).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(p.clone())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut server = rustls::ServerConfig::builder_with_provider(p)
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(leaf.0.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.1.clone())),
+        )
+        .unwrap();
+    server.ticketer = rustls::crypto::ring::Ticketer::new().unwrap();
+    server.send_tls13_tickets = 1;
+    (Arc::new(client), Arc::new(server))
+}
+
+fn theirs_pump<A, B, DA: rustls::SideData, DB: rustls::SideData>(a: &mut A, b: &mut B, buf: &mut Vec<u8>)
+where
+    A: std::ops::DerefMut<Target = rustls::ConnectionCommon<DA>>,
+    B: std::ops::DerefMut<Target = rustls::ConnectionCommon<DB>>,
+{
+    buf.clear();
+    while a.wants_write() {
+        a.write_tls(buf).unwrap();
+    }
+    let mut slice = &buf[..];
+    while !slice.is_empty() {
+        b.read_tls(&mut slice).unwrap();
+        b.process_new_packets().unwrap();
+    }
+}
+
+fn theirs_handshake(
+    c: &Arc<rustls::ClientConfig>,
+    s: &Arc<rustls::ServerConfig>,
+) -> (rustls::ClientConnection, rustls::ServerConnection) {
+    let mut client = rustls::ClientConnection::new(c.clone(), "localhost".try_into().unwrap()).unwrap();
+    let mut server = rustls::ServerConnection::new(s.clone()).unwrap();
+    let mut buf = Vec::new();
+    while client.is_handshaking() || server.is_handshaking() || client.wants_write() || server.wants_write() {
+        theirs_pump(&mut client, &mut server, &mut buf);
+        theirs_pump(&mut server, &mut client, &mut buf);
+    }
+    (client, server)
+}
+
+// ---------------- ring floors ----------------
+
+/// The public-key operations of a full handshake: two X25519 key pairs and
+/// agreements, the server's signature, and the client's two verifications
+/// (the chain's CA signature and the handshake signature).
+fn floor_handshake(pki: &Pki, rsa: bool) -> impl FnMut() + '_ {
+    let rng = SystemRandom::new();
+    let ecdsa = signature::EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &pki.ecdsa.1, &rng)
+        .unwrap();
+    let rsa_key = signature::RsaKeyPair::from_pkcs8(&pki.rsa.1).unwrap();
+    let msg = [7u8; 130];
+    let ecdsa_sig = ecdsa.sign(&rng, &msg).unwrap();
+    let mut rsa_sig = vec![0u8; rsa_key.public().modulus_len()];
+    rsa_key.sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut rsa_sig).unwrap();
+    let ecdsa_pub = ecdsa.public_key().as_ref().to_vec();
+    let rsa_pub = rsa_key.public().as_ref().to_vec();
+    move || {
+        for _ in 0..2 {
+            let k = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
+            let other = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
+            let other_pub = other.compute_public_key().unwrap();
+            let _ = k.compute_public_key().unwrap();
+            ring::agreement::agree_ephemeral(
+                k,
+                &ring::agreement::UnparsedPublicKey::new(&ring::agreement::X25519, other_pub.as_ref()),
+                |s| std::hint::black_box(s.len()),
+            )
+            .unwrap();
+        }
+        // The CA (ECDSA) signature on the leaf.
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &ecdsa_pub)
+            .verify(&msg, ecdsa_sig.as_ref())
+            .unwrap();
+        if rsa {
+            let mut sig = vec![0u8; rsa_key.public().modulus_len()];
+            rsa_key.sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut sig).unwrap();
+            signature::UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, &rsa_pub)
+                .verify(&msg, &rsa_sig)
+                .unwrap();
+        } else {
+            let sig = ecdsa.sign(&rng, &msg).unwrap();
+            std::hint::black_box(sig.as_ref());
+            signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &ecdsa_pub)
+                .verify(&msg, ecdsa_sig.as_ref())
+                .unwrap();
+        }
+    }
+}
+
+/// A resumed TLS 1.3 handshake (psk_dhe_ke) needs the two key pairs and
+/// agreements only; a resumed TLS 1.2 one needs no public-key operation,
+/// so its floor is the HMACs of its PRF (key block and two Finished).
+fn floor_resumed(tls13: bool) -> impl FnMut() {
+    let rng = SystemRandom::new();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[1u8; 48]);
+    move || {
+        if tls13 {
+            for _ in 0..2 {
+                let k = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
+                let other = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng).unwrap();
+                let other_pub = other.compute_public_key().unwrap();
+                let _ = k.compute_public_key().unwrap();
+                ring::agreement::agree_ephemeral(
+                    k,
+                    &ring::agreement::UnparsedPublicKey::new(&ring::agreement::X25519, other_pub.as_ref()),
+                    |s| std::hint::black_box(s.len()),
+                )
+                .unwrap();
+            }
+        } else {
+            // Key block (2 blocks) and two Finished, each P_hash: 2 HMACs per block.
+            for _ in 0..8 {
+                std::hint::black_box(ring::hmac::sign(&key, &[3u8; 64]));
+            }
+        }
+    }
+}
+
+/// Seal then open 16 KiB with ring alone.
+fn floor_bulk(alg: &'static ring::aead::Algorithm) -> impl FnMut() {
+    let key = ring::aead::LessSafeKey::new(ring::aead::UnboundKey::new(alg, &vec![9u8; alg.key_len()]).unwrap());
+    let mut buf = vec![5u8; 16384];
+    let mut seq = 0u64;
+    move || {
+        seq += 1;
+        let mut nonce = [0u8; 12];
+        nonce[4..].copy_from_slice(&seq.to_be_bytes());
+        let tag = key
+            .seal_in_place_separate_tag(ring::aead::Nonce::assume_unique_for_key(nonce), ring::aead::Aad::from([0u8; 13]), &mut buf)
+            .unwrap();
+        buf.extend_from_slice(tag.as_ref());
+        key.open_in_place(ring::aead::Nonce::assume_unique_for_key(nonce), ring::aead::Aad::from([0u8; 13]), &mut buf)
+            .unwrap();
+        buf.truncate(16384);
+    }
+}
+
+// ---------------- the table ----------------
+
+struct Row {
+    name: String,
+    ours: f64,
+    theirs: f64,
+    floor: Option<f64>,
+    unit: &'static str,
+}
+
+fn print(rows: &[Row]) {
+    println!(
+        "| {:<44} | {:>12} | {:>12} | {:>12} | {:>9} | {:>8} |",
+        "benchmark", "cloaktls", "rustls", "ring floor", "vs rustls", "vs ring"
+    );
+    println!("|{:-<46}|{:->14}|{:->14}|{:->14}|{:->11}|{:->10}|", "", "", "", "", "", "");
+    for r in rows {
+        let fmt = |v: f64| match r.unit {
+            "us" => format!("{:.1} us", v / 1000.0),
+            "MB/s" => format!("{:.0} MB/s", 16384.0 / v * 1000.0),
+            _ => format!("{v:.0} {}", r.unit),
+        };
+        let (vs_rustls, vs_ring) = match r.unit {
+            "us" | "MB/s" => (
+                format!("{:.2}", r.theirs / r.ours),
+                r.floor.map(|f| format!("{:.2}", f / r.ours)).unwrap_or_else(|| "-".into()),
+            ),
+            // Memory: lower is better; ours over theirs.
+            _ => (format!("{:.2}", r.ours / r.theirs.max(1.0)), "-".into()),
+        };
+        println!(
+            "| {:<44} | {:>12} | {:>12} | {:>12} | {:>9} | {:>8} |",
+            r.name,
+            fmt(r.ours),
+            fmt(r.theirs),
+            r.floor.map(fmt).unwrap_or_else(|| "-".into()),
+            vs_rustls,
+            vs_ring
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would pass nothing
+    // useful, so a quick run is possible with BENCH_MS.
+    let ms: u64 = std::env::var("BENCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let pki = pki();
+    let mut rows = Vec::new();
+    let tls13_ecdsa = SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256);
+    let tls12_ecdsa = SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+    let tls12_rsa = SupportedSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
+
+    for (name, leaf, version, suite, rsa) in [
+        ("full handshake TLS 1.3, ECDSA P-256, X25519", &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa, false),
+        ("full handshake TLS 1.3, RSA-2048, X25519", &pki.rsa, ProtocolVersion::TLSV1_3, tls13_ecdsa, true),
+        ("full handshake TLS 1.2, ECDSA P-256, X25519", &pki.ecdsa, ProtocolVersion::TLSV1_2, tls12_ecdsa, false),
+        ("full handshake TLS 1.2, RSA-2048, X25519", &pki.rsa, ProtocolVersion::TLSV1_2, tls12_rsa, true),
+    ] {
+        let (_, os) = ours_configs(&pki, leaf, version, suite);
+        let (tc, ts) = theirs_configs(&pki, leaf, version, suite);
+        // Nothing may resume: both clients keep no sessions.
+        let oc = ClientConfig::builder(oc_roots(&pki))
+            .versions(&[version])
+            .cipher_suites(&[suite])
+            .groups(&[&X25519])
+            .session_store(None)
+            .build()
+            .unwrap();
+        let mut tc_noresume = (*tc).clone();
+        tc_noresume.resumption = rustls::client::Resumption::disabled();
+        let tc = Arc::new(tc_noresume);
+        let ours = time(ms, || {
+            std::hint::black_box(ours_handshake(&oc, &os));
+        });
+        let theirs = time(ms, || {
+            std::hint::black_box(theirs_handshake(&tc, &ts));
+        });
+        let floor = time(ms, floor_handshake(&pki, rsa));
+        rows.push(Row { name: name.into(), ours, theirs, floor: Some(floor), unit: "us" });
+    }
+
+    for (name, version, suite) in [
+        ("resumed handshake TLS 1.3 (ticket, X25519)", ProtocolVersion::TLSV1_3, tls13_ecdsa),
+        ("resumed handshake TLS 1.2 (ticket)", ProtocolVersion::TLSV1_2, tls12_ecdsa),
+    ] {
+        let (oc, os) = ours_configs(&pki, &pki.ecdsa, version, suite);
+        let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, version, suite);
+        let ours = time(ms, || {
+            let (mut c, mut s) = ours_handshake(&oc, &os);
+            // The ticket arrives with the server's first flight after the
+            // handshake; deliver it so that the next handshake resumes.
+            ours_pump(&mut s, &mut c);
+            std::hint::black_box((c, s));
+        });
+        let theirs = time(ms, || {
+            std::hint::black_box(theirs_handshake(&tc, &ts));
+        });
+        let (c, _) = ours_handshake(&oc, &os);
+        let (tcn, _) = theirs_handshake(&tc, &ts);
+        assert!(c.is_resumed(), "{name}: cloaktls did not resume");
+        assert!(matches!(tcn.handshake_kind(), Some(rustls::HandshakeKind::Resumed)), "{name}: rustls did not resume");
+        let floor = time(ms, floor_resumed(version == ProtocolVersion::TLSV1_3));
+        rows.push(Row { name: name.into(), ours, theirs, floor: Some(floor), unit: "us" });
+    }
+
+    for (name, version, suite, alg) in [
+        ("bulk 16 KiB TLS 1.3 AES-128-GCM", ProtocolVersion::TLSV1_3, SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256), &ring::aead::AES_128_GCM),
+        ("bulk 16 KiB TLS 1.3 AES-256-GCM", ProtocolVersion::TLSV1_3, SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384), &ring::aead::AES_256_GCM),
+        ("bulk 16 KiB TLS 1.3 ChaCha20-Poly1305", ProtocolVersion::TLSV1_3, SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256), &ring::aead::CHACHA20_POLY1305),
+        ("bulk 16 KiB TLS 1.2 AES-128-GCM", ProtocolVersion::TLSV1_2, tls12_ecdsa, &ring::aead::AES_128_GCM),
+        ("bulk 16 KiB TLS 1.2 AES-256-GCM", ProtocolVersion::TLSV1_2, SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384), &ring::aead::AES_256_GCM),
+        ("bulk 16 KiB TLS 1.2 ChaCha20-Poly1305", ProtocolVersion::TLSV1_2, SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256), &ring::aead::CHACHA20_POLY1305),
+    ] {
+        let (oc, os) = ours_configs(&pki, &pki.ecdsa, version, suite);
+        let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, version, suite);
+        let (mut c, mut s) = ours_handshake(&oc, &os);
+        let (mut tcn, mut tsn) = theirs_handshake(&tc, &ts);
+        let data = vec![0x5au8; 16384];
+        let mut out = vec![0u8; 16384];
+        let ours = time(ms, || {
+            c.send(&data).unwrap();
+            ours_pump(&mut c, &mut s);
+            let mut got = 0;
+            while got < data.len() {
+                got += s.recv(&mut out).unwrap();
+            }
+        });
+        let mut buf = Vec::new();
+        let theirs = time(ms, || {
+            tcn.writer().write_all(&data).unwrap();
+            theirs_pump(&mut tcn, &mut tsn, &mut buf);
+            tsn.reader().read_exact(&mut out).unwrap();
+        });
+        let floor = time(ms, floor_bulk(alg));
+        rows.push(Row { name: name.into(), ours, theirs, floor: Some(floor), unit: "MB/s" });
+    }
+
+    // Memory: heap per idle connection after a handshake, the peak during
+    // one, and allocations per handshake (client and server together).
+    let (_, os) = ours_configs(&pki, &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa);
+    let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa);
+    let measure = |f: &mut dyn FnMut() -> Box<dyn std::any::Any>| -> (f64, f64, f64) {
+        let before = LIVE.load(Ordering::SeqCst);
+        PEAK.store(before, Ordering::SeqCst);
+        let allocs = ALLOCS.load(Ordering::SeqCst);
+        let kept = f();
+        let peak = PEAK.load(Ordering::SeqCst) - before;
+        let live = LIVE.load(Ordering::SeqCst) - before;
+        let n = ALLOCS.load(Ordering::SeqCst) - allocs;
+        drop(kept);
+        (live as f64 / 2.0, peak as f64, n as f64)
+    };
+    let oc_plain = ClientConfig::builder(oc_roots(&pki)).session_store(None).build().unwrap();
+    let (ol, op, on) = measure(&mut || Box::new(ours_handshake(&oc_plain, &os)));
+    let mut tc2 = (*tc).clone();
+    tc2.resumption = rustls::client::Resumption::disabled();
+    let tc2 = Arc::new(tc2);
+    let (tl, tp, tn) = measure(&mut || Box::new(theirs_handshake(&tc2, &ts)));
+    rows.push(Row { name: "heap per idle connection (TLS 1.3, bytes)".into(), ours: ol, theirs: tl, floor: None, unit: "B" });
+    rows.push(Row { name: "peak heap during a handshake (both sides)".into(), ours: op, theirs: tp, floor: None, unit: "B" });
+    rows.push(Row { name: "allocations per handshake (both sides)".into(), ours: on, theirs: tn, floor: None, unit: "allocs" });
+
+    println!("cloaktls vs rustls {} vs ring, per-thread CPU time, {ms} ms per measurement", "0.23");
+    print(&rows);
+}
+
+fn oc_roots(pki: &Pki) -> RootStore {
+    let mut roots = RootStore::empty();
+    roots.add(&pki.ca_der).unwrap();
+    roots
+}
