@@ -32,6 +32,46 @@ const MAX_CCS: u32 = 1;
 /// considered to be flooding.
 const MAX_EMPTY_IN_A_ROW: u32 = 32;
 
+/// Received plaintext waiting for [`Connection::recv`]: a buffer read
+/// from the front, compacted as it empties.
+#[derive(Debug, Default)]
+struct PlainBuffer {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl PlainBuffer {
+    fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn extend(&mut self, data: &[u8]) {
+        if self.start > 0 && self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(data);
+    }
+
+    fn read_into(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len());
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start >= RECEIVE_LIMIT {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        n
+    }
+}
+
 /// Something that happened on a connection, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -61,7 +101,7 @@ pub struct Connection {
     plaintext_version: ProtocolVersion,
     out: Vec<u8>,
     out_start: usize,
-    received: VecDeque<u8>,
+    received: PlainBuffer,
     queued: Vec<u8>,
     events: VecDeque<Event>,
     error: Option<Error>,
@@ -108,7 +148,7 @@ impl Connection {
             },
             out: Vec::new(),
             out_start: 0,
-            received: VecDeque::new(),
+            received: PlainBuffer::default(),
             queued: Vec::new(),
             events: VecDeque::new(),
             error: None,
@@ -243,10 +283,7 @@ impl Connection {
             }
             return Ok(0);
         }
-        let n = buf.len().min(self.received.len());
-        for (dst, src) in buf.iter_mut().zip(self.received.drain(..n)) {
-            *dst = src;
-        }
+        let n = self.received.read_into(buf);
         // Records held back while the buffer was full can go on now.
         if self.error.is_none() {
             let _ = self.process();
@@ -536,6 +573,20 @@ impl Connection {
                     }
                     Err(e) => return Err(e),
                 };
+                // The common case, application data on an established
+                // connection, goes straight to the receive buffer.
+                if opened.typ == ContentType::APPLICATION_DATA
+                    && self.handshake_done
+                    && self.joiner.is_empty()
+                    && !opened.range.is_empty()
+                {
+                    self.empty_in_a_row = 0;
+                    self.received.extend(&rec.payload[opened.range]);
+                    if let Some(s) = self.state.as_mut() {
+                        s.on_application_data();
+                    }
+                    continue;
+                }
                 (opened.typ, rec.payload[opened.range].to_vec())
             } else {
                 if rec.payload.len() > MAX_FRAGMENT_LEN {
@@ -628,7 +679,7 @@ impl Connection {
                 if let Some(s) = self.state.as_mut() {
                     s.on_application_data();
                 }
-                self.received.extend(data);
+                self.received.extend(&data);
                 Ok(())
             }
             other => Err(Error::peer(
