@@ -200,7 +200,7 @@ impl Connection {
 
     /// Whether the connection can take more bytes from the network.
     pub fn wants_read(&self) -> bool {
-        self.error.is_none() && !self.peer_closed && self.received.len() < RECEIVE_LIMIT
+        self.error.is_none() && !self.peer_closed && self.received_len() < RECEIVE_LIMIT
     }
 
     // ---- application data ----
@@ -277,13 +277,14 @@ impl Connection {
     /// (0 when none is buffered: see [`Connection::peer_has_closed`]). Data
     /// received before an error is returned first, then the error.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        if self.received.is_empty() {
+        if self.received_len() == 0 {
             if let Some(e) = &self.error {
                 return Err(e.clone());
             }
             return Ok(0);
         }
-        let n = self.received.read_into(buf);
+        let mut n = self.deframer.take_held(buf);
+        n += self.received.read_into(&mut buf[n..]);
         // Records held back while the buffer was full can go on now.
         if self.error.is_none() {
             let _ = self.process();
@@ -293,7 +294,7 @@ impl Connection {
 
     /// How many received bytes wait in [`Connection::recv`].
     pub fn received_len(&self) -> usize {
-        self.received.len()
+        self.deframer.held_len() + self.received.len()
     }
 
     /// The next event, if any.
@@ -539,7 +540,10 @@ impl Connection {
     }
 
     fn process_records(&mut self) -> Result<(), Error> {
-        while !self.peer_closed && self.received.len() < RECEIVE_LIMIT {
+        while !self.peer_closed && self.deframer.held_len() + self.received.len() < RECEIVE_LIMIT {
+            // Plaintext can stay where it is decrypted while nothing else
+            // waits to be read.
+            let can_hold = self.received.is_empty() && self.deframer.held_len() == 0;
             let Some(rec) = self.deframer.next_record()? else {
                 break;
             };
@@ -581,7 +585,11 @@ impl Connection {
                     && !opened.range.is_empty()
                 {
                     self.empty_in_a_row = 0;
-                    self.received.extend(&rec.payload[opened.range]);
+                    if can_hold {
+                        self.deframer.hold_last(opened.range);
+                    } else {
+                        self.received.extend(&rec.payload[opened.range]);
+                    }
                     if let Some(s) = self.state.as_mut() {
                         s.on_application_data();
                     }

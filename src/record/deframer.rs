@@ -12,6 +12,10 @@ pub struct Deframer {
     buf: Vec<u8>,
     start: usize,
     records: u64,
+    /// Where the last record's body began.
+    last_body: usize,
+    /// Decrypted bytes kept in place for the reader (see [`Deframer::hold_last`]).
+    held: std::ops::Range<usize>,
 }
 
 /// A record borrowed from the deframer's buffer, so that it can be
@@ -39,9 +43,19 @@ impl Deframer {
 
     /// Takes as many bytes of `data` as fit and returns how many it took.
     pub fn read(&mut self, data: &[u8]) -> usize {
-        if self.start > 0 {
-            self.buf.drain(..self.start);
-            self.start = 0;
+        // Bytes before the first still needed are dropped: those of records
+        // already returned, less any held plaintext.
+        let cut = if self.held.is_empty() {
+            self.start
+        } else {
+            self.start.min(self.held.start)
+        };
+        if cut > 0 {
+            self.buf.drain(..cut);
+            self.start -= cut;
+            if !self.held.is_empty() {
+                self.held = self.held.start - cut..self.held.end - cut;
+            }
         }
         let take = data.len().min(CAPACITY - self.buf.len());
         self.buf.extend_from_slice(&data[..take]);
@@ -51,6 +65,37 @@ impl Deframer {
     /// The number of bytes buffered and not yet returned as records.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
+    }
+
+    /// Keeps `range` of the last record's (decrypted) body in place, to be
+    /// read with [`Deframer::take_held`], so that plaintext need not be
+    /// copied out of the buffer. Only one range is held at a time; a new
+    /// one replaces an empty one only.
+    pub fn hold_last(&mut self, range: std::ops::Range<usize>) -> bool {
+        let end = self.last_body + range.end;
+        if !self.held.is_empty() || range.start > range.end || end > self.start {
+            return false;
+        }
+        self.held = self.last_body + range.start..end;
+        true
+    }
+
+    /// How many held bytes wait.
+    pub fn held_len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Copies held bytes into `out`; returns how many.
+    pub fn take_held(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.held.len());
+        if let Some(src) = self.buf.get(self.held.start..self.held.start + n) {
+            out[..n].copy_from_slice(src);
+            self.held.start += n;
+            n
+        } else {
+            self.held = 0..0;
+            0
+        }
     }
 
     /// Whether a record header has begun arriving without its body.
@@ -140,6 +185,7 @@ impl Deframer {
         let body_start = self.start + HEADER_LEN;
         self.start = body_start + len;
         self.records += 1;
+        self.last_body = body_start;
         Ok(Some(RecordRef {
             typ,
             version,
@@ -181,6 +227,31 @@ mod tests {
             ]
         );
         assert_eq!(d.buffered(), 0);
+    }
+
+    #[test]
+    fn held_plaintext_survives_compaction() {
+        let mut d = Deframer::new();
+        let mut stream = record(23, b"first record");
+        stream.extend(record(23, b"second"));
+        d.read(&stream[..20]);
+        let r = d.next_record().unwrap().unwrap();
+        assert_eq!(r.payload, b"first record");
+        assert!(d.hold_last(6..12));
+        assert!(!d.hold_last(0..1), "one range at a time");
+        // More bytes arrive: compaction must keep the held bytes.
+        d.read(&stream[20..]);
+        let mut out = [0u8; 3];
+        assert_eq!(d.take_held(&mut out), 3);
+        assert_eq!(&out, b"rec");
+        assert_eq!(d.next_record().unwrap().unwrap().payload, b"second");
+        d.read(&[]);
+        let mut out = [0u8; 10];
+        assert_eq!(d.take_held(&mut out), 3);
+        assert_eq!(&out[..3], b"ord");
+        assert_eq!(d.held_len(), 0);
+        // A range beyond the record is refused.
+        assert!(!d.hold_last(0..100));
     }
 
     #[test]
