@@ -55,6 +55,11 @@ impl HashAlgorithm {
         ctx.sign().as_ref().to_vec()
     }
 
+    /// An HMAC key to sign many messages with (the TLS 1.2 PRF).
+    pub fn hmac_key(self, key: &[u8]) -> HmacKey {
+        HmacKey(hmac::Key::new(self.hmac_alg(), key))
+    }
+
     /// Whether `tag` is HMAC(key, data), compared in constant time.
     pub fn hmac_verify(self, key: &[u8], data: &[u8], tag: &[u8]) -> bool {
         let key = hmac::Key::new(self.hmac_alg(), key);
@@ -93,6 +98,26 @@ impl HashAlgorithm {
             counter = counter.wrapping_add(1);
         }
         Secret::new(out)
+    }
+}
+
+/// An HMAC key, set up once.
+pub struct HmacKey(hmac::Key);
+
+impl HmacKey {
+    /// HMAC over the concatenation of `data`'s parts.
+    pub fn sign(&self, data: &[&[u8]]) -> Vec<u8> {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        for d in data {
+            ctx.update(d);
+        }
+        ctx.sign().as_ref().to_vec()
+    }
+}
+
+impl std::fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacKey(..)")
     }
 }
 

@@ -179,7 +179,8 @@ pub(crate) fn start_client(
     let first = groups
         .first()
         .ok_or_else(|| Error::Config("no key exchange group".into()))?;
-    let key_share = first.start()?;
+    // TLS 1.2 makes its key pair when the server has chosen the group.
+    let key_share = if offers13 { Some(first.start()?) } else { None };
 
     let mut exts = Vec::new();
     if config.enable_sni {
@@ -215,7 +216,7 @@ pub(crate) fn start_client(
     if let Some(limit) = config.record_size_limit {
         exts.push(Extension::RecordSizeLimit(limit));
     }
-    if offers13 {
+    if let Some(key_share) = &key_share {
         let mut versions = vec![ProtocolVersion::TLSV1_3];
         if offers12 {
             versions.push(ProtocolVersion::TLSV1_2);
@@ -301,11 +302,7 @@ pub(crate) fn start_client(
         tls12_session,
         hello,
         transcript,
-        key_shares: if offers13 {
-            vec![key_share]
-        } else {
-            Vec::new()
-        },
+        key_shares: key_share.into_iter().collect(),
         retried_suite: None,
     }))
 }

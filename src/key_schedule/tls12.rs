@@ -10,13 +10,14 @@ pub const VERIFY_DATA_LEN: usize = 12;
 /// PRF(secret, label, seed) = P_<hash>(secret, label + seed) (RFC 5246 §5).
 pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Secret {
     let mut out = Vec::with_capacity(len);
+    let key = hash.hmac_key(secret);
     // A(1) = HMAC(secret, label + seed)
-    let mut a = hash.hmac(secret, &[label, seed]);
+    let mut a = key.sign(&[label, seed]);
     while out.len() < len {
-        let block = hash.hmac(secret, &[&a, label, seed]);
+        let block = key.sign(&[&a, label, seed]);
         let take = (len - out.len()).min(block.len());
         out.extend_from_slice(&block[..take]);
-        a = hash.hmac(secret, &[&a]);
+        a = key.sign(&[&a]);
     }
     Secret::new(out)
 }
