@@ -101,3 +101,66 @@ pub fn message(data: &[u8]) -> bool {
         },
     }
 }
+
+/// Feeds `data` (after a first byte that sets the chunk size) to `conn` as
+/// the peer's bytes, throwing away what it writes, and reads whatever
+/// plaintext arrives. Returns the bytes it wrote.
+fn drive(conn: &mut crate::conn::Connection, data: &[u8]) -> usize {
+    let Some((&first, stream)) = data.split_first() else {
+        return 0;
+    };
+    let chunk = usize::from(first).max(1);
+    let mut written = conn.pending_tls().len();
+    conn.consume_tls(written);
+    let mut sink = [0u8; 4096];
+    for piece in stream.chunks(chunk) {
+        let mut piece = piece;
+        while !piece.is_empty() {
+            match conn.read_tls(piece) {
+                Ok(0) => {
+                    // Full of plaintext: read some, then go on.
+                    if conn.recv(&mut sink).unwrap_or(0) == 0 {
+                        return written;
+                    }
+                }
+                Ok(n) => piece = &piece[n..],
+                Err(_) => return written + conn.pending_tls().len(),
+            }
+        }
+        while conn.recv(&mut sink).unwrap_or(0) > 0 {}
+        let n = conn.pending_tls().len();
+        written += n;
+        conn.consume_tls(n);
+    }
+    if !conn.is_handshaking() {
+        let _ = conn.send(b"fuzz");
+        let _ = conn.key_update(true);
+        conn.close();
+        written += conn.pending_tls().len();
+    }
+    written
+}
+
+/// A deterministic client (see [`crate::danger::fuzzing`]) fed `data` as
+/// the server's bytes.
+pub fn client(data: &[u8]) -> usize {
+    let Ok(config) = crate::danger::fuzzing::client_config() else {
+        return 0;
+    };
+    match crate::conn::ClientConnection::new(config, "localhost") {
+        Ok(mut c) => drive(&mut c, data),
+        Err(_) => 0,
+    }
+}
+
+/// A deterministic server (see [`crate::danger::fuzzing`]) fed `data` as
+/// the client's bytes.
+pub fn server(data: &[u8]) -> usize {
+    let Ok(config) = crate::danger::fuzzing::server_config() else {
+        return 0;
+    };
+    match crate::conn::ServerConnection::new(config) {
+        Ok(mut s) => drive(&mut s, data),
+        Err(_) => 0,
+    }
+}

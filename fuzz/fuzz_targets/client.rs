@@ -1,0 +1,7 @@
+#![no_main]
+//! A deterministic client fed fuzzed server flights.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    std::hint::black_box(cloaktls::fuzz_support::client(std::hint::black_box(data)));
+});

@@ -1,0 +1,7 @@
+#![no_main]
+//! A deterministic server fed fuzzed client flights.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    std::hint::black_box(cloaktls::fuzz_support::server(std::hint::black_box(data)));
+});
