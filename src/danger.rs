@@ -28,6 +28,26 @@ impl ServerCertVerifier for NoServerVerification {
     }
 }
 
+/// A client-certificate "verifier" that accepts any certificate. The
+/// client must still sign with the certificate's key. For test harnesses.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AnyClientCertificate;
+
+impl crate::verify::ClientCertVerifier for AnyClientCertificate {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
 /// A client configuration builder that accepts any server certificate.
 pub fn client_without_verification() -> ClientConfigBuilder {
     crate::config::ClientConfig::builder_with_verifier(Arc::new(NoServerVerification))

@@ -3,12 +3,13 @@
 
 mod time;
 
+pub use pki_types::{CertificateDer, ServerName, UnixTime};
 pub use time::{format_unix_time, SystemClock, TimeSource};
 
 use crate::crypto::sign::{verification_algorithms, SUPPORTED_SCHEMES, WEBPKI_ALGORITHMS};
 use crate::error::{CertificateError, CertificateErrorKind, Error};
 use crate::msgs::enums::{AlertDescription, SignatureScheme};
-use pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use pki_types::TrustAnchor;
 use std::fmt::Debug;
 use std::sync::Arc;
 

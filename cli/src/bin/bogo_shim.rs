@@ -1,0 +1,384 @@
+//! A shim for BoringSSL's TLS test runner (BoGo), written from the runner's
+//! contract: connect to the runner's port, send the shim id, speak TLS,
+//! echo what arrives with every byte XORed with 0xff, repeat for each
+//! resumption; exit 0 on success, 1 with a `:CODE:` on failure, 89 for a
+//! flag or feature cloaktls does not implement.
+
+use cloaktls::config::{ClientAuth, ClientConfigBuilder};
+use cloaktls::crypto::kx::{KeyExchangeGroup, SECP256R1, SECP384R1, X25519};
+use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
+use cloaktls::pem::certified_key_from_files;
+use cloaktls::session::MemorySessionCache;
+use cloaktls::stream::TlsStream;
+use cloaktls::verify::{CertificateDer, ServerCertVerifier, ServerName, UnixTime};
+use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::exit;
+use std::sync::Arc;
+
+const UNIMPLEMENTED: i32 = 89;
+
+#[derive(Default, Debug)]
+struct Flags {
+    port: u16,
+    shim_id: u64,
+    ipv6: bool,
+    server: bool,
+    resume_count: u32,
+    cert_file: Option<String>,
+    key_file: Option<String>,
+    verify_peer: bool,
+    require_any_client_cert: bool,
+    verify_fail: bool,
+    advertise_alpn: Vec<Vec<u8>>,
+    select_alpn: Option<Vec<u8>>,
+    expect_alpn: Option<Vec<u8>>,
+    curves: Vec<u16>,
+    expect_curve_id: Option<u16>,
+    min_version: Option<u16>,
+    max_version: Option<u16>,
+    expect_version: Option<u16>,
+    host_name: Option<String>,
+    export_keying_material: usize,
+    export_label: String,
+    export_context: String,
+    use_export_context: bool,
+    expect_session_miss: bool,
+    shim_writes_first: bool,
+    shim_shuts_down: bool,
+    check_close_notify: bool,
+    read_size: usize,
+    max_send_fragment: Option<usize>,
+}
+
+fn unimplemented(flag: &str) -> ! {
+    eprintln!("cloaktls shim: unimplemented flag {flag}");
+    exit(UNIMPLEMENTED)
+}
+
+/// The runner's ALPN list: length-prefixed names, as on the wire.
+fn alpn_list(s: &str) -> Vec<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let n = usize::from(b[i]);
+        if i + 1 + n > b.len() {
+            break;
+        }
+        out.push(b[i + 1..i + 1 + n].to_vec());
+        i += 1 + n;
+    }
+    out
+}
+
+fn parse(args: &[String]) -> Flags {
+    let mut f = Flags {
+        read_size: 512,
+        ..Flags::default()
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().unwrap_or_else(|| unimplemented(a));
+        let num = |v: String| -> u64 { v.parse().unwrap_or_else(|_| unimplemented(a)) };
+        match a.as_str() {
+            "-port" => f.port = num(value()) as u16,
+            "-shim-id" => f.shim_id = num(value()),
+            "-ipv6" => f.ipv6 = true,
+            "-server" => f.server = true,
+            "-resume-count" => f.resume_count = num(value()) as u32,
+            "-cert-file" => f.cert_file = Some(value()),
+            "-key-file" => f.key_file = Some(value()),
+            "-verify-peer" => f.verify_peer = true,
+            "-require-any-client-certificate" => f.require_any_client_cert = true,
+            "-verify-fail" => f.verify_fail = true,
+            "-advertise-alpn" => f.advertise_alpn = alpn_list(&value()),
+            "-select-alpn" => f.select_alpn = Some(value().into_bytes()),
+            "-expect-alpn" => f.expect_alpn = Some(value().into_bytes()),
+            "-curves" => f.curves.push(num(value()) as u16),
+            "-expect-curve-id" => f.expect_curve_id = Some(num(value()) as u16),
+            "-min-version" => f.min_version = Some(num(value()) as u16),
+            "-max-version" => f.max_version = Some(num(value()) as u16),
+            "-expect-version" => f.expect_version = Some(num(value()) as u16),
+            "-no-tls13" => f.max_version = Some(f.max_version.unwrap_or(0x0304).min(0x0303)),
+            "-no-tls12" => f.min_version = Some(f.min_version.unwrap_or(0x0303).max(0x0304)),
+            "-no-tls11" | "-no-tls1" | "-no-ssl3" => {}
+            "-host-name" => f.host_name = Some(value()),
+            "-export-keying-material" => f.export_keying_material = num(value()) as usize,
+            "-export-label" => f.export_label = value(),
+            "-export-context" => f.export_context = value(),
+            "-use-export-context" => f.use_export_context = true,
+            "-expect-session-miss" => f.expect_session_miss = true,
+            "-shim-writes-first" => f.shim_writes_first = true,
+            "-shim-shuts-down" => f.shim_shuts_down = true,
+            "-check-close-notify" => f.check_close_notify = true,
+            "-read-size" => f.read_size = (num(value()) as usize).max(1),
+            "-max-send-fragment" => f.max_send_fragment = Some(num(value()) as usize),
+            other => unimplemented(other),
+        }
+    }
+    f
+}
+
+/// The BoringSSL error code that best names `e`.
+fn code(e: &Error) -> String {
+    use AlertDescription as A;
+    match e {
+        Error::Decode { .. } => "DECODE_ERROR".into(),
+        Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC".into(),
+        Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG".into(),
+        Error::NotTls(_) => "WRONG_VERSION_NUMBER".into(),
+        Error::InvalidCertificate(_) => "CERTIFICATE_VERIFY_FAILED".into(),
+        Error::HandshakeNotComplete => "UNEXPECTED_EOF".into(),
+        Error::NoCommon { what, .. } => match *what {
+            "protocol version" => "UNSUPPORTED_PROTOCOL".into(),
+            "cipher suite" => "NO_SHARED_CIPHER".into(),
+            "key exchange group" => "NO_SHARED_GROUP".into(),
+            "application protocol" => "NO_APPLICATION_PROTOCOL".into(),
+            _ => "NO_COMMON_SIGNATURE_ALGORITHMS".into(),
+        },
+        Error::AlertReceived(a) => {
+            let name = a.name().unwrap_or("unknown").to_ascii_uppercase();
+            format!("TLSV1_ALERT_{name}")
+        }
+        Error::PeerMisbehaved { alert, reason } => match *alert {
+            A::DECODE_ERROR => "DECODE_ERROR".into(),
+            A::UNEXPECTED_MESSAGE => "UNEXPECTED_MESSAGE".into(),
+            A::DECRYPT_ERROR if reason.contains("Finished") => "DIGEST_CHECK_FAILED".into(),
+            A::DECRYPT_ERROR => "BAD_SIGNATURE".into(),
+            A::PROTOCOL_VERSION => "WRONG_VERSION_NUMBER".into(),
+            A::UNSUPPORTED_EXTENSION => "UNEXPECTED_EXTENSION".into(),
+            A::MISSING_EXTENSION => "MISSING_EXTENSION".into(),
+            A::NO_RENEGOTIATION => "NO_RENEGOTIATION".into(),
+            A::INAPPROPRIATE_FALLBACK => "INAPPROPRIATE_FALLBACK".into(),
+            A::HANDSHAKE_FAILURE => "HANDSHAKE_FAILURE".into(),
+            other => other.name().unwrap_or("ERROR").to_ascii_uppercase(),
+        },
+        Error::InvalidState(_) | Error::Config(_) => "INTERNAL_ERROR".into(),
+        Error::Io(..) => "SYSCALL".into(),
+        _ => "ERROR".into(),
+    }
+}
+
+fn fail(e: &Error) -> ! {
+    eprintln!("cloaktls: {e}");
+    eprintln!(":{}:", code(e));
+    exit(1)
+}
+
+fn versions(f: &Flags) -> Vec<ProtocolVersion> {
+    let min = f.min_version.unwrap_or(0x0303);
+    let max = f.max_version.unwrap_or(0x0304);
+    if min > 0x0304 || max < 0x0303 {
+        // TLS 1.1 and below, or DTLS: not implemented.
+        unimplemented("-min-version/-max-version outside TLS 1.2-1.3");
+    }
+    [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2]
+        .into_iter()
+        .filter(|v| v.0 >= min && v.0 <= max)
+        .collect()
+}
+
+fn groups(f: &Flags) -> Vec<&'static dyn KeyExchangeGroup> {
+    if f.curves.is_empty() {
+        return vec![&X25519, &SECP256R1, &SECP384R1];
+    }
+    f.curves
+        .iter()
+        .map(|c| -> &'static dyn KeyExchangeGroup {
+            match *c {
+                29 => &X25519,
+                23 => &SECP256R1,
+                24 => &SECP384R1,
+                _ => unimplemented("-curves with a group cloaktls lacks"),
+            }
+        })
+        .collect()
+}
+
+/// A verifier that fails, for -verify-fail.
+#[derive(Debug)]
+struct Refuse;
+
+impl ServerCertVerifier for Refuse {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<(), Error> {
+        Err(Error::InvalidCertificate(cloaktls::CertificateError {
+            kind: cloaktls::CertificateErrorKind::Other,
+            detail: "-verify-fail".into(),
+        }))
+    }
+}
+
+fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig> {
+    let mut b: ClientConfigBuilder = if f.verify_fail {
+        ClientConfig::builder_with_verifier(Arc::new(Refuse))
+    } else {
+        cloaktls::danger::client_without_verification()
+    };
+    b = b
+        .versions(&versions(f))
+        .groups(&groups(f))
+        .session_store(Some(store));
+    let alpn: Vec<&[u8]> = f.advertise_alpn.iter().map(|p| p.as_slice()).collect();
+    b = b.alpn_protocols(&alpn);
+    if let Some(n) = f.max_send_fragment {
+        b = b.max_fragment_len(n);
+    }
+    if let (Some(c), Some(k)) = (&f.cert_file, &f.key_file) {
+        b = b.client_certificate(certified_key_from_files(c, k).unwrap_or_else(|e| fail(&e)));
+    }
+    b.build().unwrap_or_else(|e| fail(&e))
+}
+
+fn server_config(f: &Flags) -> Arc<ServerConfig> {
+    let (Some(c), Some(k)) = (&f.cert_file, &f.key_file) else {
+        unimplemented("-server without -cert-file/-key-file");
+    };
+    let mut b = ServerConfig::builder(certified_key_from_files(c, k).unwrap_or_else(|e| fail(&e)))
+        .versions(&versions(f))
+        .groups(&groups(f));
+    if let Some(p) = &f.select_alpn {
+        b = b.alpn_protocols(&[p.as_slice()]);
+    }
+    if f.require_any_client_cert {
+        b = b.client_auth(ClientAuth::Required(Arc::new(
+            cloaktls::danger::AnyClientCertificate,
+        )));
+    } else if f.verify_peer {
+        b = b.client_auth(ClientAuth::Optional(Arc::new(
+            cloaktls::danger::AnyClientCertificate,
+        )));
+    }
+    if let Some(n) = f.max_send_fragment {
+        b = b.max_fragment_len(n);
+    }
+    b.build().unwrap_or_else(|e| fail(&e))
+}
+
+fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
+    if let Some(v) = f.expect_version {
+        if conn.protocol_version().map(|p| p.0) != Some(v) {
+            return Err(format!(
+                "version {:?}, expected {v:04x}",
+                conn.protocol_version()
+            ));
+        }
+    }
+    if let Some(a) = &f.expect_alpn {
+        if conn.alpn_protocol() != Some(a.as_slice()) {
+            return Err("ALPN mismatch".into());
+        }
+    }
+    if let Some(g) = f.expect_curve_id {
+        if conn.key_exchange_group().map(|x| x.0) != Some(g) {
+            return Err(format!(
+                "group {:?}, expected {g}",
+                conn.key_exchange_group()
+            ));
+        }
+    }
+    if resumption && !f.expect_session_miss && !conn.is_resumed() {
+        return Err("session unexpectedly was not reused".into());
+    }
+    if resumption && f.expect_session_miss && conn.is_resumed() {
+        return Err("session unexpectedly was reused".into());
+    }
+    Ok(())
+}
+
+fn exchange<C: std::ops::DerefMut<Target = Connection>>(
+    f: &Flags,
+    tls: &mut TlsStream<C, TcpStream>,
+) -> Result<(), Error> {
+    if f.export_keying_material > 0 {
+        let mut out = vec![0u8; f.export_keying_material];
+        let context = f.use_export_context.then_some(f.export_context.as_bytes());
+        tls.conn()
+            .export_keying_material(&mut out, f.export_label.as_bytes(), context)?;
+        tls.write_all(&out)
+            .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
+    }
+    if f.shim_writes_first {
+        tls.write_all(b"hello")
+            .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
+    }
+    if f.shim_shuts_down {
+        return tls.shutdown();
+    }
+    let mut buf = vec![0u8; f.read_size];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                for b in &mut buf[..n] {
+                    *b ^= 0xff;
+                }
+                tls.write_all(&buf[..n])
+                    .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
+            }
+            Err(e) => {
+                // A TLS error travels inside the io::Error.
+                let inner = e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned();
+                match inner {
+                    Some(err) => return Err(err),
+                    None if e.kind() == std::io::ErrorKind::UnexpectedEof
+                        && !f.check_close_notify =>
+                    {
+                        break
+                    }
+                    None => return Err(Error::Io(e.kind(), e.to_string())),
+                }
+            }
+        }
+    }
+    tls.shutdown()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-is-handshaker-supported") {
+        println!("No");
+        exit(0);
+    }
+    let f = parse(&args);
+    let store = Arc::new(MemorySessionCache::new(4));
+    let server_cfg = f.server.then(|| server_config(&f));
+    for i in 0..=f.resume_count {
+        let addr = if f.ipv6 {
+            format!("[::1]:{}", f.port)
+        } else {
+            format!("127.0.0.1:{}", f.port)
+        };
+        let mut sock =
+            TcpStream::connect(&addr).unwrap_or_else(|e| fail(&Error::Io(e.kind(), e.to_string())));
+        let _ = sock.set_nodelay(true);
+        sock.write_all(&f.shim_id.to_le_bytes())
+            .unwrap_or_else(|e| fail(&Error::Io(e.kind(), e.to_string())));
+        let result = if let Some(cfg) = &server_cfg {
+            let conn = ServerConnection::new(cfg.clone()).unwrap_or_else(|e| fail(&e));
+            let mut tls = TlsStream::new(conn, sock);
+            tls.complete_handshake()
+                .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))
+                .and_then(|_| exchange(&f, &mut tls))
+        } else {
+            let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
+            let conn = ClientConnection::new(client_config(&f, store.clone()), &name)
+                .unwrap_or_else(|e| fail(&e));
+            let mut tls = TlsStream::new(conn, sock);
+            tls.complete_handshake()
+                .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))
+                .and_then(|_| exchange(&f, &mut tls))
+        };
+        if let Err(e) = result {
+            fail(&e);
+        }
+    }
+}

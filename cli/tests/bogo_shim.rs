@@ -1,0 +1,136 @@
+//! The BoGo shim's contract, tested without the runner: this test plays
+//! the runner's part (accepts the shim's connection, checks the shim id,
+//! speaks TLS with cloaktls, sends a message and expects it back XORed
+//! with 0xff), for the shim as client and as server, with a resumption.
+
+mod common;
+use cloaktls::stream::TlsStream;
+use cloaktls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+
+const SHIM: &str = env!("CARGO_BIN_EXE_bogo_shim");
+
+fn read_id(sock: &mut std::net::TcpStream) -> u64 {
+    let mut id = [0u8; 8];
+    sock.read_exact(&mut id).unwrap();
+    u64::from_le_bytes(id)
+}
+
+fn echo_check<C: std::ops::DerefMut<Target = cloaktls::Connection>>(
+    tls: &mut TlsStream<C, std::net::TcpStream>,
+) {
+    let msg: Vec<u8> = (0..32u8).collect();
+    tls.write_all(&msg).unwrap();
+    let mut back = [0u8; 32];
+    tls.read_exact(&mut back).unwrap();
+    for (a, b) in msg.iter().zip(back) {
+        assert_eq!(*a ^ 0xff, b);
+    }
+    tls.shutdown().unwrap();
+}
+
+#[test]
+fn handshaker_question_and_unknown_flags() {
+    let out = Command::new(SHIM)
+        .arg("-is-handshaker-supported")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "No");
+    let out = Command::new(SHIM)
+        .args(["-port", "1", "-shim-id", "1", "-fips-202205"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(89));
+}
+
+#[test]
+fn shim_as_client_with_resumption() {
+    let pki = make_pki("bogo-client");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut shim = Reaper(
+        Command::new(SHIM)
+            .args([
+                "-port",
+                &port.to_string(),
+                "-shim-id",
+                "42",
+                "-resume-count",
+                "1",
+            ])
+            .args([
+                "-advertise-alpn",
+                "\u{2}h2",
+                "-expect-alpn",
+                "h2",
+                "-expect-version",
+                "772",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let cfg = ServerConfig::builder(pki.ecdsa.clone())
+        .alpn_protocols(&[b"h2"])
+        .build()
+        .unwrap();
+    for round in 0..2 {
+        let (mut sock, _) = listener.accept().unwrap();
+        assert_eq!(read_id(&mut sock), 42);
+        let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+        tls.complete_handshake().unwrap();
+        assert_eq!(tls.conn().is_resumed(), round == 1);
+        echo_check(&mut tls);
+    }
+    let status = shim.0.wait().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn shim_as_server_reports_errors_in_boringssl_terms() {
+    let pki = make_pki("bogo-server");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shim_cmd = |extra: &[&str]| {
+        Command::new(SHIM)
+            .args(["-port", &port.to_string(), "-shim-id", "7", "-server"])
+            .arg("-cert-file")
+            .arg(pki.file("ecdsa.pem"))
+            .arg("-key-file")
+            .arg(pki.file("ecdsa.key"))
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // A good exchange, TLS 1.2.
+    let mut shim = Reaper(shim_cmd(&["-expect-version", "771", "-shim-writes-first"]));
+    let (mut sock, _) = listener.accept().unwrap();
+    assert_eq!(read_id(&mut sock), 7);
+    let cfg = ClientConfig::builder(pki.roots.clone())
+        .versions(&[cloaktls::msgs::enums::ProtocolVersion::TLSV1_2])
+        .build()
+        .unwrap();
+    let mut tls = TlsStream::new(ClientConnection::new(cfg, "localhost").unwrap(), sock);
+    tls.complete_handshake().unwrap();
+    let mut hello = [0u8; 5];
+    tls.read_exact(&mut hello).unwrap();
+    assert_eq!(&hello, b"hello");
+    echo_check(&mut tls);
+    assert!(shim.0.wait().unwrap().success());
+    // A peer that is not TLS: exit 1 and a code between colons.
+    let mut shim = Reaper(shim_cmd(&[]));
+    let (mut sock, _) = listener.accept().unwrap();
+    read_id(&mut sock);
+    sock.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let out = std::mem::replace(&mut shim.0, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(":WRONG_VERSION_NUMBER:"), "{stderr}");
+}
