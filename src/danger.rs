@@ -48,6 +48,51 @@ impl crate::verify::ClientCertVerifier for AnyClientCertificate {
     }
 }
 
+/// A server verifier that checks the chain to trusted roots but not the
+/// server's name: anyone with any certificate from those roots passes.
+/// For test harnesses that speak to peers named nothing in particular.
+#[derive(Debug, Clone)]
+pub struct ChainOnlyVerifier {
+    inner: crate::verify::WebPkiClientVerifier,
+}
+
+impl ChainOnlyVerifier {
+    /// A verifier trusting `roots`.
+    pub fn new(roots: crate::verify::RootStore) -> Self {
+        ChainOnlyVerifier {
+            inner: crate::verify::WebPkiClientVerifier::new(Arc::new(roots)),
+        }
+    }
+}
+
+impl ServerCertVerifier for ChainOnlyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        // The chain check without a usage or name: the client-side checker
+        // asks for client auth usage, so check the path alone here.
+        crate::verify::ClientCertVerifier::verify_client_cert(
+            &self.inner,
+            end_entity,
+            intermediates,
+            now,
+        )
+        .or_else(|e| match e {
+            Error::InvalidCertificate(ref c)
+                if c.kind == crate::error::CertificateErrorKind::WrongUsage =>
+            {
+                Ok(())
+            }
+            other => Err(other),
+        })
+    }
+}
+
 /// A client configuration builder that accepts any server certificate.
 pub fn client_without_verification() -> ClientConfigBuilder {
     crate::config::ClientConfig::builder_with_verifier(Arc::new(NoServerVerification))

@@ -574,7 +574,7 @@ fn client_certificate_missing_when_required() {
         cr.unwrap();
         sr.unwrap();
         // A client whose only certificate is from a CA the server did not
-        // name sends none.
+        // name still sends it (the names are a hint), and is refused.
         let other = Pki::new("other");
         let s = ServerConfig::builder(cert.clone())
             .versions(v)
@@ -587,7 +587,7 @@ fn client_certificate_missing_when_required() {
             .build()
             .unwrap();
         let (_, sr) = run(c, s);
-        assert_eq!(sent_alert(&sr), alert, "{sr:?}");
+        assert_eq!(sent_alert(&sr), AlertDescription::UNKNOWN_CA, "{sr:?}");
         // A server that names no CA gets the certificate, and refuses it.
         let verifier = Arc::new(NoHints(WebPkiClientVerifier::new(Arc::new(pki.roots()))));
         let s = ServerConfig::builder(cert.clone())
@@ -636,4 +636,39 @@ fn garbage_and_http_are_not_tls() {
         .unwrap_err();
     assert!(matches!(err, Error::NotTls(_)));
     assert!(err.to_string().contains("HTTP"));
+}
+
+#[test]
+fn a_key_not_for_signatures_cannot_sign_the_handshake() {
+    // keyUsage without digitalSignature (RFC 5280 §4.2.1.3).
+    let pki = Pki::new("CA");
+    let mut spec = Spec::server(KeyType::EcdsaP256, &["localhost"]);
+    spec.key_usages = vec![rcgen::KeyUsagePurpose::KeyAgreement];
+    let bad = pki.issue(&spec);
+    let mut spec = Spec::server(KeyType::EcdsaP256, &["localhost"]);
+    spec.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let good = pki.issue(&spec);
+    for v in BOTH {
+        let s = ServerConfig::builder(bad.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, _) = run(c, s);
+        assert_eq!(cert_kind(&cr), CertificateErrorKind::WrongUsage, "{v:?}");
+        let s = ServerConfig::builder(good.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        cr.unwrap();
+        sr.unwrap();
+    }
 }

@@ -28,9 +28,12 @@ use std::sync::Arc;
 const RECEIVE_LIMIT: usize = 64 * 1024;
 /// The most ChangeCipherSpec records tolerated in one handshake.
 const MAX_CCS: u32 = 1;
-/// The most empty records or warning alerts in a row before the peer is
-/// considered to be flooding.
+/// The most empty records in a row before the peer is considered to be
+/// flooding.
 const MAX_EMPTY_IN_A_ROW: u32 = 32;
+/// The most warning alerts in a row (TLS 1.2 warnings, TLS 1.3
+/// user_canceled) before the peer is considered to be flooding.
+const MAX_WARNINGS_IN_A_ROW: u32 = 4;
 
 /// Received plaintext waiting for [`Connection::recv`]: a buffer read
 /// from the front, compacted as it empties.
@@ -111,6 +114,7 @@ pub struct Connection {
     max_fragment: usize,
     ccs_seen: u32,
     empty_in_a_row: u32,
+    warnings_in_a_row: u32,
     is_client: bool,
     /// Client: how much more 0-RTT data may be sent.
     early_send: Option<usize>,
@@ -158,6 +162,7 @@ impl Connection {
             max_fragment,
             ccs_seen: 0,
             empty_in_a_row: 0,
+            warnings_in_a_row: 0,
             is_client,
             early_send: None,
             early_receive: None,
@@ -550,6 +555,20 @@ impl Connection {
             if self.is_client {
                 self.plaintext_version = ProtocolVersion::TLSV1_2;
             }
+            // Once TLS 1.2 is agreed, every record carries its version
+            // (RFC 5246 §6.2.1); TLS 1.3 ignores the field (RFC 8446 §5.1).
+            if self.info.version == Some(ProtocolVersion::TLSV1_2)
+                && self.info.suite.is_some()
+                && rec.version != ProtocolVersion::TLSV1_2
+            {
+                return Err(Error::peer(
+                    AlertDescription::PROTOCOL_VERSION,
+                    format!(
+                        "a record of version {:?} in a TLS 1.2 connection",
+                        rec.version
+                    ),
+                ));
+            }
             // RFC 8446 §4.2.10: rejected 0-RTT records are skipped, up to
             // a budget: those that fail to decrypt, or any application data
             // while a second ClientHello is awaited.
@@ -585,6 +604,7 @@ impl Connection {
                     && !opened.range.is_empty()
                 {
                     self.empty_in_a_row = 0;
+                    self.warnings_in_a_row = 0;
                     if can_hold {
                         self.deframer.hold_last(opened.range);
                     } else {
@@ -626,6 +646,7 @@ impl Connection {
             }
         } else if typ != ContentType::ALERT {
             self.empty_in_a_row = 0;
+            self.warnings_in_a_row = 0;
         }
         match typ {
             ContentType::CHANGE_CIPHER_SPEC => {
@@ -731,8 +752,8 @@ impl Connection {
             alert.level == AlertLevel::WARNING
         };
         if warning {
-            self.empty_in_a_row += 1;
-            if self.empty_in_a_row > MAX_EMPTY_IN_A_ROW {
+            self.warnings_in_a_row += 1;
+            if self.warnings_in_a_row > MAX_WARNINGS_IN_A_ROW {
                 return Err(Error::peer(
                     AlertDescription::UNEXPECTED_MESSAGE,
                     "too many warning alerts",

@@ -504,28 +504,28 @@ impl State for ExpectCertificateVerify {
     }
 }
 
-/// Picks our certificate for a CertificateRequest: the first whose key can
-/// sign with an offered scheme and, if the server named authorities, whose
-/// chain was issued by one of them.
+/// Picks our certificate for a CertificateRequest: one whose key can sign
+/// with an offered scheme, preferring one whose chain was issued by an
+/// authority the server named. The names guide the choice, they do not
+/// forbid one (RFC 8446 §4.2.4): the server decides.
 pub(crate) fn choose_client_cert<'a>(
     certs: &'a [CertifiedKey],
     schemes: &[SignatureScheme],
     authorities: &[Vec<u8>],
     tls13: bool,
 ) -> Option<(&'a CertifiedKey, SignatureScheme)> {
-    certs.iter().find_map(|c| {
-        let scheme = c.key.choose_scheme(schemes, tls13)?;
-        if !authorities.is_empty() {
-            let issued_by_one = c.chain.iter().any(|cert| {
-                certinfo::issuer_and_subject(cert.as_ref())
-                    .is_some_and(|(issuer, _)| authorities.contains(&wrap_name(issuer)))
-            });
-            if !issued_by_one {
-                return None;
-            }
-        }
-        Some((c, scheme))
-    })
+    let usable = || {
+        certs
+            .iter()
+            .filter_map(|c| c.key.choose_scheme(schemes, tls13).map(|s| (c, s)))
+    };
+    let named = usable().find(|(c, _)| {
+        c.chain.iter().any(|cert| {
+            certinfo::issuer_and_subject(cert.as_ref())
+                .is_some_and(|(issuer, _)| authorities.contains(&wrap_name(issuer)))
+        })
+    });
+    named.or_else(|| usable().next())
 }
 
 struct ExpectFinished {

@@ -496,7 +496,8 @@ fn send_server_flight(
     if accept_early {
         ee.push(Extension::EarlyData);
     }
-    if name.is_some() {
+    // A resumed session does not acknowledge server_name (RFC 6066 §3).
+    if name.is_some() && psk.is_none() {
         ee.push(Extension::ServerNameAck);
     }
     if let Some(Extension::RecordSizeLimit(limit)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT)

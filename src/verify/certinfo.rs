@@ -110,6 +110,50 @@ pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((issuer, subject))
 }
 
+/// Whether the certificate may make handshake signatures: true unless it
+/// has a keyUsage extension without digitalSignature (RFC 5280 §4.2.1.3),
+/// or cannot be read.
+pub fn allows_digital_signature(der: &[u8]) -> bool {
+    let Some(mut t) = tbs(der) else {
+        return false;
+    };
+    while let Some((tag, body)) = tlv(&mut t) {
+        if tag != 0xa3 {
+            continue;
+        }
+        let mut outer = Reader::new(body);
+        let Some(exts) = expect(&mut outer, 0x30) else {
+            return false;
+        };
+        let mut exts = Reader::new(exts);
+        while let Some(ext) = expect(&mut exts, 0x30) {
+            let mut ext = Reader::new(ext);
+            let Some(oid) = expect(&mut ext, 0x06) else {
+                return false;
+            };
+            let Some((mut tag, mut value)) = tlv(&mut ext) else {
+                return false;
+            };
+            if tag == 0x01 {
+                match tlv(&mut ext) {
+                    Some(v) => (tag, value) = v,
+                    None => return false,
+                }
+            }
+            if tag == 0x04 && oid == [0x55, 0x1d, 0x0f] {
+                let mut v = Reader::new(value);
+                return match expect(&mut v, 0x03) {
+                    // unused-bits count, then the bits: digitalSignature is
+                    // the first.
+                    Some([_, first, ..]) => first & 0x80 != 0,
+                    _ => false,
+                };
+            }
+        }
+    }
+    true
+}
+
 /// The TLS signature scheme that matches the algorithm a certificate is
 /// signed with, for signature_algorithms_cert (RFC 8446 §4.2.3). ECDSA's
 /// curve is that of the issuer's key, which the certificate does not say:

@@ -218,6 +218,13 @@ pub fn verify_signature(
     tls13: bool,
 ) -> Result<(), Error> {
     let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| cert_error(e, cert))?;
+    // RFC 5280 §4.2.1.3: a key for signatures has digitalSignature.
+    if !certinfo::allows_digital_signature(cert.as_ref()) {
+        return Err(Error::InvalidCertificate(CertificateError {
+            kind: CertificateErrorKind::WrongUsage,
+            detail: "its keyUsage does not allow digital signatures".into(),
+        }));
+    }
     let algs = verification_algorithms(scheme, tls13);
     if algs.is_empty() {
         return Err(Error::peer(

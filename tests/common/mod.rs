@@ -65,6 +65,8 @@ pub struct Spec<'a> {
     pub client: bool,
     /// (year, month, day) of notBefore and notAfter.
     pub validity: ((i32, u8, u8), (i32, u8, u8)),
+    /// keyUsage bits, if the certificate should carry the extension.
+    pub key_usages: Vec<rcgen::KeyUsagePurpose>,
 }
 
 impl<'a> Spec<'a> {
@@ -74,6 +76,7 @@ impl<'a> Spec<'a> {
             names,
             client: false,
             validity: ((2020, 1, 1), (2090, 1, 1)),
+            key_usages: Vec::new(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl Pki {
         let (nb, na) = spec.validity;
         params.not_before = rcgen::date_time_ymd(nb.0, nb.1, nb.2);
         params.not_after = rcgen::date_time_ymd(na.0, na.1, na.2);
+        params.key_usages = spec.key_usages.clone();
         let cert = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
         Issued {
             chain: vec![cert.der().to_vec()],

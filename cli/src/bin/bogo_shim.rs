@@ -6,7 +6,8 @@
 
 use cloaktls::config::{ClientAuth, ClientConfigBuilder};
 use cloaktls::crypto::kx::{KeyExchangeGroup, SECP256R1, SECP384R1, X25519};
-use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
+use cloaktls::crypto::sign::{KeyKind, SigningKey};
+use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion, SignatureScheme};
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::MemorySessionCache;
 use cloaktls::stream::TlsStream;
@@ -50,10 +51,26 @@ struct Flags {
     check_close_notify: bool,
     read_size: usize,
     max_send_fragment: Option<usize>,
+    trust_cert: Option<String>,
+    signing_prefs: Vec<u16>,
+    expect_hrr: Option<bool>,
+    expect_ems: bool,
+    expect_server_name: Option<String>,
 }
 
 fn unimplemented(flag: &str) -> ! {
     eprintln!("cloaktls shim: unimplemented flag {flag}");
+    // For tallying what the runner asks for: BOGO_SHIM_UNIMPLEMENTED names
+    // a file that collects one flag per line.
+    if let Some(path) = std::env::var_os("BOGO_SHIM_UNIMPLEMENTED") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{flag}");
+        }
+    }
     exit(UNIMPLEMENTED)
 }
 
@@ -115,6 +132,12 @@ fn parse(args: &[String]) -> Flags {
             "-check-close-notify" => f.check_close_notify = true,
             "-read-size" => f.read_size = (num(value()) as usize).max(1),
             "-max-send-fragment" => f.max_send_fragment = Some(num(value()) as usize),
+            "-trust-cert" => f.trust_cert = Some(value()),
+            "-signing-prefs" => f.signing_prefs.push(num(value()) as u16),
+            "-expect-hrr" => f.expect_hrr = Some(true),
+            "-expect-no-hrr" => f.expect_hrr = Some(false),
+            "-expect-extended-master-secret" => f.expect_ems = true,
+            "-expect-server-name" => f.expect_server_name = Some(value()),
             other => unimplemented(other),
         }
     }
@@ -125,6 +148,9 @@ fn parse(args: &[String]) -> Flags {
 fn code(e: &Error) -> String {
     use AlertDescription as A;
     match e {
+        Error::Decode { error, .. } if error.alert() == A::ILLEGAL_PARAMETER => {
+            "ILLEGAL_PARAMETER".into()
+        }
         Error::Decode { .. } => "DECODE_ERROR".into(),
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC".into(),
         Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG".into(),
@@ -153,6 +179,8 @@ fn code(e: &Error) -> String {
             A::NO_RENEGOTIATION => "NO_RENEGOTIATION".into(),
             A::INAPPROPRIATE_FALLBACK => "INAPPROPRIATE_FALLBACK".into(),
             A::HANDSHAKE_FAILURE => "HANDSHAKE_FAILURE".into(),
+            A::ILLEGAL_PARAMETER if reason.contains("downgrade") => "TLS13_DOWNGRADE".into(),
+            A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
             other => other.name().unwrap_or("ERROR").to_ascii_uppercase(),
         },
         Error::InvalidState(_) | Error::Config(_) => "INTERNAL_ERROR".into(),
@@ -197,6 +225,71 @@ fn groups(f: &Flags) -> Vec<&'static dyn KeyExchangeGroup> {
         .collect()
 }
 
+fn roots(path: &str) -> cloaktls::verify::RootStore {
+    cloaktls::verify::RootStore::from_path(path).unwrap_or_else(|e| fail(&e))
+}
+
+/// Our certificate and key, its schemes limited by -signing-prefs.
+fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
+    let ck = certified_key_from_files(cert, key).unwrap_or_else(|e| fail(&e));
+    if f.signing_prefs.is_empty() {
+        return ck;
+    }
+    let schemes: Vec<SignatureScheme> = f
+        .signing_prefs
+        .iter()
+        .map(|s| SignatureScheme(*s))
+        .filter(|s| ck.key.schemes().contains(s))
+        .collect();
+    cloaktls::CertifiedKey::new(
+        ck.chain.clone(),
+        Arc::new(Preferring {
+            inner: ck.key,
+            schemes,
+        }),
+    )
+}
+
+/// A key that signs only with the schemes it is given, in their order.
+#[derive(Debug)]
+struct Preferring {
+    inner: Arc<dyn SigningKey>,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl SigningKey for Preferring {
+    fn kind(&self) -> KeyKind {
+        self.inner.kind()
+    }
+    fn schemes(&self) -> &[SignatureScheme] {
+        &self.schemes
+    }
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.inner.sign(scheme, message)
+    }
+}
+
+/// A client verifier that fails, for -verify-fail on a server.
+#[derive(Debug)]
+struct RefuseClient;
+
+impl cloaktls::verify::ClientCertVerifier for RefuseClient {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn verify_client_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: UnixTime,
+    ) -> Result<(), Error> {
+        Err(Error::InvalidCertificate(cloaktls::CertificateError {
+            kind: cloaktls::CertificateErrorKind::Other,
+            detail: "-verify-fail".into(),
+        }))
+    }
+}
+
 /// A verifier that fails, for -verify-fail.
 #[derive(Debug)]
 struct Refuse;
@@ -220,6 +313,10 @@ impl ServerCertVerifier for Refuse {
 fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig> {
     let mut b: ClientConfigBuilder = if f.verify_fail {
         ClientConfig::builder_with_verifier(Arc::new(Refuse))
+    } else if let (true, Some(root)) = (f.verify_peer, &f.trust_cert) {
+        ClientConfig::builder_with_verifier(Arc::new(cloaktls::danger::ChainOnlyVerifier::new(
+            roots(root),
+        )))
     } else {
         cloaktls::danger::client_without_verification()
     };
@@ -233,7 +330,7 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
         b = b.max_fragment_len(n);
     }
     if let (Some(c), Some(k)) = (&f.cert_file, &f.key_file) {
-        b = b.client_certificate(certified_key_from_files(c, k).unwrap_or_else(|e| fail(&e)));
+        b = b.client_certificate(identity(f, c, k));
     }
     b.build().unwrap_or_else(|e| fail(&e))
 }
@@ -242,20 +339,24 @@ fn server_config(f: &Flags) -> Arc<ServerConfig> {
     let (Some(c), Some(k)) = (&f.cert_file, &f.key_file) else {
         unimplemented("-server without -cert-file/-key-file");
     };
-    let mut b = ServerConfig::builder(certified_key_from_files(c, k).unwrap_or_else(|e| fail(&e)))
+    let mut b = ServerConfig::builder(identity(f, c, k))
         .versions(&versions(f))
         .groups(&groups(f));
     if let Some(p) = &f.select_alpn {
         b = b.alpn_protocols(&[p.as_slice()]);
     }
+    let verifier: Arc<dyn cloaktls::verify::ClientCertVerifier> =
+        match (&f.trust_cert, f.verify_fail) {
+            (_, true) => Arc::new(RefuseClient),
+            (Some(root), false) if f.verify_peer => Arc::new(
+                cloaktls::verify::WebPkiClientVerifier::new(Arc::new(roots(root))),
+            ),
+            _ => Arc::new(cloaktls::danger::AnyClientCertificate),
+        };
     if f.require_any_client_cert {
-        b = b.client_auth(ClientAuth::Required(Arc::new(
-            cloaktls::danger::AnyClientCertificate,
-        )));
+        b = b.client_auth(ClientAuth::Required(verifier));
     } else if f.verify_peer {
-        b = b.client_auth(ClientAuth::Optional(Arc::new(
-            cloaktls::danger::AnyClientCertificate,
-        )));
+        b = b.client_auth(ClientAuth::Optional(verifier));
     }
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
@@ -275,6 +376,25 @@ fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
     if let Some(a) = &f.expect_alpn {
         if conn.alpn_protocol() != Some(a.as_slice()) {
             return Err("ALPN mismatch".into());
+        }
+    }
+    if let Some(hrr) = f.expect_hrr {
+        if conn.had_hello_retry() != hrr {
+            return Err(format!(
+                "HelloRetryRequest: {}, expected {hrr}",
+                conn.had_hello_retry()
+            ));
+        }
+    }
+    if f.expect_ems && !conn.extended_master_secret() {
+        return Err("no extended master secret".into());
+    }
+    if let Some(n) = &f.expect_server_name {
+        if conn.server_name() != Some(n.as_str()) {
+            return Err(format!(
+                "server name {:?}, expected {n}",
+                conn.server_name()
+            ));
         }
     }
     if let Some(g) = f.expect_curve_id {
