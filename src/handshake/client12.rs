@@ -203,9 +203,9 @@ impl State for ExpectCertificate {
             return Err(unexpected(&msg, "Certificate"));
         };
         let Some((ee, rest)) = chain.split_first() else {
-            return Err(Error::decode(
-                "Certificate",
-                crate::error::DecodeError::IllegalValue("the server sent no certificate"),
+            return Err(Error::peer(
+                AlertDescription::DECODE_ERROR,
+                "the server sent an empty Certificate message",
             ));
         };
         let end_entity = CertificateDer::from(ee.clone());

@@ -406,9 +406,9 @@ impl State for ExpectCertificate {
                 }
                 let Some((ee, rest)) = cert.entries.split_first() else {
                     // RFC 8446 §4.4.2.4: an empty server Certificate.
-                    return Err(Error::decode(
-                        "Certificate",
-                        crate::error::DecodeError::IllegalValue("the server sent no certificate"),
+                    return Err(Error::peer(
+                        AlertDescription::DECODE_ERROR,
+                        "the server sent an empty Certificate message",
                     ));
                 };
                 for entry in &cert.entries {

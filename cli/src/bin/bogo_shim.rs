@@ -148,14 +148,32 @@ fn parse(args: &[String]) -> Flags {
 fn code(e: &Error) -> String {
     use AlertDescription as A;
     match e {
-        Error::Decode { error, .. } if error.alert() == A::ILLEGAL_PARAMETER => {
-            "ILLEGAL_PARAMETER".into()
-        }
-        Error::Decode { .. } => "DECODE_ERROR".into(),
+        Error::Decode { error, .. } => match error {
+            cloaktls::DecodeError::DuplicateExtension => "DUPLICATE_EXTENSION".into(),
+            cloaktls::DecodeError::IllegalValue(w) if w.contains("binder count") => {
+                "PSK_IDENTITY_BINDER_COUNT_MISMATCH".into()
+            }
+            cloaktls::DecodeError::IllegalValue(w) if w.contains("not the last") => {
+                "PRE_SHARED_KEY_MUST_BE_LAST".into()
+            }
+            cloaktls::DecodeError::IllegalValue(w) if w.contains("ChangeCipherSpec") => {
+                "BAD_CHANGE_CIPHER_SPEC".into()
+            }
+            cloaktls::DecodeError::IllegalValue(w) if w.contains("alert level") => {
+                "UNKNOWN_ALERT_TYPE".into()
+            }
+            e if e.alert() == A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
+            _ => "DECODE_ERROR".into(),
+        },
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC".into(),
         Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG".into(),
+        Error::NotTls(w) if w.contains("HTTP request") => "HTTP_REQUEST".into(),
         Error::NotTls(_) => "WRONG_VERSION_NUMBER".into(),
-        Error::InvalidCertificate(_) => "CERTIFICATE_VERIFY_FAILED".into(),
+        Error::InvalidCertificate(c) => match c.kind {
+            cloaktls::CertificateErrorKind::Missing => "PEER_DID_NOT_RETURN_A_CERTIFICATE".into(),
+            cloaktls::CertificateErrorKind::BadEncoding => "CANNOT_PARSE_LEAF_CERT".into(),
+            _ => "CERTIFICATE_VERIFY_FAILED".into(),
+        },
         Error::HandshakeNotComplete => "UNEXPECTED_EOF".into(),
         Error::NoCommon { what, .. } => match *what {
             "protocol version" => "UNSUPPORTED_PROTOCOL".into(),
@@ -171,7 +189,12 @@ fn code(e: &Error) -> String {
         Error::PeerMisbehaved { alert, reason } => match *alert {
             A::DECODE_ERROR => "DECODE_ERROR".into(),
             A::UNEXPECTED_MESSAGE => "UNEXPECTED_MESSAGE".into(),
-            A::DECRYPT_ERROR if reason.contains("Finished") => "DIGEST_CHECK_FAILED".into(),
+            A::DECRYPT_ERROR if reason.contains("Finished") || reason.contains("binder") => {
+                "DIGEST_CHECK_FAILED".into()
+            }
+            A::HANDSHAKE_FAILURE if reason.contains("no certificate") => {
+                "PEER_DID_NOT_RETURN_A_CERTIFICATE".into()
+            }
             A::DECRYPT_ERROR => "BAD_SIGNATURE".into(),
             A::PROTOCOL_VERSION => "WRONG_VERSION_NUMBER".into(),
             A::UNSUPPORTED_EXTENSION => "UNEXPECTED_EXTENSION".into(),
@@ -386,7 +409,11 @@ fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
             ));
         }
     }
-    if f.expect_ems && !conn.extended_master_secret() {
+    // TLS 1.3 always binds the session to its transcript, as EMS does.
+    if f.expect_ems
+        && !conn.extended_master_secret()
+        && conn.protocol_version() != Some(ProtocolVersion::TLSV1_3)
+    {
         return Err("no extended master secret".into());
     }
     if let Some(n) = &f.expect_server_name {
