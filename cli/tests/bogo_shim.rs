@@ -132,5 +132,5 @@ fn shim_as_server_reports_errors_in_boringssl_terms() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(":WRONG_VERSION_NUMBER:"), "{stderr}");
+    assert!(stderr.contains(":HTTP_REQUEST:"), "{stderr}");
 }
