@@ -130,6 +130,7 @@ pub struct ClientConfig {
     pub(crate) signature_algorithms_cert: Vec<crate::msgs::enums::SignatureScheme>,
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
     pub(crate) early_data: bool,
+    pub(crate) trace: bool,
 }
 
 /// Builds a [`ClientConfig`].
@@ -166,6 +167,7 @@ impl ClientConfig {
                 signature_algorithms_cert: Vec::new(),
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
                 early_data: false,
+                trace: false,
             },
         }
     }
@@ -312,6 +314,13 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Records an event trace on each connection from its first byte (see
+    /// [`crate::Connection::take_trace`]).
+    pub fn trace(mut self, on: bool) -> Self {
+        self.config.trace = on;
+        self
+    }
+
     /// Offers 0-RTT early data when a ticket allows it (off by default:
     /// early data can be replayed, RFC 8446 §8). Send it with
     /// [`crate::Connection::send_early_data`].
@@ -373,6 +382,7 @@ pub struct ServerConfig {
     pub(crate) session_cache: Option<Arc<ServerSessionCache>>,
     pub(crate) max_early_data: u32,
     pub(crate) strike_register: Arc<StrikeRegister>,
+    pub(crate) trace: bool,
 }
 
 /// Builds a [`ServerConfig`].
@@ -407,6 +417,7 @@ impl ServerConfig {
                 session_cache: Some(Arc::new(ServerSessionCache::new(1024))),
                 max_early_data: 0,
                 strike_register: Arc::new(StrikeRegister::new(65_536)),
+                trace: false,
             },
         }
     }
@@ -534,6 +545,13 @@ impl ServerConfigBuilder {
     /// instead of stateless sealed tickets.
     pub fn stateful_tickets(mut self, on: bool) -> Self {
         self.config.stateful_tickets = on;
+        self
+    }
+
+    /// Records an event trace on each connection from its first byte (see
+    /// [`crate::Connection::take_trace`]).
+    pub fn trace(mut self, on: bool) -> Self {
+        self.config.trace = on;
         self
     }
 

@@ -26,5 +26,5 @@ pub mod testvectors;
 pub mod verify;
 
 pub use config::{CertifiedKey, ClientConfig, ServerConfig};
-pub use conn::{ClientConnection, Connection, Event, ServerConnection};
+pub use conn::{ClientConnection, Connection, Event, ServerConnection, TraceEvent};
 pub use error::{CertificateError, CertificateErrorKind, DecodeError, Error};

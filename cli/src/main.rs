@@ -40,6 +40,8 @@ USAGE:
         --tls12 | --tls13   only this version
         --insecure          do not verify the server's certificate (unsafe)
         --keylog FILE       append secrets to FILE in SSLKEYLOGFILE format
+        --trace             print every message, record, secret and state
+                            change as a ladder diagram (to stderr)
 
     cloak server --cert FILE --key FILE [options]
         Serve many clients at once until stopped.
@@ -54,6 +56,7 @@ USAGE:
                             accept TLS 1.3 0-RTT data up to BYTES (off by default;
                             early data can be replayed by an attacker)
         --keylog FILE       append secrets to FILE in SSLKEYLOGFILE format
+        --trace             print each connection's ladder diagram (to stderr)
 
     cloak vectors [DIR]
         Replay the test vectors under DIR (default: the project's vectors/).
@@ -76,13 +79,14 @@ const WITH_VALUE: [&str; 8] = [
     "--keylog",
     "--listen",
 ];
-const FLAGS: [&str; 6] = [
+const FLAGS: [&str; 7] = [
     "--tls12",
     "--tls13",
     "--insecure",
     "--verify-client",
     "--www",
     "--echo",
+    "--trace",
 ];
 
 fn parse(args: &[String]) -> Result<Opts, String> {
@@ -406,7 +410,7 @@ fn client_config(o: &Opts, name: &str) -> Result<Arc<ClientConfig>, String> {
     } else if let Some(k) = KeyLogFile::from_env() {
         b = b.key_log(Arc::new(k));
     }
-    b.build().map_err(|e| e.to_string())
+    b.trace(o.has("--trace")).build().map_err(|e| e.to_string())
 }
 
 fn client(args: &[String]) -> Result<(), String> {
@@ -430,7 +434,12 @@ fn client(args: &[String]) -> Result<(), String> {
     })?;
     let conn = ClientConnection::new(cfg, &name).map_err(|e| e.to_string())?;
     let mut tls = TlsStream::new(conn, sock);
-    if let Err(e) = tls.complete_handshake() {
+    let handshake = tls.complete_handshake();
+    let trace = tls.conn_mut().take_trace();
+    if !trace.is_empty() {
+        eprint!("{}", cloaktls::conn::ladder(&trace, true));
+    }
+    if let Err(e) = handshake {
         report(&e);
         return Err(String::new());
     }
@@ -522,7 +531,10 @@ fn server(args: &[String]) -> Result<(), String> {
             .map_err(|_| format!("--max-early-data takes a number of bytes, not {n:?}"))?;
         b = b.max_early_data(n);
     }
-    let cfg = b.build().map_err(|e| e.to_string())?;
+    let cfg = b
+        .trace(o.has("--trace"))
+        .build()
+        .map_err(|e| e.to_string())?;
     let listen = o.get("--listen").unwrap_or("127.0.0.1:8443");
     let listener =
         TcpListener::bind(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -538,13 +550,20 @@ fn server(args: &[String]) -> Result<(), String> {
         std::thread::spawn(move || {
             let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
             let _ = sock.set_read_timeout(Some(Duration::from_secs(30)));
-            let mut tls = match ServerStream::accept(cfg, sock) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("client {peer}: handshake failed: {e}");
-                    return;
-                }
+            let conn = match cloaktls::ServerConnection::new(cfg) {
+                Ok(c) => c,
+                Err(e) => return eprintln!("client {peer}: {e}"),
             };
+            let mut tls = TlsStream::new(conn, sock);
+            let handshake = tls.complete_handshake();
+            let trace = tls.conn_mut().take_trace();
+            if !trace.is_empty() {
+                eprint!("client {peer}:\n{}", cloaktls::conn::ladder(&trace, false));
+            }
+            if let Err(e) = handshake {
+                eprintln!("client {peer}: handshake failed: {e}");
+                return;
+            }
             eprintln!(
                 "client {peer}: {} {:?}{}{}",
                 version_name(tls.conn().protocol_version()),

@@ -10,7 +10,8 @@ use crate::error::{DecodeError, Error};
 use crate::handshake::{start_client, start_server, Command, Context, Negotiated, State};
 use crate::msgs::alert::Alert;
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
+    AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, NamedGroup,
+    ProtocolVersion,
 };
 use crate::msgs::handshake::HandshakeMessage;
 use crate::record::{
@@ -22,6 +23,12 @@ use pki_types::{CertificateDer, ServerName};
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+
+mod trace;
+pub use trace::{ladder, TraceEvent};
+
+/// The most trace events a connection keeps; older ones are dropped.
+pub const TRACE_LIMIT: usize = 4096;
 
 /// How much received plaintext a connection holds before it stops reading
 /// records, until the caller takes some with [`Connection::recv`].
@@ -122,6 +129,8 @@ pub struct Connection {
     early_receive: Option<usize>,
     /// Server: how many bytes of rejected 0-RTT records may still be skipped.
     skip_early: Option<usize>,
+    /// The event trace, when enabled.
+    trace: Option<VecDeque<TraceEvent>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -167,6 +176,7 @@ impl Connection {
             early_send: None,
             early_receive: None,
             skip_early: None,
+            trace: None,
         }
     }
 
@@ -330,6 +340,7 @@ impl Connection {
         let mut cx = Context {
             out: &mut out,
             info: &mut self.info,
+            tracing: self.trace.is_some(),
         };
         state.send_key_update(&mut cx, request_peer)?;
         self.apply(out)
@@ -423,6 +434,32 @@ impl Connection {
         self.error.as_ref()
     }
 
+    /// Starts recording a trace of what crosses the wire and what is
+    /// derived (a connection made with a config's `trace(true)` records
+    /// from its first byte). At most [`TRACE_LIMIT`] events are kept.
+    pub fn enable_trace(&mut self) {
+        if self.trace.is_none() {
+            self.trace = Some(VecDeque::new());
+        }
+    }
+
+    /// The events recorded since the last call.
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        self.trace
+            .as_mut()
+            .map(|t| t.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, e: TraceEvent) {
+        if let Some(t) = &mut self.trace {
+            if t.len() >= TRACE_LIMIT {
+                t.pop_front();
+            }
+            t.push_back(e);
+        }
+    }
+
     // ---- inside ----
 
     fn max_fragment_len(&self) -> usize {
@@ -437,6 +474,12 @@ impl Connection {
     }
 
     fn write_record(&mut self, typ: ContentType, fragment: &[u8]) -> Result<(), Error> {
+        if self.trace.is_some() {
+            self.record(TraceEvent::RecordOut {
+                typ,
+                len: fragment.len(),
+            });
+        }
         match &mut self.sealer {
             Some(s) => s.seal(typ, fragment, 0, &mut self.out),
             None => {
@@ -447,6 +490,7 @@ impl Connection {
     }
 
     fn send_alert(&mut self, alert: Alert) -> Result<(), Error> {
+        self.record(TraceEvent::AlertOut(alert));
         self.write_record(ContentType::ALERT, &alert.get_encoding())
     }
 
@@ -471,6 +515,7 @@ impl Connection {
         let mut cx = Context {
             out: &mut out,
             info: &mut self.info,
+            tracing: self.trace.is_some(),
         };
         let state = f(&mut cx)?;
         self.state = Some(state);
@@ -491,6 +536,13 @@ impl Connection {
         let mut pending = Vec::new();
         for c in commands {
             if let Command::Send(bytes) = c {
+                if self.trace.is_some() {
+                    let typ = HandshakeType(bytes.first().copied().unwrap_or(0));
+                    self.record(TraceEvent::MessageOut {
+                        typ,
+                        bytes: bytes.clone(),
+                    });
+                }
                 pending.extend_from_slice(&bytes);
                 continue;
             }
@@ -498,6 +550,11 @@ impl Connection {
             match c {
                 Command::Send(_) => {}
                 Command::SendCcs => {
+                    self.record(TraceEvent::ChangeCipherSpecOut);
+                    self.record(TraceEvent::RecordOut {
+                        typ: ContentType::CHANGE_CIPHER_SPEC,
+                        len: 1,
+                    });
                     write_plaintext_record(
                         ContentType::CHANGE_CIPHER_SPEC,
                         ProtocolVersion::TLSV1_2,
@@ -505,9 +562,13 @@ impl Connection {
                         &mut self.out,
                     );
                 }
-                Command::WriteKeys(s) => self.sealer = Some(s),
+                Command::WriteKeys(s) => {
+                    self.record(TraceEvent::WriteKeysChanged);
+                    self.sealer = Some(s);
+                }
                 Command::ReadKeys(o) => {
                     self.joiner.check_key_change_boundary()?;
+                    self.record(TraceEvent::ReadKeysChanged);
                     self.opener = Some(o);
                 }
                 Command::Done => {
@@ -532,6 +593,10 @@ impl Connection {
                 }
                 Command::EarlyReceive(budget) => self.early_receive = budget,
                 Command::SkipEarlyData(budget) => self.skip_early = Some(budget),
+                Command::Secret(label, secret) => self.record(TraceEvent::Secret {
+                    label,
+                    secret: secret.as_bytes().to_vec(),
+                }),
             }
         }
         self.flush_handshake(&mut pending)
@@ -552,6 +617,15 @@ impl Connection {
             let Some(rec) = self.deframer.next_record()? else {
                 break;
             };
+            if let Some(t) = &mut self.trace {
+                if t.len() >= TRACE_LIMIT {
+                    t.pop_front();
+                }
+                t.push_back(TraceEvent::RecordIn {
+                    typ: rec.typ,
+                    len: rec.payload.len(),
+                });
+            }
             if self.is_client {
                 self.plaintext_version = ProtocolVersion::TLSV1_2;
             }
@@ -656,6 +730,7 @@ impl Connection {
                         DecodeError::IllegalValue("ChangeCipherSpec must be the byte 1"),
                     ));
                 }
+                self.record(TraceEvent::ChangeCipherSpecIn);
                 let tls13 = self.info.version == Some(ProtocolVersion::TLSV1_3);
                 self.ccs_seen += 1;
                 if tls13 && self.ccs_seen > MAX_CCS {
@@ -669,6 +744,7 @@ impl Connection {
                 let mut cx = Context {
                     out: &mut out,
                     info: &mut self.info,
+                    tracing: self.trace.is_some(),
                 };
                 self.state = Some(state.handle_ccs(&mut cx)?);
                 self.apply(out)
@@ -719,6 +795,12 @@ impl Connection {
     }
 
     fn handle_message(&mut self, raw: &[u8]) -> Result<(), Error> {
+        if self.trace.is_some() {
+            self.record(TraceEvent::MessageIn {
+                typ: HandshakeType(raw.first().copied().unwrap_or(0)),
+                bytes: raw.to_vec(),
+            });
+        }
         let state = self.state.take().ok_or(Error::InvalidState("no state"))?;
         let msg = HandshakeMessage::decode(raw, state.version())
             .map_err(|e| Error::decode("a handshake message", e))?;
@@ -726,14 +808,19 @@ impl Connection {
         let mut cx = Context {
             out: &mut out,
             info: &mut self.info,
+            tracing: self.trace.is_some(),
         };
         let next = state.handle(&mut cx, msg, raw)?;
+        let name = next.name();
         self.state = Some(next);
-        self.apply(out)
+        self.apply(out)?;
+        self.record(TraceEvent::State(name));
+        Ok(())
     }
 
     fn handle_alert(&mut self, data: &[u8]) -> Result<(), Error> {
         let alert = Alert::decode(data).map_err(|e| Error::decode("an alert", e))?;
+        self.record(TraceEvent::AlertIn(alert));
         if alert.description == AlertDescription::CLOSE_NOTIFY {
             self.peer_closed = true;
             self.events.push_back(Event::PeerClosed);
@@ -784,6 +871,9 @@ impl ClientConnection {
             })?
             .to_owned();
         let mut conn = Connection::new(true, config.max_fragment_len);
+        if config.trace {
+            conn.enable_trace();
+        }
         conn.start(|cx| start_client(config, name, cx))?;
         Ok(ClientConnection { conn })
     }
@@ -799,6 +889,9 @@ impl ServerConnection {
     /// A connection waiting for a ClientHello.
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
         let mut conn = Connection::new(false, config.max_fragment_len);
+        if config.trace {
+            conn.enable_trace();
+        }
         conn.start(|_| Ok(start_server(config)))?;
         Ok(ServerConnection { conn })
     }

@@ -60,6 +60,7 @@ fn start_early_data(
     let hello_hash = suite.hash.hash(client_hello);
     let secret = early.client_early_traffic_secret(&hello_hash);
     super::log_secret(
+        cx,
         &shared.config.key_log,
         "CLIENT_EARLY_TRAFFIC_SECRET",
         &shared.client_random,

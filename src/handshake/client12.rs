@@ -153,6 +153,7 @@ pub(super) fn handle_server_hello(
     cx.info.peer_certs = session.peer_certs.clone();
     let ms = session.master_secret.clone();
     super::log_secret(
+        cx,
         &hs.shared.config.key_log,
         "CLIENT_RANDOM",
         &hs.shared.client_random,
@@ -359,6 +360,7 @@ impl State for ExpectServerHelloDone {
         }
         hs.transcript.drop_buffer();
         super::log_secret(
+            cx,
             &hs.shared.config.key_log,
             "CLIENT_RANDOM",
             &hs.shared.client_random,

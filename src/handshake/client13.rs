@@ -240,12 +240,14 @@ pub(super) fn handle_server_hello(
     let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
     let log = &st.shared.config.key_log;
     log_secret(
+        cx,
         log,
         "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
         &st.shared.client_random,
         &c_hs,
     );
     log_secret(
+        cx,
         log,
         "SERVER_HANDSHAKE_TRAFFIC_SECRET",
         &st.shared.client_random,
@@ -561,9 +563,9 @@ impl State for ExpectFinished {
         let exporter = master.exporter_master_secret(&handshake_hash);
         let cr = &hs.shared.client_random;
         let log = &hs.shared.config.key_log;
-        log_secret(log, "CLIENT_TRAFFIC_SECRET_0", cr, &c_ap);
-        log_secret(log, "SERVER_TRAFFIC_SECRET_0", cr, &s_ap);
-        log_secret(log, "EXPORTER_SECRET", cr, &exporter);
+        log_secret(cx, log, "CLIENT_TRAFFIC_SECRET_0", cr, &c_ap);
+        log_secret(cx, log, "SERVER_TRAFFIC_SECRET_0", cr, &s_ap);
+        log_secret(cx, log, "EXPORTER_SECRET", cr, &exporter);
         cx.out
             .push(Command::ReadKeys(tls13_opener(hs.suite, &s_ap)?));
 

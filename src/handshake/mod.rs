@@ -55,6 +55,8 @@ pub(crate) enum Command {
     /// Server: early data was rejected; records that fail to decrypt are
     /// skipped, up to this many bytes (RFC 8446 §4.2.10).
     SkipEarlyData(usize),
+    /// A secret was derived (for the trace), under its SSLKEYLOGFILE label.
+    Secret(&'static str, Secret),
 }
 
 /// How the exporter of RFC 5705 / RFC 8446 §7.5 is computed.
@@ -149,6 +151,8 @@ pub(crate) struct Negotiated {
 pub(crate) struct Context<'a> {
     pub(crate) out: &'a mut Vec<Command>,
     pub(crate) info: &'a mut Negotiated,
+    /// Whether the connection records a trace (secrets are then reported).
+    pub(crate) tracing: bool,
 }
 
 impl Context<'_> {
@@ -175,6 +179,12 @@ pub(crate) trait State: Send + Sync {
 
     /// The version whose message forms to decode with.
     fn version(&self) -> ProtocolVersion;
+
+    /// The state's name, for the trace.
+    fn name(&self) -> &'static str {
+        let full = std::any::type_name::<Self>();
+        full.rsplit("::").next().unwrap_or(full)
+    }
 
     /// Application data arrived (resets flood counters).
     fn on_application_data(&mut self) {}
@@ -326,13 +336,17 @@ pub(crate) fn tls13_signed_content(server: bool, transcript_hash: &[u8]) -> Vec<
 
 /// Logs a secret if a key log is configured.
 pub(crate) fn log_secret(
+    cx: &mut Context<'_>,
     key_log: &Option<std::sync::Arc<dyn crate::config::KeyLog>>,
-    label: &str,
+    label: &'static str,
     client_random: &[u8; 32],
     secret: &Secret,
 ) {
     if let Some(k) = key_log {
         k.log(label, client_random, secret.as_bytes());
+    }
+    if cx.tracing {
+        cx.out.push(Command::Secret(label, secret.clone()));
     }
 }
 

@@ -350,7 +350,7 @@ struct ExpectClientKeyExchange {
 impl State for ExpectClientKeyExchange {
     fn handle(
         mut self: Box<Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
@@ -378,7 +378,13 @@ impl State for ExpectClientKeyExchange {
                 &hs.server_random,
             )
         };
-        log_secret(&hs.config.key_log, "CLIENT_RANDOM", &hs.client_random, &ms);
+        log_secret(
+            cx,
+            &hs.config.key_log,
+            "CLIENT_RANDOM",
+            &hs.client_random,
+            &ms,
+        );
         let (sealer, opener) =
             tls12_keys(hs.suite, &ms, &hs.client_random, &hs.server_random, false)?;
         let next = ExpectCcs {
@@ -675,7 +681,7 @@ fn resume(
     let raw_sh = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
     transcript.add(&raw_sh);
     let ms = Secret::new(value.secret.clone());
-    log_secret(&config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
+    log_secret(cx, &config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
     let (sealer, opener) = tls12_keys(suite, &ms, &ch.random, &server_random, false)?;
     cx.out.push(Command::SendCcs);
     cx.out.push(Command::WriteKeys(sealer));

@@ -452,13 +452,25 @@ fn send_server_flight(
     let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
     let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
     let log = &config.key_log;
-    log_secret(log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &c_hs);
-    log_secret(log, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &s_hs);
+    log_secret(
+        cx,
+        log,
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        &ch.random,
+        &c_hs,
+    );
+    log_secret(
+        cx,
+        log,
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        &ch.random,
+        &s_hs,
+    );
     cx.out.push(Command::WriteKeys(tls13_sealer(suite, &s_hs)?));
     if let (true, Some(p)) = (accept_early, &psk) {
         let early = EarlySecret::new(suite.hash, Some(p.psk.as_bytes()));
         let secret = early.client_early_traffic_secret(&client_hello_hash);
-        log_secret(log, "CLIENT_EARLY_TRAFFIC_SECRET", &ch.random, &secret);
+        log_secret(cx, log, "CLIENT_EARLY_TRAFFIC_SECRET", &ch.random, &secret);
         cx.info.early_exporter = Some(Exporter::Tls13 {
             hash: suite.hash,
             secret: early.early_exporter_master_secret(&client_hello_hash),
@@ -571,9 +583,9 @@ fn send_server_flight(
     let c_ap = master.client_application_traffic_secret(&handshake_hash);
     let s_ap = master.server_application_traffic_secret(&handshake_hash);
     let exporter = master.exporter_master_secret(&handshake_hash);
-    log_secret(log, "CLIENT_TRAFFIC_SECRET_0", &ch.random, &c_ap);
-    log_secret(log, "SERVER_TRAFFIC_SECRET_0", &ch.random, &s_ap);
-    log_secret(log, "EXPORTER_SECRET", &ch.random, &exporter);
+    log_secret(cx, log, "CLIENT_TRAFFIC_SECRET_0", &ch.random, &c_ap);
+    log_secret(cx, log, "SERVER_TRAFFIC_SECRET_0", &ch.random, &s_ap);
+    log_secret(cx, log, "EXPORTER_SECRET", &ch.random, &exporter);
     cx.out.push(Command::WriteKeys(tls13_sealer(suite, &s_ap)?));
     cx.info.exporter = Some(Exporter::Tls13 {
         hash: suite.hash,

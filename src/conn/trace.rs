@@ -1,0 +1,99 @@
+//! The event trace: what crossed the wire and what was derived, in order,
+//! so that a harness or a person can see where two implementations part
+//! ways.
+
+use crate::msgs::alert::Alert;
+use crate::msgs::enums::{ContentType, HandshakeType};
+use std::fmt::Write;
+
+/// One event of a connection's trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceEvent {
+    /// A record arrived: its outer content type and length.
+    RecordIn {
+        /// The content type in the record header.
+        typ: ContentType,
+        /// The record body's length.
+        len: usize,
+    },
+    /// A record went out.
+    RecordOut {
+        /// The content type in the record header.
+        typ: ContentType,
+        /// The record body's length.
+        len: usize,
+    },
+    /// A whole handshake message arrived.
+    MessageIn {
+        /// Its type.
+        typ: HandshakeType,
+        /// Its encoding, header included.
+        bytes: Vec<u8>,
+    },
+    /// A whole handshake message went out.
+    MessageOut {
+        /// Its type.
+        typ: HandshakeType,
+        /// Its encoding, header included.
+        bytes: Vec<u8>,
+    },
+    /// An alert arrived.
+    AlertIn(Alert),
+    /// An alert went out.
+    AlertOut(Alert),
+    /// A ChangeCipherSpec arrived.
+    ChangeCipherSpecIn,
+    /// A ChangeCipherSpec went out.
+    ChangeCipherSpecOut,
+    /// A secret was derived, under its SSLKEYLOGFILE label.
+    Secret {
+        /// The label (`CLIENT_HANDSHAKE_TRAFFIC_SECRET`, ...).
+        label: &'static str,
+        /// The secret.
+        secret: Vec<u8>,
+    },
+    /// New keys protect what we read from now on.
+    ReadKeysChanged,
+    /// New keys protect what we write from now on.
+    WriteKeysChanged,
+    /// The handshake state machine moved to this state.
+    State(&'static str),
+}
+
+/// Draws `events` as a ladder diagram between the client and the server,
+/// from the side `we_are_client` says.
+pub fn ladder(events: &[TraceEvent], we_are_client: bool) -> String {
+    let (us, them) = if we_are_client {
+        ("client", "server")
+    } else {
+        ("server", "client")
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "{us:<28}{them:>28}");
+    let out = |label: String| format!("  {label:<44}--->");
+    let inn = |label: String| format!("  {:<44}<---", label);
+    for e in events {
+        let line = match e {
+            TraceEvent::MessageOut { typ, bytes } => {
+                out(format!("{typ:?} ({} bytes)", bytes.len()))
+            }
+            TraceEvent::MessageIn { typ, bytes } => inn(format!("{typ:?} ({} bytes)", bytes.len())),
+            TraceEvent::RecordOut { typ, len } => out(format!("  [record {typ:?}, {len} bytes]")),
+            TraceEvent::RecordIn { typ, len } => inn(format!("  [record {typ:?}, {len} bytes]")),
+            TraceEvent::AlertOut(a) => out(format!("alert {:?} {:?}", a.level, a.description)),
+            TraceEvent::AlertIn(a) => inn(format!("alert {:?} {:?}", a.level, a.description)),
+            TraceEvent::ChangeCipherSpecOut => out("ChangeCipherSpec".into()),
+            TraceEvent::ChangeCipherSpecIn => inn("ChangeCipherSpec".into()),
+            TraceEvent::Secret { label, secret } => {
+                format!("  | {label} {}", hex::encode(secret))
+            }
+            TraceEvent::ReadKeysChanged => "  | read keys changed".into(),
+            TraceEvent::WriteKeysChanged => "  | write keys changed".into(),
+            TraceEvent::State(name) => format!("  | state: {name}"),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,116 @@
+//! The event trace: every record and handshake message in and out, every
+//! secret under its SSLKEYLOGFILE label, every state change, in order.
+
+mod common;
+use cloaktls::config::KeyLog;
+use cloaktls::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use cloaktls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection, TraceEvent};
+use common::*;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Default)]
+struct Log(Mutex<Vec<(String, Vec<u8>)>>);
+
+impl KeyLog for Log {
+    fn log(&self, label: &str, _: &[u8], secret: &[u8]) {
+        self.0.lock().unwrap().push((label.into(), secret.to_vec()));
+    }
+}
+
+#[test]
+fn the_trace_tells_the_handshake_in_order() {
+    let pki = Pki::new("CA");
+    for v in [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2] {
+        let log = Arc::new(Log::default());
+        let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(&[v])
+            .trace(true)
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .trace(true)
+            .key_log(log.clone())
+            .build()
+            .unwrap();
+        let mut c = ClientConnection::new(c, "localhost").unwrap();
+        let mut s = ServerConnection::new(s).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        let ct = c.take_trace();
+        let st = s.take_trace();
+        // The client's first event is its ClientHello; the server's first
+        // is the record that brings it.
+        assert!(matches!(
+            &ct[0],
+            TraceEvent::MessageOut {
+                typ: HandshakeType::CLIENT_HELLO,
+                ..
+            }
+        ));
+        assert!(matches!(
+            &st[0],
+            TraceEvent::RecordIn {
+                typ: ContentType::HANDSHAKE,
+                ..
+            }
+        ));
+        // What one side sent, the other received, message by message.
+        let out: Vec<&Vec<u8>> = ct
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::MessageOut { bytes, .. } => Some(bytes),
+                _ => None,
+            })
+            .collect();
+        let inn: Vec<&Vec<u8>> = st
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::MessageIn { bytes, .. } => Some(bytes),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(out, inn, "{v:?}");
+        // Every secret the key log saw is in the trace, in the same order.
+        let secrets: Vec<(String, Vec<u8>)> = ct
+            .iter()
+            .filter_map(|e| match e {
+                TraceEvent::Secret { label, secret } => Some((label.to_string(), secret.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(secrets, *log.0.lock().unwrap());
+        assert!(!secrets.is_empty());
+        // State changes are named.
+        assert!(ct
+            .iter()
+            .any(|e| matches!(e, TraceEvent::State(n) if n.contains("Expect"))));
+        assert!(ct.iter().any(|e| matches!(e, TraceEvent::ReadKeysChanged)));
+        let ladder = cloaktls::conn::ladder(&ct, true);
+        assert!(
+            ladder.contains("client_hello") && ladder.contains("--->") && ladder.contains("<---"),
+            "{ladder}"
+        );
+        // Drained.
+        assert!(c.take_trace().is_empty());
+    }
+}
+
+#[test]
+fn the_trace_is_off_by_default_and_bounded() {
+    let pki = Pki::new("CA");
+    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut c = ClientConnection::new(c, "localhost").unwrap();
+    let mut s = ServerConnection::new(s).unwrap();
+    let (cr, _) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    assert!(c.take_trace().is_empty());
+    c.enable_trace();
+    for _ in 0..5000 {
+        send_and_receive(&mut c, &mut s, b"x");
+    }
+    assert_eq!(c.take_trace().len(), cloaktls::conn::TRACE_LIMIT);
+}
