@@ -469,3 +469,36 @@ fn keylog_file_is_written() {
         assert_eq!(parts[2].len(), 64);
     }
 }
+
+#[test]
+fn trace_prints_a_ladder() {
+    let pki = make_pki("cli-trace");
+    let (_srv, port, log) = server(&pki, "ecdsa", &["--trace"]);
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "localhost",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+            "--trace",
+        ],
+        b"",
+    );
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    for want in [
+        "client_hello",
+        "server_hello",
+        "--->",
+        "<---",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "state: Connected",
+    ] {
+        assert!(stderr.contains(want), "{want:?} missing from:\n{stderr}");
+    }
+    assert!(server_log_says(
+        &log,
+        "server                                            client"
+    ));
+}
