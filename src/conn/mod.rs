@@ -238,6 +238,9 @@ impl Connection {
     }
 
     fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some(s) = self.state.as_mut() {
+            s.on_application_data_sent();
+        }
         let max = self.max_fragment_len();
         for frag in fragments(data, max) {
             self.write_record(ContentType::APPLICATION_DATA, frag)?;

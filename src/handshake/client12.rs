@@ -73,10 +73,18 @@ pub(super) fn handle_server_hello(
         ExtensionType::STATUS_REQUEST,
         ExtensionType::RECORD_SIZE_LIMIT,
     ];
-    check_response_extensions(&sh.extensions, &shared.offered, "ServerHello")?;
+    // Some TLS 1.2 servers echo supported_groups, which RFC 8422 does not
+    // define for ServerHello; it is harmless and ignored.
+    let exts: Vec<Extension> = sh
+        .extensions
+        .iter()
+        .filter(|e| e.typ() != ExtensionType::SUPPORTED_GROUPS)
+        .cloned()
+        .collect();
+    check_response_extensions(&exts, &shared.offered, "ServerHello")?;
     let mut ems = false;
     let mut ticket_expected = false;
-    for e in &sh.extensions {
+    for e in &exts {
         if !allowed.contains(&e.typ()) {
             return Err(illegal(format!(
                 "{:?} is not allowed in a TLS 1.2 ServerHello",

@@ -731,4 +731,8 @@ impl State for Connected {
     fn on_application_data(&mut self) {
         self.traffic.saw_application_data();
     }
+
+    fn on_application_data_sent(&mut self) {
+        self.traffic.sent_application_data();
+    }
 }

@@ -189,6 +189,9 @@ pub(crate) trait State: Send + Sync {
     /// Application data arrived (resets flood counters).
     fn on_application_data(&mut self) {}
 
+    /// We sent application data.
+    fn on_application_data_sent(&mut self) {}
+
     /// Sends a TLS 1.3 KeyUpdate (only once connected).
     fn send_key_update(&mut self, _cx: &mut Context<'_>, _request_peer: bool) -> Result<(), Error> {
         Err(Error::InvalidState(

@@ -272,9 +272,10 @@ fn accept_psk(
     suite: &'static Tls13Suite,
     sni: Option<&str>,
 ) -> Result<Option<AcceptedPsk>, Error> {
-    let Some(Extension::PreSharedKeyClient(offer)) = ch.extension(ExtensionType::PRE_SHARED_KEY)
-    else {
-        return Ok(None);
+    let offer = match ch.extension(ExtensionType::PRE_SHARED_KEY) {
+        Some(Extension::PreSharedKeyClient(offer)) => offer,
+        Some(Extension::BadPreSharedKey(e, _)) => return Err(Error::decode("pre_shared_key", *e)),
+        _ => return Ok(None),
     };
     // RFC 8446 §4.2.9: a PSK without psk_key_exchange_modes is refused.
     let modes = match ch.extension(ExtensionType::PSK_KEY_EXCHANGE_MODES) {
@@ -601,6 +602,10 @@ fn send_server_flight(
         s_ap,
         config,
         requested_schemes,
+        wants_tickets: matches!(
+            ch.extension(ExtensionType::PSK_KEY_EXCHANGE_MODES),
+            Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PskKeyExchangeMode::PSK_DHE_KE)
+        ),
     };
     Ok(match verifier {
         Some((_, required)) => Box::new(ExpectCertificate { rest, required }),
@@ -655,6 +660,9 @@ fn send_tickets(
     resumption_master_secret: &Secret,
 ) -> Result<(), Error> {
     let config = &r.config;
+    if !r.wants_tickets {
+        return Ok(());
+    }
     let now = config.time.now().as_secs();
     for i in 0..config.tickets.min(255) {
         let nonce = vec![i as u8];
@@ -717,6 +725,9 @@ struct ClientFlight {
     s_ap: Secret,
     config: Arc<ServerConfig>,
     requested_schemes: Vec<SignatureScheme>,
+    /// Whether the client can use a ticket: it offered psk_dhe_ke, the
+    /// only mode we resume with (RFC 8446 §4.2.9).
+    wants_tickets: bool,
 }
 
 struct ExpectCertificate {
@@ -902,5 +913,9 @@ impl State for Connected {
 
     fn on_application_data(&mut self) {
         self.traffic.saw_application_data();
+    }
+
+    fn on_application_data_sent(&mut self) {
+        self.traffic.sent_application_data();
     }
 }

@@ -17,6 +17,9 @@ pub(crate) struct Traffic13 {
     pub(crate) write_secret: Secret,
     pub(crate) read_secret: Secret,
     updates_in_a_row: u32,
+    /// Our answer to a requested update is out, and no data has followed:
+    /// more requests need no more answers (RFC 8446 §4.6.3).
+    answered: bool,
 }
 
 impl Traffic13 {
@@ -30,6 +33,7 @@ impl Traffic13 {
             write_secret,
             read_secret,
             updates_in_a_row: 0,
+            answered: false,
         }
     }
 
@@ -73,10 +77,16 @@ impl Traffic13 {
             &self.read_secret,
         )?));
         cx.out.push(Command::KeyUpdated);
-        if request == KeyUpdateRequest::UPDATE_REQUESTED {
+        if request == KeyUpdateRequest::UPDATE_REQUESTED && !self.answered {
             self.send_update(cx, false)?;
+            self.answered = true;
         }
         Ok(())
+    }
+
+    /// We sent application data: a later request gets a new answer.
+    pub(crate) fn sent_application_data(&mut self) {
+        self.answered = false;
     }
 
     /// Application data arrived: the KeyUpdate run is over.

@@ -190,6 +190,10 @@ pub enum Extension {
     PreSharedKeyClient(OfferedPsks),
     /// pre_shared_key in a ServerHello: the selected identity.
     PreSharedKeyServer(u16),
+    /// A pre_shared_key in a ClientHello that does not decode: kept, since
+    /// a TLS 1.2 server ignores it, while a TLS 1.3 server refuses it with
+    /// the error it carries.
+    BadPreSharedKey(DecodeError, Vec<u8>),
     /// early_data in a ClientHello or EncryptedExtensions (empty).
     EarlyData,
     /// early_data in a NewSessionTicket: max_early_data_size.
@@ -258,7 +262,9 @@ impl Extension {
                 ExtensionType::KEY_SHARE
             }
             PskKeyExchangeModes(_) => ExtensionType::PSK_KEY_EXCHANGE_MODES,
-            PreSharedKeyClient(_) | PreSharedKeyServer(_) => ExtensionType::PRE_SHARED_KEY,
+            PreSharedKeyClient(_) | PreSharedKeyServer(_) | BadPreSharedKey(..) => {
+                ExtensionType::PRE_SHARED_KEY
+            }
             EarlyData | EarlyDataMax(_) => ExtensionType::EARLY_DATA,
             Cookie(_) => ExtensionType::COOKIE,
             ExtendedMasterSecret => ExtensionType::EXTENDED_MASTER_SECRET,
@@ -305,7 +311,9 @@ impl Extension {
             EarlyDataMax(n) => w.put_u32(*n),
             Cookie(c) => w.put_vec(LengthPrefix::U16, c),
             RenegotiationInfo(r) => w.put_vec(LengthPrefix::U8, r),
-            SessionTicket(t) | Padding(t) | Unknown { data: t, .. } => w.put_bytes(t),
+            SessionTicket(t) | Padding(t) | Unknown { data: t, .. } | BadPreSharedKey(_, t) => {
+                w.put_bytes(t)
+            }
             RecordSizeLimit(n) => w.put_u16(*n),
             CertificateAuthorities(names) => w.prefixed(LengthPrefix::U16, |w| {
                 for n in names {
@@ -403,9 +411,10 @@ impl Extension {
             (ExtensionType::PSK_KEY_EXCHANGE_MODES, C::ClientHello) => {
                 Extension::PskKeyExchangeModes(read_list(body, LengthPrefix::U8, 1, 0xff)?)
             }
-            (ExtensionType::PRE_SHARED_KEY, C::ClientHello) => {
-                Extension::PreSharedKeyClient(OfferedPsks::decode(body)?)
-            }
+            (ExtensionType::PRE_SHARED_KEY, C::ClientHello) => match OfferedPsks::decode(body) {
+                Ok(o) => Extension::PreSharedKeyClient(o),
+                Err(e) => Extension::BadPreSharedKey(e, body.to_vec()),
+            },
             (ExtensionType::PRE_SHARED_KEY, C::ServerHello) => {
                 Extension::PreSharedKeyServer(u16::decode(body)?)
             }
@@ -742,7 +751,7 @@ mod tests {
                 &body,
                 ExtensionContext::ClientHello
             ),
-            Err(DecodeError::IllegalValue(_))
+            Ok(Extension::BadPreSharedKey(DecodeError::IllegalValue(_), _))
         ));
     }
 }

@@ -489,6 +489,10 @@ fn exchange<C: std::ops::DerefMut<Target = Connection>>(
     tls.shutdown()
 }
 
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-is-handshaker-supported") {
@@ -509,20 +513,45 @@ fn main() {
         let _ = sock.set_nodelay(true);
         sock.write_all(&f.shim_id.to_le_bytes())
             .unwrap_or_else(|e| fail(&Error::Io(e.kind(), e.to_string())));
+        // CLOAK_SHIM_TRACE prints the connection's ladder diagram when it
+        // fails, to see where cloaktls and the runner part ways.
+        let tracing = std::env::var_os("CLOAK_SHIM_TRACE").is_some();
         let result = if let Some(cfg) = &server_cfg {
             let conn = ServerConnection::new(cfg.clone()).unwrap_or_else(|e| fail(&e));
             let mut tls = TlsStream::new(conn, sock);
-            tls.complete_handshake()
+            if tracing {
+                tls.conn_mut().enable_trace();
+            }
+            let r = tls
+                .complete_handshake()
                 .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))
-                .and_then(|_| exchange(&f, &mut tls))
+                .and_then(|_| exchange(&f, &mut tls));
+            if r.is_err() && tracing {
+                let trace = tls.conn_mut().take_trace();
+                eprint!("{}", cloaktls::conn::ladder(&trace, false));
+                for e in &trace {
+                    if let cloaktls::TraceEvent::MessageIn { bytes, .. } = e {
+                        eprintln!("in: {}", hex_string(bytes));
+                    }
+                }
+            }
+            r
         } else {
             let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
             let conn = ClientConnection::new(client_config(&f, store.clone()), &name)
                 .unwrap_or_else(|e| fail(&e));
             let mut tls = TlsStream::new(conn, sock);
-            tls.complete_handshake()
+            let r = tls
+                .complete_handshake()
                 .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))
-                .and_then(|_| exchange(&f, &mut tls))
+                .and_then(|_| exchange(&f, &mut tls));
+            if r.is_err() && tracing {
+                eprint!(
+                    "{}",
+                    cloaktls::conn::ladder(&tls.conn_mut().take_trace(), true)
+                );
+            }
+            r
         };
         if let Err(e) = result {
             fail(&e);
