@@ -261,3 +261,34 @@ fn signature_algorithms_cert_chooses_the_chain() {
         }
     }
 }
+
+#[test]
+fn many_requested_key_updates_get_one_answer_until_data_is_sent() {
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(&pki, |b| b.versions(V13).tickets(0), |b| b, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    for _ in 0..3 {
+        c.key_update(true).unwrap();
+    }
+    let out = c.pending_tls().to_vec();
+    c.consume_tls(out.len());
+    s.read_tls(&out).unwrap();
+    // One record: the single answer (RFC 8446 §4.6.3).
+    let answer = s.pending_tls().to_vec();
+    assert_eq!(5 + u16::from_be_bytes([answer[3], answer[4]]) as usize, answer.len());
+    s.consume_tls(answer.len());
+    c.read_tls(&answer).unwrap();
+    // After data is sent, a new request gets a new answer.
+    assert_eq!(send_and_receive(&mut s, &mut c, b"data"), b"data");
+    c.key_update(true).unwrap();
+    let out = c.pending_tls().to_vec();
+    c.consume_tls(out.len());
+    s.read_tls(&out).unwrap();
+    assert!(s.wants_write());
+    let answer = s.pending_tls().to_vec();
+    s.consume_tls(answer.len());
+    c.read_tls(&answer).unwrap();
+    assert_eq!(send_and_receive(&mut c, &mut s, b"still fine"), b"still fine");
+}
