@@ -614,10 +614,10 @@ fn send_server_flight(
     })
 }
 
-/// How much rejected 0-RTT a server skips: its own limit, or one record's
-/// worth when it takes no early data at all.
+/// How much rejected 0-RTT a server skips, counted in record bytes: its
+/// own limit, or one full record's plaintext when it takes no early data.
 fn early_skip_budget(config: &ServerConfig) -> usize {
-    (config.max_early_data as usize).max(crate::record::MAX_CIPHERTEXT_LEN)
+    (config.max_early_data as usize).max(crate::record::MAX_FRAGMENT_LEN)
 }
 
 /// Accepted 0-RTT data until EndOfEarlyData (RFC 8446 §4.5).
