@@ -131,6 +131,7 @@ pub struct ClientConfig {
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
     pub(crate) early_data: bool,
     pub(crate) trace: bool,
+    pub(crate) psk_ke: bool,
 }
 
 /// Builds a [`ClientConfig`].
@@ -168,6 +169,7 @@ impl ClientConfig {
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
                 early_data: false,
                 trace: false,
+                psk_ke: false,
             },
         }
     }
@@ -334,6 +336,11 @@ impl ClientConfigBuilder {
         self
     }
 
+    pub(crate) fn psk_ke(mut self, on: bool) -> Self {
+        self.config.psk_ke = on;
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(mut self) -> Result<Arc<ClientConfig>, Error> {
         check_versions(&self.config.versions)?;
@@ -383,6 +390,7 @@ pub struct ServerConfig {
     pub(crate) max_early_data: u32,
     pub(crate) strike_register: Arc<StrikeRegister>,
     pub(crate) trace: bool,
+    pub(crate) psk_ke: bool,
 }
 
 /// Builds a [`ServerConfig`].
@@ -418,6 +426,7 @@ impl ServerConfig {
                 max_early_data: 0,
                 strike_register: Arc::new(StrikeRegister::new(65_536)),
                 trace: false,
+                psk_ke: false,
             },
         }
     }
@@ -573,6 +582,11 @@ impl ServerConfigBuilder {
 
     pub(crate) fn require_ems(mut self, on: bool) -> Self {
         self.config.require_ems = on;
+        self
+    }
+
+    pub(crate) fn psk_ke(mut self, on: bool) -> Self {
+        self.config.psk_ke = on;
         self
     }
 

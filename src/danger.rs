@@ -104,6 +104,18 @@ pub fn allow_no_extended_master_secret_client(b: ClientConfigBuilder) -> ClientC
     b.require_ems(false)
 }
 
+/// Offers psk_ke resumption (RFC 8446 §4.2.9): a resumed handshake with
+/// no (EC)DHE, so no forward secrecy for its traffic. The server must
+/// allow it too; psk_dhe_ke stays preferred.
+pub fn allow_psk_ke_client(b: ClientConfigBuilder) -> ClientConfigBuilder {
+    b.psk_ke(true)
+}
+
+/// Accepts psk_ke resumption from clients that offer only that mode.
+pub fn allow_psk_ke_server(b: ServerConfigBuilder) -> ServerConfigBuilder {
+    b.psk_ke(true)
+}
+
 /// The server side of [`allow_no_extended_master_secret_client`].
 pub fn allow_no_extended_master_secret_server(b: ServerConfigBuilder) -> ServerConfigBuilder {
     b.require_ems(false)

@@ -277,7 +277,10 @@ fn many_requested_key_updates_get_one_answer_until_data_is_sent() {
     s.read_tls(&out).unwrap();
     // One record: the single answer (RFC 8446 §4.6.3).
     let answer = s.pending_tls().to_vec();
-    assert_eq!(5 + u16::from_be_bytes([answer[3], answer[4]]) as usize, answer.len());
+    assert_eq!(
+        5 + u16::from_be_bytes([answer[3], answer[4]]) as usize,
+        answer.len()
+    );
     s.consume_tls(answer.len());
     c.read_tls(&answer).unwrap();
     // After data is sent, a new request gets a new answer.
@@ -290,5 +293,8 @@ fn many_requested_key_updates_get_one_answer_until_data_is_sent() {
     let answer = s.pending_tls().to_vec();
     s.consume_tls(answer.len());
     c.read_tls(&answer).unwrap();
-    assert_eq!(send_and_receive(&mut c, &mut s, b"still fine"), b"still fine");
+    assert_eq!(
+        send_and_receive(&mut c, &mut s, b"still fine"),
+        b"still fine"
+    );
 }

@@ -525,3 +525,49 @@ fn too_much_early_data_is_unexpected_message() {
     );
     assert!(err.to_string().contains("max_early_data_size"));
 }
+
+#[test]
+fn psk_ke_only_when_both_sides_allow_it() {
+    let pki = Pki::new("CA");
+    let cert = pki.server(KeyType::EcdsaP256).certified_key();
+    let keys = shared_keys();
+    let server = |psk_ke: bool| {
+        let mut b = ServerConfig::builder(cert.clone())
+            .ticket_keys(keys.clone())
+            .time(clock());
+        if psk_ke {
+            b = cloaktls::danger::allow_psk_ke_server(b);
+        }
+        b.build().unwrap()
+    };
+    let client = |psk_ke: bool| {
+        let mut b = ClientConfig::builder(pki.roots()).time(clock());
+        if psk_ke {
+            b = cloaktls::danger::allow_psk_ke_client(b);
+        }
+        b.build().unwrap()
+    };
+    for (c_ke, s_ke, want_group) in [
+        (true, true, false),
+        (true, false, true),
+        (false, true, true),
+    ] {
+        let c = client(c_ke);
+        let s = server(s_ke);
+        connect(&c, &s, "localhost");
+        let (mut c2, mut s2) = connect(&c, &s, "localhost");
+        assert!(c2.is_resumed() && s2.is_resumed(), "{c_ke} {s_ke}");
+        // psk_ke has no key exchange, hence no group.
+        assert_eq!(
+            c2.key_exchange_group().is_some(),
+            want_group,
+            "{c_ke} {s_ke}"
+        );
+        assert_eq!(
+            s2.key_exchange_group().is_some(),
+            want_group,
+            "{c_ke} {s_ke}"
+        );
+        assert_eq!(send_and_receive(&mut c2, &mut s2, b"psk"), b"psk");
+    }
+}

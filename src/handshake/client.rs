@@ -223,9 +223,11 @@ pub(crate) fn start_client(
             versions.push(ProtocolVersion::TLSV1_2);
         }
         exts.push(Extension::SupportedVersionsClient(versions));
-        exts.push(Extension::PskKeyExchangeModes(vec![
-            PskKeyExchangeMode::PSK_DHE_KE,
-        ]));
+        let mut modes = vec![PskKeyExchangeMode::PSK_DHE_KE];
+        if config.psk_ke {
+            modes.push(PskKeyExchangeMode::PSK_KE);
+        }
+        exts.push(Extension::PskKeyExchangeModes(modes));
         exts.push(Extension::KeyShareClient(vec![KeyShareEntry {
             group: key_share.group(),
             key_exchange: key_share.public_key().to_vec(),

@@ -193,27 +193,6 @@ pub(super) fn handle_server_hello(
             )));
         }
     }
-    let share = match sh.extension(ExtensionType::KEY_SHARE) {
-        Some(Extension::KeyShareServer(s)) => s,
-        _ => {
-            return Err(Error::peer(
-                AlertDescription::MISSING_EXTENSION,
-                "the ServerHello has no key_share",
-            ))
-        }
-    };
-    let pos = st
-        .key_shares
-        .iter()
-        .position(|k| k.group() == share.group)
-        .ok_or_else(|| {
-            illegal(format!(
-                "the server's key share is for {:?}, which we did not send",
-                share.group
-            ))
-        })?;
-    let kx = st.key_shares.swap_remove(pos);
-    let shared_secret = kx.complete(&share.key_exchange)?;
     let psk = match sh.extension(ExtensionType::PRE_SHARED_KEY) {
         Some(Extension::PreSharedKeyServer(index)) => {
             let ticket = st
@@ -228,6 +207,35 @@ pub(super) fn handle_server_hello(
         }
         _ => None,
     };
+    // Without a key share, the server chose psk_ke: allowed only if we
+    // offered it (RFC 8446 §4.2.9).
+    let share = match sh.extension(ExtensionType::KEY_SHARE) {
+        Some(Extension::KeyShareServer(s)) => Some(s),
+        _ if psk.is_some() && st.shared.config.psk_ke => None,
+        _ => {
+            return Err(Error::peer(
+                AlertDescription::MISSING_EXTENSION,
+                "the ServerHello has no key_share",
+            ))
+        }
+    };
+    let shared_secret = match share {
+        Some(share) => {
+            let pos = st
+                .key_shares
+                .iter()
+                .position(|k| k.group() == share.group)
+                .ok_or_else(|| {
+                    illegal(format!(
+                        "the server's key share is for {:?}, which we did not send",
+                        share.group
+                    ))
+                })?;
+            let kx = st.key_shares.swap_remove(pos);
+            Some(kx.complete(&share.key_exchange)?)
+        }
+        None => None,
+    };
 
     if st.retried_suite.is_none() {
         st.transcript.start_hash(suite.hash, false);
@@ -235,7 +243,7 @@ pub(super) fn handle_server_hello(
     st.transcript.add(raw);
     let hello_hash = st.transcript.current_hash();
     let early = EarlySecret::new(suite.hash, psk.as_ref().map(|t| t.psk.as_bytes()));
-    let hs = early.into_handshake(Some(shared_secret.as_bytes()));
+    let hs = early.into_handshake(shared_secret.as_ref().map(|s| s.as_bytes()));
     let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
     let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
     let log = &st.shared.config.key_log;
@@ -259,7 +267,7 @@ pub(super) fn handle_server_hello(
         cx.out.push(Command::WriteKeys(tls13_sealer(suite, &c_hs)?));
     }
     cx.info.suite = Some(crate::crypto::SupportedSuite::Tls13(suite));
-    cx.info.group = Some(share.group);
+    cx.info.group = share.map(|s| s.group);
     if let Some(t) = &psk {
         cx.info.resumed = true;
         cx.info.peer_certs = t.peer_certs.clone();

@@ -95,12 +95,34 @@ pub(super) fn handle_client_hello(
             "TLS 1.3 requires exactly the null compression method",
         ));
     }
-    let offer = read_offer(ch)?;
     let SupportedSuite::Tls13(suite) =
         choose_suite(&config, ch, ProtocolVersion::TLSV1_3, |_| true)?
     else {
         return Err(Error::InvalidState("a TLS 1.2 suite for TLS 1.3"));
     };
+    // psk_ke (RFC 8446 §4.2.9), when both sides allow it and the ticket is
+    // good: no key exchange at all, so no HelloRetryRequest either.
+    let offers_psk_ke = matches!(
+        ch.extension(ExtensionType::PSK_KEY_EXCHANGE_MODES),
+        Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PskKeyExchangeMode::PSK_KE)
+    );
+    if config.psk_ke && offers_psk_ke {
+        let transcript = Transcript::with_hash(suite.hash);
+        let name = sni(ch)?.map(|n| n.as_ref().to_string());
+        if let Some(psk) = accept_psk(&config, ch, raw, &transcript, suite, name.as_deref())? {
+            return send_server_flight(
+                config,
+                cx,
+                ch,
+                raw,
+                suite,
+                KeyExchange::PskOnly(psk),
+                transcript,
+                false,
+            );
+        }
+    }
+    let offer = read_offer(ch)?;
     let ours = config.kx_groups();
     // A group the client sent a share for avoids a round trip; otherwise
     // our first group that it supports, through HelloRetryRequest.
@@ -120,7 +142,16 @@ pub(super) fn handle_client_hello(
 
     let mut transcript = Transcript::with_hash(suite.hash);
     if with_share.is_some() {
-        return send_server_flight(config, cx, ch, raw, suite, group, transcript, false);
+        return send_server_flight(
+            config,
+            cx,
+            ch,
+            raw,
+            suite,
+            KeyExchange::Dhe(group),
+            transcript,
+            false,
+        );
     }
     transcript.add(raw);
 
@@ -227,7 +258,7 @@ impl State for ExpectSecondClientHello {
             ch,
             raw,
             self.suite,
-            self.group,
+            KeyExchange::Dhe(self.group),
             self.transcript,
             self.sent_ccs,
         )
@@ -240,6 +271,13 @@ impl State for ExpectSecondClientHello {
     fn version(&self) -> ProtocolVersion {
         ProtocolVersion::TLSV1_3
     }
+}
+
+/// How the handshake's shared secret is made: (EC)DHE with a group
+/// (psk_dhe_ke, or no PSK), or the PSK alone (psk_ke).
+enum KeyExchange {
+    Dhe(NamedGroup),
+    PskOnly(AcceptedPsk),
 }
 
 /// A resumption PSK accepted from the client's pre_shared_key.
@@ -287,7 +325,9 @@ fn accept_psk(
             ))
         }
     };
-    if !modes.contains(&PskKeyExchangeMode::PSK_DHE_KE) || config.tickets == 0 {
+    let usable_mode = modes.contains(&PskKeyExchangeMode::PSK_DHE_KE)
+        || (config.psk_ke && modes.contains(&PskKeyExchangeMode::PSK_KE));
+    if !usable_mode || config.tickets == 0 {
         return Ok(None);
     }
     let now = config.time.now().as_secs();
@@ -355,26 +395,32 @@ fn send_server_flight(
     ch: &ClientHello,
     raw_ch: &[u8],
     suite: &'static Tls13Suite,
-    group: NamedGroup,
+    key_exchange: KeyExchange,
     mut transcript: Transcript,
     sent_ccs: bool,
 ) -> Result<Box<dyn State>, Error> {
-    let offer = read_offer(ch)?;
-    let share = offer
-        .shares
-        .iter()
-        .find(|s| s.group == group)
-        .ok_or_else(|| illegal("no key share for the chosen group"))?;
     let name = sni(ch)?;
     let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
-    let psk = accept_psk(&config, ch, raw_ch, &transcript, suite, sni_text.as_deref())?;
+    let (group, share, schemes, psk) = match key_exchange {
+        KeyExchange::Dhe(group) => {
+            let offer = read_offer(ch)?;
+            let share = offer
+                .shares
+                .iter()
+                .find(|s| s.group == group)
+                .ok_or_else(|| illegal("no key share for the chosen group"))?;
+            let psk = accept_psk(&config, ch, raw_ch, &transcript, suite, sni_text.as_deref())?;
+            (Some(group), Some(share), offer.schemes, psk)
+        }
+        KeyExchange::PskOnly(psk) => (None, None, &[][..], Some(psk)),
+    };
     transcript.add(raw_ch);
     let client_hello_hash = transcript.current_hash();
     let cert = match psk {
         Some(_) => None,
         None => {
             let cert = choose_certificate(&config, ch, name.as_ref(), |c| {
-                c.key.choose_scheme(offer.schemes, true).is_some()
+                c.key.choose_scheme(schemes, true).is_some()
             })
             .ok_or_else(|| Error::NoCommon {
                 what: "signature scheme",
@@ -385,11 +431,11 @@ fn send_server_flight(
                         .flat_map(|c| c.key.schemes().to_vec())
                         .collect::<Vec<_>>(),
                 ),
-                theirs: list(offer.schemes),
+                theirs: list(schemes),
             })?;
             let scheme = cert
                 .key
-                .choose_scheme(offer.schemes, true)
+                .choose_scheme(schemes, true)
                 .ok_or(Error::InvalidState("no scheme for the chosen certificate"))?;
             Some((cert, scheme))
         }
@@ -411,24 +457,26 @@ fn send_server_flight(
                 && config.strike_register.first_use(&p.binder)
         });
 
-    let kx = config
-        .kx_groups()
-        .into_iter()
-        .find(|g| g.name() == group)
-        .ok_or(Error::InvalidState("chosen group vanished"))?
-        .start()?;
-    let our_share = KeyShareEntry {
-        group,
-        key_exchange: kx.public_key().to_vec(),
+    let mut sh_exts = vec![Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3)];
+    let shared_secret = match (group, share) {
+        (Some(group), Some(share)) => {
+            let kx = config
+                .kx_groups()
+                .into_iter()
+                .find(|g| g.name() == group)
+                .ok_or(Error::InvalidState("chosen group vanished"))?
+                .start()?;
+            sh_exts.push(Extension::KeyShareServer(KeyShareEntry {
+                group,
+                key_exchange: kx.public_key().to_vec(),
+            }));
+            Some(kx.complete(&share.key_exchange)?)
+        }
+        _ => None,
     };
-    let shared_secret = kx.complete(&share.key_exchange)?;
 
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
-    let mut sh_exts = vec![
-        Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
-        Extension::KeyShareServer(our_share),
-    ];
     if let Some(p) = &psk {
         sh_exts.push(Extension::PreSharedKeyServer(p.index));
     }
@@ -449,7 +497,7 @@ fn send_server_flight(
 
     let hello_hash = transcript.current_hash();
     let early = EarlySecret::new(suite.hash, psk.as_ref().map(|p| p.psk.as_bytes()));
-    let hs = early.into_handshake(Some(shared_secret.as_bytes()));
+    let hs = early.into_handshake(shared_secret.as_ref().map(|s| s.as_bytes()));
     let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
     let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
     let log = &config.key_log;
@@ -490,7 +538,7 @@ fn send_server_flight(
         }
     }
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
-    cx.info.group = Some(group);
+    cx.info.group = group;
     cx.info.alpn = alpn.clone();
     if let Some(p) = &psk {
         cx.info.resumed = true;
