@@ -104,14 +104,15 @@ pub fn allow_no_extended_master_secret_client(b: ClientConfigBuilder) -> ClientC
     b.require_ems(false)
 }
 
-/// Offers psk_ke resumption (RFC 8446 §4.2.9): a resumed handshake with
-/// no (EC)DHE, so no forward secrecy for its traffic. The server must
-/// allow it too; psk_dhe_ke stays preferred.
+/// Offers psk_ke resumption (RFC 8446 §4.2.9) beside psk_dhe_ke: a resumed
+/// handshake with no (EC)DHE, so no forward secrecy for its traffic. It is
+/// used only with a server that allows it too.
 pub fn allow_psk_ke_client(b: ClientConfigBuilder) -> ClientConfigBuilder {
     b.psk_ke(true)
 }
 
-/// Accepts psk_ke resumption from clients that offer only that mode.
+/// Resumes with psk_ke whenever a client offers it (saving the key
+/// exchange, losing forward secrecy); other clients get psk_dhe_ke.
 pub fn allow_psk_ke_server(b: ServerConfigBuilder) -> ServerConfigBuilder {
     b.psk_ke(true)
 }
