@@ -672,3 +672,10 @@ fn a_key_not_for_signatures_cannot_sign_the_handshake() {
         sr.unwrap();
     }
 }
+
+#[cfg(feature = "webpki-roots")]
+#[test]
+fn mozilla_roots_load() {
+    let roots = cloaktls::verify::RootStore::mozilla();
+    assert!(roots.len() > 100);
+}

@@ -48,6 +48,22 @@ impl RootStore {
         (ok, bad)
     }
 
+    /// Adds trust anchors as they are (webpki's form).
+    pub fn add_anchors(&mut self, anchors: &[TrustAnchor<'_>]) {
+        for a in anchors {
+            self.subjects.push(wrap_name(a.subject.as_ref()));
+            self.anchors.push(a.to_owned());
+        }
+    }
+
+    /// Mozilla's root store, as the `webpki-roots` crate ships it.
+    #[cfg(feature = "webpki-roots")]
+    pub fn mozilla() -> Self {
+        let mut store = RootStore::empty();
+        store.add_anchors(webpki_roots::TLS_SERVER_ROOTS);
+        store
+    }
+
     /// The number of roots.
     pub fn len(&self) -> usize {
         self.anchors.len()

@@ -1,0 +1,169 @@
+//! The blocking stream and PEM loading: keys in all three forms, roots from
+//! a file and from a directory, truncation, timeouts.
+
+mod common;
+use cloaktls::pem::{certified_key_from_files, private_key_from_pem};
+use cloaktls::stream::{ClientStream, ServerStream};
+use cloaktls::verify::RootStore;
+use cloaktls::{ClientConfig, ServerConfig};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A self-signed certificate for localhost with a key in `form`, written
+/// by OpenSSL: returns (cert path, key path).
+fn identity(dir: &std::path::Path, form: &str) -> (String, String) {
+    let key = dir.join(format!("{form}.key")).display().to_string();
+    let cert = dir.join(format!("{form}.pem")).display().to_string();
+    match form {
+        "sec1" => openssl(&[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            &key,
+        ]),
+        "pkcs1" => openssl(&["genrsa", "-traditional", "-out", &key, "2048"]),
+        _ => openssl(&["genpkey", "-algorithm", "ed25519", "-out", &key]),
+    }
+    openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        &key,
+        "-out",
+        &cert,
+        "-days",
+        "30",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+    ]);
+    (cert, key)
+}
+
+#[test]
+fn keys_in_every_pem_form_and_roots_from_a_directory() {
+    let dir = std::env::temp_dir().join(format!("cloak-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let roots_dir = dir.join("roots");
+    std::fs::create_dir_all(&roots_dir).unwrap();
+    let forms = ["sec1", "pkcs1", "pkcs8"];
+    for form in forms {
+        let (cert, key) = identity(&dir, form);
+        let pem = std::fs::read_to_string(&key).unwrap();
+        let header = match form {
+            "sec1" => "BEGIN EC PRIVATE KEY",
+            "pkcs1" => "BEGIN RSA PRIVATE KEY",
+            _ => "BEGIN PRIVATE KEY",
+        };
+        assert!(pem.contains(header), "{form}: {pem}");
+        private_key_from_pem(pem.as_bytes()).unwrap_or_else(|e| panic!("{form}: {e}"));
+        std::fs::copy(&cert, roots_dir.join(format!("{form}.crt"))).unwrap();
+    }
+    let roots = RootStore::from_path(&roots_dir).unwrap();
+    assert_eq!(roots.len(), 3);
+    for form in forms {
+        let ck = certified_key_from_files(
+            dir.join(format!("{form}.pem")),
+            dir.join(format!("{form}.key")),
+        )
+        .unwrap();
+        let s_cfg = ServerConfig::builder(ck).build().unwrap();
+        let c_cfg = ClientConfig::builder(roots.clone()).build().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (sock, _) = listener.accept().unwrap();
+            let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+            let mut buf = [0u8; 5];
+            tls.read_exact(&mut buf).unwrap();
+            tls.write_all(&buf).unwrap();
+            tls.close().unwrap();
+        });
+        let mut tls =
+            ClientStream::connect(c_cfg, "localhost", TcpStream::connect(addr).unwrap()).unwrap();
+        tls.write_all(b"hello").unwrap();
+        let mut back = Vec::new();
+        tls.read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"hello", "{form}");
+        drop(tls);
+        server.join().unwrap();
+    }
+    // A file with no certificate is an error that names the file.
+    std::fs::write(dir.join("empty.pem"), "nothing here").unwrap();
+    let err = RootStore::from_path(dir.join("empty.pem")).unwrap_err();
+    assert!(err.to_string().contains("empty.pem"));
+}
+
+fn pair() -> (
+    std::thread::JoinHandle<()>,
+    ClientStream<TcpStream>,
+    std::sync::mpsc::Sender<bool>,
+) {
+    let pki = common::Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<bool>();
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+        tls.write_all(b"partial").unwrap();
+        // true: hang up without close_notify; false: stay silent a while.
+        if !rx.recv().unwrap() {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        drop(tls);
+    });
+    let tls = ClientStream::connect(c_cfg, "localhost", TcpStream::connect(addr).unwrap()).unwrap();
+    (server, tls, tx)
+}
+
+#[test]
+fn end_of_stream_without_close_notify_is_truncation() {
+    let (server, mut tls, tx) = pair();
+    tx.send(true).unwrap();
+    let mut buf = [0u8; 7];
+    tls.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"partial");
+    let err = tls.read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+    assert!(err.to_string().contains("truncation"), "{err}");
+    server.join().unwrap();
+}
+
+#[test]
+fn the_socket_timeout_is_respected() {
+    let (server, mut tls, tx) = pair();
+    tx.send(false).unwrap();
+    let mut buf = [0u8; 7];
+    tls.read_exact(&mut buf).unwrap();
+    tls.get_mut()
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let err = tls.read(&mut buf).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{err:?}"
+    );
+    server.join().unwrap();
+}
