@@ -721,26 +721,5 @@ impl State for Connected {
         }
     }
 
-    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        Err(Error::peer(
-            AlertDescription::UNEXPECTED_MESSAGE,
-            "ChangeCipherSpec after the handshake",
-        ))
-    }
-
-    fn version(&self) -> ProtocolVersion {
-        ProtocolVersion::TLSV1_3
-    }
-
-    fn send_key_update(&mut self, cx: &mut Context<'_>, request_peer: bool) -> Result<(), Error> {
-        self.traffic.send_update(cx, request_peer)
-    }
-
-    fn on_application_data(&mut self) {
-        self.traffic.saw_application_data();
-    }
-
-    fn on_application_data_sent(&mut self) {
-        self.traffic.sent_application_data();
-    }
+    connected13_methods!();
 }

@@ -4,13 +4,15 @@
 //! connection carries out in order: messages to send, key changes, the
 //! end of the handshake. It never sees a record or a socket.
 
+// First: its macro serves the modules after it.
+#[macro_use]
+mod traffic13;
 mod client;
 mod client12;
 mod client13;
 mod server;
 mod server12;
 mod server13;
-mod traffic13;
 mod transcript;
 
 pub(crate) use client::start_client;

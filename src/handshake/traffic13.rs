@@ -8,6 +8,39 @@ use crate::key_schedule::tls13::next_traffic_secret;
 use crate::msgs::enums::{AlertDescription, KeyUpdateRequest};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 
+/// The [`super::State`] methods that every connected TLS 1.3 state shares:
+/// it has a `traffic: Traffic13` field.
+macro_rules! connected13_methods {
+    () => {
+        fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+            Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "ChangeCipherSpec after the handshake",
+            ))
+        }
+
+        fn version(&self) -> ProtocolVersion {
+            ProtocolVersion::TLSV1_3
+        }
+
+        fn send_key_update(
+            &mut self,
+            cx: &mut Context<'_>,
+            request_peer: bool,
+        ) -> Result<(), Error> {
+            self.traffic.send_update(cx, request_peer)
+        }
+
+        fn on_application_data(&mut self) {
+            self.traffic.saw_application_data();
+        }
+
+        fn on_application_data_sent(&mut self) {
+            self.traffic.sent_application_data();
+        }
+    };
+}
+
 /// The most KeyUpdates a peer may send in a row without any application
 /// data in between; a peer that sends more is flooding us.
 const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
