@@ -366,12 +366,17 @@ fn no_common_version_names_both_sides() {
 
 #[test]
 fn peer_closing_early_and_not_tls() {
-    // A server that hangs up at once.
+    // A server that reads the ClientHello and hangs up (reading first
+    // makes its close a clean FIN rather than a reset).
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        for s in listener.incoming().take(1) {
-            drop(s);
+        if let Some(Ok(mut s)) = listener.incoming().next() {
+            let mut hello = [0u8; 5];
+            let _ = std::io::Read::read_exact(&mut s, &mut hello);
+            let len = u16::from_be_bytes([hello[3], hello[4]]) as usize;
+            let mut body = vec![0u8; len];
+            let _ = std::io::Read::read_exact(&mut s, &mut body);
         }
     });
     let out = run_client(&[&format!("127.0.0.1:{port}"), "--insecure"], b"");
