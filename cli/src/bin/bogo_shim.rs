@@ -212,6 +212,22 @@ fn code(e: &Error) -> String {
     }
 }
 
+/// After a fatal error the alert is already written: half-close and read
+/// what the runner still sends, so that closing with unread bytes does not
+/// reset the connection before the runner has read the alert.
+fn linger(sock: &mut TcpStream) {
+    let _ = sock.shutdown(std::net::Shutdown::Write);
+    let _ = sock.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+    let mut buf = [0u8; 4096];
+    let mut drained = 0usize;
+    while drained < 1 << 20 {
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
 fn fail(e: &Error) -> ! {
     eprintln!("cloaktls: {e}");
     eprintln!(":{}:", code(e));
@@ -526,6 +542,9 @@ fn main() {
                 .complete_handshake()
                 .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))
                 .and_then(|_| exchange(&f, &mut tls));
+            if r.is_err() {
+                linger(tls.get_mut());
+            }
             if r.is_err() && tracing {
                 let trace = tls.conn_mut().take_trace();
                 eprint!("{}", cloaktls::conn::ladder(&trace, false));
@@ -545,6 +564,9 @@ fn main() {
                 .complete_handshake()
                 .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))
                 .and_then(|_| exchange(&f, &mut tls));
+            if r.is_err() {
+                linger(tls.get_mut());
+            }
             if r.is_err() && tracing {
                 eprint!(
                     "{}",
