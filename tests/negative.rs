@@ -318,6 +318,11 @@ impl Secrets {
 
 #[test]
 fn wrong_finished_tls13() {
+    wrong_finished_tls13_with(false);
+    wrong_finished_tls13_with(true);
+}
+
+fn wrong_finished_tls13_with(compatibility_mode: bool) {
     // A man in the middle who knows the handshake keys (from the key log)
     // changes the server's Finished.
     let pki = Pki::new("CA");
@@ -330,7 +335,7 @@ fn wrong_finished_tls13() {
         .unwrap();
     let c_cfg = ClientConfig::builder(pki.roots())
         .versions(V13)
-        .compatibility_mode(false)
+        .compatibility_mode(compatibility_mode)
         .build()
         .unwrap();
     let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
@@ -373,6 +378,16 @@ fn wrong_finished_tls13() {
     );
     assert!(err.to_string().contains("Finished"));
     let alert = c.pending_tls().to_vec();
+    // RFC 8446 D.4: in compatibility mode the ChangeCipherSpec still goes
+    // before the first protected record, here the alert.
+    let ccs: &[u8] = &[20, 3, 3, 0, 1, 1];
+    assert_eq!(alert.starts_with(ccs), compatibility_mode, "{alert:?}");
+    let protected = if compatibility_mode {
+        &alert[ccs.len()..]
+    } else {
+        &alert[..]
+    };
+    assert_eq!(protected[0], 23, "the alert is protected: {alert:?}");
     assert_eq!(
         s.read_tls(&alert),
         Err(Error::AlertReceived(AlertDescription::DECRYPT_ERROR))

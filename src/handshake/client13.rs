@@ -264,6 +264,10 @@ pub(super) fn handle_server_hello(
     cx.out.push(Command::ReadKeys(tls13_opener(suite, &s_hs)?));
     // With 0-RTT under way, early keys stay until the server has answered.
     if !st.early_offered {
+        // RFC 8446 D.4: in compatibility mode the ChangeCipherSpec goes
+        // before anything protected, so also before a fatal alert that
+        // interrupts the server's flight.
+        st.shared.send_ccs_once(cx);
         cx.out.push(Command::WriteKeys(tls13_sealer(suite, &c_hs)?));
     }
     cx.info.suite = Some(crate::crypto::SupportedSuite::Tls13(suite));
