@@ -7,7 +7,8 @@ use cloaktls::crypto::kx::{SECP256R1, X25519};
 use cloaktls::crypto::suites::{
     SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
 };
-use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
+use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
+use cloaktls::record::Deframer;
 use cloaktls::session::{ClientSessionStore, MemorySessionCache};
 use cloaktls::verify::TimeSource;
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
@@ -258,6 +259,59 @@ fn tls12_resumes_by_session_id_and_by_ticket() {
             assert_eq!(send_and_receive(&mut c, &mut s, b"again"), b"again");
         }
     }
+}
+
+#[test]
+fn tls12_ticket_acknowledged_but_not_sent_is_unexpected_message() {
+    // RFC 5077 §3.3: the server's NewSessionTicket record is removed from
+    // its last flight; the client must stop at the ChangeCipherSpec.
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V12)
+        .tickets(1)
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    // ClientHello; ServerHello..ServerHelloDone; ClientKeyExchange..Finished.
+    let out = c.pending_tls().to_vec();
+    c.consume_tls(out.len());
+    s.read_tls(&out).unwrap();
+    let out = s.pending_tls().to_vec();
+    s.consume_tls(out.len());
+    c.read_tls(&out).unwrap();
+    let out = c.pending_tls().to_vec();
+    c.consume_tls(out.len());
+    s.read_tls(&out).unwrap();
+    assert!(!s.is_handshaking());
+    let flight = s.pending_tls().to_vec();
+    let mut d = Deframer::new();
+    d.read(&flight);
+    let (mut kept, mut dropped) = (Vec::new(), 0);
+    let mut before_ccs = true;
+    while let Some(r) = d.next_record().unwrap() {
+        if r.typ == ContentType::CHANGE_CIPHER_SPEC {
+            before_ccs = false;
+        }
+        if before_ccs && r.typ == ContentType::HANDSHAKE {
+            assert_eq!(r.payload[0], 4, "a NewSessionTicket");
+            dropped += 1;
+            continue;
+        }
+        kept.push(r.typ.0);
+        kept.extend_from_slice(&r.version.0.to_be_bytes());
+        kept.extend_from_slice(&(r.payload.len() as u16).to_be_bytes());
+        kept.extend_from_slice(r.payload);
+    }
+    assert_eq!(dropped, 1);
+    let err = c.read_tls(&kept).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::UNEXPECTED_MESSAGE),
+        "{err}"
+    );
+    assert!(err.to_string().contains("NewSessionTicket"), "{err}");
 }
 
 #[test]

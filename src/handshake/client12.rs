@@ -427,6 +427,14 @@ impl State for ExpectTicketOrCcs {
     }
 
     fn handle_ccs(mut self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        // RFC 5077 §3.3: a server that acknowledged session_ticket must send
+        // NewSessionTicket before its ChangeCipherSpec.
+        if self.hs.ticket_expected {
+            return Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "the server acknowledged session_ticket but sent no NewSessionTicket",
+            ));
+        }
         let opener = self
             .opener
             .take()
