@@ -431,6 +431,76 @@ fn wrong_finished_tls12() {
     assert_eq!(alert_received(&cr), AlertDescription::DECRYPT_ERROR);
 }
 
+/// `flight` with `extra` appended to the payload of its last handshake
+/// record, its length fixed.
+fn append_to_last_handshake_record(flight: &[u8], extra: &[u8]) -> Vec<u8> {
+    let mut d = Deframer::new();
+    d.read(flight);
+    let mut records = Vec::new();
+    while let Some(r) = d.next_record().unwrap() {
+        records.push((r.typ, r.version, r.payload.to_vec()));
+    }
+    let last = records
+        .iter()
+        .rposition(|r| r.0 == ContentType::HANDSHAKE)
+        .unwrap();
+    records[last].2.extend_from_slice(extra);
+    let mut out = Vec::new();
+    for (typ, version, payload) in records {
+        out.push(typ.0);
+        out.extend_from_slice(&version.0.to_be_bytes());
+        out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        out.extend_from_slice(&payload);
+    }
+    out
+}
+
+#[test]
+fn handshake_data_after_the_end_of_a_flight() {
+    // RFC 8446 §2, RFC 5246 §7.3: a peer that must wait for our answer
+    // cannot have sent more; the start of a message is refused, not kept.
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let partial = [16u8, 0, 0, 40, 1, 2];
+    for versions in BOTH {
+        let c_cfg = ClientConfig::builder(pki.roots())
+            .versions(versions)
+            .build()
+            .unwrap();
+        // A ClientHello followed by the start of a ClientKeyExchange.
+        let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+        let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+        let hello = append_to_last_handshake_record(c.pending_tls(), &partial);
+        let err = s.read_tls(&hello).unwrap_err();
+        assert_eq!(
+            err.alert(),
+            Some(AlertDescription::UNEXPECTED_MESSAGE),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("end of the peer's flight"),
+            "{err}"
+        );
+        // The same hello without the extra bytes is fine.
+        let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+        let hello = c.pending_tls().to_vec();
+        c.consume_tls(hello.len());
+        s.read_tls(&hello).unwrap();
+        if versions == V12 {
+            // ServerHello..ServerHelloDone followed by more.
+            let flight = append_to_last_handshake_record(s.pending_tls(), &partial);
+            let err = c.read_tls(&flight).unwrap_err();
+            assert_eq!(
+                err.alert(),
+                Some(AlertDescription::UNEXPECTED_MESSAGE),
+                "{err}"
+            );
+        }
+    }
+}
+
 #[test]
 fn messages_out_of_order() {
     let pki = Pki::new("CA");

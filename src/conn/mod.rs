@@ -816,6 +816,15 @@ impl Connection {
         let next = state.handle(&mut cx, msg, raw)?;
         let name = next.name();
         self.state = Some(next);
+        // A message we answer ends the peer's flight: the peer cannot have
+        // sent more before reading our answer (RFC 8446 §2, RFC 5246 §7.3).
+        let answered = out.iter().any(|c| matches!(c, Command::Send(_)));
+        if answered && !self.joiner.is_empty() {
+            return Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "handshake data after the end of the peer's flight",
+            ));
+        }
         self.apply(out)?;
         self.record(TraceEvent::State(name));
         Ok(())
