@@ -5,7 +5,8 @@ use super::traffic13::Traffic13;
 use super::transcript::Transcript;
 use super::{
     check_response_extensions, log_secret, tls13_ccs, tls13_opener, tls13_sealer,
-    tls13_signed_content, unexpected, Command, Context, Exporter, State,
+    tls13_signed_content, unexpected, verify_tls13_certificate_verify, Command, Context, Exporter,
+    State,
 };
 use crate::config::CertifiedKey;
 use crate::crypto::hash::constant_time_eq;
@@ -22,7 +23,7 @@ use crate::msgs::handshake::{
     HandshakePayload, ServerHello,
 };
 use crate::session::Tls13Ticket;
-use crate::verify::{certinfo, verify_signature, wrap_name};
+use crate::verify::{certinfo, wrap_name};
 use pki_types::CertificateDer;
 
 fn illegal(reason: impl Into<String>) -> Error {
@@ -497,14 +498,7 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        let content = tls13_signed_content(true, &self.hs.transcript.current_hash());
-        let cert = cx
-            .info
-            .peer_certs
-            .first()
-            .ok_or(Error::InvalidState("no server certificate"))?;
-        verify_signature(cert, cv.scheme, &content, &cv.signature, true)?;
-        cx.info.peer_signature_scheme = Some(cv.scheme);
+        verify_tls13_certificate_verify(cx, cv, true, &self.hs.transcript.current_hash())?;
         self.hs.transcript.add(raw);
         Ok(Box::new(ExpectFinished { hs: self.hs }))
     }

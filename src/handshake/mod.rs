@@ -25,7 +25,7 @@ use crate::msgs::enums::{
     AlertDescription, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::HandshakeMessage;
+use crate::msgs::handshake::{DigitallySigned, HandshakeMessage};
 use crate::record::{RecordOpener, RecordSealer};
 use pki_types::CertificateDer;
 
@@ -322,6 +322,26 @@ pub(crate) fn check_response_extensions(
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks the peer's TLS 1.3 CertificateVerify over the transcript hash
+/// against its leaf certificate (RFC 8446 §4.4.3) and records the scheme;
+/// `from_server` names who signed. The scheme was checked by the caller.
+pub(crate) fn verify_tls13_certificate_verify(
+    cx: &mut Context<'_>,
+    cv: &DigitallySigned,
+    from_server: bool,
+    transcript_hash: &[u8],
+) -> Result<(), Error> {
+    let content = tls13_signed_content(from_server, transcript_hash);
+    let cert = cx
+        .info
+        .peer_certs
+        .first()
+        .ok_or(Error::InvalidState("no peer certificate"))?;
+    crate::verify::verify_signature(cert, cv.scheme, &content, &cv.signature, true)?;
+    cx.info.peer_signature_scheme = Some(cv.scheme);
     Ok(())
 }
 

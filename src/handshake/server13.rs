@@ -5,7 +5,7 @@ use super::traffic13::Traffic13;
 use super::transcript::Transcript;
 use super::{
     list, log_secret, tls13_ccs, tls13_opener, tls13_sealer, tls13_signed_content, unexpected,
-    Command, Context, Exporter, State,
+    verify_tls13_certificate_verify, Command, Context, Exporter, State,
 };
 use crate::codec::Codec;
 use crate::config::{ClientAuth, ServerConfig};
@@ -28,7 +28,6 @@ use crate::msgs::handshake::{
     HELLO_RETRY_REQUEST_RANDOM,
 };
 use crate::session::ServerSessionValue;
-use crate::verify::verify_signature;
 use pki_types::CertificateDer;
 use std::sync::Arc;
 
@@ -855,14 +854,7 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        let content = tls13_signed_content(false, &self.rest.transcript.current_hash());
-        let cert = cx
-            .info
-            .peer_certs
-            .first()
-            .ok_or(Error::InvalidState("no client certificate"))?;
-        verify_signature(cert, cv.scheme, &content, &cv.signature, true)?;
-        cx.info.peer_signature_scheme = Some(cv.scheme);
+        verify_tls13_certificate_verify(cx, cv, false, &self.rest.transcript.current_hash())?;
         self.rest.transcript.add(raw);
         Ok(Box::new(ExpectFinished { rest: self.rest }))
     }
