@@ -13,7 +13,7 @@ use cloaktls::crypto::suites::{
 use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm, SupportedSuite};
 use cloaktls::key_schedule::tls13::traffic_key_iv;
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion, SignatureScheme};
-use cloaktls::record::{Deframer, RecordOpener, RecordSealer};
+use cloaktls::record::{write_plaintext_record, Deframer, RecordOpener, RecordSealer};
 use cloaktls::verify::{ClientCertVerifier, WebPkiClientVerifier};
 use cloaktls::{
     CertificateErrorKind, CertifiedKey, ClientConfig, ClientConnection, Error, ServerConfig,
@@ -364,10 +364,7 @@ fn wrong_finished_tls13_with(compatibility_mode: bool) {
             plain[last] ^= 1; // the last byte of Finished.verify_data
             sealer.seal(o.typ, &plain, 0, &mut out).unwrap();
         } else {
-            out.push(r.typ.0);
-            out.extend_from_slice(&r.version.0.to_be_bytes());
-            out.extend_from_slice(&(r.payload.len() as u16).to_be_bytes());
-            out.extend_from_slice(r.payload);
+            write_plaintext_record(r.typ, r.version, r.payload, &mut out);
         }
     }
     let err = c.read_tls(&out).unwrap_err();
@@ -447,10 +444,7 @@ fn append_to_last_handshake_record(flight: &[u8], extra: &[u8]) -> Vec<u8> {
     records[last].2.extend_from_slice(extra);
     let mut out = Vec::new();
     for (typ, version, payload) in records {
-        out.push(typ.0);
-        out.extend_from_slice(&version.0.to_be_bytes());
-        out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-        out.extend_from_slice(&payload);
+        write_plaintext_record(typ, version, &payload, &mut out);
     }
     out
 }

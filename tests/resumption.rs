@@ -8,7 +8,7 @@ use cloaktls::crypto::suites::{
     SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
 };
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
-use cloaktls::record::Deframer;
+use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::session::{ClientSessionStore, MemorySessionCache};
 use cloaktls::verify::TimeSource;
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
@@ -299,10 +299,7 @@ fn tls12_ticket_acknowledged_but_not_sent_is_unexpected_message() {
             dropped += 1;
             continue;
         }
-        kept.push(r.typ.0);
-        kept.extend_from_slice(&r.version.0.to_be_bytes());
-        kept.extend_from_slice(&(r.payload.len() as u16).to_be_bytes());
-        kept.extend_from_slice(r.payload);
+        write_plaintext_record(r.typ, r.version, r.payload, &mut kept);
     }
     assert_eq!(dropped, 1);
     let err = c.read_tls(&kept).unwrap_err();
