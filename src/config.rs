@@ -7,6 +7,7 @@ use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::crypto::sign::{RingSigningKey, SigningKey};
 use crate::crypto::suites::{SupportedSuite, ALL_SUITES};
 use crate::crypto::KeyExchangeGroup;
+use crate::danger::replay::MessageShaper;
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
 use crate::session::{
@@ -132,6 +133,7 @@ pub struct ClientConfig {
     pub(crate) early_data: bool,
     pub(crate) trace: bool,
     pub(crate) psk_ke: bool,
+    pub(crate) shaper: Option<Arc<dyn MessageShaper>>,
 }
 
 /// Builds a [`ClientConfig`].
@@ -170,6 +172,7 @@ impl ClientConfig {
                 early_data: false,
                 trace: false,
                 psk_ke: false,
+                shaper: None,
             },
         }
     }
@@ -341,6 +344,11 @@ impl ClientConfigBuilder {
         self
     }
 
+    pub(crate) fn shaper(mut self, shaper: Arc<dyn MessageShaper>) -> Self {
+        self.config.shaper = Some(shaper);
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(mut self) -> Result<Arc<ClientConfig>, Error> {
         check_versions(&self.config.versions)?;
@@ -391,6 +399,7 @@ pub struct ServerConfig {
     pub(crate) strike_register: Arc<StrikeRegister>,
     pub(crate) trace: bool,
     pub(crate) psk_ke: bool,
+    pub(crate) shaper: Option<Arc<dyn MessageShaper>>,
 }
 
 /// Builds a [`ServerConfig`].
@@ -427,6 +436,7 @@ impl ServerConfig {
                 strike_register: Arc::new(StrikeRegister::new(65_536)),
                 trace: false,
                 psk_ke: false,
+                shaper: None,
             },
         }
     }
@@ -587,6 +597,11 @@ impl ServerConfigBuilder {
 
     pub(crate) fn psk_ke(mut self, on: bool) -> Self {
         self.config.psk_ke = on;
+        self
+    }
+
+    pub(crate) fn shaper(mut self, shaper: Arc<dyn MessageShaper>) -> Self {
+        self.config.shaper = Some(shaper);
         self
     }
 

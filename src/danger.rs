@@ -122,6 +122,49 @@ pub fn allow_no_extended_master_secret_server(b: ServerConfigBuilder) -> ServerC
     b.require_ems(false)
 }
 
+/// Replaying a handshake recorded from another implementation byte for
+/// byte (RFC 8448's traces): hooks that make cloaktls send what that
+/// implementation sent where cloaktls would choose differently. **Not for
+/// production**: a shaped message can offer what cloaktls cannot do, and a
+/// fixed key share is no key exchange at all.
+pub mod replay {
+    use crate::config::{ClientConfigBuilder, ServerConfigBuilder};
+    use crate::msgs::handshake::HandshakePayload;
+    use std::fmt::Debug;
+    use std::sync::Arc;
+
+    pub use crate::crypto::kx::FixedKeyGroup;
+
+    /// Rewrites an outgoing handshake message before it is encoded, before
+    /// it enters the transcript and (for a ClientHello) before its PSK
+    /// binders are computed. It is called for ClientHello (both of them
+    /// after a HelloRetryRequest), ServerHello and HelloRetryRequest,
+    /// EncryptedExtensions, CertificateRequest and NewSessionTicket. What
+    /// the connection remembers of the message (a HelloRetryRequest's
+    /// cookie, a ClientHello's extensions) is read back from the shaped
+    /// one; changing a message's type is an error.
+    pub trait MessageShaper: Send + Sync + Debug {
+        /// Rewrites `message` in place.
+        fn shape(&self, message: &mut HandshakePayload);
+    }
+
+    /// A client whose messages pass through `shaper`.
+    pub fn shape_client_messages(
+        b: ClientConfigBuilder,
+        shaper: Arc<dyn MessageShaper>,
+    ) -> ClientConfigBuilder {
+        b.shaper(shaper)
+    }
+
+    /// A server whose messages pass through `shaper`.
+    pub fn shape_server_messages(
+        b: ServerConfigBuilder,
+        shaper: Arc<dyn MessageShaper>,
+    ) -> ServerConfigBuilder {
+        b.shaper(shaper)
+    }
+}
+
 /// A deterministic configuration for fuzzing harnesses and scripted
 /// tests. **Not for production: it has no security at all.** Its
 /// randomness is a counter, its clock stands still, its "key exchange"

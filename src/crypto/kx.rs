@@ -58,8 +58,16 @@ impl KeyExchangeGroup for RingGroup {
     }
 
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-        let rng = ring::rand::SystemRandom::new();
-        let private = agreement::EphemeralPrivateKey::generate(self.alg, &rng)
+        self.start_with(&ring::rand::SystemRandom::new())
+    }
+}
+
+impl RingGroup {
+    fn start_with(
+        &self,
+        rng: &dyn ring::rand::SecureRandom,
+    ) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        let private = agreement::EphemeralPrivateKey::generate(self.alg, rng)
             .map_err(|_| Error::Crypto("key generation"))?;
         let public = private
             .compute_public_key()
@@ -102,6 +110,72 @@ impl ActiveKeyExchange for RingExchange {
             )
         })
     }
+}
+
+/// A group whose "ephemeral" private key is given: the same public value
+/// and the same shared secrets on every exchange. Only for replaying a
+/// recorded handshake (RFC 8448's traces print their private keys); it is
+/// reached through `danger::replay`. X25519 and P-256/P-384 keys are the
+/// scalars as the traces print them (32, 32 and 48 bytes).
+#[derive(Clone)]
+pub struct FixedKeyGroup {
+    group: RingGroup,
+    private_key: Vec<u8>,
+}
+
+impl Debug for FixedKeyGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FixedKeyGroup")
+            .field("name", &self.group.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FixedKeyGroup {
+    /// The group `name` with `private_key`. Fails for a group `ring` does
+    /// not provide or a key of the wrong length.
+    pub fn new(name: NamedGroup, private_key: &[u8]) -> Result<Self, Error> {
+        let group = *default_ring_group(name)
+            .ok_or_else(|| Error::Config(format!("{name:?} is not implemented")))?;
+        let len = match name {
+            NamedGroup::SECP384R1 => 48,
+            _ => 32,
+        };
+        if private_key.len() != len {
+            return Err(Error::Config(format!(
+                "a {name:?} private key is {len} bytes, not {}",
+                private_key.len()
+            )));
+        }
+        Ok(FixedKeyGroup {
+            group,
+            private_key: private_key.to_vec(),
+        })
+    }
+}
+
+impl KeyExchangeGroup for FixedKeyGroup {
+    fn name(&self) -> NamedGroup {
+        self.group.name
+    }
+
+    #[allow(deprecated)]
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        // ring draws a private key from a random source and has no other
+        // way in; its fixed-output source (kept for known-answer tests)
+        // hands it our key. The length was checked in `new`, so the source
+        // is asked for exactly these bytes.
+        let rng = ring::test::rand::FixedSliceRandom {
+            bytes: &self.private_key,
+        };
+        self.group.start_with(&rng)
+    }
+}
+
+fn default_ring_group(name: NamedGroup) -> Option<&'static RingGroup> {
+    [&X25519, &SECP256R1, &SECP384R1]
+        .into_iter()
+        .find(|g| g.name == name)
 }
 
 /// Finds a default group by name.

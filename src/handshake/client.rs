@@ -234,7 +234,7 @@ pub(crate) fn start_client(
         }]));
     }
 
-    let now_ms = config.time.now().as_secs().saturating_mul(1000);
+    let now_ms = config.time.now_ms();
     let ticket = if offers13 {
         config
             .session_store
@@ -273,6 +273,7 @@ pub(crate) fn start_client(
         compression_methods: vec![CompressionMethod::NULL],
         extensions: exts,
     };
+    hello = super::shaped_client_hello(&config.shaper, hello)?;
     let mut transcript = Transcript::new();
     if let Some(t) = &ticket {
         fill_binder(&mut hello, t, &transcript);

@@ -18,7 +18,6 @@ use crate::msgs::handshake::{
 };
 use crate::record::{RecordOpener, RecordSealer};
 use crate::session::Tls12Session;
-use crate::verify::verify_signature;
 use pki_types::CertificateDer;
 
 fn illegal(reason: impl Into<String>) -> Error {
@@ -281,7 +280,13 @@ impl State for ExpectServerKeyExchange {
             .peer_certs
             .first()
             .ok_or(Error::InvalidState("no server certificate"))?;
-        verify_signature(cert, scheme, &signed, &ske.signed.signature, false)?;
+        hs.shared.config.verifier.verify_handshake_signature(
+            cert,
+            scheme,
+            &signed,
+            &ske.signed.signature,
+            false,
+        )?;
         cx.info.peer_signature_scheme = Some(scheme);
         cx.info.group = Some(ske.params.group);
         let kx = group.start()?;

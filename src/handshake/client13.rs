@@ -141,6 +141,7 @@ pub(super) fn handle_hello_retry_request(
             .extensions
             .retain(|e| e.typ() != ExtensionType::PRE_SHARED_KEY);
     }
+    let mut hello = super::shaped_client_hello(&st.shared.config.shaper, hello)?;
     if let Some(t) = &st.ticket {
         super::client::fill_binder(&mut hello, t, &st.transcript);
     }
@@ -498,7 +499,16 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        verify_tls13_certificate_verify(cx, cv, true, &self.hs.transcript.current_hash())?;
+        let verifier = &self.hs.shared.config.verifier;
+        verify_tls13_certificate_verify(
+            cx,
+            cv,
+            true,
+            &self.hs.transcript.current_hash(),
+            &|cert, scheme, message, signature| {
+                verifier.verify_handshake_signature(cert, scheme, message, signature, true)
+            },
+        )?;
         self.hs.transcript.add(raw);
         Ok(Box::new(ExpectFinished { hs: self.hs }))
     }
@@ -702,7 +712,7 @@ impl State for Connected {
                             psk,
                             age_add: t.age_add,
                             lifetime: t.lifetime,
-                            received_ms: self.config.time.now().as_secs().saturating_mul(1000),
+                            received_ms: self.config.time.now_ms(),
                             max_early_data,
                             alpn: cx.info.alpn.clone(),
                             peer_certs: cx.info.peer_certs.clone(),

@@ -19,15 +19,17 @@ pub(crate) use client::start_client;
 pub(crate) use server::start_server;
 
 use crate::crypto::{HashAlgorithm, Secret, SupportedSuite, Tls12Suite, Tls13Suite};
+use crate::danger::replay::MessageShaper;
 use crate::error::Error;
 use crate::key_schedule::{tls12, tls13};
 use crate::msgs::enums::{
     AlertDescription, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::{DigitallySigned, HandshakeMessage};
+use crate::msgs::handshake::{ClientHello, DigitallySigned, HandshakeMessage, HandshakePayload};
 use crate::record::{RecordOpener, RecordSealer};
 use pki_types::CertificateDer;
+use std::sync::Arc;
 
 /// What the connection must do for the handshake, in order.
 pub(crate) enum Command {
@@ -333,6 +335,7 @@ pub(crate) fn verify_tls13_certificate_verify(
     cv: &DigitallySigned,
     from_server: bool,
     transcript_hash: &[u8],
+    verify: &dyn Fn(&CertificateDer<'_>, SignatureScheme, &[u8], &[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let content = tls13_signed_content(from_server, transcript_hash);
     let cert = cx
@@ -340,7 +343,7 @@ pub(crate) fn verify_tls13_certificate_verify(
         .peer_certs
         .first()
         .ok_or(Error::InvalidState("no peer certificate"))?;
-    crate::verify::verify_signature(cert, cv.scheme, &content, &cv.signature, true)?;
+    verify(cert, cv.scheme, &content, &cv.signature)?;
     cx.info.peer_signature_scheme = Some(cv.scheme);
     Ok(())
 }
@@ -385,4 +388,35 @@ pub(crate) fn list<T: std::fmt::Debug>(items: &[T]) -> String {
         .map(|i| format!("{i:?}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `payload` after the configuration's shaper (`danger::replay`), if any.
+/// A shaper that changes the message's type is refused.
+pub(crate) fn shaped(
+    shaper: &Option<Arc<dyn MessageShaper>>,
+    payload: HandshakePayload,
+) -> Result<HandshakeMessage, Error> {
+    let mut msg = HandshakeMessage::new(payload);
+    if let Some(shaper) = shaper {
+        shaper.shape(&mut msg.payload);
+        if msg.payload.typ() != msg.typ {
+            return Err(Error::InvalidState(
+                "a message shaper changed a message's type",
+            ));
+        }
+    }
+    Ok(msg)
+}
+
+/// A ClientHello after the configuration's shaper, if any.
+pub(crate) fn shaped_client_hello(
+    shaper: &Option<Arc<dyn MessageShaper>>,
+    hello: ClientHello,
+) -> Result<ClientHello, Error> {
+    match shaped(shaper, HandshakePayload::ClientHello(hello))?.payload {
+        HandshakePayload::ClientHello(h) => Ok(h),
+        _ => Err(Error::InvalidState(
+            "a message shaper changed a message's type",
+        )),
+    }
 }

@@ -27,7 +27,6 @@ use crate::msgs::handshake::{
 };
 use crate::record::RecordOpener;
 use crate::session::ServerSessionValue;
-use crate::verify::verify_signature;
 use pki_types::CertificateDer;
 use std::sync::Arc;
 
@@ -431,7 +430,10 @@ impl State for ExpectCertificateVerify {
             .peer_certs
             .first()
             .ok_or(Error::InvalidState("no client certificate"))?;
-        verify_signature(
+        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &hs.config.client_auth else {
+            return Err(Error::InvalidState("client certificate without a verifier"));
+        };
+        v.verify_handshake_signature(
             cert,
             cv.scheme,
             hs.transcript.buffer(),

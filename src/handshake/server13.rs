@@ -160,14 +160,11 @@ pub(super) fn handle_client_hello(
         Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
         Extension::KeyShareHelloRetryRequest(group),
     ];
-    let cookie = if config.send_cookie {
+    if config.send_cookie {
         let mut c = vec![0u8; 32];
         config.random.fill(&mut c)?;
-        exts.push(Extension::Cookie(c.clone()));
-        Some(c)
-    } else {
-        None
-    };
+        exts.push(Extension::Cookie(c));
+    }
     let hrr = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: HELLO_RETRY_REQUEST_RANDOM,
@@ -176,7 +173,16 @@ pub(super) fn handle_client_hello(
         compression_method: CompressionMethod::NULL,
         extensions: exts,
     };
-    let raw_hrr = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(hrr)));
+    let hrr = super::shaped(&config.shaper, HandshakePayload::ServerHello(hrr))?;
+    // The cookie the client must return: the one actually sent.
+    let cookie = match &hrr.payload {
+        HandshakePayload::ServerHello(h) => match h.extension(ExtensionType::COOKIE) {
+            Some(Extension::Cookie(c)) => Some(c.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let raw_hrr = cx.send(&hrr);
     transcript.add(&raw_hrr);
     let sent_ccs = !ch.legacy_session_id.is_empty();
     if sent_ccs {
@@ -291,9 +297,9 @@ struct AcceptedPsk {
 impl AcceptedPsk {
     /// Whether the client's idea of the ticket's age is within ten seconds
     /// of ours (RFC 8446 §8.3): 0-RTT outside that window may be a replay.
-    fn fresh(&self, now: u64) -> bool {
+    fn fresh(&self, now_ms: u64) -> bool {
         let client_ms = u64::from(self.obfuscated_age.wrapping_sub(self.value.age_add));
-        let server_ms = now.saturating_sub(self.value.created).saturating_mul(1000);
+        let server_ms = now_ms.saturating_sub(self.value.created.saturating_mul(1000));
         client_ms.abs_diff(server_ms) <= 11_000
     }
 }
@@ -444,7 +450,7 @@ fn send_server_flight(
     // ALPN as the ticket's session, a fresh ticket age, and a binder never
     // seen before (checked last: it records the binder).
     let wants_early = ch.extension(ExtensionType::EARLY_DATA).is_some();
-    let now = config.time.now().as_secs();
+    let now_ms = config.time.now_ms();
     let accept_early = wants_early
         && config.max_early_data > 0
         && psk.as_ref().is_some_and(|p| {
@@ -452,7 +458,7 @@ fn send_server_flight(
                 && p.value.max_early_data > 0
                 && p.value.suite == suite.suite
                 && p.value.alpn == alpn
-                && p.fresh(now)
+                && p.fresh(now_ms)
                 && config.strike_register.first_use(&p.binder)
         });
 
@@ -487,7 +493,10 @@ fn send_server_flight(
         compression_method: CompressionMethod::NULL,
         extensions: sh_exts,
     };
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
+    let raw = cx.send(&super::shaped(
+        &config.shaper,
+        HandshakePayload::ServerHello(sh),
+    )?);
     transcript.add(&raw);
     // RFC 8446 D.4: a compatibility-mode client gets a ChangeCipherSpec.
     if !sent_ccs && !ch.legacy_session_id.is_empty() {
@@ -568,9 +577,10 @@ fn send_server_flight(
             (crate::record::MAX_FRAGMENT_LEN + 1) as u16,
         ));
     }
-    let raw = cx.send(&HandshakeMessage::new(
+    let raw = cx.send(&super::shaped(
+        &config.shaper,
         HandshakePayload::EncryptedExtensions(ee),
-    ));
+    )?);
     transcript.add(&raw);
 
     let verifier = match (&config.client_auth, &cert) {
@@ -590,12 +600,24 @@ fn send_server_flight(
         if !subjects.is_empty() {
             exts.push(Extension::CertificateAuthorities(subjects));
         }
-        let raw = cx.send(&HandshakeMessage::new(
+        let cr = super::shaped(
+            &config.shaper,
             HandshakePayload::CertificateRequest13(CertificateRequest13 {
                 context: Vec::new(),
                 extensions: exts,
             }),
-        ));
+        )?;
+        // The schemes the client may sign with: those actually requested.
+        if let HandshakePayload::CertificateRequest13(cr) = &cr.payload {
+            if let Some(Extension::SignatureAlgorithms(s)) = cr
+                .extensions
+                .iter()
+                .find(|e| e.typ() == ExtensionType::SIGNATURE_ALGORITHMS)
+            {
+                requested_schemes.clone_from(s);
+            }
+        }
+        let raw = cx.send(&cr);
         transcript.add(&raw);
     }
 
@@ -712,12 +734,14 @@ fn send_tickets(
     }
     let now = config.time.now().as_secs();
     for i in 0..config.tickets.min(255) {
-        let nonce = vec![i as u8];
+        // A two-byte counter, unique per connection (RFC 8446 §4.6.1), the
+        // form RFC 8448's traces use.
+        let nonce = (i as u16).to_be_bytes().to_vec();
         let psk = resumption_psk(r.suite.hash, resumption_master_secret.as_bytes(), &nonce);
         let mut age_add = [0u8; 4];
         config.random.fill(&mut age_add)?;
         let age_add = u32::from_be_bytes(age_add);
-        let value = ServerSessionValue {
+        let mut value = ServerSessionValue {
             version: ProtocolVersion::TLSV1_3,
             suite: r.suite.suite,
             secret: psk.as_bytes().to_vec(),
@@ -735,17 +759,21 @@ fn send_tickets(
                 .map(|c| c.as_ref().to_vec())
                 .collect(),
         };
-        let ticket = match (&config.session_cache, &config.ticket_keys) {
-            (Some(cache), _) if config.stateful_tickets => {
+        let stateful = config
+            .session_cache
+            .as_ref()
+            .filter(|_| config.stateful_tickets);
+        let ticket = match (stateful, &config.ticket_keys) {
+            (Some(_), _) => {
                 let mut id = vec![0u8; 32];
                 config.random.fill(&mut id)?;
-                cache.put(id.clone(), value.get_encoding());
                 id
             }
-            (_, Some(keys)) => keys.seal(&value.get_encoding(), now)?,
-            _ => return Ok(()),
+            (None, Some(keys)) => keys.seal(&value.get_encoding(), now)?,
+            (None, None) => return Ok(()),
         };
-        cx.send(&HandshakeMessage::new(
+        let msg = super::shaped(
+            &config.shaper,
             HandshakePayload::NewSessionTicket13(NewSessionTicket13 {
                 lifetime: config.ticket_lifetime,
                 age_add,
@@ -757,7 +785,17 @@ fn send_tickets(
                     Vec::new()
                 },
             }),
-        ));
+        )?;
+        if let (Some(cache), HandshakePayload::NewSessionTicket13(t)) = (stateful, &msg.payload) {
+            // Filed under what the client was actually sent.
+            value.age_add = t.age_add;
+            value.secret =
+                resumption_psk(r.suite.hash, resumption_master_secret.as_bytes(), &t.nonce)
+                    .as_bytes()
+                    .to_vec();
+            cache.put(t.ticket.clone(), value.get_encoding());
+        }
+        cx.send(&msg);
     }
     Ok(())
 }
@@ -854,7 +892,19 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        verify_tls13_certificate_verify(cx, cv, false, &self.rest.transcript.current_hash())?;
+        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &self.rest.config.client_auth
+        else {
+            return Err(Error::InvalidState("client certificate without a verifier"));
+        };
+        verify_tls13_certificate_verify(
+            cx,
+            cv,
+            false,
+            &self.rest.transcript.current_hash(),
+            &|cert, scheme, message, signature| {
+                v.verify_handshake_signature(cert, scheme, message, signature, true)
+            },
+        )?;
         self.rest.transcript.add(raw);
         Ok(Box::new(ExpectFinished { rest: self.rest }))
     }

@@ -339,7 +339,17 @@ pub struct HandshakeMessage {
 impl HandshakeMessage {
     /// A message whose type follows from its payload.
     pub fn new(payload: HandshakePayload) -> Self {
-        let typ = match &payload {
+        HandshakeMessage {
+            typ: payload.typ(),
+            payload,
+        }
+    }
+}
+
+impl HandshakePayload {
+    /// The handshake type that carries this payload.
+    pub fn typ(&self) -> HandshakeType {
+        match self {
             HandshakePayload::HelloRequest => HandshakeType::HELLO_REQUEST,
             HandshakePayload::ClientHello(_) => HandshakeType::CLIENT_HELLO,
             HandshakePayload::ServerHello(_) => HandshakeType::SERVER_HELLO,
@@ -363,10 +373,11 @@ impl HandshakeMessage {
             HandshakePayload::MessageHash(_) => HandshakeType::MESSAGE_HASH,
             // Unknown messages are only ever decoded; this type is a placeholder.
             HandshakePayload::Unknown(_) => HandshakeType(255),
-        };
-        HandshakeMessage { typ, payload }
+        }
     }
+}
 
+impl HandshakeMessage {
     /// The message's encoding: type, length, body.
     pub fn encoding(&self) -> Vec<u8> {
         let mut out = Vec::new();

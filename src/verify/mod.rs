@@ -119,6 +119,19 @@ pub trait ServerCertVerifier: Send + Sync + Debug {
     fn supported_schemes(&self) -> Vec<SignatureScheme> {
         SUPPORTED_SCHEMES.to_vec()
     }
+    /// Checks a handshake signature made with `end_entity`'s key (TLS 1.3
+    /// CertificateVerify when `tls13`, else TLS 1.2). The default is
+    /// [`verify_signature`].
+    fn verify_handshake_signature(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+        tls13: bool,
+    ) -> Result<(), Error> {
+        verify_signature(end_entity, scheme, message, signature, tls13)
+    }
 }
 
 /// Checks a client's certificate chain on a server.
@@ -138,6 +151,19 @@ pub trait ClientCertVerifier: Send + Sync + Debug {
     /// The schemes accepted in handshake signatures, in preference order.
     fn supported_schemes(&self) -> Vec<SignatureScheme> {
         SUPPORTED_SCHEMES.to_vec()
+    }
+    /// Checks a handshake signature made with `end_entity`'s key (TLS 1.3
+    /// CertificateVerify when `tls13`, else TLS 1.2). The default is
+    /// [`verify_signature`].
+    fn verify_handshake_signature(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+        tls13: bool,
+    ) -> Result<(), Error> {
+        verify_signature(end_entity, scheme, message, signature, tls13)
     }
 }
 

@@ -6,6 +6,13 @@ use std::fmt::Debug;
 pub trait TimeSource: Send + Sync + Debug {
     /// The time now.
     fn now(&self) -> UnixTime;
+
+    /// The time now in milliseconds since 1970, for ticket ages (RFC 8446
+    /// §4.2.11.1 counts them in milliseconds). The default has the
+    /// resolution of [`TimeSource::now`].
+    fn now_ms(&self) -> u64 {
+        self.now().as_secs().saturating_mul(1000)
+    }
 }
 
 /// The system clock.
@@ -15,6 +22,12 @@ pub struct SystemClock;
 impl TimeSource for SystemClock {
     fn now(&self) -> UnixTime {
         UnixTime::now()
+    }
+
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
     }
 }
 
