@@ -183,6 +183,8 @@ pub(crate) fn start_client(
     // TLS 1.2 makes its key pair when the server has chosen the group.
     let key_share = if offers13 { Some(first.start()?) } else { None };
 
+    // The order of RFC 8448's traces (NSS's), so that they replay without
+    // reordering; pre_shared_key comes last (RFC 8446 §4.2.11).
     let mut exts = Vec::new();
     if config.enable_sni {
         if let ServerName::DnsName(name) = &server_name {
@@ -193,41 +195,22 @@ pub(crate) fn start_client(
             }]));
         }
     }
+    if offers12 {
+        exts.push(Extension::ExtendedMasterSecret);
+        exts.push(Extension::RenegotiationInfo(Vec::new()));
+    }
     exts.push(Extension::SupportedGroups(
         groups.iter().map(|g| g.name()).collect(),
     ));
     if offers12 {
         exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
-        exts.push(Extension::ExtendedMasterSecret);
-        exts.push(Extension::RenegotiationInfo(Vec::new()));
         let ticket = tls12_session.as_ref().and_then(|s| s.ticket.clone());
         exts.push(Extension::SessionTicket(ticket.unwrap_or_default()));
-    }
-    exts.push(Extension::SignatureAlgorithms(
-        config.verifier.supported_schemes(),
-    ));
-    if !config.signature_algorithms_cert.is_empty() {
-        exts.push(Extension::SignatureAlgorithmsCert(
-            config.signature_algorithms_cert.clone(),
-        ));
     }
     if !config.alpn.is_empty() {
         exts.push(Extension::Alpn(config.alpn.clone()));
     }
-    if let Some(limit) = config.record_size_limit {
-        exts.push(Extension::RecordSizeLimit(limit));
-    }
     if let Some(key_share) = &key_share {
-        let mut versions = vec![ProtocolVersion::TLSV1_3];
-        if offers12 {
-            versions.push(ProtocolVersion::TLSV1_2);
-        }
-        exts.push(Extension::SupportedVersionsClient(versions));
-        let mut modes = vec![PskKeyExchangeMode::PSK_DHE_KE];
-        if config.psk_ke {
-            modes.push(PskKeyExchangeMode::PSK_KE);
-        }
-        exts.push(Extension::PskKeyExchangeModes(modes));
         exts.push(Extension::KeyShareClient(vec![KeyShareEntry {
             group: key_share.group(),
             key_exchange: key_share.public_key().to_vec(),
@@ -253,6 +236,31 @@ pub(crate) fn start_client(
         .filter(|t| config.early_data && t.max_early_data > 0);
     if early.is_some() {
         exts.push(Extension::EarlyData);
+    }
+    if key_share.is_some() {
+        let mut versions = vec![ProtocolVersion::TLSV1_3];
+        if offers12 {
+            versions.push(ProtocolVersion::TLSV1_2);
+        }
+        exts.push(Extension::SupportedVersionsClient(versions));
+    }
+    exts.push(Extension::SignatureAlgorithms(
+        config.verifier.supported_schemes(),
+    ));
+    if !config.signature_algorithms_cert.is_empty() {
+        exts.push(Extension::SignatureAlgorithmsCert(
+            config.signature_algorithms_cert.clone(),
+        ));
+    }
+    if key_share.is_some() {
+        let mut modes = vec![PskKeyExchangeMode::PSK_DHE_KE];
+        if config.psk_ke {
+            modes.push(PskKeyExchangeMode::PSK_KE);
+        }
+        exts.push(Extension::PskKeyExchangeModes(modes));
+    }
+    if let Some(limit) = config.record_size_limit {
+        exts.push(Extension::RecordSizeLimit(limit));
     }
     if let Some(t) = &ticket {
         let age = now_ms.saturating_sub(t.received_ms) as u32;

@@ -122,10 +122,20 @@ pub(super) fn handle_hello_retry_request(
         }
     }
     if let Some(c) = cookie {
+        // After signature_algorithms (as RFC 8448 §5 has it), and always
+        // before pre_shared_key.
         let at = hello
             .extensions
             .iter()
-            .position(|e| e.typ() == ExtensionType::PRE_SHARED_KEY)
+            .position(|e| {
+                matches!(
+                    e.typ(),
+                    ExtensionType::PSK_KEY_EXCHANGE_MODES
+                        | ExtensionType::RECORD_SIZE_LIMIT
+                        | ExtensionType::PADDING
+                        | ExtensionType::PRE_SHARED_KEY
+                )
+            })
             .unwrap_or(hello.extensions.len());
         hello.extensions.insert(at, Extension::Cookie(c));
         st.shared.offered.push(ExtensionType::COOKIE);

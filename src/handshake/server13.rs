@@ -156,15 +156,14 @@ pub(super) fn handle_client_hello(
 
     // HelloRetryRequest (RFC 8446 §4.1.4).
     transcript.rollup_for_hrr(suite.hash);
-    let mut exts = vec![
-        Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3),
-        Extension::KeyShareHelloRetryRequest(group),
-    ];
+    // key_share, cookie, supported_versions, as in RFC 8448 §5.
+    let mut exts = vec![Extension::KeyShareHelloRetryRequest(group)];
     if config.send_cookie {
         let mut c = vec![0u8; 32];
         config.random.fill(&mut c)?;
         exts.push(Extension::Cookie(c));
     }
+    exts.push(Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3));
     let hrr = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: HELLO_RETRY_REQUEST_RANDOM,
@@ -462,7 +461,12 @@ fn send_server_flight(
                 && config.strike_register.first_use(&p.binder)
         });
 
-    let mut sh_exts = vec![Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3)];
+    // pre_shared_key, key_share, supported_versions: the order of RFC 8448's
+    // traces, so that they replay without reordering.
+    let mut sh_exts = Vec::new();
+    if let Some(p) = &psk {
+        sh_exts.push(Extension::PreSharedKeyServer(p.index));
+    }
     let shared_secret = match (group, share) {
         (Some(group), Some(share)) => {
             let kx = config
@@ -480,11 +484,9 @@ fn send_server_flight(
         _ => None,
     };
 
+    sh_exts.push(Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3));
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
-    if let Some(p) = &psk {
-        sh_exts.push(Extension::PreSharedKeyServer(p.index));
-    }
     let sh = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random,
@@ -559,16 +561,6 @@ fn send_server_flight(
     }
 
     let mut ee = Vec::new();
-    if let Some(p) = alpn {
-        ee.push(Extension::Alpn(vec![p]));
-    }
-    if accept_early {
-        ee.push(Extension::EarlyData);
-    }
-    // A resumed session does not acknowledge server_name (RFC 6066 §3).
-    if name.is_some() && psk.is_none() {
-        ee.push(Extension::ServerNameAck);
-    }
     if let Some(Extension::RecordSizeLimit(limit)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT)
     {
         cx.info.peer_record_size_limit = Some(*limit);
@@ -576,6 +568,16 @@ fn send_server_flight(
         ee.push(Extension::RecordSizeLimit(
             (crate::record::MAX_FRAGMENT_LEN + 1) as u16,
         ));
+    }
+    // A resumed session does not acknowledge server_name (RFC 6066 §3).
+    if name.is_some() && psk.is_none() {
+        ee.push(Extension::ServerNameAck);
+    }
+    if let Some(p) = alpn {
+        ee.push(Extension::Alpn(vec![p]));
+    }
+    if accept_early {
+        ee.push(Extension::EarlyData);
     }
     let raw = cx.send(&super::shaped(
         &config.shaper,
