@@ -539,7 +539,8 @@ impl ServerConfigBuilder {
     }
 
     /// How many TLS 1.3 tickets to send after each handshake (2 by
-    /// default; 0 turns TLS 1.3 resumption off).
+    /// default; 0 sends none, while tickets issued before with the same
+    /// keys or cache are still accepted).
     pub fn tickets(mut self, n: usize) -> Self {
         self.config.tickets = n;
         self

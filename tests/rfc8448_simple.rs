@@ -54,6 +54,9 @@ fn all_traces_run() {
     for (name, r) in &report.results {
         assert!(r.is_ok(), "{name}: {r:?}");
     }
+    // Each trace replayed with our client and with our server.
+    assert_eq!(report.replays.len(), 10);
+    assert_eq!(report.failed(), 0);
 }
 
 #[test]

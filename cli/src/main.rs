@@ -662,8 +662,20 @@ fn vectors(args: &[String]) -> Result<(), String> {
     let report = cloaktls::testvectors::run_dir(&dir)?;
     for (name, r) in &report.results {
         match r {
-            Ok(n) => println!("ok    {name} ({n} comparisons)"),
+            Ok(n) => println!("ok    {name}: key schedule and messages ({n} comparisons)"),
             Err(e) => println!("FAIL  {name}: {e}"),
+        }
+    }
+    for r in &report.replays {
+        let who = format!("{}: our {:?} replayed", r.trace, r.side).to_lowercase();
+        match &r.result {
+            Ok(done) => {
+                println!("ok    {who} ({} comparisons)", done.checks);
+                for i in &done.injected {
+                    println!("        injected: {i}");
+                }
+            }
+            Err(e) => println!("FAIL  {who}: {e}"),
         }
     }
     println!("{} passed, {} failed", report.passed(), report.failed());

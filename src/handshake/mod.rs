@@ -327,15 +327,20 @@ pub(crate) fn check_response_extensions(
     Ok(())
 }
 
+/// Checks one handshake signature: certificate, scheme, signed content,
+/// signature (a verifier's `verify_handshake_signature`).
+pub(crate) type SignatureCheck<'a> =
+    dyn Fn(&CertificateDer<'_>, SignatureScheme, &[u8], &[u8]) -> Result<(), Error> + 'a;
+
 /// Checks the peer's TLS 1.3 CertificateVerify over the transcript hash
-/// against its leaf certificate (RFC 8446 §4.4.3) and records the scheme;
-/// `from_server` names who signed. The scheme was checked by the caller.
+/// with `verify` (RFC 8446 §4.4.3) and records the scheme; `from_server`
+/// names who signed. The scheme was checked by the caller.
 pub(crate) fn verify_tls13_certificate_verify(
     cx: &mut Context<'_>,
     cv: &DigitallySigned,
     from_server: bool,
     transcript_hash: &[u8],
-    verify: &dyn Fn(&CertificateDer<'_>, SignatureScheme, &[u8], &[u8]) -> Result<(), Error>,
+    verify: &SignatureCheck<'_>,
 ) -> Result<(), Error> {
     let content = tls13_signed_content(from_server, transcript_hash);
     let cert = cx

@@ -331,7 +331,7 @@ fn accept_psk(
     };
     let usable_mode = modes.contains(&PskKeyExchangeMode::PSK_DHE_KE)
         || (config.psk_ke && modes.contains(&PskKeyExchangeMode::PSK_KE));
-    if !usable_mode || config.tickets == 0 {
+    if !usable_mode {
         return Ok(None);
     }
     let now = config.time.now().as_secs();

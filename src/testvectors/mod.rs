@@ -3,6 +3,7 @@
 //! of RFC 8448's text. Parsing is total: a bad file is an error, never a
 //! panic.
 
+pub mod replay;
 pub mod rfc8448;
 
 use std::path::Path;
@@ -124,7 +125,7 @@ mod tests {
 
 /// A ClientHello whose length field claims more bytes than it holds: the
 /// partial hello that a PSK binder is computed over.
-fn has_psk_without_binders(bytes: &[u8]) -> bool {
+pub(crate) fn has_psk_without_binders(bytes: &[u8]) -> bool {
     bytes.len() >= 4
         && u32::from_be_bytes([0, bytes[1], bytes[2], bytes[3]]) as usize + 4 > bytes.len()
 }
@@ -132,23 +133,28 @@ fn has_psk_without_binders(bytes: &[u8]) -> bool {
 /// The result of running every trace in a directory.
 #[derive(Debug, Default)]
 pub struct RunReport {
-    /// (file name, comparisons passed, or the first failure).
+    /// Key schedule and message checks: (file name, comparisons passed, or
+    /// the first failure).
     pub results: Vec<(String, Result<usize, String>)>,
+    /// Whole-handshake replays, each trace with our client and our server.
+    pub replays: Vec<replay::ReplayResult>,
 }
 
 impl RunReport {
-    /// How many files passed.
+    /// How many checks and replays passed.
     pub fn passed(&self) -> usize {
         self.results.iter().filter(|(_, r)| r.is_ok()).count()
+            + self.replays.iter().filter(|r| r.result.is_ok()).count()
     }
 
-    /// How many files failed.
+    /// How many failed.
     pub fn failed(&self) -> usize {
-        self.results.len() - self.passed()
+        self.results.len() + self.replays.len() - self.passed()
     }
 }
 
-/// Runs every `.txt` trace under `dir/rfc8448` (or `dir` itself).
+/// Runs every `.txt` trace under `dir/rfc8448` (or `dir` itself): the
+/// checks of [`rfc8448::run`], then [`replay::replay_all`].
 pub fn run_dir(dir: impl AsRef<Path>) -> Result<RunReport, String> {
     let dir = dir.as_ref();
     let dir = if dir.join("rfc8448").is_dir() {
@@ -164,13 +170,20 @@ pub fn run_dir(dir: impl AsRef<Path>) -> Result<RunReport, String> {
         .collect();
     files.sort();
     let mut report = RunReport::default();
+    let mut traces = Vec::new();
     for f in files {
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let result = Trace::load(&f).and_then(|t| rfc8448::run(&name, &t));
-        report.results.push((name, result));
+        match Trace::load(&f) {
+            Ok(t) => {
+                report.results.push((name.clone(), rfc8448::run(&name, &t)));
+                traces.push((name, t));
+            }
+            Err(e) => report.results.push((name, Err(e))),
+        }
     }
+    report.replays = replay::replay_all(&traces);
     Ok(report)
 }
