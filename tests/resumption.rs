@@ -622,3 +622,27 @@ fn psk_ke_only_when_both_sides_allow_it() {
         assert_eq!(send_and_receive(&mut c2, &mut s2, b"psk"), b"psk");
     }
 }
+
+#[test]
+fn a_server_that_sends_no_tickets_still_accepts_earlier_ones() {
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = client_with(&pki, &store, &[]);
+    let issuing = server_with(&pki, &keys, 0, &[]);
+    connect(&c_cfg, &issuing, "localhost");
+    let silent = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .ticket_keys(keys.clone())
+        .tickets(0)
+        .time(clock())
+        .build()
+        .unwrap();
+    let (c, s) = connect(&c_cfg, &silent, "localhost");
+    assert!(c.is_resumed() && s.is_resumed());
+    // One ticket was used and none came back.
+    let mut left = 0;
+    while store.take_tls13("localhost").is_some() {
+        left += 1;
+    }
+    assert_eq!(left, 1, "the first server sent two tickets, one was used");
+}
