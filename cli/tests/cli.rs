@@ -89,7 +89,15 @@ fn vectors_pass() {
     let out = Command::new(CLOAK).arg("vectors").output().unwrap();
     let (stdout, _) = text(&out);
     assert!(out.status.success());
-    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+    // Five traces' checks, and each trace replayed through both sides.
+    assert!(stdout.contains("\n15 passed, 0 failed"), "{stdout}");
+    for side in ["client", "server"] {
+        assert!(
+            stdout.contains(&format!("resumed-0rtt.txt: our {side} replayed")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("injected: client_hello: padding"), "{stdout}");
 }
 
 #[test]
