@@ -97,7 +97,10 @@ fn vectors_pass() {
             "{stdout}"
         );
     }
-    assert!(stdout.contains("injected: client_hello: padding"), "{stdout}");
+    assert!(
+        stdout.contains("injected: client_hello: padding"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -82,22 +82,25 @@ impl HashAlgorithm {
     /// times the hash length; every caller asks for far less.
     pub fn hkdf_expand(self, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
         let key = hmac::Key::new(self.hmac_alg(), prk);
-        let mut out = Vec::with_capacity(len);
-        let mut t: Vec<u8> = Vec::new();
-        let mut counter = 1u8;
-        while out.len() < len {
+        let mut out = Secret::zeroed(len);
+        let mut t = [0u8; 64];
+        let mut t_len = 0;
+        for (i, chunk) in out.as_mut_bytes().chunks_mut(self.output_len()).enumerate() {
             let mut ctx = hmac::Context::with_key(&key);
-            ctx.update(&t);
+            ctx.update(t.get(..t_len).unwrap_or_default());
             for part in info {
                 ctx.update(part);
             }
-            ctx.update(&[counter]);
-            t = ctx.sign().as_ref().to_vec();
-            let take = (len - out.len()).min(t.len());
-            out.extend_from_slice(&t[..take]);
-            counter = counter.wrapping_add(1);
+            // T(i) for i = 1, 2, ...: `len` is far below 255 blocks.
+            ctx.update(&[(i + 1) as u8]);
+            let tag = ctx.sign();
+            let tag = tag.as_ref();
+            t_len = tag.len().min(t.len());
+            t[..t_len].copy_from_slice(&tag[..t_len]);
+            let n = chunk.len().min(t_len);
+            chunk[..n].copy_from_slice(&t[..n]);
         }
-        Secret::new(out)
+        out
     }
 }
 

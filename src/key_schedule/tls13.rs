@@ -28,7 +28,20 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    hash.hkdf_expand(secret, &[&hkdf_label(len, label, context)], len)
+    // The HkdfLabel of `hkdf_label`, passed in parts (no allocation).
+    let length = (len as u16).to_be_bytes();
+    hash.hkdf_expand(
+        secret,
+        &[
+            &length,
+            &[(6 + label.len()) as u8],
+            b"tls13 ",
+            label,
+            &[context.len() as u8],
+            context,
+        ],
+        len,
+    )
 }
 
 /// Derive-Secret(Secret, Label, Messages), given the transcript hash of
