@@ -268,7 +268,9 @@ pub mod fuzzing {
             } else {
                 (peer, self.public.as_slice())
             };
-            Ok(Secret::new(HashAlgorithm::Sha256.hash(&[a, b].concat())))
+            Ok(Secret::from_slice(
+                &HashAlgorithm::Sha256.hash(&[a, b].concat()),
+            ))
         }
     }
 

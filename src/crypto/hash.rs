@@ -33,8 +33,8 @@ impl HashAlgorithm {
     }
 
     /// The hash of `data`.
-    pub fn hash(self, data: &[u8]) -> Vec<u8> {
-        digest::digest(self.digest_alg(), data).as_ref().to_vec()
+    pub fn hash(self, data: &[u8]) -> Output {
+        Output::new(digest::digest(self.digest_alg(), data).as_ref())
     }
 
     /// A running hash context.
@@ -46,13 +46,13 @@ impl HashAlgorithm {
     }
 
     /// HMAC(key, data) over the concatenation of `data`'s parts.
-    pub fn hmac(self, key: &[u8], data: &[&[u8]]) -> Vec<u8> {
+    pub fn hmac(self, key: &[u8], data: &[&[u8]]) -> Output {
         let key = hmac::Key::new(self.hmac_alg(), key);
         let mut ctx = hmac::Context::with_key(&key);
         for d in data {
             ctx.update(d);
         }
-        ctx.sign().as_ref().to_vec()
+        Output::new(ctx.sign().as_ref())
     }
 
     /// An HMAC key to sign many messages with (the TLS 1.2 PRF).
@@ -75,7 +75,7 @@ impl HashAlgorithm {
         } else {
             salt
         };
-        Secret::new(self.hmac(salt, &[ikm]))
+        Secret::from_slice(&self.hmac(salt, &[ikm]))
     }
 
     /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). `len` is at most 255
@@ -104,17 +104,64 @@ impl HashAlgorithm {
     }
 }
 
+/// A hash or HMAC value, held inline (no heap allocation).
+#[derive(Clone, Copy)]
+pub struct Output {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Output {
+    /// A copy of `bytes` (at most 64 of them: SHA-512's length).
+    fn new(bytes: &[u8]) -> Self {
+        let mut buf = [0u8; 64];
+        let len = bytes.len().min(buf.len());
+        buf[..len].copy_from_slice(&bytes[..len]);
+        Output { buf, len }
+    }
+}
+
+impl std::ops::Deref for Output {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl AsRef<[u8]> for Output {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl PartialEq for Output {
+    fn eq(&self, other: &Output) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Output {}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.iter() {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
 /// An HMAC key, set up once.
 pub struct HmacKey(hmac::Key);
 
 impl HmacKey {
     /// HMAC over the concatenation of `data`'s parts.
-    pub fn sign(&self, data: &[&[u8]]) -> Vec<u8> {
+    pub fn sign(&self, data: &[&[u8]]) -> Output {
         let mut ctx = hmac::Context::with_key(&self.0);
         for d in data {
             ctx.update(d);
         }
-        ctx.sign().as_ref().to_vec()
+        Output::new(ctx.sign().as_ref())
     }
 }
 
@@ -144,8 +191,8 @@ impl HashContext {
     }
 
     /// The hash of everything added so far; the context goes on.
-    pub fn current(&self) -> Vec<u8> {
-        self.ctx.clone().finish().as_ref().to_vec()
+    pub fn current(&self) -> Output {
+        Output::new(self.ctx.clone().finish().as_ref())
     }
 }
 

@@ -104,7 +104,7 @@ pub(crate) fn fill_binder(hello: &mut ClientHello, ticket: &Tls13Ticket, prefix:
         &prefix.hash_with(hash, truncated),
     );
     if let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last_mut() {
-        offer.binders = vec![binder];
+        offer.binders = vec![binder.to_vec()];
     }
 }
 

@@ -651,7 +651,9 @@ impl State for ExpectFinished {
             }
         }
         let fin = finished_verify_data(hash, hs.c_hs.as_bytes(), &hs.transcript.current_hash());
-        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(
+            fin.to_vec(),
+        )));
         hs.transcript.add(&raw);
         cx.out
             .push(Command::WriteKeys(tls13_sealer(hs.suite, &c_ap)?));

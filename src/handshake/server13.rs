@@ -115,7 +115,7 @@ pub(super) fn handle_client_hello(
                 ch,
                 raw,
                 suite,
-                KeyExchange::PskOnly(psk),
+                KeyExchange::PskOnly(Box::new(psk)),
                 transcript,
                 false,
             );
@@ -281,7 +281,7 @@ impl State for ExpectSecondClientHello {
 /// (psk_dhe_ke, or no PSK), or the PSK alone (psk_ke).
 enum KeyExchange {
     Dhe(NamedGroup),
-    PskOnly(AcceptedPsk),
+    PskOnly(Box<AcceptedPsk>),
 }
 
 /// A resumption PSK accepted from the client's pre_shared_key.
@@ -416,7 +416,7 @@ fn send_server_flight(
             let psk = accept_psk(&config, ch, raw_ch, &transcript, suite, sni_text.as_deref())?;
             (Some(group), Some(share), offer.schemes, psk)
         }
-        KeyExchange::PskOnly(psk) => (None, None, &[][..], Some(psk)),
+        KeyExchange::PskOnly(psk) => (None, None, &[][..], Some(*psk)),
     };
     transcript.add(raw_ch);
     let client_hello_hash = transcript.current_hash();
@@ -647,7 +647,9 @@ fn send_server_flight(
         transcript.add(&raw);
     }
     let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(
+        fin.to_vec(),
+    )));
     transcript.add(&raw);
 
     let master = hs.into_master();

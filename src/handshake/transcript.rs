@@ -2,6 +2,7 @@
 //! the suite's hash is known; before that, and for TLS 1.2 client
 //! authentication, the messages themselves are kept.
 
+use crate::crypto::hash::Output;
 use crate::crypto::{HashAlgorithm, HashContext};
 use crate::msgs::enums::HandshakeType;
 
@@ -53,7 +54,7 @@ impl Transcript {
 
     /// The hash so far. Before a hash is started it hashes the buffer with
     /// SHA-256 (never used that way by the state machines).
-    pub(crate) fn current_hash(&self) -> Vec<u8> {
+    pub(crate) fn current_hash(&self) -> Output {
         match (&self.hash, &self.buffer) {
             (Some(h), _) => h.current(),
             (None, Some(b)) => HashAlgorithm::Sha256.hash(b),
@@ -63,7 +64,7 @@ impl Transcript {
 
     /// The hash of the transcript followed by `extra` (a truncated
     /// ClientHello, for a PSK binder); `alg` is used if no hash is running.
-    pub(crate) fn hash_with(&self, alg: HashAlgorithm, extra: &[u8]) -> Vec<u8> {
+    pub(crate) fn hash_with(&self, alg: HashAlgorithm, extra: &[u8]) -> Output {
         match &self.hash {
             Some(h) => {
                 let mut h = h.clone();

@@ -3,6 +3,7 @@
 //! intermediate secret is readable for test vectors.
 
 use crate::crypto::aead::NONCE_LEN;
+use crate::crypto::hash::Output;
 use crate::crypto::{AeadAlgorithm, HashAlgorithm, Secret};
 
 /// The encoded HkdfLabel (RFC 8446 §7.1): `uint16 length; opaque
@@ -246,7 +247,7 @@ pub fn finished_verify_data(
     hash: HashAlgorithm,
     base_key: &[u8],
     transcript_hash: &[u8],
-) -> Vec<u8> {
+) -> Output {
     let key = finished_key(hash, base_key);
     hash.hmac(key.as_bytes(), &[transcript_hash])
 }

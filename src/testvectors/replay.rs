@@ -175,7 +175,7 @@ fn transcript_hash(msgs: &[TraceMessage]) -> Vec<u8> {
             data.extend_from_slice(&m.bytes);
         }
     }
-    h.hash(&data)
+    h.hash(&data).to_vec()
 }
 
 /// A side's authentication in the trace: its certificate, and its

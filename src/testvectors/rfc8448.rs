@@ -210,7 +210,7 @@ pub fn simple_key_schedule(c: &mut Checker, t: &Trace) -> Result<TrafficKeys, St
     c.eq(
         "server Finished message",
         sfin,
-        &HandshakeMessage::new(HandshakePayload::Finished(sfin_data)).encoding(),
+        &HandshakeMessage::new(HandshakePayload::Finished(sfin_data.to_vec())).encoding(),
     )?;
 
     let hs_hash = H.hash(&cat(&[ch, sh, ee, cert, cv, sfin]));
@@ -275,7 +275,7 @@ pub fn simple_key_schedule(c: &mut Checker, t: &Trace) -> Result<TrafficKeys, St
     c.eq(
         "client Finished message",
         cfin,
-        &HandshakeMessage::new(HandshakePayload::Finished(cfin_data)).encoding(),
+        &HandshakeMessage::new(HandshakePayload::Finished(cfin_data.to_vec())).encoding(),
     )?;
     let client_ap = check_keys(
         c,
