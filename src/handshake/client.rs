@@ -51,14 +51,13 @@ fn start_early_data(
     shared: &mut ClientShared,
     cx: &mut Context<'_>,
     ticket: &Tls13Ticket,
-    client_hello: &[u8],
+    hello_hash: &[u8],
 ) -> Result<(), Error> {
     let Some(SupportedSuite::Tls13(suite)) = lookup(ticket.suite) else {
         return Err(Error::InvalidState("a ticket of an unknown suite"));
     };
     let early = EarlySecret::new(suite.hash, Some(ticket.psk.as_bytes()));
-    let hello_hash = suite.hash.hash(client_hello);
-    let secret = early.client_early_traffic_secret(&hello_hash);
+    let secret = early.client_early_traffic_secret(hello_hash);
     super::log_secret(
         cx,
         &shared.config.key_log,
@@ -68,7 +67,7 @@ fn start_early_data(
     );
     cx.info.early_exporter = Some(super::Exporter::Tls13 {
         hash: suite.hash,
-        secret: early.early_exporter_master_secret(&hello_hash),
+        secret: early.early_exporter_master_secret(hello_hash),
     });
     shared.send_ccs_once(cx);
     cx.out
@@ -287,10 +286,14 @@ pub(crate) fn start_client(
         fill_binder(&mut hello, t, &transcript);
     }
     let offered = hello.extensions.iter().map(|e| e.typ()).collect();
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
-        hello.clone(),
-    )));
-    transcript.add(&raw);
+    let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    let raw = cx.send(&msg);
+    transcript.add(raw);
+    // The hash that 0-RTT keys are derived from (RFC 8446 §7.1).
+    let early_hash = early.map(|t| ticket_hash(t).hash(raw));
+    let HandshakePayload::ClientHello(hello) = msg.payload else {
+        return Err(Error::InvalidState("a ClientHello that is not one"));
+    };
     let mut shared = ClientShared {
         config,
         server_name,
@@ -300,12 +303,12 @@ pub(crate) fn start_client(
         sent_ccs: false,
         cache_key,
     };
-    let early_offered = match early {
-        Some(t) => {
-            start_early_data(&mut shared, cx, t, &raw)?;
+    let early_offered = match (early, early_hash) {
+        (Some(t), Some(hash)) => {
+            start_early_data(&mut shared, cx, t, &hash)?;
             true
         }
-        None => false,
+        _ => false,
     };
     Ok(Box::new(ExpectServerHello {
         shared,

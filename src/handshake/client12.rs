@@ -343,12 +343,12 @@ impl State for ExpectServerHelloDone {
             let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate12(
                 chain,
             )));
-            hs.transcript.add(&raw);
+            hs.transcript.add(raw);
         }
         let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ClientKeyExchange(
             self.public,
         )));
-        hs.transcript.add(&raw);
+        hs.transcript.add(raw);
         // RFC 7627 §4: the session hash runs through ClientKeyExchange.
         let ms = if hs.ems {
             tls12::extended_master_secret(
@@ -369,7 +369,7 @@ impl State for ExpectServerHelloDone {
             let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
                 DigitallySigned { scheme, signature },
             )));
-            hs.transcript.add(&raw);
+            hs.transcript.add(raw);
         }
         hs.transcript.drop_buffer();
         super::log_secret(
@@ -395,7 +395,7 @@ impl State for ExpectServerHelloDone {
             &hs.transcript.current_hash(),
         );
         let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
-        hs.transcript.add(&raw);
+        hs.transcript.add(raw);
         Ok(Box::new(ExpectTicketOrCcs {
             hs,
             ms,

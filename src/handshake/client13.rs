@@ -164,15 +164,15 @@ pub(super) fn handle_hello_retry_request(
         cx.out.push(Command::EarlyDataResult(false));
     }
     st.shared.send_ccs_once(cx);
-    let raw2 = cx.send(&HandshakeMessage::new(HandshakePayload::ClientHello(
-        hello.clone(),
-    )));
-    st.transcript.add(&raw2);
+    let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    st.transcript.add(cx.send(&msg));
     cx.info.hello_retry = true;
     if let Some(kx) = new_share {
         st.key_shares = vec![kx];
     }
-    st.hello = hello;
+    if let HandshakePayload::ClientHello(hello) = msg.payload {
+        st.hello = hello;
+    }
     st.retried_suite = Some(suite.suite);
     Ok(Box::new(st))
 }
@@ -600,7 +600,7 @@ impl State for ExpectFinished {
         // the early keys; then the handshake keys take over.
         if hs.early_accepted {
             let raw = cx.send(&HandshakeMessage::new(HandshakePayload::EndOfEarlyData));
-            hs.transcript.add(&raw);
+            hs.transcript.add(raw);
             cx.out
                 .push(Command::WriteKeys(tls13_sealer(hs.suite, &hs.c_hs)?));
         }
@@ -640,21 +640,21 @@ impl State for ExpectFinished {
                     entries,
                 },
             )));
-            hs.transcript.add(&raw);
+            hs.transcript.add(raw);
             if let Some((c, scheme)) = chosen {
                 let content = tls13_signed_content(false, &hs.transcript.current_hash());
                 let signature = c.key.sign(scheme, &content)?;
                 let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
                     DigitallySigned { scheme, signature },
                 )));
-                hs.transcript.add(&raw);
+                hs.transcript.add(raw);
             }
         }
         let fin = finished_verify_data(hash, hs.c_hs.as_bytes(), &hs.transcript.current_hash());
         let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(
             fin.to_vec(),
         )));
-        hs.transcript.add(&raw);
+        hs.transcript.add(raw);
         cx.out
             .push(Command::WriteKeys(tls13_sealer(hs.suite, &c_ap)?));
         let resumption = master.resumption_master_secret(&hs.transcript.current_hash());

@@ -160,10 +160,13 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    pub(crate) fn send(&mut self, msg: &HandshakeMessage) -> Vec<u8> {
-        let bytes = msg.encoding();
-        self.out.push(Command::Send(bytes.clone()));
-        bytes
+    /// Queues `msg` to be sent; returns its encoding, for the transcript.
+    pub(crate) fn send(&mut self, msg: &HandshakeMessage) -> &[u8] {
+        self.out.push(Command::Send(msg.encoding()));
+        match self.out.last() {
+            Some(Command::Send(bytes)) => bytes,
+            _ => &[],
+        }
     }
 }
 
@@ -354,17 +357,35 @@ pub(crate) fn verify_tls13_certificate_verify(
 }
 
 /// The context string and transcript hash that a TLS 1.3 CertificateVerify
-/// signs (RFC 8446 §4.4.3).
-pub(crate) fn tls13_signed_content(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
-    let mut m = vec![0x20u8; 64];
-    m.extend_from_slice(if server {
+/// signs (RFC 8446 §4.4.3), built without a heap allocation.
+pub(crate) fn tls13_signed_content(server: bool, transcript_hash: &[u8]) -> SignedContent {
+    let context: &[u8] = if server {
         b"TLS 1.3, server CertificateVerify"
     } else {
         b"TLS 1.3, client CertificateVerify"
-    });
-    m.push(0);
-    m.extend_from_slice(transcript_hash);
-    m
+    };
+    let mut buf = [0x20u8; 64 + 34 + 64];
+    let mut len = 64;
+    for part in [context, &[0u8], transcript_hash] {
+        let n = part.len().min(buf.len() - len);
+        buf[len..len + n].copy_from_slice(&part[..n]);
+        len += n;
+    }
+    SignedContent { buf, len }
+}
+
+/// What a TLS 1.3 CertificateVerify signs: 64 spaces, the context string,
+/// a zero byte and the transcript hash.
+pub(crate) struct SignedContent {
+    buf: [u8; 64 + 34 + 64],
+    len: usize,
+}
+
+impl std::ops::Deref for SignedContent {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// Logs a secret if a key log is configured.

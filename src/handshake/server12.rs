@@ -202,12 +202,12 @@ pub(super) fn handle_client_hello(
     transcript.start_hash(suite.hash, verifier.is_some());
     transcript.add(raw);
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
-    transcript.add(&raw);
+    transcript.add(raw);
     let chain = cert.chain.iter().map(|c| c.as_ref().to_vec()).collect();
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate12(
         chain,
     )));
-    transcript.add(&raw);
+    transcript.add(raw);
 
     let kx = group.start()?;
     let params = EcdheParams {
@@ -222,7 +222,7 @@ pub(super) fn handle_client_hello(
             signed: DigitallySigned { scheme, signature },
         },
     )));
-    transcript.add(&raw);
+    transcript.add(raw);
     let mut requested = Vec::new();
     if let Some((v, _)) = &verifier {
         requested = v.supported_schemes();
@@ -233,10 +233,10 @@ pub(super) fn handle_client_hello(
                 certificate_authorities: v.root_subjects(),
             }),
         ));
-        transcript.add(&raw);
+        transcript.add(raw);
     }
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHelloDone));
-    transcript.add(&raw);
+    transcript.add(raw);
 
     cx.info.suite = Some(SupportedSuite::Tls12(suite));
     cx.info.group = Some(group.name());
@@ -548,7 +548,7 @@ impl State for ExpectFinished {
                             ticket,
                         }),
                     ));
-                    r.hs.transcript.add(&raw);
+                    r.hs.transcript.add(raw);
                 }
             }
             if let Some(cache) = &config.session_cache {
@@ -681,7 +681,7 @@ fn resume(
     let mut transcript = Transcript::with_hash(suite.hash);
     transcript.add(raw);
     let raw_sh = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
-    transcript.add(&raw_sh);
+    transcript.add(raw_sh);
     let ms = Secret::new(value.secret.clone());
     log_secret(cx, &config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
     let (sealer, opener) = tls12_keys(suite, &ms, &ch.random, &server_random, false)?;
@@ -690,7 +690,7 @@ fn resume(
     let fin =
         tls12::finished_verify_data(suite.hash, ms.as_bytes(), false, &transcript.current_hash());
     let raw_fin = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
-    transcript.add(&raw_fin);
+    transcript.add(raw_fin);
     cx.info.suite = Some(SupportedSuite::Tls12(suite));
     cx.info.alpn = alpn;
     cx.info.extended_master_secret = true;

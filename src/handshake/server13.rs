@@ -182,7 +182,7 @@ pub(super) fn handle_client_hello(
         _ => None,
     };
     let raw_hrr = cx.send(&hrr);
-    transcript.add(&raw_hrr);
+    transcript.add(raw_hrr);
     let sent_ccs = !ch.legacy_session_id.is_empty();
     if sent_ccs {
         cx.out.push(Command::SendCcs);
@@ -499,7 +499,7 @@ fn send_server_flight(
         &config.shaper,
         HandshakePayload::ServerHello(sh),
     )?);
-    transcript.add(&raw);
+    transcript.add(raw);
     // RFC 8446 D.4: a compatibility-mode client gets a ChangeCipherSpec.
     if !sent_ccs && !ch.legacy_session_id.is_empty() {
         cx.out.push(Command::SendCcs);
@@ -583,7 +583,7 @@ fn send_server_flight(
         &config.shaper,
         HandshakePayload::EncryptedExtensions(ee),
     )?);
-    transcript.add(&raw);
+    transcript.add(raw);
 
     let verifier = match (&config.client_auth, &cert) {
         (_, None) | (ClientAuth::None, _) => None,
@@ -620,7 +620,7 @@ fn send_server_flight(
             }
         }
         let raw = cx.send(&cr);
-        transcript.add(&raw);
+        transcript.add(raw);
     }
 
     if let Some((cert, scheme)) = cert {
@@ -638,19 +638,19 @@ fn send_server_flight(
                 entries,
             },
         )));
-        transcript.add(&raw);
+        transcript.add(raw);
         let content = tls13_signed_content(true, &transcript.current_hash());
         let signature = cert.key.sign(scheme, &content)?;
         let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
             DigitallySigned { scheme, signature },
         )));
-        transcript.add(&raw);
+        transcript.add(raw);
     }
     let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
     let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(
         fin.to_vec(),
     )));
-    transcript.add(&raw);
+    transcript.add(raw);
 
     let master = hs.into_master();
     let handshake_hash = transcript.current_hash();

@@ -215,7 +215,7 @@ fn identity(msgs: &[TraceMessage], side: Side) -> Result<Option<Identity>, Strin
         cert,
         scheme: cv.scheme,
         signature: cv.signature,
-        signed,
+        signed: signed.to_vec(),
     }))
 }
 
