@@ -22,7 +22,7 @@ use cloaktls::{
 use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -447,6 +447,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
+    // BENCH_FILTER=substring runs only the rows whose names contain it.
+    let filter = std::env::var("BENCH_FILTER").ok();
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let pki = pki();
     let mut rows = Vec::new();
     let tls13_ecdsa = SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256);
@@ -483,6 +486,9 @@ fn main() {
             true,
         ),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let (_, os) = ours_configs(&pki, leaf, version, suite);
         let (tc, ts) = theirs_configs(&pki, leaf, version, suite);
         // Nothing may resume: both clients keep no sessions.
@@ -524,6 +530,9 @@ fn main() {
             tls12_ecdsa,
         ),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let (oc, os) = ours_configs(&pki, &pki.ecdsa, version, suite);
         let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, version, suite);
         let ours = time(ms, || {
@@ -591,25 +600,44 @@ fn main() {
             &ring::aead::CHACHA20_POLY1305,
         ),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let (oc, os) = ours_configs(&pki, &pki.ecdsa, version, suite);
         let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, version, suite);
         let (mut c, mut s) = ours_handshake(&oc, &os);
         let (mut tcn, mut tsn) = theirs_handshake(&tc, &ts);
         let data = vec![0x5au8; 16384];
-        let mut out = vec![0u8; 16384];
+
         let ours = time(ms, || {
             c.send(&data).unwrap();
             ours_pump(&mut c, &mut s);
+            // Each library's zero-copy read: the plaintext where it was
+            // decrypted (cloaktls) or buffered (rustls's BufRead).
             let mut got = 0;
             while got < data.len() {
-                got += s.recv(&mut out).unwrap();
+                let chunk = s.peek_received();
+                let n = chunk.len();
+                assert!(n > 0);
+                std::hint::black_box(chunk);
+                s.consume_received(n);
+                got += n;
             }
         });
         let mut buf = Vec::new();
         let theirs = time(ms, || {
             tcn.writer().write_all(&data).unwrap();
             theirs_pump(&mut tcn, &mut tsn, &mut buf);
-            tsn.reader().read_exact(&mut out).unwrap();
+            let mut got = 0;
+            while got < data.len() {
+                let mut reader = tsn.reader();
+                let chunk = reader.fill_buf().unwrap();
+                let n = chunk.len();
+                assert!(n > 0);
+                std::hint::black_box(chunk);
+                reader.consume(n);
+                got += n;
+            }
         });
         let floor = time(ms, floor_bulk(alg));
         rows.push(Row {
@@ -623,49 +651,56 @@ fn main() {
 
     // Memory: heap per idle connection after a handshake, the peak during
     // one, and allocations per handshake (client and server together).
-    let (_, os) = ours_configs(&pki, &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa);
-    let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa);
-    let measure = |f: &mut dyn FnMut() -> Box<dyn std::any::Any>| -> (f64, f64, f64) {
-        let before = LIVE.load(Ordering::SeqCst);
-        PEAK.store(before, Ordering::SeqCst);
-        let allocs = ALLOCS.load(Ordering::SeqCst);
-        let kept = f();
-        let peak = PEAK.load(Ordering::SeqCst) - before;
-        let live = LIVE.load(Ordering::SeqCst) - before;
-        let n = ALLOCS.load(Ordering::SeqCst) - allocs;
-        drop(kept);
-        (live as f64 / 2.0, peak as f64, n as f64)
-    };
-    let oc_plain = ClientConfig::builder(oc_roots(&pki))
-        .session_store(None)
-        .build()
-        .unwrap();
-    let (ol, op, on) = measure(&mut || Box::new(ours_handshake(&oc_plain, &os)));
-    let mut tc2 = (*tc).clone();
-    tc2.resumption = rustls::client::Resumption::disabled();
-    let tc2 = Arc::new(tc2);
-    let (tl, tp, tn) = measure(&mut || Box::new(theirs_handshake(&tc2, &ts)));
-    rows.push(Row {
-        name: "heap per idle connection (TLS 1.3, bytes)".into(),
-        ours: ol,
-        theirs: tl,
-        floor: None,
-        unit: "B",
-    });
-    rows.push(Row {
-        name: "peak heap during a handshake (both sides)".into(),
-        ours: op,
-        theirs: tp,
-        floor: None,
-        unit: "B",
-    });
-    rows.push(Row {
-        name: "allocations per handshake (both sides)".into(),
-        ours: on,
-        theirs: tn,
-        floor: None,
-        unit: "allocs",
-    });
+    let memory_rows = [
+        "heap per idle connection",
+        "peak heap during a handshake",
+        "allocations per handshake",
+    ];
+    if memory_rows.iter().any(|n| wanted(n)) {
+        let (_, os) = ours_configs(&pki, &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa);
+        let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, ProtocolVersion::TLSV1_3, tls13_ecdsa);
+        let measure = |f: &mut dyn FnMut() -> Box<dyn std::any::Any>| -> (f64, f64, f64) {
+            let before = LIVE.load(Ordering::SeqCst);
+            PEAK.store(before, Ordering::SeqCst);
+            let allocs = ALLOCS.load(Ordering::SeqCst);
+            let kept = f();
+            let peak = PEAK.load(Ordering::SeqCst) - before;
+            let live = LIVE.load(Ordering::SeqCst) - before;
+            let n = ALLOCS.load(Ordering::SeqCst) - allocs;
+            drop(kept);
+            (live as f64 / 2.0, peak as f64, n as f64)
+        };
+        let oc_plain = ClientConfig::builder(oc_roots(&pki))
+            .session_store(None)
+            .build()
+            .unwrap();
+        let (ol, op, on) = measure(&mut || Box::new(ours_handshake(&oc_plain, &os)));
+        let mut tc2 = (*tc).clone();
+        tc2.resumption = rustls::client::Resumption::disabled();
+        let tc2 = Arc::new(tc2);
+        let (tl, tp, tn) = measure(&mut || Box::new(theirs_handshake(&tc2, &ts)));
+        rows.push(Row {
+            name: "heap per idle connection (TLS 1.3, bytes)".into(),
+            ours: ol,
+            theirs: tl,
+            floor: None,
+            unit: "B",
+        });
+        rows.push(Row {
+            name: "peak heap during a handshake (both sides)".into(),
+            ours: op,
+            theirs: tp,
+            floor: None,
+            unit: "B",
+        });
+        rows.push(Row {
+            name: "allocations per handshake (both sides)".into(),
+            ours: on,
+            theirs: tn,
+            floor: None,
+            unit: "allocs",
+        });
+    }
 
     println!("cloaktls vs rustls 0.23 vs ring 0.17, per-thread CPU time, {ms} ms per measurement");
     print(&rows);

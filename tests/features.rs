@@ -298,3 +298,42 @@ fn many_requested_key_updates_get_one_answer_until_data_is_sent() {
         b"still fine"
     );
 }
+
+#[test]
+fn received_data_can_be_read_in_place() {
+    let pki = Pki::new("CA");
+    for versions in [V13, V12] {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(versions), |b| b, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        // Three records before any read: the first stays where it was
+        // decrypted, the others wait in the receive buffer.
+        let mut sent = Vec::new();
+        for i in 0..3u8 {
+            let chunk = vec![i; 5000 + usize::from(i)];
+            c.send(&chunk).unwrap();
+            sent.extend_from_slice(&chunk);
+        }
+        let bytes = c.pending_tls().to_vec();
+        c.consume_tls(bytes.len());
+        assert_eq!(s.read_tls(&bytes).unwrap(), bytes.len());
+        assert_eq!(s.received_len(), sent.len());
+        let mut got = Vec::new();
+        loop {
+            let chunk = s.peek_received();
+            if chunk.is_empty() {
+                break;
+            }
+            // Take part of what is offered, to check partial consumption.
+            let n = chunk.len().min(3001);
+            got.extend_from_slice(&chunk[..n]);
+            s.consume_received(n);
+        }
+        assert_eq!(got, sent);
+        assert_eq!(s.received_len(), 0);
+        // Consuming more than was offered takes only what there is.
+        s.consume_received(10);
+        assert_eq!(send_and_receive(&mut c, &mut s, b"after"), b"after");
+    }
+}

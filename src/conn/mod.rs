@@ -67,10 +67,20 @@ impl PlainBuffer {
         self.buf.extend_from_slice(data);
     }
 
+    fn chunk(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+
     fn read_into(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.len());
-        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
-        self.start += n;
+        let chunk = self.chunk();
+        let n = out.len().min(chunk.len());
+        out[..n].copy_from_slice(&chunk[..n]);
+        self.consume(n);
+        n
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
         if self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -78,7 +88,6 @@ impl PlainBuffer {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        n
     }
 }
 
@@ -308,6 +317,34 @@ impl Connection {
             let _ = self.process();
         }
         Ok(n)
+    }
+
+    /// Received plaintext that can be read now without a copy: the next
+    /// bytes of the stream, in place in the connection's buffers (possibly
+    /// fewer than [`Connection::received_len`]; read more after
+    /// [`Connection::consume_received`]). Empty when nothing waits. The
+    /// zero-copy counterpart of [`Connection::recv`], like
+    /// `std::io::BufRead::fill_buf`.
+    pub fn peek_received(&self) -> &[u8] {
+        match self.deframer.held() {
+            [] => self.received.chunk(),
+            held => held,
+        }
+    }
+
+    /// Marks the first `n` bytes of [`Connection::peek_received`] as read
+    /// (at most as many as it returned).
+    pub fn consume_received(&mut self, n: usize) {
+        let held = self.deframer.held_len();
+        if held > 0 {
+            self.deframer.consume_held(n);
+        } else {
+            self.received.consume(n);
+        }
+        // Records held back while the buffer was full can go on now.
+        if self.error.is_none() {
+            let _ = self.process();
+        }
     }
 
     /// How many received bytes wait in [`Connection::recv`].

@@ -85,17 +85,23 @@ impl Deframer {
         self.held.len()
     }
 
+    /// The held bytes, in place.
+    pub fn held(&self) -> &[u8] {
+        self.buf.get(self.held.clone()).unwrap_or_default()
+    }
+
+    /// Marks the first `n` held bytes as read.
+    pub fn consume_held(&mut self, n: usize) {
+        self.held.start += n.min(self.held.len());
+    }
+
     /// Copies held bytes into `out`; returns how many.
     pub fn take_held(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.held.len());
-        if let Some(src) = self.buf.get(self.held.start..self.held.start + n) {
-            out[..n].copy_from_slice(src);
-            self.held.start += n;
-            n
-        } else {
-            self.held = 0..0;
-            0
-        }
+        let held = self.held();
+        let n = out.len().min(held.len());
+        out[..n].copy_from_slice(&held[..n]);
+        self.consume_held(n);
+        n
     }
 
     /// Whether a record header has begun arriving without its body.
