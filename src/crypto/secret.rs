@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-/// Secrets up to this size (every TLS 1.3 secret, a TLS 1.2 master secret
-/// and key block, an (EC)DH shared secret) live inline, with no heap
-/// allocation; longer ones go to the heap.
-const INLINE: usize = 96;
+/// Secrets up to this size (every TLS 1.3 secret, a TLS 1.2 master
+/// secret, an (EC)DH shared secret) live inline, with no heap allocation;
+/// longer ones (a TLS 1.2 key block) go to the heap.
+const INLINE: usize = 64;
 
 #[derive(Clone)]
 enum Repr {

@@ -380,17 +380,21 @@ impl HandshakePayload {
 impl HandshakeMessage {
     /// The message's encoding: type, length, body.
     pub fn encoding(&self) -> Vec<u8> {
-        // Sized up front, so that encoding does not reallocate: chains are
-        // measured, everything else we send fits in 512 bytes.
+        // Sized up front, so that encoding seldom reallocates: chains are
+        // measured, the rest estimated from what we send.
         let capacity = match &self.payload {
-            HandshakePayload::Certificate13(c) => c
-                .entries
-                .iter()
-                .map(|e| e.cert_data.len() + 16)
-                .sum::<usize>(),
-            HandshakePayload::Certificate12(c) => c.iter().map(|e| e.len() + 3).sum::<usize>(),
-            _ => 0,
-        } + 512;
+            HandshakePayload::Certificate13(c) => {
+                c.entries
+                    .iter()
+                    .map(|e| e.cert_data.len() + 16)
+                    .sum::<usize>()
+                    + 16
+            }
+            HandshakePayload::Certificate12(c) => c.iter().map(|e| e.len() + 3).sum::<usize>() + 16,
+            HandshakePayload::ClientHello(_) => 512,
+            HandshakePayload::CertificateVerify(_) | HandshakePayload::ServerKeyExchange(_) => 320,
+            _ => 128,
+        };
         let mut out = Vec::with_capacity(capacity);
         self.encode(&mut Writer::new(&mut out));
         out
