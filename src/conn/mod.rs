@@ -121,6 +121,9 @@ pub struct Connection {
     out: Vec<u8>,
     out_start: usize,
     received: PlainBuffer,
+    /// The handshake message being handled (reused; dropped after the
+    /// handshake).
+    message: Vec<u8>,
     queued: Vec<u8>,
     events: VecDeque<Event>,
     error: Option<Error>,
@@ -171,6 +174,7 @@ impl Connection {
             out: Vec::new(),
             out_start: 0,
             received: PlainBuffer::default(),
+            message: Vec::new(),
             queued: Vec::new(),
             events: VecDeque::new(),
             error: None,
@@ -573,7 +577,14 @@ impl Connection {
     }
 
     fn apply(&mut self, commands: Vec<Command>) -> Result<(), Error> {
-        let mut pending = Vec::new();
+        let sending = commands
+            .iter()
+            .map(|c| match c {
+                Command::Send(bytes) => bytes.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut pending = Vec::with_capacity(sending);
         for c in commands {
             if let Command::Send(bytes) = c {
                 if self.trace.is_some() {
@@ -798,8 +809,13 @@ impl Connection {
                     ));
                 }
                 self.joiner.push(&data)?;
-                while let Some(raw) = self.joiner.next_message()? {
+                // One buffer serves every message of the handshake.
+                let mut raw = std::mem::take(&mut self.message);
+                while self.joiner.next_message_into(&mut raw)? {
                     self.handle_message(&raw)?;
+                }
+                if !self.handshake_done {
+                    self.message = raw;
                 }
                 Ok(())
             }
@@ -844,7 +860,7 @@ impl Connection {
         let state = self.state.take().ok_or(Error::InvalidState("no state"))?;
         let msg = HandshakeMessage::decode(raw, state.version())
             .map_err(|e| Error::decode("a handshake message", e))?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(8);
         let mut cx = Context {
             out: &mut out,
             info: &mut self.info,

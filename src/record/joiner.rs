@@ -71,9 +71,16 @@ impl HandshakeJoiner {
 
     /// The next whole message (header included), if one is complete.
     pub fn next_message(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let mut msg = Vec::new();
+        Ok(self.next_message_into(&mut msg)?.then_some(msg))
+    }
+
+    /// Like [`HandshakeJoiner::next_message`], into `msg` (replacing its
+    /// contents, reusing its allocation); false if no message is complete.
+    pub fn next_message_into(&mut self, msg: &mut Vec<u8>) -> Result<bool, Error> {
         let avail = &self.buf[self.start..];
         if avail.len() < 4 {
-            return Ok(None);
+            return Ok(false);
         }
         let len = u32::from_be_bytes([0, avail[1], avail[2], avail[3]]) as usize;
         if len > self.max_message {
@@ -83,11 +90,12 @@ impl HandshakeJoiner {
             ));
         }
         if avail.len() < 4 + len {
-            return Ok(None);
+            return Ok(false);
         }
-        let msg = avail[..4 + len].to_vec();
+        msg.clear();
+        msg.extend_from_slice(&avail[..4 + len]);
         self.start += 4 + len;
-        Ok(Some(msg))
+        Ok(true)
     }
 }
 
