@@ -270,6 +270,22 @@ fn theirs_handshake(
 /// The public-key operations of a full handshake: two X25519 key pairs and
 /// agreements, the server's signature, and the client's two verifications
 /// (the chain's CA signature and the handshake signature).
+/// X25519 for one handshake: the client's and the server's key pairs
+/// (two scalar multiplications) and each side's agreement (two more).
+fn floor_key_exchange(rng: &SystemRandom) {
+    use ring::agreement::{agree_ephemeral, EphemeralPrivateKey, UnparsedPublicKey, X25519};
+    let client = EphemeralPrivateKey::generate(&X25519, rng).unwrap();
+    let client_pub = client.compute_public_key().unwrap();
+    let server = EphemeralPrivateKey::generate(&X25519, rng).unwrap();
+    let server_pub = server.compute_public_key().unwrap();
+    for (key, peer) in [(client, server_pub), (server, client_pub)] {
+        agree_ephemeral(key, &UnparsedPublicKey::new(&X25519, peer.as_ref()), |s| {
+            std::hint::black_box(s.len())
+        })
+        .unwrap();
+    }
+}
+
 fn floor_handshake(pki: &Pki, rsa: bool) -> impl FnMut() + '_ {
     let rng = SystemRandom::new();
     let ecdsa = signature::EcdsaKeyPair::from_pkcs8(
@@ -288,24 +304,7 @@ fn floor_handshake(pki: &Pki, rsa: bool) -> impl FnMut() + '_ {
     let ecdsa_pub = ecdsa.public_key().as_ref().to_vec();
     let rsa_pub = rsa_key.public().as_ref().to_vec();
     move || {
-        for _ in 0..2 {
-            let k = ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng)
-                .unwrap();
-            let other =
-                ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng)
-                    .unwrap();
-            let other_pub = other.compute_public_key().unwrap();
-            let _ = k.compute_public_key().unwrap();
-            ring::agreement::agree_ephemeral(
-                k,
-                &ring::agreement::UnparsedPublicKey::new(
-                    &ring::agreement::X25519,
-                    other_pub.as_ref(),
-                ),
-                |s| std::hint::black_box(s.len()),
-            )
-            .unwrap();
-        }
+        floor_key_exchange(&rng);
         // The CA (ECDSA) signature on the leaf.
         signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &ecdsa_pub)
             .verify(&msg, ecdsa_sig.as_ref())
@@ -336,25 +335,7 @@ fn floor_resumed(tls13: bool) -> impl FnMut() {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[1u8; 48]);
     move || {
         if tls13 {
-            for _ in 0..2 {
-                let k =
-                    ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng)
-                        .unwrap();
-                let other =
-                    ring::agreement::EphemeralPrivateKey::generate(&ring::agreement::X25519, &rng)
-                        .unwrap();
-                let other_pub = other.compute_public_key().unwrap();
-                let _ = k.compute_public_key().unwrap();
-                ring::agreement::agree_ephemeral(
-                    k,
-                    &ring::agreement::UnparsedPublicKey::new(
-                        &ring::agreement::X25519,
-                        other_pub.as_ref(),
-                    ),
-                    |s| std::hint::black_box(s.len()),
-                )
-                .unwrap();
-            }
+            floor_key_exchange(&rng);
         } else {
             // Key block (2 blocks) and two Finished, each P_hash: 2 HMACs per block.
             for _ in 0..8 {
