@@ -63,19 +63,18 @@ static GLOBAL: Counting = Counting;
 
 // ---------------- timing ----------------
 
-/// This thread's CPU time in nanoseconds.
+/// This thread's CPU time in nanoseconds, from the per-thread CPU clock
+/// (exact to the nanosecond; /proc's schedstat only moves at scheduler
+/// ticks, which quantised the figures).
 fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|t| t.parse().ok()))
-        .unwrap_or_else(|| {
-            use std::sync::OnceLock;
-            static START: OnceLock<std::time::Instant> = OnceLock::new();
-            START
-                .get_or_init(std::time::Instant::now)
-                .elapsed()
-                .as_nanos() as u64
-        })
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for clock_gettime to fill.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is not available");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Nanoseconds per call of `f`, over enough calls to fill `budget_ms`.
@@ -93,6 +92,27 @@ fn time(budget_ms: u64, mut f: impl FnMut()) -> f64 {
         }
         n *= 2;
     }
+}
+
+/// Times cloaktls, rustls and the ring floor in turn, five rounds of
+/// `budget_ms / 5` each, and keeps each one's best round: load that comes
+/// and goes on a shared machine then hits all three alike, or none.
+fn race<'a>(
+    budget_ms: u64,
+    ours: &'a mut dyn FnMut(),
+    theirs: &'a mut dyn FnMut(),
+    floor: &'a mut dyn FnMut(),
+) -> (f64, f64, f64) {
+    const ROUNDS: u64 = 5;
+    let slice = (budget_ms / ROUNDS).max(1);
+    let mut best = [f64::INFINITY; 3];
+    let mut contenders = [ours, theirs, floor];
+    for _ in 0..ROUNDS {
+        for (b, f) in best.iter_mut().zip(contenders.iter_mut()) {
+            *b = b.min(time(slice, &mut **f));
+        }
+    }
+    (best[0], best[1], best[2])
 }
 
 // ---------------- the PKI ----------------
@@ -483,13 +503,16 @@ fn main() {
         let mut tc_noresume = (*tc).clone();
         tc_noresume.resumption = rustls::client::Resumption::disabled();
         let tc = Arc::new(tc_noresume);
-        let ours = time(ms, || {
-            std::hint::black_box(ours_handshake(&oc, &os));
-        });
-        let theirs = time(ms, || {
-            std::hint::black_box(theirs_handshake(&tc, &ts));
-        });
-        let floor = time(ms, floor_handshake(&pki, rsa));
+        let (ours, theirs, floor) = race(
+            ms,
+            &mut || {
+                std::hint::black_box(ours_handshake(&oc, &os));
+            },
+            &mut || {
+                std::hint::black_box(theirs_handshake(&tc, &ts));
+            },
+            &mut floor_handshake(&pki, rsa),
+        );
         rows.push(Row {
             name: name.into(),
             ours,
@@ -516,16 +539,20 @@ fn main() {
         }
         let (oc, os) = ours_configs(&pki, &pki.ecdsa, version, suite);
         let (tc, ts) = theirs_configs(&pki, &pki.ecdsa, version, suite);
-        let ours = time(ms, || {
-            let (mut c, mut s) = ours_handshake(&oc, &os);
-            // The ticket arrives with the server's first flight after the
-            // handshake; deliver it so that the next handshake resumes.
-            ours_pump(&mut s, &mut c);
-            std::hint::black_box((c, s));
-        });
-        let theirs = time(ms, || {
-            std::hint::black_box(theirs_handshake(&tc, &ts));
-        });
+        let (ours, theirs, floor) = race(
+            ms,
+            &mut || {
+                let (mut c, mut s) = ours_handshake(&oc, &os);
+                // The ticket arrives with the server's first flight after
+                // the handshake; deliver it so that the next one resumes.
+                ours_pump(&mut s, &mut c);
+                std::hint::black_box((c, s));
+            },
+            &mut || {
+                std::hint::black_box(theirs_handshake(&tc, &ts));
+            },
+            &mut floor_resumed(version == ProtocolVersion::TLSV1_3),
+        );
         let (c, _) = ours_handshake(&oc, &os);
         let (tcn, _) = theirs_handshake(&tc, &ts);
         assert!(c.is_resumed(), "{name}: cloaktls did not resume");
@@ -533,7 +560,6 @@ fn main() {
             matches!(tcn.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
             "{name}: rustls did not resume"
         );
-        let floor = time(ms, floor_resumed(version == ProtocolVersion::TLSV1_3));
         rows.push(Row {
             name: name.into(),
             ours,
@@ -590,7 +616,7 @@ fn main() {
         let (mut tcn, mut tsn) = theirs_handshake(&tc, &ts);
         let data = vec![0x5au8; 16384];
 
-        let ours = time(ms, || {
+        let mut ours_fn = || {
             c.send(&data).unwrap();
             ours_pump(&mut c, &mut s);
             // Each library's zero-copy read: the plaintext where it was
@@ -604,9 +630,9 @@ fn main() {
                 s.consume_received(n);
                 got += n;
             }
-        });
+        };
         let mut buf = Vec::new();
-        let theirs = time(ms, || {
+        let mut theirs_fn = || {
             tcn.writer().write_all(&data).unwrap();
             theirs_pump(&mut tcn, &mut tsn, &mut buf);
             let mut got = 0;
@@ -619,8 +645,8 @@ fn main() {
                 reader.consume(n);
                 got += n;
             }
-        });
-        let floor = time(ms, floor_bulk(alg));
+        };
+        let (ours, theirs, floor) = race(ms, &mut ours_fn, &mut theirs_fn, &mut floor_bulk(alg));
         rows.push(Row {
             name: name.into(),
             ours,
