@@ -81,12 +81,66 @@ impl HashAlgorithm {
     /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). `len` is at most 255
     /// times the hash length; every caller asks for far less.
     pub fn hkdf_expand(self, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
-        let key = hmac::Key::new(self.hmac_alg(), prk);
+        self.prk(prk).expand(info, len)
+    }
+
+    /// A PRK set up once for several HKDF-Expand calls (its HMAC key
+    /// schedule is computed here, not per call).
+    pub fn prk(self, prk: &[u8]) -> Prk {
+        Prk {
+            alg: self,
+            key: hmac::Key::new(self.hmac_alg(), prk),
+        }
+    }
+
+    /// The hash of the empty string, a constant of the key schedule.
+    pub fn empty_hash(self) -> Output {
+        match self {
+            HashAlgorithm::Sha256 => Output::new(&EMPTY_SHA256),
+            HashAlgorithm::Sha384 => Output::new(&EMPTY_SHA384),
+        }
+    }
+}
+
+/// SHA-256("") (FIPS 180-4).
+const EMPTY_SHA256: [u8; 32] = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];
+
+/// SHA-384("") (FIPS 180-4).
+const EMPTY_SHA384: [u8; 48] = [
+    0x38, 0xb0, 0x60, 0xa7, 0x51, 0xac, 0x96, 0x38, 0x4c, 0xd9, 0x32, 0x7e, 0xb1, 0xb1, 0xe3, 0x6a,
+    0x21, 0xfd, 0xb7, 0x11, 0x14, 0xbe, 0x07, 0x43, 0x4c, 0x0c, 0xc7, 0xbf, 0x63, 0xf6, 0xe1, 0xda,
+    0x27, 0x4e, 0xde, 0xbf, 0xe7, 0x6f, 0x65, 0xfb, 0xd5, 0x1a, 0xd2, 0xf1, 0x48, 0x98, 0xb9, 0x5b,
+];
+
+/// An HKDF pseudorandom key, ready to expand (RFC 5869 §2.3).
+#[derive(Clone)]
+pub struct Prk {
+    alg: HashAlgorithm,
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for Prk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Prk({:?})", self.alg)
+    }
+}
+
+impl Prk {
+    /// HKDF-Expand(PRK, info, L) over the concatenation of `info`'s parts.
+    pub fn expand(&self, info: &[&[u8]], len: usize) -> Secret {
+        let key = &self.key;
         let mut out = Secret::zeroed(len);
         let mut t = [0u8; 64];
         let mut t_len = 0;
-        for (i, chunk) in out.as_mut_bytes().chunks_mut(self.output_len()).enumerate() {
-            let mut ctx = hmac::Context::with_key(&key);
+        for (i, chunk) in out
+            .as_mut_bytes()
+            .chunks_mut(self.alg.output_len())
+            .enumerate()
+        {
+            let mut ctx = hmac::Context::with_key(key);
             ctx.update(t.get(..t_len).unwrap_or_default());
             for part in info {
                 ctx.update(part);
@@ -214,6 +268,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_hashes_are_the_hashes_of_nothing() {
+        for h in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+            assert_eq!(h.empty_hash(), h.hash(&[]));
+        }
+    }
 
     #[test]
     fn hkdf_rfc5869_case1() {

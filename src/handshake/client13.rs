@@ -256,8 +256,7 @@ pub(super) fn handle_server_hello(
     let hello_hash = st.transcript.current_hash();
     let early = EarlySecret::new(suite.hash, psk.as_ref().map(|t| t.psk.as_bytes()));
     let hs = early.into_handshake(shared_secret.as_ref().map(|s| s.as_bytes()));
-    let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
-    let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
+    let (c_hs, s_hs) = hs.traffic_secrets(&hello_hash);
     let log = &st.shared.config.key_log;
     log_secret(
         cx,
@@ -584,9 +583,7 @@ impl State for ExpectFinished {
 
         let master = hs.secret.into_master();
         let handshake_hash = hs.transcript.current_hash();
-        let c_ap = master.client_application_traffic_secret(&handshake_hash);
-        let s_ap = master.server_application_traffic_secret(&handshake_hash);
-        let exporter = master.exporter_master_secret(&handshake_hash);
+        let (c_ap, s_ap, exporter) = master.application_secrets(&handshake_hash);
         let cr = &hs.shared.client_random;
         let log = &hs.shared.config.key_log;
         log_secret(cx, log, "CLIENT_TRAFFIC_SECRET_0", cr, &c_ap);

@@ -508,8 +508,7 @@ fn send_server_flight(
     let hello_hash = transcript.current_hash();
     let early = EarlySecret::new(suite.hash, psk.as_ref().map(|p| p.psk.as_bytes()));
     let hs = early.into_handshake(shared_secret.as_ref().map(|s| s.as_bytes()));
-    let c_hs = hs.client_handshake_traffic_secret(&hello_hash);
-    let s_hs = hs.server_handshake_traffic_secret(&hello_hash);
+    let (c_hs, s_hs) = hs.traffic_secrets(&hello_hash);
     let log = &config.key_log;
     log_secret(
         cx,
@@ -654,9 +653,7 @@ fn send_server_flight(
 
     let master = hs.into_master();
     let handshake_hash = transcript.current_hash();
-    let c_ap = master.client_application_traffic_secret(&handshake_hash);
-    let s_ap = master.server_application_traffic_secret(&handshake_hash);
-    let exporter = master.exporter_master_secret(&handshake_hash);
+    let (c_ap, s_ap, exporter) = master.application_secrets(&handshake_hash);
     log_secret(cx, log, "CLIENT_TRAFFIC_SECRET_0", &ch.random, &c_ap);
     log_secret(cx, log, "SERVER_TRAFFIC_SECRET_0", &ch.random, &s_ap);
     log_secret(cx, log, "EXPORTER_SECRET", &ch.random, &exporter);

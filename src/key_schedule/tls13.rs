@@ -3,7 +3,7 @@
 //! intermediate secret is readable for test vectors.
 
 use crate::crypto::aead::NONCE_LEN;
-use crate::crypto::hash::Output;
+use crate::crypto::hash::{Output, Prk};
 use crate::crypto::{AeadAlgorithm, HashAlgorithm, Secret};
 
 /// The encoded HkdfLabel (RFC 8446 §7.1): `uint16 length; opaque
@@ -29,10 +29,16 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    // The HkdfLabel of `hkdf_label`, passed in parts (no allocation).
+    expand_label(&hash.prk(secret), label, context, len)
+}
+
+/// HKDF-Expand-Label with a PRK set up once; the HkdfLabel of
+/// `hkdf_label` is passed in parts (no allocation).
+fn expand_label(prk: &Prk, label: &[u8], context: &[u8], len: usize) -> Secret {
+    // Our labels and contexts are short constants and hashes: the casts
+    // below cannot truncate.
     let length = (len as u16).to_be_bytes();
-    hash.hkdf_expand(
-        secret,
+    prk.expand(
         &[
             &length,
             &[(6 + label.len()) as u8],
@@ -56,28 +62,61 @@ pub fn derive_secret(
     hkdf_expand_label(hash, secret, label, transcript_hash, hash.output_len())
 }
 
-fn derived(hash: HashAlgorithm, secret: &[u8]) -> Secret {
-    derive_secret(hash, secret, b"derived", &hash.hash(&[]))
-}
-
-/// The Early Secret stage.
+/// A stage's secret. Its PRK (an HMAC key schedule, some hundreds of
+/// bytes) is set up when secrets are derived, once for those derived
+/// together, and not kept.
 #[derive(Debug, Clone)]
-pub struct EarlySecret {
+struct Stage {
     hash: HashAlgorithm,
     secret: Secret,
 }
 
+impl Stage {
+    fn extract(hash: HashAlgorithm, salt: &[u8], ikm: Option<&[u8]>) -> Stage {
+        let zeros = [0u8; 64];
+        let ikm = ikm.unwrap_or(zeros.get(..hash.output_len()).unwrap_or_default());
+        Stage {
+            hash,
+            secret: hash.hkdf_extract(salt, ikm),
+        }
+    }
+
+    /// Derive-Secret(this stage, label, messages) for each label.
+    fn derive_all<const N: usize>(
+        &self,
+        labels: [&[u8]; N],
+        transcript_hash: &[u8],
+    ) -> [Secret; N] {
+        let prk = self.hash.prk(self.secret.as_bytes());
+        labels.map(|label| expand_label(&prk, label, transcript_hash, self.hash.output_len()))
+    }
+
+    /// Derive-Secret(this stage, label, messages).
+    fn derive(&self, label: &[u8], transcript_hash: &[u8]) -> Secret {
+        let [secret] = self.derive_all([label], transcript_hash);
+        secret
+    }
+
+    /// The next stage: HKDF-Extract(Derive-Secret(., "derived", ""), IKM).
+    fn next(&self, ikm: Option<&[u8]>) -> Stage {
+        let salt = self.derive(b"derived", &self.hash.empty_hash());
+        Stage::extract(self.hash, salt.as_bytes(), ikm)
+    }
+}
+
+/// The Early Secret stage.
+#[derive(Debug, Clone)]
+pub struct EarlySecret(Stage);
+
 impl EarlySecret {
     /// HKDF-Extract(0, PSK), with a zero PSK when there is none.
     pub fn new(hash: HashAlgorithm, psk: Option<&[u8]>) -> Self {
-        let zeros = vec![0u8; hash.output_len()];
-        let secret = hash.hkdf_extract(&[], psk.unwrap_or(&zeros));
-        EarlySecret { hash, secret }
+        EarlySecret(Stage::extract(hash, &[], psk))
     }
 
     /// The Early Secret itself.
     pub fn secret(&self) -> &Secret {
-        &self.secret
+        &self.0.secret
     }
 
     /// binder_key: "res binder" for a resumption PSK, "ext binder" for an
@@ -88,139 +127,99 @@ impl EarlySecret {
         } else {
             b"ext binder"
         };
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            label,
-            &self.hash.hash(&[]),
-        )
+        self.0.derive(label, &self.0.hash.empty_hash())
     }
 
     /// client_early_traffic_secret over the ClientHello's hash.
     pub fn client_early_traffic_secret(&self, client_hello_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"c e traffic",
-            client_hello_hash,
-        )
+        self.0.derive(b"c e traffic", client_hello_hash)
     }
 
     /// early_exporter_master_secret over the ClientHello's hash.
     pub fn early_exporter_master_secret(&self, client_hello_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"e exp master",
-            client_hello_hash,
-        )
+        self.0.derive(b"e exp master", client_hello_hash)
     }
 
     /// The Handshake Secret from the (EC)DHE shared secret (zeros for
     /// psk_ke).
     pub fn into_handshake(self, shared_secret: Option<&[u8]>) -> HandshakeSecret {
-        let zeros = vec![0u8; self.hash.output_len()];
-        let salt = derived(self.hash, self.secret.as_bytes());
-        let secret = self
-            .hash
-            .hkdf_extract(salt.as_bytes(), shared_secret.unwrap_or(&zeros));
-        HandshakeSecret {
-            hash: self.hash,
-            secret,
-        }
+        HandshakeSecret(self.0.next(shared_secret))
     }
 }
 
 /// The Handshake Secret stage.
 #[derive(Debug, Clone)]
-pub struct HandshakeSecret {
-    hash: HashAlgorithm,
-    secret: Secret,
-}
+pub struct HandshakeSecret(Stage);
 
 impl HandshakeSecret {
     /// The Handshake Secret itself.
     pub fn secret(&self) -> &Secret {
-        &self.secret
+        &self.0.secret
     }
 
     /// client_handshake_traffic_secret over ClientHello..ServerHello.
     pub fn client_handshake_traffic_secret(&self, hello_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"c hs traffic",
-            hello_hash,
-        )
+        self.0.derive(b"c hs traffic", hello_hash)
     }
 
     /// server_handshake_traffic_secret over ClientHello..ServerHello.
     pub fn server_handshake_traffic_secret(&self, hello_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"s hs traffic",
-            hello_hash,
-        )
+        self.0.derive(b"s hs traffic", hello_hash)
+    }
+
+    /// client_ and server_handshake_traffic_secret together (one HMAC
+    /// key schedule for both).
+    pub fn traffic_secrets(&self, hello_hash: &[u8]) -> (Secret, Secret) {
+        let [c, s] = self
+            .0
+            .derive_all([b"c hs traffic", b"s hs traffic"], hello_hash);
+        (c, s)
     }
 
     /// The Master Secret.
     pub fn into_master(self) -> MasterSecret {
-        let zeros = vec![0u8; self.hash.output_len()];
-        let salt = derived(self.hash, self.secret.as_bytes());
-        MasterSecret {
-            hash: self.hash,
-            secret: self.hash.hkdf_extract(salt.as_bytes(), &zeros),
-        }
+        MasterSecret(self.0.next(None))
     }
 }
 
 /// The Master Secret stage.
 #[derive(Debug, Clone)]
-pub struct MasterSecret {
-    hash: HashAlgorithm,
-    secret: Secret,
-}
+pub struct MasterSecret(Stage);
 
 impl MasterSecret {
     /// The Master Secret itself.
     pub fn secret(&self) -> &Secret {
-        &self.secret
+        &self.0.secret
     }
 
     /// client_application_traffic_secret_0 over ClientHello..server Finished.
     pub fn client_application_traffic_secret(&self, handshake_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"c ap traffic",
-            handshake_hash,
-        )
+        self.0.derive(b"c ap traffic", handshake_hash)
     }
 
     /// server_application_traffic_secret_0 over ClientHello..server Finished.
     pub fn server_application_traffic_secret(&self, handshake_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"s ap traffic",
-            handshake_hash,
-        )
+        self.0.derive(b"s ap traffic", handshake_hash)
     }
 
     /// exporter_master_secret over ClientHello..server Finished.
     pub fn exporter_master_secret(&self, handshake_hash: &[u8]) -> Secret {
-        derive_secret(
-            self.hash,
-            self.secret.as_bytes(),
-            b"exp master",
+        self.0.derive(b"exp master", handshake_hash)
+    }
+
+    /// client_ and server_application_traffic_secret_0 and
+    /// exporter_master_secret together (one HMAC key schedule for all).
+    pub fn application_secrets(&self, handshake_hash: &[u8]) -> (Secret, Secret, Secret) {
+        let [c, s, e] = self.0.derive_all(
+            [b"c ap traffic", b"s ap traffic", b"exp master"],
             handshake_hash,
-        )
+        );
+        (c, s, e)
     }
 
     /// resumption_master_secret over ClientHello..client Finished.
     pub fn resumption_master_secret(&self, full_hash: &[u8]) -> Secret {
-        derive_secret(self.hash, self.secret.as_bytes(), b"res master", full_hash)
+        self.0.derive(b"res master", full_hash)
     }
 }
 
@@ -230,8 +229,9 @@ pub fn traffic_key_iv(
     aead: AeadAlgorithm,
     traffic_secret: &[u8],
 ) -> (Secret, [u8; NONCE_LEN]) {
-    let key = hkdf_expand_label(hash, traffic_secret, b"key", &[], aead.key_len());
-    let iv_secret = hkdf_expand_label(hash, traffic_secret, b"iv", &[], NONCE_LEN);
+    let prk = hash.prk(traffic_secret);
+    let key = expand_label(&prk, b"key", &[], aead.key_len());
+    let iv_secret = expand_label(&prk, b"iv", &[], NONCE_LEN);
     let mut iv = [0u8; NONCE_LEN];
     iv.copy_from_slice(iv_secret.as_bytes());
     (key, iv)
@@ -280,7 +280,7 @@ pub fn export(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    let secret = derive_secret(hash, exporter_master_secret, label, &hash.hash(&[]));
+    let secret = derive_secret(hash, exporter_master_secret, label, &hash.empty_hash());
     hkdf_expand_label(
         hash,
         secret.as_bytes(),
@@ -288,4 +288,26 @@ pub fn export(
         &hash.hash(context),
         len,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_derived_together_equal_those_derived_alone() {
+        for hash in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+            let h = hash.hash(b"transcript");
+            let hs = EarlySecret::new(hash, None).into_handshake(Some(&[7u8; 32]));
+            let (c, s) = hs.traffic_secrets(&h);
+            assert_eq!(c, hs.client_handshake_traffic_secret(&h));
+            assert_eq!(s, hs.server_handshake_traffic_secret(&h));
+            let m = hs.into_master();
+            let (c, s, e) = m.application_secrets(&h);
+            assert_eq!(c, m.client_application_traffic_secret(&h));
+            assert_eq!(s, m.server_application_traffic_secret(&h));
+            assert_eq!(e, m.exporter_master_secret(&h));
+            assert_eq!(c.len(), hash.output_len());
+        }
+    }
 }
