@@ -758,3 +758,73 @@ fn mozilla_roots_load() {
     let roots = cloaktls::verify::RootStore::mozilla();
     assert!(roots.len() > 100);
 }
+
+/// RFC 8422 §5.3: in TLS 1.2 the client's supported_groups also names the
+/// curves that the server's ECDSA key may be on.
+#[test]
+fn tls12_ecdsa_keys_must_be_on_a_listed_curve() {
+    let pki = Pki::new("CA");
+    let p256 = pki.server(KeyType::EcdsaP256);
+    // Server: a P-256 key is unusable for a client that lists only P-384,
+    // so the RSA certificate serves it, or, without one, nothing does.
+    let c = ClientConfig::builder(pki.roots())
+        .versions(V12)
+        .groups(&[&SECP384R1])
+        .build()
+        .unwrap();
+    let only_p256 = ServerConfig::builder(p256.certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let (cr, sr) = run(c.clone(), only_p256);
+    assert_eq!(
+        sent_alert(&sr),
+        AlertDescription::HANDSHAKE_FAILURE,
+        "{sr:?}"
+    );
+    assert_eq!(alert_received(&cr), AlertDescription::HANDSHAKE_FAILURE);
+    let with_rsa = ServerConfig::builder(p256.certified_key())
+        .add_certificate(pki.server(KeyType::Rsa2048).certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let mut cc = ClientConnection::new(c, "localhost").unwrap();
+    let mut sc = ServerConnection::new(with_rsa).unwrap();
+    let (cr, sr) = handshake(&mut cc, &mut sc);
+    cr.unwrap();
+    sr.unwrap();
+    assert!(cc
+        .cipher_suite()
+        .is_some_and(|s| format!("{s:?}").contains("RSA")));
+
+    // Client: a server that is told P-256 is listed (the hello changed on
+    // the way) and answers with a P-256 key is refused.
+    let c = ClientConfig::builder(pki.roots())
+        .versions(V12)
+        .groups(&[&X25519, &SECP384R1])
+        .build()
+        .unwrap();
+    let s = ServerConfig::builder(p256.certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let mut cc = ClientConnection::new(c, "localhost").unwrap();
+    let mut sc = ServerConnection::new(s).unwrap();
+    let mut hello = cc.pending_tls().to_vec();
+    cc.consume_tls(hello.len());
+    let groups = [0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x18];
+    let at = hello
+        .windows(groups.len())
+        .position(|w| w == groups)
+        .expect("supported_groups in the hello");
+    hello[at + 9] = 0x17;
+    sc.read_tls(&hello).unwrap();
+    let flight = sc.pending_tls().to_vec();
+    let err = cc.read_tls(&flight).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::ILLEGAL_PARAMETER),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("secp256r1"), "{err}");
+}

@@ -229,6 +229,15 @@ impl State for ExpectCertificate {
             &[],
             config.time.now(),
         )?;
+        // RFC 8422 §5.3: an ECDSA key on a curve that we listed.
+        if let Some(curve) = crate::verify::certinfo::ec_curve(&end_entity) {
+            if !config.kx_groups().iter().any(|g| g.name() == curve) {
+                return Err(Error::peer(
+                    AlertDescription::ILLEGAL_PARAMETER,
+                    format!("the server's ECDSA key is on {curve:?}, which we did not offer"),
+                ));
+            }
+        }
         cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
         self.hs.transcript.add(raw);
         Ok(Box::new(ExpectServerKeyExchange { hs: self.hs }))

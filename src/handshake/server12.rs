@@ -27,6 +27,7 @@ use crate::msgs::handshake::{
 };
 use crate::record::RecordOpener;
 use crate::session::ServerSessionValue;
+use crate::verify::certinfo::ec_curve;
 use pki_types::CertificateDer;
 use std::sync::Arc;
 
@@ -110,7 +111,13 @@ pub(super) fn handle_client_hello(
             KeyKind::Rsa => key.key.kind() == KeyKind::Rsa,
             _ => key.key.kind() != KeyKind::Rsa,
         };
+        // RFC 8422 §5.3: an ECDSA key on a curve the client listed.
+        let curve_ok = match key.chain.first().and_then(|c| ec_curve(c)) {
+            Some(curve) => their_groups.contains(&curve),
+            None => true,
+        };
         kind_ok
+            && curve_ok
             && key
                 .key
                 .schemes()

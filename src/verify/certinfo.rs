@@ -97,8 +97,9 @@ fn tbs(der: &[u8]) -> Option<Reader<'_>> {
     Some(Reader::new(expect(&mut c, 0x30)?))
 }
 
-/// The DER contents of the issuer and the subject Names.
-pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
+/// The DER contents of the TBSCertificate's issuer, subject and
+/// subjectPublicKeyInfo (RFC 5280 §4.1).
+fn names_and_key(der: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let mut t = tbs(der)?;
     if tlv(&mut t)?.0 == 0xa0 {
         tlv(&mut t)?; // the version came first; this is the serial
@@ -107,7 +108,34 @@ pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
     let issuer = expect(&mut t, 0x30)?;
     expect(&mut t, 0x30)?; // validity
     let subject = expect(&mut t, 0x30)?;
-    Some((issuer, subject))
+    let spki = expect(&mut t, 0x30)?;
+    Some((issuer, subject, spki))
+}
+
+/// The DER contents of the issuer and the subject Names.
+pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    names_and_key(der).map(|(issuer, subject, _)| (issuer, subject))
+}
+
+/// The named curve of a certificate's EC public key (RFC 5480 §2.1.1);
+/// None for other keys or an unknown curve.
+pub fn ec_curve(der: &[u8]) -> Option<crate::msgs::enums::NamedGroup> {
+    use crate::msgs::enums::NamedGroup;
+    let (_, _, spki) = names_and_key(der)?;
+    let mut spki = Reader::new(spki);
+    let mut alg = Reader::new(expect(&mut spki, 0x30)?);
+    // id-ecPublicKey, 1.2.840.10045.2.1
+    if expect(&mut alg, 0x06)? != [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01] {
+        return None;
+    }
+    match expect(&mut alg, 0x06)? {
+        // secp256r1 (1.2.840.10045.3.1.7), secp384r1 (1.3.132.0.34),
+        // secp521r1 (1.3.132.0.35)
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => Some(NamedGroup::SECP256R1),
+        [0x2b, 0x81, 0x04, 0x00, 0x22] => Some(NamedGroup::SECP384R1),
+        [0x2b, 0x81, 0x04, 0x00, 0x23] => Some(NamedGroup::SECP521R1),
+        _ => None,
+    }
 }
 
 /// Whether the certificate may make handshake signatures: true unless it
@@ -330,6 +358,20 @@ mod tests {
         assert_eq!(
             super::signature_scheme(cert),
             Some(crate::msgs::enums::SignatureScheme::ECDSA_NISTP256_SHA256)
+        );
+        // RFC 8448's server certificate has an RSA key.
+        let rfc = crate::testvectors::Trace::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/vectors/rfc8448/simple-1rtt.txt"
+        ))
+        .unwrap();
+        let rsa = rfc
+            .get("{server} construct a Certificate", "Certificate")
+            .unwrap();
+        assert_eq!(super::ec_curve(&rsa[11..]), None);
+        assert_eq!(
+            super::ec_curve(cert),
+            Some(crate::msgs::enums::NamedGroup::SECP256R1)
         );
         let s = super::summarize(cert).unwrap();
         assert_eq!(s.common_name(), Some("localhost"));
