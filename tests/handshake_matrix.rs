@@ -66,6 +66,22 @@ fn matrix() {
                         } else {
                             vec![group]
                         };
+                        // RFC 8422 §5.3: in TLS 1.2 the client lists the
+                        // curve of the server's ECDSA key too (after the
+                        // group under test, which the server alone has).
+                        let mut client_groups = client_groups;
+                        let key_curve: Option<&'static dyn KeyExchangeGroup> = match key_type {
+                            KeyType::EcdsaP256 => Some(&SECP256R1),
+                            KeyType::EcdsaP384 => Some(&SECP384R1),
+                            _ => None,
+                        };
+                        if let Some(curve) = key_curve {
+                            if version == ProtocolVersion::TLSV1_2
+                                && !client_groups.iter().any(|g| g.name() == curve.name())
+                            {
+                                client_groups.push(curve);
+                            }
+                        }
                         let mut cb = ClientConfig::builder(pki.roots()).groups(&client_groups);
                         if mtls {
                             cb = cb.client_certificate(client_cert.certified_key());
