@@ -7,7 +7,7 @@
 //! faster); "vs ring" is the ring floor's time over ours (the share of our
 //! time that the primitives alone need; 1 would mean no protocol overhead).
 
-use cloaktls::crypto::kx::X25519;
+use cloaktls::crypto::kx::{SECP256R1, X25519};
 use cloaktls::crypto::suites::{
     SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
     TLS13_CHACHA20_POLY1305_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -169,10 +169,12 @@ fn ours_configs(
             .tickets(1)
             .build()
             .unwrap();
+    // The client lists P-256 after X25519: in TLS 1.2 that is what lets the
+    // server use its P-256 ECDSA key (RFC 8422 §5.3); X25519 is agreed.
     let client = ClientConfig::builder(roots)
         .versions(&[version])
         .cipher_suites(&[suite])
-        .groups(&[&X25519])
+        .groups(&[&X25519, &SECP256R1])
         .build()
         .unwrap();
     (client, server)
@@ -199,6 +201,12 @@ fn ours_handshake(
         ours_pump(&mut client, &mut server);
         ours_pump(&mut server, &mut client);
     }
+    assert!(
+        client.error().is_none() && server.error().is_none(),
+        "cloaktls handshake failed: {:?} {:?}",
+        client.error(),
+        server.error()
+    );
     (client, server)
 }
 
@@ -496,7 +504,7 @@ fn main() {
         let oc = ClientConfig::builder(oc_roots(&pki))
             .versions(&[version])
             .cipher_suites(&[suite])
-            .groups(&[&X25519])
+            .groups(&[&X25519, &SECP256R1])
             .session_store(None)
             .build()
             .unwrap();
