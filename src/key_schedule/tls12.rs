@@ -7,7 +7,7 @@ pub const MASTER_SECRET_LEN: usize = 48;
 /// The length of TLS 1.2 Finished.verify_data.
 pub const VERIFY_DATA_LEN: usize = 12;
 
-/// PRF(secret, label, seed) = P_<hash>(secret, label + seed) (RFC 5246 §5).
+/// PRF(secret, label, seed) = `P_<hash>(secret, label + seed)` (RFC 5246 §5).
 pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Secret {
     let mut out = Vec::with_capacity(len);
     let key = hash.hmac_key(secret);

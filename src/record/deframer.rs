@@ -6,7 +6,7 @@ use crate::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 const CAPACITY: usize = 2 * (HEADER_LEN + MAX_CIPHERTEXT_LEN);
 
 /// Splits a byte stream, delivered in chunks of any size, into records.
-/// It holds at most [`CAPACITY`] bytes; the caller offers the rest again.
+/// It holds at most two whole records; the caller offers the rest again.
 #[derive(Debug, Default)]
 pub struct Deframer {
     buf: Vec<u8>,
