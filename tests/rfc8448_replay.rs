@@ -215,3 +215,23 @@ fn a_changed_signature_in_the_trace_is_caught_by_the_injected_verifier() {
         "{err}"
     );
 }
+
+#[test]
+fn every_logged_secret_is_checked_against_the_trace() {
+    // The records still match: only the printed secret differs, and the
+    // comparison of what the connection logged catches it.
+    for side in [Side::Client, Side::Server] {
+        let t = tampered(
+            "client-auth",
+            "{server} derive secret \"tls13 s ap traffic\"",
+            0,
+            "expanded",
+            3,
+        );
+        let err = replay(&t, side, &Sessions::default()).unwrap_err();
+        assert!(err.contains("SERVER_TRAFFIC_SECRET_0 is"), "{err}");
+    }
+    let r = ok("hello-retry-request", Side::Client, &Sessions::default());
+    // Records sent and read, plus five secrets, plus the injected checks.
+    assert!(r.checks >= records_sent(&trace("hello-retry-request"), Side::Client) + 5);
+}

@@ -9,7 +9,7 @@
 //! [`crate::danger::replay`], and the report says which message and why.
 
 use super::{has_psk_without_binders, Trace};
-use crate::config::{CertifiedKey, ClientConfig, ServerConfig};
+use crate::config::{CertifiedKey, ClientConfig, KeyLog, ServerConfig};
 use crate::conn::{ClientConnection, Connection, ServerConnection};
 use crate::crypto::kx::{self, KeyExchangeGroup};
 use crate::crypto::rand::RandomSource;
@@ -452,6 +452,64 @@ impl TimeSource for ReplayClock {
     }
 }
 
+/// The secrets a connection logs, under their SSLKEYLOGFILE labels.
+#[derive(Debug, Default)]
+struct SecretLog(Mutex<Vec<(String, Vec<u8>)>>);
+
+impl KeyLog for SecretLog {
+    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
+        if let Ok(mut l) = self.0.lock() {
+            l.push((label.to_string(), secret.to_vec()));
+        }
+    }
+}
+
+/// The RFC 8446 §7.1 label that a key log label stands for.
+fn schedule_label(key_log_label: &str) -> Option<&'static str> {
+    Some(match key_log_label {
+        "CLIENT_EARLY_TRAFFIC_SECRET" => "tls13 c e traffic",
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => "tls13 c hs traffic",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET" => "tls13 s hs traffic",
+        "CLIENT_TRAFFIC_SECRET_0" => "tls13 c ap traffic",
+        "SERVER_TRAFFIC_SECRET_0" => "tls13 s ap traffic",
+        "EXPORTER_SECRET" => "tls13 exp master",
+        _ => return None,
+    })
+}
+
+/// Checks every secret the connection logged against the trace's value of
+/// the same derivation; returns how many were compared.
+fn check_secrets(t: &Trace, logged: &SecretLog, what: &str) -> Result<usize, String> {
+    let logged = logged.0.lock().map_err(|_| "key log poisoned")?;
+    let mut checks = 0;
+    for (label, secret) in logged.iter() {
+        let Some(derivation) = schedule_label(label) else {
+            continue;
+        };
+        let title = format!("derive secret \"{derivation}\"");
+        let want = t
+            .steps
+            .iter()
+            .filter(|s| s.title.contains(&title))
+            .find_map(|s| s.get("expanded"))
+            .ok_or_else(|| format!("{what}: the trace has no {derivation}"))?;
+        if want != secret.as_slice() {
+            return Err(format!(
+                "{what}: {label} is {}, the trace's {derivation} is {}",
+                hex::encode(secret),
+                hex::encode(want)
+            ));
+        }
+        checks += 1;
+    }
+    // A full handshake logs the two handshake, the two application and
+    // the exporter secrets.
+    if checks < 5 {
+        return Err(format!("{what}: only {checks} secrets were logged"));
+    }
+    Ok(checks)
+}
+
 /// Why an extension of a message may be the trace's rather than ours.
 fn reason(msg: HandshakeType, ext: ExtensionType) -> Option<&'static str> {
     Some(match (msg, ext) {
@@ -696,6 +754,7 @@ fn client_config(
     msgs: &[TraceMessage],
     sessions: &Sessions,
     log: &SharedLog,
+    secrets: &Arc<SecretLog>,
 ) -> Result<Arc<ClientConfig>, String> {
     let server = identity(msgs, Side::Server)?;
     let verifier = ReplayVerifier {
@@ -724,7 +783,8 @@ fn client_config(
         .record_size_limit(0x4001)
         .compatibility_mode(compat)
         .early_data(early)
-        .session_store(Some(sessions.client.clone()));
+        .session_store(Some(sessions.client.clone()))
+        .key_log(secrets.clone());
     if let Some(me) = identity(msgs, Side::Client)? {
         b = b.client_certificate(CertifiedKey::new(
             vec![CertificateDer::from(me.cert.clone())],
@@ -754,6 +814,7 @@ fn server_config(
     msgs: &[TraceMessage],
     sessions: &Sessions,
     log: &SharedLog,
+    secrets: &Arc<SecretLog>,
 ) -> Result<Arc<ServerConfig>, String> {
     // A resumed trace has no certificate; the server still needs one.
     let me = identity(msgs, Side::Server)?.unwrap_or(Identity {
@@ -826,7 +887,8 @@ fn server_config(
                 .map_err(|e| e.to_string())?,
         ))
         .session_cache(Some(sessions.server.clone()))
-        .max_early_data(max_early);
+        .max_early_data(max_early)
+        .key_log(secrets.clone());
     if let Some(client) = identity(msgs, Side::Client)? {
         b = b.client_auth(crate::config::ClientAuth::Required(Arc::new(
             ReplayVerifier {
@@ -1020,20 +1082,22 @@ pub fn replay(t: &Trace, side: Side, sessions: &Sessions) -> Result<Replay, Stri
     let msgs = messages(t)?;
     let what = format!("our {}", side.name());
     set_clock(&msgs, sessions, &log)?;
+    let secrets = Arc::new(SecretLog::default());
     let checks = match side {
         Side::Client => {
-            let config = client_config(t, &msgs, sessions, &log)?;
+            let config = client_config(t, &msgs, sessions, &log, &secrets)?;
             let mut c =
                 ClientConnection::new(config, SERVER_NAME).map_err(|e| format!("{what}: {e}"))?;
             drive(&mut c, t, side, &log, &what)?
         }
         Side::Server => {
-            let config = server_config(t, &msgs, sessions, &log)?;
+            let config = server_config(t, &msgs, sessions, &log, &secrets)?;
             let mut s = ServerConnection::new(config).map_err(|e| format!("{what}: {e}"))?;
 
             drive(&mut s, t, side, &log, &what)?
         }
     };
+    let checks = checks + check_secrets(t, &secrets, &what)?;
     let log = log.lock().map_err(|_| "log poisoned")?;
     if !log.failures.is_empty() {
         return Err(format!("{what}: {}", log.failures.join("; ")));
