@@ -828,3 +828,52 @@ fn tls12_ecdsa_keys_must_be_on_a_listed_curve() {
     );
     assert!(err.to_string().contains("secp256r1"), "{err}");
 }
+
+/// A TLS 1.3 client that cannot use the ServerHello has no keys yet: its
+/// alert comes in plaintext and is reported as the alert it is. Once the
+/// peer has sent protected records, a plaintext alert is refused.
+#[test]
+fn tls13_plaintext_alert_before_the_peer_has_keys() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V13)
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .versions(V13)
+        .compatibility_mode(false)
+        .build()
+        .unwrap();
+    let mut alert = Vec::new();
+    write_plaintext_record(
+        ContentType::ALERT,
+        ProtocolVersion::TLSV1_2,
+        &[2, AlertDescription::HANDSHAKE_FAILURE.0],
+        &mut alert,
+    );
+
+    let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+    let hello = c.pending_tls().to_vec();
+    s.read_tls(&hello).unwrap();
+    assert!(s.wants_write());
+    let err = s.read_tls(&alert).unwrap_err();
+    assert_eq!(
+        err,
+        Error::AlertReceived(AlertDescription::HANDSHAKE_FAILURE),
+        "{err:?}"
+    );
+
+    // After the handshake, the same bytes are not an alert.
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    let err = s.read_tls(&alert).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::UNEXPECTED_MESSAGE),
+        "{err:?}"
+    );
+}

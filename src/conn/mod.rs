@@ -132,6 +132,8 @@ pub struct Connection {
     sent_close: bool,
     max_fragment: usize,
     ccs_seen: u32,
+    /// Whether a protected record from the peer has been opened.
+    peer_protected: bool,
     empty_in_a_row: u32,
     warnings_in_a_row: u32,
     is_client: bool,
@@ -183,6 +185,7 @@ impl Connection {
             sent_close: false,
             max_fragment,
             ccs_seen: 0,
+            peer_protected: false,
             empty_in_a_row: 0,
             warnings_in_a_row: 0,
             is_client,
@@ -705,7 +708,16 @@ impl Connection {
                     continue;
                 }
             }
-            let (typ, data) = if rec.typ == ContentType::CHANGE_CIPHER_SPEC {
+            // A TLS 1.3 peer that fails before it has keys (it could not
+            // use our ServerHello, say) sends its alert in plaintext, as
+            // BoringSSL and OpenSSL do: read it as an alert rather than
+            // call it a bad record.
+            let plaintext_alert = rec.typ == ContentType::ALERT
+                && self.opener.is_some()
+                && !self.peer_protected
+                && self.info.version == Some(ProtocolVersion::TLSV1_3)
+                && rec.payload.len() == 2;
+            let (typ, data) = if rec.typ == ContentType::CHANGE_CIPHER_SPEC || plaintext_alert {
                 (rec.typ, rec.payload.to_vec())
             } else if let Some(opener) = &mut self.opener {
                 let len = rec.payload.len();
@@ -713,6 +725,7 @@ impl Connection {
                     Ok(o) => {
                         // A record that opens ends the skipping.
                         self.skip_early = None;
+                        self.peer_protected = true;
                         o
                     }
                     Err(Error::BadRecordMac) if self.skip_early.is_some_and(|b| len <= b) => {
