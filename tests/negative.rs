@@ -852,7 +852,7 @@ fn tls13_plaintext_alert_before_the_peer_has_keys() {
         &mut alert,
     );
 
-    let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+    let c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
     let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
     let hello = c.pending_tls().to_vec();
     s.read_tls(&hello).unwrap();
