@@ -243,9 +243,14 @@ fn tls12_resumes_by_session_id_and_by_ticket() {
         let label = format!("tickets={tickets} cache={cache}");
         let (c, _) = connect(&c_cfg, &s_cfg, "localhost");
         assert!(!c.is_resumed(), "{label}");
+        let group = c.key_exchange_group();
+        assert!(group.is_some());
         for _ in 0..3 {
             let (mut c, mut s) = connect(&c_cfg, &s_cfg, "localhost");
             assert!(c.is_resumed() && s.is_resumed(), "{label}");
+            // The session's group is reported again on both sides.
+            assert_eq!(c.key_exchange_group(), group, "{label}");
+            assert_eq!(s.key_exchange_group(), group, "{label}");
             assert_eq!(c.protocol_version(), Some(ProtocolVersion::TLSV1_2));
             assert!(c.extended_master_secret());
             assert_eq!(s.peer_certificates().len(), 1, "{label}");

@@ -410,7 +410,9 @@ impl Connection {
         self.info.suite.map(|s| s.suite())
     }
 
-    /// The key exchange group, once chosen.
+    /// The key exchange group, once chosen. A resumed TLS 1.2 session,
+    /// which makes no key exchange, reports its full handshake's group; a
+    /// TLS 1.3 psk_ke resumption reports none.
     pub fn key_exchange_group(&self) -> Option<NamedGroup> {
         self.info.group
     }

@@ -158,6 +158,8 @@ pub(super) fn handle_server_hello(
     }
     cx.info.resumed = true;
     cx.info.peer_certs = session.peer_certs.clone();
+    // The session's group, as the full handshake reported it.
+    cx.info.group = session.group;
     let ms = session.master_secret.clone();
     super::log_secret(
         cx,
@@ -517,6 +519,7 @@ impl State for ExpectFinished {
                         extended_master_secret: hs.ems,
                         created: hs.shared.config.time.now().as_secs(),
                         peer_certs: cx.info.peer_certs.clone(),
+                        group: cx.info.group,
                     },
                 );
             }

@@ -513,6 +513,7 @@ impl ExpectFinished {
                 .iter()
                 .map(|c| c.as_ref().to_vec())
                 .collect(),
+            group: cx.info.group,
         }
     }
 }
@@ -702,6 +703,8 @@ fn resume(
     cx.info.alpn = alpn;
     cx.info.extended_master_secret = true;
     cx.info.resumed = true;
+    // The session's group, as the full handshake reported it.
+    cx.info.group = value.group;
     cx.info.peer_certs = value
         .client_certs
         .iter()

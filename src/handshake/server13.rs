@@ -759,6 +759,7 @@ fn send_tickets(
                 .iter()
                 .map(|c| c.as_ref().to_vec())
                 .collect(),
+            group: None,
         };
         let stateful = config
             .session_cache

@@ -10,7 +10,7 @@ pub use ticketer::TicketKeys;
 use crate::codec::{Codec, LengthPrefix, Reader, Writer};
 use crate::crypto::Secret;
 use crate::error::DecodeError;
-use crate::msgs::enums::{CipherSuite, ProtocolVersion};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use pki_types::CertificateDer;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Debug;
@@ -56,6 +56,9 @@ pub struct Tls12Session {
     pub created: u64,
     /// The server's certificate chain.
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// The group of the full handshake's key exchange, reported again
+    /// when the session is resumed.
+    pub group: Option<NamedGroup>,
 }
 
 /// Where a client keeps sessions, by server name.
@@ -182,6 +185,8 @@ pub struct ServerSessionValue {
     pub max_early_data: u32,
     /// The client's certificate chain, if it sent one.
     pub client_certs: Vec<Vec<u8>>,
+    /// TLS 1.2: the group of the full handshake's key exchange.
+    pub group: Option<NamedGroup>,
 }
 
 impl Codec for ServerSessionValue {
@@ -204,6 +209,8 @@ impl Codec for ServerSessionValue {
                 w.put_vec(LengthPrefix::U24, c);
             }
         });
+        // 0: none (TLS 1.3 records it per connection).
+        w.put_u16(self.group.map_or(0, |g| g.0));
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -228,6 +235,7 @@ impl Codec for ServerSessionValue {
         while !list.at_end() {
             client_certs.push(list.vec_bytes(LengthPrefix::U24, 1, 0xff_ffff)?.to_vec());
         }
+        let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         Ok(ServerSessionValue {
             version,
             suite,
@@ -240,6 +248,7 @@ impl Codec for ServerSessionValue {
             alpn,
             max_early_data,
             client_certs,
+            group,
         })
     }
 }
@@ -419,6 +428,7 @@ mod tests {
             alpn: Some(b"h2".to_vec()),
             max_early_data: 16384,
             client_certs: vec![vec![1, 2, 3]],
+            group: Some(NamedGroup::X25519),
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v));
         assert!(ServerSessionValue::decode(&[3, 4]).is_err());
