@@ -183,12 +183,22 @@ impl Drop for Reaper {
     }
 }
 
+/// A port nothing listens on, never handed out twice by this process.
+/// Asking the kernel for port 0 could give two parallel tests the same
+/// port, or one that an outgoing connection takes before the server binds
+/// it; these come from below the kernel's ephemeral range (32768 and up),
+/// from a place that depends on the process, counting up.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = (std::process::id() % 1000) * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 10_000 + ((start + n) % 20_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub fn wait_for_port(port: u16) {
