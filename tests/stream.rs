@@ -167,3 +167,35 @@ fn the_socket_timeout_is_respected() {
     );
     server.join().unwrap();
 }
+
+#[test]
+fn lines_read_in_place_with_bufread() {
+    use std::io::BufRead;
+    let pki = common::Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+        // Lines split across writes (and so across records).
+        for part in [&b"first li"[..], b"ne\nsecond line\nthi", b"rd line\n"] {
+            tls.write_all(part).unwrap();
+        }
+        tls.shutdown().unwrap();
+        // Wait for the client's close_notify before dropping the socket.
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+    });
+    let mut tls =
+        ClientStream::connect(c_cfg, "localhost", TcpStream::connect(addr).unwrap()).unwrap();
+    let lines: Vec<String> = (&mut tls).lines().map(|l| l.unwrap()).collect();
+    assert_eq!(lines, ["first line", "second line", "third line"]);
+    // After the peer's close_notify, fill_buf is empty: the clean end.
+    assert!(tls.fill_buf().unwrap().is_empty());
+    tls.shutdown().unwrap();
+    server.join().unwrap();
+}

@@ -4,7 +4,7 @@
 use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::{ClientConnection, Connection, ServerConnection};
 use crate::error::Error;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::ops::DerefMut;
 use std::sync::Arc;
 
@@ -158,29 +158,55 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
     }
 }
 
-impl<C: DerefMut<Target = Connection>, S: Read + Write> Read for TlsStream<C, S> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
+    /// Reads from the transport until received data waits (true) or the
+    /// peer has closed with close_notify (false). A transport that ends
+    /// without close_notify is an error: the data may have been cut short
+    /// by an attacker.
+    fn wait_for_data(&mut self) -> io::Result<bool> {
         loop {
-            let n = self.conn.recv(buf).map_err(to_io_error)?;
-            if n > 0 {
+            if self.conn.received_len() > 0 {
+                // Answers to what came with the data (a KeyUpdate) go out.
                 self.write_pending().map_err(to_io_error)?;
-                return Ok(n);
+                return Ok(true);
+            }
+            if let Some(e) = self.conn.error() {
+                return Err(to_io_error(e.clone()));
             }
             if self.conn.peer_has_closed() {
-                return Ok(0);
+                return Ok(false);
             }
             if !self.read_some().map_err(to_io_error)? {
-                // The transport ended without close_notify: the data may
-                // have been cut short by an attacker.
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the peer closed the connection without close_notify (truncation)",
                 ));
             }
         }
+    }
+}
+
+impl<C: DerefMut<Target = Connection>, S: Read + Write> Read for TlsStream<C, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() || !self.wait_for_data()? {
+            return Ok(0);
+        }
+        self.conn.recv(buf).map_err(to_io_error)
+    }
+}
+
+/// Reads without a copy: `fill_buf` gives the plaintext where it was
+/// decrypted.
+impl<C: DerefMut<Target = Connection>, S: Read + Write> BufRead for TlsStream<C, S> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if !self.wait_for_data()? {
+            return Ok(&[]);
+        }
+        Ok(self.conn.peek_received())
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.conn.consume_received(amt);
     }
 }
 
