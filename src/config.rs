@@ -29,12 +29,19 @@ pub struct CertifiedKey {
     pub chain: Vec<CertificateDer<'static>>,
     /// The end entity's private key.
     pub key: Arc<dyn SigningKey>,
+    /// An OCSP response for the end entity (DER), stapled for clients that
+    /// ask with status_request (RFC 6066 §8, RFC 8446 §4.4.2.1).
+    pub ocsp_response: Option<Vec<u8>>,
 }
 
 impl CertifiedKey {
     /// A chain with its key.
     pub fn new(chain: Vec<CertificateDer<'static>>, key: Arc<dyn SigningKey>) -> Self {
-        CertifiedKey { chain, key }
+        CertifiedKey {
+            chain,
+            key,
+            ocsp_response: None,
+        }
     }
 
     /// A chain of DER certificates and a DER private key (PKCS#8, or PKCS#1
@@ -47,7 +54,16 @@ impl CertifiedKey {
         Ok(CertifiedKey {
             chain: chain.into_iter().map(CertificateDer::from).collect(),
             key: Arc::new(key),
+            ocsp_response: None,
         })
+    }
+
+    /// Staples `response` (a DER OCSPResponse for the end entity, as an
+    /// OCSP responder gave it) for clients that ask. An empty response is
+    /// not stapled.
+    pub fn with_ocsp_response(mut self, response: Vec<u8>) -> Self {
+        self.ocsp_response = Some(response).filter(|r| !r.is_empty());
+        self
     }
 }
 
@@ -134,6 +150,7 @@ pub struct ClientConfig {
     pub(crate) trace: bool,
     pub(crate) psk_ke: bool,
     pub(crate) shaper: Option<Arc<dyn MessageShaper>>,
+    pub(crate) request_ocsp: bool,
 }
 
 /// Builds a [`ClientConfig`].
@@ -173,6 +190,7 @@ impl ClientConfig {
                 trace: false,
                 psk_ke: false,
                 shaper: None,
+                request_ocsp: false,
             },
         }
     }
@@ -346,6 +364,15 @@ impl ClientConfigBuilder {
 
     pub(crate) fn shaper(mut self, shaper: Arc<dyn MessageShaper>) -> Self {
         self.config.shaper = Some(shaper);
+        self
+    }
+
+    /// Asks the server for a stapled OCSP response (status_request, RFC
+    /// 6066 §8), available afterwards from
+    /// [`crate::Connection::peer_ocsp_response`]. Off by default; the
+    /// response is handed to the verifier, which does not check it.
+    pub fn request_ocsp(mut self, on: bool) -> Self {
+        self.config.request_ocsp = on;
         self
     }
 

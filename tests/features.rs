@@ -337,3 +337,45 @@ fn received_data_can_be_read_in_place() {
         assert_eq!(send_and_receive(&mut c, &mut s, b"after"), b"after");
     }
 }
+
+#[test]
+fn ocsp_responses_are_stapled_for_clients_that_ask() {
+    let pki = Pki::new("CA");
+    // A DER OCSPResponse whose status is "unauthorized" (RFC 6960 §4.2.1).
+    let ocsp = vec![0x30, 0x03, 0x0a, 0x01, 0x06];
+    for versions in [V13, V12] {
+        let server = |b: cloaktls::config::ServerConfigBuilder| b.versions(versions);
+        let s_cfg = server(ServerConfig::builder(
+            pki.server(KeyType::EcdsaP256)
+                .certified_key()
+                .with_ocsp_response(ocsp.clone()),
+        ))
+        .build()
+        .unwrap();
+        for ask in [true, false] {
+            let c_cfg = ClientConfig::builder(pki.roots())
+                .request_ocsp(ask)
+                .build()
+                .unwrap();
+            let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+            let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+            let (cr, sr) = handshake(&mut c, &mut s);
+            cr.unwrap();
+            sr.unwrap();
+            assert_eq!(c.protocol_version(), Some(versions[0]));
+            let want = ask.then_some(&ocsp[..]);
+            assert_eq!(c.peer_ocsp_response(), want, "{versions:?} ask={ask}");
+        }
+        // Without a response there is nothing to staple, even when asked.
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.versions(versions),
+            |b| b.request_ocsp(true),
+            "localhost",
+        );
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(c.peer_ocsp_response(), None);
+    }
+}

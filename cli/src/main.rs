@@ -55,6 +55,8 @@ USAGE:
         --max-early-data BYTES
                             accept TLS 1.3 0-RTT data up to BYTES (off by default;
                             early data can be replayed by an attacker)
+        --ocsp FILE         staple FILE (a DER OCSP response for the
+                            certificate) for clients that ask for it
         --keylog FILE       append secrets to FILE in SSLKEYLOGFILE format
         --trace             print each connection's ladder diagram (to stderr)
 
@@ -69,8 +71,9 @@ struct Opts {
     positional: Vec<String>,
 }
 
-const WITH_VALUE: [&str; 8] = [
+const WITH_VALUE: [&str; 9] = [
     "--max-early-data",
+    "--ocsp",
     "--servername",
     "--cafile",
     "--cert",
@@ -513,7 +516,11 @@ fn server(args: &[String]) -> Result<(), String> {
         (Some(c), Some(k)) => (c, k),
         _ => return Err("cloak server needs --cert FILE and --key FILE".into()),
     };
-    let ck = certified_key_from_files(cert, key).map_err(|e| e.to_string())?;
+    let mut ck = certified_key_from_files(cert, key).map_err(|e| e.to_string())?;
+    if let Some(f) = o.get("--ocsp") {
+        let response = std::fs::read(f).map_err(|e| format!("{f}: {e}"))?;
+        ck = ck.with_ocsp_response(response);
+    }
     let mut b = ServerConfig::builder(ck).versions(&o.versions()?);
     let alpn = o.alpn();
     let refs: Vec<&[u8]> = alpn.iter().map(|p| p.as_slice()).collect();

@@ -1056,3 +1056,109 @@ fn our_zero_rtt_against_openssl_s_server() {
         "s_server did not print the early data"
     );
 }
+
+/// `openssl s_client -status` gets the OCSP response `cloak server
+/// --ocsp` staples, in TLS 1.3 (in the Certificate) and TLS 1.2 (in a
+/// CertificateStatus message).
+#[test]
+fn openssl_s_client_gets_the_stapled_ocsp_response() {
+    let pki = make_pki("s-openssl-ocsp");
+    // A DER OCSPResponse whose status is "unauthorized" (RFC 6960 §4.2.1).
+    let ocsp = pki.file("ocsp.der");
+    std::fs::write(&ocsp, [0x30, 0x03, 0x0a, 0x01, 0x06]).unwrap();
+    let (_server, port) = cloak_server(&pki, &["--echo", "--ocsp", ocsp.to_str().unwrap()]);
+    for version in ["-tls1_3", "-tls1_2"] {
+        for status in [true, false] {
+            let mut cmd = Command::new("openssl");
+            cmd.args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-servername",
+                "localhost",
+                version,
+            ])
+            .arg("-CAfile")
+            .arg(pki.ca())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+            if status {
+                cmd.arg("-status");
+            }
+            let mut child = cmd.spawn().unwrap();
+            child.stdin.as_mut().unwrap().write_all(b"ping\n").unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            drop(child.stdin.take());
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                text.contains("Verify return code: 0 (ok)"),
+                "{version}: {text}"
+            );
+            if status {
+                assert!(
+                    text.contains("OCSP Response Status: unauthorized (0x6)"),
+                    "{version}: {text}"
+                );
+            } else {
+                assert!(!text.contains("OCSP Response Status"), "{version}: {text}");
+            }
+        }
+    }
+}
+
+/// Our client asks `openssl s_server -status_file` for its OCSP response
+/// and gets it, in TLS 1.3 and TLS 1.2.
+#[test]
+fn our_client_gets_openssl_s_servers_stapled_ocsp_response() {
+    let pki = make_pki("c-openssl-ocsp");
+    let response = [0x30u8, 0x03, 0x0a, 0x01, 0x06];
+    let ocsp = pki.file("ocsp.der");
+    std::fs::write(&ocsp, response).unwrap();
+    for version in [V13, V12] {
+        let port = free_port();
+        let mut server = Reaper(
+            Command::new("openssl")
+                .args([
+                    "s_server",
+                    "-accept",
+                    &format!("127.0.0.1:{port}"),
+                    "-naccept",
+                    "1",
+                    "-rev",
+                ])
+                .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
+                .arg("-status_file")
+                .arg(&ocsp)
+                .arg("-cert")
+                .arg(pki.file("ecdsa.pem"))
+                .arg("-key")
+                .arg(pki.file("ecdsa.key"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let cfg = ClientConfig::builder(pki.roots.clone())
+            .versions(&[version])
+            .request_ocsp(true)
+            .build()
+            .unwrap();
+        let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut tls = ClientStream::connect(cfg, "localhost", sock).unwrap();
+        assert_eq!(tls.conn().protocol_version(), Some(version));
+        assert_eq!(
+            tls.conn().peer_ocsp_response(),
+            Some(&response[..]),
+            "{version:?}"
+        );
+        tls.write_all(b"ocsp\n").unwrap();
+        let mut buf = [0u8; 16];
+        let n = tls.read(&mut buf).unwrap();
+        assert!(n > 0);
+    }
+}

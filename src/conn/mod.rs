@@ -433,6 +433,12 @@ impl Connection {
         &self.info.peer_certs
     }
 
+    /// The OCSP response the server stapled (client, after asking with
+    /// [`crate::config::ClientConfigBuilder::request_ocsp`]), as DER.
+    pub fn peer_ocsp_response(&self) -> Option<&[u8]> {
+        self.info.ocsp_response.as_deref()
+    }
+
     /// A readable summary of the peer's certificate.
     pub fn peer_certificate_summary(&self) -> Option<CertificateSummary> {
         self.info

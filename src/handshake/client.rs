@@ -10,11 +10,12 @@ use crate::crypto::HashAlgorithm;
 use crate::error::Error;
 use crate::key_schedule::tls13::{finished_verify_data, EarlySecret};
 use crate::msgs::enums::{
-    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
-    ProtocolVersion, PskKeyExchangeMode, ServerNameType,
+    AlertDescription, CertificateStatusType, CipherSuite, CompressionMethod, EcPointFormat,
+    ExtensionType, ProtocolVersion, PskKeyExchangeMode, ServerNameType,
 };
 use crate::msgs::extensions::{
-    Extension, KeyShareEntry, OfferedPsks, PskIdentity, ServerName as SniEntry,
+    CertificateStatusRequest, Extension, KeyShareEntry, OfferedPsks, PskIdentity,
+    ServerName as SniEntry,
 };
 use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
@@ -208,6 +209,13 @@ pub(crate) fn start_client(
     }
     if !config.alpn.is_empty() {
         exts.push(Extension::Alpn(config.alpn.clone()));
+    }
+    if config.request_ocsp {
+        // OCSP, no responder IDs, no request extensions (RFC 6066 §8).
+        exts.push(Extension::StatusRequest(CertificateStatusRequest {
+            status_type: CertificateStatusType::OCSP,
+            request: vec![0, 0, 0, 0],
+        }));
     }
     if let Some(key_share) = &key_share {
         exts.push(Extension::KeyShareClient(vec![KeyShareEntry {

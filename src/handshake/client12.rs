@@ -32,6 +32,9 @@ struct Hs {
     server_random: [u8; 32],
     ems: bool,
     ticket_expected: bool,
+    /// Whether the server acknowledged status_request: a CertificateStatus
+    /// may follow its Certificate (RFC 6066 §8).
+    status_expected: bool,
     /// The session ID the server gave, kept for resumption.
     session_id: Vec<u8>,
     /// A ticket the server sent (RFC 5077).
@@ -83,6 +86,7 @@ pub(super) fn handle_server_hello(
     check_response_extensions(&exts, &shared.offered, "ServerHello")?;
     let mut ems = false;
     let mut ticket_expected = false;
+    let mut status_expected = false;
     for e in &exts {
         if !allowed.contains(&e.typ()) {
             return Err(illegal(format!(
@@ -112,6 +116,7 @@ pub(super) fn handle_server_hello(
                 cx.info.alpn = Some(chosen);
             }
             Extension::SessionTicket(_) => ticket_expected = true,
+            Extension::StatusRequestAck => status_expected = true,
             Extension::RecordSizeLimit(l) => cx.info.peer_record_size_limit = Some(*l),
             _ => {}
         }
@@ -138,6 +143,7 @@ pub(super) fn handle_server_hello(
         server_random: sh.random,
         ems,
         ticket_expected,
+        status_expected,
         session_id: sh.legacy_session_id.clone(),
         new_ticket: None,
         resumed_sealer: None,
@@ -258,6 +264,17 @@ impl State for ExpectServerKeyExchange {
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
+        // RFC 6066 §8: after an acknowledged status_request the server may
+        // send one CertificateStatus first.
+        if let HandshakePayload::CertificateStatus(ocsp) = &msg.payload {
+            if !self.hs.status_expected {
+                return Err(unexpected(&msg, "ServerKeyExchange"));
+            }
+            self.hs.status_expected = false;
+            cx.info.ocsp_response = Some(ocsp.clone());
+            self.hs.transcript.add(raw);
+            return Ok(self);
+        }
         let HandshakePayload::ServerKeyExchange(ske) = &msg.payload else {
             return Err(unexpected(&msg, "ServerKeyExchange"));
         };

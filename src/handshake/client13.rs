@@ -471,6 +471,7 @@ impl State for ExpectCertificate {
                     config.time.now(),
                 )?;
                 cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+                cx.info.ocsp_response = Some(ocsp.to_vec()).filter(|o| !o.is_empty());
                 self.hs.transcript.add(raw);
                 Ok(Box::new(ExpectCertificateVerify { hs: self.hs }))
             }

@@ -149,6 +149,8 @@ pub(crate) struct Negotiated {
     /// Whether 0-RTT data was accepted, once known (None: not offered).
     pub(crate) early_data: Option<bool>,
     pub(crate) early_exporter: Option<Exporter>,
+    /// The OCSP response the server stapled, if any.
+    pub(crate) ocsp_response: Option<Vec<u8>>,
 }
 
 /// What a state gets besides the message.

@@ -6,7 +6,8 @@ use crate::config::{CertifiedKey, ServerConfig};
 use crate::crypto::SupportedSuite;
 use crate::error::Error;
 use crate::msgs::enums::{
-    is_grease_u16, AlertDescription, CipherSuite, ExtensionType, ProtocolVersion, ServerNameType,
+    is_grease_u16, AlertDescription, CertificateStatusType, CipherSuite, ExtensionType,
+    ProtocolVersion, ServerNameType,
 };
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload};
@@ -139,6 +140,16 @@ pub(crate) fn choose_certificate<'a>(
         }
     }
     usable_certs.first().copied()
+}
+
+/// The OCSP response to staple: the certificate has one and the client
+/// asked for OCSP with status_request (RFC 6066 §8).
+pub(crate) fn stapled_ocsp<'a>(ch: &ClientHello, cert: &'a CertifiedKey) -> Option<&'a [u8]> {
+    let asked = matches!(
+        ch.extension(ExtensionType::STATUS_REQUEST),
+        Some(Extension::StatusRequest(r)) if r.status_type == CertificateStatusType::OCSP
+    );
+    cert.ocsp_response.as_deref().filter(|_| asked)
 }
 
 /// The ALPN protocol: our first preference that the client offered. None

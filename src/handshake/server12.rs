@@ -187,6 +187,11 @@ pub(super) fn handle_client_hello(
             crate::record::MAX_FRAGMENT_LEN as u16,
         ));
     }
+    // RFC 6066 §8: an empty status_request promises a CertificateStatus.
+    let ocsp = super::server::stapled_ocsp(ch, cert);
+    if ocsp.is_some() {
+        exts.push(Extension::StatusRequestAck);
+    }
     let mut session_id = Vec::new();
     if config.session_cache.is_some() {
         session_id = vec![0u8; 32];
@@ -215,6 +220,12 @@ pub(super) fn handle_client_hello(
         chain,
     )));
     transcript.add(raw);
+    if let Some(ocsp) = ocsp {
+        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateStatus(
+            ocsp.to_vec(),
+        )));
+        transcript.add(raw);
+    }
 
     let kx = group.start()?;
     let params = EcdheParams {

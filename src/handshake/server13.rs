@@ -623,12 +623,18 @@ fn send_server_flight(
     }
 
     if let Some((cert, scheme)) = cert {
+        // RFC 8446 §4.4.2.1: the OCSP response goes with the end entity.
+        let ocsp = super::server::stapled_ocsp(ch, cert);
         let entries = cert
             .chain
             .iter()
-            .map(|c| CertificateEntry {
+            .enumerate()
+            .map(|(i, c)| CertificateEntry {
                 cert_data: c.as_ref().to_vec(),
-                extensions: Vec::new(),
+                extensions: match ocsp {
+                    Some(o) if i == 0 => vec![Extension::CertificateStatus(o.to_vec())],
+                    _ => Vec::new(),
+                },
             })
             .collect();
         let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate13(
