@@ -56,6 +56,9 @@ struct Flags {
     expect_hrr: Option<bool>,
     expect_ems: bool,
     expect_server_name: Option<String>,
+    ocsp_response: Option<Vec<u8>>,
+    enable_ocsp_stapling: bool,
+    expect_ocsp_response: Option<Vec<u8>>,
 }
 
 fn unimplemented(flag: &str) -> ! {
@@ -72,6 +75,29 @@ fn unimplemented(flag: &str) -> ! {
         }
     }
     exit(UNIMPLEMENTED)
+}
+
+/// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
+fn base64(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// The runner's ALPN list: length-prefixed names, as on the wire.
@@ -138,6 +164,13 @@ fn parse(args: &[String]) -> Flags {
             "-expect-no-hrr" => f.expect_hrr = Some(false),
             "-expect-extended-master-secret" => f.expect_ems = true,
             "-expect-server-name" => f.expect_server_name = Some(value()),
+            "-ocsp-response" => {
+                f.ocsp_response = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
+            "-enable-ocsp-stapling" => f.enable_ocsp_stapling = true,
+            "-expect-ocsp-response" => {
+                f.expect_ocsp_response = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
             other => unimplemented(other),
         }
     }
@@ -270,7 +303,10 @@ fn roots(path: &str) -> cloaktls::verify::RootStore {
 
 /// Our certificate and key, its schemes limited by -signing-prefs.
 fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
-    let ck = certified_key_from_files(cert, key).unwrap_or_else(|e| fail(&e));
+    let mut ck = certified_key_from_files(cert, key).unwrap_or_else(|e| fail(&e));
+    if let Some(r) = &f.ocsp_response {
+        ck = ck.with_ocsp_response(r.clone());
+    }
     if f.signing_prefs.is_empty() {
         return ck;
     }
@@ -280,6 +316,7 @@ fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
         .map(|s| SignatureScheme(*s))
         .filter(|s| ck.key.schemes().contains(s))
         .collect();
+    let ocsp = ck.ocsp_response.clone().unwrap_or_default();
     cloaktls::CertifiedKey::new(
         ck.chain.clone(),
         Arc::new(Preferring {
@@ -287,6 +324,7 @@ fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
             schemes,
         }),
     )
+    .with_ocsp_response(ocsp)
 }
 
 /// A key that signs only with the schemes it is given, in their order.
@@ -362,7 +400,8 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
     b = b
         .versions(&versions(f))
         .groups(&groups(f))
-        .session_store(Some(store));
+        .session_store(Some(store))
+        .request_ocsp(f.enable_ocsp_stapling);
     let alpn: Vec<&[u8]> = f.advertise_alpn.iter().map(|p| p.as_slice()).collect();
     b = b.alpn_protocols(&alpn);
     if let Some(n) = f.max_send_fragment {
@@ -415,6 +454,12 @@ fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
     if let Some(a) = &f.expect_alpn {
         if conn.alpn_protocol() != Some(a.as_slice()) {
             return Err("ALPN mismatch".into());
+        }
+    }
+    // A resumed session has no Certificate, so no new response.
+    if let (Some(want), false) = (&f.expect_ocsp_response, conn.is_resumed()) {
+        if conn.peer_ocsp_response() != Some(want.as_slice()) {
+            return Err("OCSP response mismatch".into());
         }
     }
     if let Some(hrr) = f.expect_hrr {
