@@ -133,7 +133,36 @@ pub mod replay {
     use std::fmt::Debug;
     use std::sync::Arc;
 
-    pub use crate::crypto::kx::FixedKeyGroup;
+    use crate::crypto::kx::{self, ActiveKeyExchange, KeyExchangeGroup};
+    use crate::error::Error;
+    use crate::msgs::enums::NamedGroup;
+
+    /// A key exchange group whose "ephemeral" private key is given: the
+    /// same public value and the same shared secrets on every exchange, the
+    /// agreement itself computed by `ring`. For replaying a recorded
+    /// handshake (RFC 8448's traces print their private keys); no security
+    /// at all. X25519 and P-256/P-384 keys are the scalars as the traces
+    /// print them (32, 32 and 48 bytes).
+    #[derive(Debug, Clone)]
+    pub struct FixedKeyGroup(kx::FixedKeyGroup);
+
+    impl FixedKeyGroup {
+        /// The group `name` with `private_key`. Fails for a group that
+        /// cloaktls does not implement or a key of the wrong length.
+        pub fn new(name: NamedGroup, private_key: &[u8]) -> Result<Self, Error> {
+            kx::FixedKeyGroup::new(name, private_key).map(FixedKeyGroup)
+        }
+    }
+
+    impl KeyExchangeGroup for FixedKeyGroup {
+        fn name(&self) -> NamedGroup {
+            self.0.name()
+        }
+
+        fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+            self.0.start()
+        }
+    }
 
     /// Rewrites an outgoing handshake message before it is encoded, before
     /// it enters the transcript and (for a ClientHello) before its PSK

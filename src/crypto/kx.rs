@@ -114,11 +114,9 @@ impl ActiveKeyExchange for RingExchange {
 
 /// A group whose "ephemeral" private key is given: the same public value
 /// and the same shared secrets on every exchange. Only for replaying a
-/// recorded handshake (RFC 8448's traces print their private keys); it is
-/// reached through `danger::replay`. X25519 and P-256/P-384 keys are the
-/// scalars as the traces print them (32, 32 and 48 bytes).
+/// recorded handshake; the public way in is `danger::replay::FixedKeyGroup`.
 #[derive(Clone)]
-pub struct FixedKeyGroup {
+pub(crate) struct FixedKeyGroup {
     group: RingGroup,
     private_key: Vec<u8>,
 }
@@ -134,7 +132,7 @@ impl Debug for FixedKeyGroup {
 impl FixedKeyGroup {
     /// The group `name` with `private_key`. Fails for a group `ring` does
     /// not provide or a key of the wrong length.
-    pub fn new(name: NamedGroup, private_key: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn new(name: NamedGroup, private_key: &[u8]) -> Result<Self, Error> {
         let group = *default_ring_group(name)
             .ok_or_else(|| Error::Config(format!("{name:?} is not implemented")))?;
         let len = match name {
