@@ -32,6 +32,9 @@ pub struct CertifiedKey {
     /// An OCSP response for the end entity (DER), stapled for clients that
     /// ask with status_request (RFC 6066 §8, RFC 8446 §4.4.2.1).
     pub ocsp_response: Option<Vec<u8>>,
+    /// A SignedCertificateTimestampList for the end entity (RFC 6962
+    /// §3.3), sent to clients that ask with signed_certificate_timestamp.
+    pub sct_list: Option<Vec<u8>>,
 }
 
 impl CertifiedKey {
@@ -41,6 +44,7 @@ impl CertifiedKey {
             chain,
             key,
             ocsp_response: None,
+            sct_list: None,
         }
     }
 
@@ -55,6 +59,7 @@ impl CertifiedKey {
             chain: chain.into_iter().map(CertificateDer::from).collect(),
             key: Arc::new(key),
             ocsp_response: None,
+            sct_list: None,
         })
     }
 
@@ -64,6 +69,22 @@ impl CertifiedKey {
     pub fn with_ocsp_response(mut self, response: Vec<u8>) -> Self {
         self.ocsp_response = Some(response).filter(|r| !r.is_empty());
         self
+    }
+
+    /// Sends `list` (a SignedCertificateTimestampList as RFC 6962 §3.3
+    /// encodes it, its two-byte length included) to clients that ask. A
+    /// list that does not parse is an error.
+    pub fn with_sct_list(mut self, list: Vec<u8>) -> Result<Self, Error> {
+        use crate::msgs::enums::ExtensionType;
+        use crate::msgs::extensions::{Extension, ExtensionContext};
+        Extension::decode_body(
+            ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP,
+            &list,
+            ExtensionContext::Certificate,
+        )
+        .map_err(|e| Error::Config(format!("the SCT list does not parse: {e:?}")))?;
+        self.sct_list = Some(list);
+        Ok(self)
     }
 }
 
@@ -151,6 +172,7 @@ pub struct ClientConfig {
     pub(crate) psk_ke: bool,
     pub(crate) shaper: Option<Arc<dyn MessageShaper>>,
     pub(crate) request_ocsp: bool,
+    pub(crate) request_sct: bool,
 }
 
 /// Builds a [`ClientConfig`].
@@ -191,6 +213,7 @@ impl ClientConfig {
                 psk_ke: false,
                 shaper: None,
                 request_ocsp: false,
+                request_sct: false,
             },
         }
     }
@@ -373,6 +396,15 @@ impl ClientConfigBuilder {
     /// response is handed to the verifier, which does not check it.
     pub fn request_ocsp(mut self, on: bool) -> Self {
         self.config.request_ocsp = on;
+        self
+    }
+
+    /// Asks the server for signed certificate timestamps (RFC 6962
+    /// §3.3.1), available afterwards from
+    /// [`crate::Connection::peer_sct_list`]. Off by default; cloaktls does
+    /// not check them.
+    pub fn request_sct(mut self, on: bool) -> Self {
+        self.config.request_sct = on;
         self
     }
 

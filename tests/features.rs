@@ -379,3 +379,40 @@ fn ocsp_responses_are_stapled_for_clients_that_ask() {
         assert_eq!(c.peer_ocsp_response(), None);
     }
 }
+
+#[test]
+fn sct_lists_are_sent_to_clients_that_ask() {
+    let pki = Pki::new("CA");
+    // One SerializedSCT of three bytes (RFC 6962 §3.3).
+    let list = vec![0x00, 0x05, 0x00, 0x03, 1, 2, 3];
+    let key = pki
+        .server(KeyType::EcdsaP256)
+        .certified_key()
+        .with_sct_list(list.clone())
+        .unwrap();
+    for versions in [V13, V12] {
+        let s_cfg = ServerConfig::builder(key.clone())
+            .versions(versions)
+            .build()
+            .unwrap();
+        for ask in [true, false] {
+            let c_cfg = ClientConfig::builder(pki.roots())
+                .request_sct(ask)
+                .request_ocsp(ask)
+                .build()
+                .unwrap();
+            let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+            let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+            let (cr, sr) = handshake(&mut c, &mut s);
+            cr.unwrap();
+            sr.unwrap();
+            assert_eq!(c.peer_sct_list(), ask.then_some(&list[..]), "{versions:?}");
+            assert_eq!(c.peer_ocsp_response(), None);
+        }
+    }
+    // Lists that do not parse are refused when configured.
+    let key = pki.server(KeyType::EcdsaP256).certified_key();
+    for bad in [&[][..], &[0, 0], &[0, 2, 0, 0], &[0, 5, 0, 3, 1, 2]] {
+        assert!(key.clone().with_sct_list(bad.to_vec()).is_err(), "{bad:?}");
+    }
+}

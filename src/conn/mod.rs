@@ -439,6 +439,13 @@ impl Connection {
         self.info.ocsp_response.as_deref()
     }
 
+    /// The SignedCertificateTimestampList the server sent (client, after
+    /// asking with [`crate::config::ClientConfigBuilder::request_sct`]), as
+    /// on the wire.
+    pub fn peer_sct_list(&self) -> Option<&[u8]> {
+        self.info.sct_list.as_deref()
+    }
+
     /// A readable summary of the peer's certificate.
     pub fn peer_certificate_summary(&self) -> Option<CertificateSummary> {
         self.info

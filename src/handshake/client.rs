@@ -210,6 +210,9 @@ pub(crate) fn start_client(
     if !config.alpn.is_empty() {
         exts.push(Extension::Alpn(config.alpn.clone()));
     }
+    if config.request_sct {
+        exts.push(Extension::SignedCertificateTimestampRequest);
+    }
     if config.request_ocsp {
         // OCSP, no responder IDs, no request extensions (RFC 6066 §8).
         exts.push(Extension::StatusRequest(CertificateStatusRequest {

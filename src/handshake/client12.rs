@@ -73,6 +73,7 @@ pub(super) fn handle_server_hello(
         ExtensionType::SERVER_NAME,
         ExtensionType::SESSION_TICKET,
         ExtensionType::STATUS_REQUEST,
+        ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP,
         ExtensionType::RECORD_SIZE_LIMIT,
     ];
     // Some TLS 1.2 servers echo supported_groups, which RFC 8422 does not
@@ -117,6 +118,7 @@ pub(super) fn handle_server_hello(
             }
             Extension::SessionTicket(_) => ticket_expected = true,
             Extension::StatusRequestAck => status_expected = true,
+            Extension::SignedCertificateTimestamps(l) => cx.info.sct_list = Some(l.clone()),
             Extension::RecordSizeLimit(l) => cx.info.peer_record_size_limit = Some(*l),
             _ => {}
         }

@@ -472,6 +472,10 @@ impl State for ExpectCertificate {
                 )?;
                 cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
                 cx.info.ocsp_response = Some(ocsp.to_vec()).filter(|o| !o.is_empty());
+                cx.info.sct_list = ee.extensions.iter().find_map(|e| match e {
+                    Extension::SignedCertificateTimestamps(l) => Some(l.clone()),
+                    _ => None,
+                });
                 self.hs.transcript.add(raw);
                 Ok(Box::new(ExpectCertificateVerify { hs: self.hs }))
             }

@@ -151,6 +151,8 @@ pub(crate) struct Negotiated {
     pub(crate) early_exporter: Option<Exporter>,
     /// The OCSP response the server stapled, if any.
     pub(crate) ocsp_response: Option<Vec<u8>>,
+    /// The SignedCertificateTimestampList the server sent, if any.
+    pub(crate) sct_list: Option<Vec<u8>>,
 }
 
 /// What a state gets besides the message.

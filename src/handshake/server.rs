@@ -152,6 +152,15 @@ pub(crate) fn stapled_ocsp<'a>(ch: &ClientHello, cert: &'a CertifiedKey) -> Opti
     cert.ocsp_response.as_deref().filter(|_| asked)
 }
 
+/// The SCT list to send: the certificate has one and the client asked
+/// with signed_certificate_timestamp (RFC 6962 §3.3.1).
+pub(crate) fn sent_sct_list<'a>(ch: &ClientHello, cert: &'a CertifiedKey) -> Option<&'a [u8]> {
+    let asked = ch
+        .extension(ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP)
+        .is_some();
+    cert.sct_list.as_deref().filter(|_| asked)
+}
+
 /// The ALPN protocol: our first preference that the client offered. None
 /// if either side has no list; no overlap is no_application_protocol.
 pub(crate) fn choose_alpn(

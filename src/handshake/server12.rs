@@ -192,6 +192,9 @@ pub(super) fn handle_client_hello(
     if ocsp.is_some() {
         exts.push(Extension::StatusRequestAck);
     }
+    if let Some(l) = super::server::sent_sct_list(ch, cert) {
+        exts.push(Extension::SignedCertificateTimestamps(l.to_vec()));
+    }
     let mut session_id = Vec::new();
     if config.session_cache.is_some() {
         session_id = vec![0u8; 32];

@@ -624,16 +624,24 @@ fn send_server_flight(
 
     if let Some((cert, scheme)) = cert {
         // RFC 8446 §4.4.2.1: the OCSP response goes with the end entity.
-        let ocsp = super::server::stapled_ocsp(ch, cert);
+        // So do its SCTs (RFC 8446 §4.4.2).
+        let mut leaf_exts = Vec::new();
+        if let Some(o) = super::server::stapled_ocsp(ch, cert) {
+            leaf_exts.push(Extension::CertificateStatus(o.to_vec()));
+        }
+        if let Some(l) = super::server::sent_sct_list(ch, cert) {
+            leaf_exts.push(Extension::SignedCertificateTimestamps(l.to_vec()));
+        }
         let entries = cert
             .chain
             .iter()
             .enumerate()
             .map(|(i, c)| CertificateEntry {
                 cert_data: c.as_ref().to_vec(),
-                extensions: match ocsp {
-                    Some(o) if i == 0 => vec![Extension::CertificateStatus(o.to_vec())],
-                    _ => Vec::new(),
+                extensions: if i == 0 {
+                    std::mem::take(&mut leaf_exts)
+                } else {
+                    Vec::new()
                 },
             })
             .collect();

@@ -210,6 +210,13 @@ pub enum Extension {
     RecordSizeLimit(u16),
     /// certificate_authorities (RFC 8446 §4.2.4): DER distinguished names.
     CertificateAuthorities(Vec<Vec<u8>>),
+    /// signed_certificate_timestamp in a ClientHello: the (empty) request
+    /// for SCTs (RFC 6962 §3.3.1).
+    SignedCertificateTimestampRequest,
+    /// signed_certificate_timestamp in a TLS 1.2 ServerHello or a TLS 1.3
+    /// CertificateEntry: the SignedCertificateTimestampList, as on the
+    /// wire (its length prefix included).
+    SignedCertificateTimestamps(Vec<u8>),
     /// padding (RFC 7685), its bytes kept so that it round-trips.
     Padding(Vec<u8>),
     /// An extension we do not interpret in this context.
@@ -273,6 +280,9 @@ impl Extension {
             RecordSizeLimit(_) => ExtensionType::RECORD_SIZE_LIMIT,
             CertificateAuthorities(_) => ExtensionType::CERTIFICATE_AUTHORITIES,
             Padding(_) => ExtensionType::PADDING,
+            SignedCertificateTimestampRequest | SignedCertificateTimestamps(_) => {
+                ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP
+            }
             Unknown { typ, .. } => *typ,
         }
     }
@@ -281,7 +291,12 @@ impl Extension {
         use Extension::*;
         match self {
             ServerName(names) => write_vec(w, LengthPrefix::U16, names),
-            ServerNameAck | StatusRequestAck | EarlyData | ExtendedMasterSecret => {}
+            ServerNameAck
+            | StatusRequestAck
+            | EarlyData
+            | ExtendedMasterSecret
+            | SignedCertificateTimestampRequest => {}
+            SignedCertificateTimestamps(list) => w.put_bytes(list),
             SupportedGroups(g) => write_vec(w, LengthPrefix::U16, g),
             EcPointFormats(f) => write_vec(w, LengthPrefix::U8, f),
             SignatureAlgorithms(s) | SignatureAlgorithmsCert(s) => {
@@ -383,6 +398,21 @@ impl Extension {
             (ExtensionType::STATUS_REQUEST, C::ServerHello) => {
                 expect_empty(body)?;
                 Extension::StatusRequestAck
+            }
+            (ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP, C::ClientHello) => {
+                expect_empty(body)?;
+                Extension::SignedCertificateTimestampRequest
+            }
+            (ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP, C::ServerHello | C::Certificate) => {
+                // RFC 6962 §3.3: SerializedSCT sct_list <1..2^16-1>, each
+                // SerializedSCT <1..2^16-1>.
+                let mut r = Reader::new(body);
+                let mut list = r.sub(LengthPrefix::U16, 1, 0xffff)?;
+                r.finish()?;
+                while !list.at_end() {
+                    list.vec_bytes(LengthPrefix::U16, 1, 0xffff)?;
+                }
+                Extension::SignedCertificateTimestamps(body.to_vec())
             }
             (ExtensionType::STATUS_REQUEST, C::Certificate) => {
                 let mut r = Reader::new(body);

@@ -59,6 +59,9 @@ struct Flags {
     ocsp_response: Option<Vec<u8>>,
     enable_ocsp_stapling: bool,
     expect_ocsp_response: Option<Vec<u8>>,
+    sct_list: Option<Vec<u8>>,
+    enable_sct: bool,
+    expect_sct_list: Option<Vec<u8>>,
 }
 
 fn unimplemented(flag: &str) -> ! {
@@ -168,6 +171,13 @@ fn parse(args: &[String]) -> Flags {
                 f.ocsp_response = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
             }
             "-enable-ocsp-stapling" => f.enable_ocsp_stapling = true,
+            "-signed-cert-timestamps" => {
+                f.sct_list = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
+            "-enable-signed-cert-timestamps" => f.enable_sct = true,
+            "-expect-signed-cert-timestamps" => {
+                f.expect_sct_list = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
             "-expect-ocsp-response" => {
                 f.expect_ocsp_response = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
             }
@@ -307,6 +317,13 @@ fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
     if let Some(r) = &f.ocsp_response {
         ck = ck.with_ocsp_response(r.clone());
     }
+    if let Some(l) = &f.sct_list {
+        ck = ck.with_sct_list(l.clone()).unwrap_or_else(|e| {
+            eprintln!("cloaktls: {e}");
+            eprintln!(":INVALID_SCT_LIST:");
+            exit(1)
+        });
+    }
     if f.signing_prefs.is_empty() {
         return ck;
     }
@@ -316,15 +333,13 @@ fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
         .map(|s| SignatureScheme(*s))
         .filter(|s| ck.key.schemes().contains(s))
         .collect();
-    let ocsp = ck.ocsp_response.clone().unwrap_or_default();
-    cloaktls::CertifiedKey::new(
-        ck.chain.clone(),
-        Arc::new(Preferring {
-            inner: ck.key,
+    cloaktls::CertifiedKey {
+        key: Arc::new(Preferring {
+            inner: ck.key.clone(),
             schemes,
         }),
-    )
-    .with_ocsp_response(ocsp)
+        ..ck
+    }
 }
 
 /// A key that signs only with the schemes it is given, in their order.
@@ -401,7 +416,8 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
         .versions(&versions(f))
         .groups(&groups(f))
         .session_store(Some(store))
-        .request_ocsp(f.enable_ocsp_stapling);
+        .request_ocsp(f.enable_ocsp_stapling)
+        .request_sct(f.enable_sct);
     let alpn: Vec<&[u8]> = f.advertise_alpn.iter().map(|p| p.as_slice()).collect();
     b = b.alpn_protocols(&alpn);
     if let Some(n) = f.max_send_fragment {
@@ -460,6 +476,11 @@ fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
     if let (Some(want), false) = (&f.expect_ocsp_response, conn.is_resumed()) {
         if conn.peer_ocsp_response() != Some(want.as_slice()) {
             return Err("OCSP response mismatch".into());
+        }
+    }
+    if let (Some(want), false) = (&f.expect_sct_list, conn.is_resumed()) {
+        if conn.peer_sct_list() != Some(want.as_slice()) {
+            return Err("SCT list mismatch".into());
         }
     }
     if let Some(hrr) = f.expect_hrr {
