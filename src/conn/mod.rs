@@ -134,6 +134,9 @@ pub struct Connection {
     ccs_seen: u32,
     /// Whether a protected record from the peer has been opened.
     peer_protected: bool,
+    /// Whether the buffers that the handshake's flights grew have been
+    /// freed (once, when both are empty after the handshake).
+    handshake_buffers_freed: bool,
     empty_in_a_row: u32,
     warnings_in_a_row: u32,
     is_client: bool,
@@ -186,6 +189,7 @@ impl Connection {
             max_fragment,
             ccs_seen: 0,
             peer_protected: false,
+            handshake_buffers_freed: false,
             empty_in_a_row: 0,
             warnings_in_a_row: 0,
             is_client,
@@ -207,7 +211,23 @@ impl Connection {
         }
         let n = self.deframer.read(data);
         self.process()?;
+        self.free_handshake_buffers();
         Ok(n)
+    }
+
+    /// Once the handshake is over and its flights are gone, gives back the
+    /// memory they needed (certificate chains): an idle connection then
+    /// holds only its keys and state.
+    fn free_handshake_buffers(&mut self) {
+        if self.handshake_buffers_freed || !self.handshake_done || self.out_start < self.out.len() {
+            return;
+        }
+        if !self.deframer.release_if_empty() {
+            return;
+        }
+        self.out = Vec::new();
+        self.out_start = 0;
+        self.handshake_buffers_freed = true;
     }
 
     /// The bytes that should be written to the network now.
@@ -221,6 +241,7 @@ impl Connection {
         if self.out_start == self.out.len() {
             self.out.clear();
             self.out_start = 0;
+            self.free_handshake_buffers();
         }
     }
 

@@ -62,6 +62,19 @@ impl Deframer {
         take
     }
 
+    /// Frees the buffer if it holds nothing (after the handshake's large
+    /// flights, so that an idle connection keeps no memory for them);
+    /// returns whether it did.
+    pub fn release_if_empty(&mut self) -> bool {
+        if self.buffered() != 0 || !self.held.is_empty() {
+            return false;
+        }
+        self.buf = Vec::new();
+        self.start = 0;
+        self.last_body = 0;
+        true
+    }
+
     /// The number of bytes buffered and not yet returned as records.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
