@@ -507,6 +507,15 @@ impl ServerConfig {
             self.custom_groups.iter().map(|g| g.as_ref()).collect()
         }
     }
+
+    /// The verifier of client certificates, for a state that only exists
+    /// when client authentication is on.
+    pub(crate) fn client_verifier(&self) -> Result<&Arc<dyn ClientCertVerifier>, Error> {
+        match &self.client_auth {
+            ClientAuth::Optional(v) | ClientAuth::Required(v) => Ok(v),
+            ClientAuth::None => Err(Error::InvalidState("client certificate without a verifier")),
+        }
+    }
 }
 
 impl ServerConfigBuilder {

@@ -348,10 +348,7 @@ impl State for ExpectCertificate {
             .iter()
             .map(|c| CertificateDer::from(c.clone()))
             .collect();
-        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &self.hs.config.client_auth
-        else {
-            return Err(Error::InvalidState("client certificate without a verifier"));
-        };
+        let v = self.hs.config.client_verifier()?;
         v.verify_client_cert(&end_entity, &intermediates, self.hs.config.time.now())?;
         cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
         Ok(Box::new(ExpectClientKeyExchange {
@@ -451,9 +448,7 @@ impl State for ExpectCertificateVerify {
             .peer_certs
             .first()
             .ok_or(Error::InvalidState("no client certificate"))?;
-        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &hs.config.client_auth else {
-            return Err(Error::InvalidState("client certificate without a verifier"));
-        };
+        let v = hs.config.client_verifier()?;
         v.verify_handshake_signature(
             cert,
             cv.scheme,

@@ -870,10 +870,7 @@ impl State for ExpectCertificate {
             .iter()
             .map(|e| CertificateDer::from(e.cert_data.clone()))
             .collect();
-        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &self.rest.config.client_auth
-        else {
-            return Err(Error::InvalidState("client certificate without a verifier"));
-        };
+        let v = self.rest.config.client_verifier()?;
         v.verify_client_cert(&end_entity, &intermediates, self.rest.config.time.now())?;
         cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
         Ok(Box::new(ExpectCertificateVerify { rest: self.rest }))
@@ -908,10 +905,7 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        let (ClientAuth::Optional(v) | ClientAuth::Required(v)) = &self.rest.config.client_auth
-        else {
-            return Err(Error::InvalidState("client certificate without a verifier"));
-        };
+        let v = self.rest.config.client_verifier()?;
         verify_tls13_certificate_verify(
             cx,
             cv,
