@@ -39,6 +39,8 @@ USAGE:
         --alpn a,b          application protocols to offer
         --tls12 | --tls13   only this version
         --insecure          do not verify the server's certificate (unsafe)
+        --status            ask for the server's stapled OCSP response and
+                            its certificate timestamps (SCTs)
         --keylog FILE       append secrets to FILE in SSLKEYLOGFILE format
         --trace             print every message, record, secret and state
                             change as a ladder diagram (to stderr)
@@ -82,7 +84,8 @@ const WITH_VALUE: [&str; 9] = [
     "--keylog",
     "--listen",
 ];
-const FLAGS: [&str; 7] = [
+const FLAGS: [&str; 8] = [
+    "--status",
     "--tls12",
     "--tls13",
     "--insecure",
@@ -249,6 +252,12 @@ fn summary(conn: &Connection) -> String {
             }
         );
     }
+    if let Some(r) = conn.peer_ocsp_response() {
+        s += &format!("stapled OCSP response: {} bytes (not checked)\n", r.len());
+    }
+    if let Some(l) = conn.peer_sct_list() {
+        s += &format!("certificate timestamps: {} bytes (not checked)\n", l.len());
+    }
     for (i, cert) in conn.peer_certificates().iter().enumerate() {
         match cloaktls::verify::certinfo::summarize(cert.as_ref()) {
             Some(sum) => {
@@ -397,7 +406,10 @@ fn client_config(o: &Opts, name: &str) -> Result<Arc<ClientConfig>, String> {
         };
         ClientConfig::builder(roots)
     };
-    b = b.versions(&o.versions()?);
+    b = b
+        .versions(&o.versions()?)
+        .request_ocsp(o.has("--status"))
+        .request_sct(o.has("--status"));
     let alpn = o.alpn();
     let refs: Vec<&[u8]> = alpn.iter().map(|p| p.as_slice()).collect();
     b = b.alpn_protocols(&refs);

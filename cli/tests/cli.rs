@@ -518,3 +518,31 @@ fn trace_prints_a_ladder() {
         "server                                            client"
     ));
 }
+
+#[test]
+fn client_status_shows_the_stapled_ocsp_response() {
+    let pki = make_pki("cli-ocsp");
+    let ocsp = pki.file("ocsp.der");
+    // A DER OCSPResponse whose status is "unauthorized" (RFC 6960 §4.2.1).
+    std::fs::write(&ocsp, [0x30, 0x03, 0x0a, 0x01, 0x06]).unwrap();
+    let (_srv, port, _) = server(&pki, "ecdsa", &["--ocsp", ocsp.to_str().unwrap()]);
+    for (flags, shown) in [(&["--status"][..], true), (&[][..], false)] {
+        let mut args = vec![
+            format!("127.0.0.1:{port}"),
+            "--servername".into(),
+            "localhost".into(),
+            "--cafile".into(),
+            pki.ca().to_str().unwrap().to_string(),
+        ];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        let refs: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+        let out = run_client(&refs, b"");
+        let (_, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.contains("stapled OCSP response: 5 bytes (not checked)"),
+            shown,
+            "{stderr}"
+        );
+    }
+}
