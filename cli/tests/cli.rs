@@ -32,41 +32,6 @@ fn text(o: &Output) -> (String, String) {
     )
 }
 
-/// `cloak server` on a free port with the given certificate files; its
-/// stderr goes to a file the test can read.
-fn server(pki: &Pki, cert: &str, extra: &[&str]) -> (Reaper, u16, std::path::PathBuf) {
-    let port = free_port();
-    let log = pki.file(&format!("server-{port}.log"));
-    let child = Command::new(CLOAK)
-        .arg("server")
-        .arg("--cert")
-        .arg(pki.file(&format!("{cert}.pem")))
-        .arg("--key")
-        .arg(pki.file(&format!("{cert}.key")))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    (Reaper(child), port, log)
-}
-
-/// Waits (up to ten seconds) for the server's log to say `needle`.
-fn server_log_says(path: &std::path::Path, needle: &str) -> bool {
-    for _ in 0..500 {
-        if std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .contains(needle)
-        {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 #[test]
 fn demo_succeeds() {
     let out = Command::new(CLOAK).arg("demo").output().unwrap();
@@ -125,26 +90,8 @@ fn help_and_bad_usage() {
 fn cloak_client_against_openssl_s_server_www() {
     let pki = make_pki("cli-ossl");
     for v in ["-tls1_3", "-tls1_2"] {
-        let port = free_port();
-        let mut srv = Reaper(
-            Command::new("openssl")
-                .args([
-                    "s_server",
-                    "-accept",
-                    &format!("127.0.0.1:{port}"),
-                    "-www",
-                    v,
-                ])
-                .arg("-cert")
-                .arg(pki.file("ecdsa.pem"))
-                .arg("-key")
-                .arg(pki.file("ecdsa.key"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        wait_for_line(srv.0.stdout.take().unwrap(), "ACCEPT");
+        let srv = openssl_server(&pki, "ecdsa", &["-www", v]);
+        let port = srv.port;
         let out = run_client(
             &[
                 &format!("127.0.0.1:{port}"),
@@ -179,7 +126,8 @@ fn openssl_and_python_against_cloak_server_www() {
         ("--tls13", "TLSv1.3", "TLSv1.3"),
         ("--tls12", "TLSv1.2", "TLSv1.2"),
     ] {
-        let (_srv, port, _) = server(&pki, "ecdsa", &["--www", flag]);
+        let srv = cloak_server(&pki, "ecdsa", &["--www", flag]);
+        let port = srv.port;
         let mut child = Command::new("openssl")
             .args([
                 "s_client",
@@ -255,7 +203,8 @@ fn expired_and_not_yet_valid_say_when() {
             ],
         ),
     ] {
-        let (_srv, port, _) = server(&pki, cert, &[]);
+        let srv = cloak_server(&pki, cert, &[]);
+        let port = srv.port;
         let out = run_client(
             &[
                 &format!("127.0.0.1:{port}"),
@@ -277,7 +226,8 @@ fn expired_and_not_yet_valid_say_when() {
 #[test]
 fn name_mismatch_lists_the_names() {
     let pki = make_pki("cli-name");
-    let (_srv, port, _) = server(&pki, "ecdsa", &[]);
+    let srv = cloak_server(&pki, "ecdsa", &[]);
+    let port = srv.port;
     let out = run_client(
         &[
             &format!("127.0.0.1:{port}"),
@@ -307,7 +257,8 @@ fn unknown_issuer_and_self_signed() {
     let pki = make_pki("cli-issuer");
     let other = make_pki("cli-issuer-other");
     pki.self_signed("selfsigned");
-    let (_srv, port, _) = server(&pki, "ecdsa", &[]);
+    let srv = cloak_server(&pki, "ecdsa", &[]);
+    let port = srv.port;
     let out = run_client(
         &[
             &format!("127.0.0.1:{port}"),
@@ -324,7 +275,8 @@ fn unknown_issuer_and_self_signed() {
         "{stderr}"
     );
     assert!(stderr.contains("hint: pass the CA"), "{stderr}");
-    let (_srv, port, log) = server(&pki, "selfsigned", &[]);
+    let mut srv = cloak_server(&pki, "selfsigned", &[]);
+    let port = srv.port;
     let out = run_client(
         &[
             &format!("127.0.0.1:{port}"),
@@ -338,16 +290,19 @@ fn unknown_issuer_and_self_signed() {
     let (_, stderr) = text(&out);
     assert!(stderr.contains("self-signed"), "{stderr}");
     // The server hears why: the client's alert, by name.
-    assert!(server_log_says(
-        &log,
-        "the peer sent the fatal alert unknown_ca"
-    ));
+    assert!(
+        srv.wait_for("the peer sent the fatal alert unknown_ca")
+            .is_some(),
+        "{}",
+        srv.output()
+    );
 }
 
 #[test]
 fn no_common_version_names_both_sides() {
     let pki = make_pki("cli-version");
-    let (_srv, port, log) = server(&pki, "ecdsa", &["--tls12"]);
+    let mut srv = cloak_server(&pki, "ecdsa", &["--tls12"]);
+    let port = srv.port;
     let out = run_client(
         &[
             &format!("127.0.0.1:{port}"),
@@ -369,10 +324,12 @@ fn no_common_version_names_both_sides() {
         stderr.contains("hint: the peer accepts none of the TLS versions we offered"),
         "{stderr}"
     );
-    assert!(server_log_says(
-        &log,
-        "no protocol version in common: we support TLSv1.2; the peer offered TLSv1.3"
-    ));
+    assert!(
+        srv.wait_for("no protocol version in common: we support TLSv1.2; the peer offered TLSv1.3")
+            .is_some(),
+        "{}",
+        srv.output()
+    );
 }
 
 #[test]
@@ -414,7 +371,7 @@ fn peer_closing_early_and_not_tls() {
     );
     assert!(stderr.contains("hint: check the port"), "{stderr}");
     // Nothing listening.
-    let port = free_port();
+    let port = unused_port();
     let out = run_client(&[&format!("127.0.0.1:{port}"), "--insecure"], b"");
     let (_, stderr) = text(&out);
     assert!(stderr.contains("nothing is listening"), "{stderr}");
@@ -423,7 +380,8 @@ fn peer_closing_early_and_not_tls() {
 #[test]
 fn http_to_the_tls_port_is_named_and_one_bad_client_stops_nobody() {
     let pki = make_pki("cli-http");
-    let (_srv, port, log) = server(&pki, "ecdsa", &["--www"]);
+    let mut srv = cloak_server(&pki, "ecdsa", &["--www"]);
+    let port = srv.port;
     let out = Command::new("curl")
         .args([
             "-sS",
@@ -434,7 +392,11 @@ fn http_to_the_tls_port_is_named_and_one_bad_client_stops_nobody() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(server_log_says(&log, "it sent an HTTP request"));
+    assert!(
+        srv.wait_for("it sent an HTTP request").is_some(),
+        "{}",
+        srv.output()
+    );
     // The server still serves the next client.
     let out = Command::new("curl")
         .args(["-sS", "--max-time", "5", "--cacert"])
@@ -452,7 +414,8 @@ fn http_to_the_tls_port_is_named_and_one_bad_client_stops_nobody() {
 #[test]
 fn keylog_file_is_written() {
     let pki = make_pki("cli-keylog");
-    let (_srv, port, _) = server(&pki, "ecdsa", &["--tls13"]);
+    let srv = cloak_server(&pki, "ecdsa", &["--tls13"]);
+    let port = srv.port;
     let keylog = pki.file("keys.log");
     let out = run_client(
         &[
@@ -489,7 +452,8 @@ fn keylog_file_is_written() {
 #[test]
 fn trace_prints_a_ladder() {
     let pki = make_pki("cli-trace");
-    let (_srv, port, log) = server(&pki, "ecdsa", &["--trace"]);
+    let mut srv = cloak_server(&pki, "ecdsa", &["--trace"]);
+    let port = srv.port;
     let out = run_client(
         &[
             &format!("127.0.0.1:{port}"),
@@ -513,10 +477,12 @@ fn trace_prints_a_ladder() {
     ] {
         assert!(stderr.contains(want), "{want:?} missing from:\n{stderr}");
     }
-    assert!(server_log_says(
-        &log,
-        "server                                            client"
-    ));
+    assert!(
+        srv.wait_for("server                                            client")
+            .is_some(),
+        "{}",
+        srv.output()
+    );
 }
 
 #[test]
@@ -525,7 +491,8 @@ fn client_status_shows_the_stapled_ocsp_response() {
     let ocsp = pki.file("ocsp.der");
     // A DER OCSPResponse whose status is "unauthorized" (RFC 6960 §4.2.1).
     std::fs::write(&ocsp, [0x30, 0x03, 0x0a, 0x01, 0x06]).unwrap();
-    let (_srv, port, _) = server(&pki, "ecdsa", &["--ocsp", ocsp.to_str().unwrap()]);
+    let srv = cloak_server(&pki, "ecdsa", &["--ocsp", ocsp.to_str().unwrap()]);
+    let port = srv.port;
     for (flags, shown) in [(&["--status"][..], true), (&[][..], false)] {
         let mut args = vec![
             format!("127.0.0.1:{port}"),

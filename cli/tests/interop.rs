@@ -19,7 +19,6 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use std::time::Instant;
 
 mod common;
 use common::*;
@@ -144,31 +143,9 @@ fn our_client_against_openssl_s_server() {
         ),
     ];
     for (version, suite, group, key) in cases {
-        let port = free_port();
         let vflag = if version == V13 { "-tls1_3" } else { "-tls1_2" };
-        let mut server = Reaper(
-            Command::new("openssl")
-                .args([
-                    "s_server",
-                    "-accept",
-                    &format!("127.0.0.1:{port}"),
-                    vflag,
-                    "-naccept",
-                    "1",
-                    "-rev",
-                    "-alpn",
-                    "h2",
-                ])
-                .arg("-cert")
-                .arg(pki.file(&format!("{key}.pem")))
-                .arg("-key")
-                .arg(pki.file(&format!("{key}.key")))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let server = openssl_server(&pki, key, &[vflag, "-naccept", "1", "-rev", "-alpn", "h2"]);
+        let port = server.port;
         let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -196,7 +173,6 @@ fn our_client_against_openssl_s_server() {
 fn our_client_against_python_ssl_server() {
     let pki = make_pki("c-python");
     for version in [V13, V12] {
-        let port = free_port();
         let script = format!(
             r#"
 import socket, ssl, sys
@@ -205,8 +181,8 @@ ctx.load_cert_chain("{cert}", "{key}")
 ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.{v}
 ctx.set_alpn_protocols(["h2"])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", {port})); s.listen(1)
-print("ready", flush=True)
+s.bind(("127.0.0.1", 0)); s.listen(1)
+print("ready on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
 c, _ = s.accept()
 t = ctx.wrap_socket(c, server_side=True)
 data = t.recv(100)
@@ -217,15 +193,15 @@ t.unwrap()
             key = pki.file("ecdsa.key").display(),
             v = if version == V13 { "TLSv1_3" } else { "TLSv1_2" },
         );
-        let mut server = Reaper(
+        let server = Server::spawn(
             Command::new("python3")
                 .arg("-c")
                 .arg(script)
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap(),
+                .stdout(Stdio::piped()),
+            false,
+            "ready on",
         );
-        wait_for_line(server.0.stdout.take().unwrap(), "ready");
+        let port = server.port;
         let suite = if version == V13 {
             SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)
         } else {
@@ -596,30 +572,12 @@ fn rustls_client_against_our_server() {
     }
 }
 
-/// `cloak server` as a process, stopped when dropped.
-fn cloak_server(pki: &Pki, extra: &[&str]) -> (Reaper, u16) {
-    let port = free_port();
-    let child = Command::new(CLOAK)
-        .arg("server")
-        .arg("--cert")
-        .arg(pki.file("ecdsa.pem"))
-        .arg("--key")
-        .arg(pki.file("ecdsa.key"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    (Reaper(child), port)
-}
-
 #[test]
 fn curl_against_cloak_server_www() {
     let pki = make_pki("s-curl");
     for (flag, want) in [("--tls13", "TLS 1.3"), ("--tls12", "TLS 1.2")] {
-        let (_server, port) = cloak_server(&pki, &["--www", "--alpn", "http/1.1", flag]);
+        let server = cloak_server(&pki, "ecdsa", &["--www", "--alpn", "http/1.1", flag]);
+        let port = server.port;
         let out = Command::new("curl")
             .args(["-sS", "--http1.1", "--max-time", "20"])
             .arg("--cacert")
@@ -674,8 +632,9 @@ fn gnutls_cli_against_cloak_server() {
 #[test]
 fn cloak_client_against_cloak_server_with_client_certificate() {
     let pki = make_pki("cli-mtls");
-    let (_server, port) = cloak_server(
+    let server = cloak_server(
         &pki,
+        "ecdsa",
         &[
             "--www",
             "--verify-client",
@@ -683,6 +642,7 @@ fn cloak_client_against_cloak_server_with_client_certificate() {
             pki.ca().to_str().unwrap(),
         ],
     );
+    let port = server.port;
     let mut child = Command::new(CLOAK)
         .arg("client")
         .arg(format!("127.0.0.1:{port}"))
@@ -720,32 +680,21 @@ fn cloak_client_against_cloak_server_with_client_certificate() {
 fn our_client_certificate_accepted_by_openssl_s_server() {
     let pki = make_pki("c-openssl-mtls");
     for version in [V13, V12] {
-        let port = free_port();
-        let mut server = Reaper(
-            Command::new("openssl")
-                .args([
-                    "s_server",
-                    "-accept",
-                    &format!("127.0.0.1:{port}"),
-                    "-naccept",
-                    "1",
-                    "-rev",
-                    "-Verify",
-                    "1",
-                ])
-                .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
-                .arg("-CAfile")
-                .arg(pki.ca())
-                .arg("-cert")
-                .arg(pki.file("ecdsa.pem"))
-                .arg("-key")
-                .arg(pki.file("ecdsa.key"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+        let server = openssl_server(
+            &pki,
+            "ecdsa",
+            &[
+                if version == V13 { "-tls1_3" } else { "-tls1_2" },
+                "-naccept",
+                "1",
+                "-rev",
+                "-Verify",
+                "1",
+                "-CAfile",
+                pki.ca().to_str().unwrap(),
+            ],
         );
-        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let port = server.port;
         let cfg = ClientConfig::builder(pki.roots.clone())
             .versions(&[version])
             .client_certificate(pki.client.clone())
@@ -772,7 +721,8 @@ fn our_client_certificate_accepted_by_openssl_s_server() {
 #[test]
 fn openssl_s_client_resumes_with_cloak_server() {
     let pki = make_pki("s-openssl-resume");
-    let (_server, port) = cloak_server(&pki, &["--echo"]);
+    let server = cloak_server(&pki, "ecdsa", &["--echo"]);
+    let port = server.port;
     let sess = pki.file("session.pem");
     for (version, extra) in [("-tls1_3", ""), ("-tls1_2", ""), ("-tls1_2", "-no_ticket")] {
         let _ = std::fs::remove_file(&sess);
@@ -845,28 +795,17 @@ fn openssl_s_client_resumes_with_cloak_server() {
 fn our_client_resumes_with_openssl_s_server() {
     let pki = make_pki("c-openssl-resume");
     for version in [V13, V12] {
-        let port = free_port();
-        let mut server = Reaper(
-            Command::new("openssl")
-                .args([
-                    "s_server",
-                    "-accept",
-                    &format!("127.0.0.1:{port}"),
-                    "-naccept",
-                    "2",
-                    "-rev",
-                ])
-                .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
-                .arg("-cert")
-                .arg(pki.file("ecdsa.pem"))
-                .arg("-key")
-                .arg(pki.file("ecdsa.key"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+        let server = openssl_server(
+            &pki,
+            "ecdsa",
+            &[
+                if version == V13 { "-tls1_3" } else { "-tls1_2" },
+                "-naccept",
+                "2",
+                "-rev",
+            ],
         );
-        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let port = server.port;
         let cfg = ClientConfig::builder(pki.roots.clone())
             .versions(&[version])
             .build()
@@ -896,7 +835,8 @@ fn our_client_resumes_with_openssl_s_server() {
 #[test]
 fn openssl_s_client_renegotiation_is_refused() {
     let pki = make_pki("s-openssl-reneg");
-    let (_server, port) = cloak_server(&pki, &["--echo"]);
+    let server = cloak_server(&pki, "ecdsa", &["--echo"]);
+    let port = server.port;
     // A line "R" makes s_client renegotiate (TLS 1.2).
     let mut child = Command::new("openssl")
         .args([
@@ -931,7 +871,8 @@ fn openssl_s_client_renegotiation_is_refused() {
 #[test]
 fn openssl_zero_rtt_against_cloak_server() {
     let pki = make_pki("s-openssl-0rtt");
-    let (_server, port) = cloak_server(&pki, &["--echo", "--max-early-data", "16384"]);
+    let server = cloak_server(&pki, "ecdsa", &["--echo", "--max-early-data", "16384"]);
+    let port = server.port;
     let sess = pki.file("session.pem");
     let early = pki.file("early.txt");
     std::fs::write(&early, b"zero rtt payload\n").unwrap();
@@ -981,49 +922,9 @@ fn openssl_zero_rtt_against_cloak_server() {
 #[test]
 fn our_zero_rtt_against_openssl_s_server() {
     let pki = make_pki("c-openssl-0rtt");
-    let port = free_port();
-    let mut server = Reaper(
-        Command::new("openssl")
-            .args([
-                "s_server",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-                "-naccept",
-                "2",
-                "-early_data",
-                "-tls1_3",
-            ])
-            .arg("-cert")
-            .arg(pki.file("ecdsa.pem"))
-            .arg("-key")
-            .arg(pki.file("ecdsa.key"))
-            // s_server hangs up at the end of its stdin: keep it open.
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let out = server.0.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let wait_for = |word: &str| -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
-                if line.contains(word) {
-                    return true;
-                }
-            }
-        }
-        false
-    };
-    assert!(wait_for("ACCEPT"));
+    // s_server prints the early data it reads.
+    let mut server = openssl_server(&pki, "ecdsa", &["-naccept", "2", "-early_data", "-tls1_3"]);
+    let port = server.port;
     let cfg = ClientConfig::builder(pki.roots.clone())
         .early_data(true)
         .build()
@@ -1052,8 +953,9 @@ fn our_zero_rtt_against_openssl_s_server() {
     assert!(tls.conn().is_resumed());
     assert_eq!(tls.conn().early_data_accepted(), Some(true));
     assert!(
-        wait_for("early hello"),
-        "s_server did not print the early data"
+        server.wait_for("early hello").is_some(),
+        "s_server did not print the early data:\n{}",
+        server.output()
     );
 }
 
@@ -1066,7 +968,8 @@ fn openssl_s_client_gets_the_stapled_ocsp_response() {
     // A DER OCSPResponse whose status is "unauthorized" (RFC 6960 §4.2.1).
     let ocsp = pki.file("ocsp.der");
     std::fs::write(&ocsp, [0x30, 0x03, 0x0a, 0x01, 0x06]).unwrap();
-    let (_server, port) = cloak_server(&pki, &["--echo", "--ocsp", ocsp.to_str().unwrap()]);
+    let server = cloak_server(&pki, "ecdsa", &["--echo", "--ocsp", ocsp.to_str().unwrap()]);
+    let port = server.port;
     for version in ["-tls1_3", "-tls1_2"] {
         for status in [true, false] {
             let mut cmd = Command::new("openssl");
@@ -1117,30 +1020,19 @@ fn our_client_gets_openssl_s_servers_stapled_ocsp_response() {
     let ocsp = pki.file("ocsp.der");
     std::fs::write(&ocsp, response).unwrap();
     for version in [V13, V12] {
-        let port = free_port();
-        let mut server = Reaper(
-            Command::new("openssl")
-                .args([
-                    "s_server",
-                    "-accept",
-                    &format!("127.0.0.1:{port}"),
-                    "-naccept",
-                    "1",
-                    "-rev",
-                ])
-                .arg(if version == V13 { "-tls1_3" } else { "-tls1_2" })
-                .arg("-status_file")
-                .arg(&ocsp)
-                .arg("-cert")
-                .arg(pki.file("ecdsa.pem"))
-                .arg("-key")
-                .arg(pki.file("ecdsa.key"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
+        let server = openssl_server(
+            &pki,
+            "ecdsa",
+            &[
+                if version == V13 { "-tls1_3" } else { "-tls1_2" },
+                "-naccept",
+                "1",
+                "-rev",
+                "-status_file",
+                ocsp.to_str().unwrap(),
+            ],
         );
-        wait_for_line(server.0.stdout.take().unwrap(), "ACCEPT");
+        let port = server.port;
         let cfg = ClientConfig::builder(pki.roots.clone())
             .versions(&[version])
             .request_ocsp(true)

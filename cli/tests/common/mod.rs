@@ -4,9 +4,11 @@
 
 use cloaktls::verify::RootStore;
 use cloaktls::CertifiedKey;
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// Files of a throwaway PKI in a fresh directory.
@@ -183,52 +185,125 @@ impl Drop for Reaper {
     }
 }
 
-/// A port nothing listens on, never handed out twice by this process.
-/// Asking the kernel for port 0 could give two parallel tests the same
-/// port, or one that an outgoing connection takes before the server binds
-/// it; these come from below the kernel's ephemeral range (32768 and up),
-/// from a place that depends on the process, counting up.
-pub fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let start = (std::process::id() % 1000) * 20;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = 10_000 + ((start + n) % 20_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
+/// A port nothing listened on a moment ago, for tests that need a port
+/// where nobody answers. Servers never use this: they bind port 0
+/// themselves and say which port they got (`Server`), so no other process
+/// can take their port between a probe and the bind.
+pub fn unused_port() -> u16 {
+    let probe = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// A server child process that was told to listen on 127.0.0.1 port 0, with
+/// the port it reports and every line it prints on the stream it reports
+/// on. Killed when dropped.
+pub struct Server {
+    pub child: Reaper,
+    pub port: u16,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Server {
+    /// Spawns `cmd` and reads `out` (its stdout or stderr, piped) until a
+    /// line containing `word` followed by `host:port`; panics with what it
+    /// printed if it exits or says nothing within ten seconds.
+    pub fn spawn(cmd: &mut Command, from_stderr: bool, word: &str) -> Server {
+        let mut child = cmd.spawn().unwrap();
+        let (tx, lines) = mpsc::channel();
+        let out: Box<dyn Read + Send> = if from_stderr {
+            Box::new(child.stderr.take().expect("stderr must be piped"))
+        } else {
+            Box::new(child.stdout.take().expect("stdout must be piped"))
+        };
+        // Keep draining so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Server {
+            child: Reaper(child),
+            port: 0,
+            lines,
+            seen: Vec::new(),
+        };
+        let line = server
+            .wait_for(word)
+            .unwrap_or_else(|| panic!("the server never said {word:?}:\n{}", server.output()));
+        let after = &line[line.find(word).unwrap_or(0) + word.len()..];
+        server.port = after
+            .split_whitespace()
+            .find_map(|t| t.rsplit_once(':')?.1.parse().ok())
+            .unwrap_or_else(|| panic!("no host:port after {word:?} in {line:?}"));
+        server
+    }
+
+    /// Waits (up to ten seconds) for a line containing `needle`, counting
+    /// the lines already seen, and returns it.
+    pub fn wait_for(&mut self, needle: &str) -> Option<String> {
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return Some(l.clone());
         }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line);
+                    if self.seen.last().is_some_and(|l| l.contains(needle)) {
+                        return self.seen.last().cloned();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+        None
+    }
+
+    /// Everything the server printed so far.
+    pub fn output(&mut self) -> String {
+        self.seen.extend(self.lines.try_iter());
+        self.seen.join("\n")
     }
 }
 
-pub fn wait_for_port(port: u16) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    panic!("nothing listened on port {port}");
+/// `cloak server` with the given options and its stderr read by the test.
+pub fn cloak_server(pki: &Pki, cert: &str, extra: &[&str]) -> Server {
+    Server::spawn(
+        Command::new(env!("CARGO_BIN_EXE_cloak"))
+            .arg("server")
+            .arg("--cert")
+            .arg(pki.file(&format!("{cert}.pem")))
+            .arg("--key")
+            .arg(pki.file(&format!("{cert}.key")))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+        true,
+        "listening on",
+    )
 }
 
-/// Waits until a child prints a line containing `word` (a server that
-/// accepts one connection must not be probed).
-pub fn wait_for_line(out: std::process::ChildStdout, word: &str) {
-    use std::io::BufRead;
-    let mut r = std::io::BufReader::new(out);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("the server exited before printing {word:?}");
-        }
-        if line.contains(word) {
-            // Keep draining so the child never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut r, &mut std::io::sink()));
-            return;
-        }
-    }
+/// `openssl s_server` with `key`'s certificate and key from `pki` and the
+/// given options, on a port of its own; its stdin stays open (it stops at
+/// the end of its stdin).
+pub fn openssl_server(pki: &Pki, key: &str, args: &[&str]) -> Server {
+    Server::spawn(
+        Command::new("openssl")
+            .args(["s_server", "-accept", "127.0.0.1:0"])
+            .arg("-cert")
+            .arg(pki.file(&format!("{key}.pem")))
+            .arg("-key")
+            .arg(pki.file(&format!("{key}.key")))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+        false,
+        "ACCEPT",
+    )
 }
 
 pub fn have(tool: &str) -> bool {
