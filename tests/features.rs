@@ -11,24 +11,6 @@ use common::*;
 const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
 const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
 
-fn pair(
-    pki: &Pki,
-    server: impl FnOnce(cloaktls::config::ServerConfigBuilder) -> cloaktls::config::ServerConfigBuilder,
-    client: impl FnOnce(cloaktls::config::ClientConfigBuilder) -> cloaktls::config::ClientConfigBuilder,
-    name: &str,
-) -> (ClientConnection, ServerConnection) {
-    let s = server(ServerConfig::builder(
-        pki.server(KeyType::EcdsaP256).certified_key(),
-    ))
-    .build()
-    .unwrap();
-    let c = client(ClientConfig::builder(pki.roots())).build().unwrap();
-    (
-        ClientConnection::new(c, name).unwrap(),
-        ServerConnection::new(s).unwrap(),
-    )
-}
-
 #[test]
 fn key_update_both_ways() {
     let pki = Pki::new("CA");

@@ -3,7 +3,6 @@
 
 mod common;
 use cloaktls::config::ClientAuth;
-use cloaktls::config::KeyLog;
 use cloaktls::crypto::kx::{SECP256R1, SECP384R1, X25519};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
 use cloaktls::crypto::suites::{
@@ -20,7 +19,7 @@ use cloaktls::{
     ServerConnection,
 };
 use common::*;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
 const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
@@ -287,32 +286,6 @@ fn tampered_record_is_bad_record_mac_on_both_sides() {
         );
         // Nothing more is accepted.
         assert!(s.read_tls(&first).is_err());
-    }
-}
-
-/// Records the traffic secrets, as SSLKEYLOGFILE would.
-#[derive(Debug, Default)]
-struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
-
-impl KeyLog for Secrets {
-    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
-        self.0
-            .lock()
-            .unwrap()
-            .push((label.to_string(), secret.to_vec()));
-    }
-}
-
-impl Secrets {
-    fn get(&self, label: &str) -> Vec<u8> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(l, _)| l == label)
-            .unwrap()
-            .1
-            .clone()
     }
 }
 

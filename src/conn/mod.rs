@@ -824,6 +824,14 @@ impl Connection {
         }
         match typ {
             ContentType::CHANGE_CIPHER_SPEC => {
+                let tls13 = self.info.version == Some(ProtocolVersion::TLSV1_3);
+                // RFC 8446 §5: in TLS 1.3 any other value is unexpected_message.
+                if data != [1] && tls13 {
+                    return Err(Error::peer(
+                        AlertDescription::UNEXPECTED_MESSAGE,
+                        "a ChangeCipherSpec other than the single byte 1",
+                    ));
+                }
                 if data != [1] {
                     return Err(Error::decode(
                         "ChangeCipherSpec",
@@ -831,7 +839,6 @@ impl Connection {
                     ));
                 }
                 self.record(TraceEvent::ChangeCipherSpecIn);
-                let tls13 = self.info.version == Some(ProtocolVersion::TLSV1_3);
                 self.ccs_seen += 1;
                 if tls13 && self.ccs_seen > MAX_CCS {
                     return Err(Error::peer(
@@ -868,6 +875,12 @@ impl Connection {
                 }
                 Ok(())
             }
+            // RFC 8446 §5.4 (and RFC 5246 §6.2.1): no zero-length alert
+            // records, padding or not.
+            ContentType::ALERT if data.is_empty() => Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "an empty alert record",
+            )),
             ContentType::ALERT => self.handle_alert(&data),
             ContentType::APPLICATION_DATA => {
                 if let (false, Some(budget)) = (self.handshake_done, self.early_receive) {

@@ -351,6 +351,16 @@ pub(crate) struct ExpectServerHello {
 impl ExpectServerHello {
     fn select_version(&self, sh: &ServerHello) -> Result<ProtocolVersion, Error> {
         let ours = &self.shared.config.versions;
+        // RFC 8446 §D.5: SSL 3.0 or below in legacy_version is refused.
+        if sh.legacy_version <= ProtocolVersion::SSLV3 {
+            return Err(Error::peer(
+                AlertDescription::PROTOCOL_VERSION,
+                format!(
+                    "the ServerHello's legacy_version is {:?} (SSL 3.0 or older)",
+                    sh.legacy_version
+                ),
+            ));
+        }
         match sh.extension(ExtensionType::SUPPORTED_VERSIONS) {
             Some(Extension::SupportedVersionsServer(v)) => {
                 // RFC 8446 §4.2.1: only TLS 1.3 is chosen this way, and only

@@ -4,10 +4,9 @@ use super::client::{ClientShared, ExpectServerHello};
 use super::client13::choose_client_cert;
 use super::transcript::Transcript;
 use super::{
-    check_response_extensions, tls12_keys, tls12_scheme_fits, tls12_signed_params, unexpected,
-    Command, Context, Exporter, State,
+    check_finished, check_response_extensions, tls12_keys, tls12_scheme_fits, tls12_signed_params,
+    unexpected, Command, Context, Exporter, State,
 };
-use crate::crypto::hash::constant_time_eq;
 use crate::crypto::{Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
@@ -508,12 +507,7 @@ impl State for ExpectFinished {
             false,
             &hs.transcript.current_hash(),
         );
-        if !constant_time_eq(&expected, verify_data) {
-            return Err(Error::peer(
-                AlertDescription::DECRYPT_ERROR,
-                "the server's Finished is wrong",
-            ));
-        }
+        check_finished(&expected, verify_data, "server")?;
         if let Some(sealer) = hs.resumed_sealer.take() {
             hs.transcript.add(raw);
             cx.out.push(Command::SendCcs);

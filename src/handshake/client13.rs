@@ -4,12 +4,11 @@ use super::client::{ClientShared, ExpectServerHello};
 use super::traffic13::Traffic13;
 use super::transcript::Transcript;
 use super::{
-    check_response_extensions, log_secret, tls13_ccs, tls13_opener, tls13_sealer,
+    check_finished, check_response_extensions, log_secret, tls13_ccs, tls13_opener, tls13_sealer,
     tls13_signed_content, unexpected, verify_tls13_certificate_verify, Command, Context, Exporter,
     State,
 };
 use crate::config::CertifiedKey;
-use crate::crypto::hash::constant_time_eq;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{Secret, Tls13Suite};
 use crate::error::Error;
@@ -578,12 +577,7 @@ impl State for ExpectFinished {
         let hash = hs.suite.hash;
         let expected =
             finished_verify_data(hash, hs.s_hs.as_bytes(), &hs.transcript.current_hash());
-        if !constant_time_eq(&expected, verify_data) {
-            return Err(Error::peer(
-                AlertDescription::DECRYPT_ERROR,
-                "the server's Finished is wrong",
-            ));
-        }
+        check_finished(&expected, verify_data, "server")?;
         hs.transcript.add(raw);
 
         let master = hs.secret.into_master();

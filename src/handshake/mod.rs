@@ -18,6 +18,7 @@ mod transcript;
 pub(crate) use client::start_client;
 pub(crate) use server::start_server;
 
+use crate::crypto::hash::constant_time_eq;
 use crate::crypto::{HashAlgorithm, Secret, SupportedSuite, Tls12Suite, Tls13Suite};
 use crate::danger::replay::MessageShaper;
 use crate::error::Error;
@@ -302,6 +303,29 @@ pub(crate) fn tls13_sealer(suite: &Tls13Suite, secret: &Secret) -> Result<Record
     RecordSealer::tls13(suite.aead, key.as_bytes(), iv)
 }
 
+/// Checks a peer's Finished against the value we computed: a length other
+/// than the suite's makes the message undecodable (decode_error), a wrong
+/// value is decrypt_error (RFC 8446 §4.4.4, RFC 5246 §7.4.9).
+pub(crate) fn check_finished(expected: &[u8], got: &[u8], peer: &str) -> Result<(), Error> {
+    if got.len() != expected.len() {
+        return Err(Error::peer(
+            AlertDescription::DECODE_ERROR,
+            format!(
+                "the {peer}'s Finished is {} bytes; the suite's hash makes it {}",
+                got.len(),
+                expected.len()
+            ),
+        ));
+    }
+    if !constant_time_eq(expected, got) {
+        return Err(Error::peer(
+            AlertDescription::DECRYPT_ERROR,
+            format!("the {peer}'s Finished is wrong"),
+        ));
+    }
+    Ok(())
+}
+
 /// Keys for the other direction of TLS 1.3 traffic.
 pub(crate) fn tls13_opener(suite: &Tls13Suite, secret: &Secret) -> Result<RecordOpener, Error> {
     let (key, iv) = tls13::traffic_key_iv(suite.hash, suite.aead, secret.as_bytes());
@@ -408,16 +432,24 @@ pub(crate) fn log_secret(
     }
 }
 
-/// Names in a list, for error messages.
+/// The most names [`list`] writes out; a peer can offer thousands.
+const LIST_MAX: usize = 12;
+
+/// Names in a list, for error messages: the first few, then how many more.
 pub(crate) fn list<T: std::fmt::Debug>(items: &[T]) -> String {
     if items.is_empty() {
         return "nothing".into();
     }
-    items
+    let mut out = items
         .iter()
+        .take(LIST_MAX)
         .map(|i| format!("{i:?}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if items.len() > LIST_MAX {
+        out.push_str(&format!(" and {} more", items.len() - LIST_MAX));
+    }
+    out
 }
 
 /// `payload` after the configuration's shaper (`danger::replay`), if any.
@@ -448,5 +480,20 @@ pub(crate) fn shaped_client_hello(
         _ => Err(Error::InvalidState(
             "a message shaper changed a message's type",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_names_a_few_then_counts_the_rest() {
+        assert_eq!(list::<u8>(&[]), "nothing");
+        assert_eq!(list(&[1, 2]), "1, 2");
+        let many: Vec<u16> = (0..500).collect();
+        let text = list(&many);
+        assert!(text.starts_with("0, 1, 2"), "{text}");
+        assert!(text.ends_with("11 and 488 more"), "{text}");
     }
 }

@@ -29,6 +29,17 @@ pub(crate) fn select_version(
     config: &ServerConfig,
     ch: &ClientHello,
 ) -> Result<ProtocolVersion, Error> {
+    // RFC 8446 §D.5: a legacy_version of SSL 3.0 or below is refused even
+    // when supported_versions offers more.
+    if ch.legacy_version <= ProtocolVersion::SSLV3 {
+        return Err(Error::peer(
+            AlertDescription::PROTOCOL_VERSION,
+            format!(
+                "the ClientHello's legacy_version is {:?} (SSL 3.0 or older)",
+                ch.legacy_version
+            ),
+        ));
+    }
     let theirs: Vec<ProtocolVersion> = match ch.extension(ExtensionType::SUPPORTED_VERSIONS) {
         Some(Extension::SupportedVersionsClient(v)) => {
             v.iter().copied().filter(|v| !is_grease_u16(v.0)).collect()

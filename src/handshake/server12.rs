@@ -4,12 +4,11 @@ use super::client12::Connected12;
 use super::server::{choose_alpn, choose_certificate, choose_suite, sni};
 use super::transcript::Transcript;
 use super::{
-    list, log_secret, tls12_keys, tls12_scheme_fits, tls12_signed_params, unexpected, Command,
-    Context, Exporter, State,
+    check_finished, list, log_secret, tls12_keys, tls12_scheme_fits, tls12_signed_params,
+    unexpected, Command, Context, Exporter, State,
 };
 use crate::codec::Codec;
 use crate::config::{ClientAuth, ServerConfig};
-use crate::crypto::hash::constant_time_eq;
 use crate::crypto::sign::KeyKind;
 use crate::crypto::suites::lookup;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls12Suite};
@@ -544,12 +543,7 @@ impl State for ExpectFinished {
             true,
             &self.rest.hs.transcript.current_hash(),
         );
-        if !constant_time_eq(&expected, verify_data) {
-            return Err(Error::peer(
-                AlertDescription::DECRYPT_ERROR,
-                "the client's Finished is wrong",
-            ));
-        }
+        check_finished(&expected, verify_data, "client")?;
         let value = self.session_value(cx);
         let mut r = self.rest;
         r.hs.transcript.add(raw);

@@ -4,12 +4,11 @@ use super::server::{choose_alpn, choose_certificate, choose_suite, sni};
 use super::traffic13::Traffic13;
 use super::transcript::Transcript;
 use super::{
-    list, log_secret, tls13_ccs, tls13_opener, tls13_sealer, tls13_signed_content, unexpected,
-    verify_tls13_certificate_verify, Command, Context, Exporter, State,
+    check_finished, list, log_secret, tls13_ccs, tls13_opener, tls13_sealer, tls13_signed_content,
+    unexpected, verify_tls13_certificate_verify, Command, Context, Exporter, State,
 };
 use crate::codec::Codec;
 use crate::config::{ClientAuth, ServerConfig};
-use crate::crypto::hash::constant_time_eq;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::suites::lookup;
 use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
@@ -205,6 +204,23 @@ pub(super) fn handle_client_hello(
     }))
 }
 
+/// The extensions a client must repeat unchanged, in the same order, after
+/// a HelloRetryRequest (RFC 8446 §4.1.2): all but the key share, the
+/// cookie, early_data (removed), padding and the PSK (whose ages and
+/// binders are recomputed).
+fn unchanged_by_retry(ch: &ClientHello) -> impl Iterator<Item = &Extension> {
+    ch.extensions.iter().filter(|e| {
+        !matches!(
+            e.typ(),
+            ExtensionType::KEY_SHARE
+                | ExtensionType::COOKIE
+                | ExtensionType::EARLY_DATA
+                | ExtensionType::PADDING
+                | ExtensionType::PRE_SHARED_KEY
+        )
+    })
+}
+
 struct ExpectSecondClientHello {
     config: Arc<ServerConfig>,
     suite: &'static Tls13Suite,
@@ -227,12 +243,19 @@ impl State for ExpectSecondClientHello {
         };
         // RFC 8446 §4.1.2: the same hello, but for the key share, the
         // cookie, early_data and padding.
-        if ch.random != self.first.random
+        if ch.legacy_version != self.first.legacy_version
+            || ch.random != self.first.random
             || ch.legacy_session_id != self.first.legacy_session_id
             || ch.cipher_suites != self.first.cipher_suites
             || ch.compression_methods != [CompressionMethod::NULL]
         {
             return Err(illegal("the second ClientHello differs from the first"));
+        }
+        if !unchanged_by_retry(ch).eq(unchanged_by_retry(&self.first)) {
+            return Err(illegal(
+                "the second ClientHello's extensions differ from the first's \
+                 (other than key_share, cookie, early_data, padding and pre_shared_key)",
+            ));
         }
         if !matches!(
             ch.extension(ExtensionType::SUPPORTED_VERSIONS),
@@ -948,12 +971,7 @@ impl State for ExpectFinished {
             r.c_hs.as_bytes(),
             &r.transcript.current_hash(),
         );
-        if !constant_time_eq(&expected, verify_data) {
-            return Err(Error::peer(
-                AlertDescription::DECRYPT_ERROR,
-                "the client's Finished is wrong",
-            ));
-        }
+        check_finished(&expected, verify_data, "client")?;
         r.transcript.add(raw);
         cx.out
             .push(Command::ReadKeys(tls13_opener(r.suite, &r.c_ap)?));

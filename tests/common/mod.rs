@@ -252,3 +252,51 @@ pub fn send_and_receive(a: &mut Connection, b: &mut Connection, data: &[u8]) -> 
     }
     got
 }
+
+/// A client and a server connection from one PKI, each configuration
+/// adjusted by its closure.
+pub fn pair(
+    pki: &Pki,
+    server: impl FnOnce(cloaktls::config::ServerConfigBuilder) -> cloaktls::config::ServerConfigBuilder,
+    client: impl FnOnce(cloaktls::config::ClientConfigBuilder) -> cloaktls::config::ClientConfigBuilder,
+    name: &str,
+) -> (cloaktls::ClientConnection, cloaktls::ServerConnection) {
+    let s = server(cloaktls::ServerConfig::builder(
+        pki.server(KeyType::EcdsaP256).certified_key(),
+    ))
+    .build()
+    .unwrap();
+    let c = client(cloaktls::ClientConfig::builder(pki.roots()))
+        .build()
+        .unwrap();
+    (
+        cloaktls::ClientConnection::new(c, name).unwrap(),
+        cloaktls::ServerConnection::new(s).unwrap(),
+    )
+}
+
+/// Records the traffic secrets, as SSLKEYLOGFILE would.
+#[derive(Debug, Default)]
+pub struct Secrets(std::sync::Mutex<Vec<(String, Vec<u8>)>>);
+
+impl cloaktls::config::KeyLog for Secrets {
+    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((label.to_string(), secret.to_vec()));
+    }
+}
+
+impl Secrets {
+    pub fn get(&self, label: &str) -> Vec<u8> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap()
+            .1
+            .clone()
+    }
+}
