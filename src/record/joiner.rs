@@ -2,6 +2,21 @@ use crate::error::Error;
 use crate::msgs::enums::{AlertDescription, HandshakeType};
 use crate::msgs::handshake::MAX_HANDSHAKE_MESSAGE;
 
+/// The largest body a message of type `typ` can have, for the types whose
+/// size the protocol fixes: Finished holds one hash output (SHA-512's 64
+/// bytes at most), KeyUpdate one byte (RFC 8446 §4.6.3), and
+/// HelloRequest, ServerHelloDone and EndOfEarlyData nothing.
+fn protocol_max(typ: HandshakeType) -> Option<usize> {
+    match typ {
+        HandshakeType::FINISHED => Some(64),
+        HandshakeType::KEY_UPDATE => Some(1),
+        HandshakeType::HELLO_REQUEST
+        | HandshakeType::SERVER_HELLO_DONE
+        | HandshakeType::END_OF_EARLY_DATA => Some(0),
+        _ => None,
+    }
+}
+
 /// Reassembles handshake messages from record payloads: a message may span
 /// several records, and a record may hold several messages (RFC 8446 §5.1).
 #[derive(Debug)]
@@ -53,18 +68,32 @@ impl HandshakeJoiner {
         }
         self.buf.extend_from_slice(payload);
         // Refuse an over-long message as soon as its header shows it.
-        if self.buf.len() >= 4 {
-            let len = u32::from_be_bytes([0, self.buf[1], self.buf[2], self.buf[3]]) as usize;
-            if len > self.max_message {
-                return Err(Error::peer(
-                    AlertDescription::ILLEGAL_PARAMETER,
-                    format!(
-                        "a {:?} message of {len} bytes is larger than the {} allowed",
-                        HandshakeType(self.buf[0]),
-                        self.max_message
-                    ),
-                ));
-            }
+        if let [typ, a, b, c, ..] = self.buf[..] {
+            self.check_length(
+                HandshakeType(typ),
+                u32::from_be_bytes([0, a, b, c]) as usize,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a message longer than its type can be (decode_error: it
+    /// cannot be parsed) or than we hold in memory (illegal_parameter).
+    fn check_length(&self, typ: HandshakeType, len: usize) -> Result<(), Error> {
+        if let Some(max) = protocol_max(typ).filter(|max| len > *max) {
+            return Err(Error::peer(
+                AlertDescription::DECODE_ERROR,
+                format!("a {typ:?} message of {len} bytes; the protocol allows at most {max}"),
+            ));
+        }
+        if len > self.max_message {
+            return Err(Error::peer(
+                AlertDescription::ILLEGAL_PARAMETER,
+                format!(
+                    "a {typ:?} message of {len} bytes is larger than the {} allowed",
+                    self.max_message
+                ),
+            ));
         }
         Ok(())
     }
@@ -79,16 +108,11 @@ impl HandshakeJoiner {
     /// contents, reusing its allocation); false if no message is complete.
     pub fn next_message_into(&mut self, msg: &mut Vec<u8>) -> Result<bool, Error> {
         let avail = &self.buf[self.start..];
-        if avail.len() < 4 {
+        let [typ, a, b, c, ..] = avail[..] else {
             return Ok(false);
-        }
-        let len = u32::from_be_bytes([0, avail[1], avail[2], avail[3]]) as usize;
-        if len > self.max_message {
-            return Err(Error::peer(
-                AlertDescription::ILLEGAL_PARAMETER,
-                "handshake message too large",
-            ));
-        }
+        };
+        let len = u32::from_be_bytes([0, a, b, c]) as usize;
+        self.check_length(HandshakeType(typ), len)?;
         if avail.len() < 4 + len {
             return Ok(false);
         }
@@ -140,5 +164,21 @@ mod tests {
         let mut j = HandshakeJoiner::new(1000);
         let err = j.push(&[11, 0, 0x10, 0]).unwrap_err();
         assert_eq!(err.alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
+    }
+
+    #[test]
+    fn fixed_size_messages_longer_than_the_protocol_allows_are_decode_error() {
+        // A Finished of 131 KB (tlsfuzzer sends one), a two-byte KeyUpdate,
+        // a ServerHelloDone with a body: refused from the header.
+        for header in [[20u8, 2, 0, 0x20], [24, 0, 0, 2], [14, 0, 0, 1]] {
+            let mut j = HandshakeJoiner::default();
+            let err = j.push(&header).unwrap_err();
+            assert_eq!(err.alert(), Some(AlertDescription::DECODE_ERROR), "{err}");
+        }
+        // At the limit they pass to the parser.
+        let mut j = HandshakeJoiner::default();
+        j.push(&[20, 0, 0, 64]).unwrap();
+        j.push(&[0; 64]).unwrap();
+        assert!(j.next_message().unwrap().is_some());
     }
 }
