@@ -59,6 +59,9 @@ USAGE:
                             early data can be replayed by an attacker)
         --ocsp FILE         staple FILE (a DER OCSP response for the
                             certificate) for clients that ask for it
+        --allow-no-ems      accept TLS 1.2 clients without the extended master
+                            secret (insecure: open to the triple handshake
+                            attack; for testing legacy clients)
         --keylog FILE       append secrets to FILE in SSLKEYLOGFILE format
         --trace             print each connection's ladder diagram (to stderr)
 
@@ -84,8 +87,9 @@ const WITH_VALUE: [&str; 9] = [
     "--keylog",
     "--listen",
 ];
-const FLAGS: [&str; 8] = [
+const FLAGS: [&str; 9] = [
     "--status",
+    "--allow-no-ems",
     "--tls12",
     "--tls13",
     "--insecure",
@@ -534,6 +538,9 @@ fn server(args: &[String]) -> Result<(), String> {
         ck = ck.with_ocsp_response(response);
     }
     let mut b = ServerConfig::builder(ck).versions(&o.versions()?);
+    if o.has("--allow-no-ems") {
+        b = cloaktls::danger::allow_no_extended_master_secret_server(b);
+    }
     let alpn = o.alpn();
     let refs: Vec<&[u8]> = alpn.iter().map(|p| p.as_slice()).collect();
     b = b.alpn_protocols(&refs);

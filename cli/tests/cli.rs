@@ -513,3 +513,56 @@ fn client_status_shows_the_stapled_ocsp_response() {
         );
     }
 }
+
+/// Takes extended_master_secret out of a ClientHello: a legacy TLS 1.2
+/// client.
+#[derive(Debug)]
+struct NoEms;
+
+impl cloaktls::danger::replay::MessageShaper for NoEms {
+    fn shape(&self, message: &mut cloaktls::msgs::handshake::HandshakePayload) {
+        if let cloaktls::msgs::handshake::HandshakePayload::ClientHello(ch) = message {
+            ch.extensions.retain(|e| {
+                !matches!(
+                    e,
+                    cloaktls::msgs::extensions::Extension::ExtendedMasterSecret
+                )
+            });
+        }
+    }
+}
+
+#[test]
+fn server_allow_no_ems_takes_legacy_tls12_clients() {
+    let pki = make_pki("cli-no-ems");
+    let legacy = cloaktls::danger::allow_no_extended_master_secret_client(
+        cloaktls::danger::replay::shape_client_messages(
+            cloaktls::ClientConfig::builder(pki.roots.clone()),
+            std::sync::Arc::new(NoEms),
+        ),
+    )
+    .build()
+    .unwrap();
+    let connect = |port: u16| {
+        let sock = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        cloaktls::stream::ClientStream::connect(legacy.clone(), "localhost", sock)
+    };
+    // By default the server refuses a client without the extension.
+    let mut srv = cloak_server(&pki, "ecdsa", &["--tls12"]);
+    assert!(connect(srv.port).is_err());
+    assert!(
+        srv.wait_for("does not support the extended master secret")
+            .is_some(),
+        "{}",
+        srv.output()
+    );
+    // --allow-no-ems takes it, without the extension.
+    let srv = cloak_server(&pki, "ecdsa", &["--tls12", "--allow-no-ems"]);
+    let tls = connect(srv.port).unwrap();
+    assert!(!tls.conn().extended_master_secret());
+    assert!(text(&Command::new(CLOAK).arg("help").output().unwrap())
+        .0
+        .contains("--allow-no-ems"));
+}
