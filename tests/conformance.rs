@@ -226,3 +226,38 @@ fn handshakes_still_complete() {
         assert_eq!(c.had_hello_retry(), hrr);
     }
 }
+
+/// Takes supported_groups out of a ClientHello, as RFC 4492-era clients
+/// could.
+#[derive(Debug)]
+struct NoSupportedGroups;
+
+impl cloaktls::danger::replay::MessageShaper for NoSupportedGroups {
+    fn shape(&self, message: &mut HandshakePayload) {
+        if let HandshakePayload::ClientHello(ch) = message {
+            ch.extensions.retain(|e| {
+                !matches!(e, cloaktls::msgs::extensions::Extension::SupportedGroups(_))
+            });
+        }
+    }
+}
+
+#[test]
+fn tls12_client_without_supported_groups_gets_p256() {
+    // RFC 8422 §4 binds the server to the client's curves only when it
+    // lists them.
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(
+        &pki,
+        |b| b.versions(&[ProtocolVersion::TLSV1_2]),
+        |b| cloaktls::danger::replay::shape_client_messages(b, Arc::new(NoSupportedGroups)),
+        "localhost",
+    );
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert_eq!(
+        s.key_exchange_group(),
+        Some(cloaktls::msgs::enums::NamedGroup::SECP256R1)
+    );
+}

@@ -244,24 +244,75 @@ fn parse_name(contents: &[u8]) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
-fn parse_time(tag: u8, body: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(body).ok()?;
-    let (year, rest) = match tag {
-        0x17 => {
-            let yy: u32 = s.get(0..2)?.parse().ok()?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, s.get(2..)?)
-        }
-        0x18 => (s.get(0..4)?.parse().ok()?, s.get(4..)?),
+/// A UTCTime (tag 0x17, `YYMMDDHHMMSSZ`) or GeneralizedTime (0x18,
+/// `YYYYMMDDHHMMSSZ`) as year, month, day, hour, minute, second; the strict
+/// forms of RFC 5280 §4.1.2.5 only.
+fn time_fields(tag: u8, body: &[u8]) -> Option<[u32; 6]> {
+    let digits = match (tag, body.len()) {
+        (0x17, 13) | (0x18, 15) => body.split_last().filter(|(z, _)| **z == b'Z')?.1,
         _ => return None,
     };
-    let f = |a: usize| rest.get(a..a + 2);
-    Some(format!(
-        "{year:04}-{}-{} {}:{}:{} UTC",
-        f(0)?,
-        f(2)?,
-        f(4)?,
-        f(6)?,
-        f(8)?
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        digits
+            .get(r)?
+            .iter()
+            .try_fold(0u32, |n, d| Some(n * 10 + u32::from(d - b'0')))
+    };
+    let (year, rest) = if tag == 0x17 {
+        let yy = num(0..2)?;
+        // RFC 5280 §4.1.2.5.1: 50..99 are 19YY, 00..49 are 20YY.
+        (if yy >= 50 { 1900 + yy } else { 2000 + yy }, 2)
+    } else {
+        (num(0..4)?, 4)
+    };
+    let f = |i: usize| num(rest + 2 * i..rest + 2 * i + 2);
+    let fields = [year, f(0)?, f(1)?, f(2)?, f(3)?, f(4)?];
+    let [_, month, day, hour, minute, second] = fields;
+    ((1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60)
+        .then_some(fields)
+}
+
+fn parse_time(tag: u8, body: &[u8]) -> Option<String> {
+    let [y, mo, d, h, mi, s] = time_fields(tag, body)?;
+    Some(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC"))
+}
+
+/// Seconds since 1970 of a civil date and time (Howard Hinnant's
+/// days-from-civil); `None` before 1970.
+fn unix_seconds([y, mo, d, h, mi, s]: [u32; 6]) -> Option<u64> {
+    let y = i64::from(y) - i64::from(mo <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(mo) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + s);
+    u64::try_from(secs).ok()
+}
+
+/// A certificate's notBefore and notAfter in seconds since 1970, if it
+/// can be read.
+pub fn validity(der: &[u8]) -> Option<(u64, u64)> {
+    let mut t = tbs(der)?;
+    if tlv(&mut t)?.0 == 0xa0 {
+        tlv(&mut t)?; // the version came first; this is the serial
+    }
+    expect(&mut t, 0x30)?; // signature algorithm
+    expect(&mut t, 0x30)?; // issuer
+    let mut validity = Reader::new(expect(&mut t, 0x30)?);
+    let (nb_tag, nb) = tlv(&mut validity)?;
+    let (na_tag, na) = tlv(&mut validity)?;
+    Some((
+        unix_seconds(time_fields(nb_tag, nb)?)?,
+        unix_seconds(time_fields(na_tag, na)?)?,
     ))
 }
 
@@ -376,5 +427,32 @@ mod tests {
         let s = super::summarize(cert).unwrap();
         assert_eq!(s.common_name(), Some("localhost"));
         assert!(s.to_string().contains("issuer: commonName=localhost"));
+        // validity() agrees with the summary's text.
+        let (nb, na) = super::validity(cert).unwrap();
+        assert_eq!(crate::verify::format_unix_time(nb), s.not_before);
+        assert_eq!(crate::verify::format_unix_time(na), s.not_after);
+    }
+
+    #[test]
+    fn times_strict_forms_only() {
+        use super::{time_fields, unix_seconds};
+        let secs = |tag, t: &str| time_fields(tag, t.as_bytes()).and_then(unix_seconds);
+        assert_eq!(secs(0x17, "700101000000Z"), Some(0));
+        assert_eq!(secs(0x17, "000229000000Z"), Some(951_782_400));
+        assert_eq!(secs(0x18, "20261122153132Z"), Some(1_795_361_492));
+        assert_eq!(secs(0x17, "491231235959Z"), secs(0x18, "20491231235959Z"));
+        assert_eq!(secs(0x18, "99991231235959Z"), Some(253_402_300_799));
+        for bad in [
+            "7001010000Z",     // no seconds
+            "700101000000",    // no Z
+            "700101000000+01", // offset
+            "701301000000Z",   // month 13
+            "70010100000aZ",   // not a digit
+            "700100000000Z",   // day 0
+        ] {
+            assert_eq!(secs(0x17, bad), None, "{bad}");
+        }
+        assert_eq!(secs(0x18, "19600101000000Z"), None); // before 1970
+        assert_eq!(secs(0x04, "700101000000Z"), None);
     }
 }

@@ -1,10 +1,14 @@
 //! Peer certificate verification through `rustls-webpki`: root stores, the
 //! server and client verifiers, and webpki's errors in plain words.
 
+mod cache;
 mod time;
 
+pub use cache::DEFAULT_CAPACITY as DEFAULT_VERIFIED_CHAINS;
 pub use pki_types::{CertificateDer, ServerName, UnixTime};
 pub use time::{format_unix_time, SystemClock, TimeSource};
+
+use cache::VerifiedChains;
 
 use crate::crypto::sign::{verification_algorithms, SUPPORTED_SCHEMES, WEBPKI_ALGORITHMS};
 use crate::error::{CertificateError, CertificateErrorKind, Error};
@@ -169,15 +173,35 @@ pub trait ClientCertVerifier: Send + Sync + Debug {
 
 /// The default server verifier: a path to one of `roots`, valid now, for
 /// server authentication, and for the server's name.
+///
+/// It remembers the last [`DEFAULT_VERIFIED_CHAINS`] chains that verified
+/// (by a digest of the name and every certificate's bytes, for as long as
+/// every certificate is valid), so that connecting to the same server
+/// again skips the path validation; the handshake signature is checked
+/// every time. [`WebPkiServerVerifier::with_cache_capacity`] changes or
+/// turns off (0) this.
 #[derive(Debug, Clone)]
 pub struct WebPkiServerVerifier {
     roots: Arc<RootStore>,
+    verified: Arc<VerifiedChains>,
 }
 
 impl WebPkiServerVerifier {
     /// A verifier trusting `roots`.
     pub fn new(roots: Arc<RootStore>) -> Self {
-        WebPkiServerVerifier { roots }
+        WebPkiServerVerifier {
+            roots,
+            verified: Arc::new(VerifiedChains::new(cache::DEFAULT_CAPACITY)),
+        }
+    }
+
+    /// The same verifier remembering up to `chains` verified chains (0:
+    /// every chain is validated in full, every time).
+    pub fn with_cache_capacity(self, chains: usize) -> Self {
+        WebPkiServerVerifier {
+            roots: self.roots,
+            verified: Arc::new(VerifiedChains::new(chains)),
+        }
     }
 }
 
@@ -190,6 +214,13 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
+        let name = server_name.to_str();
+        let key = self
+            .verified
+            .key(name.as_bytes(), end_entity, intermediates);
+        if key.is_some_and(|k| self.verified.contains(&k, now)) {
+            return Ok(());
+        }
         let cert =
             webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
         cert.verify_for_usage(
@@ -204,21 +235,49 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         .map_err(|e| cert_error(e, end_entity))?;
         cert.verify_is_valid_for_subject_name(server_name)
             .map_err(|e| cert_error(e, end_entity))?;
+        if let Some(key) = key {
+            self.verified
+                .insert(key, &chain(end_entity, intermediates), now);
+        }
         Ok(())
     }
 }
 
+/// The DER of every certificate a peer sent, end entity first.
+fn chain<'a>(
+    end_entity: &'a CertificateDer<'_>,
+    intermediates: &'a [CertificateDer<'_>],
+) -> Vec<&'a [u8]> {
+    std::iter::once(end_entity.as_ref())
+        .chain(intermediates.iter().map(|c| c.as_ref()))
+        .collect()
+}
+
 /// The default client verifier: a path to one of `roots`, valid now, for
-/// client authentication.
+/// client authentication. Like [`WebPkiServerVerifier`] it remembers the
+/// chains that verified.
 #[derive(Debug, Clone)]
 pub struct WebPkiClientVerifier {
     roots: Arc<RootStore>,
+    verified: Arc<VerifiedChains>,
 }
 
 impl WebPkiClientVerifier {
     /// A verifier trusting `roots`.
     pub fn new(roots: Arc<RootStore>) -> Self {
-        WebPkiClientVerifier { roots }
+        WebPkiClientVerifier {
+            roots,
+            verified: Arc::new(VerifiedChains::new(cache::DEFAULT_CAPACITY)),
+        }
+    }
+
+    /// The same verifier remembering up to `chains` verified chains (0:
+    /// none).
+    pub fn with_cache_capacity(self, chains: usize) -> Self {
+        WebPkiClientVerifier {
+            roots: self.roots,
+            verified: Arc::new(VerifiedChains::new(chains)),
+        }
     }
 }
 
@@ -233,6 +292,10 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<(), Error> {
+        let key = self.verified.key(b"", end_entity, intermediates);
+        if key.is_some_and(|k| self.verified.contains(&k, now)) {
+            return Ok(());
+        }
         let cert =
             webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
         cert.verify_for_usage(
@@ -245,6 +308,10 @@ impl ClientCertVerifier for WebPkiClientVerifier {
             None,
         )
         .map_err(|e| cert_error(e, end_entity))?;
+        if let Some(key) = key {
+            self.verified
+                .insert(key, &chain(end_entity, intermediates), now);
+        }
         Ok(())
     }
 }
