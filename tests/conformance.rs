@@ -1,8 +1,9 @@
 //! Rules that a conformance suite (tlsfuzzer) found us bending, each with
 //! the alert the RFC asks for: an SSL 3.0 legacy_version, a second
 //! ClientHello that reorders its extensions, an empty alert record, a
-//! Finished of the wrong length and a TLS 1.3 ChangeCipherSpec other than
-//! the byte 1.
+//! Finished of the wrong length, a TLS 1.3 ChangeCipherSpec other than
+//! the byte 1, a message type the peer's role never sends, and a TLS 1.2
+//! client that lists no groups.
 
 mod common;
 use cloaktls::crypto::kx::{SECP256R1, X25519};
@@ -260,4 +261,26 @@ fn tls12_client_without_supported_groups_gets_p256() {
         s.key_exchange_group(),
         Some(cloaktls::msgs::enums::NamedGroup::SECP256R1)
     );
+}
+
+#[test]
+fn messages_the_peers_role_never_sends_are_unexpected_message() {
+    // tlsfuzzer changes the ClientHello's type to 4 (NewSessionTicket) and
+    // 22 (CertificateStatus): refused as unexpected, not parsed as such.
+    let pki = Pki::new("CA");
+    for typ in [4u8, 22, 2, 99] {
+        let (c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+        let mut hello = c.pending_tls().to_vec();
+        hello[5] = typ;
+        let (alert, text) = alert_of(s.read_tls(&hello));
+        assert_eq!(alert, AlertDescription::UNEXPECTED_MESSAGE, "{typ}: {text}");
+    }
+    // A ClientHello sent to a client.
+    let (mut c, _) = pair(&pki, |b| b, |b| b, "localhost");
+    let hello = c.pending_tls().to_vec();
+    let n = hello.len();
+    c.consume_tls(n);
+    let (alert, text) = alert_of(c.read_tls(&hello));
+    assert_eq!(alert, AlertDescription::UNEXPECTED_MESSAGE, "{text}");
+    assert!(text.contains("which a server never sends"), "{text}");
 }

@@ -7,7 +7,9 @@
 use crate::codec::Codec;
 use crate::config::{ClientConfig, ServerConfig};
 use crate::error::{DecodeError, Error};
-use crate::handshake::{start_client, start_server, Command, Context, Negotiated, State};
+use crate::handshake::{
+    role_sends, start_client, start_server, Command, Context, Negotiated, State,
+};
 use crate::msgs::alert::Alert;
 use crate::msgs::enums::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, NamedGroup,
@@ -913,11 +915,21 @@ impl Connection {
     }
 
     fn handle_message(&mut self, raw: &[u8]) -> Result<(), Error> {
+        let typ = HandshakeType(raw.first().copied().unwrap_or(0));
         if self.trace.is_some() {
             self.record(TraceEvent::MessageIn {
-                typ: HandshakeType(raw.first().copied().unwrap_or(0)),
+                typ,
                 bytes: raw.to_vec(),
             });
+        }
+        if !role_sends(typ, !self.is_client) {
+            return Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!(
+                    "received {typ:?}, which a {} never sends",
+                    if self.is_client { "server" } else { "client" }
+                ),
+            ));
         }
         let state = self.state.take().ok_or(Error::InvalidState("no state"))?;
         let msg = HandshakeMessage::decode(raw, state.version())

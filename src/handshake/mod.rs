@@ -24,7 +24,7 @@ use crate::danger::replay::MessageShaper;
 use crate::error::Error;
 use crate::key_schedule::{tls12, tls13};
 use crate::msgs::enums::{
-    AlertDescription, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
+    AlertDescription, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{ClientHello, DigitallySigned, HandshakeMessage, HandshakePayload};
@@ -209,6 +209,27 @@ pub(crate) trait State: Send + Sync {
         Err(Error::InvalidState(
             "a key update needs a connected TLS 1.3 session",
         ))
+    }
+}
+
+/// Whether a client (`from_client`) or a server ever sends a handshake
+/// message of type `typ` (RFC 8446 §4, RFC 5246 §7.4). A message no peer
+/// in that role sends is unexpected_message before it is parsed, whatever
+/// its body holds.
+pub(crate) fn role_sends(typ: HandshakeType, from_client: bool) -> bool {
+    use HandshakeType as T;
+    match typ {
+        T::CERTIFICATE | T::CERTIFICATE_VERIFY | T::FINISHED | T::KEY_UPDATE => true,
+        T::CLIENT_HELLO | T::END_OF_EARLY_DATA | T::CLIENT_KEY_EXCHANGE => from_client,
+        T::HELLO_REQUEST
+        | T::SERVER_HELLO
+        | T::NEW_SESSION_TICKET
+        | T::ENCRYPTED_EXTENSIONS
+        | T::SERVER_KEY_EXCHANGE
+        | T::CERTIFICATE_REQUEST
+        | T::SERVER_HELLO_DONE
+        | T::CERTIFICATE_STATUS => !from_client,
+        _ => false,
     }
 }
 

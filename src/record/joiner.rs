@@ -77,8 +77,9 @@ impl HandshakeJoiner {
         Ok(())
     }
 
-    /// Refuses a message longer than its type can be (decode_error: it
-    /// cannot be parsed) or than we hold in memory (illegal_parameter).
+    /// Refuses a message longer than its type can be, or than we hold in
+    /// memory: either way it is not read, decode_error (as tlsfuzzer and
+    /// most implementations expect).
     fn check_length(&self, typ: HandshakeType, len: usize) -> Result<(), Error> {
         if let Some(max) = protocol_max(typ).filter(|max| len > *max) {
             return Err(Error::peer(
@@ -88,7 +89,7 @@ impl HandshakeJoiner {
         }
         if len > self.max_message {
             return Err(Error::peer(
-                AlertDescription::ILLEGAL_PARAMETER,
+                AlertDescription::DECODE_ERROR,
                 format!(
                     "a {typ:?} message of {len} bytes is larger than the {} allowed",
                     self.max_message
@@ -163,7 +164,7 @@ mod tests {
     fn oversized_message_is_refused_from_its_header() {
         let mut j = HandshakeJoiner::new(1000);
         let err = j.push(&[11, 0, 0x10, 0]).unwrap_err();
-        assert_eq!(err.alert(), Some(AlertDescription::ILLEGAL_PARAMETER));
+        assert_eq!(err.alert(), Some(AlertDescription::DECODE_ERROR));
     }
 
     #[test]
