@@ -414,13 +414,20 @@ struct Row {
 }
 
 fn print(rows: &[Row]) {
+    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(9);
     println!(
-        "| {:<44} | {:>12} | {:>12} | {:>12} | {:>9} | {:>8} |",
+        "| {:<w$} | {:>12} | {:>12} | {:>12} | {:>9} | {:>8} |",
         "benchmark", "cloaktls", "rustls", "ring floor", "vs rustls", "vs ring"
     );
     println!(
-        "|{:-<46}|{:->14}|{:->14}|{:->14}|{:->11}|{:->10}|",
-        "", "", "", "", "", ""
+        "|{:-<w2$}|{:->14}|{:->14}|{:->14}|{:->11}|{:->10}|",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        w2 = w + 2
     );
     for r in rows {
         let fmt = |v: f64| match r.unit {
@@ -439,7 +446,7 @@ fn print(rows: &[Row]) {
             _ => (format!("{:.2}", r.ours / r.theirs.max(1.0)), "-".into()),
         };
         println!(
-            "| {:<44} | {:>12} | {:>12} | {:>12} | {:>9} | {:>8} |",
+            "| {:<w$} | {:>12} | {:>12} | {:>12} | {:>9} | {:>8} |",
             r.name,
             fmt(r.ours),
             fmt(r.theirs),
@@ -500,7 +507,7 @@ fn main() {
             true,
         ),
         (
-            "full handshake TLS 1.3, ECDSA P-256, X25519, chain cache off",
+            "full handshake TLS 1.3, ECDSA P-256, X25519, no chain cache",
             &pki.ecdsa,
             ProtocolVersion::TLSV1_3,
             tls13_ecdsa,
@@ -508,7 +515,7 @@ fn main() {
             false,
         ),
         (
-            "full handshake TLS 1.2, ECDSA P-256, X25519, chain cache off",
+            "full handshake TLS 1.2, ECDSA P-256, X25519, no chain cache",
             &pki.ecdsa,
             ProtocolVersion::TLSV1_2,
             tls12_ecdsa,
@@ -522,7 +529,7 @@ fn main() {
         let (_, os) = ours_configs(&pki, leaf, version, suite);
         let (tc, ts) = theirs_configs(&pki, leaf, version, suite);
         // Nothing may resume: both clients keep no sessions. Our default
-        // verifier remembers chains that verified; the "cache off" rows
+        // verifier remembers chains that verified; the "no chain cache" rows
         // validate every chain, as rustls does.
         let verifier = WebPkiServerVerifier::new(Arc::new(oc_roots(&pki)))
             .with_cache_capacity(if cache { DEFAULT_VERIFIED_CHAINS } else { 0 });

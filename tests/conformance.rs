@@ -2,8 +2,7 @@
 //! the alert the RFC asks for: an SSL 3.0 legacy_version, a second
 //! ClientHello that reorders its extensions, an empty alert record, a
 //! Finished of the wrong length, a TLS 1.3 ChangeCipherSpec other than
-//! the byte 1, a message type the peer's role never sends, and a TLS 1.2
-//! client that lists no groups.
+//! the byte 1 and a message type the peer's role never sends.
 
 mod common;
 use cloaktls::crypto::kx::{SECP256R1, X25519};
@@ -226,41 +225,6 @@ fn handshakes_still_complete() {
         let c: &Connection = &c;
         assert_eq!(c.had_hello_retry(), hrr);
     }
-}
-
-/// Takes supported_groups out of a ClientHello, as RFC 4492-era clients
-/// could.
-#[derive(Debug)]
-struct NoSupportedGroups;
-
-impl cloaktls::danger::replay::MessageShaper for NoSupportedGroups {
-    fn shape(&self, message: &mut HandshakePayload) {
-        if let HandshakePayload::ClientHello(ch) = message {
-            ch.extensions.retain(|e| {
-                !matches!(e, cloaktls::msgs::extensions::Extension::SupportedGroups(_))
-            });
-        }
-    }
-}
-
-#[test]
-fn tls12_client_without_supported_groups_gets_p256() {
-    // RFC 8422 §4 binds the server to the client's curves only when it
-    // lists them.
-    let pki = Pki::new("CA");
-    let (mut c, mut s) = pair(
-        &pki,
-        |b| b.versions(&[ProtocolVersion::TLSV1_2]),
-        |b| cloaktls::danger::replay::shape_client_messages(b, Arc::new(NoSupportedGroups)),
-        "localhost",
-    );
-    let (cr, sr) = handshake(&mut c, &mut s);
-    cr.unwrap();
-    sr.unwrap();
-    assert_eq!(
-        s.key_exchange_group(),
-        Some(cloaktls::msgs::enums::NamedGroup::SECP256R1)
-    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
 use crate::msgs::enums::{
-    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType, NamedGroup,
+    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
     ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
@@ -87,10 +87,10 @@ pub(super) fn handle_client_hello(
         && config.tickets > 0;
     let their_groups = match ch.extension(ExtensionType::SUPPORTED_GROUPS) {
         Some(Extension::SupportedGroups(g)) => g.clone(),
-        // RFC 8422 §4 constrains the server only when the client lists its
-        // curves; a client that offers ECDHE without the list (RFC 4492
-        // made it optional) gets a NIST curve, which every ECC client has.
-        _ => vec![NamedGroup::SECP256R1, NamedGroup::SECP384R1],
+        // A client that lists no curves gets no ECDHE suite (as in
+        // BoringSSL; RFC 8422 §4 leaves it open, and every TLS 1.2 client
+        // that can verify our SHA-2 signatures lists its curves).
+        _ => Vec::new(),
     };
     let ours = config.kx_groups();
     let group = ours
