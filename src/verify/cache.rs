@@ -83,7 +83,12 @@ impl VerifiedChains {
     /// Remembers that `key` verified, for as long as every one of `certs`
     /// is valid; a certificate whose validity cannot be read is not
     /// remembered.
-    pub(crate) fn insert(&self, key: Key, certs: &[&[u8]], now: UnixTime) {
+    pub(crate) fn insert<'a>(
+        &self,
+        key: Key,
+        certs: impl IntoIterator<Item = &'a [u8]>,
+        now: UnixTime,
+    ) {
         let mut window = (0u64, u64::MAX);
         for cert in certs {
             let Some((not_before, not_after)) = certinfo::validity(cert) else {
@@ -129,7 +134,7 @@ mod tests {
         let cache = VerifiedChains::new(2);
         let key = cache.key(b"localhost", &ee, &[]).unwrap();
         assert!(!cache.contains(&key, at(not_before)));
-        cache.insert(key, &[&der], at(not_before));
+        cache.insert(key, [der.as_slice()], at(not_before));
         assert!(cache.contains(&key, at(not_before)));
         assert!(cache.contains(&key, at(not_after)));
         assert!(!cache.contains(&key, at(not_before - 1)));
@@ -164,7 +169,7 @@ mod tests {
             let key = cache
                 .key(name, &CertificateDer::from(der.as_slice()), &[])
                 .unwrap();
-            cache.insert(key, &[&der], now);
+            cache.insert(key, [der.as_slice()], now);
             assert!(cache.contains(&key, now));
             assert!(cache.entries.lock().unwrap().len() <= 2);
         }
@@ -172,7 +177,7 @@ mod tests {
         let key = cache
             .key(b"x", &CertificateDer::from(der.as_slice()), &[])
             .unwrap();
-        cache.insert(key, &[b"not a certificate"], now);
+        cache.insert(key, [&b"not a certificate"[..]], now);
         assert!(!cache.contains(&key, now));
         let off = VerifiedChains::new(0);
         assert_eq!(

@@ -237,7 +237,7 @@ impl ServerCertVerifier for WebPkiServerVerifier {
             .map_err(|e| cert_error(e, end_entity))?;
         if let Some(key) = key {
             self.verified
-                .insert(key, &chain(end_entity, intermediates), now);
+                .insert(key, chain(end_entity, intermediates), now);
         }
         Ok(())
     }
@@ -247,12 +247,9 @@ impl ServerCertVerifier for WebPkiServerVerifier {
 fn chain<'a>(
     end_entity: &'a CertificateDer<'_>,
     intermediates: &'a [CertificateDer<'_>],
-) -> Vec<&'a [u8]> {
-    std::iter::once(end_entity.as_ref())
-        .chain(intermediates.iter().map(|c| c.as_ref()))
-        .collect()
+) -> impl Iterator<Item = &'a [u8]> {
+    std::iter::once(end_entity.as_ref()).chain(intermediates.iter().map(|c| c.as_ref()))
 }
-
 /// The default client verifier: a path to one of `roots`, valid now, for
 /// client authentication. Like [`WebPkiServerVerifier`] it remembers the
 /// chains that verified.
@@ -310,7 +307,7 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         .map_err(|e| cert_error(e, end_entity))?;
         if let Some(key) = key {
             self.verified
-                .insert(key, &chain(end_entity, intermediates), now);
+                .insert(key, chain(end_entity, intermediates), now);
         }
         Ok(())
     }
