@@ -6,11 +6,9 @@
 
 mod common;
 use cloaktls::crypto::kx::{SECP256R1, X25519};
-use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm};
-use cloaktls::key_schedule::tls13::traffic_key_iv;
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload};
-use cloaktls::record::{write_plaintext_record, Deframer, RecordOpener, RecordSealer};
+use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::{Connection, Error};
 use common::*;
 use std::sync::Arc;
@@ -171,30 +169,17 @@ fn client_reads_finished_lengthened_by(extra: usize) -> Result<(), Error> {
     let n = c.pending_tls().len();
     c.consume_tls(n);
     let flight = s.pending_tls().to_vec();
-    let (key, iv) = traffic_key_iv(
-        HashAlgorithm::Sha256,
-        AeadAlgorithm::Aes128Gcm,
+    let out = reseal_tls13_flight(
+        &flight,
         &log.get("SERVER_HANDSHAKE_TRAFFIC_SECRET"),
+        |plain| {
+            // The flight ends with Finished: type 20, a 3-byte length, 32 bytes.
+            let at = plain.len() - 36;
+            assert_eq!(plain[at..at + 4], [20, 0, 0, 32]);
+            plain[at + 3] += extra as u8;
+            plain.extend(std::iter::repeat_n(0u8, extra));
+        },
     );
-    let mut opener = RecordOpener::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
-    let mut sealer = RecordSealer::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
-    let mut d = Deframer::new();
-    d.read(&flight);
-    let mut out = Vec::new();
-    while let Some(r) = d.next_record().unwrap() {
-        if r.typ != ContentType::APPLICATION_DATA {
-            write_plaintext_record(r.typ, r.version, r.payload, &mut out);
-            continue;
-        }
-        let o = opener.open(r.typ, r.version, r.payload).unwrap();
-        let mut plain = r.payload[o.range].to_vec();
-        // The flight ends with Finished: type 20, a 3-byte length, 32 bytes.
-        let at = plain.len() - 36;
-        assert_eq!(plain[at..at + 4], [20, 0, 0, 32]);
-        plain[at + 3] += extra as u8;
-        plain.extend(std::iter::repeat_n(0u8, extra));
-        sealer.seal(o.typ, &plain, 0, &mut out).unwrap();
-    }
     c.read_tls(&out).map(|_| ())
 }
 

@@ -9,10 +9,9 @@ use cloaktls::crypto::suites::{
     TLS13_AES_128_GCM_SHA256, TLS13_CHACHA20_POLY1305_SHA256,
     TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 };
-use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm, SupportedSuite};
-use cloaktls::key_schedule::tls13::traffic_key_iv;
+use cloaktls::crypto::SupportedSuite;
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion, SignatureScheme};
-use cloaktls::record::{write_plaintext_record, Deframer, RecordOpener, RecordSealer};
+use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::verify::{ClientCertVerifier, WebPkiClientVerifier};
 use cloaktls::{
     CertificateErrorKind, CertifiedKey, ClientConfig, ClientConnection, Error, ServerConfig,
@@ -319,27 +318,14 @@ fn wrong_finished_tls13_with(compatibility_mode: bool) {
     let flight = s.pending_tls().to_vec();
     s.consume_tls(flight.len());
     // ServerHello, then one protected record with EE..Finished.
-    let (key, iv) = traffic_key_iv(
-        HashAlgorithm::Sha256,
-        AeadAlgorithm::Aes128Gcm,
+    let out = reseal_tls13_flight(
+        &flight,
         &log.get("SERVER_HANDSHAKE_TRAFFIC_SECRET"),
-    );
-    let mut opener = RecordOpener::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
-    let mut sealer = RecordSealer::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
-    let mut d = Deframer::new();
-    d.read(&flight);
-    let mut out = Vec::new();
-    while let Some(r) = d.next_record().unwrap() {
-        if r.typ == ContentType::APPLICATION_DATA {
-            let o = opener.open(r.typ, r.version, r.payload).unwrap();
-            let mut plain = r.payload[o.range].to_vec();
+        |plain| {
             let last = plain.len() - 1;
             plain[last] ^= 1; // the last byte of Finished.verify_data
-            sealer.seal(o.typ, &plain, 0, &mut out).unwrap();
-        } else {
-            write_plaintext_record(r.typ, r.version, r.payload, &mut out);
-        }
-    }
+        },
+    );
     let err = c.read_tls(&out).unwrap_err();
     assert_eq!(
         err.alert(),

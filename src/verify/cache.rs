@@ -51,7 +51,7 @@ impl VerifiedChains {
 
     /// The key for `name` (empty for a client certificate), the end entity
     /// and the intermediates, or `None` when nothing is remembered.
-    pub(crate) fn key(
+    fn key(
         &self,
         name: &[u8],
         end_entity: &CertificateDer<'_>,
@@ -71,8 +71,32 @@ impl VerifiedChains {
         h.current().as_ref().try_into().ok()
     }
 
+    /// Runs `validate` unless the chain (under `name`) verified before and
+    /// all its certificates are valid `now`; remembers it when `validate`
+    /// succeeds.
+    pub(crate) fn check_or_remember<E>(
+        &self,
+        name: &[u8],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        validate: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
+        let key = self.key(name, end_entity, intermediates);
+        if key.is_some_and(|k| self.contains(&k, now)) {
+            return Ok(());
+        }
+        validate()?;
+        if let Some(key) = key {
+            let chain = std::iter::once(end_entity.as_ref())
+                .chain(intermediates.iter().map(|c| c.as_ref()));
+            self.insert(key, chain, now);
+        }
+        Ok(())
+    }
+
     /// Whether `key` was verified and all its certificates are valid `now`.
-    pub(crate) fn contains(&self, key: &Key, now: UnixTime) -> bool {
+    fn contains(&self, key: &Key, now: UnixTime) -> bool {
         let now = now.as_secs();
         self.entries.lock().is_ok_and(|e| {
             e.get(key)
@@ -83,12 +107,7 @@ impl VerifiedChains {
     /// Remembers that `key` verified, for as long as every one of `certs`
     /// is valid; a certificate whose validity cannot be read is not
     /// remembered.
-    pub(crate) fn insert<'a>(
-        &self,
-        key: Key,
-        certs: impl IntoIterator<Item = &'a [u8]>,
-        now: UnixTime,
-    ) {
+    fn insert<'a>(&self, key: Key, certs: impl IntoIterator<Item = &'a [u8]>, now: UnixTime) {
         let mut window = (0u64, u64::MAX);
         for cert in certs {
             let Some((not_before, not_after)) = certinfo::validity(cert) else {

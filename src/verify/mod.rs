@@ -215,41 +215,49 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         now: UnixTime,
     ) -> Result<(), Error> {
         let name = server_name.to_str();
-        let key = self
-            .verified
-            .key(name.as_bytes(), end_entity, intermediates);
-        if key.is_some_and(|k| self.verified.contains(&k, now)) {
-            return Ok(());
-        }
-        let cert =
-            webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
-        cert.verify_for_usage(
-            WEBPKI_ALGORITHMS,
-            self.roots.anchors(),
-            intermediates,
-            now,
-            webpki::KeyUsage::server_auth(),
-            None,
-            None,
-        )
-        .map_err(|e| cert_error(e, end_entity))?;
-        cert.verify_is_valid_for_subject_name(server_name)
-            .map_err(|e| cert_error(e, end_entity))?;
-        if let Some(key) = key {
-            self.verified
-                .insert(key, chain(end_entity, intermediates), now);
-        }
-        Ok(())
+        self.verified
+            .check_or_remember(name.as_bytes(), end_entity, intermediates, now, || {
+                validate(
+                    &self.roots,
+                    end_entity,
+                    intermediates,
+                    now,
+                    webpki::KeyUsage::server_auth(),
+                    Some(server_name),
+                )
+            })
     }
 }
 
-/// The DER of every certificate a peer sent, end entity first.
-fn chain<'a>(
-    end_entity: &'a CertificateDer<'_>,
-    intermediates: &'a [CertificateDer<'_>],
-) -> impl Iterator<Item = &'a [u8]> {
-    std::iter::once(end_entity.as_ref()).chain(intermediates.iter().map(|c| c.as_ref()))
+/// webpki's validation: a path from `end_entity` through `intermediates`
+/// to one of `roots`, valid at `now`, for `usage`, and for `name` if given.
+fn validate(
+    roots: &RootStore,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+    usage: webpki::KeyUsage,
+    name: Option<&ServerName<'_>>,
+) -> Result<(), Error> {
+    let cert =
+        webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
+    cert.verify_for_usage(
+        WEBPKI_ALGORITHMS,
+        roots.anchors(),
+        intermediates,
+        now,
+        usage,
+        None,
+        None,
+    )
+    .map_err(|e| cert_error(e, end_entity))?;
+    if let Some(name) = name {
+        cert.verify_is_valid_for_subject_name(name)
+            .map_err(|e| cert_error(e, end_entity))?;
+    }
+    Ok(())
 }
+
 /// The default client verifier: a path to one of `roots`, valid now, for
 /// client authentication. Like [`WebPkiServerVerifier`] it remembers the
 /// chains that verified.
@@ -289,27 +297,17 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<(), Error> {
-        let key = self.verified.key(b"", end_entity, intermediates);
-        if key.is_some_and(|k| self.verified.contains(&k, now)) {
-            return Ok(());
-        }
-        let cert =
-            webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
-        cert.verify_for_usage(
-            WEBPKI_ALGORITHMS,
-            self.roots.anchors(),
-            intermediates,
-            now,
-            webpki::KeyUsage::client_auth(),
-            None,
-            None,
-        )
-        .map_err(|e| cert_error(e, end_entity))?;
-        if let Some(key) = key {
-            self.verified
-                .insert(key, chain(end_entity, intermediates), now);
-        }
-        Ok(())
+        self.verified
+            .check_or_remember(b"", end_entity, intermediates, now, || {
+                validate(
+                    &self.roots,
+                    end_entity,
+                    intermediates,
+                    now,
+                    webpki::KeyUsage::client_auth(),
+                    None,
+                )
+            })
     }
 }
 

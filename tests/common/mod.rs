@@ -300,3 +300,38 @@ impl Secrets {
             .clone()
     }
 }
+
+/// `flight`, a TLS 1.3 server flight under TLS_AES_128_GCM_SHA256, with
+/// the plaintext of each protected record passed through `mutate` and
+/// sealed again under `secret` (the server's handshake traffic secret, from
+/// a key log): a man in the middle who knows the keys.
+pub fn reseal_tls13_flight(
+    flight: &[u8],
+    secret: &[u8],
+    mut mutate: impl FnMut(&mut Vec<u8>),
+) -> Vec<u8> {
+    use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm};
+    use cloaktls::msgs::enums::ContentType;
+    use cloaktls::record::{write_plaintext_record, Deframer, RecordOpener, RecordSealer};
+    let (key, iv) = cloaktls::key_schedule::tls13::traffic_key_iv(
+        HashAlgorithm::Sha256,
+        AeadAlgorithm::Aes128Gcm,
+        secret,
+    );
+    let mut opener = RecordOpener::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
+    let mut sealer = RecordSealer::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
+    let mut d = Deframer::new();
+    d.read(flight);
+    let mut out = Vec::new();
+    while let Some(r) = d.next_record().unwrap() {
+        if r.typ != ContentType::APPLICATION_DATA {
+            write_plaintext_record(r.typ, r.version, r.payload, &mut out);
+            continue;
+        }
+        let o = opener.open(r.typ, r.version, r.payload).unwrap();
+        let mut plain = r.payload[o.range].to_vec();
+        mutate(&mut plain);
+        sealer.seal(o.typ, &plain, 0, &mut out).unwrap();
+    }
+    out
+}
