@@ -2,7 +2,8 @@
 //! the alert the RFC asks for: an SSL 3.0 legacy_version, a second
 //! ClientHello that reorders its extensions, an empty alert record, a
 //! Finished of the wrong length, a TLS 1.3 ChangeCipherSpec other than
-//! the byte 1 and a message type the peer's role never sends.
+//! the byte 1, a message type the peer's role never sends, and a
+//! malformed TLS 1.2-only extension in a hello that settles on TLS 1.3.
 
 mod common;
 use cloaktls::crypto::kx::{SECP256R1, X25519};
@@ -232,4 +233,49 @@ fn messages_the_peers_role_never_sends_are_unexpected_message() {
     let (alert, text) = alert_of(c.read_tls(&hello));
     assert_eq!(alert, AlertDescription::UNEXPECTED_MESSAGE, "{text}");
     assert!(text.contains("which a server never sends"), "{text}");
+}
+
+/// Replaces the ClientHello's ec_point_formats with an empty, malformed
+/// one (tlsfuzzer counts it among the extensions TLS 1.3 does not assign).
+#[derive(Debug)]
+struct EmptyPointFormats;
+
+impl cloaktls::danger::replay::MessageShaper for EmptyPointFormats {
+    fn shape(&self, message: &mut HandshakePayload) {
+        use cloaktls::msgs::enums::ExtensionType;
+        use cloaktls::msgs::extensions::Extension;
+        if let HandshakePayload::ClientHello(ch) = message {
+            for e in ch.extensions.iter_mut() {
+                if e.typ() == ExtensionType::EC_POINT_FORMATS {
+                    *e = Extension::Unknown {
+                        typ: ExtensionType::EC_POINT_FORMATS,
+                        data: Vec::new(),
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_malformed_tls12_only_extension_matters_only_in_tls12() {
+    let pki = Pki::new("CA");
+    let shaped =
+        |b| cloaktls::danger::replay::shape_client_messages(b, Arc::new(EmptyPointFormats));
+    // TLS 1.3 never reads ec_point_formats.
+    let (mut c, mut s) = pair(&pki, |b| b, shaped, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert_eq!(s.protocol_version(), Some(ProtocolVersion::TLSV1_3));
+    // A TLS 1.2 server does, and cannot.
+    let (c, mut s) = pair(
+        &pki,
+        |b| b.versions(&[ProtocolVersion::TLSV1_2]),
+        shaped,
+        "localhost",
+    );
+    let (alert, text) = alert_of(s.read_tls(c.pending_tls()));
+    assert_eq!(alert, AlertDescription::DECODE_ERROR, "{text}");
+    assert!(text.contains("ec_point_formats"), "{text}");
 }

@@ -48,6 +48,16 @@ pub(super) fn handle_client_hello(
             "the ClientHello does not offer the null compression method",
         ));
     }
+    if let Some((typ, e)) = Extension::malformed_tls12_only(&ch.extensions) {
+        return Err(Error::Decode {
+            context: match typ {
+                ExtensionType::EC_POINT_FORMATS => "ec_point_formats",
+                ExtensionType::EXTENDED_MASTER_SECRET => "extended_master_secret",
+                _ => "renegotiation_info",
+            },
+            error: e,
+        });
+    }
     // RFC 5746 §3.6: the client signals secure renegotiation.
     let reneg_ext = match ch.extension(ExtensionType::RENEGOTIATION_INFO) {
         Some(Extension::RenegotiationInfo(v)) if !v.is_empty() => {

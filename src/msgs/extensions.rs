@@ -151,6 +151,13 @@ pub struct CertificateStatusRequest {
     pub request: Vec<u8>,
 }
 
+/// The extensions only TLS 1.2 reads in a hello.
+const TLS12_ONLY: [ExtensionType; 3] = [
+    ExtensionType::EC_POINT_FORMATS,
+    ExtensionType::EXTENDED_MASTER_SECRET,
+    ExtensionType::RENEGOTIATION_INFO,
+];
+
 /// A TLS extension, typed where cloaktls knows its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extension {
@@ -360,9 +367,19 @@ impl Extension {
             (ExtensionType::SUPPORTED_GROUPS, C::ClientHello | C::EncryptedExtensions) => {
                 Extension::SupportedGroups(read_list(body, LengthPrefix::U16, 2, 0xffff)?)
             }
-            (ExtensionType::EC_POINT_FORMATS, C::ClientHello | C::ServerHello) => {
-                Extension::EcPointFormats(read_list(body, LengthPrefix::U8, 1, 0xff)?)
-            }
+            (
+                ExtensionType::EC_POINT_FORMATS
+                | ExtensionType::EXTENDED_MASTER_SECRET
+                | ExtensionType::RENEGOTIATION_INFO,
+                C::ClientHello | C::ServerHello,
+            ) => match (Self::decode_tls12_only(typ, body), ctx) {
+                (Ok(ext), _) => ext,
+                // Only TLS 1.2 reads these, and a ClientHello is parsed before
+                // the version is chosen: kept as they came, and refused if
+                // TLS 1.2 is (`malformed_tls12_only`), ignored in TLS 1.3.
+                (Err(_), C::ClientHello) => unknown(),
+                (Err(e), _) => return Err(e),
+            },
             (ExtensionType::SIGNATURE_ALGORITHMS, C::ClientHello | C::CertificateRequest) => {
                 Extension::SignatureAlgorithms(read_list(body, LengthPrefix::U16, 2, 0xfffe)?)
             }
@@ -461,16 +478,6 @@ impl Extension {
                 r.finish()?;
                 Extension::Cookie(c)
             }
-            (ExtensionType::EXTENDED_MASTER_SECRET, C::ClientHello | C::ServerHello) => {
-                expect_empty(body)?;
-                Extension::ExtendedMasterSecret
-            }
-            (ExtensionType::RENEGOTIATION_INFO, C::ClientHello | C::ServerHello) => {
-                let mut r = Reader::new(body);
-                let v = r.vec_bytes(LengthPrefix::U8, 0, 0xff)?.to_vec();
-                r.finish()?;
-                Extension::RenegotiationInfo(v)
-            }
             (ExtensionType::SESSION_TICKET, C::ClientHello | C::ServerHello) => {
                 Extension::SessionTicket(body.to_vec())
             }
@@ -499,6 +506,41 @@ impl Extension {
             _ => unknown(),
         };
         Ok(ext)
+    }
+
+    /// The TLS 1.2-only extensions of a hello: ec_point_formats (RFC 8422
+    /// §5.1.2), extended_master_secret (RFC 7627 §5.1), renegotiation_info
+    /// (RFC 5746 §3.2).
+    fn decode_tls12_only(typ: ExtensionType, body: &[u8]) -> Result<Extension, DecodeError> {
+        Ok(match typ {
+            ExtensionType::EC_POINT_FORMATS => {
+                Extension::EcPointFormats(read_list(body, LengthPrefix::U8, 1, 0xff)?)
+            }
+            ExtensionType::EXTENDED_MASTER_SECRET => {
+                expect_empty(body)?;
+                Extension::ExtendedMasterSecret
+            }
+            _ => {
+                let mut r = Reader::new(body);
+                let v = r.vec_bytes(LengthPrefix::U8, 0, 0xff)?.to_vec();
+                r.finish()?;
+                Extension::RenegotiationInfo(v)
+            }
+        })
+    }
+
+    /// The decode error of the first TLS 1.2-only extension in a
+    /// ClientHello's `exts` that did not parse (kept as unknown), for a
+    /// server that has chosen TLS 1.2.
+    pub fn malformed_tls12_only(exts: &[Extension]) -> Option<(ExtensionType, DecodeError)> {
+        exts.iter().find_map(|e| match e {
+            Extension::Unknown { typ, data } if TLS12_ONLY.contains(typ) => {
+                Self::decode_tls12_only(*typ, data)
+                    .err()
+                    .map(|err| (*typ, err))
+            }
+            _ => None,
+        })
     }
 
     /// Reads one extension (type, then a u16-prefixed body) in `ctx`.
@@ -552,6 +594,36 @@ pub fn find(exts: &[Extension], typ: ExtensionType) -> Option<&Extension> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_tls12_only_extensions_wait_for_the_version() {
+        use ExtensionContext as C;
+        use ExtensionType as T;
+        for (typ, body) in [
+            (T::EC_POINT_FORMATS, &b""[..]),
+            (T::EXTENDED_MASTER_SECRET, &b"\x00"[..]),
+            (T::RENEGOTIATION_INFO, &b"\x05\x01"[..]),
+        ] {
+            // In a ClientHello: kept as they came, reported on request.
+            let ext = Extension::decode_body(typ, body, C::ClientHello).unwrap();
+            assert_eq!(
+                ext,
+                Extension::Unknown {
+                    typ,
+                    data: body.to_vec()
+                }
+            );
+            let (which, _) = Extension::malformed_tls12_only(&[ext]).unwrap();
+            assert_eq!(which, typ);
+            // In a ServerHello (TLS 1.2 only): an error at once.
+            assert!(Extension::decode_body(typ, body, C::ServerHello).is_err());
+        }
+        // Well-formed ones parse, and an unknown type is not reported.
+        let ok = Extension::decode_body(T::EXTENDED_MASTER_SECRET, b"", C::ClientHello).unwrap();
+        assert_eq!(ok, Extension::ExtendedMasterSecret);
+        let other = Extension::decode_body(ExtensionType(0x1234), b"\x00", C::ClientHello).unwrap();
+        assert_eq!(Extension::malformed_tls12_only(&[ok, other]), None);
+    }
 
     fn round_trip(hex_body: &str, typ: ExtensionType, ctx: ExtensionContext) -> Extension {
         let body = hex::decode(hex_body).unwrap();
