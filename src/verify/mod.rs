@@ -181,27 +181,18 @@ pub trait ClientCertVerifier: Send + Sync + Debug {
 /// every time. [`WebPkiServerVerifier::with_cache_capacity`] changes or
 /// turns off (0) this.
 #[derive(Debug, Clone)]
-pub struct WebPkiServerVerifier {
-    roots: Arc<RootStore>,
-    verified: Arc<VerifiedChains>,
-}
+pub struct WebPkiServerVerifier(WebPki);
 
 impl WebPkiServerVerifier {
     /// A verifier trusting `roots`.
     pub fn new(roots: Arc<RootStore>) -> Self {
-        WebPkiServerVerifier {
-            roots,
-            verified: Arc::new(VerifiedChains::new(cache::DEFAULT_CAPACITY)),
-        }
+        WebPkiServerVerifier(WebPki::new(roots, cache::DEFAULT_CAPACITY))
     }
 
     /// The same verifier remembering up to `chains` verified chains (0:
     /// every chain is validated in full, every time).
     pub fn with_cache_capacity(self, chains: usize) -> Self {
-        WebPkiServerVerifier {
-            roots: self.roots,
-            verified: Arc::new(VerifiedChains::new(chains)),
-        }
+        WebPkiServerVerifier(WebPki::new(self.0.roots, chains))
     }
 }
 
@@ -214,81 +205,38 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
-        let name = server_name.to_str();
-        self.verified
-            .check_or_remember(name.as_bytes(), end_entity, intermediates, now, || {
-                validate(
-                    &self.roots,
-                    end_entity,
-                    intermediates,
-                    now,
-                    webpki::KeyUsage::server_auth(),
-                    Some(server_name),
-                )
-            })
+        self.0.validate(
+            end_entity,
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+            Some(server_name),
+        )
     }
-}
-
-/// webpki's validation: a path from `end_entity` through `intermediates`
-/// to one of `roots`, valid at `now`, for `usage`, and for `name` if given.
-fn validate(
-    roots: &RootStore,
-    end_entity: &CertificateDer<'_>,
-    intermediates: &[CertificateDer<'_>],
-    now: UnixTime,
-    usage: webpki::KeyUsage,
-    name: Option<&ServerName<'_>>,
-) -> Result<(), Error> {
-    let cert =
-        webpki::EndEntityCert::try_from(end_entity).map_err(|e| cert_error(e, end_entity))?;
-    cert.verify_for_usage(
-        WEBPKI_ALGORITHMS,
-        roots.anchors(),
-        intermediates,
-        now,
-        usage,
-        None,
-        None,
-    )
-    .map_err(|e| cert_error(e, end_entity))?;
-    if let Some(name) = name {
-        cert.verify_is_valid_for_subject_name(name)
-            .map_err(|e| cert_error(e, end_entity))?;
-    }
-    Ok(())
 }
 
 /// The default client verifier: a path to one of `roots`, valid now, for
 /// client authentication. Like [`WebPkiServerVerifier`] it remembers the
 /// chains that verified.
 #[derive(Debug, Clone)]
-pub struct WebPkiClientVerifier {
-    roots: Arc<RootStore>,
-    verified: Arc<VerifiedChains>,
-}
+pub struct WebPkiClientVerifier(WebPki);
 
 impl WebPkiClientVerifier {
     /// A verifier trusting `roots`.
     pub fn new(roots: Arc<RootStore>) -> Self {
-        WebPkiClientVerifier {
-            roots,
-            verified: Arc::new(VerifiedChains::new(cache::DEFAULT_CAPACITY)),
-        }
+        WebPkiClientVerifier(WebPki::new(roots, cache::DEFAULT_CAPACITY))
     }
 
     /// The same verifier remembering up to `chains` verified chains (0:
     /// none).
     pub fn with_cache_capacity(self, chains: usize) -> Self {
-        WebPkiClientVerifier {
-            roots: self.roots,
-            verified: Arc::new(VerifiedChains::new(chains)),
-        }
+        WebPkiClientVerifier(WebPki::new(self.0.roots, chains))
     }
 }
 
 impl ClientCertVerifier for WebPkiClientVerifier {
     fn root_subjects(&self) -> Vec<Vec<u8>> {
-        self.roots.subjects().to_vec()
+        self.0.roots.subjects().to_vec()
     }
 
     fn verify_client_cert(
@@ -297,16 +245,64 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<(), Error> {
+        self.0.validate(
+            end_entity,
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+            None,
+        )
+    }
+}
+
+/// What both default verifiers are: roots, and the chains that verified
+/// against them.
+#[derive(Debug, Clone)]
+struct WebPki {
+    roots: Arc<RootStore>,
+    verified: Arc<VerifiedChains>,
+}
+
+impl WebPki {
+    fn new(roots: Arc<RootStore>, chains: usize) -> Self {
+        WebPki {
+            roots,
+            verified: Arc::new(VerifiedChains::new(chains)),
+        }
+    }
+
+    /// webpki's validation: a path from `end_entity` through
+    /// `intermediates` to one of the roots, valid at `now`, for `usage`,
+    /// and for `name` if given; skipped for a chain remembered as valid.
+    fn validate(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        usage: webpki::KeyUsage,
+        name: Option<&ServerName<'_>>,
+    ) -> Result<(), Error> {
+        let key_name = name.map(|n| n.to_str());
+        let key_name = key_name.as_deref().unwrap_or("").as_bytes();
         self.verified
-            .check_or_remember(b"", end_entity, intermediates, now, || {
-                validate(
-                    &self.roots,
-                    end_entity,
+            .check_or_remember(key_name, end_entity, intermediates, now, || {
+                let cert = webpki::EndEntityCert::try_from(end_entity)
+                    .map_err(|e| cert_error(e, end_entity))?;
+                cert.verify_for_usage(
+                    WEBPKI_ALGORITHMS,
+                    self.roots.anchors(),
                     intermediates,
                     now,
-                    webpki::KeyUsage::client_auth(),
+                    usage,
+                    None,
                     None,
                 )
+                .map_err(|e| cert_error(e, end_entity))?;
+                if let Some(name) = name {
+                    cert.verify_is_valid_for_subject_name(name)
+                        .map_err(|e| cert_error(e, end_entity))?;
+                }
+                Ok(())
             })
     }
 }
