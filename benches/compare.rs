@@ -166,7 +166,7 @@ fn ours_configs(
         ServerConfig::builder(CertifiedKey::from_der(vec![leaf.0.clone()], &leaf.1).unwrap())
             .versions(&[version])
             .cipher_suites(&[suite])
-            .groups(&[&X25519])
+            .groups(&[NamedGroup::X25519])
             .tickets(1)
             .build()
             .unwrap();
@@ -175,7 +175,7 @@ fn ours_configs(
     let client = ClientConfig::builder(roots)
         .versions(&[version])
         .cipher_suites(&[suite])
-        .groups(&[&X25519, &SECP256R1])
+        .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
         .build()
         .unwrap();
     (client, server)
@@ -469,9 +469,9 @@ fn main() {
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let pki = pki();
     let mut rows = Vec::new();
-    let tls13_ecdsa = SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256);
-    let tls12_ecdsa = SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
-    let tls12_rsa = SupportedSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
+    let tls13_ecdsa = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let tls12_ecdsa = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let tls12_rsa = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
 
     for (name, leaf, version, suite, rsa, cache) in [
         (
@@ -536,7 +536,7 @@ fn main() {
         let oc = ClientConfig::builder_with_verifier(Arc::new(verifier))
             .versions(&[version])
             .cipher_suites(&[suite])
-            .groups(&[&X25519, &SECP256R1])
+            .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
             .session_store(None)
             .build()
             .unwrap();
@@ -613,19 +613,19 @@ fn main() {
         (
             "bulk 16 KiB TLS 1.3 AES-128-GCM",
             ProtocolVersion::TLSV1_3,
-            SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256),
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
             &ring::aead::AES_128_GCM,
         ),
         (
             "bulk 16 KiB TLS 1.3 AES-256-GCM",
             ProtocolVersion::TLSV1_3,
-            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
             &ring::aead::AES_256_GCM,
         ),
         (
             "bulk 16 KiB TLS 1.3 ChaCha20-Poly1305",
             ProtocolVersion::TLSV1_3,
-            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
             &ring::aead::CHACHA20_POLY1305,
         ),
         (
@@ -637,13 +637,13 @@ fn main() {
         (
             "bulk 16 KiB TLS 1.2 AES-256-GCM",
             ProtocolVersion::TLSV1_2,
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384),
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
             &ring::aead::AES_256_GCM,
         ),
         (
             "bulk 16 KiB TLS 1.2 ChaCha20-Poly1305",
             ProtocolVersion::TLSV1_2,
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256),
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
             &ring::aead::CHACHA20_POLY1305,
         ),
     ] {

@@ -29,7 +29,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     write!(tls, "GET / HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
     let mut body = Vec::new();
-    let _ = tls.read_to_end(&mut body);
+    // An error here matters: a server that hangs up without close_notify
+    // may have had the answer cut short (truncation).
+    tls.read_to_end(&mut body)?;
     println!("{}", String::from_utf8_lossy(&body));
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! requires a client certificate issued by the CA, and each side prints
 //! the other's certificate.
 
+use cloaktls::config::ClientAuth;
 use cloaktls::stream::{ClientStream, ServerStream};
 use cloaktls::verify::RootStore;
 use cloaktls::{CertifiedKey, ClientConfig, ServerConfig};
@@ -46,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let client_cert = issue("alice", ExtendedKeyUsagePurpose::ClientAuth, &ca, &ca_key)?;
     let server_config = ServerConfig::builder(server_cert)
-        .require_client_auth(roots.clone())
+        .client_auth(ClientAuth::required(roots.clone()))
         .build()?;
     let client_config = ClientConfig::builder(roots)
         .client_certificate(client_cert)

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
-            let _ = tls.shutdown();
+            let _ = tls.send_close_notify();
         });
     }
     Ok(())

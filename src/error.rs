@@ -1,56 +1,78 @@
 //! Typed errors. Every error that peer bytes can cause carries the alert
 //! that RFC 8446 §6.2 / RFC 5246 §7.2.2 name for it.
 
+pub use crate::codec::DecodeError;
 use crate::msgs::enums::AlertDescription;
 use std::fmt;
+use std::io;
+use std::sync::Arc;
 
-/// Why a wire structure failed to decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DecodeError {
-    /// The input ended inside a structure.
-    Truncated,
-    /// Bytes were left over after a structure that must fill its container.
-    TrailingBytes,
-    /// A vector's length was outside the bounds of its definition, or not a
-    /// multiple of its element size.
-    BadLength,
-    /// The same extension appeared twice in one message (RFC 8446 §4.2).
-    DuplicateExtension,
-    /// A field held a value that its definition forbids.
-    IllegalValue(&'static str),
-    /// A message or structure exceeded a size cap that this implementation
-    /// enforces to keep memory bounded.
-    TooLarge,
+/// What two peers failed to agree on (see [`Error::NoCommon`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Negotiable {
+    /// The protocol version (protocol_version alert).
+    ProtocolVersion,
+    /// The cipher suite.
+    CipherSuite,
+    /// The key exchange group.
+    KeyExchangeGroup,
+    /// The signature scheme for the handshake signature.
+    SignatureScheme,
+    /// The application protocol (ALPN; no_application_protocol alert).
+    ApplicationProtocol,
+    /// The certificate (or credential) to authenticate with.
+    Certificate,
+    /// The certificate type (RFC 7250).
+    CertificateType,
 }
 
-impl DecodeError {
-    /// The alert that a peer gets for this error.
-    pub fn alert(&self) -> AlertDescription {
+impl Negotiable {
+    /// The alert that reports the failure to the peer (RFC 8446 §6.2,
+    /// RFC 7301 §3.2).
+    pub fn alert(self) -> AlertDescription {
         match self {
-            // RFC 8446 §6.2: decode_error for a message that cannot be
-            // parsed; illegal_parameter for a well-formed but bad field.
-            DecodeError::DuplicateExtension | DecodeError::IllegalValue(_) => {
-                AlertDescription::ILLEGAL_PARAMETER
-            }
-            _ => AlertDescription::DECODE_ERROR,
+            Negotiable::ProtocolVersion => AlertDescription::PROTOCOL_VERSION,
+            Negotiable::ApplicationProtocol => AlertDescription::NO_APPLICATION_PROTOCOL,
+            Negotiable::CertificateType => AlertDescription::UNSUPPORTED_CERTIFICATE,
+            _ => AlertDescription::HANDSHAKE_FAILURE,
         }
     }
 }
 
-impl fmt::Display for DecodeError {
+impl fmt::Display for Negotiable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Truncated => f.write_str("message truncated"),
-            DecodeError::TrailingBytes => f.write_str("unexpected trailing bytes"),
-            DecodeError::BadLength => f.write_str("length field out of range"),
-            DecodeError::DuplicateExtension => f.write_str("duplicated extension"),
-            DecodeError::IllegalValue(what) => write!(f, "illegal value: {what}"),
-            DecodeError::TooLarge => f.write_str("structure larger than allowed"),
-        }
+        f.write_str(match self {
+            Negotiable::ProtocolVersion => "protocol version",
+            Negotiable::CipherSuite => "cipher suite",
+            Negotiable::KeyExchangeGroup => "key exchange group",
+            Negotiable::SignatureScheme => "signature scheme",
+            Negotiable::ApplicationProtocol => "application protocol",
+            Negotiable::Certificate => "certificate",
+            Negotiable::CertificateType => "certificate type",
+        })
     }
 }
 
-impl std::error::Error for DecodeError {}
+/// An I/O error from the transport, shared so that [`Error`] stays
+/// cloneable; [`std::error::Error::source`] gives the original.
+#[derive(Debug, Clone)]
+pub struct IoError(pub Arc<io::Error>);
+
+impl IoError {
+    /// The error's kind.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &IoError) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}
 
 /// An error from cloaktls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +112,7 @@ pub enum Error {
     /// suite, group, signature scheme, application protocol).
     NoCommon {
         /// What could not be agreed.
-        what: &'static str,
+        what: Negotiable,
         /// What we offered or accept.
         ours: String,
         /// What the peer offered or chose.
@@ -98,11 +120,20 @@ pub enum Error {
     },
     /// The peer closed the connection before the handshake ended.
     HandshakeNotComplete,
-    /// The operation needs a state the connection is not in (sending after
-    /// close, a key update before the handshake ended, ...).
+    /// The transport ended without the peer's close_notify: what was
+    /// received may have been cut short by an attacker (a truncation
+    /// attack), so it cannot be trusted to be complete.
+    Truncated,
+    /// The caller asked for something the connection cannot do in its
+    /// present state (sending after close, a key update before the
+    /// handshake ended, an exporter before keys exist, ...).
     InvalidState(&'static str),
-    /// An I/O error from the transport (blocking stream only).
-    Io(std::io::ErrorKind, String),
+    /// An internal invariant of cloaktls did not hold: a bug, never caused
+    /// by the peer or the caller. The connection is closed with
+    /// internal_error.
+    Internal(&'static str),
+    /// An I/O error from the transport.
+    Io(IoError),
 }
 
 /// Why a peer certificate was refused.
@@ -160,6 +191,18 @@ impl CertificateError {
     }
 }
 
+/// The alert that a peer gets for a message that failed to decode.
+pub(crate) fn decode_alert(e: &DecodeError) -> AlertDescription {
+    match e {
+        // RFC 8446 §6.2: decode_error for a message that cannot be
+        // parsed; illegal_parameter for a well-formed but bad field.
+        DecodeError::DuplicateExtension | DecodeError::IllegalValue(_) => {
+            AlertDescription::ILLEGAL_PARAMETER
+        }
+        _ => AlertDescription::DECODE_ERROR,
+    }
+}
+
 impl Error {
     /// A protocol violation by the peer, answered with `alert`.
     pub fn peer(alert: AlertDescription, reason: impl Into<String>) -> Self {
@@ -177,24 +220,20 @@ impl Error {
     /// The alert that this error sends to the peer, if it sends one.
     pub fn alert(&self) -> Option<AlertDescription> {
         match self {
-            Error::Decode { error, .. } => Some(error.alert()),
+            Error::Decode { error, .. } => Some(decode_alert(error)),
             Error::PeerMisbehaved { alert, .. } => Some(*alert),
             Error::BadRecordMac => Some(AlertDescription::BAD_RECORD_MAC),
             Error::RecordOverflow => Some(AlertDescription::RECORD_OVERFLOW),
             Error::NotTls(_) => Some(AlertDescription::DECODE_ERROR),
             Error::AlertReceived(_) => None,
-            Error::EncryptLimit | Error::Crypto(_) | Error::Config(_) | Error::Io(..) => {
-                Some(AlertDescription::INTERNAL_ERROR)
-            }
+            Error::EncryptLimit
+            | Error::Crypto(_)
+            | Error::Config(_)
+            | Error::Io(_)
+            | Error::Internal(_) => Some(AlertDescription::INTERNAL_ERROR),
             Error::InvalidCertificate(c) => Some(c.alert()),
-            Error::NoCommon { what, .. } => Some(if *what == "protocol version" {
-                AlertDescription::PROTOCOL_VERSION
-            } else if *what == "application protocol" {
-                AlertDescription::NO_APPLICATION_PROTOCOL
-            } else {
-                AlertDescription::HANDSHAKE_FAILURE
-            }),
-            Error::HandshakeNotComplete | Error::InvalidState(_) => None,
+            Error::NoCommon { what, .. } => Some(what.alert()),
+            Error::HandshakeNotComplete | Error::Truncated | Error::InvalidState(_) => None,
         }
     }
 }
@@ -209,7 +248,13 @@ impl fmt::Display for Error {
             Error::BadRecordMac => f.write_str("a record failed authentication (bad_record_mac)"),
             Error::RecordOverflow => f.write_str("a record was longer than TLS allows"),
             Error::NotTls(what) => write!(f, "the peer does not speak TLS: {what}"),
-            Error::AlertReceived(alert) => write!(f, "the peer sent the fatal alert {alert:?}"),
+            Error::AlertReceived(alert) => {
+                write!(f, "the peer sent the fatal alert {alert:?}")?;
+                match alert_hint(*alert) {
+                    Some(hint) => write!(f, " ({hint})"),
+                    None => Ok(()),
+                }
+            }
             Error::EncryptLimit => f.write_str("a key reached its usage limit"),
             Error::Crypto(what) => write!(f, "cryptographic failure: {what}"),
             Error::Config(what) => write!(f, "bad configuration: {what}"),
@@ -221,13 +266,92 @@ impl fmt::Display for Error {
             Error::HandshakeNotComplete => {
                 f.write_str("the peer closed the connection before the handshake ended")
             }
+            Error::Truncated => f.write_str(
+                "the peer closed the connection without close_notify: \
+                 the data may have been cut short (truncation)",
+            ),
             Error::InvalidState(what) => write!(f, "not possible now: {what}"),
-            Error::Io(_, what) => write!(f, "I/O error: {what}"),
+            Error::Internal(what) => write!(f, "internal error in cloaktls (a bug): {what}"),
+            Error::Io(e) => write!(f, "I/O error: {}", e.0),
         }
     }
 }
 
-impl std::error::Error for Error {}
+/// What a fatal alert from the peer most likely means for our side, where
+/// there is something to say.
+fn alert_hint(alert: AlertDescription) -> Option<&'static str> {
+    Some(match alert {
+        // RFC 8446 §4.4.2.4: a TLS 1.3 server that wants a certificate we
+        // did not send says so after our Finished, so it shows on the
+        // first read.
+        AlertDescription::CERTIFICATE_REQUIRED => {
+            "the server requires a client certificate: set one with \
+             ClientConfigBuilder::client_certificate"
+        }
+        AlertDescription::BAD_CERTIFICATE
+        | AlertDescription::UNKNOWN_CA
+        | AlertDescription::CERTIFICATE_EXPIRED
+        | AlertDescription::UNSUPPORTED_CERTIFICATE
+        | AlertDescription::CERTIFICATE_UNKNOWN => {
+            "the peer refused the certificate we sent; check it (and, for a client, \
+             the certificate set with ClientConfigBuilder::client_certificate)"
+        }
+        AlertDescription::PROTOCOL_VERSION => "the peer accepts none of the TLS versions we offered",
+        AlertDescription::HANDSHAKE_FAILURE => {
+            "the peer found nothing in common with our offer: versions, cipher suites, \
+             groups or signature schemes"
+        }
+        AlertDescription::NO_APPLICATION_PROTOCOL => {
+            "the peer supports none of the ALPN protocols we offered"
+        }
+        _ => return None,
+    })
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e.0.as_ref()),
+            Error::InvalidCertificate(c) => Some(c),
+            Error::Decode { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    /// Wraps a transport error; an `io::Error` that carries a cloaktls
+    /// [`Error`] (as the blocking stream's errors do) gives that error
+    /// back, so that `?` works in both directions without losing it.
+    fn from(e: io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            if let Some(inner) = e.into_inner() {
+                if let Ok(ours) = inner.downcast::<Error>() {
+                    return *ours;
+                }
+            }
+            return Error::Internal("an io::Error that lost its inner error");
+        }
+        Error::Io(IoError(Arc::new(e)))
+    }
+}
+
+impl From<Error> for io::Error {
+    /// An `io::Error` of a fitting kind that keeps the cloaktls error as its
+    /// inner error (recover it with `cloaktls::Error::from(io_error)`). A
+    /// transport error keeps its kind; truncation and a handshake cut short
+    /// are `UnexpectedEof`; a misused connection is `InvalidInput`;
+    /// everything else is `InvalidData`.
+    fn from(e: Error) -> Self {
+        let kind = match &e {
+            Error::Io(inner) => inner.kind(),
+            Error::HandshakeNotComplete | Error::Truncated => io::ErrorKind::UnexpectedEof,
+            Error::InvalidState(_) | Error::Config(_) => io::ErrorKind::InvalidInput,
+            _ => io::ErrorKind::InvalidData,
+        };
+        io::Error::new(kind, e)
+    }
+}
 
 impl fmt::Display for CertificateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -258,3 +382,5 @@ impl From<CertificateError> for Error {
         Error::InvalidCertificate(e)
     }
 }
+
+impl std::error::Error for CertificateError {}

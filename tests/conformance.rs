@@ -6,7 +6,8 @@
 //! malformed TLS 1.2-only extension in a hello that settles on TLS 1.3.
 
 mod common;
-use cloaktls::crypto::kx::{SECP256R1, X25519};
+use cloaktls::conn::Intake;
+use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use cloaktls::record::{write_plaintext_record, Deframer};
@@ -58,7 +59,7 @@ fn ssl3_legacy_version_is_protocol_version_both_ways() {
     }
     // The client refuses such a ServerHello the same way.
     let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
-    s.read_tls(c.pending_tls()).unwrap();
+    assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
     let n = c.pending_tls().len();
     c.consume_tls(n);
     let mut flight = s.pending_tls().to_vec();
@@ -76,14 +77,14 @@ fn second_client_hello_must_repeat_the_first() {
     let retry = |reorder: bool| -> Result<(), Error> {
         let (mut c, mut s) = pair(
             &pki,
-            |b| b.versions(V13).groups(&[&SECP256R1]),
-            |b| b.groups(&[&X25519, &SECP256R1]),
+            |b| b.versions(V13).groups(&[NamedGroup::SECP256R1]),
+            |b| b.groups(&[NamedGroup::X25519, NamedGroup::SECP256R1]),
             "localhost",
         );
-        s.read_tls(c.pending_tls()).unwrap();
+        assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
         let n = c.pending_tls().len();
         c.consume_tls(n);
-        c.read_tls(s.pending_tls()).unwrap();
+        assert_eq!(c.read_tls(s.pending_tls()).unwrap(), Intake::All);
         let n = s.pending_tls().len();
         s.consume_tls(n);
         let second = c.pending_tls().to_vec();
@@ -113,7 +114,7 @@ fn empty_alert_record_is_unexpected_message() {
     let pki = Pki::new("CA");
     for versions in [V13, &[ProtocolVersion::TLSV1_2][..]] {
         let (c, mut s) = pair(&pki, |b| b.versions(versions), |b| b, "localhost");
-        s.read_tls(c.pending_tls()).unwrap();
+        assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
         let mut empty = Vec::new();
         write_plaintext_record(
             ContentType::ALERT,
@@ -132,7 +133,7 @@ fn tls13_change_cipher_spec_other_than_one_is_unexpected_message() {
     let pki = Pki::new("CA");
     for payload in [&[1u8, 1][..], &[2], &[]] {
         let (c, mut s) = pair(&pki, |b| b.versions(V13), |b| b, "localhost");
-        s.read_tls(c.pending_tls()).unwrap();
+        assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
         let mut ccs = Vec::new();
         write_plaintext_record(
             ContentType::CHANGE_CIPHER_SPEC,
@@ -158,15 +159,13 @@ fn client_reads_finished_lengthened_by(extra: usize) -> Result<(), Error> {
         &pki,
         |b| {
             b.versions(V13)
-                .cipher_suites(&[cloaktls::crypto::SupportedSuite::Tls13(
-                    &cloaktls::crypto::suites::TLS13_AES_128_GCM_SHA256,
-                )])
+                .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
                 .key_log(log.clone())
         },
         |b| b.compatibility_mode(false),
         "localhost",
     );
-    s.read_tls(c.pending_tls()).unwrap();
+    assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
     let n = c.pending_tls().len();
     c.consume_tls(n);
     let flight = s.pending_tls().to_vec();
@@ -201,7 +200,7 @@ fn handshakes_still_complete() {
     for hrr in [false, true] {
         let (mut c, mut s) = pair(
             &pki,
-            |b| if hrr { b.groups(&[&SECP256R1]) } else { b },
+            |b| if hrr { b.groups(&[NamedGroup::SECP256R1]) } else { b },
             |b| b,
             "localhost",
         );

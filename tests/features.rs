@@ -3,8 +3,8 @@
 //! compatibility mode, early writes, and small reads.
 
 mod common;
-use cloaktls::crypto::kx::{SECP256R1, X25519};
-use cloaktls::msgs::enums::{NamedGroup, ProtocolVersion};
+use cloaktls::conn::{Intake, Received, EARLY_QUEUE_LIMIT};
+use cloaktls::{NamedGroup, ProtocolVersion};
 use cloaktls::{ClientConfig, ClientConnection, Event, ServerConfig, ServerConnection};
 use common::*;
 
@@ -53,19 +53,19 @@ fn close_notify_both_ways() {
         cr.unwrap();
         sr.unwrap();
         c.send(b"last words").unwrap();
-        c.close();
+        c.send_close_notify().unwrap();
         assert!(c.send(b"more").is_err());
         let mut rng = Lcg(3);
         transfer(&mut c, &mut s, &mut rng, 100).unwrap();
         let mut buf = [0u8; 64];
-        assert_eq!(s.recv(&mut buf).unwrap(), 10);
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(10));
         assert!(s.peer_has_closed());
-        assert_eq!(s.recv(&mut buf).unwrap(), 0);
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Closed);
         // The server can still answer (TLS 1.3 half-close), then close.
         s.send(b"bye").unwrap();
-        s.close();
+        s.send_close_notify().unwrap();
         transfer(&mut s, &mut c, &mut rng, 100).unwrap();
-        assert_eq!(c.recv(&mut buf).unwrap(), 3);
+        assert_eq!(c.recv(&mut buf).unwrap(), Received::Data(3));
         assert!(c.peer_has_closed());
     }
 }
@@ -76,8 +76,8 @@ fn alpn_is_chosen_by_the_server() {
     for v in [V13, V12] {
         let (mut c, mut s) = pair(
             &pki,
-            |b| b.versions(v).alpn_protocols(&[b"h2", b"http/1.1"]),
-            |b| b.alpn_protocols(&[b"http/1.1", b"h2"]),
+            |b| b.versions(v).alpn_protocols(&["h2", "http/1.1"]),
+            |b| b.alpn_protocols(&["http/1.1", "h2"]),
             "localhost",
         );
         let (cr, sr) = handshake(&mut c, &mut s);
@@ -89,7 +89,7 @@ fn alpn_is_chosen_by_the_server() {
         let (mut c, mut s) = pair(
             &pki,
             |b| b.versions(v),
-            |b| b.alpn_protocols(&[b"h2"]),
+            |b| b.alpn_protocols(&["h2"]),
             "localhost",
         );
         let (cr, _) = handshake(&mut c, &mut s);
@@ -151,7 +151,7 @@ fn record_size_limit_is_honoured() {
         let mut rng = Lcg(1);
         transfer(&mut s, &mut c, &mut rng, 1 << 20).unwrap();
         let mut buf = vec![0u8; 6000];
-        assert_eq!(c.recv(&mut buf).unwrap(), 5000);
+        assert_eq!(c.recv(&mut buf).unwrap(), Received::Data(5000));
     }
 }
 
@@ -160,8 +160,8 @@ fn hello_retry_with_cookie_and_compatibility_mode() {
     let pki = Pki::new("CA");
     let (mut c, mut s) = pair(
         &pki,
-        |b| b.versions(V13).groups(&[&SECP256R1]).send_cookie(true),
-        |b| b.groups(&[&X25519, &SECP256R1]),
+        |b| b.versions(V13).groups(&[NamedGroup::SECP256R1]).send_cookie(true),
+        |b| b.groups(&[NamedGroup::X25519, NamedGroup::SECP256R1]),
         "localhost",
     );
     let (cr, sr) = handshake(&mut c, &mut s);
@@ -176,11 +176,11 @@ fn hello_retry_with_cookie_and_compatibility_mode() {
         |b| b.compatibility_mode(false),
         "localhost",
     );
-    s.read_tls(c.pending_tls()).unwrap();
+    assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
     assert!(!s.pending_tls().windows(6).any(|w| w == [20, 3, 3, 0, 1, 1]));
     // With it, the server sends one after its ServerHello.
     let (c, mut s) = pair(&pki, |b| b.versions(V13), |b| b, "localhost");
-    s.read_tls(c.pending_tls()).unwrap();
+    assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
     assert!(s.pending_tls().windows(6).any(|w| w == [20, 3, 3, 0, 1, 1]));
 }
 
@@ -190,7 +190,10 @@ fn early_writes_are_queued_and_small_reads_lose_nothing() {
     for v in [V13, V12] {
         let (mut c, mut s) = pair(&pki, |b| b.versions(v), |b| b, "localhost");
         let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
-        c.send(&big).unwrap();
+        // Before the handshake ends, a bounded amount is queued.
+        let mut sent = c.send(&big).unwrap();
+        assert_eq!(sent, EARLY_QUEUE_LIMIT);
+        assert_eq!(c.send(&big[sent..]).unwrap(), 0, "the queue is full");
         let (cr, sr) = handshake(&mut c, &mut s);
         cr.unwrap();
         sr.unwrap();
@@ -198,9 +201,11 @@ fn early_writes_are_queued_and_small_reads_lose_nothing() {
         let mut got = Vec::new();
         let mut buf = [0u8; 7];
         for _ in 0..1_000_000 {
+            sent += c.send(&big[sent..]).unwrap();
             transfer(&mut c, &mut s, &mut rng, 3000).unwrap();
-            let n = s.recv(&mut buf).unwrap();
-            got.extend_from_slice(&buf[..n]);
+            if let Received::Data(n) = s.recv(&mut buf).unwrap() {
+                got.extend_from_slice(&buf[..n]);
+            }
             if got.len() == big.len() {
                 break;
             }
@@ -256,7 +261,7 @@ fn many_requested_key_updates_get_one_answer_until_data_is_sent() {
     }
     let out = c.pending_tls().to_vec();
     c.consume_tls(out.len());
-    s.read_tls(&out).unwrap();
+    assert_eq!(s.read_tls(&out).unwrap(), Intake::All);
     // One record: the single answer (RFC 8446 §4.6.3).
     let answer = s.pending_tls().to_vec();
     assert_eq!(
@@ -264,17 +269,17 @@ fn many_requested_key_updates_get_one_answer_until_data_is_sent() {
         answer.len()
     );
     s.consume_tls(answer.len());
-    c.read_tls(&answer).unwrap();
+    assert_eq!(c.read_tls(&answer).unwrap(), Intake::All);
     // After data is sent, a new request gets a new answer.
     assert_eq!(send_and_receive(&mut s, &mut c, b"data"), b"data");
     c.key_update(true).unwrap();
     let out = c.pending_tls().to_vec();
     c.consume_tls(out.len());
-    s.read_tls(&out).unwrap();
+    assert_eq!(s.read_tls(&out).unwrap(), Intake::All);
     assert!(s.wants_write());
     let answer = s.pending_tls().to_vec();
     s.consume_tls(answer.len());
-    c.read_tls(&answer).unwrap();
+    assert_eq!(c.read_tls(&answer).unwrap(), Intake::All);
     assert_eq!(
         send_and_receive(&mut c, &mut s, b"still fine"),
         b"still fine"
@@ -299,7 +304,7 @@ fn received_data_can_be_read_in_place() {
         }
         let bytes = c.pending_tls().to_vec();
         c.consume_tls(bytes.len());
-        assert_eq!(s.read_tls(&bytes).unwrap(), bytes.len());
+        assert_eq!(s.read_tls(&bytes).unwrap(), Intake::All);
         assert_eq!(s.received_len(), sent.len());
         let mut got = Vec::new();
         loop {

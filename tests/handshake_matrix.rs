@@ -4,15 +4,18 @@
 //! chunks; data checked both ways.
 
 mod common;
-use cloaktls::crypto::kx::{SECP256R1, SECP384R1, X25519};
+use cloaktls::config::ClientAuth;
 use cloaktls::crypto::sign::KeyKind;
 use cloaktls::crypto::suites::{SupportedSuite, ALL_SUITES};
-use cloaktls::crypto::KeyExchangeGroup;
-use cloaktls::msgs::enums::ProtocolVersion;
+use cloaktls::{NamedGroup, ProtocolVersion};
 use cloaktls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use common::*;
 
-const GROUPS: [&'static dyn KeyExchangeGroup; 3] = [&X25519, &SECP256R1, &SECP384R1];
+const GROUPS: [NamedGroup; 3] = [
+    NamedGroup::X25519,
+    NamedGroup::SECP256R1,
+    NamedGroup::SECP384R1,
+];
 
 fn suite_fits(suite: &SupportedSuite, key: KeyType) -> bool {
     match suite {
@@ -48,19 +51,19 @@ fn matrix() {
                     }
                     for mtls in [false, true] {
                         let mut sb = ServerConfig::builder(issued.certified_key())
-                            .cipher_suites(&[suite])
+                            .cipher_suites(&[suite.suite()])
                             .groups(&[group]);
                         if mtls {
-                            sb = sb.require_client_auth(pki.roots());
+                            sb = sb.client_auth(ClientAuth::required(pki.roots()));
                         }
                         let server_cfg = sb.build().unwrap();
                         // For a HelloRetryRequest, the client's first share
                         // is for a group the server does not take.
-                        let client_groups: Vec<&'static dyn KeyExchangeGroup> = if hrr {
+                        let client_groups: Vec<NamedGroup> = if hrr {
                             let other = GROUPS
                                 .iter()
                                 .copied()
-                                .find(|g| g.name() != group.name())
+                                .find(|g| *g != group)
                                 .unwrap();
                             vec![other, group]
                         } else {
@@ -70,14 +73,14 @@ fn matrix() {
                         // curve of the server's ECDSA key too (after the
                         // group under test, which the server alone has).
                         let mut client_groups = client_groups;
-                        let key_curve: Option<&'static dyn KeyExchangeGroup> = match key_type {
-                            KeyType::EcdsaP256 => Some(&SECP256R1),
-                            KeyType::EcdsaP384 => Some(&SECP384R1),
+                        let key_curve: Option<NamedGroup> = match key_type {
+                            KeyType::EcdsaP256 => Some(NamedGroup::SECP256R1),
+                            KeyType::EcdsaP384 => Some(NamedGroup::SECP384R1),
                             _ => None,
                         };
                         if let Some(curve) = key_curve {
                             if version == ProtocolVersion::TLSV1_2
-                                && !client_groups.iter().any(|g| g.name() == curve.name())
+                                && !client_groups.contains(&curve)
                             {
                                 client_groups.push(curve);
                             }
@@ -93,7 +96,7 @@ fn matrix() {
                         let label = format!(
                             "{:?} {:?} {key_type:?} hrr={hrr} mtls={mtls} chunk={chunk}",
                             suite.suite(),
-                            group.name()
+                            group
                         );
                         let (cr, sr) = handshake_chunked(&mut c, &mut s, &mut rng, chunk);
                         sr.unwrap_or_else(|e| panic!("{label}: server: {e}"));
@@ -101,8 +104,8 @@ fn matrix() {
                         assert_eq!(c.protocol_version(), Some(version), "{label}");
                         assert_eq!(s.protocol_version(), Some(version), "{label}");
                         assert_eq!(c.cipher_suite(), Some(suite.suite()), "{label}");
-                        assert_eq!(c.key_exchange_group(), Some(group.name()), "{label}");
-                        assert_eq!(s.key_exchange_group(), Some(group.name()), "{label}");
+                        assert_eq!(c.key_exchange_group(), Some(group), "{label}");
+                        assert_eq!(s.key_exchange_group(), Some(group), "{label}");
                         assert_eq!(c.had_hello_retry(), hrr, "{label}");
                         assert_eq!(s.peer_certificates().len(), usize::from(mtls), "{label}");
                         assert_eq!(c.peer_certificates().len(), 1, "{label}");

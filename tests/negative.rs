@@ -2,15 +2,12 @@
 //! side reports and the alert that the other side receives.
 
 mod common;
+use cloaktls::error::Negotiable;
 use cloaktls::config::ClientAuth;
-use cloaktls::crypto::kx::{SECP256R1, SECP384R1, X25519};
+use cloaktls::conn::{Intake, Received};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
-use cloaktls::crypto::suites::{
-    TLS13_AES_128_GCM_SHA256, TLS13_CHACHA20_POLY1305_SHA256,
-    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-};
-use cloaktls::crypto::SupportedSuite;
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion, SignatureScheme};
+use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::verify::{ClientCertVerifier, WebPkiClientVerifier};
 use cloaktls::{
@@ -226,7 +223,7 @@ fn bad_certificate_verify_signature() {
         for v in BOTH {
             let s = ServerConfig::builder(good.clone())
                 .versions(v)
-                .require_client_auth(pki.roots())
+                .client_auth(ClientAuth::required(pki.roots()))
                 .build()
                 .unwrap();
             let c = ClientConfig::builder(pki.roots())
@@ -266,7 +263,7 @@ fn tampered_record_is_bad_record_mac_on_both_sides() {
         c.send(b"first").unwrap();
         let first = c.pending_tls().to_vec();
         c.consume_tls(first.len());
-        s.read_tls(&first).unwrap();
+        assert_eq!(s.read_tls(&first).unwrap(), Intake::All);
         c.send(b"second").unwrap();
         let mut wire = c.pending_tls().to_vec();
         c.consume_tls(wire.len());
@@ -274,7 +271,7 @@ fn tampered_record_is_bad_record_mac_on_both_sides() {
         wire[last] ^= 0x80;
         assert_eq!(s.read_tls(&wire), Err(Error::BadRecordMac));
         let mut buf = [0u8; 16];
-        assert_eq!(s.recv(&mut buf).unwrap(), 5);
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(5));
         assert_eq!(&buf[..5], b"first");
         assert_eq!(s.recv(&mut buf), Err(Error::BadRecordMac));
         // The alert reaches the client.
@@ -301,7 +298,7 @@ fn wrong_finished_tls13_with(compatibility_mode: bool) {
     let log = Arc::new(Secrets::default());
     let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
         .versions(V13)
-        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
         .key_log(log.clone())
         .build()
         .unwrap();
@@ -314,7 +311,7 @@ fn wrong_finished_tls13_with(compatibility_mode: bool) {
     let mut s = ServerConnection::new(s_cfg).unwrap();
     let hello = c.pending_tls().to_vec();
     c.consume_tls(hello.len());
-    s.read_tls(&hello).unwrap();
+    assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
     let flight = s.pending_tls().to_vec();
     s.consume_tls(flight.len());
     // ServerHello, then one protected record with EE..Finished.
@@ -363,7 +360,7 @@ fn wrong_finished_tls12() {
     let c_cfg = cloaktls::danger::allow_no_extended_master_secret_client(
         ClientConfig::builder(pki.roots())
             .versions(V12)
-            .alpn_protocols(&[b"aaaa"]),
+            .alpn_protocols(&["aaaa"]),
     )
     .build()
     .unwrap();
@@ -380,7 +377,7 @@ fn wrong_finished_tls12() {
     hello[pos + 1] = 0x99;
     let pos = hello.windows(4).position(|w| w == b"aaaa").unwrap();
     hello[pos] = b'b';
-    s.read_tls(&hello).unwrap();
+    assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
     let (cr, sr) = handshake(&mut c, &mut s);
     assert_eq!(sent_alert(&sr), AlertDescription::DECRYPT_ERROR, "{sr:?}");
     assert!(sr.unwrap_err().to_string().contains("Finished"));
@@ -440,7 +437,7 @@ fn handshake_data_after_the_end_of_a_flight() {
         let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
         let hello = c.pending_tls().to_vec();
         c.consume_tls(hello.len());
-        s.read_tls(&hello).unwrap();
+        assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
         if versions == V12 {
             // ServerHello..ServerHelloDone followed by more.
             let flight = append_to_last_handshake_record(s.pending_tls(), &partial);
@@ -494,12 +491,12 @@ fn no_common_group_suite_or_alpn() {
         // Groups.
         let s = ServerConfig::builder(cert.clone())
             .versions(v)
-            .groups(&[&SECP384R1])
+            .groups(&[NamedGroup::SECP384R1])
             .build()
             .unwrap();
         let c = ClientConfig::builder(pki.roots())
             .versions(v)
-            .groups(&[&X25519, &SECP256R1])
+            .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
             .build()
             .unwrap();
         let (cr, sr) = run(c, s);
@@ -507,7 +504,7 @@ fn no_common_group_suite_or_alpn() {
             matches!(
                 &sr,
                 Err(Error::NoCommon {
-                    what: "key exchange group",
+                    what: Negotiable::KeyExchangeGroup,
                     ..
                 })
             ),
@@ -518,12 +515,12 @@ fn no_common_group_suite_or_alpn() {
         // ALPN.
         let s = ServerConfig::builder(cert.clone())
             .versions(v)
-            .alpn_protocols(&[b"h2"])
+            .alpn_protocols(&["h2"])
             .build()
             .unwrap();
         let c = ClientConfig::builder(pki.roots())
             .versions(v)
-            .alpn_protocols(&[b"http/1.1"])
+            .alpn_protocols(&["http/1.1"])
             .build()
             .unwrap();
         let (cr, sr) = run(c, s);
@@ -535,11 +532,11 @@ fn no_common_group_suite_or_alpn() {
     }
     // Suites.
     let s = ServerConfig::builder(cert.clone())
-        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256)])
+        .cipher_suites(&[CipherSuite::TLS13_CHACHA20_POLY1305_SHA256])
         .build()
         .unwrap();
     let c = ClientConfig::builder(pki.roots())
-        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
         .build()
         .unwrap();
     let (cr, sr) = run(c, s);
@@ -547,7 +544,7 @@ fn no_common_group_suite_or_alpn() {
         matches!(
             &sr,
             Err(Error::NoCommon {
-                what: "cipher suite",
+                what: Negotiable::CipherSuite,
                 ..
             })
         ),
@@ -555,13 +552,11 @@ fn no_common_group_suite_or_alpn() {
     );
     assert_eq!(alert_received(&cr), AlertDescription::HANDSHAKE_FAILURE);
     let s = ServerConfig::builder(cert.clone())
-        .cipher_suites(&[SupportedSuite::Tls12(
-            &TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        )])
+        .cipher_suites(&[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
         .build()
         .unwrap();
     let c = ClientConfig::builder(pki.roots())
-        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
         .build()
         .unwrap();
     let (cr, sr) = run(c, s);
@@ -569,7 +564,7 @@ fn no_common_group_suite_or_alpn() {
         matches!(
             &sr,
             Err(Error::NoCommon {
-                what: "protocol version",
+                what: Negotiable::ProtocolVersion,
                 ..
             })
         ),
@@ -588,7 +583,7 @@ fn client_certificate_missing_when_required() {
     ] {
         let s = ServerConfig::builder(cert.clone())
             .versions(v)
-            .require_client_auth(pki.roots())
+            .client_auth(ClientAuth::required(pki.roots()))
             .build()
             .unwrap();
         let c = ClientConfig::builder(pki.roots())
@@ -601,7 +596,7 @@ fn client_certificate_missing_when_required() {
         // Optional mode lets the client in.
         let s = ServerConfig::builder(cert.clone())
             .versions(v)
-            .optional_client_auth(pki.roots())
+            .client_auth(ClientAuth::optional(pki.roots()))
             .build()
             .unwrap();
         let c = ClientConfig::builder(pki.roots())
@@ -616,7 +611,7 @@ fn client_certificate_missing_when_required() {
         let other = Pki::new("other");
         let s = ServerConfig::builder(cert.clone())
             .versions(v)
-            .require_client_auth(pki.roots())
+            .client_auth(ClientAuth::required(pki.roots()))
             .build()
             .unwrap();
         let c = ClientConfig::builder(pki.roots())
@@ -728,7 +723,7 @@ fn tls12_ecdsa_keys_must_be_on_a_listed_curve() {
     // so the RSA certificate serves it, or, without one, nothing does.
     let c = ClientConfig::builder(pki.roots())
         .versions(V12)
-        .groups(&[&SECP384R1])
+        .groups(&[NamedGroup::SECP384R1])
         .build()
         .unwrap();
     let only_p256 = ServerConfig::builder(p256.certified_key())
@@ -760,7 +755,7 @@ fn tls12_ecdsa_keys_must_be_on_a_listed_curve() {
     // the way) and answers with a P-256 key is refused.
     let c = ClientConfig::builder(pki.roots())
         .versions(V12)
-        .groups(&[&X25519, &SECP384R1])
+        .groups(&[NamedGroup::X25519, NamedGroup::SECP384R1])
         .build()
         .unwrap();
     let s = ServerConfig::builder(p256.certified_key())
@@ -777,7 +772,7 @@ fn tls12_ecdsa_keys_must_be_on_a_listed_curve() {
         .position(|w| w == groups)
         .expect("supported_groups in the hello");
     hello[at + 9] = 0x17;
-    sc.read_tls(&hello).unwrap();
+    assert_eq!(sc.read_tls(&hello).unwrap(), Intake::All);
     let flight = sc.pending_tls().to_vec();
     let err = cc.read_tls(&flight).unwrap_err();
     assert_eq!(
@@ -814,7 +809,7 @@ fn tls13_plaintext_alert_before_the_peer_has_keys() {
     let c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
     let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
     let hello = c.pending_tls().to_vec();
-    s.read_tls(&hello).unwrap();
+    assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
     assert!(s.wants_write());
     let err = s.read_tls(&alert).unwrap_err();
     assert_eq!(

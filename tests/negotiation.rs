@@ -3,6 +3,8 @@
 //! with protocol_version.
 
 mod common;
+use cloaktls::error::Negotiable;
+use cloaktls::conn::Intake;
 use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use common::*;
@@ -64,7 +66,7 @@ fn every_combination() {
                     matches!(
                         err,
                         Error::NoCommon {
-                            what: "protocol version",
+                            what: Negotiable::ProtocolVersion,
                             ..
                         }
                     ),
@@ -103,7 +105,7 @@ fn a_stripped_supported_versions_is_detected_as_a_downgrade() {
         &[0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04],
         &[0xfe, 0x2b],
     );
-    s.read_tls(&hello).unwrap();
+    assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
     assert_eq!(s.protocol_version(), Some(ProtocolVersion::TLSV1_2));
     let flight = s.pending_tls().to_vec();
     // The server marked its random (bytes 24..32 of it).
@@ -141,7 +143,7 @@ fn fallback_scsv_is_refused_by_a_newer_server() {
             .unwrap(),
     )
     .unwrap();
-    s2.read_tls(&hello).unwrap();
+    assert_eq!(s2.read_tls(&hello).unwrap(), Intake::All);
     assert_eq!(s2.protocol_version(), Some(ProtocolVersion::TLSV1_2));
 }
 
@@ -167,7 +169,7 @@ fn old_versions_are_refused_with_protocol_version() {
         let (mut c, mut s) = configs(&pki, BOTH, V12);
         let hello = c.pending_tls().to_vec();
         c.consume_tls(hello.len());
-        s.read_tls(&hello).unwrap();
+        assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
         let mut flight = s.pending_tls().to_vec();
         flight[9..11].copy_from_slice(&old.to_be_bytes());
         let err = c.read_tls(&flight).unwrap_err();
@@ -187,7 +189,7 @@ fn a_server_choosing_a_version_we_did_not_offer() {
     let n = c12.pending_tls().len();
     c12.consume_tls(n);
     let (c13, mut s13) = configs(&pki, BOTH, BOTH);
-    s13.read_tls(c13.pending_tls()).unwrap();
+    assert_eq!(s13.read_tls(c13.pending_tls()).unwrap(), Intake::All);
     let err = c12.read_tls(s13.pending_tls()).unwrap_err();
     assert_eq!(
         err.alert(),

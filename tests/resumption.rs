@@ -3,11 +3,10 @@
 //! binder, another server name, a suite of another hash.
 
 mod common;
-use cloaktls::crypto::kx::{SECP256R1, X25519};
-use cloaktls::crypto::suites::{
-    SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
-};
+use cloaktls::config::ClientAuth;
+use cloaktls::conn::{Intake, Received};
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
+use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::session::{ClientSessionStore, MemorySessionCache};
 use cloaktls::verify::TimeSource;
@@ -30,8 +29,18 @@ impl TimeSource for Clock {
     }
 }
 
+/// When the tests' ticket keys are made.
+const KEYS_MADE: u64 = 1_800_000_000;
+
 fn clock() -> Arc<Clock> {
-    Arc::new(Clock(AtomicU64::new(1_800_000_000)))
+    Arc::new(Clock(AtomicU64::new(KEYS_MADE)))
+}
+
+/// A clock past the 0-RTT anti-replay register's first window (RFC 8446
+/// §8.2: it refuses early data until then) for ticket keys made at
+/// `KEYS_MADE`.
+fn clock_past_startup() -> Arc<Clock> {
+    Arc::new(Clock(AtomicU64::new(KEYS_MADE + 30)))
 }
 
 /// One connection: handshake, a byte each way, so that tickets arrive.
@@ -59,7 +68,7 @@ fn tls13_resumes_with_a_ticket() {
             .versions(V13)
             .time(clock.clone())
             .stateful_tickets(stateful)
-            .require_client_auth(pki.roots())
+            .client_auth(ClientAuth::required(pki.roots()))
             .build()
             .unwrap();
         let store = Arc::new(MemorySessionCache::new(16));
@@ -78,7 +87,7 @@ fn tls13_resumes_with_a_ticket() {
         assert_eq!(s.peer_certificates().len(), 1);
         // Each handshake brings two new tickets; each ticket is used once.
         let mut used = 0;
-        while store.take_tls13("localhost").is_some() {
+        while store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_some() {
             used += 1;
         }
         assert_eq!(
@@ -97,11 +106,11 @@ fn tls13_resumes_with_a_ticket() {
 fn tls13_resumes_after_hello_retry() {
     let pki = Pki::new("CA");
     let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
-        .groups(&[&SECP256R1])
+        .groups(&[NamedGroup::SECP256R1])
         .build()
         .unwrap();
     let c_cfg = ClientConfig::builder(pki.roots())
-        .groups(&[&X25519, &SECP256R1])
+        .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
         .build()
         .unwrap();
     connect(&c_cfg, &s_cfg, "localhost");
@@ -164,17 +173,17 @@ fn another_server_name_or_hash_gives_a_full_handshake() {
         .unwrap();
     connect(&c_cfg, &s_cfg, "a.example");
     // Move a's ticket under b's name, as a confused cache might.
-    let t = store.take_tls13("a.example").unwrap();
-    store.put_tls13("b.example", t);
+    let t = store.take_tls13(&c_cfg.session_key("a.example").unwrap()).unwrap();
+    store.put_tls13(&c_cfg.session_key("b.example").unwrap(), t);
     let (c, s) = connect(&c_cfg, &s_cfg, "b.example");
     assert!(!c.is_resumed() && !s.is_resumed());
     // A SHA-256 ticket is not used for a SHA-384 suite.
     let s256 = ServerConfig::builder(cert.certified_key())
-        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256)])
+        .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
         .build()
         .unwrap();
     let s384 = ServerConfig::builder(cert.certified_key())
-        .cipher_suites(&[SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)])
+        .cipher_suites(&[CipherSuite::TLS13_AES_256_GCM_SHA384])
         .build()
         .unwrap();
     let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
@@ -219,7 +228,7 @@ fn no_tickets_when_the_server_sends_none() {
         .build()
         .unwrap();
     connect(&c_cfg, &s_cfg, "localhost");
-    assert!(store.take_tls13("localhost").is_none());
+    assert!(store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_none());
 }
 
 const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
@@ -231,7 +240,7 @@ fn tls12_resumes_by_session_id_and_by_ticket() {
         let mut b = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
             .versions(V12)
             .tickets(tickets)
-            .optional_client_auth(pki.roots());
+            .client_auth(ClientAuth::optional(pki.roots()));
         if !cache {
             b = b.session_cache(None);
         }
@@ -282,13 +291,13 @@ fn tls12_ticket_acknowledged_but_not_sent_is_unexpected_message() {
     // ClientHello; ServerHello..ServerHelloDone; ClientKeyExchange..Finished.
     let out = c.pending_tls().to_vec();
     c.consume_tls(out.len());
-    s.read_tls(&out).unwrap();
+    assert_eq!(s.read_tls(&out).unwrap(), Intake::All);
     let out = s.pending_tls().to_vec();
     s.consume_tls(out.len());
-    c.read_tls(&out).unwrap();
+    assert_eq!(c.read_tls(&out).unwrap(), Intake::All);
     let out = c.pending_tls().to_vec();
     c.consume_tls(out.len());
-    s.read_tls(&out).unwrap();
+    assert_eq!(s.read_tls(&out).unwrap(), Intake::All);
     assert!(!s.is_handshaking());
     let flight = s.pending_tls().to_vec();
     let mut d = Deframer::new();
@@ -313,7 +322,7 @@ fn tls12_ticket_acknowledged_but_not_sent_is_unexpected_message() {
         Some(AlertDescription::UNEXPECTED_MESSAGE),
         "{err}"
     );
-    assert!(err.to_string().contains("NewSessionTicket"), "{err}");
+    assert!(err.to_string().contains("new_session_ticket"), "{err}");
 }
 
 #[test]
@@ -355,8 +364,8 @@ fn one_cache_serves_both_versions() {
         .unwrap();
     connect(&c_cfg, &s12, "localhost");
     connect(&c_cfg, &s13, "localhost");
-    assert!(store.get_tls12("localhost").is_some());
-    assert!(store.take_tls13("localhost").is_some());
+    assert!(store.get_tls12(&c_cfg.session_key("localhost").unwrap()).is_some());
+    assert!(store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_some());
     assert_eq!(store.len(), 1);
 }
 
@@ -377,16 +386,21 @@ fn zero_rtt(
 }
 
 fn early_configs(pki: &Pki, max: u32) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let clock = clock();
     let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
         .max_early_data(max)
-        .alpn_protocols(&[b"h2"])
+        .alpn_protocols(&["h2"])
+        .time(clock.clone())
         .build()
         .unwrap();
     let c = ClientConfig::builder(pki.roots())
         .early_data(true)
-        .alpn_protocols(&[b"h2"])
+        .alpn_protocols(&["h2"])
+        .time(clock.clone())
         .build()
         .unwrap();
+    // The ticket keys were made now: 0-RTT is refused for a window.
+    clock.0.fetch_add(30, Ordering::SeqCst);
     (c, s)
 }
 
@@ -405,8 +419,8 @@ fn zero_rtt_is_accepted_and_delivered() {
         "{events:?}"
     );
     let mut buf = [0u8; 64];
-    let n = s.recv(&mut buf).unwrap();
-    assert_eq!(&buf[..n], b"early bird");
+    assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(10));
+    assert_eq!(&buf[..10], b"early bird");
     // The early exporters agree; the session goes on as usual.
     let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
     c.export_early_keying_material(&mut a, b"EXPORTER-early", Some(b"c"))
@@ -426,7 +440,7 @@ fn zero_rtt_is_capped_by_the_ticket() {
     let (_, mut s, sent) = zero_rtt(&c_cfg, &s_cfg, &[7u8; 500]);
     assert_eq!(sent, 100);
     let mut buf = [0u8; 600];
-    assert_eq!(s.recv(&mut buf).unwrap(), 100);
+    assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(100));
 }
 
 /// Ticket keys shared by servers that should accept each other's tickets.
@@ -435,7 +449,7 @@ fn shared_keys() -> Arc<cloaktls::session::TicketKeys> {
         cloaktls::session::TicketKeys::new(
             Arc::new(cloaktls::crypto::SystemRandom::new()),
             3600,
-            1_800_000_000,
+            KEYS_MADE,
         )
         .unwrap(),
     )
@@ -445,23 +459,23 @@ fn server_with(
     pki: &Pki,
     keys: &Arc<cloaktls::session::TicketKeys>,
     max_early: u32,
-    alpn: &[&[u8]],
+    alpn: &[&str],
 ) -> Arc<ServerConfig> {
     ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
         .ticket_keys(keys.clone())
         .max_early_data(max_early)
         .alpn_protocols(alpn)
-        .time(clock())
+        .time(clock_past_startup())
         .build()
         .unwrap()
 }
 
-fn client_with(pki: &Pki, store: &Arc<MemorySessionCache>, alpn: &[&[u8]]) -> Arc<ClientConfig> {
+fn client_with(pki: &Pki, store: &Arc<MemorySessionCache>, alpn: &[&str]) -> Arc<ClientConfig> {
     ClientConfig::builder(pki.roots())
         .early_data(true)
         .alpn_protocols(alpn)
         .session_store(Some(store.clone()))
-        .time(clock())
+        .time(clock_past_startup())
         .build()
         .unwrap()
 }
@@ -471,16 +485,16 @@ fn zero_rtt_rejected_by_a_server_without_it_is_skipped() {
     let pki = Pki::new("CA");
     let keys = shared_keys();
     let store = Arc::new(MemorySessionCache::new(4));
-    let c_cfg = client_with(&pki, &store, &[b"h2"]);
+    let c_cfg = client_with(&pki, &store, &["h2"]);
     connect(
         &c_cfg,
-        &server_with(&pki, &keys, 1000, &[b"h2"]),
+        &server_with(&pki, &keys, 1000, &["h2"]),
         "localhost",
     );
     // A server with the same ticket keys and no early data.
     let (mut c, mut s, sent) = zero_rtt(
         &c_cfg,
-        &server_with(&pki, &keys, 0, &[b"h2"]),
+        &server_with(&pki, &keys, 0, &["h2"]),
         b"to be skipped",
     );
     assert_eq!(sent, 13);
@@ -490,7 +504,7 @@ fn zero_rtt_rejected_by_a_server_without_it_is_skipped() {
     let mut buf = [0u8; 64];
     assert_eq!(
         s.recv(&mut buf).unwrap(),
-        0,
+        Received::Nothing,
         "rejected early data is never delivered"
     );
     // The client sends it again after the handshake.
@@ -505,29 +519,29 @@ fn zero_rtt_replay_and_changed_alpn_are_rejected() {
     let pki = Pki::new("CA");
     let keys = shared_keys();
     let store = Arc::new(MemorySessionCache::new(4));
-    let s_cfg = server_with(&pki, &keys, 1000, &[b"h2"]);
-    let c_cfg = client_with(&pki, &store, &[b"h2"]);
+    let s_cfg = server_with(&pki, &keys, 1000, &["h2"]);
+    let c_cfg = client_with(&pki, &store, &["h2"]);
     connect(&c_cfg, &s_cfg, "localhost");
     // Record the client's first flight and play it to the server twice.
     let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
     c.send_early_data(b"pay once").unwrap();
     let flight = c.pending_tls().to_vec();
     let mut s1 = ServerConnection::new(s_cfg.clone()).unwrap();
-    s1.read_tls(&flight).unwrap();
+    assert_eq!(s1.read_tls(&flight).unwrap(), Intake::All);
     assert_eq!(s1.early_data_accepted(), Some(true));
     let mut buf = [0u8; 16];
-    assert_eq!(s1.recv(&mut buf).unwrap(), 8);
+    assert_eq!(s1.recv(&mut buf).unwrap(), Received::Data(8));
     let mut s2 = ServerConnection::new(s_cfg.clone()).unwrap();
-    s2.read_tls(&flight).unwrap();
+    assert_eq!(s2.read_tls(&flight).unwrap(), Intake::All);
     assert_eq!(
         s2.early_data_accepted(),
         Some(false),
         "a replayed ClientHello gets no 0-RTT"
     );
-    assert_eq!(s2.recv(&mut buf).unwrap(), 0);
+    assert_eq!(s2.recv(&mut buf).unwrap(), Received::Nothing);
     // A ticket from an h2 session, used where http/1.1 will be chosen.
-    let c_both = client_with(&pki, &store, &[b"http/1.1", b"h2"]);
-    let s_http = server_with(&pki, &keys, 1000, &[b"http/1.1"]);
+    let c_both = client_with(&pki, &store, &["http/1.1", "h2"]);
+    let s_http = server_with(&pki, &keys, 1000, &["http/1.1"]);
     let (c, s, _) = zero_rtt(&c_both, &s_http, b"wrong protocol");
     assert!(c.is_resumed());
     assert_eq!(c.alpn_protocol(), Some(&b"http/1.1"[..]));
@@ -539,12 +553,12 @@ fn zero_rtt_with_hello_retry_is_rejected_and_skipped() {
     let pki = Pki::new("CA");
     let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
         .max_early_data(1000)
-        .groups(&[&SECP256R1])
+        .groups(&[NamedGroup::SECP256R1])
         .build()
         .unwrap();
     let c_cfg = ClientConfig::builder(pki.roots())
         .early_data(true)
-        .groups(&[&X25519, &SECP256R1])
+        .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
         .build()
         .unwrap();
     connect(&c_cfg, &s_cfg, "localhost");
@@ -553,7 +567,7 @@ fn zero_rtt_with_hello_retry_is_rejected_and_skipped() {
     assert!(c.had_hello_retry() && c.is_resumed());
     assert_eq!(c.early_data_accepted(), Some(false));
     let mut buf = [0u8; 16];
-    assert_eq!(s.recv(&mut buf).unwrap(), 0);
+    assert_eq!(s.recv(&mut buf).unwrap(), Received::Nothing);
     assert_eq!(send_and_receive(&mut c, &mut s, b"now"), b"now");
 }
 
@@ -564,15 +578,15 @@ fn too_much_early_data_is_unexpected_message() {
     let pki = Pki::new("CA");
     let keys = shared_keys();
     let store = Arc::new(MemorySessionCache::new(4));
-    let c_cfg = client_with(&pki, &store, &[b"h2"]);
+    let c_cfg = client_with(&pki, &store, &["h2"]);
     connect(
         &c_cfg,
-        &server_with(&pki, &keys, 1000, &[b"h2"]),
+        &server_with(&pki, &keys, 1000, &["h2"]),
         "localhost",
     );
     let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
     assert_eq!(c.send_early_data(&[1u8; 100]).unwrap(), 100);
-    let mut s = ServerConnection::new(server_with(&pki, &keys, 20, &[b"h2"])).unwrap();
+    let mut s = ServerConnection::new(server_with(&pki, &keys, 20, &["h2"])).unwrap();
     let err = s.read_tls(c.pending_tls()).unwrap_err();
     assert_eq!(
         err.alert(),
@@ -646,7 +660,7 @@ fn a_server_that_sends_no_tickets_still_accepts_earlier_ones() {
     assert!(c.is_resumed() && s.is_resumed());
     // One ticket was used and none came back.
     let mut left = 0;
-    while store.take_tls13("localhost").is_some() {
+    while store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_some() {
         left += 1;
     }
     assert_eq!(left, 1, "the first server sent two tickets, one was used");

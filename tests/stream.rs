@@ -185,7 +185,7 @@ fn lines_read_in_place_with_bufread() {
         for part in [&b"first li"[..], b"ne\nsecond line\nthi", b"rd line\n"] {
             tls.write_all(part).unwrap();
         }
-        tls.shutdown().unwrap();
+        tls.send_close_notify().unwrap();
         // Wait for the client's close_notify before dropping the socket.
         let mut rest = Vec::new();
         let _ = tls.read_to_end(&mut rest);
@@ -196,6 +196,6 @@ fn lines_read_in_place_with_bufread() {
     assert_eq!(lines, ["first line", "second line", "third line"]);
     // After the peer's close_notify, fill_buf is empty: the clean end.
     assert!(tls.fill_buf().unwrap().is_empty());
-    tls.shutdown().unwrap();
+    tls.send_close_notify().unwrap();
     server.join().unwrap();
 }

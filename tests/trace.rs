@@ -27,11 +27,14 @@ fn the_trace_tells_the_handshake_in_order() {
             .trace(true)
             .build()
             .unwrap();
-        let c = ClientConfig::builder(pki.roots())
-            .trace(true)
-            .key_log(log.clone())
-            .build()
-            .unwrap();
+        // Secrets go to the trace only through danger.
+        let c = cloaktls::danger::trace_secrets_client(
+            ClientConfig::builder(pki.roots())
+                .trace(true)
+                .key_log(log.clone()),
+        )
+        .build()
+        .unwrap();
         let mut c = ClientConnection::new(c, "localhost").unwrap();
         let mut s = ServerConnection::new(s).unwrap();
         let (cr, sr) = handshake(&mut c, &mut s);
@@ -97,18 +100,58 @@ fn the_trace_tells_the_handshake_in_order() {
 }
 
 #[test]
+fn an_ordinary_trace_holds_no_secrets() {
+    // RFC 8446 §7: whoever holds a traffic secret reads the traffic; an
+    // ordinary trace (`cloak client --trace`) must not hand them out.
+    let pki = Pki::new("CA");
+    for v in [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2] {
+        let log = Arc::new(Log::default());
+        let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(&[v])
+            .trace(true)
+            .build()
+            .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .trace(true)
+            .key_log(log.clone())
+            .build()
+            .unwrap();
+        let mut c = ClientConnection::new(c, "localhost").unwrap();
+        let mut s = ServerConnection::new(s).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        let mut trace = c.take_trace();
+        trace.extend(s.take_trace());
+        assert!(!trace.is_empty());
+        assert!(!trace.iter().any(|e| matches!(e, TraceEvent::Secret { .. })));
+        let shown = format!("{trace:?}") + &cloaktls::conn::ladder(&trace, true);
+        for (label, secret) in log.0.lock().unwrap().iter() {
+            assert!(!shown.contains(&hex::encode(secret)), "{label} in the trace");
+        }
+    }
+}
+
+#[test]
 fn the_trace_is_off_by_default_and_bounded() {
     let pki = Pki::new("CA");
-    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
         .build()
         .unwrap();
-    let c = ClientConfig::builder(pki.roots()).build().unwrap();
-    let mut c = ClientConnection::new(c, "localhost").unwrap();
-    let mut s = ServerConnection::new(s).unwrap();
+    let off = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut c = ClientConnection::new(off, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
     let (cr, _) = handshake(&mut c, &mut s);
     cr.unwrap();
     assert!(c.take_trace().is_empty());
-    c.enable_trace();
+    let on = ClientConfig::builder(pki.roots())
+        .trace(true)
+        .build()
+        .unwrap();
+    let mut c = ClientConnection::new(on, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let (cr, _) = handshake(&mut c, &mut s);
+    cr.unwrap();
     for _ in 0..5000 {
         send_and_receive(&mut c, &mut s, b"x");
     }

@@ -125,7 +125,7 @@ fn capacity_zero_validates_every_time() {
         .build()
         .unwrap();
     let verifier = WebPkiServerVerifier::new(Arc::new(pki.roots())).with_cache_capacity(0);
-    let c = ClientConfig::builder_with_verifier(Arc::new(verifier))
+    let c = ClientConfig::builder_with_webpki(verifier)
         .session_store(None)
         .build()
         .unwrap();

@@ -335,7 +335,7 @@ fn demo_pki() -> Result<(RootStore, CertifiedKey), String> {
 fn demo() -> Result<(), String> {
     let (roots, cert) = demo_pki()?;
     let server_cfg = ServerConfig::builder(cert)
-        .alpn_protocols(&[b"cloak-demo"])
+        .alpn_protocols(&["cloak-demo"])
         .build()
         .map_err(|e| e.to_string())?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
@@ -366,7 +366,7 @@ fn demo() -> Result<(), String> {
     for v in versions {
         let cfg = ClientConfig::builder(roots.clone())
             .versions(&[v])
-            .alpn_protocols(&[b"cloak-demo"])
+            .alpn_protocols(&["cloak-demo"])
             .build()
             .map_err(|e| e.to_string())?;
         let sock = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -499,7 +499,7 @@ fn pump<C: std::ops::DerefMut<Target = Connection>>(
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
                     stdin_open = false;
-                    tls.shutdown().map_err(|e| e.to_string())?;
+                    tls.send_close_notify().map_err(|e| e.to_string())?;
                 }
             }
         }
@@ -546,7 +546,7 @@ fn server(args: &[String]) -> Result<(), String> {
     b = b.alpn_protocols(&refs);
     if o.has("--verify-client") {
         let ca = o.get("--cafile").ok_or("--verify-client needs --cafile")?;
-        b = b.require_client_auth(RootStore::from_path(ca).map_err(|e| e.to_string())?);
+        b = b.client_auth(ClientAuth::required(RootStore::from_path(ca).map_err(|e| e.to_string())?);
     }
     if let Some(f) = o.get("--keylog") {
         b = b.key_log(Arc::new(KeyLogFile::open(f).map_err(|e| e.to_string())?));
@@ -625,7 +625,7 @@ fn serve_echo<C: std::ops::DerefMut<Target = Connection>>(
     loop {
         let n = tls.read(&mut buf)?;
         if n == 0 {
-            let _ = tls.shutdown();
+            let _ = tls.send_close_notify();
             return Ok(());
         }
         tls.write_all(&buf[..n])?;
@@ -665,7 +665,7 @@ fn serve_www<C: std::ops::DerefMut<Target = Connection>>(
         body.len()
     );
     tls.write_all(resp.as_bytes())?;
-    tls.shutdown().map_err(cloaktls::stream::to_io_error)
+    tls.send_close_notify().map_err(cloaktls::stream::to_io_error)
 }
 
 fn html_escape(s: &str) -> String {

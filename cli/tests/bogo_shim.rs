@@ -29,7 +29,7 @@ fn echo_check<C: std::ops::DerefMut<Target = cloaktls::Connection>>(
     for (a, b) in msg.iter().zip(back) {
         assert_eq!(*a ^ 0xff, b);
     }
-    tls.shutdown().unwrap();
+    tls.send_close_notify().unwrap();
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn shim_as_client_with_resumption() {
             .unwrap(),
     );
     let cfg = ServerConfig::builder(pki.ecdsa.clone())
-        .alpn_protocols(&[b"h2"])
+        .alpn_protocols(&["h2"])
         .build()
         .unwrap();
     for round in 0..2 {

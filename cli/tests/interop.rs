@@ -61,7 +61,7 @@ fn our_server(cfg: std::sync::Arc<ServerConfig>) -> (u16, mpsc::Receiver<Result<
             reply.extend_from_slice(&line);
             reply.push(b'\n');
             tls.write_all(&reply).map_err(|e| e.to_string())?;
-            tls.shutdown().map_err(|e| e.to_string())?;
+            tls.send_close_notify().map_err(|e| e.to_string())?;
             let c = tls.conn();
             Ok(Seen {
                 version: c.protocol_version(),
@@ -86,7 +86,7 @@ fn server_cfg(
         .versions(&[version])
         .cipher_suites(&[suite])
         .groups(&[group])
-        .alpn_protocols(&[b"h2", b"http/1.1"])
+        .alpn_protocols(&["h2", "http/1.1"])
         .build()
         .unwrap()
 }
@@ -101,7 +101,7 @@ fn client_cfg(
         .versions(&[version])
         .cipher_suites(&[suite])
         .groups(&[group])
-        .alpn_protocols(&[b"h2"])
+        .alpn_protocols(&["h2"])
         .build()
         .unwrap()
 }
@@ -119,25 +119,25 @@ fn our_client_against_openssl_s_server() {
     ); 4] = [
         (
             V13,
-            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
             &SECP384R1,
             "ecdsa",
         ),
         (
             V13,
-            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
             &X25519,
             "rsa",
         ),
         (
             V12,
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256),
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
             &SECP256R1,
             "ecdsa",
         ),
         (
             V12,
-            SupportedSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             &X25519,
             "rsa",
         ),
@@ -203,9 +203,9 @@ t.unwrap()
         );
         let port = server.port;
         let suite = if version == V13 {
-            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)
+            CipherSuite::TLS13_AES_256_GCM_SHA384
         } else {
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
         };
         let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(10)))
@@ -291,9 +291,9 @@ fn our_client_against_rustls_server() {
         sc.alpn_protocols = vec![b"h2".to_vec()];
         let mut server = rustls::ServerConnection::new(std::sync::Arc::new(sc)).unwrap();
         let suite = if version == V13 {
-            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256)
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
         } else {
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
         };
         let mut client = cloaktls::ClientConnection::new(
             client_cfg(&pki, version, suite, &SECP256R1),
@@ -400,21 +400,21 @@ fn openssl_s_client_against_our_server() {
     ); 3] = [
         (
             V13,
-            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
             &SECP384R1,
             "TLS_AES_256_GCM_SHA384",
             "secp384r1",
         ),
         (
             V13,
-            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
             &X25519,
             "TLS_CHACHA20_POLY1305_SHA256",
             "X25519",
         ),
         (
             V12,
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384),
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
             &SECP256R1,
             "ECDHE-ECDSA-AES256-GCM-SHA384",
             "prime256v1",
@@ -479,9 +479,9 @@ fn python_default_context_client_against_our_server() {
     let pki = make_pki("s-python");
     for version in [V13, V12] {
         let suite = if version == V13 {
-            SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384)
+            CipherSuite::TLS13_AES_256_GCM_SHA384
         } else {
-            SupportedSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
         };
         let (port, seen) = our_server(server_cfg(&pki.ecdsa, version, suite, &X25519));
         let script = format!(
@@ -526,9 +526,9 @@ fn rustls_client_against_our_server() {
     let pki = make_pki("s-rustls");
     for version in [V13, V12] {
         let suite = if version == V13 {
-            SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256)
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
         } else {
-            SupportedSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
         };
         let key = if version == V13 { &pki.ecdsa } else { &pki.rsa };
         let mut server =
@@ -826,7 +826,7 @@ fn our_client_resumes_with_openssl_s_server() {
                 got.extend_from_slice(&buf[..n]);
             }
             resumed.push(tls.conn().is_resumed());
-            let _ = tls.shutdown();
+            let _ = tls.send_close_notify();
         }
         assert_eq!(resumed, [false, true], "{version:?}");
     }
@@ -937,7 +937,7 @@ fn our_zero_rtt_against_openssl_s_server() {
         let mut tls = ClientStream::connect(cfg.clone(), "localhost", sock).unwrap();
         let mut buf = [0u8; 16];
         let _ = tls.read(&mut buf); // let the tickets arrive
-        let _ = tls.shutdown();
+        let _ = tls.send_close_notify();
     }
     // Second: resume and send 0-RTT data; s_server prints early data.
     let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -7,7 +7,43 @@ mod writer;
 pub use reader::Reader;
 pub use writer::{LengthPrefix, Writer};
 
-use crate::error::DecodeError;
+use std::fmt;
+
+/// Why a wire structure failed to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The input ended inside a structure.
+    Truncated,
+    /// Bytes were left over after a structure that must fill its container.
+    TrailingBytes,
+    /// A vector's length was outside the bounds of its definition, or not a
+    /// multiple of its element size.
+    BadLength,
+    /// The same extension appeared twice in one message (RFC 8446 §4.2).
+    DuplicateExtension,
+    /// A field held a value that its definition forbids.
+    IllegalValue(&'static str),
+    /// A message or structure exceeded a size cap that this implementation
+    /// enforces to keep memory bounded.
+    TooLarge,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Truncated => f.write_str("message truncated"),
+            DecodeError::TrailingBytes => f.write_str("unexpected trailing bytes"),
+            DecodeError::BadLength => f.write_str("length field out of range"),
+            DecodeError::DuplicateExtension => f.write_str("duplicated extension"),
+            DecodeError::IllegalValue(what) => write!(f, "illegal value: {what}"),
+            DecodeError::TooLarge => f.write_str("structure larger than allowed"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+
 
 /// A wire type that can be read from a [`Reader`] and written to a [`Writer`].
 pub trait Codec: Sized {

@@ -1,5 +1,5 @@
 use super::LengthPrefix;
-use crate::error::DecodeError;
+use super::DecodeError;
 
 /// A cursor over untrusted bytes. Every read is checked; none can panic.
 #[derive(Debug)]

@@ -43,6 +43,7 @@ impl<'a> Writer<'a> {
     }
 
     /// A big-endian 24-bit integer (the top byte of `v` is dropped).
+    #[cfg(any(test, feature = "testkit"))]
     pub fn put_u24(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_be_bytes()[1..]);
     }
@@ -81,15 +82,5 @@ impl<'a> Writer<'a> {
         if let Some(dst) = self.buf.get_mut(at..at + size) {
             dst.copy_from_slice(&bytes[4 - size..]);
         }
-    }
-
-    /// The number of bytes in the underlying buffer.
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Whether the underlying buffer is empty.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
     }
 }

@@ -4,7 +4,14 @@
 
 use crate::msgs::alert::Alert;
 use crate::msgs::enums::{ContentType, HandshakeType};
+use std::collections::VecDeque;
 use std::fmt::Write;
+
+/// The most events a trace keeps; older ones are dropped.
+pub const TRACE_LIMIT: usize = 4096;
+/// The most bytes of messages and secrets a trace keeps; older events are
+/// dropped to stay under it.
+pub const TRACE_BYTES_LIMIT: usize = 256 * 1024;
 
 /// One event of a connection's trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +53,8 @@ pub enum TraceEvent {
     ChangeCipherSpecIn,
     /// A ChangeCipherSpec went out.
     ChangeCipherSpecOut,
-    /// A secret was derived, under its SSLKEYLOGFILE label.
+    /// A secret was derived, under its SSLKEYLOGFILE label (only in a
+    /// trace that `danger::trace_secrets_*` asked for).
     Secret {
         /// The label (`CLIENT_HANDSHAKE_TRAFFIC_SECRET`, ...).
         label: &'static str,
@@ -59,6 +67,44 @@ pub enum TraceEvent {
     WriteKeysChanged,
     /// The handshake state machine moved to this state.
     State(&'static str),
+}
+
+impl TraceEvent {
+    /// The bytes the event holds (a message's, a secret's).
+    fn size(&self) -> usize {
+        match self {
+            TraceEvent::MessageIn { bytes, .. } | TraceEvent::MessageOut { bytes, .. } => {
+                bytes.len()
+            }
+            TraceEvent::Secret { secret, .. } => secret.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// A connection's trace: the newest events, bounded in number and bytes.
+#[derive(Debug, Default)]
+pub(super) struct Tracer {
+    events: VecDeque<TraceEvent>,
+    bytes: usize,
+}
+
+impl Tracer {
+    pub(super) fn push(&mut self, e: TraceEvent) {
+        self.bytes += e.size();
+        self.events.push_back(e);
+        while self.events.len() > TRACE_LIMIT || self.bytes > TRACE_BYTES_LIMIT {
+            match self.events.pop_front() {
+                Some(old) => self.bytes -= old.size(),
+                None => break,
+            }
+        }
+    }
+
+    pub(super) fn take(&mut self) -> Vec<TraceEvent> {
+        self.bytes = 0;
+        self.events.drain(..).collect()
+    }
 }
 
 /// Draws `events` as a ladder diagram between the client and the server,
@@ -96,4 +142,27 @@ pub fn ladder(events: &[TraceEvent], we_are_client: bool) -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trace_is_bounded_in_events_and_bytes() {
+        let mut t = Tracer::default();
+        for _ in 0..10 {
+            t.push(TraceEvent::MessageOut {
+                typ: HandshakeType::CERTIFICATE,
+                bytes: vec![0; 80_000],
+            });
+        }
+        let kept = t.take();
+        let bytes: usize = kept.iter().map(|e| e.size()).sum();
+        assert!(bytes <= TRACE_BYTES_LIMIT && kept.len() == 3, "{}", kept.len());
+        for _ in 0..TRACE_LIMIT + 10 {
+            t.push(TraceEvent::ReadKeysChanged);
+        }
+        assert_eq!(t.take().len(), TRACE_LIMIT);
+    }
 }

@@ -28,6 +28,16 @@ impl AeadAlgorithm {
         }
     }
 
+    /// How many records one key may protect (RFC 8446 §5.5): about
+    /// 2^24.5 full-size records for AES-GCM; for ChaCha20-Poly1305 the
+    /// sequence number runs out first.
+    pub fn confidentiality_limit(self) -> u64 {
+        match self {
+            AeadAlgorithm::Aes128Gcm | AeadAlgorithm::Aes256Gcm => 23_726_566,
+            AeadAlgorithm::Chacha20Poly1305 => u64::MAX,
+        }
+    }
+
     /// The key length in bytes.
     pub fn key_len(self) -> usize {
         self.ring_alg().key_len()

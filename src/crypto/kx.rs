@@ -13,6 +13,23 @@ pub trait KeyExchangeGroup: Send + Sync + Debug {
     fn name(&self) -> NamedGroup;
     /// Generates a key pair for one exchange.
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error>;
+
+    /// The server's side of an exchange: given the client's share, our
+    /// share and the shared secret. For Diffie-Hellman groups it is a key
+    /// pair and an agreement; a KEM encapsulates to the client's key
+    /// instead. A malformed client share is illegal_parameter (RFC 8446
+    /// §4.2.8).
+    fn accept(&self, client_share: &[u8]) -> Result<(Vec<u8>, Secret), Error> {
+        let kx = self.start()?;
+        let public = kx.public_key().to_vec();
+        Ok((public, kx.complete(client_share)?))
+    }
+
+    /// Whether the group exists only in TLS 1.3 (the hybrid groups, RFC
+    /// 10024 §3): never offered or accepted in TLS 1.2.
+    fn tls13_only(&self) -> bool {
+        false
+    }
 }
 
 /// One side of a key exchange in progress.
@@ -115,12 +132,14 @@ impl ActiveKeyExchange for RingExchange {
 /// A group whose "ephemeral" private key is given: the same public value
 /// and the same shared secrets on every exchange. Only for replaying a
 /// recorded handshake; the public way in is `danger::replay::FixedKeyGroup`.
+#[cfg(feature = "testkit")]
 #[derive(Clone)]
 pub(crate) struct FixedKeyGroup {
     group: RingGroup,
     private_key: Vec<u8>,
 }
 
+#[cfg(feature = "testkit")]
 impl Debug for FixedKeyGroup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FixedKeyGroup")
@@ -129,6 +148,7 @@ impl Debug for FixedKeyGroup {
     }
 }
 
+#[cfg(feature = "testkit")]
 impl FixedKeyGroup {
     /// The group `name` with `private_key`. Fails for a group `ring` does
     /// not provide or a key of the wrong length.
@@ -152,6 +172,7 @@ impl FixedKeyGroup {
     }
 }
 
+#[cfg(feature = "testkit")]
 impl KeyExchangeGroup for FixedKeyGroup {
     fn name(&self) -> NamedGroup {
         self.group.name
@@ -170,15 +191,134 @@ impl KeyExchangeGroup for FixedKeyGroup {
     }
 }
 
+#[cfg(feature = "testkit")]
 fn default_ring_group(name: NamedGroup) -> Option<&'static RingGroup> {
     [&X25519, &SECP256R1, &SECP384R1]
         .into_iter()
         .find(|g| g.name == name)
 }
 
-/// Finds a default group by name.
+/// Finds a group cloaktls implements by name.
 pub fn default_group(name: NamedGroup) -> Option<&'static dyn KeyExchangeGroup> {
     DEFAULT_GROUPS.iter().copied().find(|g| g.name() == name)
+}
+
+/// The names of the groups cloaktls implements, in the default order.
+pub fn supported_group_names() -> Vec<NamedGroup> {
+    DEFAULT_GROUPS.iter().map(|g| g.name()).collect()
+}
+
+/// The key exchange groups a configuration uses, in preference order, and
+/// the key shares a client sends.
+#[derive(Clone)]
+pub struct KeyExchangeSet {
+    groups: Vec<std::sync::Arc<dyn KeyExchangeGroup>>,
+}
+
+impl Debug for KeyExchangeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.groups.iter().map(|g| g.name()))
+            .finish()
+    }
+}
+
+/// A static group as a shared one.
+#[derive(Debug)]
+struct Static(&'static dyn KeyExchangeGroup);
+
+impl KeyExchangeGroup for Static {
+    fn name(&self) -> NamedGroup {
+        self.0.name()
+    }
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        self.0.start()
+    }
+    fn accept(&self, client_share: &[u8]) -> Result<(Vec<u8>, Secret), Error> {
+        self.0.accept(client_share)
+    }
+    fn tls13_only(&self) -> bool {
+        self.0.tls13_only()
+    }
+}
+
+impl KeyExchangeSet {
+    /// The groups cloaktls implements, in the default order.
+    pub fn defaults() -> Self {
+        Self::from_static(&DEFAULT_GROUPS)
+    }
+
+    /// Built-in groups.
+    pub fn from_static(groups: &[&'static dyn KeyExchangeGroup]) -> Self {
+        KeyExchangeSet {
+            groups: groups
+                .iter()
+                .map(|g| std::sync::Arc::new(Static(*g)) as std::sync::Arc<dyn KeyExchangeGroup>)
+                .collect(),
+        }
+    }
+
+    /// The built-in groups named, in that order; an error names any that
+    /// cloaktls does not implement.
+    pub fn by_name(names: &[NamedGroup]) -> Result<Self, Error> {
+        let mut groups = Vec::with_capacity(names.len());
+        for n in names {
+            let g = default_group(*n).ok_or_else(|| {
+                Error::Config(format!(
+                    "{n:?} is not a key exchange group cloaktls implements; the groups are {}",
+                    supported_group_names()
+                        .iter()
+                        .map(|g| format!("{g:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            groups.push(g);
+        }
+        Ok(Self::from_static(&groups))
+    }
+
+    /// Groups of the caller's own (scripted ones, for tests).
+    pub fn custom(groups: Vec<std::sync::Arc<dyn KeyExchangeGroup>>) -> Self {
+        KeyExchangeSet { groups }
+    }
+
+    /// Whether there is no group at all.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The groups' names in preference order: all of them for TLS 1.3,
+    /// those that TLS 1.2 can use otherwise.
+    pub fn names(&self, tls13: bool) -> Vec<NamedGroup> {
+        self.groups
+            .iter()
+            .filter(|g| tls13 || !g.tls13_only())
+            .map(|g| g.name())
+            .collect()
+    }
+
+    /// The group `name`, if it is one of ours usable in `version`.
+    pub fn find(
+        &self,
+        name: NamedGroup,
+        version: crate::msgs::enums::ProtocolVersion,
+    ) -> Option<&dyn KeyExchangeGroup> {
+        let tls13 = version == crate::msgs::enums::ProtocolVersion::TLSV1_3;
+        self.groups
+            .iter()
+            .find(|g| g.name() == name && (tls13 || !g.tls13_only()))
+            .map(|g| g.as_ref())
+    }
+
+    /// The key shares of a TLS 1.3 ClientHello: one for the first group.
+    pub fn start_client_shares(&self) -> Result<Vec<Box<dyn ActiveKeyExchange>>, Error> {
+        let first = self
+            .groups
+            .first()
+            .ok_or_else(|| Error::Config("no key exchange group".into()))?;
+        Ok(vec![first.start()?])
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the verification algorithms that `rustls-webpki` checks them with.
 
 use crate::error::Error;
-use crate::msgs::enums::SignatureScheme;
+use crate::msgs::enums::{ProtocolVersion, SignatureScheme};
 use pki_types::SignatureVerificationAlgorithm;
 use ring::signature::{self, KeyPair};
 use std::fmt::Debug;
@@ -30,9 +30,22 @@ pub trait SigningKey: Send + Sync + Debug {
     /// Signs `message` with `scheme`.
     fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error>;
 
-    /// Our most preferred scheme that the peer offered and that the
-    /// protocol version allows (TLS 1.3 has no PKCS#1 v1.5, RFC 8446 §4.2.3).
-    fn choose_scheme(&self, offered: &[SignatureScheme], tls13: bool) -> Option<SignatureScheme> {
+    /// The public key, as a certificate's subjectPublicKey holds it (the
+    /// point, the Ed25519 key, or the DER RSAPublicKey), if the key can
+    /// say; configurations use it to check that a certificate and its key
+    /// belong together.
+    fn public_key(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// Our most preferred scheme that the peer offered and that `version`
+    /// allows (TLS 1.3 has no PKCS#1 v1.5, RFC 8446 §4.2.3).
+    fn choose_scheme(
+        &self,
+        offered: &[SignatureScheme],
+        version: ProtocolVersion,
+    ) -> Option<SignatureScheme> {
+        let tls13 = version == ProtocolVersion::TLSV1_3;
         self.schemes()
             .iter()
             .copied()
@@ -82,13 +95,14 @@ pub static WEBPKI_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::RSA_PKCS1_3072_8192_SHA384,
 ];
 
-/// The webpki algorithms that check a handshake signature of `scheme`. In
-/// TLS 1.3 an ECDSA scheme fixes the curve (RFC 8446 §4.2.3); in TLS 1.2 it
-/// names only the hash.
+/// The webpki algorithms that check a handshake signature of `scheme` in
+/// `version`. In TLS 1.3 an ECDSA scheme fixes the curve (RFC 8446
+/// §4.2.3); in TLS 1.2 it names only the hash.
 pub fn verification_algorithms(
     scheme: SignatureScheme,
-    tls13: bool,
+    version: ProtocolVersion,
 ) -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    let tls13 = version == ProtocolVersion::TLSV1_3;
     use webpki::ring as w;
     type Algs = [&'static dyn SignatureVerificationAlgorithm];
     static P256_SHA256: &Algs = &[w::ECDSA_P256_SHA256];
@@ -201,6 +215,10 @@ impl SigningKey for RingSigningKey {
 
     fn schemes(&self) -> &[SignatureScheme] {
         &self.schemes
+    }
+
+    fn public_key(&self) -> Option<&[u8]> {
+        Some(RingSigningKey::public_key(self))
     }
 
     fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {

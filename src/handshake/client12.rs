@@ -1,12 +1,11 @@
-//! The TLS 1.2 client (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746).
+//! The TLS 1.2 client after ServerHello (RFC 5246 §7.3, RFC 8422, RFC
+//! 7627, RFC 5746, RFC 5077, RFC 6066 §8), a step per message.
 
-use super::client::{ClientShared, ExpectServerHello};
-use super::client13::choose_client_cert;
+use super::client_common::{choose_client_cert, ClientShared, HelloSent};
+use super::common::{check_finished, check_response_extensions, illegal, Exporter};
+use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
-use super::{
-    check_finished, check_response_extensions, tls12_keys, tls12_scheme_fits, tls12_signed_params,
-    unexpected, Command, Context, Exporter, State,
-};
+use super::{Command, Context, State, StateId};
 use crate::crypto::{Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
@@ -14,14 +13,12 @@ use crate::msgs::enums::{AlertDescription, EcPointFormat, ExtensionType, Protoco
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{
     CertificateRequest12, DigitallySigned, HandshakeMessage, HandshakePayload, ServerHello,
+    ServerKeyExchange,
 };
+use crate::msgs::Role;
 use crate::record::{RecordOpener, RecordSealer};
 use crate::session::Tls12Session;
 use pki_types::CertificateDer;
-
-fn illegal(reason: impl Into<String>) -> Error {
-    Error::peer(AlertDescription::ILLEGAL_PARAMETER, reason)
-}
 
 /// What the TLS 1.2 client carries through the handshake.
 struct Hs {
@@ -30,40 +27,91 @@ struct Hs {
     transcript: Transcript,
     server_random: [u8; 32],
     ems: bool,
-    ticket_expected: bool,
-    /// Whether the server acknowledged status_request: a CertificateStatus
-    /// may follow its Certificate (RFC 6066 §8).
-    status_expected: bool,
     /// The session ID the server gave, kept for resumption.
     session_id: Vec<u8>,
     /// A ticket the server sent (RFC 5077).
     new_ticket: Option<Vec<u8>>,
-    /// A resumed session: our CCS and Finished follow the server's.
-    resumed_sealer: Option<RecordSealer>,
+}
+
+/// What the server acknowledged in its ServerHello: the messages that will
+/// follow, and what was negotiated.
+struct Acknowledged {
+    ems: bool,
+    /// An empty session_ticket: a NewSessionTicket will come (RFC 5077 §3.2).
+    ticket: bool,
+    /// An empty status_request: a CertificateStatus may come (RFC 6066 §8).
+    status: bool,
 }
 
 pub(super) fn handle_server_hello(
-    st: ExpectServerHello,
+    st: HelloSent,
     cx: &mut Context<'_>,
     sh: &ServerHello,
     suite: &'static Tls12Suite,
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
-    let shared = st.shared;
-    // An echo of our session ID means "resumed" (RFC 5246 §7.4.1.3, RFC
-    // 5077 §3.4); without a session offered it is an error.
+    let resumed = resumed_session(&st, sh)?;
+    let ack = read_server_hello_extensions(&st.shared, cx, sh)?;
+    if !ack.ems && st.shared.config.require_ems {
+        return Err(Error::peer(
+            AlertDescription::HANDSHAKE_FAILURE,
+            "the server does not support the extended master secret (RFC 7627), which we require",
+        ));
+    }
+    let mut transcript = st.transcript;
+    // TLS 1.2 client authentication signs the messages themselves.
+    let keep = !st.shared.config.client_certs.is_empty() && resumed.is_none();
+    transcript.start_hash(suite.hash, keep);
+    transcript.add(raw);
+    cx.info.suite = Some(SupportedSuite::Tls12(suite));
+    cx.info.extended_master_secret = ack.ems;
+    cx.info.sni = st.shared.sni_text();
+    let hs = Hs {
+        shared: st.shared,
+        suite,
+        transcript,
+        server_random: sh.random,
+        ems: ack.ems,
+        session_id: sh.legacy_session_id.clone(),
+        new_ticket: None,
+    };
+    match resumed {
+        Some(session) => resume(hs, cx, session, ack.ticket),
+        None => Ok(Box::new(ExpectCertificate {
+            hs,
+            status: ack.status,
+            ticket: ack.ticket,
+        })),
+    }
+}
+
+/// The session the server resumed: an echo of our session ID means
+/// "resumed" (RFC 5246 §7.4.1.3, RFC 5077 §3.4); without a session
+/// offered it is an error. A session the server did not resume is
+/// forgotten.
+fn resumed_session(st: &HelloSent, sh: &ServerHello) -> Result<Option<Tls12Session>, Error> {
+    let shared = &st.shared;
     let echoed = !shared.session_id.is_empty() && sh.legacy_session_id == shared.session_id;
-    let resumed = match st.tls12_session {
-        Some(s) if echoed => Some(s),
+    match &st.tls12_session {
+        Some(s) if echoed => Ok(Some(s.clone())),
         Some(_) => {
             if let Some(store) = &shared.config.session_store {
                 store.remove_tls12(&shared.cache_key);
             }
-            None
+            Ok(None)
         }
-        None if echoed => return Err(illegal("the server resumed a session we did not offer")),
-        None => None,
-    };
+        None if echoed => Err(illegal("the server resumed a session we did not offer")),
+        None => Ok(None),
+    }
+}
+
+/// The extensions of a TLS 1.2 ServerHello: only answers to what we
+/// offered, each checked.
+fn read_server_hello_extensions(
+    shared: &ClientShared,
+    cx: &mut Context<'_>,
+    sh: &ServerHello,
+) -> Result<Acknowledged, Error> {
     let allowed = [
         ExtensionType::RENEGOTIATION_INFO,
         ExtensionType::EXTENDED_MASTER_SECRET,
@@ -77,139 +125,120 @@ pub(super) fn handle_server_hello(
     ];
     // Some TLS 1.2 servers echo supported_groups, which RFC 8422 does not
     // define for ServerHello; it is harmless and ignored.
-    let exts: Vec<Extension> = sh
+    let exts: Vec<&Extension> = sh
         .extensions
         .iter()
         .filter(|e| e.typ() != ExtensionType::SUPPORTED_GROUPS)
-        .cloned()
         .collect();
-    check_response_extensions(&exts, &shared.offered, "ServerHello")?;
-    let mut ems = false;
-    let mut ticket_expected = false;
-    let mut status_expected = false;
-    for e in &exts {
+    let mut ack = Acknowledged {
+        ems: false,
+        ticket: false,
+        status: false,
+    };
+    for e in exts {
+        check_response_extensions(std::slice::from_ref(e), &shared.offered, "ServerHello")?;
         if !allowed.contains(&e.typ()) {
             return Err(illegal(format!(
                 "{:?} is not allowed in a TLS 1.2 ServerHello",
                 e.typ()
             )));
         }
-        match e {
-            // RFC 5746 §3.4: empty on an initial handshake.
-            Extension::RenegotiationInfo(v) if !v.is_empty() => {
-                return Err(Error::peer(
-                    AlertDescription::HANDSHAKE_FAILURE,
-                    "non-empty renegotiation_info on an initial handshake",
-                ))
-            }
-            Extension::ExtendedMasterSecret => ems = true,
-            Extension::EcPointFormats(f) if !f.contains(&EcPointFormat::UNCOMPRESSED) => {
-                return Err(illegal("the server does not accept uncompressed points"))
-            }
-            Extension::Alpn(p) => {
-                let chosen = p.first().cloned().unwrap_or_default();
-                if !shared.config.alpn.contains(&chosen) {
-                    return Err(illegal(
-                        "the server chose an ALPN protocol we did not offer",
-                    ));
-                }
-                cx.info.alpn = Some(chosen);
-            }
-            Extension::SessionTicket(_) => ticket_expected = true,
-            Extension::StatusRequestAck => status_expected = true,
-            Extension::SignedCertificateTimestamps(l) => cx.info.sct_list = Some(l.clone()),
-            Extension::RecordSizeLimit(l) => cx.info.peer_record_size_limit = Some(*l),
-            _ => {}
+        read_server_hello_extension(shared, cx, e, &mut ack)?;
+    }
+    Ok(ack)
+}
+
+fn read_server_hello_extension(
+    shared: &ClientShared,
+    cx: &mut Context<'_>,
+    e: &Extension,
+    ack: &mut Acknowledged,
+) -> Result<(), Error> {
+    match e {
+        // RFC 5746 §3.4: empty on an initial handshake.
+        Extension::RenegotiationInfo(v) if !v.is_empty() => {
+            return Err(Error::peer(
+                AlertDescription::HANDSHAKE_FAILURE,
+                "non-empty renegotiation_info on an initial handshake",
+            ))
         }
+        Extension::ExtendedMasterSecret => ack.ems = true,
+        Extension::EcPointFormats(f) if !f.contains(&EcPointFormat::UNCOMPRESSED) => {
+            return Err(illegal("the server does not accept uncompressed points"))
+        }
+        Extension::Alpn(p) => {
+            let chosen = p.first().cloned().unwrap_or_default();
+            if !shared.config.alpn.contains(&chosen) {
+                return Err(illegal(
+                    "the server chose an ALPN protocol we did not offer",
+                ));
+            }
+            cx.info.alpn = Some(chosen);
+        }
+        Extension::SessionTicket(_) => ack.ticket = true,
+        Extension::StatusRequestAck => ack.status = true,
+        Extension::SignedCertificateTimestamps(l) => cx.info.sct_list = Some(l.clone()),
+        Extension::RecordSizeLimit(l) => {
+            cx.info.peer_record_size_limit = Some(*l);
+            cx.info.own_record_size_limit = shared.config.record_size_limit;
+        }
+        _ => {}
     }
-    if !ems && shared.config.require_ems {
-        return Err(Error::peer(
-            AlertDescription::HANDSHAKE_FAILURE,
-            "the server does not support the extended master secret (RFC 7627), which we require",
-        ));
-    }
-    let mut transcript = st.transcript;
-    let keep = !shared.config.client_certs.is_empty() && resumed.is_none();
-    transcript.start_hash(suite.hash, keep);
-    transcript.add(raw);
-    cx.info.suite = Some(SupportedSuite::Tls12(suite));
-    cx.info.extended_master_secret = ems;
-    if let pki_types::ServerName::DnsName(n) = &shared.server_name {
-        cx.info.sni = Some(n.as_ref().to_string());
-    }
-    let mut hs = Hs {
-        shared,
-        suite,
-        transcript,
-        server_random: sh.random,
-        ems,
-        ticket_expected,
-        status_expected,
-        session_id: sh.legacy_session_id.clone(),
-        new_ticket: None,
-        resumed_sealer: None,
-    };
-    let Some(session) = resumed else {
-        return Ok(Box::new(ExpectCertificate { hs }));
-    };
-    // The abbreviated handshake (RFC 5246 §7.3).
-    if session.suite != suite.suite {
+    Ok(())
+}
+
+/// The abbreviated handshake (RFC 5246 §7.3): the session's keys at once;
+/// the server's ChangeCipherSpec and Finished come first.
+fn resume(
+    mut hs: Hs,
+    cx: &mut Context<'_>,
+    session: Tls12Session,
+    ticket: bool,
+) -> Result<Box<dyn State>, Error> {
+    if session.suite != hs.suite.suite {
         return Err(illegal("the server resumed with another suite"));
     }
     // RFC 7627 §5.3: the extended master secret must match the session's.
-    if session.extended_master_secret != ems {
+    if session.extended_master_secret != hs.ems {
         return Err(Error::peer(
             AlertDescription::HANDSHAKE_FAILURE,
             "the resumed session's extended master secret does not match",
         ));
     }
     cx.info.resumed = true;
-    cx.info.peer_certs = session.peer_certs.clone();
+    cx.info.peer_certs.clone_from(&session.peer_certs);
     // The session's group, as the full handshake reported it.
     cx.info.group = session.group;
     let ms = session.master_secret.clone();
-    super::log_secret(
-        cx,
-        &hs.shared.config.key_log,
-        "CLIENT_RANDOM",
-        &hs.shared.client_random,
-        &ms,
-    );
-    let (sealer, opener) = tls12_keys(
-        suite,
-        &ms,
-        &hs.shared.client_random,
-        &hs.server_random,
-        true,
-    )?;
-    hs.resumed_sealer = Some(sealer);
-    hs.new_ticket = session.ticket.clone();
-    Ok(Box::new(ExpectTicketOrCcs {
-        hs,
+    let cr = hs.shared.client_random;
+    cx.secret(&hs.shared.config.key_log, "CLIENT_RANDOM", &cr, &ms);
+    let (sealer, opener) = keys(hs.suite, &ms, &cr, &hs.server_random, Role::Client)?;
+    hs.new_ticket = session.ticket;
+    let keys = Keys12 {
         ms,
-        opener: Some(opener),
-    }))
+        opener,
+        resumed_sealer: Some(sealer),
+    };
+    Ok(if ticket {
+        Box::new(ExpectNewSessionTicket { hs, keys })
+    } else {
+        Box::new(ExpectChangeCipherSpec { hs, keys })
+    })
 }
 
-macro_rules! tls12_state {
-    ($name:ident) => {
-        fn version(&self) -> ProtocolVersion {
-            ProtocolVersion::TLSV1_2
-        }
-        fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-            Err(Error::peer(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                concat!("ChangeCipherSpec in state ", stringify!($name)),
-            ))
-        }
-    };
-}
+// ---- Certificate, CertificateStatus, ServerKeyExchange ----
 
 struct ExpectCertificate {
     hs: Hs,
+    status: bool,
+    ticket: bool,
 }
 
 impl State for ExpectCertificate {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectCertificate12
+    }
+
     fn handle(
         mut self: Box<Self>,
         cx: &mut Context<'_>,
@@ -217,119 +246,187 @@ impl State for ExpectCertificate {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::Certificate12(chain) = &msg.payload else {
-            return Err(unexpected(&msg, "Certificate"));
+            return Err(Error::Internal("the table let through another message"));
         };
-        let Some((ee, rest)) = chain.split_first() else {
-            return Err(Error::peer(
-                AlertDescription::DECODE_ERROR,
-                "the server sent an empty Certificate message",
-            ));
-        };
-        let end_entity = CertificateDer::from(ee.clone());
-        let intermediates: Vec<CertificateDer<'static>> = rest
-            .iter()
-            .map(|c| CertificateDer::from(c.clone()))
-            .collect();
-        let config = &self.hs.shared.config;
-        config.verifier.verify_server_cert(
-            &end_entity,
-            &intermediates,
-            &self.hs.shared.server_name,
-            &[],
-            config.time.now(),
-        )?;
-        // RFC 8422 §5.3: an ECDSA key on a curve that we listed.
-        if let Some(curve) = crate::verify::certinfo::ec_curve(&end_entity) {
-            if !config.kx_groups().iter().any(|g| g.name() == curve) {
-                return Err(Error::peer(
-                    AlertDescription::ILLEGAL_PARAMETER,
-                    format!("the server's ECDSA key is on {curve:?}, which we did not offer"),
-                ));
-            }
-        }
-        cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+        verify_server_chain(&self.hs, cx, chain)?;
         self.hs.transcript.add(raw);
-        Ok(Box::new(ExpectServerKeyExchange { hs: self.hs }))
+        let next = ExpectServerKeyExchange {
+            hs: self.hs,
+            ticket: self.ticket,
+        };
+        Ok(if self.status {
+            Box::new(ExpectCertificateStatusOrServerKeyExchange(next))
+        } else {
+            Box::new(next)
+        })
     }
-    tls12_state!(ExpectCertificate);
+}
+
+/// The server's chain: not empty, verified for its name, and an ECDSA key
+/// on a curve we listed (RFC 8422 §5.3).
+fn verify_server_chain(hs: &Hs, cx: &mut Context<'_>, chain: &[Vec<u8>]) -> Result<(), Error> {
+    let Some((ee, rest)) = chain.split_first() else {
+        return Err(Error::peer(
+            AlertDescription::DECODE_ERROR,
+            "the server sent an empty Certificate message",
+        ));
+    };
+    let end_entity = CertificateDer::from(ee.clone());
+    let intermediates: Vec<CertificateDer<'static>> = rest
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    let config = &hs.shared.config;
+    config.verifier.verify_server_cert(
+        &end_entity,
+        &intermediates,
+        &hs.shared.server_name,
+        &[],
+        config.time.now(),
+    )?;
+    if let Some(curve) = crate::verify::certinfo::ec_curve(&end_entity) {
+        if config
+            .key_exchange
+            .find(curve, ProtocolVersion::TLSV1_2)
+            .is_none()
+        {
+            return Err(illegal(format!(
+                "the server's ECDSA key is on {curve:?}, which we did not offer"
+            )));
+        }
+    }
+    cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+    Ok(())
+}
+
+/// After an acknowledged status_request the server may send one
+/// CertificateStatus before its ServerKeyExchange (RFC 6066 §8).
+struct ExpectCertificateStatusOrServerKeyExchange(ExpectServerKeyExchange);
+
+impl State for ExpectCertificateStatusOrServerKeyExchange {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectCertificateStatusOrServerKeyExchange12
+    }
+
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let mut next = self.0;
+        let HandshakePayload::CertificateStatus(ocsp) = &msg.payload else {
+            return Box::new(next).handle(cx, msg, raw);
+        };
+        cx.info.ocsp_response = Some(ocsp.clone());
+        next.hs.transcript.add(raw);
+        Ok(Box::new(next))
+    }
 }
 
 struct ExpectServerKeyExchange {
     hs: Hs,
+    ticket: bool,
 }
 
 impl State for ExpectServerKeyExchange {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectServerKeyExchange12
+    }
+
     fn handle(
         mut self: Box<Self>,
         cx: &mut Context<'_>,
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        // RFC 6066 §8: after an acknowledged status_request the server may
-        // send one CertificateStatus first.
-        if let HandshakePayload::CertificateStatus(ocsp) = &msg.payload {
-            if !self.hs.status_expected {
-                return Err(unexpected(&msg, "ServerKeyExchange"));
-            }
-            self.hs.status_expected = false;
-            cx.info.ocsp_response = Some(ocsp.clone());
-            self.hs.transcript.add(raw);
-            return Ok(self);
-        }
         let HandshakePayload::ServerKeyExchange(ske) = &msg.payload else {
-            return Err(unexpected(&msg, "ServerKeyExchange"));
+            return Err(Error::Internal("the table let through another message"));
         };
-        let hs = &mut self.hs;
-        let groups = hs.shared.config.kx_groups();
-        let group = groups
-            .iter()
-            .find(|g| g.name() == ske.params.group)
+        verify_server_key_exchange(&self.hs, cx, ske)?;
+        let group = self
+            .hs
+            .shared
+            .config
+            .key_exchange
+            .find(ske.params.group, ProtocolVersion::TLSV1_2)
             .ok_or_else(|| {
                 illegal(format!(
                     "the server chose {:?}, which we did not offer",
                     ske.params.group
                 ))
             })?;
-        let scheme = ske.signed.scheme;
-        if !hs
-            .shared
-            .config
-            .verifier
-            .supported_schemes()
-            .contains(&scheme)
-            || !tls12_scheme_fits(scheme, hs.suite.sign)
-        {
-            return Err(illegal(format!(
-                "the server signed its key exchange with {scheme:?}, which we did not offer for this suite"
-            )));
-        }
-        let signed = tls12_signed_params(&hs.shared.client_random, &hs.server_random, &ske.params);
-        let cert = cx
-            .info
-            .peer_certs
-            .first()
-            .ok_or(Error::InvalidState("no server certificate"))?;
-        hs.shared.config.verifier.verify_handshake_signature(
-            cert,
-            scheme,
-            &signed,
-            &ske.signed.signature,
-            false,
-        )?;
-        cx.info.peer_signature_scheme = Some(scheme);
         cx.info.group = Some(ske.params.group);
         let kx = group.start()?;
         let public = kx.public_key().to_vec();
         let pms = kx.complete(&ske.params.public)?;
-        hs.transcript.add(raw);
-        Ok(Box::new(ExpectServerHelloDone {
-            hs: self.hs,
-            public,
-            pms,
-            request: None,
-        }))
+        self.hs.transcript.add(raw);
+        Ok(Box::new(ExpectCertificateRequestOrServerHelloDone(
+            ExpectServerHelloDone {
+                hs: self.hs,
+                public,
+                pms,
+                request: None,
+                ticket: self.ticket,
+            },
+        )))
     }
-    tls12_state!(ExpectServerKeyExchange);
+}
+
+/// The ServerKeyExchange's signature: a scheme we offered that fits the
+/// suite, over the randoms and the parameters (RFC 8422 §5.4).
+fn verify_server_key_exchange(
+    hs: &Hs,
+    cx: &mut Context<'_>,
+    ske: &ServerKeyExchange,
+) -> Result<(), Error> {
+    let scheme = ske.signed.scheme;
+    let config = &hs.shared.config;
+    if !config.signature_schemes().contains(&scheme) || !scheme_fits(scheme, hs.suite.sign) {
+        return Err(illegal(format!(
+            "the server signed its key exchange with {scheme:?}, which we did not offer for this suite"
+        )));
+    }
+    let signed = signed_params(&hs.shared.client_random, &hs.server_random, &ske.params);
+    let cert = cx
+        .info
+        .peer_certs
+        .first()
+        .ok_or(Error::Internal("a key exchange without a certificate"))?;
+    config.verifier.verify_handshake_signature(
+        cert,
+        scheme,
+        &signed,
+        &ske.signed.signature,
+        ProtocolVersion::TLSV1_2,
+    )?;
+    cx.info.peer_signature_scheme = Some(scheme);
+    Ok(())
+}
+
+// ---- CertificateRequest, ServerHelloDone, and the client's flight ----
+
+struct ExpectCertificateRequestOrServerHelloDone(ExpectServerHelloDone);
+
+impl State for ExpectCertificateRequestOrServerHelloDone {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectCertificateRequestOrServerHelloDone12
+    }
+
+    fn handle(
+        self: Box<Self>,
+        cx: &mut Context<'_>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        let mut next = self.0;
+        let HandshakePayload::CertificateRequest12(cr) = msg.payload else {
+            return Box::new(next).handle(cx, msg, raw);
+        };
+        next.request = Some(cr);
+        next.hs.transcript.add(raw);
+        Ok(Box::new(next))
+    }
 }
 
 struct ExpectServerHelloDone {
@@ -337,160 +434,177 @@ struct ExpectServerHelloDone {
     public: Vec<u8>,
     pms: Secret,
     request: Option<CertificateRequest12>,
+    ticket: bool,
 }
 
 impl State for ExpectServerHelloDone {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectServerHelloDone12
+    }
+
     fn handle(
-        mut self: Box<Self>,
+        self: Box<Self>,
         cx: &mut Context<'_>,
-        msg: HandshakeMessage,
+        _msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        match &msg.payload {
-            HandshakePayload::CertificateRequest12(cr) if self.request.is_none() => {
-                self.request = Some(cr.clone());
-                self.hs.transcript.add(raw);
-                return Ok(self);
-            }
-            HandshakePayload::ServerHelloDone => {}
-            _ => return Err(unexpected(&msg, "ServerHelloDone")),
-        }
         let mut hs = self.hs;
         hs.transcript.add(raw);
+        let config = hs.shared.config.clone();
         let chosen = self.request.as_ref().and_then(|cr| {
             choose_client_cert(
-                &hs.shared.config.client_certs,
+                &config.client_certs,
                 &cr.signature_algorithms,
                 &cr.certificate_authorities,
-                false,
+                ProtocolVersion::TLSV1_2,
             )
         });
         if self.request.is_some() {
+            // RFC 5246 §7.4.6: an empty Certificate if none fits.
             let chain = chosen
                 .map(|(c, _)| c.chain.iter().map(|d| d.as_ref().to_vec()).collect())
                 .unwrap_or_default();
-            let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate12(
-                chain,
-            )));
-            hs.transcript.add(raw);
+            cx.send(&mut hs.transcript, HandshakePayload::Certificate12(chain))?;
         }
-        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ClientKeyExchange(
-            self.public,
-        )));
-        hs.transcript.add(raw);
-        // RFC 7627 §4: the session hash runs through ClientKeyExchange.
-        let ms = if hs.ems {
-            tls12::extended_master_secret(
-                hs.suite.hash,
-                self.pms.as_bytes(),
-                &hs.transcript.current_hash(),
-            )
-        } else {
-            tls12::master_secret(
-                hs.suite.hash,
-                self.pms.as_bytes(),
-                &hs.shared.client_random,
-                &hs.server_random,
-            )
-        };
+        cx.send(
+            &mut hs.transcript,
+            HandshakePayload::ClientKeyExchange(self.public),
+        )?;
+        let ms = master_secret(&hs, &self.pms);
         if let Some((c, scheme)) = chosen {
+            // RFC 5246 §7.4.8: the signature covers every message so far.
             let signature = c.key.sign(scheme, hs.transcript.buffer())?;
-            let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateVerify(
-                DigitallySigned { scheme, signature },
-            )));
-            hs.transcript.add(raw);
+            let cv = DigitallySigned { scheme, signature };
+            cx.send(&mut hs.transcript, HandshakePayload::CertificateVerify(cv))?;
         }
         hs.transcript.drop_buffer();
-        super::log_secret(
-            cx,
-            &hs.shared.config.key_log,
-            "CLIENT_RANDOM",
-            &hs.shared.client_random,
-            &ms,
-        );
-        let (sealer, opener) = tls12_keys(
-            hs.suite,
-            &ms,
-            &hs.shared.client_random,
-            &hs.server_random,
-            true,
-        )?;
+        let cr = hs.shared.client_random;
+        cx.secret(&config.key_log, "CLIENT_RANDOM", &cr, &ms);
+        let (sealer, opener) = keys(hs.suite, &ms, &cr, &hs.server_random, Role::Client)?;
         cx.out.push(Command::SendCcs);
         cx.out.push(Command::WriteKeys(sealer));
         let fin = tls12::finished_verify_data(
             hs.suite.hash,
             ms.as_bytes(),
-            true,
+            Role::Client,
             &hs.transcript.current_hash(),
         );
-        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
-        hs.transcript.add(raw);
-        Ok(Box::new(ExpectTicketOrCcs {
-            hs,
+        cx.send(&mut hs.transcript, HandshakePayload::Finished(fin))?;
+        let keys = Keys12 {
             ms,
-            opener: Some(opener),
-        }))
+            opener,
+            resumed_sealer: None,
+        };
+        Ok(if self.ticket {
+            Box::new(ExpectNewSessionTicket { hs, keys })
+        } else {
+            Box::new(ExpectChangeCipherSpec { hs, keys })
+        })
     }
-    tls12_state!(ExpectServerHelloDone);
 }
 
-struct ExpectTicketOrCcs {
-    hs: Hs,
+/// The master secret: extended over the session hash, which runs through
+/// ClientKeyExchange (RFC 7627 §4), or over the randoms (RFC 5246 §8.1).
+fn master_secret(hs: &Hs, pms: &Secret) -> Secret {
+    if hs.ems {
+        tls12::extended_master_secret(hs.suite.hash, pms.as_bytes(), &hs.transcript.current_hash())
+    } else {
+        tls12::master_secret(
+            hs.suite.hash,
+            pms.as_bytes(),
+            &hs.shared.client_random,
+            &hs.server_random,
+        )
+    }
+}
+
+// ---- NewSessionTicket, ChangeCipherSpec, Finished ----
+
+/// The session's keys between the key exchange and Finished.
+struct Keys12 {
     ms: Secret,
-    opener: Option<RecordOpener>,
+    opener: RecordOpener,
+    /// A resumed session: our ChangeCipherSpec and Finished follow the
+    /// server's, under these keys.
+    resumed_sealer: Option<RecordSealer>,
 }
 
-impl State for ExpectTicketOrCcs {
+/// RFC 5077 §3.3: a server that acknowledged session_ticket sends
+/// NewSessionTicket before its ChangeCipherSpec.
+struct ExpectNewSessionTicket {
+    hs: Hs,
+    keys: Keys12,
+}
+
+impl State for ExpectNewSessionTicket {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectNewSessionTicket12
+    }
+
     fn handle(
         mut self: Box<Self>,
         _cx: &mut Context<'_>,
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        match &msg.payload {
-            HandshakePayload::NewSessionTicket12(t) if self.hs.ticket_expected => {
-                self.hs.ticket_expected = false;
-                if !t.ticket.is_empty() {
-                    self.hs.new_ticket = Some(t.ticket.clone());
-                }
-                self.hs.transcript.add(raw);
-                Ok(self)
+        if let HandshakePayload::NewSessionTicket12(t) = &msg.payload {
+            if !t.ticket.is_empty() {
+                self.hs.new_ticket = Some(t.ticket.clone());
             }
-            _ => Err(unexpected(&msg, "ChangeCipherSpec")),
         }
+        self.hs.transcript.add(raw);
+        Ok(Box::new(ExpectChangeCipherSpec {
+            hs: self.hs,
+            keys: self.keys,
+        }))
+    }
+}
+
+struct ExpectChangeCipherSpec {
+    hs: Hs,
+    keys: Keys12,
+}
+
+impl State for ExpectChangeCipherSpec {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectChangeCipherSpec12
     }
 
-    fn handle_ccs(mut self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        // RFC 5077 §3.3: a server that acknowledged session_ticket must send
-        // NewSessionTicket before its ChangeCipherSpec.
-        if self.hs.ticket_expected {
-            return Err(Error::peer(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "the server acknowledged session_ticket but sent no NewSessionTicket",
-            ));
-        }
-        let opener = self
-            .opener
-            .take()
-            .ok_or(Error::InvalidState("keys already used"))?;
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut Context<'_>,
+        _msg: HandshakeMessage,
+        _raw: &[u8],
+    ) -> Result<Box<dyn State>, Error> {
+        Err(Error::Internal("the table let through a message"))
+    }
+
+    fn handle_ccs(self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        let Keys12 {
+            ms,
+            opener,
+            resumed_sealer,
+        } = self.keys;
         cx.out.push(Command::ReadKeys(opener));
         Ok(Box::new(ExpectFinished {
             hs: self.hs,
-            ms: self.ms,
+            ms,
+            resumed_sealer,
         }))
-    }
-
-    fn version(&self) -> ProtocolVersion {
-        ProtocolVersion::TLSV1_2
     }
 }
 
 struct ExpectFinished {
     hs: Hs,
     ms: Secret,
+    resumed_sealer: Option<RecordSealer>,
 }
 
 impl State for ExpectFinished {
+    fn id(&self) -> StateId {
+        StateId::ClientExpectFinished12
+    }
+
     fn handle(
         self: Box<Self>,
         cx: &mut Context<'_>,
@@ -498,85 +612,60 @@ impl State for ExpectFinished {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(unexpected(&msg, "Finished"));
+            return Err(Error::Internal("the table let through another message"));
         };
         let mut hs = self.hs;
+        let hash = hs.suite.hash;
         let expected = tls12::finished_verify_data(
-            hs.suite.hash,
+            hash,
             self.ms.as_bytes(),
-            false,
+            Role::Server,
             &hs.transcript.current_hash(),
         );
         check_finished(&expected, verify_data, "server")?;
-        if let Some(sealer) = hs.resumed_sealer.take() {
+        if let Some(sealer) = self.resumed_sealer {
             hs.transcript.add(raw);
             cx.out.push(Command::SendCcs);
             cx.out.push(Command::WriteKeys(sealer));
             let fin = tls12::finished_verify_data(
-                hs.suite.hash,
+                hash,
                 self.ms.as_bytes(),
-                true,
+                Role::Client,
                 &hs.transcript.current_hash(),
             );
-            cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+            cx.send(&mut hs.transcript, HandshakePayload::Finished(fin))?;
         }
-        if let Some(store) = &hs.shared.config.session_store {
-            if !hs.session_id.is_empty() || hs.new_ticket.is_some() {
-                store.put_tls12(
-                    &hs.shared.cache_key,
-                    Tls12Session {
-                        suite: hs.suite.suite,
-                        session_id: hs.session_id.clone(),
-                        ticket: hs.new_ticket.clone(),
-                        master_secret: self.ms.clone(),
-                        extended_master_secret: hs.ems,
-                        created: hs.shared.config.time.now().as_secs(),
-                        peer_certs: cx.info.peer_certs.clone(),
-                        group: cx.info.group,
-                    },
-                );
-            }
-        }
+        keep_session(&hs, cx, &self.ms);
         cx.info.exporter = Some(Exporter::Tls12 {
-            hash: hs.suite.hash,
+            hash,
             master_secret: self.ms,
             client_random: hs.shared.client_random,
             server_random: hs.server_random,
         });
         cx.out.push(Command::Done);
-        Ok(Box::new(Connected12 { client: true }))
+        Ok(Box::new(Connected12::new(Role::Client)))
     }
-    tls12_state!(ExpectFinished);
 }
 
-/// A connected TLS 1.2 session on either side: renegotiation is refused.
-pub(crate) struct Connected12 {
-    pub(crate) client: bool,
-}
-
-impl State for Connected12 {
-    fn handle(
-        self: Box<Self>,
-        cx: &mut Context<'_>,
-        msg: HandshakeMessage,
-        _raw: &[u8],
-    ) -> Result<Box<dyn State>, Error> {
-        match (&msg.payload, self.client) {
-            // RFC 5246 §7.4.1.1: a client may decline a HelloRequest with
-            // a no_renegotiation warning.
-            (HandshakePayload::HelloRequest, true) => {
-                cx.out
-                    .push(Command::SendWarning(AlertDescription::NO_RENEGOTIATION));
-                Ok(self)
-            }
-            // RFC 5746 §4.4: we do not renegotiate.
-            (HandshakePayload::ClientHello(_), false) => Err(Error::peer(
-                AlertDescription::NO_RENEGOTIATION,
-                "the client asked to renegotiate, which cloaktls refuses",
-            )),
-            _ => Err(unexpected(&msg, "no handshake message")),
-        }
+/// Files the session under its ID or ticket for resumption.
+fn keep_session(hs: &Hs, cx: &Context<'_>, ms: &Secret) {
+    let Some(store) = &hs.shared.config.session_store else {
+        return;
+    };
+    if hs.session_id.is_empty() && hs.new_ticket.is_none() {
+        return;
     }
-
-    tls12_state!(Connected12);
+    store.put_tls12(
+        &hs.shared.cache_key,
+        Tls12Session {
+            suite: hs.suite.suite,
+            session_id: hs.session_id.clone(),
+            ticket: hs.new_ticket.clone(),
+            master_secret: ms.clone(),
+            extended_master_secret: hs.ems,
+            created: hs.shared.config.time.now().as_secs(),
+            peer_certs: cx.info.peer_certs.clone(),
+            group: cx.info.group,
+        },
+    );
 }

@@ -1,17 +1,13 @@
-//! The server's reading of a ClientHello: version, suite, certificate, ALPN
-//! and SNI (RFC 8446 §4.1.2, §4.2; RFC 5246 §7.4.1.2; RFC 6066 §3; RFC 7301).
+//! The server's first state: the ClientHello that decides the version
+//! (RFC 8446 §4.1.2, §4.2.1; RFC 5246 §7.4.1.2), handed over to the TLS 1.3
+//! or the TLS 1.2 server.
 
-use super::{list, server12, server13, unexpected, Context, State};
-use crate::config::{CertifiedKey, ServerConfig};
-use crate::crypto::SupportedSuite;
+use super::server_common::{select_version, sni};
+use super::{server12, server13, Context, State, StateId};
+use crate::config::ServerConfig;
 use crate::error::Error;
-use crate::msgs::enums::{
-    is_grease_u16, AlertDescription, CertificateStatusType, CipherSuite, ExtensionType,
-    ProtocolVersion, ServerNameType,
-};
-use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload};
-use pki_types::{CertificateDer, DnsName, ServerName};
+use crate::msgs::enums::ProtocolVersion;
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use std::sync::Arc;
 
 /// The state before the first ClientHello.
@@ -23,215 +19,11 @@ struct ExpectClientHello {
     config: Arc<ServerConfig>,
 }
 
-/// The version both sides support, the server's order first (RFC 8446
-/// §4.2.1), or the legacy_version rules of RFC 5246 Appendix E.
-pub(crate) fn select_version(
-    config: &ServerConfig,
-    ch: &ClientHello,
-) -> Result<ProtocolVersion, Error> {
-    // RFC 8446 §D.5: a legacy_version of SSL 3.0 or below is refused even
-    // when supported_versions offers more.
-    if ch.legacy_version <= ProtocolVersion::SSLV3 {
-        return Err(Error::peer(
-            AlertDescription::PROTOCOL_VERSION,
-            format!(
-                "the ClientHello's legacy_version is {:?} (SSL 3.0 or older)",
-                ch.legacy_version
-            ),
-        ));
-    }
-    let theirs: Vec<ProtocolVersion> = match ch.extension(ExtensionType::SUPPORTED_VERSIONS) {
-        Some(Extension::SupportedVersionsClient(v)) => {
-            v.iter().copied().filter(|v| !is_grease_u16(v.0)).collect()
-        }
-        _ => {
-            // Without supported_versions the client offers up to
-            // legacy_version, and TLS 1.3 cannot be chosen.
-            if ch.legacy_version >= ProtocolVersion::TLSV1_2 {
-                vec![ProtocolVersion::TLSV1_2]
-            } else {
-                vec![ch.legacy_version]
-            }
-        }
-    };
-    let chosen = config
-        .versions
-        .iter()
-        .copied()
-        .find(|v| theirs.contains(v))
-        .ok_or_else(|| Error::NoCommon {
-            what: "protocol version",
-            ours: list(&config.versions),
-            theirs: list(&theirs),
-        })?;
-    // RFC 7507: a fallback retry below our best version is an attack.
-    let best = config.versions.iter().copied().max().unwrap_or(chosen);
-    if ch.cipher_suites.contains(&CipherSuite::TLS_FALLBACK_SCSV) && chosen < best {
-        return Err(Error::peer(
-            AlertDescription::INAPPROPRIATE_FALLBACK,
-            "the client signalled a fallback (TLS_FALLBACK_SCSV) but we support a higher version",
-        ));
-    }
-    Ok(chosen)
-}
-
-/// The host name from server_name, checked (RFC 6066 §3).
-pub(crate) fn sni(ch: &ClientHello) -> Result<Option<DnsName<'static>>, Error> {
-    let Some(Extension::ServerName(names)) = ch.extension(ExtensionType::SERVER_NAME) else {
-        return Ok(None);
-    };
-    let mut host = None;
-    for n in names {
-        if n.name_type != ServerNameType::HOST_NAME {
-            continue;
-        }
-        // RFC 6066 §3: at most one name of each type.
-        if host.is_some() {
-            return Err(Error::peer(
-                AlertDescription::ILLEGAL_PARAMETER,
-                "two host names in server_name",
-            ));
-        }
-        let text = std::str::from_utf8(&n.name)
-            .ok()
-            .map(|s| s.trim_end_matches('.'));
-        let name = text
-            .and_then(|t| DnsName::try_from(t).ok())
-            .map(|d| d.to_owned())
-            .ok_or_else(|| {
-                Error::peer(
-                    AlertDescription::ILLEGAL_PARAMETER,
-                    "server_name holds something that is not a DNS name",
-                )
-            })?;
-        host = Some(name);
-    }
-    Ok(host)
-}
-
-/// Whether every signature on `cert`'s chain (its root aside) is one the
-/// client accepts: signature_algorithms_cert, or signature_algorithms if
-/// that is absent (RFC 8446 §4.2.3). A scheme we cannot read counts as
-/// accepted.
-fn chain_signatures_accepted(cert: &CertifiedKey, ch: &ClientHello) -> bool {
-    let accepted = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS_CERT) {
-        Some(Extension::SignatureAlgorithmsCert(s)) => s,
-        _ => match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
-            Some(Extension::SignatureAlgorithms(s)) => s,
-            _ => return true,
-        },
-    };
-    cert.chain.iter().all(|c| {
-        crate::verify::certinfo::signature_scheme(c.as_ref()).is_none_or(|s| accepted.contains(&s))
-    })
-}
-
-/// The certificate for `sni`: the first whose names match, else the first;
-/// among those, one whose chain's signatures the client accepts.
-pub(crate) fn choose_certificate<'a>(
-    config: &'a ServerConfig,
-    ch: &ClientHello,
-    sni: Option<&DnsName<'static>>,
-    usable: impl Fn(&CertifiedKey) -> bool,
-) -> Option<&'a CertifiedKey> {
-    let mut usable_certs: Vec<&CertifiedKey> = config.certs.iter().filter(|c| usable(c)).collect();
-    // A stable sort keeps the configured order among equals.
-    usable_certs.sort_by_key(|c| !chain_signatures_accepted(c, ch));
-    if let Some(name) = sni {
-        let name = ServerName::DnsName(name.clone());
-        for c in &usable_certs {
-            let Some(ee) = c.chain.first() else { continue };
-            let ee: &CertificateDer<'_> = ee;
-            if webpki::EndEntityCert::try_from(ee)
-                .ok()
-                .is_some_and(|cert| cert.verify_is_valid_for_subject_name(&name).is_ok())
-            {
-                return Some(c);
-            }
-        }
-    }
-    usable_certs.first().copied()
-}
-
-/// The OCSP response to staple: the certificate has one and the client
-/// asked for OCSP with status_request (RFC 6066 §8).
-pub(crate) fn stapled_ocsp<'a>(ch: &ClientHello, cert: &'a CertifiedKey) -> Option<&'a [u8]> {
-    let asked = matches!(
-        ch.extension(ExtensionType::STATUS_REQUEST),
-        Some(Extension::StatusRequest(r)) if r.status_type == CertificateStatusType::OCSP
-    );
-    cert.ocsp_response.as_deref().filter(|_| asked)
-}
-
-/// The SCT list to send: the certificate has one and the client asked
-/// with signed_certificate_timestamp (RFC 6962 §3.3.1).
-pub(crate) fn sent_sct_list<'a>(ch: &ClientHello, cert: &'a CertifiedKey) -> Option<&'a [u8]> {
-    let asked = ch
-        .extension(ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP)
-        .is_some();
-    cert.sct_list.as_deref().filter(|_| asked)
-}
-
-/// The ALPN protocol: our first preference that the client offered. None
-/// if either side has no list; no overlap is no_application_protocol.
-pub(crate) fn choose_alpn(
-    config: &ServerConfig,
-    ch: &ClientHello,
-) -> Result<Option<Vec<u8>>, Error> {
-    let Some(Extension::Alpn(theirs)) =
-        ch.extension(ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION)
-    else {
-        return Ok(None);
-    };
-    if config.alpn.is_empty() {
-        return Ok(None);
-    }
-    config
-        .alpn
-        .iter()
-        .find(|p| theirs.contains(p))
-        .cloned()
-        .map(Some)
-        .ok_or_else(|| Error::NoCommon {
-            what: "application protocol",
-            ours: config
-                .alpn
-                .iter()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect::<Vec<_>>()
-                .join(", "),
-            theirs: theirs
-                .iter()
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-}
-
-/// Our first suite of `version` that the client offered and `fits` allows.
-pub(crate) fn choose_suite(
-    config: &ServerConfig,
-    ch: &ClientHello,
-    version: ProtocolVersion,
-    fits: impl Fn(&SupportedSuite) -> bool,
-) -> Result<SupportedSuite, Error> {
-    config
-        .suites
-        .iter()
-        .copied()
-        .filter(|s| match s {
-            SupportedSuite::Tls13(_) => version == ProtocolVersion::TLSV1_3,
-            SupportedSuite::Tls12(_) => version == ProtocolVersion::TLSV1_2,
-        })
-        .find(|s| ch.cipher_suites.contains(&s.suite()) && fits(s))
-        .ok_or_else(|| Error::NoCommon {
-            what: "cipher suite",
-            ours: list(&config.suites.iter().map(|s| s.suite()).collect::<Vec<_>>()),
-            theirs: list(&ch.cipher_suites),
-        })
-}
-
 impl State for ExpectClientHello {
+    fn id(&self) -> StateId {
+        StateId::ServerExpectClientHello
+    }
+
     fn handle(
         self: Box<Self>,
         cx: &mut Context<'_>,
@@ -239,7 +31,7 @@ impl State for ExpectClientHello {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::ClientHello(ch) = &msg.payload else {
-            return Err(unexpected(&msg, "ClientHello"));
+            return Err(Error::Internal("the table let through another message"));
         };
         let version = select_version(&self.config, ch)?;
         cx.info.version = Some(version);
@@ -251,16 +43,5 @@ impl State for ExpectClientHello {
         } else {
             server12::handle_client_hello(self.config, cx, ch, raw)
         }
-    }
-
-    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        Err(Error::peer(
-            AlertDescription::UNEXPECTED_MESSAGE,
-            "ChangeCipherSpec before ClientHello",
-        ))
-    }
-
-    fn version(&self) -> ProtocolVersion {
-        ProtocolVersion::TLSV1_2
     }
 }

@@ -1,41 +1,56 @@
-//! The TLS 1.2 server (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746).
+//! The TLS 1.2 server (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746, RFC
+//! 5077, RFC 6066 §8), a step per message.
 
-use super::client12::Connected12;
-use super::server::{choose_alpn, choose_certificate, choose_suite, sni};
-use super::transcript::Transcript;
-use super::{
-    check_finished, list, log_secret, tls12_keys, tls12_scheme_fits, tls12_signed_params,
-    unexpected, Command, Context, Exporter, State,
+use super::common::{check_finished, illegal, list, Exporter};
+use super::server_common::{
+    choose_alpn, choose_certificate, choose_suite, sent_sct_list, sni, stapled_ocsp,
 };
+use super::tls12::{keys, scheme_fits, signed_params, Connected12};
+use super::transcript::Transcript;
+use super::{Command, Context, State, StateId};
 use crate::codec::Codec;
-use crate::config::{ClientAuth, ServerConfig};
+use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
 use crate::crypto::sign::KeyKind;
 use crate::crypto::suites::lookup;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls12Suite};
-use crate::error::Error;
+use crate::error::{Error, Negotiable};
 use crate::key_schedule::tls12;
 use crate::msgs::enums::{
-    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
+    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType, NamedGroup,
     ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::NewSessionTicket12;
 use crate::msgs::handshake::{
     CertificateRequest12, ClientHello, DigitallySigned, EcdheParams, HandshakeMessage,
-    HandshakePayload, ServerHello, ServerKeyExchange, DOWNGRADE_TLS12,
+    HandshakePayload, NewSessionTicket12, ServerHello, ServerKeyExchange, DOWNGRADE_TLS12,
 };
-use crate::record::RecordOpener;
+use crate::msgs::Role;
+use crate::record::{RecordOpener, RecordSealer};
 use crate::session::ServerSessionValue;
 use crate::verify::certinfo::ec_curve;
+use crate::verify::ClientCertVerifier;
 use pki_types::CertificateDer;
 use std::sync::Arc;
 
-fn illegal(reason: impl Into<String>) -> Error {
-    Error::peer(AlertDescription::ILLEGAL_PARAMETER, reason)
-}
-
 /// RFC 5246 §7.4.4 ClientCertificateType: rsa_sign and ecdsa_sign.
 const CERT_TYPES: [u8; 2] = [1, 64];
+
+/// What a TLS 1.2 ClientHello says about the client's abilities.
+struct Hello12 {
+    /// It signals secure renegotiation (RFC 5746 §3.6).
+    secure_reneg: bool,
+    /// It offers the extended master secret (RFC 7627).
+    ems: bool,
+}
+
+/// What the server chose for a full handshake.
+struct Choices<'a> {
+    suite: &'static Tls12Suite,
+    cert: &'a CertifiedKey,
+    scheme: SignatureScheme,
+    group: NamedGroup,
+    alpn: Option<Vec<u8>>,
+}
 
 pub(super) fn handle_client_hello(
     config: Arc<ServerConfig>,
@@ -43,6 +58,50 @@ pub(super) fn handle_client_hello(
     ch: &ClientHello,
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
+    let hello = check_hello(&config, ch)?;
+    let name = sni(ch)?;
+    let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
+    if let Some((value, suite)) = find_session(&config, ch, hello.ems, sni_text.as_deref())? {
+        return resume(config, cx, ch, raw, value, suite, hello.secure_reneg);
+    }
+    let c = choose(&config, ch, name.as_ref())?;
+    let (suite, group, alpn) = (c.suite, c.group, c.alpn.clone());
+    let mut hs = Hs {
+        config: config.clone(),
+        suite,
+        transcript: Transcript::new(),
+        client_random: ch.random,
+        server_random: [0; 32],
+        ems: hello.ems,
+        kx: None,
+        requested: Vec::new(),
+        session_id: Vec::new(),
+        send_ticket: false,
+        sni: sni_text,
+    };
+    let verifier = client_verifier(&config);
+    hs.transcript.start_hash(suite.hash, verifier.is_some());
+    hs.transcript.add(raw);
+    write_server_hello(&mut hs, cx, ch, &hello, &c)?;
+    write_server_flight(&mut hs, cx, ch, &c, verifier.as_ref())?;
+    cx.info.suite = Some(SupportedSuite::Tls12(suite));
+    cx.info.group = Some(group);
+    cx.info.alpn = alpn;
+    cx.info.extended_master_secret = hello.ems;
+    Ok(match verifier {
+        Some((_, required)) => Box::new(ExpectCertificate { hs, required }),
+        None => Box::new(ExpectClientKeyExchange {
+            hs,
+            client_cert: false,
+        }),
+    })
+}
+
+/// The rules a TLS 1.2 ClientHello must meet before anything is chosen:
+/// the null compression method, well-formed TLS 1.2 extensions, an empty
+/// renegotiation_info (RFC 5746 §3.6), the extended master secret if we
+/// require it (RFC 7627 §5.2), uncompressed points (RFC 8422 §5.1.2).
+fn check_hello(config: &ServerConfig, ch: &ClientHello) -> Result<Hello12, Error> {
     if !ch.compression_methods.contains(&CompressionMethod::NULL) {
         return Err(illegal(
             "the ClientHello does not offer the null compression method",
@@ -58,7 +117,6 @@ pub(super) fn handle_client_hello(
             error: e,
         });
     }
-    // RFC 5746 §3.6: the client signals secure renegotiation.
     let reneg_ext = match ch.extension(ExtensionType::RENEGOTIATION_INFO) {
         Some(Extension::RenegotiationInfo(v)) if !v.is_empty() => {
             return Err(Error::peer(
@@ -79,7 +137,9 @@ pub(super) fn handle_client_hello(
     if !ems && config.require_ems {
         return Err(Error::peer(
             AlertDescription::HANDSHAKE_FAILURE,
-            "the client does not support the extended master secret (RFC 7627), which we require",
+            "the client does not support the extended master secret (RFC 7627), which this \
+             server requires; a server may allow such clients with \
+             danger::allow_no_extended_master_secret_server (cloak server --allow-no-ems)",
         ));
     }
     if let Some(Extension::EcPointFormats(f)) = ch.extension(ExtensionType::EC_POINT_FORMATS) {
@@ -87,216 +147,245 @@ pub(super) fn handle_client_hello(
             return Err(illegal("the client does not accept uncompressed points"));
         }
     }
-    let name = sni(ch)?;
-    let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
-    if let Some((value, suite)) = find_session(&config, ch, ems, sni_text.as_deref())? {
-        return resume(config, cx, ch, raw, value, suite, secure_reneg);
-    }
-    let client_takes_tickets = ch.extension(ExtensionType::SESSION_TICKET).is_some()
-        && config.ticket_keys.is_some()
-        && config.tickets > 0;
-    let their_groups = match ch.extension(ExtensionType::SUPPORTED_GROUPS) {
-        Some(Extension::SupportedGroups(g)) => g.clone(),
-        // A client that lists no curves gets no ECDHE suite (as in
-        // BoringSSL; RFC 8422 §4 leaves it open, and every TLS 1.2 client
-        // that can verify our SHA-2 signatures lists its curves).
-        _ => Vec::new(),
+    Ok(Hello12 { secure_reneg, ems })
+}
+
+/// The group, the suite, the certificate and its scheme, and ALPN: the
+/// first suite of ours that the client offered and one of our
+/// certificates can authenticate with a scheme the client accepts.
+fn choose<'a>(
+    config: &'a ServerConfig,
+    ch: &ClientHello,
+    name: Option<&pki_types::DnsName<'static>>,
+) -> Result<Choices<'a>, Error> {
+    // A client that lists no curves gets no ECDHE suite (as in BoringSSL;
+    // RFC 8422 §4 leaves it open, and every TLS 1.2 client that can verify
+    // our SHA-2 signatures lists its curves).
+    let their_groups: &[NamedGroup] = match ch.extension(ExtensionType::SUPPORTED_GROUPS) {
+        Some(Extension::SupportedGroups(g)) => g,
+        _ => &[],
     };
-    let ours = config.kx_groups();
-    let group = ours
+    let ours = config.key_exchange.names(false);
+    let group = *ours
         .iter()
-        .find(|g| their_groups.contains(&g.name()))
+        .find(|g| their_groups.contains(g))
         .ok_or_else(|| Error::NoCommon {
-            what: "key exchange group",
-            ours: list(&ours.iter().map(|g| g.name()).collect::<Vec<_>>()),
-            theirs: list(&their_groups),
+            what: Negotiable::KeyExchangeGroup,
+            ours: list(&ours),
+            theirs: list(their_groups),
         })?;
+    // RFC 5246 §7.4.1.4.1: without signature_algorithms the default is
+    // SHA-1, which we do not sign with.
     let schemes: Vec<SignatureScheme> = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
-        Some(Extension::SignatureAlgorithms(s)) => s.clone(),
-        // RFC 5246 §7.4.1.4.1: the default is SHA-1, which we do not sign with.
+        Some(Extension::SignatureAlgorithms(s)) => {
+            s.iter().copied().filter(|s| config.allows_scheme(*s)).collect()
+        }
         _ => Vec::new(),
     };
-    // A suite whose authentication one of our certificates can provide
-    // with a scheme the client accepts.
-    let usable = |suite: &Tls12Suite, key: &crate::config::CertifiedKey| {
-        let kind_ok = match suite.sign {
-            KeyKind::Rsa => key.key.kind() == KeyKind::Rsa,
-            _ => key.key.kind() != KeyKind::Rsa,
-        };
-        // RFC 8422 §5.3: an ECDSA key on a curve the client listed.
-        let curve_ok = match key.chain.first().and_then(|c| ec_curve(c)) {
-            Some(curve) => their_groups.contains(&curve),
-            None => true,
-        };
-        kind_ok
-            && curve_ok
-            && key
-                .key
-                .schemes()
-                .iter()
-                .any(|s| schemes.contains(s) && tls12_scheme_fits(*s, suite.sign))
+    let schemes = schemes.as_slice();
+    let usable = |suite: &Tls12Suite, key: &CertifiedKey| {
+        usable_scheme(suite, key, schemes, their_groups).is_some()
     };
-    let suite = choose_suite(&config, ch, ProtocolVersion::TLSV1_2, |s| match s {
+    let suite = choose_suite(config, ch, ProtocolVersion::TLSV1_2, |s| match s {
         SupportedSuite::Tls12(t) => config.certs.iter().any(|c| usable(t, c)),
         SupportedSuite::Tls13(_) => false,
     })
-    .map_err(|e| match e {
-        Error::NoCommon { ours, theirs, .. } if !schemes.is_empty() => Error::NoCommon {
-            what: "cipher suite",
-            ours,
-            theirs,
-        },
-        Error::NoCommon { ours, .. } => Error::NoCommon {
-            what: "signature scheme",
-            ours,
-            theirs: "no signature_algorithms".into(),
-        },
-        other => other,
-    })?;
+    .map_err(|e| no_suite_error(e, schemes))?;
     let SupportedSuite::Tls12(suite) = suite else {
-        return Err(Error::InvalidState("a TLS 1.3 suite for TLS 1.2"));
+        return Err(Error::Internal("a TLS 1.3 suite for TLS 1.2"));
     };
-    let cert = choose_certificate(&config, ch, name.as_ref(), |c| usable(suite, c))
-        .ok_or(Error::InvalidState("no certificate for the chosen suite"))?;
-    let scheme = cert
-        .key
+    let cert = choose_certificate(config, ch, name, |c| usable(suite, c))
+        .ok_or(Error::Internal("no certificate for the chosen suite"))?;
+    let scheme = usable_scheme(suite, cert, schemes, their_groups)
+        .ok_or(Error::Internal("no scheme for the chosen certificate"))?;
+    Ok(Choices {
+        suite,
+        cert,
+        scheme,
+        group,
+        alpn: choose_alpn(config, ch)?,
+    })
+}
+
+/// The scheme with which `key` can authenticate `suite` for a client that
+/// offered `schemes` and `groups`: the key's kind fits the suite, an ECDSA
+/// key is on a curve the client listed (RFC 8422 §5.3), and the scheme is
+/// one the client offered.
+fn usable_scheme(
+    suite: &Tls12Suite,
+    key: &CertifiedKey,
+    schemes: &[SignatureScheme],
+    groups: &[NamedGroup],
+) -> Option<SignatureScheme> {
+    let kind_ok = match suite.sign {
+        KeyKind::Rsa => key.key.kind() == KeyKind::Rsa,
+        _ => key.key.kind() != KeyKind::Rsa,
+    };
+    let curve_ok = match key.chain.first().and_then(|c| ec_curve(c)) {
+        Some(curve) => groups.contains(&curve),
+        None => true,
+    };
+    if !(kind_ok && curve_ok) {
+        return None;
+    }
+    key.key
         .schemes()
         .iter()
         .copied()
-        .find(|s| schemes.contains(s) && tls12_scheme_fits(*s, suite.sign))
-        .ok_or(Error::InvalidState("no scheme for the chosen certificate"))?;
-    let alpn = choose_alpn(&config, ch)?;
+        .find(|s| schemes.contains(s) && scheme_fits(*s, suite.sign))
+}
 
-    let mut server_random = [0u8; 32];
-    config.random.fill(&mut server_random)?;
-    // RFC 8446 §4.1.3: a server that could do TLS 1.3 marks its random.
-    if config.versions.contains(&ProtocolVersion::TLSV1_3) {
-        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+/// No suite fits: name the real cause when it is the missing
+/// signature_algorithms.
+fn no_suite_error(e: Error, schemes: &[SignatureScheme]) -> Error {
+    match e {
+        Error::NoCommon { ours, .. } if schemes.is_empty() => Error::NoCommon {
+            what: Negotiable::SignatureScheme,
+            ours,
+            theirs: "no signature_algorithms (which means SHA-1 in TLS 1.2)".into(),
+        },
+        other => other,
     }
+}
+
+fn client_verifier(config: &ServerConfig) -> Option<(Arc<dyn ClientCertVerifier>, bool)> {
+    match &config.client_auth {
+        ClientAuth::None => None,
+        ClientAuth::Optional(v) => Some((v.clone(), false)),
+        ClientAuth::Required(v) => Some((v.clone(), true)),
+    }
+}
+
+/// A TLS 1.2 server random, marked as RFC 8446 §4.1.3 requires of a
+/// server that could have done TLS 1.3.
+fn server_random(config: &ServerConfig) -> Result<[u8; 32], Error> {
+    let mut random = [0u8; 32];
+    config.random.fill(&mut random)?;
+    if config.versions.contains(&ProtocolVersion::TLSV1_3) {
+        random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+    }
+    Ok(random)
+}
+
+/// ServerHello, with the answers to what the client offered.
+fn write_server_hello(
+    hs: &mut Hs,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    hello: &Hello12,
+    c: &Choices<'_>,
+) -> Result<(), Error> {
+    let config = hs.config.clone();
+    hs.server_random = server_random(&config)?;
+    hs.send_ticket = ch.extension(ExtensionType::SESSION_TICKET).is_some()
+        && config.ticket_keys.is_some()
+        && config.tickets > 0;
     let mut exts = Vec::new();
-    if secure_reneg {
+    if hello.secure_reneg {
         exts.push(Extension::RenegotiationInfo(Vec::new()));
     }
-    if ems {
+    if hello.ems {
         exts.push(Extension::ExtendedMasterSecret);
     }
     if ch.extension(ExtensionType::EC_POINT_FORMATS).is_some() {
         exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
     }
-    if let Some(p) = &alpn {
+    if let Some(p) = &c.alpn {
         exts.push(Extension::Alpn(vec![p.clone()]));
     }
-    if name.is_some() {
+    if hs.sni.is_some() {
         exts.push(Extension::ServerNameAck);
     }
-    if client_takes_tickets {
+    if hs.send_ticket {
         // RFC 5077 §3.2: an empty SessionTicket promises a NewSessionTicket.
         exts.push(Extension::SessionTicket(Vec::new()));
     }
     if let Some(Extension::RecordSizeLimit(l)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT) {
         cx.info.peer_record_size_limit = Some(*l);
-        exts.push(Extension::RecordSizeLimit(
-            crate::record::MAX_FRAGMENT_LEN as u16,
-        ));
+        let ours = config
+            .record_size_limit
+            .unwrap_or(crate::record::MAX_FRAGMENT_LEN as u16);
+        cx.info.own_record_size_limit = Some(ours);
+        exts.push(Extension::RecordSizeLimit(ours));
     }
     // RFC 6066 §8: an empty status_request promises a CertificateStatus.
-    let ocsp = super::server::stapled_ocsp(ch, cert);
-    if ocsp.is_some() {
+    if stapled_ocsp(ch, c.cert).is_some() {
         exts.push(Extension::StatusRequestAck);
     }
-    if let Some(l) = super::server::sent_sct_list(ch, cert) {
+    if let Some(l) = sent_sct_list(ch, c.cert) {
         exts.push(Extension::SignedCertificateTimestamps(l.to_vec()));
     }
-    let mut session_id = Vec::new();
     if config.session_cache.is_some() {
-        session_id = vec![0u8; 32];
-        config.random.fill(&mut session_id)?;
+        hs.session_id = vec![0u8; 32];
+        config.random.fill(&mut hs.session_id)?;
     }
     let sh = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
-        random: server_random,
-        legacy_session_id: session_id.clone(),
-        cipher_suite: suite.suite,
+        random: hs.server_random,
+        legacy_session_id: hs.session_id.clone(),
+        cipher_suite: c.suite.suite,
         compression_method: CompressionMethod::NULL,
         extensions: exts,
     };
-    let verifier = match &config.client_auth {
-        ClientAuth::None => None,
-        ClientAuth::Optional(v) => Some((v.clone(), false)),
-        ClientAuth::Required(v) => Some((v.clone(), true)),
-    };
-    let mut transcript = Transcript::new();
-    transcript.start_hash(suite.hash, verifier.is_some());
-    transcript.add(raw);
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
-    transcript.add(raw);
-    let chain = cert.chain.iter().map(|c| c.as_ref().to_vec()).collect();
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::Certificate12(
-        chain,
-    )));
-    transcript.add(raw);
-    if let Some(ocsp) = ocsp {
-        let raw = cx.send(&HandshakeMessage::new(HandshakePayload::CertificateStatus(
-            ocsp.to_vec(),
-        )));
-        transcript.add(raw);
-    }
-
-    let kx = group.start()?;
-    let params = EcdheParams {
-        group: group.name(),
-        public: kx.public_key().to_vec(),
-    };
-    let signed = tls12_signed_params(&ch.random, &server_random, &params);
-    let signature = cert.key.sign(scheme, &signed)?;
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerKeyExchange(
-        ServerKeyExchange {
-            params,
-            signed: DigitallySigned { scheme, signature },
-        },
-    )));
-    transcript.add(raw);
-    let mut requested = Vec::new();
-    if let Some((v, _)) = &verifier {
-        requested = v.supported_schemes();
-        let raw = cx.send(&HandshakeMessage::new(
-            HandshakePayload::CertificateRequest12(CertificateRequest12 {
-                certificate_types: CERT_TYPES.to_vec(),
-                signature_algorithms: requested.clone(),
-                certificate_authorities: v.root_subjects(),
-            }),
-        ));
-        transcript.add(raw);
-    }
-    let raw = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHelloDone));
-    transcript.add(raw);
-
-    cx.info.suite = Some(SupportedSuite::Tls12(suite));
-    cx.info.group = Some(group.name());
-    cx.info.alpn = alpn;
-    cx.info.extended_master_secret = ems;
-    let hs = Hs {
-        config,
-        suite,
-        transcript,
-        client_random: ch.random,
-        server_random,
-        ems,
-        kx: Some(kx),
-        requested,
-        session_id,
-        send_ticket: client_takes_tickets,
-        sni: sni_text,
-    };
-    Ok(match verifier {
-        Some((_, required)) => Box::new(ExpectCertificate { hs, required }),
-        None => Box::new(ExpectClientKeyExchange {
-            hs,
-            client_cert: false,
-        }),
-    })
+    cx.send(&mut hs.transcript, HandshakePayload::ServerHello(sh))?;
+    Ok(())
 }
 
+/// Certificate, CertificateStatus, ServerKeyExchange, CertificateRequest,
+/// ServerHelloDone (RFC 5246 §7.3, RFC 6066 §8, RFC 8422 §5.4).
+fn write_server_flight(
+    hs: &mut Hs,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    c: &Choices<'_>,
+    verifier: Option<&(Arc<dyn ClientCertVerifier>, bool)>,
+) -> Result<(), Error> {
+    let chain = c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect();
+    cx.send(&mut hs.transcript, HandshakePayload::Certificate12(chain))?;
+    if let Some(ocsp) = stapled_ocsp(ch, c.cert) {
+        let status = HandshakePayload::CertificateStatus(ocsp.to_vec());
+        cx.send(&mut hs.transcript, status)?;
+    }
+    let kx = hs
+        .config
+        .key_exchange
+        .find(c.group, ProtocolVersion::TLSV1_2)
+        .ok_or(Error::Internal("the chosen group vanished"))?
+        .start()?;
+    let params = EcdheParams {
+        group: c.group,
+        public: kx.public_key().to_vec(),
+    };
+    hs.kx = Some(kx);
+    let signed = signed_params(&ch.random, &hs.server_random, &params);
+    let signature = c.cert.key.sign(c.scheme, &signed)?;
+    let ske = ServerKeyExchange {
+        params,
+        signed: DigitallySigned {
+            scheme: c.scheme,
+            signature,
+        },
+    };
+    cx.send(&mut hs.transcript, HandshakePayload::ServerKeyExchange(ske))?;
+    if let Some((v, _)) = verifier {
+        let config = &hs.config;
+        hs.requested = v
+            .supported_schemes()
+            .into_iter()
+            .filter(|s| config.allows_scheme(*s))
+            .collect();
+        let cr = CertificateRequest12 {
+            certificate_types: CERT_TYPES.to_vec(),
+            signature_algorithms: hs.requested.clone(),
+            certificate_authorities: v.root_subjects(),
+        };
+        cx.send(&mut hs.transcript, HandshakePayload::CertificateRequest12(cr))?;
+    }
+    cx.send(&mut hs.transcript, HandshakePayload::ServerHelloDone)?;
+    Ok(())
+}
+
+/// What the TLS 1.2 server carries through the handshake.
 struct Hs {
     config: Arc<ServerConfig>,
     suite: &'static Tls12Suite,
@@ -311,19 +400,7 @@ struct Hs {
     sni: Option<String>,
 }
 
-macro_rules! tls12_state {
-    () => {
-        fn version(&self) -> ProtocolVersion {
-            ProtocolVersion::TLSV1_2
-        }
-        fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-            Err(Error::peer(
-                AlertDescription::UNEXPECTED_MESSAGE,
-                "ChangeCipherSpec before the client's key exchange",
-            ))
-        }
-    };
-}
+// ---- The client's flight: Certificate, ClientKeyExchange, CertificateVerify ----
 
 struct ExpectCertificate {
     hs: Hs,
@@ -331,6 +408,10 @@ struct ExpectCertificate {
 }
 
 impl State for ExpectCertificate {
+    fn id(&self) -> StateId {
+        StateId::ServerExpectCertificate12
+    }
+
     fn handle(
         mut self: Box<Self>,
         cx: &mut Context<'_>,
@@ -338,7 +419,7 @@ impl State for ExpectCertificate {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::Certificate12(chain) = &msg.payload else {
-            return Err(unexpected(&msg, "the client's Certificate"));
+            return Err(Error::Internal("the table let through another message"));
         };
         self.hs.transcript.add(raw);
         let Some((ee, rest)) = chain.split_first() else {
@@ -368,7 +449,6 @@ impl State for ExpectCertificate {
             client_cert: true,
         }))
     }
-    tls12_state!();
 }
 
 struct ExpectClientKeyExchange {
@@ -377,6 +457,10 @@ struct ExpectClientKeyExchange {
 }
 
 impl State for ExpectClientKeyExchange {
+    fn id(&self) -> StateId {
+        StateId::ServerExpectClientKeyExchange12
+    }
+
     fn handle(
         mut self: Box<Self>,
         cx: &mut Context<'_>,
@@ -384,21 +468,19 @@ impl State for ExpectClientKeyExchange {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::ClientKeyExchange(public) = &msg.payload else {
-            return Err(unexpected(&msg, "ClientKeyExchange"));
+            return Err(Error::Internal("the table let through another message"));
         };
         let hs = &mut self.hs;
         let kx = hs
             .kx
             .take()
-            .ok_or(Error::InvalidState("key exchange used"))?;
+            .ok_or(Error::Internal("the key exchange was used"))?;
         let pms = kx.complete(public)?;
         hs.transcript.add(raw);
+        // RFC 7627 §4: the session hash runs through ClientKeyExchange.
         let ms = if hs.ems {
-            tls12::extended_master_secret(
-                hs.suite.hash,
-                pms.as_bytes(),
-                &hs.transcript.current_hash(),
-            )
+            let session_hash = hs.transcript.current_hash();
+            tls12::extended_master_secret(hs.suite.hash, pms.as_bytes(), &session_hash)
         } else {
             tls12::master_secret(
                 hs.suite.hash,
@@ -407,38 +489,32 @@ impl State for ExpectClientKeyExchange {
                 &hs.server_random,
             )
         };
-        log_secret(
-            cx,
-            &hs.config.key_log,
-            "CLIENT_RANDOM",
-            &hs.client_random,
-            &ms,
-        );
-        let (sealer, opener) =
-            tls12_keys(hs.suite, &ms, &hs.client_random, &hs.server_random, false)?;
-        let next = ExpectCcs {
+        let (cr, sr) = (hs.client_random, hs.server_random);
+        cx.secret(&hs.config.key_log, "CLIENT_RANDOM", &cr, &ms);
+        let (sealer, opener) = keys(hs.suite, &ms, &cr, &sr, Role::Server)?;
+        let mut next = ExpectChangeCipherSpec {
             hs: self.hs,
             ms,
             sealer: Some(sealer),
-            opener: Some(opener),
-            abbreviated: false,
+            opener,
         };
         if self.client_cert {
-            Ok(Box::new(ExpectCertificateVerify { next }))
-        } else {
-            let mut next = next;
-            next.hs.transcript.drop_buffer();
-            Ok(Box::new(next))
+            return Ok(Box::new(ExpectCertificateVerify { next }));
         }
+        next.hs.transcript.drop_buffer();
+        Ok(Box::new(next))
     }
-    tls12_state!();
 }
 
 struct ExpectCertificateVerify {
-    next: ExpectCcs,
+    next: ExpectChangeCipherSpec,
 }
 
 impl State for ExpectCertificateVerify {
+    fn id(&self) -> StateId {
+        StateId::ServerExpectCertificateVerify12
+    }
+
     fn handle(
         mut self: Box<Self>,
         cx: &mut Context<'_>,
@@ -446,7 +522,7 @@ impl State for ExpectCertificateVerify {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::CertificateVerify(cv) = &msg.payload else {
-            return Err(unexpected(&msg, "the client's CertificateVerify"));
+            return Err(Error::Internal("the table let through another message"));
         };
         let hs = &mut self.next.hs;
         if !hs.requested.contains(&cv.scheme) {
@@ -459,87 +535,68 @@ impl State for ExpectCertificateVerify {
             .info
             .peer_certs
             .first()
-            .ok_or(Error::InvalidState("no client certificate"))?;
-        let v = hs.config.client_verifier()?;
-        v.verify_handshake_signature(
+            .ok_or(Error::Internal("a CertificateVerify without a certificate"))?;
+        // RFC 5246 §7.4.8: the signature covers every message so far.
+        hs.config.client_verifier()?.verify_handshake_signature(
             cert,
             cv.scheme,
             hs.transcript.buffer(),
             &cv.signature,
-            false,
+            ProtocolVersion::TLSV1_2,
         )?;
         cx.info.peer_signature_scheme = Some(cv.scheme);
         hs.transcript.add(raw);
         hs.transcript.drop_buffer();
         Ok(Box::new(self.next))
     }
-    tls12_state!();
 }
 
-struct ExpectCcs {
+// ---- ChangeCipherSpec and Finished, both ways ----
+
+struct ExpectChangeCipherSpec {
     hs: Hs,
     ms: Secret,
-    sealer: Option<crate::record::RecordSealer>,
-    opener: Option<RecordOpener>,
-    /// A resumed session: our Finished is already out.
-    abbreviated: bool,
+    /// Our keys, for after the client's Finished; `None` when resuming,
+    /// where ours went first.
+    sealer: Option<RecordSealer>,
+    opener: RecordOpener,
 }
 
-impl State for ExpectCcs {
+impl State for ExpectChangeCipherSpec {
+    fn id(&self) -> StateId {
+        StateId::ServerExpectChangeCipherSpec12
+    }
+
     fn handle(
         self: Box<Self>,
         _cx: &mut Context<'_>,
-        msg: HandshakeMessage,
+        _msg: HandshakeMessage,
         _raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        Err(unexpected(&msg, "ChangeCipherSpec"))
+        Err(Error::Internal("the table let through a message"))
     }
 
-    fn handle_ccs(mut self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        let opener = self
-            .opener
-            .take()
-            .ok_or(Error::InvalidState("keys already used"))?;
-        cx.out.push(Command::ReadKeys(opener));
-        Ok(Box::new(ExpectFinished { rest: *self }))
-    }
-
-    fn version(&self) -> ProtocolVersion {
-        ProtocolVersion::TLSV1_2
+    fn handle_ccs(self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
+        cx.out.push(Command::ReadKeys(self.opener));
+        Ok(Box::new(ExpectFinished {
+            hs: self.hs,
+            ms: self.ms,
+            sealer: self.sealer,
+        }))
     }
 }
 
 struct ExpectFinished {
-    rest: ExpectCcs,
-}
-
-impl ExpectFinished {
-    /// What a session ID or a ticket keeps of this session.
-    fn session_value(&self, cx: &Context<'_>) -> ServerSessionValue {
-        let hs = &self.rest.hs;
-        ServerSessionValue {
-            version: ProtocolVersion::TLSV1_2,
-            suite: hs.suite.suite,
-            secret: self.rest.ms.as_bytes().to_vec(),
-            created: hs.config.time.now().as_secs(),
-            age_add: 0,
-            lifetime: hs.config.ticket_lifetime,
-            extended_master_secret: hs.ems,
-            sni: hs.sni.clone(),
-            alpn: cx.info.alpn.clone(),
-            max_early_data: 0,
-            client_certs: cx
-                .info
-                .peer_certs
-                .iter()
-                .map(|c| c.as_ref().to_vec())
-                .collect(),
-            group: cx.info.group,
-        }
-    }
+    hs: Hs,
+    ms: Secret,
+    sealer: Option<RecordSealer>,
 }
 
 impl State for ExpectFinished {
+    fn id(&self) -> StateId {
+        StateId::ServerExpectFinished12
+    }
+
     fn handle(
         self: Box<Self>,
         cx: &mut Context<'_>,
@@ -547,77 +604,99 @@ impl State for ExpectFinished {
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
         let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(unexpected(&msg, "the client's Finished"));
+            return Err(Error::Internal("the table let through another message"));
         };
-        let hash = self.rest.hs.suite.hash;
+        let mut hs = self.hs;
+        let hash = hs.suite.hash;
         let expected = tls12::finished_verify_data(
             hash,
-            self.rest.ms.as_bytes(),
-            true,
-            &self.rest.hs.transcript.current_hash(),
+            self.ms.as_bytes(),
+            Role::Client,
+            &hs.transcript.current_hash(),
         );
         check_finished(&expected, verify_data, "client")?;
-        let value = self.session_value(cx);
-        let mut r = self.rest;
-        r.hs.transcript.add(raw);
-        if !r.abbreviated {
-            let config = r.hs.config.clone();
-            let now = config.time.now().as_secs();
-            if r.hs.send_ticket {
-                if let Some(keys) = &config.ticket_keys {
-                    let ticket = keys.seal(&value.get_encoding(), now)?;
-                    let raw = cx.send(&HandshakeMessage::new(
-                        HandshakePayload::NewSessionTicket12(NewSessionTicket12 {
-                            lifetime_hint: config.ticket_lifetime,
-                            ticket,
-                        }),
-                    ));
-                    r.hs.transcript.add(raw);
-                }
-            }
-            if let Some(cache) = &config.session_cache {
-                if !r.hs.session_id.is_empty() {
-                    cache.put(r.hs.session_id.clone(), value.get_encoding());
-                }
-            }
-            cx.out.push(Command::SendCcs);
-            let sealer = r
-                .sealer
-                .take()
-                .ok_or(Error::InvalidState("keys already used"))?;
-            cx.out.push(Command::WriteKeys(sealer));
-            let fin = tls12::finished_verify_data(
-                hash,
-                r.ms.as_bytes(),
-                false,
-                &r.hs.transcript.current_hash(),
-            );
-            cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
+        hs.transcript.add(raw);
+        if let Some(sealer) = self.sealer {
+            finish_full_handshake(&mut hs, cx, &self.ms, sealer)?;
         }
         cx.info.exporter = Some(Exporter::Tls12 {
             hash,
-            master_secret: r.ms,
-            client_random: r.hs.client_random,
-            server_random: r.hs.server_random,
+            master_secret: self.ms,
+            client_random: hs.client_random,
+            server_random: hs.server_random,
         });
         cx.out.push(Command::Done);
-        Ok(Box::new(Connected12 { client: false }))
-    }
-
-    fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        Err(Error::peer(
-            AlertDescription::UNEXPECTED_MESSAGE,
-            "a second ChangeCipherSpec",
-        ))
-    }
-
-    fn version(&self) -> ProtocolVersion {
-        ProtocolVersion::TLSV1_2
+        Ok(Box::new(Connected12::new(Role::Server)))
     }
 }
 
+/// A full handshake's end: the session filed (ticket and session ID), our
+/// ChangeCipherSpec and Finished (RFC 5246 §7.3, RFC 5077 §3.3).
+fn finish_full_handshake(
+    hs: &mut Hs,
+    cx: &mut Context<'_>,
+    ms: &Secret,
+    sealer: RecordSealer,
+) -> Result<(), Error> {
+    let config = hs.config.clone();
+    let now = config.time.now().as_secs();
+    let value = session_value(hs, cx, ms);
+    if hs.send_ticket {
+        if let Some(keys) = &config.ticket_keys {
+            let ticket = keys.seal(&value.get_encoding(), now)?;
+            let nst = NewSessionTicket12 {
+                lifetime_hint: config.ticket_lifetime,
+                ticket,
+            };
+            cx.send(&mut hs.transcript, HandshakePayload::NewSessionTicket12(nst))?;
+        }
+    }
+    if let Some(cache) = &config.session_cache {
+        if !hs.session_id.is_empty() {
+            cache.put(hs.session_id.clone(), value.get_encoding());
+        }
+    }
+    cx.out.push(Command::SendCcs);
+    cx.out.push(Command::WriteKeys(sealer));
+    let fin = tls12::finished_verify_data(
+        hs.suite.hash,
+        ms.as_bytes(),
+        Role::Server,
+        &hs.transcript.current_hash(),
+    );
+    cx.send(&mut hs.transcript, HandshakePayload::Finished(fin))?;
+    Ok(())
+}
+
+/// What a session ID or a ticket keeps of this session.
+fn session_value(hs: &Hs, cx: &Context<'_>, ms: &Secret) -> ServerSessionValue {
+    ServerSessionValue {
+        version: ProtocolVersion::TLSV1_2,
+        suite: hs.suite.suite,
+        secret: ms.clone(),
+        created: hs.config.time.now().as_secs(),
+        age_add: 0,
+        lifetime: hs.config.ticket_lifetime,
+        extended_master_secret: hs.ems,
+        sni: hs.sni.clone(),
+        alpn: cx.info.alpn.clone(),
+        max_early_data: 0,
+        client_certs: cx
+            .info
+            .peer_certs
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect(),
+        group: cx.info.group,
+        client_auth: hs.config.client_auth_scope(),
+    }
+}
+
+// ---- Resumption (RFC 5246 §7.3, RFC 5077) ----
+
 /// A session the client asks to resume, by ticket (RFC 5077) or by
-/// session ID, if it is ours, alive, and fits this hello.
+/// session ID, if it is ours, alive, and fits this hello and this
+/// configuration's client-authentication policy.
 fn find_session(
     config: &ServerConfig,
     ch: &ClientHello,
@@ -636,7 +715,7 @@ fn find_session(
         }
         _ => None,
     };
-    let Some(value) = plain.and_then(|p| ServerSessionValue::decode(&p).ok()) else {
+    let Some(value) = plain.and_then(|p| ServerSessionValue::decode(p.as_bytes()).ok()) else {
         return Ok(None);
     };
     let suite = match lookup(value.suite) {
@@ -651,6 +730,7 @@ fn find_session(
     if value.version != ProtocolVersion::TLSV1_2
         || now > value.created.saturating_add(u64::from(value.lifetime))
         || value.sni.as_deref() != sni
+        || value.client_auth != config.client_auth_scope()
     {
         return Ok(None);
     }
@@ -668,8 +748,7 @@ fn find_session(
     Ok(Some((value, suite)))
 }
 
-/// The abbreviated handshake: ServerHello, ChangeCipherSpec, Finished
-/// (RFC 5246 §7.3).
+/// The abbreviated handshake: ServerHello, ChangeCipherSpec, Finished.
 fn resume(
     config: Arc<ServerConfig>,
     cx: &mut Context<'_>,
@@ -680,11 +759,7 @@ fn resume(
     secure_reneg: bool,
 ) -> Result<Box<dyn State>, Error> {
     let alpn = choose_alpn(&config, ch)?;
-    let mut server_random = [0u8; 32];
-    config.random.fill(&mut server_random)?;
-    if config.versions.contains(&ProtocolVersion::TLSV1_3) {
-        server_random[24..].copy_from_slice(&DOWNGRADE_TLS12);
-    }
+    let server_random = server_random(&config)?;
     let mut exts = Vec::new();
     if secure_reneg {
         exts.push(Extension::RenegotiationInfo(Vec::new()));
@@ -704,28 +779,20 @@ fn resume(
     };
     let mut transcript = Transcript::with_hash(suite.hash);
     transcript.add(raw);
-    let raw_sh = cx.send(&HandshakeMessage::new(HandshakePayload::ServerHello(sh)));
-    transcript.add(raw_sh);
-    let ms = Secret::new(value.secret.clone());
-    log_secret(cx, &config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
-    let (sealer, opener) = tls12_keys(suite, &ms, &ch.random, &server_random, false)?;
+    cx.send(&mut transcript, HandshakePayload::ServerHello(sh))?;
+    let ms = value.secret.clone();
+    cx.secret(&config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
+    let (sealer, opener) = keys(suite, &ms, &ch.random, &server_random, Role::Server)?;
     cx.out.push(Command::SendCcs);
     cx.out.push(Command::WriteKeys(sealer));
-    let fin =
-        tls12::finished_verify_data(suite.hash, ms.as_bytes(), false, &transcript.current_hash());
-    let raw_fin = cx.send(&HandshakeMessage::new(HandshakePayload::Finished(fin)));
-    transcript.add(raw_fin);
-    cx.info.suite = Some(SupportedSuite::Tls12(suite));
-    cx.info.alpn = alpn;
-    cx.info.extended_master_secret = true;
-    cx.info.resumed = true;
-    // The session's group, as the full handshake reported it.
-    cx.info.group = value.group;
-    cx.info.peer_certs = value
-        .client_certs
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
-        .collect();
+    let fin = tls12::finished_verify_data(
+        suite.hash,
+        ms.as_bytes(),
+        Role::Server,
+        &transcript.current_hash(),
+    );
+    cx.send(&mut transcript, HandshakePayload::Finished(fin))?;
+    record_resumed(cx, suite, alpn, &value);
     let hs = Hs {
         config,
         suite,
@@ -739,11 +806,29 @@ fn resume(
         send_ticket: false,
         sni: value.sni.clone(),
     };
-    Ok(Box::new(ExpectCcs {
+    Ok(Box::new(ExpectChangeCipherSpec {
         hs,
         ms,
         sealer: None,
-        opener: Some(opener),
-        abbreviated: true,
+        opener,
     }))
+}
+
+fn record_resumed(
+    cx: &mut Context<'_>,
+    suite: &'static Tls12Suite,
+    alpn: Option<Vec<u8>>,
+    value: &ServerSessionValue,
+) {
+    cx.info.suite = Some(SupportedSuite::Tls12(suite));
+    cx.info.alpn = alpn;
+    cx.info.extended_master_secret = true;
+    cx.info.resumed = true;
+    // The session's group, as the full handshake reported it.
+    cx.info.group = value.group;
+    cx.info.peer_certs = value
+        .client_certs
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
 }

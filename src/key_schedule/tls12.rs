@@ -1,6 +1,7 @@
 //! The TLS 1.2 PRF and what is derived with it.
 
 use crate::crypto::{HashAlgorithm, Secret};
+use crate::msgs::Role;
 
 /// The length of a TLS 1.2 master secret.
 pub const MASTER_SECRET_LEN: usize = 48;
@@ -70,13 +71,12 @@ pub fn key_block(
 pub fn finished_verify_data(
     hash: HashAlgorithm,
     master_secret: &[u8],
-    client: bool,
+    sender: Role,
     handshake_hash: &[u8],
 ) -> Vec<u8> {
-    let label: &[u8] = if client {
-        b"client finished"
-    } else {
-        b"server finished"
+    let label: &[u8] = match sender {
+        Role::Client => b"client finished",
+        Role::Server => b"server finished",
     };
     prf(hash, master_secret, label, handshake_hash, VERIFY_DATA_LEN)
         .as_bytes()

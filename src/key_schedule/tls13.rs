@@ -6,6 +6,7 @@ use crate::crypto::aead::NONCE_LEN;
 use crate::crypto::hash::{Output, Prk};
 use crate::crypto::{AeadAlgorithm, HashAlgorithm, Secret};
 
+#[cfg(any(test, feature = "testkit"))]
 /// The encoded HkdfLabel (RFC 8446 §7.1): `uint16 length; opaque
 /// label<7..255> = "tls13 " + Label; opaque context<0..255>`.
 pub fn hkdf_label(len: usize, label: &[u8], context: &[u8]) -> Vec<u8> {
@@ -104,6 +105,13 @@ impl Stage {
     }
 }
 
+/// Where a PSK comes from, which decides its binder key (RFC 8446 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PskKind {
+    /// A ticket from an earlier session (NewSessionTicket).
+    Resumption,
+}
+
 /// The Early Secret stage.
 #[derive(Debug, Clone)]
 pub struct EarlySecret(Stage);
@@ -115,17 +123,16 @@ impl EarlySecret {
     }
 
     /// The Early Secret itself.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn secret(&self) -> &Secret {
         &self.0.secret
     }
 
     /// binder_key: "res binder" for a resumption PSK, "ext binder" for an
-    /// external one.
-    pub fn binder_key(&self, resumption: bool) -> Secret {
-        let label: &[u8] = if resumption {
-            b"res binder"
-        } else {
-            b"ext binder"
+    /// external one (RFC 8446 §7.1).
+    pub fn binder_key(&self, kind: PskKind) -> Secret {
+        let label: &[u8] = match kind {
+            PskKind::Resumption => b"res binder",
         };
         self.0.derive(label, &self.0.hash.empty_hash())
     }
@@ -153,16 +160,19 @@ pub struct HandshakeSecret(Stage);
 
 impl HandshakeSecret {
     /// The Handshake Secret itself.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn secret(&self) -> &Secret {
         &self.0.secret
     }
 
     /// client_handshake_traffic_secret over ClientHello..ServerHello.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn client_handshake_traffic_secret(&self, hello_hash: &[u8]) -> Secret {
         self.0.derive(b"c hs traffic", hello_hash)
     }
 
     /// server_handshake_traffic_secret over ClientHello..ServerHello.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn server_handshake_traffic_secret(&self, hello_hash: &[u8]) -> Secret {
         self.0.derive(b"s hs traffic", hello_hash)
     }
@@ -188,21 +198,25 @@ pub struct MasterSecret(Stage);
 
 impl MasterSecret {
     /// The Master Secret itself.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn secret(&self) -> &Secret {
         &self.0.secret
     }
 
     /// client_application_traffic_secret_0 over ClientHello..server Finished.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn client_application_traffic_secret(&self, handshake_hash: &[u8]) -> Secret {
         self.0.derive(b"c ap traffic", handshake_hash)
     }
 
     /// server_application_traffic_secret_0 over ClientHello..server Finished.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn server_application_traffic_secret(&self, handshake_hash: &[u8]) -> Secret {
         self.0.derive(b"s ap traffic", handshake_hash)
     }
 
     /// exporter_master_secret over ClientHello..server Finished.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn exporter_master_secret(&self, handshake_hash: &[u8]) -> Secret {
         self.0.derive(b"exp master", handshake_hash)
     }

@@ -2,7 +2,7 @@
 
 use super::enums::{AlertDescription, AlertLevel};
 use crate::codec::{Codec, Reader, Writer};
-use crate::error::DecodeError;
+use crate::codec::DecodeError;
 
 /// An alert: level and description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! values (GREASE, RFC 8701, and values from the future) are kept as they are.
 
 use crate::codec::{Codec, Reader, Writer};
-use crate::error::DecodeError;
+use crate::codec::DecodeError;
 use std::fmt;
 
 macro_rules! registry {
@@ -12,7 +12,8 @@ macro_rules! registry {
         pub struct $name(pub $ty);
 
         impl $name {
-            $($(#[$cdoc])* #[doc = concat!("`", $text, "`")] pub const $konst: $name = $name($val);)*
+            // A registry names every value it knows, used here or not.
+            $($(#[$cdoc])* #[doc = concat!("`", $text, "`")] #[allow(dead_code)] pub const $konst: $name = $name($val);)*
 
             /// The registry's name for this value, if it is one we know.
             pub fn name(&self) -> Option<&'static str> {

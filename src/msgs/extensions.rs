@@ -9,7 +9,7 @@ use super::enums::{
     PskKeyExchangeMode, ServerNameType, SignatureScheme,
 };
 use crate::codec::{read_vec, write_vec, Codec, LengthPrefix, Reader, Writer};
-use crate::error::DecodeError;
+use crate::codec::DecodeError;
 use std::collections::BTreeSet;
 
 /// The message an extension appears in (RFC 8446 §4.2, the table's columns).

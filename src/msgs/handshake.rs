@@ -6,8 +6,9 @@ use super::enums::{
     NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use super::extensions::{find, read_extensions, write_extensions, Extension, ExtensionContext};
+use super::Role;
 use crate::codec::{read_vec, write_vec, Codec, LengthPrefix, Reader, Writer};
-use crate::error::DecodeError;
+use crate::codec::DecodeError;
 
 /// The special ServerHello.random of a HelloRetryRequest (RFC 8446 §4.1.3).
 pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
@@ -586,18 +587,35 @@ impl HandshakeMessage {
     }
 }
 
-/// A ChangeCipherSpec message: the single byte 1 (RFC 5246 §7.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChangeCipherSpec;
-
-impl Codec for ChangeCipherSpec {
-    fn encode(&self, w: &mut Writer<'_>) {
-        w.put_u8(1);
+/// The context string and transcript hash that a TLS 1.3 CertificateVerify
+/// signs (RFC 8446 §4.4.3), built without a heap allocation; `signer` is the
+/// side that signs.
+pub fn tls13_signed_content(signer: Role, transcript_hash: &[u8]) -> SignedContent {
+    let context: &[u8] = if signer == Role::Server {
+        b"TLS 1.3, server CertificateVerify"
+    } else {
+        b"TLS 1.3, client CertificateVerify"
+    };
+    let mut buf = [0x20u8; 64 + 34 + 64];
+    let mut len = 64;
+    for part in [context, &[0u8], transcript_hash] {
+        let n = part.len().min(buf.len() - len);
+        buf[len..len + n].copy_from_slice(&part[..n]);
+        len += n;
     }
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        if r.u8()? != 1 {
-            return Err(DecodeError::IllegalValue("ChangeCipherSpec must be 1"));
-        }
-        Ok(ChangeCipherSpec)
+    SignedContent { buf, len }
+}
+
+/// What a TLS 1.3 CertificateVerify signs: 64 spaces, the context string,
+/// a zero byte and the transcript hash.
+pub struct SignedContent {
+    buf: [u8; 64 + 34 + 64],
+    len: usize,
+}
+
+impl std::ops::Deref for SignedContent {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
     }
 }

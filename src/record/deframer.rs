@@ -117,11 +117,6 @@ impl Deframer {
         n
     }
 
-    /// Whether a record header has begun arriving without its body.
-    pub fn has_partial_record(&self) -> bool {
-        self.buffered() > 0
-    }
-
     /// A printable preview of bytes that are not TLS.
     fn preview(bytes: &[u8]) -> String {
         bytes

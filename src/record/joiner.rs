@@ -100,6 +100,7 @@ impl HandshakeJoiner {
     }
 
     /// The next whole message (header included), if one is complete.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn next_message(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let mut msg = Vec::new();
         Ok(self.next_message_into(&mut msg)?.then_some(msg))

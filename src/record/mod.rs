@@ -10,7 +10,7 @@ mod protect;
 pub use deframer::{Deframer, RecordRef};
 pub use fragment::{fragments, write_plaintext_record};
 pub use joiner::HandshakeJoiner;
-pub use protect::{Opened, RecordOpener, RecordSealer};
+pub use protect::{RecordOpener, RecordSealer};
 
 /// A record header's length: type, version, length.
 pub const HEADER_LEN: usize = 5;

@@ -21,6 +21,8 @@ enum Mode {
 struct State {
     mode: Mode,
     key: AeadKey,
+    /// How many records the key may protect (RFC 8446 §5.5).
+    limit: u64,
     /// The TLS 1.3 or RFC 7905 IV, or the GCM salt in the first 4 bytes.
     iv: [u8; NONCE_LEN],
     seq: u64,
@@ -30,6 +32,7 @@ impl State {
     fn new_tls13(aead: AeadAlgorithm, key: &[u8], iv: [u8; NONCE_LEN]) -> Result<Self, Error> {
         Ok(State {
             mode: Mode::Tls13,
+            limit: aead.confidentiality_limit(),
             key: AeadKey::new(aead, key)?,
             iv,
             seq: 0,
@@ -49,6 +52,7 @@ impl State {
         };
         Ok(State {
             mode,
+            limit: aead.confidentiality_limit(),
             key: AeadKey::new(aead, key)?,
             iv,
             seq: 0,
@@ -110,17 +114,22 @@ impl RecordSealer {
     }
 
     /// The sequence number of the next record.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn sequence(&self) -> u64 {
         self.state.seq
     }
 
-    /// The bytes a record of `len` plaintext bytes adds, header included.
-    pub fn overhead(&self) -> usize {
-        match self.state.mode {
-            Mode::Tls13 => HEADER_LEN + 1 + TAG_LEN,
-            Mode::Tls12Explicit => HEADER_LEN + 8 + TAG_LEN,
-            Mode::Tls12Implicit => HEADER_LEN + TAG_LEN,
-        }
+    /// How many more records this key may protect (RFC 8446 §5.5); the
+    /// connection changes keys or closes before it runs out.
+    pub fn remaining(&self) -> u64 {
+        self.state.limit.saturating_sub(self.state.seq)
+    }
+
+    /// Sets the sequence number of the next record, for tests that reach
+    /// a key's limit without sending millions of records.
+    #[cfg(feature = "testkit")]
+    pub fn set_sequence(&mut self, seq: u64) {
+        self.state.seq = seq;
     }
 
     /// Appends one protected record holding `fragment` (at most 2^14 bytes)
@@ -133,7 +142,12 @@ impl RecordSealer {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         if fragment.len() > MAX_FRAGMENT_LEN {
-            return Err(Error::Crypto("fragment larger than 2^14 bytes"));
+            return Err(Error::Internal("fragment larger than 2^14 bytes"));
+        }
+        // RFC 8446 §5.3, §5.5: the key's limit is checked before anything
+        // is written, so that no nonce is ever used twice.
+        if self.state.seq >= self.state.limit || self.state.seq == u64::MAX {
+            return Err(Error::EncryptLimit);
         }
         let nonce = self.state.nonce();
         let start = out.len();
@@ -211,6 +225,7 @@ impl RecordOpener {
     }
 
     /// The sequence number of the next record.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn sequence(&self) -> u64 {
         self.state.seq
     }

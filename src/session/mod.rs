@@ -3,13 +3,15 @@
 //! the server's side: ticket keys that rotate, and a bounded store of
 //! session IDs (or of stateful TLS 1.3 tickets).
 
+mod anti_replay;
 mod ticketer;
 
-pub use ticketer::TicketKeys;
+pub use anti_replay::{AntiReplay, TICKET_AGE_WINDOW_MS};
+pub use ticketer::{TicketKeys, DEFAULT_ANTI_REPLAY_CAPACITY};
 
 use crate::codec::{Codec, LengthPrefix, Reader, Writer};
 use crate::crypto::Secret;
-use crate::error::DecodeError;
+use crate::codec::DecodeError;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use pki_types::CertificateDer;
 use std::collections::{HashMap, VecDeque};
@@ -61,18 +63,45 @@ pub struct Tls12Session {
     pub group: Option<NamedGroup>,
 }
 
-/// Where a client keeps sessions, by server name.
+/// Whose sessions a client store keeps together: the server's name, and
+/// the scope of the verifier that authenticated the server
+/// ([`crate::verify::ServerCertVerifier::scope`]), so that a session made
+/// under one trust is never resumed under another. Get one with
+/// [`crate::ClientConfig::session_key`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    server_name: String,
+    scope: [u8; 32],
+}
+
+impl SessionKey {
+    /// The key for `server_name` (lower-cased) under a verifier of
+    /// `scope`.
+    pub fn new(server_name: &str, scope: [u8; 32]) -> Self {
+        SessionKey {
+            server_name: server_name.to_ascii_lowercase(),
+            scope,
+        }
+    }
+
+    /// The server's name.
+    pub fn server_name(&self) -> &str {
+        &self.server_name
+    }
+}
+
+/// Where a client keeps sessions, by server and verifier.
 pub trait ClientSessionStore: Send + Sync + Debug {
     /// Keeps a TLS 1.3 ticket.
-    fn put_tls13(&self, server: &str, ticket: Tls13Ticket);
+    fn put_tls13(&self, key: &SessionKey, ticket: Tls13Ticket);
     /// Takes a TLS 1.3 ticket out (tickets are used once).
-    fn take_tls13(&self, server: &str) -> Option<Tls13Ticket>;
+    fn take_tls13(&self, key: &SessionKey) -> Option<Tls13Ticket>;
     /// Keeps a TLS 1.2 session, replacing any other.
-    fn put_tls12(&self, server: &str, session: Tls12Session);
+    fn put_tls12(&self, key: &SessionKey, session: Tls12Session);
     /// The TLS 1.2 session, if any.
-    fn get_tls12(&self, server: &str) -> Option<Tls12Session>;
+    fn get_tls12(&self, key: &SessionKey) -> Option<Tls12Session>;
     /// Forgets the TLS 1.2 session.
-    fn remove_tls12(&self, server: &str);
+    fn remove_tls12(&self, key: &SessionKey);
 }
 
 #[derive(Debug, Default)]
@@ -81,12 +110,15 @@ struct Entry {
     tls12: Option<Tls12Session>,
 }
 
-/// The default client store: in memory, at most `servers` names, at most
+/// Sessions by key, and the keys in the order they were last used.
+type Sessions = (HashMap<SessionKey, Entry>, VecDeque<SessionKey>);
+
+/// The default client store: in memory, at most `servers` keys, at most
 /// [`MemorySessionCache::TICKETS_PER_SERVER`] TLS 1.3 tickets each; the
-/// name used least recently goes first.
+/// key used least recently goes first.
 #[derive(Debug)]
 pub struct MemorySessionCache {
-    inner: Mutex<(HashMap<String, Entry>, VecDeque<String>)>,
+    inner: Mutex<Sessions>,
     servers: usize,
 }
 
@@ -102,10 +134,10 @@ impl MemorySessionCache {
         }
     }
 
-    fn with<R>(&self, server: &str, insert: bool, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+    fn with<R>(&self, key: &SessionKey, insert: bool, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
         let mut g = self.inner.lock().ok()?;
         let (map, order) = &mut *g;
-        if !map.contains_key(server) {
+        if !map.contains_key(key) {
             if !insert {
                 return None;
             }
@@ -114,11 +146,11 @@ impl MemorySessionCache {
                     map.remove(&old);
                 }
             }
-            map.insert(server.to_string(), Entry::default());
+            map.insert(key.clone(), Entry::default());
         }
-        order.retain(|s| s != server);
-        order.push_back(server.to_string());
-        map.get_mut(server).map(f)
+        order.retain(|s| s != key);
+        order.push_back(key.clone());
+        map.get_mut(key).map(f)
     }
 
     /// The number of server names held.
@@ -133,8 +165,8 @@ impl MemorySessionCache {
 }
 
 impl ClientSessionStore for MemorySessionCache {
-    fn put_tls13(&self, server: &str, ticket: Tls13Ticket) {
-        self.with(server, true, |e| {
+    fn put_tls13(&self, key: &SessionKey, ticket: Tls13Ticket) {
+        self.with(key, true, |e| {
             if e.tls13.len() >= Self::TICKETS_PER_SERVER {
                 e.tls13.pop_front();
             }
@@ -142,25 +174,26 @@ impl ClientSessionStore for MemorySessionCache {
         });
     }
 
-    fn take_tls13(&self, server: &str) -> Option<Tls13Ticket> {
+    fn take_tls13(&self, key: &SessionKey) -> Option<Tls13Ticket> {
         // The newest ticket first.
-        self.with(server, false, |e| e.tls13.pop_back()).flatten()
+        self.with(key, false, |e| e.tls13.pop_back()).flatten()
     }
 
-    fn put_tls12(&self, server: &str, session: Tls12Session) {
-        self.with(server, true, |e| e.tls12 = Some(session));
+    fn put_tls12(&self, key: &SessionKey, session: Tls12Session) {
+        self.with(key, true, |e| e.tls12 = Some(session));
     }
 
-    fn get_tls12(&self, server: &str) -> Option<Tls12Session> {
-        self.with(server, false, |e| e.tls12.clone()).flatten()
+    fn get_tls12(&self, key: &SessionKey) -> Option<Tls12Session> {
+        self.with(key, false, |e| e.tls12.clone()).flatten()
     }
 
-    fn remove_tls12(&self, server: &str) {
-        self.with(server, false, |e| e.tls12 = None);
+    fn remove_tls12(&self, key: &SessionKey) {
+        self.with(key, false, |e| e.tls12 = None);
     }
 }
 
 /// What a server keeps of a session, inside a ticket or in its store.
+/// Its `Debug` leaves the secret out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSessionValue {
     /// TLS 1.2 or 1.3.
@@ -168,7 +201,7 @@ pub struct ServerSessionValue {
     /// The suite.
     pub suite: CipherSuite,
     /// The TLS 1.3 PSK, or the TLS 1.2 master secret.
-    pub secret: Vec<u8>,
+    pub secret: Secret,
     /// When the session (or ticket) was made, in seconds since 1970.
     pub created: u64,
     /// TLS 1.3 ticket_age_add.
@@ -187,13 +220,18 @@ pub struct ServerSessionValue {
     pub client_certs: Vec<Vec<u8>>,
     /// TLS 1.2: the group of the full handshake's key exchange.
     pub group: Option<NamedGroup>,
+    /// The client-authentication policy the session was made under (a
+    /// digest of whether a certificate was asked for or required and of
+    /// the verifier's roots): a session is resumed only under the same
+    /// policy.
+    pub client_auth: [u8; 32],
 }
 
 impl Codec for ServerSessionValue {
     fn encode(&self, w: &mut Writer<'_>) {
         self.version.encode(w);
         self.suite.encode(w);
-        w.put_vec(LengthPrefix::U8, &self.secret);
+        w.put_vec(LengthPrefix::U8, self.secret.as_bytes());
         w.put_u64(self.created);
         w.put_u32(self.age_add);
         w.put_u32(self.lifetime);
@@ -211,12 +249,13 @@ impl Codec for ServerSessionValue {
         });
         // 0: none (TLS 1.3 records it per connection).
         w.put_u16(self.group.map_or(0, |g| g.0));
+        w.put_bytes(&self.client_auth);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let version = ProtocolVersion::read(r)?;
         let suite = CipherSuite::read(r)?;
-        let secret = r.vec_bytes(LengthPrefix::U8, 1, 255)?.to_vec();
+        let secret = Secret::from_slice(r.vec_bytes(LengthPrefix::U8, 1, 255)?);
         let created = r.u64()?;
         let age_add = r.u32()?;
         let lifetime = r.u32()?;
@@ -236,6 +275,7 @@ impl Codec for ServerSessionValue {
             client_certs.push(list.vec_bytes(LengthPrefix::U24, 1, 0xff_ffff)?.to_vec());
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
+        let client_auth = r.array()?;
         Ok(ServerSessionValue {
             version,
             suite,
@@ -249,63 +289,29 @@ impl Codec for ServerSessionValue {
             max_early_data,
             client_certs,
             group,
+            client_auth,
         })
     }
 }
 
-/// Binders seen, and the order they came in.
-type SeenSet = (std::collections::HashSet<Vec<u8>>, VecDeque<Vec<u8>>);
-
-/// A bounded set of the PSK binders seen with early data: a ClientHello
-/// replayed within the window finds its binder here and gets its early data
-/// rejected (RFC 8446 §8.2). When full, the oldest binder goes.
-#[derive(Debug)]
-pub struct StrikeRegister {
-    inner: Mutex<SeenSet>,
-    capacity: usize,
-}
-
-impl StrikeRegister {
-    /// A register of at most `capacity` binders.
-    pub fn new(capacity: usize) -> Self {
-        StrikeRegister {
-            inner: Mutex::new((std::collections::HashSet::new(), VecDeque::new())),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// Records `binder`; false if it was already there (a replay).
-    pub fn first_use(&self, binder: &[u8]) -> bool {
-        let Ok(mut g) = self.inner.lock() else {
-            return false;
-        };
-        let (set, order) = &mut *g;
-        if set.contains(binder) {
-            return false;
-        }
-        while set.len() >= self.capacity {
-            match order.pop_front() {
-                Some(old) => {
-                    set.remove(&old);
-                }
-                None => break,
-            }
-        }
-        set.insert(binder.to_vec());
-        order.push_back(binder.to_vec());
-        true
-    }
-}
-
 /// Sessions by ID, and the IDs in the order they arrived.
-type IdMap = (HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>);
+type IdMap = (HashMap<Vec<u8>, Secret>, VecDeque<Vec<u8>>);
 
 /// A server's bounded store: session IDs for TLS 1.2, and the optional
-/// stateful TLS 1.3 tickets. When full, the oldest entry goes.
-#[derive(Debug)]
+/// stateful TLS 1.3 tickets. When full, the oldest entry goes. Its
+/// `Debug` shows only how many sessions it holds.
 pub struct ServerSessionCache {
     inner: Mutex<IdMap>,
     capacity: usize,
+}
+
+impl Debug for ServerSessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSessionCache")
+            .field("sessions", &self.len())
+            .field("capacity", &self.capacity)
+            .finish()
+    }
 }
 
 impl ServerSessionCache {
@@ -317,8 +323,9 @@ impl ServerSessionCache {
         }
     }
 
-    /// Stores `value` under `id`.
+    /// Stores `value` (an encoded session, secret) under `id`.
     pub fn put(&self, id: Vec<u8>, value: Vec<u8>) {
+        let value = Secret::new(value);
         if let Ok(mut g) = self.inner.lock() {
             let (map, order) = &mut *g;
             if !map.contains_key(&id) {
@@ -337,12 +344,12 @@ impl ServerSessionCache {
     }
 
     /// The value under `id`.
-    pub fn get(&self, id: &[u8]) -> Option<Vec<u8>> {
+    pub fn get(&self, id: &[u8]) -> Option<Secret> {
         self.inner.lock().ok()?.0.get(id).cloned()
     }
 
     /// Removes and returns the value under `id` (single use).
-    pub fn take(&self, id: &[u8]) -> Option<Vec<u8>> {
+    pub fn take(&self, id: &[u8]) -> Option<Secret> {
         let mut g = self.inner.lock().ok()?;
         let (map, order) = &mut *g;
         let v = map.remove(id)?;
@@ -379,24 +386,28 @@ mod tests {
         }
     }
 
+    fn key(name: &str) -> SessionKey {
+        SessionKey::new(name, [0; 32])
+    }
+
     #[test]
     fn client_cache_is_bounded() {
         let c = MemorySessionCache::new(2);
         for i in 0..20u8 {
-            c.put_tls13("a", ticket(i));
+            c.put_tls13(&key("a"), ticket(i));
         }
-        c.put_tls13("b", ticket(1));
-        c.put_tls13("c", ticket(2));
+        c.put_tls13(&key("b"), ticket(1));
+        c.put_tls13(&key("c"), ticket(2));
         assert_eq!(c.len(), 2);
-        assert!(c.take_tls13("a").is_none());
-        assert_eq!(c.take_tls13("c").unwrap().ticket, vec![2]);
-        assert!(c.take_tls13("c").is_none());
+        assert!(c.take_tls13(&key("a")).is_none());
+        assert_eq!(c.take_tls13(&key("c")).unwrap().ticket, vec![2]);
+        assert!(c.take_tls13(&key("c")).is_none());
         let c = MemorySessionCache::new(4);
         for i in 0..20u8 {
-            c.put_tls13("a", ticket(i));
+            c.put_tls13(&key("a"), ticket(i));
         }
         let mut n = 0;
-        while c.take_tls13("a").is_some() {
+        while c.take_tls13(&key("a")).is_some() {
             n += 1;
         }
         assert_eq!(n, MemorySessionCache::TICKETS_PER_SERVER);
@@ -410,7 +421,7 @@ mod tests {
         }
         assert_eq!(s.len(), 3);
         assert!(s.get(&[0]).is_none());
-        assert_eq!(s.take(&[9]), Some(vec![9]));
+        assert_eq!(s.take(&[9]).unwrap().as_bytes(), &[9]);
         assert_eq!(s.take(&[9]), None);
     }
 
@@ -419,7 +430,7 @@ mod tests {
         let v = ServerSessionValue {
             version: ProtocolVersion::TLSV1_3,
             suite: CipherSuite::TLS13_AES_256_GCM_SHA384,
-            secret: vec![7; 48],
+            secret: Secret::from_slice(&[7; 48]),
             created: 1_700_000_000,
             age_add: 0xdeadbeef,
             lifetime: 7200,
@@ -429,8 +440,12 @@ mod tests {
             max_early_data: 16384,
             client_certs: vec![vec![1, 2, 3]],
             group: Some(NamedGroup::X25519),
+            client_auth: [9; 32],
         };
-        assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v));
+        assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
+        // Debug never shows the secret.
+        let shown = format!("{v:?}");
+        assert!(!shown.contains("7, 7, 7"), "{shown}");
         assert!(ServerSessionValue::decode(&[3, 4]).is_err());
     }
 }

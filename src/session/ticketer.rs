@@ -2,9 +2,14 @@
 //! (RFC 5077 §4's recommended shape, our own layout).
 
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
-use crate::crypto::{AeadAlgorithm, RandomSource};
+use super::anti_replay::{AntiReplay, TICKET_AGE_WINDOW_MS};
+use crate::crypto::{AeadAlgorithm, RandomSource, Secret};
 use crate::error::Error;
 use std::sync::{Arc, Mutex};
+
+/// The default size of the 0-RTT anti-replay register: how many hellos
+/// with accepted early data one key set remembers for the window.
+pub const DEFAULT_ANTI_REPLAY_CAPACITY: usize = 65_536;
 
 const KEY_ID_LEN: usize = 4;
 
@@ -18,11 +23,16 @@ struct Key {
 /// The keys that seal tickets: the current one seals, the current and the
 /// previous one open. A new key replaces the current one every
 /// `rotate_after` seconds, so a ticket stays valid for up to twice that.
+///
+/// The 0-RTT anti-replay register lives here too ([`AntiReplay`]): every
+/// configuration that shares these keys accepts the same tickets, so they
+/// must share the record of which hellos' early data was taken.
 #[derive(Debug)]
 pub struct TicketKeys {
     keys: Mutex<(Key, Option<Key>)>,
     rotate_after: u64,
     random: Arc<dyn RandomSource>,
+    anti_replay: AntiReplay,
 }
 
 impl TicketKeys {
@@ -33,17 +43,39 @@ impl TicketKeys {
             keys: Mutex::new((key, None)),
             rotate_after: rotate_after.max(1),
             random,
+            anti_replay: AntiReplay::new(
+                DEFAULT_ANTI_REPLAY_CAPACITY,
+                TICKET_AGE_WINDOW_MS,
+                now.saturating_mul(1000),
+            ),
         })
+    }
+
+    /// The same keys with an anti-replay register of `capacity` hellos
+    /// (65,536 by default). When it is full, 0-RTT is refused until
+    /// entries expire.
+    pub fn with_anti_replay_capacity(mut self, capacity: usize) -> Self {
+        self.anti_replay = AntiReplay::new(
+            capacity,
+            TICKET_AGE_WINDOW_MS,
+            self.anti_replay.started_ms(),
+        );
+        self
+    }
+
+    /// The 0-RTT anti-replay register of these keys.
+    pub fn anti_replay(&self) -> &AntiReplay {
+        &self.anti_replay
     }
 
     fn make_key(random: &dyn RandomSource, now: u64) -> Result<Key, Error> {
         let mut id = [0u8; KEY_ID_LEN];
         random.fill(&mut id)?;
-        let mut bytes = [0u8; 32];
-        random.fill(&mut bytes)?;
+        let mut bytes = Secret::zeroed(32);
+        random.fill(bytes.as_mut_bytes())?;
         Ok(Key {
             id,
-            key: AeadKey::new(AeadAlgorithm::Chacha20Poly1305, &bytes)?,
+            key: AeadKey::new(AeadAlgorithm::Chacha20Poly1305, bytes.as_bytes())?,
             created: now,
         })
     }
@@ -77,8 +109,9 @@ impl TicketKeys {
         Ok(out)
     }
 
-    /// Opens a ticket sealed by the current or the previous key.
-    pub fn open(&self, ticket: &[u8], now: u64) -> Option<Vec<u8>> {
+    /// Opens a ticket sealed by the current or the previous key; the
+    /// plaintext is secret.
+    pub fn open(&self, ticket: &[u8], now: u64) -> Option<Secret> {
         let mut keys = self.keys.lock().ok()?;
         self.rotate_if_due(&mut keys, now).ok()?;
         if ticket.len() < KEY_ID_LEN + NONCE_LEN + TAG_LEN {
@@ -91,11 +124,11 @@ impl TicketKeys {
         } else {
             keys.1.as_ref().filter(|k| k.id == id)?
         };
-        let mut buf = sealed.to_vec();
+        let buf = sealed.to_vec();
         let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
-        let len = key.key.open(nonce, id, &mut buf).ok()?;
-        buf.truncate(len);
-        Some(buf)
+        let mut buf = Secret::new(buf);
+        let len = key.key.open(nonce, id, buf.as_mut_bytes()).ok()?;
+        Some(Secret::from_slice(buf.as_bytes().get(..len)?))
     }
 }
 
@@ -108,11 +141,11 @@ mod tests {
     fn seal_open_and_rotate() {
         let k = TicketKeys::new(Arc::new(SystemRandom::new()), 100, 1000).unwrap();
         let t = k.seal(b"state", 1000).unwrap();
-        assert_eq!(k.open(&t, 1050).unwrap(), b"state");
+        assert_eq!(k.open(&t, 1050).unwrap().as_bytes(), b"state");
         // One rotation later the previous key still opens it.
         let t2 = k.seal(b"newer", 1101).unwrap();
-        assert_eq!(k.open(&t, 1101).unwrap(), b"state");
-        assert_eq!(k.open(&t2, 1101).unwrap(), b"newer");
+        assert_eq!(k.open(&t, 1101).unwrap().as_bytes(), b"state");
+        assert_eq!(k.open(&t2, 1101).unwrap().as_bytes(), b"newer");
         // Two rotations later it is gone.
         assert!(k.open(&t, 1300).is_none());
         // Tampering is refused.

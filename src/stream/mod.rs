@@ -1,8 +1,14 @@
 //! A blocking TLS stream over any `Read + Write` (a `TcpStream`, a Unix
 //! socket): the one-call wrapper, like Python's `ssl.wrap_socket`.
+//!
+//! Its errors are `std::io::Error`s that carry a [`crate::Error`]: get it
+//! back with `cloaktls::Error::from(io_error)`. A transport that ends
+//! without the peer's close_notify reads as an error of kind
+//! `UnexpectedEof` carrying [`crate::Error::Truncated`], never as a clean
+//! end of stream.
 
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, Connection, ServerConnection};
+use crate::conn::{ClientConnection, Connection, Received, ServerConnection};
 use crate::error::Error;
 use std::io::{self, BufRead, Read, Write};
 use std::ops::DerefMut;
@@ -14,7 +20,10 @@ use std::sync::Arc;
 pub struct TlsStream<C, S> {
     conn: C,
     sock: S,
+    /// Bytes read from the transport; those in `unfed` wait for room in
+    /// the connection.
     buf: Vec<u8>,
+    unfed: std::ops::Range<usize>,
     eof: bool,
 }
 
@@ -25,7 +34,9 @@ pub type ServerStream<S> = TlsStream<ServerConnection, S>;
 
 impl<S: Read + Write> TlsStream<ClientConnection, S> {
     /// Connects as a client to `server_name` over `sock` and completes the
-    /// handshake; the server is verified as `config` says.
+    /// handshake; the server is verified as `config` says. A TLS 1.3 server
+    /// that refuses our client certificate says so after the handshake:
+    /// that error shows on the first read.
     pub fn connect(config: Arc<ClientConfig>, server_name: &str, sock: S) -> Result<Self, Error> {
         let conn = ClientConnection::new(config, server_name)?;
         let mut s = TlsStream::new(conn, sock);
@@ -44,20 +55,6 @@ impl<S: Read + Write> TlsStream<ServerConnection, S> {
     }
 }
 
-fn io_error(e: io::Error) -> Error {
-    Error::Io(e.kind(), e.to_string())
-}
-
-/// Our error as an `io::Error` that keeps it as its source.
-pub fn to_io_error(e: Error) -> io::Error {
-    let kind = match &e {
-        Error::Io(kind, _) => *kind,
-        Error::HandshakeNotComplete => io::ErrorKind::UnexpectedEof,
-        _ => io::ErrorKind::InvalidData,
-    };
-    io::Error::new(kind, e)
-}
-
 impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
     /// Wraps a connection that has not started its I/O.
     pub fn new(conn: C, sock: S) -> Self {
@@ -65,6 +62,7 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
             conn,
             sock,
             buf: vec![0u8; 16 * 1024 + 512],
+            unfed: 0..0,
             eof: false,
         }
     }
@@ -89,40 +87,47 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
         &mut self.sock
     }
 
+    /// The connection and the transport, taken apart.
+    pub fn into_parts(self) -> (C, S) {
+        (self.conn, self.sock)
+    }
+
     fn write_pending(&mut self) -> Result<(), Error> {
         while self.conn.wants_write() {
-            let n = self.sock.write(self.conn.pending_tls()).map_err(io_error)?;
+            let n = self.sock.write(self.conn.pending_tls())?;
             if n == 0 {
-                return Err(Error::Io(
+                return Err(io::Error::new(
                     io::ErrorKind::WriteZero,
-                    "the transport took no bytes".into(),
-                ));
+                    "the transport took no bytes",
+                )
+                .into());
             }
             self.conn.consume_tls(n);
         }
-        self.sock.flush().map_err(io_error)
+        Ok(self.sock.flush()?)
     }
 
-    /// Reads once from the transport into the connection. Returns false at
-    /// the transport's end of stream.
+    /// Hands the connection bytes from the transport, reading once if
+    /// none are left over from before, and writes what it has to say (an
+    /// answer, or the alert of an error). Bytes the connection cannot take
+    /// yet (its receive buffer is full) wait for the next call. Returns
+    /// false at the transport's end of stream.
     fn read_some(&mut self) -> Result<bool, Error> {
-        let n = self.sock.read(&mut self.buf).map_err(io_error)?;
-        if n == 0 {
-            self.eof = true;
-            return Ok(false);
-        }
-        let mut off = 0;
-        while off < n {
-            let r = self.conn.read_tls(&self.buf[off..n]);
-            // Whatever happened, the peer gets what we have to say.
-            let w = self.write_pending();
-            let taken = r?;
-            w?;
-            if taken == 0 {
-                return Err(Error::InvalidState("the connection took no bytes"));
+        if self.unfed.is_empty() {
+            let n = self.sock.read(&mut self.buf)?;
+            if n == 0 {
+                self.eof = true;
+                self.conn.transport_eof();
+                return Ok(false);
             }
-            off += taken;
+            self.unfed = 0..n;
         }
+        let r = self.conn.read_tls(&self.buf[self.unfed.clone()]);
+        // Whatever happened, the peer gets what we have to say.
+        let w = self.write_pending();
+        let taken = r?.taken(self.unfed.len());
+        w?;
+        self.unfed.start += taken;
         Ok(true)
     }
 
@@ -131,27 +136,41 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
         self.write_pending()?;
         while self.conn.is_handshaking() {
             if !self.read_some()? {
-                return Err(Error::HandshakeNotComplete);
+                return Err(self
+                    .conn
+                    .error()
+                    .cloned()
+                    .unwrap_or(Error::HandshakeNotComplete));
             }
             self.write_pending()?;
         }
         Ok(())
     }
 
-    /// Sends close_notify and flushes it.
-    pub fn shutdown(&mut self) -> Result<(), Error> {
-        self.conn.close();
+    /// Sends close_notify and flushes it (the blocking counterpart of
+    /// [`Connection::send_close_notify`]): our sending side is closed, the
+    /// peer's data can still be read.
+    pub fn send_close_notify(&mut self) -> Result<(), Error> {
+        self.conn.send_close_notify()?;
         self.write_pending()
     }
 
-    /// Sends close_notify, then reads until the peer's close_notify or the
-    /// end of the transport.
+    /// Closes both ways: sends close_notify, then reads until the peer's
+    /// close_notify or the end of the transport. What arrives meanwhile (a
+    /// TLS 1.3 server's tickets, which a later connection can resume with)
+    /// is processed; application data is discarded.
     pub fn close(mut self) -> Result<(), Error> {
-        self.shutdown()?;
+        self.send_close_notify()?;
         let mut sink = [0u8; 1024];
         while !self.conn.peer_has_closed() && !self.eof {
-            if self.conn.recv(&mut sink)? == 0 && !self.read_some()? {
-                break;
+            match self.conn.recv(&mut sink)? {
+                Received::Data(_) => {}
+                Received::Closed => break,
+                Received::Nothing => {
+                    if !self.read_some()? {
+                        break;
+                    }
+                }
             }
         }
         Ok(())
@@ -161,26 +180,23 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
 impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
     /// Reads from the transport until received data waits (true) or the
     /// peer has closed with close_notify (false). A transport that ends
-    /// without close_notify is an error: the data may have been cut short
-    /// by an attacker.
-    fn wait_for_data(&mut self) -> io::Result<bool> {
+    /// without close_notify is [`Error::Truncated`]: the data may have been
+    /// cut short by an attacker.
+    fn wait_for_data(&mut self) -> Result<bool, Error> {
         loop {
             if self.conn.received_len() > 0 {
                 // Answers to what came with the data (a KeyUpdate) go out.
-                self.write_pending().map_err(to_io_error)?;
+                self.write_pending()?;
                 return Ok(true);
             }
             if let Some(e) = self.conn.error() {
-                return Err(to_io_error(e.clone()));
+                return Err(e.clone());
             }
             if self.conn.peer_has_closed() {
                 return Ok(false);
             }
-            if !self.read_some().map_err(to_io_error)? {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the peer closed the connection without close_notify (truncation)",
-                ));
+            if !self.read_some()? && self.conn.error().is_none() {
+                return Err(Error::Truncated);
             }
         }
     }
@@ -191,7 +207,10 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> Read for TlsStream<C, S>
         if buf.is_empty() || !self.wait_for_data()? {
             return Ok(0);
         }
-        self.conn.recv(buf).map_err(to_io_error)
+        match self.conn.recv(buf)? {
+            Received::Data(n) => Ok(n),
+            Received::Nothing | Received::Closed => Ok(0),
+        }
     }
 }
 
@@ -211,13 +230,21 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> BufRead for TlsStream<C,
 }
 
 impl<C: DerefMut<Target = Connection>, S: Read + Write> Write for TlsStream<C, S> {
+    /// Sends what the connection takes (at most its send limit) and writes
+    /// it to the transport; returns how much it took.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.conn.send(buf).map_err(to_io_error)?;
-        self.write_pending().map_err(to_io_error)?;
+        let mut n = self.conn.send(buf)?;
+        if n == 0 && !buf.is_empty() && self.conn.is_handshaking() {
+            // The queue for data before the handshake's end is full: end
+            // the handshake, then send.
+            self.complete_handshake()?;
+            n = self.conn.send(buf)?;
+        }
+        self.write_pending()?;
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_pending().map_err(to_io_error)
+        Ok(self.write_pending()?)
     }
 }

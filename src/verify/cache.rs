@@ -135,13 +135,8 @@ mod tests {
     use super::*;
 
     fn cert() -> Vec<u8> {
-        let t = crate::testvectors::Trace::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/vectors/captures/tls12-openssl.txt"
-        ))
-        .unwrap();
-        let msg = t.get("{server} Certificate", "Certificate").unwrap();
-        msg[10..].to_vec()
+        // The server certificate of vectors/captures/tls12-openssl.txt.
+        include_bytes!("../../vectors/certs/openssl-ecdsa-p256.der").to_vec()
     }
 
     #[test]

@@ -117,6 +117,20 @@ pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
     names_and_key(der).map(|(issuer, subject, _)| (issuer, subject))
 }
 
+/// The subjectPublicKey of a certificate's subjectPublicKeyInfo (RFC 5280
+/// §4.1.2.7): the BIT STRING's bits, without the unused-bits count. For
+/// EC keys the point, for Ed25519 the 32-byte key, for RSA the DER
+/// RSAPublicKey.
+pub fn public_key_bits(der: &[u8]) -> Option<&[u8]> {
+    let (_, _, spki) = names_and_key(der)?;
+    let mut spki = Reader::new(spki);
+    expect(&mut spki, 0x30)?; // the algorithm
+    match expect(&mut spki, 0x03)? {
+        [0, bits @ ..] => Some(bits),
+        _ => None,
+    }
+}
+
 /// The named curve of a certificate's EC public key (RFC 5480 §2.1.1);
 /// None for other keys or an unknown curve.
 pub fn ec_curve(der: &[u8]) -> Option<crate::msgs::enums::NamedGroup> {
@@ -398,28 +412,15 @@ pub fn summarize(der: &[u8]) -> Option<CertificateSummary> {
 mod tests {
     #[test]
     fn signature_scheme_of_a_capture() {
-        let t = crate::testvectors::Trace::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/vectors/captures/tls12-openssl.txt"
-        ))
-        .unwrap();
-        let msg = t.get("{server} Certificate", "Certificate").unwrap();
-        // type(1) len(3) list-len(3) cert-len(3)
-        let cert = &msg[10..];
+        // The server certificate of vectors/captures/tls12-openssl.txt.
+        let cert = include_bytes!("../../vectors/certs/openssl-ecdsa-p256.der");
         assert_eq!(
             super::signature_scheme(cert),
             Some(crate::msgs::enums::SignatureScheme::ECDSA_NISTP256_SHA256)
         );
         // RFC 8448's server certificate has an RSA key.
-        let rfc = crate::testvectors::Trace::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/vectors/rfc8448/simple-1rtt.txt"
-        ))
-        .unwrap();
-        let rsa = rfc
-            .get("{server} construct a Certificate", "Certificate")
-            .unwrap();
-        assert_eq!(super::ec_curve(&rsa[11..]), None);
+        let rsa = include_bytes!("../../vectors/certs/rfc8448-rsa.der");
+        assert_eq!(super::ec_curve(rsa), None);
         assert_eq!(
             super::ec_curve(cert),
             Some(crate::msgs::enums::NamedGroup::SECP256R1)

@@ -12,7 +12,9 @@ use cache::VerifiedChains;
 
 use crate::crypto::sign::{verification_algorithms, SUPPORTED_SCHEMES, WEBPKI_ALGORITHMS};
 use crate::error::{CertificateError, CertificateErrorKind, Error};
-use crate::msgs::enums::{AlertDescription, SignatureScheme};
+use crate::crypto::HashAlgorithm;
+use crate::msgs::Role;
+use crate::msgs::enums::{AlertDescription, ProtocolVersion, SignatureScheme};
 use pki_types::TrustAnchor;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -123,8 +125,9 @@ pub trait ServerCertVerifier: Send + Sync + Debug {
     fn supported_schemes(&self) -> Vec<SignatureScheme> {
         SUPPORTED_SCHEMES.to_vec()
     }
-    /// Checks a handshake signature made with `end_entity`'s key (TLS 1.3
-    /// CertificateVerify when `tls13`, else TLS 1.2). The default is
+    /// Checks a handshake signature made with `end_entity`'s key in
+    /// `version` (a TLS 1.3 CertificateVerify, or a TLS 1.2
+    /// ServerKeyExchange or CertificateVerify). The default is
     /// [`verify_signature`].
     fn verify_handshake_signature(
         &self,
@@ -132,9 +135,18 @@ pub trait ServerCertVerifier: Send + Sync + Debug {
         scheme: SignatureScheme,
         message: &[u8],
         signature: &[u8],
-        tls13: bool,
+        version: ProtocolVersion,
     ) -> Result<(), Error> {
-        verify_signature(end_entity, scheme, message, signature, tls13)
+        verify_signature(end_entity, scheme, message, signature, version)
+    }
+
+    /// What this verifier trusts, as a digest: sessions are resumed only
+    /// under a verifier of the same scope, so that a session made under one
+    /// trust (say, `danger`'s, which checks nothing) is never resumed under
+    /// another. The default is this verifier object alone; the webpki
+    /// verifiers give a digest of their roots.
+    fn scope(&self) -> [u8; 32] {
+        object_scope(std::any::type_name::<Self>(), (self as *const Self).cast::<()>() as usize)
     }
 }
 
@@ -156,8 +168,9 @@ pub trait ClientCertVerifier: Send + Sync + Debug {
     fn supported_schemes(&self) -> Vec<SignatureScheme> {
         SUPPORTED_SCHEMES.to_vec()
     }
-    /// Checks a handshake signature made with `end_entity`'s key (TLS 1.3
-    /// CertificateVerify when `tls13`, else TLS 1.2). The default is
+    /// Checks a handshake signature made with `end_entity`'s key in
+    /// `version` (a TLS 1.3 CertificateVerify, or a TLS 1.2
+    /// ServerKeyExchange or CertificateVerify). The default is
     /// [`verify_signature`].
     fn verify_handshake_signature(
         &self,
@@ -165,9 +178,18 @@ pub trait ClientCertVerifier: Send + Sync + Debug {
         scheme: SignatureScheme,
         message: &[u8],
         signature: &[u8],
-        tls13: bool,
+        version: ProtocolVersion,
     ) -> Result<(), Error> {
-        verify_signature(end_entity, scheme, message, signature, tls13)
+        verify_signature(end_entity, scheme, message, signature, version)
+    }
+
+    /// What this verifier trusts, as a digest: sessions are resumed only
+    /// under a verifier of the same scope, so that a session made under one
+    /// trust (say, `danger`'s, which checks nothing) is never resumed under
+    /// another. The default is this verifier object alone; the webpki
+    /// verifiers give a digest of their roots.
+    fn scope(&self) -> [u8; 32] {
+        object_scope(std::any::type_name::<Self>(), (self as *const Self).cast::<()>() as usize)
     }
 }
 
@@ -197,6 +219,10 @@ impl WebPkiServerVerifier {
 }
 
 impl ServerCertVerifier for WebPkiServerVerifier {
+    fn scope(&self) -> [u8; 32] {
+        self.0.scope
+    }
+
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -205,13 +231,8 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
-        self.0.validate(
-            end_entity,
-            intermediates,
-            now,
-            webpki::KeyUsage::server_auth(),
-            Some(server_name),
-        )
+        self.0
+            .validate(end_entity, intermediates, now, Role::Server, Some(server_name))
     }
 }
 
@@ -235,6 +256,10 @@ impl WebPkiClientVerifier {
 }
 
 impl ClientCertVerifier for WebPkiClientVerifier {
+    fn scope(&self) -> [u8; 32] {
+        self.0.scope
+    }
+
     fn root_subjects(&self) -> Vec<Vec<u8>> {
         self.0.roots.subjects().to_vec()
     }
@@ -245,49 +270,66 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<(), Error> {
-        self.0.validate(
-            end_entity,
-            intermediates,
-            now,
-            webpki::KeyUsage::client_auth(),
-            None,
-        )
+        self.0
+            .validate(end_entity, intermediates, now, Role::Client, None)
     }
 }
 
 /// What both default verifiers are: roots, and the chains that verified
 /// against them.
 #[derive(Debug, Clone)]
-struct WebPki {
+pub(crate) struct WebPki {
     roots: Arc<RootStore>,
     verified: Arc<VerifiedChains>,
+    /// A digest of the roots: what this verifier trusts.
+    scope: [u8; 32],
 }
 
 impl WebPki {
-    fn new(roots: Arc<RootStore>, chains: usize) -> Self {
+    pub(crate) fn new(roots: Arc<RootStore>, chains: usize) -> Self {
+        let mut h = HashAlgorithm::Sha256.start();
+        h.update(b"cloaktls webpki roots");
+        for a in roots.anchors() {
+            for part in [
+                a.subject.as_ref(),
+                a.subject_public_key_info.as_ref(),
+                a.name_constraints.as_ref().map_or(&[][..], |n| n.as_ref()),
+            ] {
+                h.update(&(part.len() as u64).to_be_bytes());
+                h.update(part);
+            }
+        }
+        let mut scope = [0u8; 32];
+        scope.copy_from_slice(&h.current());
         WebPki {
             roots,
             verified: Arc::new(VerifiedChains::new(chains)),
+            scope,
         }
     }
 
     /// webpki's validation: a path from `end_entity` through
-    /// `intermediates` to one of the roots, valid at `now`, for `usage`,
-    /// and for `name` if given; skipped for a chain remembered as valid.
-    fn validate(
+    /// `intermediates` to one of the roots, valid at `now`, with an
+    /// extended key usage for `role`'s authentication, and for `name` if
+    /// given; skipped for a chain remembered as valid.
+    pub(crate) fn validate(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
-        usage: webpki::KeyUsage,
+        role: Role,
         name: Option<&ServerName<'_>>,
     ) -> Result<(), Error> {
+        let usage = match role {
+            Role::Server => webpki::KeyUsage::server_auth(),
+            Role::Client => webpki::KeyUsage::client_auth(),
+        };
         let key_name = name.map(|n| n.to_str());
         let key_name = key_name.as_deref().unwrap_or("").as_bytes();
         self.verified
             .check_or_remember(key_name, end_entity, intermediates, now, || {
                 let cert = webpki::EndEntityCert::try_from(end_entity)
-                    .map_err(|e| cert_error(e, end_entity))?;
+                    .map_err(|e| cert_error(e, end_entity, Some(role)))?;
                 cert.verify_for_usage(
                     WEBPKI_ALGORITHMS,
                     self.roots.anchors(),
@@ -297,10 +339,10 @@ impl WebPki {
                     None,
                     None,
                 )
-                .map_err(|e| cert_error(e, end_entity))?;
+                .map_err(|e| cert_error(e, end_entity, Some(role)))?;
                 if let Some(name) = name {
                     cert.verify_is_valid_for_subject_name(name)
-                        .map_err(|e| cert_error(e, end_entity))?;
+                        .map_err(|e| cert_error(e, end_entity, Some(role)))?;
                 }
                 Ok(())
             })
@@ -315,9 +357,9 @@ pub fn verify_signature(
     scheme: SignatureScheme,
     message: &[u8],
     signature: &[u8],
-    tls13: bool,
+    version: ProtocolVersion,
 ) -> Result<(), Error> {
-    let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| cert_error(e, cert))?;
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| cert_error(e, cert, None))?;
     // RFC 5280 §4.2.1.3: a key for signatures has digitalSignature.
     if !certinfo::allows_digital_signature(cert.as_ref()) {
         return Err(Error::InvalidCertificate(CertificateError {
@@ -325,7 +367,7 @@ pub fn verify_signature(
             detail: "its keyUsage does not allow digital signatures".into(),
         }));
     }
-    let algs = verification_algorithms(scheme, tls13);
+    let algs = verification_algorithms(scheme, version);
     if algs.is_empty() {
         return Err(Error::peer(
             AlertDescription::ILLEGAL_PARAMETER,
@@ -354,8 +396,24 @@ pub fn verify_signature(
     })
 }
 
-/// Turns a webpki error into a [`CertificateError`] in plain words.
-pub fn cert_error(e: webpki::Error, end_entity: &CertificateDer<'_>) -> Error {
+/// A verifier's scope made of its type and its address: the same object,
+/// the same scope.
+fn object_scope(type_name: &str, address: usize) -> [u8; 32] {
+    let mut h = HashAlgorithm::Sha256.start();
+    h.update(type_name.as_bytes());
+    h.update(&(address as u64).to_be_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&h.current());
+    out
+}
+
+/// Turns a webpki error into a [`CertificateError`] in plain words;
+/// `role` is the side whose certificate it is, if known.
+pub(crate) fn cert_error(
+    e: webpki::Error,
+    end_entity: &CertificateDer<'_>,
+    role: Option<Role>,
+) -> Error {
     use webpki::Error as W;
     use CertificateErrorKind as K;
     let (kind, detail) = match &e {
@@ -411,11 +469,22 @@ pub fn cert_error(e: webpki::Error, end_entity: &CertificateDer<'_>) -> Error {
         }
         W::RequiredEkuNotFoundContext(_) => (
             K::WrongUsage,
-            "its extended key usage does not allow this role".into(),
+            match role {
+                Some(Role::Server) => "its extended key usage does not allow TLS server \
+                    authentication (it needs serverAuth, 1.3.6.1.5.5.7.3.1)"
+                    .into(),
+                Some(Role::Client) => "its extended key usage does not allow TLS client \
+                    authentication (it needs clientAuth, 1.3.6.1.5.5.7.3.2)"
+                    .into(),
+                None => "its extended key usage does not allow this role".into(),
+            },
         ),
         W::CaUsedAsEndEntity => (
             K::WrongUsage,
-            "a CA certificate was used as an end entity".into(),
+            "it is a CA certificate (basicConstraints CA:TRUE), used as the peer's own \
+             certificate; issue a leaf certificate from that CA (CA:FALSE) and send that, \
+             as `openssl req -x509` alone makes a CA"
+                .into(),
         ),
         W::BadDer | W::BadDerTime | W::TrailingData(_) | W::UnsupportedCertVersion => {
             (K::BadEncoding, format!("{e:?}"))

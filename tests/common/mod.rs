@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use cloaktls::verify::RootStore;
+use cloaktls::conn::Received;
 use cloaktls::{CertifiedKey, Connection, Error};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -168,7 +169,7 @@ pub fn transfer(
         let pending = from.pending_tls();
         let want = 1 + (rng.next() as usize % max_chunk.max(1));
         let chunk = &pending[..want.min(pending.len())];
-        let taken = to.read_tls(chunk)?;
+        let taken = to.read_tls(chunk)?.taken(chunk.len());
         from.consume_tls(taken);
         moved += taken;
         if taken == 0 {
@@ -231,21 +232,25 @@ fn server_result(s: &Connection) -> Result<(), Error> {
     client_result(s)
 }
 
-/// Sends `data` from `a` to `b` and reads it back out of `b`.
-pub fn send_and_receive(a: &mut Connection, b: &mut Connection, data: &[u8]) -> Vec<u8> {
-    a.send(data).unwrap();
-    let mut rng = Lcg(7);
+/// Reads everything that `c` has received.
+pub fn read_all(c: &mut Connection) -> Vec<u8> {
     let mut got = Vec::new();
     let mut buf = vec![0u8; 4096];
+    while let Received::Data(n) = c.recv(&mut buf).unwrap() {
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+/// Sends `data` from `a` to `b` and reads it back out of `b`.
+pub fn send_and_receive(a: &mut Connection, b: &mut Connection, data: &[u8]) -> Vec<u8> {
+    let mut rng = Lcg(7);
+    let mut got = Vec::new();
+    let mut sent = 0;
     for _ in 0..10_000 {
+        sent += a.send(&data[sent..]).unwrap();
         transfer(a, b, &mut rng, 1 << 20).unwrap();
-        loop {
-            let n = b.recv(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
+        got.extend(read_all(b));
         if got.len() >= data.len() {
             break;
         }

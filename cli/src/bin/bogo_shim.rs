@@ -540,7 +540,7 @@ fn exchange<C: std::ops::DerefMut<Target = Connection>>(
             .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
     }
     if f.shim_shuts_down {
-        return tls.shutdown();
+        return tls.send_close_notify();
     }
     let mut buf = vec![0u8; f.read_size];
     loop {
@@ -568,7 +568,7 @@ fn exchange<C: std::ops::DerefMut<Target = Connection>>(
             }
         }
     }
-    tls.shutdown()
+    tls.send_close_notify()
 }
 
 fn hex_string(bytes: &[u8]) -> String {

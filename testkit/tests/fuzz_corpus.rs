@@ -5,7 +5,7 @@ use std::path::Path;
 
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
+        .join("../fuzz/corpus")
         .join(target);
     let mut out: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -23,7 +23,7 @@ fn deframer_corpus() {
     assert!(files.len() >= 5, "the deframer corpus is nearly empty");
     let mut records = 0;
     for (_, data) in &files {
-        records += cloaktls::fuzz_support::deframer(data);
+        records += cloaktls_testkit::fuzz::deframer(data);
     }
     assert!(records > 0, "no corpus file held a whole record");
 }
@@ -33,9 +33,9 @@ fn client_and_server_corpora() {
     for (target, f) in [
         (
             "client",
-            cloaktls::fuzz_support::client as fn(&[u8]) -> usize,
+            cloaktls_testkit::fuzz::client as fn(&[u8]) -> usize,
         ),
-        ("server", cloaktls::fuzz_support::server),
+        ("server", cloaktls_testkit::fuzz::server),
     ] {
         let files = corpus(target);
         assert!(files.len() >= 3, "the {target} corpus is nearly empty");
@@ -56,7 +56,7 @@ fn message_corpus() {
     assert!(files.len() >= 5, "the message corpus is nearly empty");
     for (name, data) in &files {
         assert!(
-            cloaktls::fuzz_support::message(data),
+            cloaktls_testkit::fuzz::message(data),
             "{name} breaks the round trip"
         );
     }

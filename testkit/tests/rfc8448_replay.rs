@@ -1,10 +1,10 @@
 //! RFC 8448's handshakes replayed whole through our client and our server
-//! (`cloaktls::testvectors::replay`, which `cloak vectors` runs too): every
+//! (`cloaktls_testkit::vectors::replay`, which `cloak vectors` runs too): every
 //! record each side sends must equal the trace's, and what had to be
 //! injected is exactly what cloaktls cannot produce.
 
-use cloaktls::testvectors::replay::{replay, replay_all, Replay, Sessions, Side};
-use cloaktls::testvectors::Trace;
+use cloaktls_testkit::vectors::replay::{replay, replay_all, Replay, Sessions, Side};
+use cloaktls_testkit::vectors::Trace;
 
 const NAMES: [&str; 5] = [
     "simple-1rtt",
@@ -16,7 +16,7 @@ const NAMES: [&str; 5] = [
 
 fn text(name: &str) -> String {
     std::fs::read_to_string(format!(
-        "{}/vectors/rfc8448/{name}.txt",
+        "{}/../vectors/rfc8448/{name}.txt",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()

@@ -1,16 +1,16 @@
 //! RFC 8448 §3 (the simple 1-RTT handshake), byte for byte: the whole key
 //! schedule, both Finished values, and record protection both ways; and
 //! every trace's messages round-trip. The checks live in
-//! `cloaktls::testvectors::rfc8448`, which `cloak vectors` runs too.
+//! `cloaktls_testkit::vectors::rfc8448`, which `cloak vectors` runs too.
 
 use cloaktls::record::Deframer;
-use cloaktls::testvectors::rfc8448::{simple_key_schedule, simple_records, Checker};
-use cloaktls::testvectors::{run_dir, Trace};
+use cloaktls_testkit::vectors::rfc8448::{simple_key_schedule, simple_records, Checker};
+use cloaktls_testkit::vectors::{run_dir, Trace};
 
 fn trace() -> Trace {
     Trace::load(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/vectors/rfc8448/simple-1rtt.txt"
+        "/../vectors/rfc8448/simple-1rtt.txt"
     ))
     .unwrap()
 }
@@ -36,7 +36,7 @@ fn every_protected_record_opens_and_seals_byte_for_byte() {
 fn a_changed_byte_is_caught() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/vectors/rfc8448/simple-1rtt.txt"
+        "/../vectors/rfc8448/simple-1rtt.txt"
     ))
     .unwrap();
     // Flip one hex digit of the server's handshake traffic secret.
@@ -49,7 +49,7 @@ fn a_changed_byte_is_caught() {
 
 #[test]
 fn all_traces_run() {
-    let report = run_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/vectors")).unwrap();
+    let report = run_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors")).unwrap();
     assert_eq!(report.results.len(), 5);
     for (name, r) in &report.results {
         assert!(r.is_ok(), "{name}: {r:?}");

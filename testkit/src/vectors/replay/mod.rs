@@ -6,21 +6,17 @@
 //! cloaktls does not implement; RFC 8448's 1024-bit RSA keys are below
 //! what `ring` and webpki accept; RSA-PSS signatures are randomised), the
 //! trace's value is injected through the configuration's traits and
-//! [`crate::danger::replay`], and the report says which message and why.
+//! [`cloaktls::danger::replay`], and the report says which message and why.
 
 use super::{has_psk_without_binders, Trace};
-use crate::config::{CertifiedKey, ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, Connection, ServerConnection};
-use crate::crypto::rand::SystemRandom;
-use crate::crypto::suites::{
-    SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
-    TLS13_CHACHA20_POLY1305_SHA256,
-};
-use crate::danger::replay::{shape_client_messages, shape_server_messages};
-use crate::msgs::enums::{ExtensionType, ProtocolVersion, SignatureScheme};
-use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::{HandshakePayload, HELLO_RETRY_REQUEST_RANDOM};
-use crate::session::{MemorySessionCache, ServerSessionCache, TicketKeys};
+use cloaktls::config::{CertifiedKey, ClientConfig, ServerConfig};
+use cloaktls::conn::{ClientConnection, Connection, ServerConnection};
+use cloaktls::crypto::rand::SystemRandom;
+use cloaktls::danger::replay::{shape_client_messages, shape_server_messages};
+use cloaktls::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, SignatureScheme};
+use cloaktls::msgs::extensions::Extension;
+use cloaktls::msgs::handshake::{HandshakePayload, HELLO_RETRY_REQUEST_RANDOM};
+use cloaktls::session::{MemorySessionCache, ServerSessionCache, TicketKeys};
 use pki_types::CertificateDer;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,10 +69,10 @@ impl Side {
     }
 }
 
-const SUITES: [SupportedSuite; 3] = [
-    SupportedSuite::Tls13(&TLS13_AES_128_GCM_SHA256),
-    SupportedSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
-    SupportedSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+const SUITES: [CipherSuite; 3] = [
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
 ];
 
 /// State kept from one trace's replay to the next (RFC 8448 §4 resumes
@@ -163,14 +159,9 @@ fn client_config(
     let compat = matches!(&first_ch.payload, HandshakePayload::ClientHello(c) if !c.legacy_session_id.is_empty());
     let early = matches!(&first_ch.payload, HandshakePayload::ClientHello(c)
         if c.extension(ExtensionType::EARLY_DATA).is_some());
-    let mut b = ClientConfig::builder_with_verifier(Arc::new(verifier))
+    let mut b = cloaktls::danger::client_with_verifier(Arc::new(verifier))
         .versions(&[ProtocolVersion::TLSV1_3])
         .cipher_suites(&SUITES)
-        .custom_groups(groups(t, Side::Client, false)?)
-        .random(Arc::new(ScriptedRandom {
-            script: Mutex::new(random_script(msgs, Side::Client)?),
-            log: log.clone(),
-        }))
         .time(sessions.clock.clone())
         .record_size_limit(0x4001)
         .compatibility_mode(compat)
@@ -196,6 +187,14 @@ fn client_config(
         ),
         log: log.clone(),
     };
+    let b = cloaktls::danger::custom_groups_client(b, groups(t, Side::Client, false)?);
+    let b = cloaktls::danger::custom_random_client(
+        b,
+        Arc::new(ScriptedRandom {
+            script: Mutex::new(random_script(msgs, Side::Client)?),
+            log: log.clone(),
+        }),
+    );
     shape_client_messages(b, Arc::new(shaper))
         .build()
         .map_err(|e| e.to_string())
@@ -260,13 +259,6 @@ fn server_config(
     let mut b = ServerConfig::builder(cert)
         .versions(&[ProtocolVersion::TLSV1_3])
         .cipher_suites(&SUITES)
-        // Only the trace's groups: NSS asked for P-256 by HelloRetryRequest
-        // where cloaktls would take the client's X25519 share.
-        .custom_groups(groups(t, Side::Server, true)?)
-        .random(Arc::new(ScriptedRandom {
-            script: Mutex::new(random_script(msgs, Side::Server)?),
-            log: log.clone(),
-        }))
         .time(sessions.clock.clone())
         .tickets(tickets)
         .ticket_lifetime(lifetime)
@@ -282,7 +274,7 @@ fn server_config(
         .max_early_data(max_early)
         .key_log(secrets.clone());
     if let Some(client) = identity(msgs, Side::Client)? {
-        b = b.client_auth(crate::config::ClientAuth::Required(Arc::new(
+        b = b.client_auth(cloaktls::config::ClientAuth::Required(Arc::new(
             ReplayVerifier {
                 peer: client,
                 log: log.clone(),
@@ -298,6 +290,16 @@ fn server_config(
         ),
         log: log.clone(),
     };
+    // Only the trace's groups: NSS asked for P-256 by HelloRetryRequest
+    // where cloaktls would take the client's X25519 share.
+    let b = cloaktls::danger::custom_groups_server(b, groups(t, Side::Server, true)?);
+    let b = cloaktls::danger::custom_random_server(
+        b,
+        Arc::new(ScriptedRandom {
+            script: Mutex::new(random_script(msgs, Side::Server)?),
+            log: log.clone(),
+        }),
+    );
     shape_server_messages(b, Arc::new(shaper))
         .build()
         .map_err(|e| e.to_string())
@@ -359,7 +361,8 @@ fn drive(
                     };
                     sent.map_err(|e| format!("{here}: sending: {e}"))?;
                 } else if step.title.contains("alert") {
-                    conn.close();
+                    conn.send_close_notify()
+                        .map_err(|e| format!("{here}: closing: {e}"))?;
                 }
                 take_output(conn, &mut out)?;
             }
@@ -387,20 +390,27 @@ fn drive(
             }
             checks += 1;
         } else {
-            conn.read_tls(record).map_err(|e| {
+            let intake = conn.read_tls(record).map_err(|e| {
                 let failures = log
                     .lock()
                     .map(|l| l.failures.join("; "))
                     .unwrap_or_default();
                 format!("{here}: our {} refused it: {e} {failures}", side.name())
             })?;
+            if intake != cloaktls::conn::Intake::All {
+                return Err(format!("{here}: our {} did not take the record", side.name()));
+            }
             take_output(conn, &mut out)?;
             if step.title.contains("application_data") {
                 let want = step.get("payload").unwrap_or_default();
                 let mut buf = vec![0u8; want.len() + 1];
-                let got = conn
+                let got = match conn
                     .recv(&mut buf)
-                    .map_err(|e| format!("{here}: reading: {e}"))?;
+                    .map_err(|e| format!("{here}: reading: {e}"))?
+                {
+                    cloaktls::conn::Received::Data(n) => n,
+                    _ => 0,
+                };
                 if buf.get(..got) != Some(want) {
                     return Err(format!(
                         "{here}: we read {} (0-RTT accepted: {:?})",

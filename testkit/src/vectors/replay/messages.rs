@@ -4,11 +4,12 @@
 use super::hooks::*;
 use super::Side;
 use super::{has_psk_without_binders, Trace};
-use crate::crypto::HashAlgorithm;
-use crate::handshake::tls13_signed_content;
-use crate::msgs::enums::{ExtensionType, HandshakeType, ProtocolVersion, SignatureScheme};
-use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::{HandshakeMessage, HandshakePayload, HELLO_RETRY_REQUEST_RANDOM};
+use cloaktls::crypto::HashAlgorithm;
+use cloaktls::msgs::handshake::tls13_signed_content;
+use cloaktls::msgs::Role;
+use cloaktls::msgs::enums::{ExtensionType, HandshakeType, ProtocolVersion, SignatureScheme};
+use cloaktls::msgs::extensions::Extension;
+use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload, HELLO_RETRY_REQUEST_RANDOM};
 
 /// One handshake message of a trace: who sent it and its bytes.
 #[derive(Debug, Clone)]
@@ -110,7 +111,7 @@ pub(super) fn identity(msgs: &[TraceMessage], side: Side) -> Result<Option<Ident
     let HandshakePayload::CertificateVerify(cv) = cv.payload else {
         return Err("no CertificateVerify after the Certificate".into());
     };
-    let signed = tls13_signed_content(side == Side::Server, &transcript_hash(&msgs[..=at]));
+    let signed = tls13_signed_content(if side == Side::Server { Role::Server } else { Role::Client }, &transcript_hash(&msgs[..=at]));
     Ok(Some(Identity {
         side,
         cert,

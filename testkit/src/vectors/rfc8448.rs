@@ -3,13 +3,13 @@
 //! bytes and says which value differs.
 
 use super::Trace;
-use crate::crypto::{AeadAlgorithm, HashAlgorithm};
-use crate::key_schedule::tls13::{
+use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm};
+use cloaktls::key_schedule::tls13::{
     derive_secret, finished_verify_data, hkdf_label, resumption_psk, traffic_key_iv, EarlySecret,
 };
-use crate::msgs::enums::{ContentType, ProtocolVersion};
-use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
-use crate::record::{Deframer, HandshakeJoiner, RecordOpener, RecordSealer};
+use cloaktls::msgs::enums::{ContentType, ProtocolVersion};
+use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use cloaktls::record::{Deframer, HandshakeJoiner, RecordOpener, RecordSealer};
 
 const H: HashAlgorithm = HashAlgorithm::Sha256;
 const AEAD: AeadAlgorithm = AeadAlgorithm::Aes128Gcm;

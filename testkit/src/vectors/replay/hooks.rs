@@ -5,18 +5,19 @@
 use super::messages::*;
 use super::Side;
 use super::Trace;
-use crate::config::KeyLog;
-use crate::crypto::kx::{self, KeyExchangeGroup};
-use crate::crypto::rand::RandomSource;
-use crate::crypto::sign::{KeyKind, SigningKey};
-use crate::danger::replay::{FixedKeyGroup, MessageShaper};
-use crate::error::Error;
-use crate::msgs::enums::{
+use cloaktls::config::KeyLog;
+use cloaktls::crypto::kx::{self, KeyExchangeGroup};
+use cloaktls::crypto::rand::RandomSource;
+use cloaktls::crypto::sign::{KeyKind, SigningKey};
+use cloaktls::danger::replay::{FixedKeyGroup, MessageShaper};
+use cloaktls::error::Error;
+use cloaktls::msgs::enums::{
+    ProtocolVersion,
     AlertDescription, ExtensionType, HandshakeType, NamedGroup, SignatureScheme,
 };
-use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::HandshakePayload;
-use crate::verify::{ClientCertVerifier, ServerCertVerifier, TimeSource};
+use cloaktls::msgs::extensions::Extension;
+use cloaktls::msgs::handshake::HandshakePayload;
+use cloaktls::verify::{ClientCertVerifier, ServerCertVerifier, TimeSource};
 use pki_types::{CertificateDer, ServerName, UnixTime};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,9 +115,15 @@ impl ServerCertVerifier for ReplayVerifier {
         scheme: SignatureScheme,
         message: &[u8],
         signature: &[u8],
-        _tls13: bool,
+        _version: ProtocolVersion,
     ) -> Result<(), Error> {
         self.signature(scheme, message, signature)
+    }
+
+    /// Every replay verifier trusts the same thing, the trace's server, so
+    /// that the resumed trace resumes the session of the first one.
+    fn scope(&self) -> [u8; 32] {
+        *b"cloaktls RFC 8448 replay server."
     }
 }
 
@@ -140,7 +147,7 @@ impl ClientCertVerifier for ReplayVerifier {
         scheme: SignatureScheme,
         message: &[u8],
         signature: &[u8],
-        _tls13: bool,
+        _version: ProtocolVersion,
     ) -> Result<(), Error> {
         self.signature(scheme, message, signature)
     }
@@ -472,7 +479,7 @@ impl KeyExchangeGroup for DefaultGroup {
         self.0.name()
     }
 
-    fn start(&self) -> Result<Box<dyn crate::crypto::kx::ActiveKeyExchange>, Error> {
+    fn start(&self) -> Result<Box<dyn cloaktls::crypto::kx::ActiveKeyExchange>, Error> {
         self.0.start()
     }
 }

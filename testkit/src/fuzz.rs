@@ -1,12 +1,13 @@
 //! Entry points shared by the fuzz targets in `fuzz/` and by the test that
 //! replays their corpus, so that both run exactly the same code.
 
-use crate::codec::{Codec, Reader};
-use crate::msgs::alert::Alert;
-use crate::msgs::enums::{ExtensionType, ProtocolVersion};
-use crate::msgs::extensions::{Extension, ExtensionContext};
-use crate::msgs::handshake::HandshakeMessage;
-use crate::record::{Deframer, HandshakeJoiner};
+use cloaktls::codec::{Codec, Reader};
+use cloaktls::msgs::alert::Alert;
+use cloaktls::msgs::enums::{ExtensionType, ProtocolVersion};
+use cloaktls::msgs::extensions::{Extension, ExtensionContext};
+use cloaktls::msgs::handshake::HandshakeMessage;
+use cloaktls::conn::{Connection, Intake, Received};
+use cloaktls::record::{Deframer, HandshakeJoiner};
 
 const CONTEXTS: [ExtensionContext; 7] = [
     ExtensionContext::ClientHello,
@@ -88,7 +89,7 @@ pub fn message(data: &[u8]) -> bool {
             match Extension::decode_body(typ, r.rest(), ctx) {
                 Ok(e) => {
                     let mut out = Vec::new();
-                    e.encode(&mut crate::codec::Writer::new(&mut out));
+                    e.encode(&mut cloaktls::codec::Writer::new(&mut out));
                     let mut r = Reader::new(&out);
                     Extension::read(&mut r, ctx).as_ref() == Ok(&e)
                 }
@@ -102,12 +103,12 @@ pub fn message(data: &[u8]) -> bool {
         // A certificate's summary and validity, read by our own DER walk:
         // where both read, they must agree on the dates.
         _ => match (
-            crate::verify::certinfo::summarize(body),
-            crate::verify::certinfo::validity(body),
+            cloaktls::verify::certinfo::summarize(body),
+            cloaktls::verify::certinfo::validity(body),
         ) {
             (Some(s), Some((not_before, not_after))) => {
-                crate::verify::format_unix_time(not_before) == s.not_before
-                    && crate::verify::format_unix_time(not_after) == s.not_after
+                cloaktls::verify::format_unix_time(not_before) == s.not_before
+                    && cloaktls::verify::format_unix_time(not_after) == s.not_after
             }
             _ => true,
         },
@@ -117,7 +118,7 @@ pub fn message(data: &[u8]) -> bool {
 /// Feeds `data` (after a first byte that sets the chunk size) to `conn` as
 /// the peer's bytes, throwing away what it writes, and reads whatever
 /// plaintext arrives. Returns the bytes it wrote.
-fn drive(conn: &mut crate::conn::Connection, data: &[u8]) -> usize {
+fn drive(conn: &mut Connection, data: &[u8]) -> usize {
     let Some((&first, stream)) = data.split_first() else {
         return 0;
     };
@@ -129,17 +130,18 @@ fn drive(conn: &mut crate::conn::Connection, data: &[u8]) -> usize {
         let mut piece = piece;
         while !piece.is_empty() {
             match conn.read_tls(piece) {
-                Ok(0) => {
+                Ok(Intake::All) => piece = &[],
+                Ok(Intake::Blocked { taken }) => {
+                    piece = &piece[taken..];
                     // Full of plaintext: read some, then go on.
-                    if conn.recv(&mut sink).unwrap_or(0) == 0 {
+                    if !matches!(conn.recv(&mut sink), Ok(Received::Data(n)) if n > 0) {
                         return written;
                     }
                 }
-                Ok(n) => piece = &piece[n..],
                 Err(_) => return written + conn.pending_tls().len(),
             }
         }
-        while conn.recv(&mut sink).unwrap_or(0) > 0 {}
+        while matches!(conn.recv(&mut sink), Ok(Received::Data(n)) if n > 0) {}
         let n = conn.pending_tls().len();
         written += n;
         conn.consume_tls(n);
@@ -147,31 +149,33 @@ fn drive(conn: &mut crate::conn::Connection, data: &[u8]) -> usize {
     if !conn.is_handshaking() {
         let _ = conn.send(b"fuzz");
         let _ = conn.key_update(true);
-        conn.close();
+        let _ = conn.send_close_notify();
         written += conn.pending_tls().len();
     }
+    conn.transport_eof();
+    std::hint::black_box(conn.recv(&mut sink).is_err());
     written
 }
 
-/// A deterministic client (see [`crate::danger::fuzzing`]) fed `data` as
+/// A deterministic client (see [`crate::deterministic`]) fed `data` as
 /// the server's bytes.
 pub fn client(data: &[u8]) -> usize {
-    let Ok(config) = crate::danger::fuzzing::client_config() else {
+    let Ok(config) = crate::deterministic::client_config() else {
         return 0;
     };
-    match crate::conn::ClientConnection::new(config, "localhost") {
+    match cloaktls::conn::ClientConnection::new(config, "localhost") {
         Ok(mut c) => drive(&mut c, data),
         Err(_) => 0,
     }
 }
 
-/// A deterministic server (see [`crate::danger::fuzzing`]) fed `data` as
+/// A deterministic server (see [`crate::deterministic`]) fed `data` as
 /// the client's bytes.
 pub fn server(data: &[u8]) -> usize {
-    let Ok(config) = crate::danger::fuzzing::server_config() else {
+    let Ok(config) = crate::deterministic::server_config() else {
         return 0;
     };
-    match crate::conn::ServerConnection::new(config) {
+    match cloaktls::conn::ServerConnection::new(config) {
         Ok(mut s) => drive(&mut s, data),
         Err(_) => 0,
     }

@@ -1,0 +1,328 @@
+//! The client's configuration and its builder.
+
+use super::{alpn_list, check_alpn, CertifiedKey, Choices, KeyLog, Trace};
+use crate::crypto::kx::KeyExchangeSet;
+use crate::crypto::rand::{RandomSource, SystemRandom};
+use crate::crypto::SupportedSuite;
+use crate::error::Error;
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::session::{ClientSessionStore, MemorySessionCache, SessionKey};
+use crate::verify::{RootStore, ServerCertVerifier, SystemClock, TimeSource, WebPkiServerVerifier};
+use std::sync::Arc;
+
+/// What a client is configured with. Build one with [`ClientConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) suites: Vec<SupportedSuite>,
+    pub(crate) key_exchange: KeyExchangeSet,
+    pub(crate) schemes: Option<Vec<SignatureScheme>>,
+    pub(crate) verifier: Arc<dyn ServerCertVerifier>,
+    pub(crate) client_certs: Vec<CertifiedKey>,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) enable_sni: bool,
+    pub(crate) random: Arc<dyn RandomSource>,
+    pub(crate) time: Arc<dyn TimeSource>,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) require_ems: bool,
+    pub(crate) record_size_limit: Option<u16>,
+    pub(crate) max_fragment_len: usize,
+    pub(crate) compatibility_mode: bool,
+    pub(crate) signature_algorithms_cert: Vec<SignatureScheme>,
+    pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
+    pub(crate) early_data: bool,
+    pub(crate) trace: Trace,
+    pub(crate) psk_ke: bool,
+    #[cfg(feature = "testkit")]
+    pub(crate) shaper: Option<Arc<dyn super::MessageShaper>>,
+    pub(crate) request_ocsp: bool,
+    pub(crate) request_sct: bool,
+}
+
+impl ClientConfig {
+    /// A builder whose server verifier trusts `roots` and checks the
+    /// server's name (webpki; see [`WebPkiServerVerifier`]).
+    pub fn builder(roots: RootStore) -> ClientConfigBuilder {
+        ClientConfigBuilder::new(Arc::new(WebPkiServerVerifier::new(Arc::new(roots))))
+    }
+
+    /// A builder with a webpki verifier configured by the caller (its
+    /// verified-chain cache, say: see
+    /// [`WebPkiServerVerifier::with_cache_capacity`]).
+    pub fn builder_with_webpki(verifier: WebPkiServerVerifier) -> ClientConfigBuilder {
+        ClientConfigBuilder::new(Arc::new(verifier))
+    }
+
+    /// Where the session store keeps this configuration's sessions with
+    /// `server_name` (a DNS name or an IP address): the name, and the scope
+    /// of the configuration's verifier.
+    pub fn session_key(&self, server_name: &str) -> Result<SessionKey, Error> {
+        let name = pki_types::ServerName::try_from(server_name.trim_end_matches('.'))
+            .map_err(|_| {
+                Error::Config(format!(
+                    "{server_name:?} is not a valid DNS name or IP address"
+                ))
+            })?;
+        Ok(self.session_key_for(&name))
+    }
+
+    pub(crate) fn session_key_for(&self, name: &pki_types::ServerName<'_>) -> SessionKey {
+        let host = match name {
+            pki_types::ServerName::DnsName(d) => d.as_ref().to_string(),
+            pki_types::ServerName::IpAddress(ip) => {
+                format!("{:?}", std::net::IpAddr::from(*ip))
+            }
+            _ => String::new(),
+        };
+        SessionKey::new(&host, self.verifier.scope())
+    }
+
+    /// The signature schemes we accept in the server's handshake
+    /// signature, in preference order: the verifier's, restricted to those
+    /// configured.
+    pub(crate) fn signature_schemes(&self) -> Vec<SignatureScheme> {
+        let all = self.verifier.supported_schemes();
+        match &self.schemes {
+            Some(only) => all.into_iter().filter(|s| only.contains(s)).collect(),
+            None => all,
+        }
+    }
+}
+
+/// Builds a [`ClientConfig`].
+#[derive(Debug, Clone)]
+pub struct ClientConfigBuilder {
+    config: ClientConfig,
+    choices: Choices,
+}
+
+impl ClientConfigBuilder {
+    pub(crate) fn new(verifier: Arc<dyn ServerCertVerifier>) -> Self {
+        let choices = Choices::default();
+        ClientConfigBuilder {
+            config: ClientConfig {
+                versions: choices.versions.clone(),
+                suites: Vec::new(),
+                key_exchange: KeyExchangeSet::defaults(),
+                schemes: None,
+                verifier,
+                client_certs: Vec::new(),
+                alpn: Vec::new(),
+                enable_sni: true,
+                random: Arc::new(SystemRandom::new()),
+                time: Arc::new(SystemClock),
+                key_log: None,
+                require_ems: true,
+                record_size_limit: None,
+                max_fragment_len: choices.max_fragment_len,
+                compatibility_mode: true,
+                signature_algorithms_cert: Vec::new(),
+                session_store: Some(Arc::new(MemorySessionCache::new(256))),
+                early_data: false,
+                trace: Trace::Off,
+                psk_ke: false,
+                #[cfg(feature = "testkit")]
+                shaper: None,
+                request_ocsp: false,
+                request_sct: false,
+            },
+            choices,
+        }
+    }
+
+    /// The versions to offer (TLS 1.3 and 1.2 by default).
+    pub fn versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.choices.versions = versions.to_vec();
+        self
+    }
+
+    /// The cipher suites to offer, in preference order, by their registry
+    /// names (`CipherSuite::TLS13_AES_128_GCM_SHA256`, ...). One cloaktls
+    /// does not implement is an error from `build()` that lists those it
+    /// does.
+    pub fn cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
+        self.choices.suites = Some(suites.to_vec());
+        self
+    }
+
+    /// The key exchange groups to offer, in preference order; the first
+    /// gets a key share. One cloaktls does not implement is an error from
+    /// `build()`.
+    pub fn groups(mut self, groups: &[NamedGroup]) -> Self {
+        self.choices.groups = Some(groups.to_vec());
+        self
+    }
+
+    /// The signature schemes to accept in the server's handshake
+    /// signature (all that the verifier supports by default).
+    pub fn signature_schemes(mut self, schemes: &[SignatureScheme]) -> Self {
+        self.choices.schemes = Some(schemes.to_vec());
+        self
+    }
+
+    /// ALPN protocols to offer, in preference order (`["h2", "http/1.1"]`).
+    pub fn alpn_protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        self.config.alpn = alpn_list(protocols);
+        self
+    }
+
+    /// A client certificate chain and key for servers that ask; call it
+    /// again to offer several (the one that fits the server's request is
+    /// sent).
+    pub fn client_certificate(mut self, cert: CertifiedKey) -> Self {
+        self.config.client_certs.push(cert);
+        self
+    }
+
+    /// Whether to send server_name (on by default; never sent for IP
+    /// addresses, RFC 6066 §3).
+    pub fn sni(mut self, enable: bool) -> Self {
+        self.config.enable_sni = enable;
+        self
+    }
+
+    /// The clock used for certificate validity and ticket ages.
+    pub fn time(mut self, time: Arc<dyn TimeSource>) -> Self {
+        self.config.time = time;
+        self
+    }
+
+    /// Where to log secrets (SSLKEYLOGFILE format); off by default.
+    pub fn key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.config.key_log = Some(key_log);
+        self
+    }
+
+    /// Announces record_size_limit (RFC 8449) with this value (64 to
+    /// 16385): the server must then send records no larger.
+    pub fn record_size_limit(mut self, limit: u16) -> Self {
+        self.choices.record_size_limit = Some(limit);
+        self
+    }
+
+    /// The largest plaintext fragment to send (1 to 16384 bytes).
+    pub fn max_fragment_len(mut self, len: usize) -> Self {
+        self.choices.max_fragment_len = len;
+        self
+    }
+
+    /// Whether to use TLS 1.3 middlebox compatibility mode (RFC 8446 D.4):
+    /// on by default.
+    pub fn compatibility_mode(mut self, on: bool) -> Self {
+        self.config.compatibility_mode = on;
+        self
+    }
+
+    /// Sends signature_algorithms_cert (RFC 8446 §4.2.3): the schemes
+    /// accepted on certificates, when they differ from those accepted in
+    /// handshake signatures.
+    pub fn signature_algorithms_cert(mut self, schemes: &[SignatureScheme]) -> Self {
+        self.config.signature_algorithms_cert = schemes.to_vec();
+        self
+    }
+
+    /// Where sessions are kept for resumption (an in-memory cache of 256
+    /// server names by default; share one store between configs to share
+    /// sessions: they are kept apart by the verifier's roots). `None`
+    /// turns resumption off. TLS 1.3 tickets arrive after the handshake,
+    /// so a connection must read a little after it (the blocking stream's
+    /// `close` does) for a later one to resume.
+    pub fn session_store(mut self, store: Option<Arc<dyn ClientSessionStore>>) -> Self {
+        self.config.session_store = store;
+        self
+    }
+
+    /// Records an event trace on each connection from its first byte (see
+    /// [`crate::Connection::take_trace`]): records, messages, state
+    /// changes. Secrets are left out unless `danger::trace_secrets` asks
+    /// for them.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.config.trace = if on { Trace::On } else { Trace::Off };
+        self
+    }
+
+    /// Offers 0-RTT early data when a ticket allows it (off by default:
+    /// early data can be replayed, RFC 8446 §8). Send it with
+    /// [`crate::Connection::send_early_data`].
+    pub fn early_data(mut self, on: bool) -> Self {
+        self.config.early_data = on;
+        self
+    }
+
+    /// Asks the server for a stapled OCSP response (status_request, RFC
+    /// 6066 §8), available afterwards from
+    /// [`crate::Connection::peer_ocsp_response`]. Off by default; the
+    /// response is handed to the verifier, which does not check it.
+    pub fn request_ocsp(mut self, on: bool) -> Self {
+        self.config.request_ocsp = on;
+        self
+    }
+
+    /// Asks the server for signed certificate timestamps (RFC 6962
+    /// §3.3.1), available afterwards from
+    /// [`crate::Connection::peer_sct_list`]. Off by default; cloaktls does
+    /// not check them.
+    pub fn request_sct(mut self, on: bool) -> Self {
+        self.config.request_sct = on;
+        self
+    }
+
+    // The options that weaken security, reached through `danger`.
+
+    pub(crate) fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.config.random = random;
+        self
+    }
+
+    pub(crate) fn custom_groups(mut self, groups: KeyExchangeSet) -> Self {
+        self.choices.custom_groups = Some(groups);
+        self
+    }
+
+    pub(crate) fn require_ems(mut self, on: bool) -> Self {
+        self.config.require_ems = on;
+        self
+    }
+
+    pub(crate) fn psk_ke(mut self, on: bool) -> Self {
+        self.config.psk_ke = on;
+        self
+    }
+
+    pub(crate) fn trace_secrets(mut self) -> Self {
+        self.config.trace = Trace::WithSecrets;
+        self
+    }
+
+    #[cfg(feature = "testkit")]
+    pub(crate) fn shaper(mut self, shaper: Arc<dyn super::MessageShaper>) -> Self {
+        self.config.shaper = Some(shaper);
+        self
+    }
+
+    /// Finishes the configuration; an error says which setting is wrong.
+    pub fn build(self) -> Result<Arc<ClientConfig>, Error> {
+        let mut config = self.config;
+        let r = self.choices.resolve()?;
+        config.versions = r.versions;
+        config.suites = r.suites;
+        config.key_exchange = r.key_exchange;
+        config.schemes = r.schemes;
+        config.max_fragment_len = self.choices.max_fragment_len;
+        config.record_size_limit = self.choices.record_size_limit;
+        check_alpn(&config.alpn)?;
+        for c in &config.client_certs {
+            c.check()?;
+        }
+        if config.signature_schemes().is_empty() {
+            return Err(Error::Config(
+                "none of the signature schemes is one the verifier accepts".into(),
+            ));
+        }
+        Ok(Arc::new(config))
+    }
+}

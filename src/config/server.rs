@@ -1,0 +1,339 @@
+//! The server's configuration and its builder.
+
+use super::{alpn_list, check_alpn, CertifiedKey, Choices, ClientAuth, KeyLog, Trace};
+use crate::crypto::kx::KeyExchangeSet;
+use crate::crypto::rand::{RandomSource, SystemRandom};
+use crate::crypto::SupportedSuite;
+use crate::error::Error;
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::session::{AntiReplay, ServerSessionCache, TicketKeys};
+use crate::verify::{ClientCertVerifier, SystemClock, TimeSource};
+use std::sync::Arc;
+
+/// What a server is configured with. Build one with [`ServerConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) suites: Vec<SupportedSuite>,
+    pub(crate) key_exchange: KeyExchangeSet,
+    pub(crate) schemes: Option<Vec<SignatureScheme>>,
+    pub(crate) certs: Vec<CertifiedKey>,
+    pub(crate) client_auth: ClientAuth,
+    pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) random: Arc<dyn RandomSource>,
+    pub(crate) time: Arc<dyn TimeSource>,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) require_ems: bool,
+    pub(crate) max_fragment_len: usize,
+    pub(crate) record_size_limit: Option<u16>,
+    pub(crate) send_cookie: bool,
+    pub(crate) tickets: usize,
+    pub(crate) ticket_lifetime: u32,
+    pub(crate) ticket_keys: Option<Arc<TicketKeys>>,
+    pub(crate) stateful_tickets: bool,
+    pub(crate) session_cache: Option<Arc<ServerSessionCache>>,
+    pub(crate) max_early_data: u32,
+    pub(crate) trace: Trace,
+    pub(crate) psk_ke: bool,
+    #[cfg(feature = "testkit")]
+    pub(crate) shaper: Option<Arc<dyn super::MessageShaper>>,
+    /// The digest of the client-authentication policy (see
+    /// [`ClientAuth`]), computed once.
+    client_auth_scope: [u8; 32],
+}
+
+impl ServerConfig {
+    /// A builder serving `cert` (the default certificate; more can be added
+    /// for SNI).
+    pub fn builder(cert: CertifiedKey) -> ServerConfigBuilder {
+        ServerConfigBuilder::new(cert)
+    }
+
+    /// The verifier of client certificates, for a state that only exists
+    /// when client authentication is on.
+    pub(crate) fn client_verifier(&self) -> Result<&Arc<dyn ClientCertVerifier>, Error> {
+        match &self.client_auth {
+            ClientAuth::Optional(v) | ClientAuth::Required(v) => Ok(v),
+            ClientAuth::None => Err(Error::Internal("client certificate without a verifier")),
+        }
+    }
+
+    /// The client-authentication policy's digest: sessions are bound to it.
+    pub(crate) fn client_auth_scope(&self) -> [u8; 32] {
+        self.client_auth_scope
+    }
+
+    /// The 0-RTT anti-replay register: the ticket keys' (shared by every
+    /// configuration that shares them).
+    pub(crate) fn anti_replay(&self) -> Option<&AntiReplay> {
+        self.ticket_keys.as_deref().map(TicketKeys::anti_replay)
+    }
+
+    /// Whether the configuration allows signing with, or accepting, `scheme`.
+    pub(crate) fn allows_scheme(&self, scheme: SignatureScheme) -> bool {
+        self.schemes.as_ref().is_none_or(|only| only.contains(&scheme))
+    }
+}
+
+/// Builds a [`ServerConfig`].
+#[derive(Debug, Clone)]
+pub struct ServerConfigBuilder {
+    config: ServerConfig,
+    choices: Choices,
+}
+
+impl ServerConfigBuilder {
+    fn new(cert: CertifiedKey) -> Self {
+        let choices = Choices::default();
+        ServerConfigBuilder {
+            config: ServerConfig {
+                versions: choices.versions.clone(),
+                suites: Vec::new(),
+                key_exchange: KeyExchangeSet::defaults(),
+                schemes: None,
+                certs: vec![cert],
+                client_auth: ClientAuth::None,
+                alpn: Vec::new(),
+                random: Arc::new(SystemRandom::new()),
+                time: Arc::new(SystemClock),
+                key_log: None,
+                require_ems: true,
+                max_fragment_len: choices.max_fragment_len,
+                record_size_limit: None,
+                send_cookie: false,
+                tickets: 2,
+                ticket_lifetime: 86_400,
+                ticket_keys: None,
+                stateful_tickets: false,
+                session_cache: Some(Arc::new(ServerSessionCache::new(1024))),
+                max_early_data: 0,
+                trace: Trace::Off,
+                psk_ke: false,
+                #[cfg(feature = "testkit")]
+                shaper: None,
+                client_auth_scope: [0; 32],
+            },
+            choices,
+        }
+    }
+
+    /// The versions to accept (TLS 1.3 and 1.2 by default).
+    pub fn versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.choices.versions = versions.to_vec();
+        self
+    }
+
+    /// The cipher suites to accept, in preference order, by their registry
+    /// names. One cloaktls does not implement is an error from `build()`.
+    pub fn cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
+        self.choices.suites = Some(suites.to_vec());
+        self
+    }
+
+    /// The key exchange groups to accept, in preference order.
+    pub fn groups(mut self, groups: &[NamedGroup]) -> Self {
+        self.choices.groups = Some(groups.to_vec());
+        self
+    }
+
+    /// The signature schemes to sign with, and to accept from clients
+    /// (all that the keys and the verifier support by default).
+    pub fn signature_schemes(mut self, schemes: &[SignatureScheme]) -> Self {
+        self.choices.schemes = Some(schemes.to_vec());
+        self
+    }
+
+    /// Another certificate, chosen when the client's server_name matches it
+    /// or when it fits the client's signature schemes better.
+    pub fn add_certificate(mut self, cert: CertifiedKey) -> Self {
+        self.config.certs.push(cert);
+        self
+    }
+
+    /// Whether and how to ask for client certificates
+    /// ([`ClientAuth::required`], [`ClientAuth::optional`], or a verifier
+    /// of the caller's own). None by default.
+    pub fn client_auth(mut self, mode: ClientAuth) -> Self {
+        self.config.client_auth = mode;
+        self
+    }
+
+    /// ALPN protocols the server accepts, in its preference order.
+    pub fn alpn_protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        self.config.alpn = alpn_list(protocols);
+        self
+    }
+
+    /// The clock used for client certificate validity and ticket ages.
+    pub fn time(mut self, time: Arc<dyn TimeSource>) -> Self {
+        self.config.time = time;
+        self
+    }
+
+    /// Where to log secrets (SSLKEYLOGFILE format); off by default.
+    pub fn key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.config.key_log = Some(key_log);
+        self
+    }
+
+    /// The largest plaintext fragment to send (1 to 16384 bytes).
+    pub fn max_fragment_len(mut self, len: usize) -> Self {
+        self.choices.max_fragment_len = len;
+        self
+    }
+
+    /// The record_size_limit announced to clients that send theirs (RFC
+    /// 8449; 64 to 16385, the protocol's maximum by default).
+    pub fn record_size_limit(mut self, limit: u16) -> Self {
+        self.choices.record_size_limit = Some(limit);
+        self
+    }
+
+    /// Sends a cookie in HelloRetryRequest and requires it back (RFC 8446
+    /// §4.2.2).
+    pub fn send_cookie(mut self, on: bool) -> Self {
+        self.config.send_cookie = on;
+        self
+    }
+
+    /// How many TLS 1.3 tickets to send after each handshake (2 by
+    /// default; 0 sends none, while tickets issued before with the same
+    /// keys or cache are still accepted).
+    pub fn tickets(mut self, n: usize) -> Self {
+        self.config.tickets = n;
+        self
+    }
+
+    /// Ticket lifetime in seconds (a day by default, at most seven days;
+    /// RFC 8446 §4.6.1). Ticket keys rotate every lifetime.
+    pub fn ticket_lifetime(mut self, secs: u32) -> Self {
+        self.config.ticket_lifetime = secs;
+        self
+    }
+
+    /// The keys that seal stateless tickets (made at random when built, if
+    /// not given; share them between servers that should accept each
+    /// other's tickets; they carry the 0-RTT anti-replay register too).
+    pub fn ticket_keys(mut self, keys: Arc<TicketKeys>) -> Self {
+        self.config.ticket_keys = Some(keys);
+        self
+    }
+
+    /// TLS 1.3 tickets kept in the server's session store and used once,
+    /// instead of stateless sealed tickets.
+    pub fn stateful_tickets(mut self, on: bool) -> Self {
+        self.config.stateful_tickets = on;
+        self
+    }
+
+    /// Records an event trace on each connection from its first byte (see
+    /// [`crate::Connection::take_trace`]); secrets are left out unless
+    /// `danger::trace_secrets_server` asks for them.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.config.trace = if on { Trace::On } else { Trace::Off };
+        self
+    }
+
+    /// Accepts 0-RTT early data up to `bytes` per connection (0, the
+    /// default, turns it off). Replays are refused by single-use stateful
+    /// tickets or, for stateless ones, by the anti-replay register of the
+    /// ticket keys (RFC 8446 §8), within an eleven-second ticket-age
+    /// window; for one such window after the keys are made, and whenever
+    /// the register is full, 0-RTT is refused.
+    pub fn max_early_data(mut self, bytes: u32) -> Self {
+        self.config.max_early_data = bytes;
+        self
+    }
+
+    /// The bounded store of TLS 1.2 session IDs and stateful tickets (1024
+    /// sessions by default); `None` turns session IDs off.
+    pub fn session_cache(mut self, cache: Option<Arc<ServerSessionCache>>) -> Self {
+        self.config.session_cache = cache;
+        self
+    }
+
+    // The options that weaken security, reached through `danger`.
+
+    pub(crate) fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.config.random = random;
+        self
+    }
+
+    pub(crate) fn custom_groups(mut self, groups: KeyExchangeSet) -> Self {
+        self.choices.custom_groups = Some(groups);
+        self
+    }
+
+    pub(crate) fn require_ems(mut self, on: bool) -> Self {
+        self.config.require_ems = on;
+        self
+    }
+
+    pub(crate) fn psk_ke(mut self, on: bool) -> Self {
+        self.config.psk_ke = on;
+        self
+    }
+
+    pub(crate) fn trace_secrets(mut self) -> Self {
+        self.config.trace = Trace::WithSecrets;
+        self
+    }
+
+    #[cfg(feature = "testkit")]
+    pub(crate) fn shaper(mut self, shaper: Arc<dyn super::MessageShaper>) -> Self {
+        self.config.shaper = Some(shaper);
+        self
+    }
+
+    /// Finishes the configuration; an error says which setting is wrong.
+    pub fn build(self) -> Result<Arc<ServerConfig>, Error> {
+        let mut config = self.config;
+        let r = self.choices.resolve()?;
+        config.versions = r.versions;
+        config.suites = r.suites;
+        config.key_exchange = r.key_exchange;
+        config.max_fragment_len = self.choices.max_fragment_len;
+        config.record_size_limit = self.choices.record_size_limit;
+        check_alpn(&config.alpn)?;
+        if !(1..=604_800).contains(&config.ticket_lifetime) {
+            return Err(Error::Config(format!(
+                "a ticket lifetime must be 1 second to 7 days (RFC 8446 §4.6.1), not {} seconds",
+                config.ticket_lifetime
+            )));
+        }
+        for c in &config.certs {
+            c.check()?;
+        }
+        if let Some(only) = &r.schemes {
+            if !config
+                .certs
+                .iter()
+                .any(|c| c.key.schemes().iter().any(|s| only.contains(s)))
+            {
+                return Err(Error::Config(
+                    "none of the signature schemes fits a certificate's key".into(),
+                ));
+            }
+        }
+        config.schemes = r.schemes;
+        let now = config.time.now().as_secs();
+        if config.ticket_keys.is_none() {
+            config.ticket_keys = Some(Arc::new(TicketKeys::new(
+                config.random.clone(),
+                u64::from(config.ticket_lifetime),
+                now,
+            )?));
+        }
+        if config.stateful_tickets && config.session_cache.is_none() {
+            return Err(Error::Config(
+                "stateful tickets need a session cache".into(),
+            ));
+        }
+        config.client_auth_scope = config.client_auth.scope();
+        Ok(Arc::new(config))
+    }
+}

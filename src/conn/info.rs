@@ -1,0 +1,131 @@
+//! What a connection knows about what was negotiated, like Python's
+//! SSLSocket: version, suite, group, ALPN, SNI, the peer's certificates,
+//! resumption, and keying-material exporters (RFC 5705, RFC 8446 §7.5).
+
+use super::Connection;
+use crate::error::Error;
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::verify::certinfo::{summarize, CertificateSummary};
+use pki_types::CertificateDer;
+
+impl Connection {
+    /// Whether the handshake is still under way.
+    pub fn is_handshaking(&self) -> bool {
+        !self.handshake_done
+    }
+
+    /// The protocol version, once chosen.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.info.version
+    }
+
+    /// The cipher suite, once chosen.
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.info.suite.map(|s| s.suite())
+    }
+
+    /// The key exchange group, once chosen. A resumed TLS 1.2 session,
+    /// which makes no key exchange, reports its full handshake's group; a
+    /// TLS 1.3 psk_ke resumption reports none.
+    pub fn key_exchange_group(&self) -> Option<NamedGroup> {
+        self.info.group
+    }
+
+    /// The ALPN protocol, if one was agreed.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.info.alpn.as_deref()
+    }
+
+    /// The server name (SNI): what the client asked for.
+    pub fn server_name(&self) -> Option<&str> {
+        self.info.sni.as_deref()
+    }
+
+    /// The peer's certificate chain, end entity first (empty if it sent
+    /// none).
+    pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
+        &self.info.peer_certs
+    }
+
+    /// The OCSP response the server stapled (client, after asking with
+    /// [`crate::config::ClientConfigBuilder::request_ocsp`]), as DER.
+    pub fn peer_ocsp_response(&self) -> Option<&[u8]> {
+        self.info.ocsp_response.as_deref()
+    }
+
+    /// The SignedCertificateTimestampList the server sent (client, after
+    /// asking with [`crate::config::ClientConfigBuilder::request_sct`]), as
+    /// on the wire.
+    pub fn peer_sct_list(&self) -> Option<&[u8]> {
+        self.info.sct_list.as_deref()
+    }
+
+    /// A readable summary of the peer's certificate.
+    pub fn peer_certificate_summary(&self) -> Option<CertificateSummary> {
+        self.info
+            .peer_certs
+            .first()
+            .and_then(|c| summarize(c.as_ref()))
+    }
+
+    /// Whether the session was resumed.
+    pub fn is_resumed(&self) -> bool {
+        self.info.resumed
+    }
+
+    /// Whether the server asked for another key share (HelloRetryRequest).
+    pub fn had_hello_retry(&self) -> bool {
+        self.info.hello_retry
+    }
+
+    /// Whether TLS 1.2's extended master secret is in use.
+    pub fn extended_master_secret(&self) -> bool {
+        self.info.extended_master_secret
+    }
+
+    /// Keying material (RFC 5705, RFC 8446 §7.5) of `out.len()` bytes.
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if !self.handshake_done {
+            return Err(Error::InvalidState(
+                "keying material before the handshake ended",
+            ));
+        }
+        let exporter = self
+            .info
+            .exporter
+            .as_ref()
+            .ok_or(Error::InvalidState("no exporter"))?;
+        let bytes = exporter.export(label, context, out.len())?;
+        out.copy_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// Whether 0-RTT data was accepted: `None` if none was offered (or
+    /// the answer has not come yet).
+    pub fn early_data_accepted(&self) -> Option<bool> {
+        self.info.early_data
+    }
+
+    /// Keying material from the early exporter (RFC 8446 §7.5), available
+    /// once 0-RTT was offered (client) or accepted (server).
+    pub fn export_early_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let exporter = self
+            .info
+            .early_exporter
+            .as_ref()
+            .ok_or(Error::InvalidState("no early exporter: 0-RTT was not used"))?;
+        let bytes = exporter.export(label, context, out.len())?;
+        out.copy_from_slice(&bytes);
+        Ok(())
+    }
+}

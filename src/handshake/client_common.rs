@@ -1,0 +1,213 @@
+//! What the TLS 1.3 and TLS 1.2 clients share: the client's own state,
+//! what the first flight left for the ServerHello, PSK binders, and the
+//! choice of a client certificate.
+
+use super::common::{illegal, list};
+use super::transcript::Transcript;
+use super::{Command, Context};
+use crate::config::{CertifiedKey, ClientConfig};
+use crate::crypto::suites::{lookup, SupportedSuite};
+use crate::crypto::{ActiveKeyExchange, HashAlgorithm};
+use crate::error::{Error, Negotiable};
+use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, PskKind};
+use crate::msgs::enums::{
+    AlertDescription, CompressionMethod, ExtensionType, ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::extensions::Extension;
+use crate::msgs::handshake::{
+    ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
+};
+use crate::session::{SessionKey, Tls12Session, Tls13Ticket};
+use crate::verify::{certinfo, wrap_name};
+use pki_types::ServerName;
+use std::sync::Arc;
+
+/// What every client state carries.
+pub(crate) struct ClientShared {
+    pub(crate) config: Arc<ClientConfig>,
+    pub(crate) server_name: ServerName<'static>,
+    pub(crate) client_random: [u8; 32],
+    pub(crate) session_id: Vec<u8>,
+    /// The extension types our ClientHello carried.
+    pub(crate) offered: Vec<ExtensionType>,
+    pub(crate) sent_ccs: bool,
+    /// Where the session store keeps this server's sessions.
+    pub(crate) cache_key: SessionKey,
+}
+
+impl ClientShared {
+    pub(crate) fn offers(&self, v: ProtocolVersion) -> bool {
+        self.config.versions.contains(&v)
+    }
+
+    /// Sends the compatibility-mode ChangeCipherSpec once (RFC 8446 D.4).
+    pub(crate) fn send_ccs_once(&mut self, cx: &mut Context<'_>) {
+        if self.config.compatibility_mode && !self.sent_ccs && self.offers(ProtocolVersion::TLSV1_3)
+        {
+            cx.out.push(Command::SendCcs);
+            self.sent_ccs = true;
+        }
+    }
+
+    /// The server's name as DNS text, for what was negotiated.
+    pub(crate) fn sni_text(&self) -> Option<String> {
+        match &self.server_name {
+            ServerName::DnsName(n) => Some(n.as_ref().to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// What the first flight leaves for the ServerHello.
+pub(crate) struct HelloSent {
+    pub(crate) shared: ClientShared,
+    pub(crate) hello: ClientHello,
+    pub(crate) transcript: Transcript,
+    pub(crate) key_shares: Vec<Box<dyn ActiveKeyExchange>>,
+    /// The TLS 1.3 ticket offered, if any.
+    pub(crate) ticket: Option<Tls13Ticket>,
+    /// The TLS 1.2 session offered, if any.
+    pub(crate) tls12_session: Option<Tls12Session>,
+    /// Whether 0-RTT data was offered (and is still on).
+    pub(crate) early_offered: bool,
+}
+
+/// The hash of the suite that issued a ticket.
+pub(crate) fn ticket_hash(t: &Tls13Ticket) -> HashAlgorithm {
+    match lookup(t.suite) {
+        Some(SupportedSuite::Tls13(s)) => s.hash,
+        _ => HashAlgorithm::Sha256,
+    }
+}
+
+/// Computes the PSK binder of the hello's last extension over `prefix`
+/// (empty, or message_hash and HelloRetryRequest) and the hello truncated
+/// before its binders (RFC 8446 §4.2.11.2).
+pub(crate) fn fill_binder(hello: &mut ClientHello, ticket: &Tls13Ticket, prefix: &Transcript) {
+    let hash = ticket_hash(ticket);
+    let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last() else {
+        return;
+    };
+    let binders_len = offer.binders_len();
+    let enc = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())).encoding();
+    let truncated = &enc[..enc.len().saturating_sub(binders_len)];
+    let binder_key =
+        EarlySecret::new(hash, Some(ticket.psk.as_bytes())).binder_key(PskKind::Resumption);
+    let binder = finished_verify_data(
+        hash,
+        binder_key.as_bytes(),
+        &prefix.hash_with(hash, truncated),
+    );
+    if let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last_mut() {
+        offer.binders = vec![binder.to_vec()];
+    }
+}
+
+/// Picks our certificate for a CertificateRequest: one whose key can sign
+/// with an offered scheme in `version`, preferring one whose chain was
+/// issued by an authority the server named. The names guide the choice,
+/// they do not forbid one (RFC 8446 §4.2.4): the server decides.
+pub(crate) fn choose_client_cert<'a>(
+    certs: &'a [CertifiedKey],
+    schemes: &[SignatureScheme],
+    authorities: &[Vec<u8>],
+    version: ProtocolVersion,
+) -> Option<(&'a CertifiedKey, SignatureScheme)> {
+    let usable = || {
+        certs
+            .iter()
+            .filter_map(|c| c.key.choose_scheme(schemes, version).map(|s| (c, s)))
+    };
+    let named = usable().find(|(c, _)| {
+        c.chain.iter().any(|cert| {
+            certinfo::issuer_and_subject(cert.as_ref())
+                .is_some_and(|(issuer, _)| authorities.contains(&wrap_name(issuer)))
+        })
+    });
+    named.or_else(|| usable().next())
+}
+
+/// The version the ServerHello chose, checked against what we offered
+/// and against the downgrade sentinels (RFC 8446 §4.1.3, §4.2.1, §D.5).
+pub(crate) fn select_version(config: &ClientConfig, sh: &ServerHello) -> Result<ProtocolVersion, Error> {
+    let ours = &config.versions;
+    // RFC 8446 §D.5: SSL 3.0 or below in legacy_version is refused.
+    if sh.legacy_version <= ProtocolVersion::SSLV3 {
+        return Err(Error::peer(
+            AlertDescription::PROTOCOL_VERSION,
+            format!(
+                "the ServerHello's legacy_version is {:?} (SSL 3.0 or older)",
+                sh.legacy_version
+            ),
+        ));
+    }
+    if let Some(Extension::SupportedVersionsServer(v)) =
+        sh.extension(ExtensionType::SUPPORTED_VERSIONS)
+    {
+        // RFC 8446 §4.2.1: only TLS 1.3 is chosen this way, and only if we
+        // offered it.
+        if *v != ProtocolVersion::TLSV1_3 || !ours.contains(v) {
+            return Err(illegal(format!(
+                "the server selected {v:?}, which we did not offer"
+            )));
+        }
+        if sh.legacy_version != ProtocolVersion::TLSV1_2 {
+            return Err(illegal(
+                "a TLS 1.3 ServerHello must carry legacy_version 0x0303",
+            ));
+        }
+        return Ok(*v);
+    }
+    let v = sh.legacy_version;
+    if v != ProtocolVersion::TLSV1_2 || !ours.contains(&v) {
+        return Err(Error::NoCommon {
+            what: Negotiable::ProtocolVersion,
+            ours: list(ours),
+            theirs: format!("{v:?}"),
+        });
+    }
+    // RFC 8446 §4.1.3: a TLS 1.3 server that negotiates TLS 1.2 marks its
+    // random; seeing the mark while we offered 1.3 means an attacker
+    // removed our offer.
+    let tail = &sh.random[24..];
+    if ours.contains(&ProtocolVersion::TLSV1_3) && (tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11)
+    {
+        return Err(illegal(
+            "downgrade detected: the server supports TLS 1.3 but a TLS 1.2 ServerHello arrived",
+        ));
+    }
+    Ok(v)
+}
+
+/// The suite the ServerHello chose: one we offered, of the chosen version,
+/// with no compression (RFC 8446 §4.1.3).
+pub(crate) fn chosen_suite(
+    hello: &ClientHello,
+    sh: &ServerHello,
+    version: ProtocolVersion,
+) -> Result<SupportedSuite, Error> {
+    if sh.compression_method != CompressionMethod::NULL {
+        return Err(illegal("the server chose a compression method"));
+    }
+    let suite = lookup(sh.cipher_suite)
+        .filter(|s| hello.cipher_suites.contains(&s.suite()))
+        .ok_or_else(|| {
+            illegal(format!(
+                "the server chose {:?}, which we did not offer",
+                sh.cipher_suite
+            ))
+        })?;
+    let fits = match suite {
+        SupportedSuite::Tls13(_) => version == ProtocolVersion::TLSV1_3,
+        SupportedSuite::Tls12(_) => {
+            version == ProtocolVersion::TLSV1_2 && !sh.is_hello_retry_request()
+        }
+    };
+    if !fits {
+        return Err(illegal(format!(
+            "the server chose {:?} with {version:?}, which do not go together",
+            sh.cipher_suite
+        )));
+    }
+    Ok(suite)
+}

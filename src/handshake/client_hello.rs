@@ -1,0 +1,345 @@
+//! The client's first flight: the ClientHello (RFC 8446 §4.1.2, RFC 5246
+//! §7.4.1.2), with a session to resume and 0-RTT data where the
+//! configuration allows them.
+
+use super::client::ExpectServerHello;
+use super::client_common::{fill_binder, ticket_hash, ClientShared, HelloSent};
+use super::transcript::Transcript;
+use super::{tls13, Command, Context, Exporter, State};
+use crate::config::ClientConfig;
+use crate::crypto::suites::{lookup, SupportedSuite};
+use crate::crypto::ActiveKeyExchange;
+use crate::error::Error;
+use crate::key_schedule::tls13::EarlySecret;
+use crate::msgs::enums::{
+    CertificateStatusType, CipherSuite, CompressionMethod, EcPointFormat, ProtocolVersion,
+    PskKeyExchangeMode, ServerNameType,
+};
+use crate::msgs::extensions::{
+    CertificateStatusRequest, Extension, KeyShareEntry, OfferedPsks, PskIdentity,
+    ServerName as SniEntry,
+};
+use crate::msgs::handshake::{ClientHello, HandshakePayload};
+use crate::session::{SessionKey, Tls12Session, Tls13Ticket};
+use pki_types::ServerName;
+use std::sync::Arc;
+
+/// What the client offers, worked out before the hello is written.
+struct Offer {
+    tls13: bool,
+    tls12: bool,
+    suites: Vec<CipherSuite>,
+    key_shares: Vec<Box<dyn ActiveKeyExchange>>,
+    tls12_session: Option<Tls12Session>,
+    ticket: Option<Tls13Ticket>,
+    /// 0-RTT: the ticket allows it and the configuration asks for it.
+    early: bool,
+    session_id: Vec<u8>,
+}
+
+/// Builds and sends the ClientHello; returns the state awaiting ServerHello.
+pub(crate) fn start_client(
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    cx: &mut Context<'_>,
+) -> Result<Box<dyn State>, Error> {
+    let mut client_random = [0u8; 32];
+    config.random.fill(&mut client_random)?;
+    let cache_key = config.session_key_for(&server_name);
+    let offer = make_offer(&config, &cache_key)?;
+    let exts = extensions(&config, &server_name, &offer);
+    let hello = ClientHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: client_random,
+        legacy_session_id: offer.session_id.clone(),
+        cipher_suites: offer.suites.clone(),
+        compression_methods: vec![CompressionMethod::NULL],
+        extensions: exts,
+    };
+    let mut shared = ClientShared {
+        config,
+        server_name,
+        client_random,
+        session_id: offer.session_id,
+        offered: Vec::new(),
+        sent_ccs: false,
+        cache_key,
+    };
+    let mut transcript = Transcript::new();
+    let hello = send_client_hello(cx, &mut shared, &mut transcript, hello, offer.ticket.as_ref())?;
+    let early_offered = match offer.ticket.as_ref().filter(|_| offer.early) {
+        Some(t) => {
+            start_early_data(&mut shared, cx, t, &transcript)?;
+            true
+        }
+        None => false,
+    };
+    Ok(Box::new(ExpectServerHello(HelloSent {
+        shared,
+        hello,
+        transcript,
+        key_shares: offer.key_shares,
+        ticket: offer.ticket,
+        tls12_session: offer.tls12_session,
+        early_offered,
+    })))
+}
+
+/// The versions, suites, key shares and sessions to offer.
+fn make_offer(config: &ClientConfig, cache_key: &SessionKey) -> Result<Offer, Error> {
+    let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
+    let tls12 = config.versions.contains(&ProtocolVersion::TLSV1_2);
+    let tls12_session = if tls12 {
+        resumable_tls12_session(config, cache_key)
+    } else {
+        None
+    };
+    let suites = offered_suites(config, tls13, tls12)?;
+    // TLS 1.2 makes its key pair when the server has chosen the group.
+    let key_shares = if tls13 {
+        config.key_exchange.start_client_shares()?
+    } else {
+        Vec::new()
+    };
+    let ticket = if tls13 {
+        offered_ticket(config, cache_key, &suites)
+    } else {
+        None
+    };
+    let early = ticket
+        .as_ref()
+        .is_some_and(|t| config.early_data && t.max_early_data > 0);
+    let session_id = legacy_session_id(config, tls13, tls12_session.as_ref())?;
+    Ok(Offer {
+        tls13,
+        tls12,
+        suites,
+        key_shares,
+        tls12_session,
+        ticket,
+        early,
+        session_id,
+    })
+}
+
+/// A TLS 1.2 session to resume, by session ID or by ticket, for a suite we
+/// still offer.
+fn resumable_tls12_session(config: &ClientConfig, cache_key: &SessionKey) -> Option<Tls12Session> {
+    config
+        .session_store
+        .as_ref()
+        .and_then(|s| s.get_tls12(cache_key))
+        .filter(|s| config.suites.iter().any(|c| c.suite() == s.suite))
+}
+
+/// A live TLS 1.3 ticket for a suite we offer (taken out: tickets are used
+/// once, RFC 8446 §C.4).
+fn offered_ticket(
+    config: &ClientConfig,
+    cache_key: &SessionKey,
+    suites: &[CipherSuite],
+) -> Option<Tls13Ticket> {
+    let now_ms = config.time.now_ms();
+    config
+        .session_store
+        .as_ref()
+        .and_then(|s| s.take_tls13(cache_key))
+        .filter(|t| {
+            now_ms <= t.received_ms.saturating_add(u64::from(t.lifetime) * 1000)
+                && suites.contains(&t.suite)
+        })
+}
+
+/// RFC 8446 D.4: a non-empty legacy_session_id in compatibility mode; RFC
+/// 5077 §3.4: the session's ID, or a fresh one with a ticket (to learn
+/// whether the server took it).
+fn legacy_session_id(
+    config: &ClientConfig,
+    tls13: bool,
+    tls12_session: Option<&Tls12Session>,
+) -> Result<Vec<u8>, Error> {
+    match tls12_session {
+        Some(s) if !s.session_id.is_empty() => Ok(s.session_id.clone()),
+        _ if (tls13 && config.compatibility_mode) || tls12_session.is_some() => {
+            let mut id = vec![0u8; 32];
+            config.random.fill(&mut id)?;
+            Ok(id)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The suites of the versions we offer, and the renegotiation SCSV for a
+/// TLS 1.2-only hello (RFC 5746 §3.3: it may meet servers that ignore
+/// extensions).
+fn offered_suites(config: &ClientConfig, tls13: bool, tls12: bool) -> Result<Vec<CipherSuite>, Error> {
+    let mut suites: Vec<CipherSuite> = config
+        .suites
+        .iter()
+        .filter(|s| match s {
+            SupportedSuite::Tls13(_) => tls13,
+            SupportedSuite::Tls12(_) => tls12,
+        })
+        .map(|s| s.suite())
+        .collect();
+    if suites.is_empty() {
+        return Err(Error::Config(
+            "no cipher suite for the enabled versions".into(),
+        ));
+    }
+    if tls12 && !tls13 {
+        suites.push(CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    }
+    Ok(suites)
+}
+
+/// The hello's extensions, in the order of RFC 8448's traces (NSS's), so
+/// that they replay without reordering; pre_shared_key comes last (RFC
+/// 8446 §4.2.11).
+fn extensions(config: &ClientConfig, server_name: &ServerName<'_>, offer: &Offer) -> Vec<Extension> {
+    let mut exts = Vec::new();
+    if let (true, ServerName::DnsName(name)) = (config.enable_sni, server_name) {
+        // RFC 6066 §3: the name without a trailing dot; never an address.
+        let host = name.as_ref().trim_end_matches('.').as_bytes().to_vec();
+        exts.push(Extension::ServerName(vec![SniEntry {
+            name_type: ServerNameType::HOST_NAME,
+            name: host,
+        }]));
+    }
+    if offer.tls12 {
+        exts.push(Extension::ExtendedMasterSecret);
+        exts.push(Extension::RenegotiationInfo(Vec::new()));
+    }
+    exts.push(Extension::SupportedGroups(
+        config.key_exchange.names(offer.tls13),
+    ));
+    if offer.tls12 {
+        exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
+        let ticket = offer.tls12_session.as_ref().and_then(|s| s.ticket.clone());
+        exts.push(Extension::SessionTicket(ticket.unwrap_or_default()));
+    }
+    if !config.alpn.is_empty() {
+        exts.push(Extension::Alpn(config.alpn.clone()));
+    }
+    if config.request_sct {
+        exts.push(Extension::SignedCertificateTimestampRequest);
+    }
+    if config.request_ocsp {
+        // OCSP, no responder IDs, no request extensions (RFC 6066 §8).
+        exts.push(Extension::StatusRequest(CertificateStatusRequest {
+            status_type: CertificateStatusType::OCSP,
+            request: vec![0, 0, 0, 0],
+        }));
+    }
+    if offer.tls13 {
+        exts.push(Extension::KeyShareClient(
+            offer
+                .key_shares
+                .iter()
+                .map(|k| KeyShareEntry {
+                    group: k.group(),
+                    key_exchange: k.public_key().to_vec(),
+                })
+                .collect(),
+        ));
+    }
+    tls13_extensions(config, offer, &mut exts);
+    exts
+}
+
+/// The extensions that only a TLS 1.3 offer has, and the rest of the list.
+fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extension>) {
+    if offer.early {
+        exts.push(Extension::EarlyData);
+    }
+    if offer.tls13 {
+        let mut versions = vec![ProtocolVersion::TLSV1_3];
+        if offer.tls12 {
+            versions.push(ProtocolVersion::TLSV1_2);
+        }
+        exts.push(Extension::SupportedVersionsClient(versions));
+    }
+    exts.push(Extension::SignatureAlgorithms(config.signature_schemes()));
+    if !config.signature_algorithms_cert.is_empty() {
+        exts.push(Extension::SignatureAlgorithmsCert(
+            config.signature_algorithms_cert.clone(),
+        ));
+    }
+    if offer.tls13 {
+        let mut modes = vec![PskKeyExchangeMode::PSK_DHE_KE];
+        if config.psk_ke {
+            modes.push(PskKeyExchangeMode::PSK_KE);
+        }
+        exts.push(Extension::PskKeyExchangeModes(modes));
+    }
+    if let Some(limit) = config.record_size_limit {
+        exts.push(Extension::RecordSizeLimit(limit));
+    }
+    if let Some(t) = &offer.ticket {
+        let age = config.time.now_ms().saturating_sub(t.received_ms) as u32;
+        exts.push(Extension::PreSharedKeyClient(OfferedPsks {
+            identities: vec![PskIdentity {
+                identity: t.ticket.clone(),
+                obfuscated_ticket_age: age.wrapping_add(t.age_add),
+            }],
+            // The binder is computed over the hello as it is sent.
+            binders: vec![vec![0u8; ticket_hash(t).output_len()]],
+        }));
+    }
+}
+
+/// Shapes (test kit only), fills the PSK binder, and sends the hello;
+/// returns it as sent.
+fn send_client_hello(
+    cx: &mut Context<'_>,
+    shared: &mut ClientShared,
+    transcript: &mut Transcript,
+    hello: ClientHello,
+    ticket: Option<&Tls13Ticket>,
+) -> Result<ClientHello, Error> {
+    let HandshakePayload::ClientHello(mut hello) = cx.shape(HandshakePayload::ClientHello(hello))?
+    else {
+        return Err(Error::Internal("a ClientHello that is not one"));
+    };
+    if let Some(t) = ticket {
+        fill_binder(&mut hello, t, transcript);
+    }
+    shared.offered = hello.extensions.iter().map(|e| e.typ()).collect();
+    match cx.send_shaped(transcript, HandshakePayload::ClientHello(hello)) {
+        HandshakePayload::ClientHello(h) => Ok(h),
+        _ => Err(Error::Internal("a ClientHello that is not one")),
+    }
+}
+
+/// Keys for 0-RTT data after the first ClientHello (RFC 8446 §2.3, §7.1),
+/// and the compatibility-mode ChangeCipherSpec that goes before it (D.4).
+fn start_early_data(
+    shared: &mut ClientShared,
+    cx: &mut Context<'_>,
+    ticket: &Tls13Ticket,
+    transcript: &Transcript,
+) -> Result<(), Error> {
+    let Some(SupportedSuite::Tls13(suite)) = lookup(ticket.suite) else {
+        return Err(Error::Internal("a ticket of an unknown suite"));
+    };
+    // The transcript holds only the ClientHello, unhashed so far.
+    let hello_hash = suite.hash.hash(transcript.buffer());
+    let early = EarlySecret::new(suite.hash, Some(ticket.psk.as_bytes()));
+    let secret = early.client_early_traffic_secret(&hello_hash);
+    cx.secret(
+        &shared.config.key_log,
+        "CLIENT_EARLY_TRAFFIC_SECRET",
+        &shared.client_random,
+        &secret,
+    );
+    cx.info.early_exporter = Some(Exporter::Tls13 {
+        hash: suite.hash,
+        secret: early.early_exporter_master_secret(&hello_hash),
+    });
+    shared.send_ccs_once(cx);
+    cx.out
+        .push(Command::WriteKeys(tls13::sealer(suite, &secret)?));
+    cx.out
+        .push(Command::EarlySend(Some(ticket.max_early_data as usize)));
+    Ok(())
+}

@@ -1,0 +1,482 @@
+//! The TLS 1.3 server's flight, a step per message: ServerHello,
+//! EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify
+//! and Finished (RFC 8446 §4.1.3, §4.3, §4.4), with the secrets each step
+//! needs (§7.1).
+
+use super::common::{list, Exporter};
+use super::server13::early_skip_budget;
+use super::server13_finish::{ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished};
+use super::server13_psk::{accept_psk, AcceptedPsk};
+use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, stapled_ocsp};
+use super::tls13::{opener, sealer};
+use super::transcript::Transcript;
+use super::{Command, Context, State};
+use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
+use crate::crypto::hash::Output;
+use crate::crypto::sign::allowed_in_tls13;
+use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
+use crate::error::{Error, Negotiable};
+use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, HandshakeSecret};
+use crate::msgs::enums::{
+    CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
+    SignatureScheme,
+};
+use crate::msgs::extensions::{Extension, KeyShareEntry};
+use crate::msgs::handshake::{
+    tls13_signed_content, Certificate13, CertificateEntry, CertificateRequest13, ClientHello,
+    DigitallySigned, HandshakePayload, ServerHello,
+};
+use crate::msgs::Role;
+use pki_types::{CertificateDer, DnsName};
+use std::sync::Arc;
+
+/// How the handshake's shared secret is made: (EC)DHE with a group
+/// (psk_dhe_ke, or no PSK), or the PSK alone (psk_ke).
+pub(crate) enum KeyExchange {
+    Dhe(NamedGroup),
+    PskOnly(Box<AcceptedPsk>),
+}
+
+/// What the server has decided about the handshake before it writes.
+struct Decisions<'a> {
+    group: Option<NamedGroup>,
+    psk: Option<AcceptedPsk>,
+    /// The certificate and scheme of a full handshake.
+    cert: Option<(&'a CertifiedKey, SignatureScheme)>,
+    alpn: Option<Vec<u8>>,
+    name: Option<DnsName<'static>>,
+    accept_early: bool,
+    wants_early: bool,
+}
+
+/// The server's flight from ServerHello to Finished. `transcript` holds
+/// what came before this ClientHello (`raw_ch`); `sent_ccs` whether the
+/// compatibility-mode ChangeCipherSpec already went out (after a
+/// HelloRetryRequest).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn send_server_flight(
+    config: Arc<ServerConfig>,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    raw_ch: &[u8],
+    suite: &'static Tls13Suite,
+    key_exchange: KeyExchange,
+    mut transcript: Transcript,
+    sent_ccs: bool,
+) -> Result<Box<dyn State>, Error> {
+    let d = decide(&config, ch, raw_ch, &transcript, suite, key_exchange)?;
+    transcript.add(raw_ch);
+    let client_hello_hash = transcript.current_hash();
+    let shared_secret = write_server_hello(&config, cx, ch, suite, &d, &mut transcript)?;
+    // RFC 8446 D.4: a compatibility-mode client gets a ChangeCipherSpec.
+    if !sent_ccs && !ch.legacy_session_id.is_empty() {
+        cx.out.push(Command::SendCcs);
+    }
+    let psk_secret = d.psk.as_ref().map(|p| p.psk.as_bytes());
+    let hs = EarlySecret::new(suite.hash, psk_secret)
+        .into_handshake(shared_secret.as_ref().map(|s| s.as_bytes()));
+    let (c_hs, s_hs) = hs.traffic_secrets(&transcript.current_hash());
+    cx.secret(&config.key_log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &c_hs);
+    cx.secret(&config.key_log, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &s_hs);
+    cx.out.push(Command::WriteKeys(sealer(suite, &s_hs)?));
+    read_keys_for_early_data(&config, cx, ch, suite, &d, &c_hs, &client_hello_hash)?;
+    record_negotiated(cx, suite, &d);
+    write_encrypted_extensions(&config, cx, ch, &d, &mut transcript)?;
+    let verifier = client_verifier(&config, &d);
+    let requested_schemes = match &verifier {
+        Some(v) => write_certificate_request(&config, cx, v, &mut transcript)?,
+        None => Vec::new(),
+    };
+    if let Some((cert, scheme)) = d.cert {
+        write_certificate_flight(cx, ch, cert, scheme, &mut transcript)?;
+    }
+    let accept_early = d.accept_early;
+    let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
+    cx.send(&mut transcript, HandshakePayload::Finished(fin.to_vec()))?;
+    let rest = application_secrets(config, cx, ch, suite, hs, transcript, c_hs)?;
+    let rest = ClientFlight {
+        requested_schemes,
+        ..rest
+    };
+    Ok(match verifier {
+        Some(v) => Box::new(ExpectCertificate {
+            rest,
+            required: v.1,
+        }),
+        None if accept_early => Box::new(ExpectEndOfEarlyData { rest }),
+        None => Box::new(ExpectFinished { rest }),
+    })
+}
+
+/// Everything the server decides from the hello before it writes: the PSK,
+/// the certificate, ALPN, and whether 0-RTT is taken.
+fn decide<'a>(
+    config: &'a ServerConfig,
+    ch: &ClientHello,
+    raw_ch: &[u8],
+    transcript: &Transcript,
+    suite: &'static Tls13Suite,
+    key_exchange: KeyExchange,
+) -> Result<Decisions<'a>, Error> {
+    let name = sni(ch)?;
+    let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
+    let (group, psk) = match key_exchange {
+        KeyExchange::Dhe(group) => {
+            let psk = accept_psk(config, ch, raw_ch, transcript, suite, sni_text.as_deref())?;
+            (Some(group), psk)
+        }
+        KeyExchange::PskOnly(psk) => (None, Some(*psk)),
+    };
+    let cert = match psk {
+        Some(_) => None,
+        None => Some(choose_cert_and_scheme(config, ch, name.as_ref())?),
+    };
+    let alpn = choose_alpn(config, ch)?;
+    let wants_early = ch.extension(ExtensionType::EARLY_DATA).is_some();
+    let accept_early = wants_early && accept_early_data(config, suite, &alpn, psk.as_ref());
+    Ok(Decisions {
+        group,
+        psk,
+        cert,
+        alpn,
+        name,
+        accept_early,
+        wants_early,
+    })
+}
+
+/// A certificate that can sign with a scheme the client offered, and that
+/// scheme.
+fn choose_cert_and_scheme<'a>(
+    config: &'a ServerConfig,
+    ch: &ClientHello,
+    name: Option<&DnsName<'static>>,
+) -> Result<(&'a CertifiedKey, SignatureScheme), Error> {
+    let offered = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
+        Some(Extension::SignatureAlgorithms(s)) => s.as_slice(),
+        _ => &[],
+    };
+    // What the client offered and the configuration allows.
+    let schemes: Vec<SignatureScheme> = offered
+        .iter()
+        .copied()
+        .filter(|s| config.allows_scheme(*s))
+        .collect();
+    let schemes = schemes.as_slice();
+    let tls13 = ProtocolVersion::TLSV1_3;
+    let cert = choose_certificate(config, ch, name, |c| {
+        c.key.choose_scheme(schemes, tls13).is_some()
+    })
+    .ok_or_else(|| Error::NoCommon {
+        what: Negotiable::SignatureScheme,
+        ours: list(
+            &config
+                .certs
+                .iter()
+                .flat_map(|c| c.key.schemes().to_vec())
+                .collect::<Vec<_>>(),
+        ),
+        theirs: list(offered),
+    })?;
+    let scheme = cert
+        .key
+        .choose_scheme(schemes, tls13)
+        .ok_or(Error::Internal("no scheme for the chosen certificate"))?;
+    Ok((cert, scheme))
+}
+
+/// RFC 8446 §4.2.10, §8: 0-RTT only with the first PSK, the same suite and
+/// ALPN as the ticket's session, a fresh ticket age, and a binder the
+/// anti-replay register has not seen (checked last: it records the
+/// binder). Single-use tickets are their own protection.
+fn accept_early_data(
+    config: &ServerConfig,
+    suite: &Tls13Suite,
+    alpn: &Option<Vec<u8>>,
+    psk: Option<&AcceptedPsk>,
+) -> bool {
+    let now_ms = config.time.now_ms();
+    let Some(p) = psk else {
+        return false;
+    };
+    let fits = config.max_early_data > 0
+        && p.index == 0
+        && p.value.max_early_data > 0
+        && p.value.suite == suite.suite
+        && p.value.alpn == *alpn
+        && p.fresh(now_ms);
+    fits && (config.stateful_tickets
+        || config
+            .anti_replay()
+            .is_some_and(|r| r.first_use(&p.binder, now_ms)))
+}
+
+/// ServerHello: pre_shared_key, key_share, supported_versions, in the order
+/// of RFC 8448's traces. Returns the (EC)DHE shared secret.
+fn write_server_hello(
+    config: &ServerConfig,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    suite: &Tls13Suite,
+    d: &Decisions<'_>,
+    transcript: &mut Transcript,
+) -> Result<Option<Secret>, Error> {
+    let mut exts = Vec::new();
+    if let Some(p) = &d.psk {
+        exts.push(Extension::PreSharedKeyServer(p.index));
+    }
+    let mut shared_secret = None;
+    if let Some(group) = d.group {
+        let client_share = client_key_share(ch, group)?;
+        let kx = config
+            .key_exchange
+            .find(group, ProtocolVersion::TLSV1_3)
+            .ok_or(Error::Internal("the chosen group vanished"))?;
+        let (public, secret) = kx.accept(client_share)?;
+        exts.push(Extension::KeyShareServer(KeyShareEntry {
+            group,
+            key_exchange: public,
+        }));
+        shared_secret = Some(secret);
+    }
+    exts.push(Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3));
+    let mut random = [0u8; 32];
+    config.random.fill(&mut random)?;
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random,
+        legacy_session_id: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        compression_method: CompressionMethod::NULL,
+        extensions: exts,
+    };
+    cx.send(transcript, HandshakePayload::ServerHello(sh))?;
+    Ok(shared_secret)
+}
+
+/// The client's key share for `group` (checked by `read_offer`).
+fn client_key_share(ch: &ClientHello, group: NamedGroup) -> Result<&[u8], Error> {
+    match ch.extension(ExtensionType::KEY_SHARE) {
+        Some(Extension::KeyShareClient(shares)) => shares
+            .iter()
+            .find(|s| s.group == group)
+            .map(|s| s.key_exchange.as_slice())
+            .ok_or(Error::Internal("no key share for the chosen group")),
+        _ => Err(Error::Internal("no key_share")),
+    }
+}
+
+/// What the server reads next: accepted 0-RTT under the early keys
+/// (RFC 8446 §7.1), else the client's handshake keys, skipping rejected
+/// early data (§4.2.10).
+fn read_keys_for_early_data(
+    config: &ServerConfig,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    suite: &Tls13Suite,
+    d: &Decisions<'_>,
+    c_hs: &Secret,
+    client_hello_hash: &Output,
+) -> Result<(), Error> {
+    if let (true, Some(p)) = (d.accept_early, &d.psk) {
+        let early = EarlySecret::new(suite.hash, Some(p.psk.as_bytes()));
+        let secret = early.client_early_traffic_secret(client_hello_hash);
+        cx.secret(&config.key_log, "CLIENT_EARLY_TRAFFIC_SECRET", &ch.random, &secret);
+        cx.info.early_exporter = Some(Exporter::Tls13 {
+            hash: suite.hash,
+            secret: early.early_exporter_master_secret(client_hello_hash),
+        });
+        cx.out.push(Command::ReadKeys(opener(suite, &secret)?));
+        cx.out
+            .push(Command::EarlyReceive(Some(config.max_early_data as usize)));
+        cx.info.early_data = Some(true);
+        return Ok(());
+    }
+    cx.out.push(Command::ReadKeys(opener(suite, c_hs)?));
+    if d.wants_early {
+        cx.out
+            .push(Command::SkipEarlyData(early_skip_budget(config)));
+        cx.info.early_data = Some(false);
+    }
+    Ok(())
+}
+
+fn record_negotiated(cx: &mut Context<'_>, suite: &'static Tls13Suite, d: &Decisions<'_>) {
+    cx.info.suite = Some(SupportedSuite::Tls13(suite));
+    cx.info.group = d.group;
+    cx.info.alpn.clone_from(&d.alpn);
+    if let Some(p) = &d.psk {
+        cx.info.resumed = true;
+        cx.info.peer_certs = p
+            .value
+            .client_certs
+            .iter()
+            .map(|c| CertificateDer::from(c.clone()))
+            .collect();
+    }
+}
+
+/// EncryptedExtensions (RFC 8446 §4.3.1): record_size_limit, the
+/// server_name acknowledgement of a full handshake (RFC 6066 §3), ALPN,
+/// early_data.
+fn write_encrypted_extensions(
+    config: &ServerConfig,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    d: &Decisions<'_>,
+    transcript: &mut Transcript,
+) -> Result<(), Error> {
+    let mut ee = Vec::new();
+    if let Some(Extension::RecordSizeLimit(limit)) = ch.extension(ExtensionType::RECORD_SIZE_LIMIT)
+    {
+        cx.info.peer_record_size_limit = Some(*limit);
+        // RFC 8449 §4: TLS 1.3's limit counts the content type byte.
+        let ours = config
+            .record_size_limit
+            .unwrap_or((crate::record::MAX_FRAGMENT_LEN + 1) as u16);
+        cx.info.own_record_size_limit = Some(ours);
+        ee.push(Extension::RecordSizeLimit(ours));
+    }
+    if d.name.is_some() && d.psk.is_none() {
+        ee.push(Extension::ServerNameAck);
+    }
+    if let Some(p) = &d.alpn {
+        ee.push(Extension::Alpn(vec![p.clone()]));
+    }
+    if d.accept_early {
+        ee.push(Extension::EarlyData);
+    }
+    cx.send(transcript, HandshakePayload::EncryptedExtensions(ee))?;
+    Ok(())
+}
+
+/// The client-certificate verifier of a full handshake, and whether a
+/// certificate is required.
+fn client_verifier(
+    config: &ServerConfig,
+    d: &Decisions<'_>,
+) -> Option<(Arc<dyn crate::verify::ClientCertVerifier>, bool)> {
+    match (&config.client_auth, &d.cert) {
+        (_, None) | (ClientAuth::None, _) => None,
+        (ClientAuth::Optional(v), _) => Some((v.clone(), false)),
+        (ClientAuth::Required(v), _) => Some((v.clone(), true)),
+    }
+}
+
+/// CertificateRequest (RFC 8446 §4.3.2): the schemes the verifier accepts
+/// and its roots' names. Returns the schemes actually requested.
+fn write_certificate_request(
+    config: &ServerConfig,
+    cx: &mut Context<'_>,
+    v: &(Arc<dyn crate::verify::ClientCertVerifier>, bool),
+    transcript: &mut Transcript,
+) -> Result<Vec<SignatureScheme>, Error> {
+    let schemes: Vec<SignatureScheme> = v
+        .0
+        .supported_schemes()
+        .into_iter()
+        .filter(|s| allowed_in_tls13(*s) && config.allows_scheme(*s))
+        .collect();
+    let mut exts = vec![Extension::SignatureAlgorithms(schemes.clone())];
+    let subjects = v.0.root_subjects();
+    if !subjects.is_empty() {
+        exts.push(Extension::CertificateAuthorities(subjects));
+    }
+    let cr = CertificateRequest13 {
+        context: Vec::new(),
+        extensions: exts,
+    };
+    let sent = cx.send(transcript, HandshakePayload::CertificateRequest13(cr))?;
+    // The schemes the client may sign with: those actually requested.
+    if let HandshakePayload::CertificateRequest13(cr) = sent {
+        if let Some(Extension::SignatureAlgorithms(s)) = cr
+            .extensions
+            .into_iter()
+            .find(|e| e.typ() == ExtensionType::SIGNATURE_ALGORITHMS)
+        {
+            return Ok(s);
+        }
+    }
+    Ok(schemes)
+}
+
+/// Certificate and CertificateVerify (RFC 8446 §4.4.2, §4.4.3). The OCSP
+/// response and the SCTs go with the end entity (§4.4.2.1).
+fn write_certificate_flight(
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    cert: &CertifiedKey,
+    scheme: SignatureScheme,
+    transcript: &mut Transcript,
+) -> Result<(), Error> {
+    let mut leaf_exts = Vec::new();
+    if let Some(o) = stapled_ocsp(ch, cert) {
+        leaf_exts.push(Extension::CertificateStatus(o.to_vec()));
+    }
+    if let Some(l) = sent_sct_list(ch, cert) {
+        leaf_exts.push(Extension::SignedCertificateTimestamps(l.to_vec()));
+    }
+    let entries = cert
+        .chain
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CertificateEntry {
+            cert_data: c.as_ref().to_vec(),
+            extensions: if i == 0 {
+                std::mem::take(&mut leaf_exts)
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    let certificate = Certificate13 {
+        context: Vec::new(),
+        entries,
+    };
+    cx.send(transcript, HandshakePayload::Certificate13(certificate))?;
+    let content = tls13_signed_content(Role::Server, &transcript.current_hash());
+    let signature = cert.key.sign(scheme, &content)?;
+    let cv = DigitallySigned { scheme, signature };
+    cx.send(transcript, HandshakePayload::CertificateVerify(cv))?;
+    Ok(())
+}
+
+/// The application traffic secrets and the exporter, over the transcript
+/// through the server's Finished (RFC 8446 §7.1); our application keys go
+/// on at once (0.5-RTT data, §2).
+fn application_secrets(
+    config: Arc<ServerConfig>,
+    cx: &mut Context<'_>,
+    ch: &ClientHello,
+    suite: &'static Tls13Suite,
+    hs: HandshakeSecret,
+    transcript: Transcript,
+    c_hs: Secret,
+) -> Result<ClientFlight, Error> {
+    let master = hs.into_master();
+    let (c_ap, s_ap, exporter) = master.application_secrets(&transcript.current_hash());
+    cx.secret(&config.key_log, "CLIENT_TRAFFIC_SECRET_0", &ch.random, &c_ap);
+    cx.secret(&config.key_log, "SERVER_TRAFFIC_SECRET_0", &ch.random, &s_ap);
+    cx.secret(&config.key_log, "EXPORTER_SECRET", &ch.random, &exporter);
+    cx.out.push(Command::WriteKeys(sealer(suite, &s_ap)?));
+    cx.info.exporter = Some(Exporter::Tls13 {
+        hash: suite.hash,
+        secret: exporter,
+    });
+    Ok(ClientFlight {
+        suite,
+        transcript,
+        master,
+        c_hs,
+        c_ap,
+        s_ap,
+        config,
+        requested_schemes: Vec::new(),
+        // RFC 8446 §4.2.9: tickets only for a client that can use them;
+        // we resume with psk_dhe_ke (and psk_ke only if it is offered too).
+        wants_tickets: matches!(
+            ch.extension(ExtensionType::PSK_KEY_EXCHANGE_MODES),
+            Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PskKeyExchangeMode::PSK_DHE_KE)
+        ),
+    })
+}
