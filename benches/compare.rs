@@ -8,18 +8,11 @@
 //! faster); "vs ring" is the ring floor's time over ours (the share of our
 //! time that the primitives alone need; 1 would mean no protocol overhead).
 
-use cloaktls::crypto::kx::{SECP256R1, X25519};
-use cloaktls::crypto::suites::{
-    SupportedSuite, TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384,
-    TLS13_CHACHA20_POLY1305_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-};
-use cloaktls::msgs::enums::ProtocolVersion;
 use cloaktls::verify::{RootStore, WebPkiServerVerifier, DEFAULT_VERIFIED_CHAINS};
 use cloaktls::{
     CertifiedKey, ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection,
 };
+use cloaktls::{CipherSuite, NamedGroup, ProtocolVersion};
 use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -158,7 +151,7 @@ fn ours_configs(
     pki: &Pki,
     leaf: &(Vec<u8>, Vec<u8>),
     version: ProtocolVersion,
-    suite: SupportedSuite,
+    suite: CipherSuite,
 ) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
     let mut roots = RootStore::empty();
     roots.add(&pki.ca_der).unwrap();
@@ -183,7 +176,10 @@ fn ours_configs(
 
 fn ours_pump(a: &mut Connection, b: &mut Connection) {
     while a.wants_write() {
-        let n = b.read_tls(a.pending_tls()).unwrap();
+        let n = b
+            .read_tls(a.pending_tls())
+            .unwrap()
+            .taken(a.pending_tls().len());
         a.consume_tls(n);
     }
 }
@@ -223,12 +219,11 @@ fn theirs_configs(
     pki: &Pki,
     leaf: &(Vec<u8>, Vec<u8>),
     version: ProtocolVersion,
-    suite: SupportedSuite,
+    suite: CipherSuite,
 ) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     let mut p = (*provider()).clone();
-    p.cipher_suites
-        .retain(|s| u16::from(s.suite()) == suite.suite().0);
+    p.cipher_suites.retain(|s| u16::from(s.suite()) == suite.0);
     let p = Arc::new(p);
     let versions: &[&rustls::SupportedProtocolVersion] = if version == ProtocolVersion::TLSV1_3 {
         &[&rustls::version::TLS13]
@@ -533,7 +528,7 @@ fn main() {
         // validate every chain, as rustls does.
         let verifier = WebPkiServerVerifier::new(Arc::new(oc_roots(&pki)))
             .with_cache_capacity(if cache { DEFAULT_VERIFIED_CHAINS } else { 0 });
-        let oc = ClientConfig::builder_with_verifier(Arc::new(verifier))
+        let oc = ClientConfig::builder_with_webpki(verifier)
             .versions(&[version])
             .cipher_suites(&[suite])
             .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
@@ -657,7 +652,7 @@ fn main() {
         let data = vec![0x5au8; 16384];
 
         let mut ours_fn = || {
-            c.send(&data).unwrap();
+            assert_eq!(c.send(&data).unwrap(), data.len());
             ours_pump(&mut c, &mut s);
             // Each library's zero-copy read: the plaintext where it was
             // decrypted (cloaktls) or buffered (rustls's BufRead).

@@ -13,8 +13,7 @@
 use cloaktls::conn::{Intake, Received};
 use cloaktls::verify::RootStore;
 use cloaktls::{
-    CertifiedKey, ClientConfig, ClientConnection, Connection, Error, ServerConfig,
-    ServerConnection,
+    CertifiedKey, ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection,
 };
 use rcgen::{CertificateParams, KeyPair};
 use std::io::{Read, Write};

@@ -84,9 +84,8 @@ impl CertifiedKey {
         let Some(key) = self.key.public_key() else {
             return Ok(());
         };
-        let in_cert = certinfo::public_key_bits(ee.as_ref()).ok_or_else(|| {
-            Error::Config("the end-entity certificate could not be read".into())
-        })?;
+        let in_cert = certinfo::public_key_bits(ee.as_ref())
+            .ok_or_else(|| Error::Config("the end-entity certificate could not be read".into()))?;
         if in_cert != key {
             let subject = certinfo::summarize(ee.as_ref())
                 .and_then(|s| s.common_name().map(|cn| format!(" (CN={cn})")))
@@ -392,6 +391,21 @@ fn check_alpn(alpn: &[Vec<u8>]) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// The cipher suites cloaktls implements, in its default order.
+pub fn supported_cipher_suites() -> Vec<CipherSuite> {
+    ALL_SUITES.iter().map(|s| s.suite()).collect()
+}
+
+/// The key exchange groups cloaktls implements, in its default order.
+pub fn supported_groups() -> Vec<NamedGroup> {
+    crate::crypto::kx::supported_group_names()
+}
+
+/// The signature schemes cloaktls implements, in its default order.
+pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
+    SUPPORTED_SCHEMES.to_vec()
 }
 
 mod client;

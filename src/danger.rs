@@ -24,6 +24,13 @@ use std::sync::Arc;
 pub struct NoServerVerification;
 
 impl ServerCertVerifier for NoServerVerification {
+    /// Every unverified configuration shares one scope, apart from every
+    /// verifying one: a session made without verification is resumed only
+    /// without verification.
+    fn scope(&self) -> [u8; 32] {
+        *b"cloaktls danger: no verification"
+    }
+
     fn verify_server_cert(
         &self,
         _end_entity: &CertificateDer<'_>,
@@ -76,6 +83,14 @@ impl ChainOnlyVerifier {
 }
 
 impl ServerCertVerifier for ChainOnlyVerifier {
+    /// The roots' scope, changed so that it differs from a name-checking
+    /// verifier's with the same roots.
+    fn scope(&self) -> [u8; 32] {
+        let mut s = self.inner.scope();
+        s[0] ^= 0xc0;
+        s
+    }
+
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -86,8 +101,13 @@ impl ServerCertVerifier for ChainOnlyVerifier {
     ) -> Result<(), Error> {
         // The whole path validation, for server authentication, with the
         // name check left out.
-        self.inner
-            .validate(end_entity, intermediates, now, crate::msgs::Role::Server, None)
+        self.inner.validate(
+            end_entity,
+            intermediates,
+            now,
+            crate::msgs::Role::Server,
+            None,
+        )
     }
 }
 

@@ -296,7 +296,9 @@ fn alert_hint(alert: AlertDescription) -> Option<&'static str> {
             "the peer refused the certificate we sent; check it (and, for a client, \
              the certificate set with ClientConfigBuilder::client_certificate)"
         }
-        AlertDescription::PROTOCOL_VERSION => "the peer accepts none of the TLS versions we offered",
+        AlertDescription::PROTOCOL_VERSION => {
+            "the peer accepts none of the TLS versions we offered"
+        }
         AlertDescription::HANDSHAKE_FAILURE => {
             "the peer found nothing in common with our offer: versions, cipher suites, \
              groups or signature schemes"

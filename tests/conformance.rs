@@ -7,10 +7,10 @@
 
 mod common;
 use cloaktls::conn::Intake;
-use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use cloaktls::record::{write_plaintext_record, Deframer};
+use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::{Connection, Error};
 use common::*;
 use std::sync::Arc;
@@ -200,7 +200,13 @@ fn handshakes_still_complete() {
     for hrr in [false, true] {
         let (mut c, mut s) = pair(
             &pki,
-            |b| if hrr { b.groups(&[NamedGroup::SECP256R1]) } else { b },
+            |b| {
+                if hrr {
+                    b.groups(&[NamedGroup::SECP256R1])
+                } else {
+                    b
+                }
+            },
             |b| b,
             "localhost",
         );

@@ -4,8 +4,8 @@
 
 mod common;
 use cloaktls::conn::{Intake, Received, EARLY_QUEUE_LIMIT};
-use cloaktls::{NamedGroup, ProtocolVersion};
 use cloaktls::{ClientConfig, ClientConnection, Event, ServerConfig, ServerConnection};
+use cloaktls::{NamedGroup, ProtocolVersion};
 use common::*;
 
 const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_3];
@@ -160,7 +160,11 @@ fn hello_retry_with_cookie_and_compatibility_mode() {
     let pki = Pki::new("CA");
     let (mut c, mut s) = pair(
         &pki,
-        |b| b.versions(V13).groups(&[NamedGroup::SECP256R1]).send_cookie(true),
+        |b| {
+            b.versions(V13)
+                .groups(&[NamedGroup::SECP256R1])
+                .send_cookie(true)
+        },
         |b| b.groups(&[NamedGroup::X25519, NamedGroup::SECP256R1]),
         "localhost",
     );

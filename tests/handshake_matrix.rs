@@ -7,8 +7,8 @@ mod common;
 use cloaktls::config::ClientAuth;
 use cloaktls::crypto::sign::KeyKind;
 use cloaktls::crypto::suites::{SupportedSuite, ALL_SUITES};
-use cloaktls::{NamedGroup, ProtocolVersion};
 use cloaktls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+use cloaktls::{NamedGroup, ProtocolVersion};
 use common::*;
 
 const GROUPS: [NamedGroup; 3] = [
@@ -60,11 +60,7 @@ fn matrix() {
                         // For a HelloRetryRequest, the client's first share
                         // is for a group the server does not take.
                         let client_groups: Vec<NamedGroup> = if hrr {
-                            let other = GROUPS
-                                .iter()
-                                .copied()
-                                .find(|g| *g != group)
-                                .unwrap();
+                            let other = GROUPS.iter().copied().find(|g| *g != group).unwrap();
                             vec![other, group]
                         } else {
                             vec![group]

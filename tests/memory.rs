@@ -4,12 +4,12 @@
 
 mod common;
 use cloaktls::conn::Intake;
-use cloaktls::CipherSuite;
 use cloaktls::crypto::AeadAlgorithm;
 use cloaktls::crypto::HashAlgorithm;
 use cloaktls::key_schedule::tls13::traffic_key_iv;
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use cloaktls::record::RecordSealer;
+use cloaktls::CipherSuite;
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use common::*;
 use std::alloc::{GlobalAlloc, Layout, System};

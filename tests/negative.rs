@@ -2,18 +2,18 @@
 //! side reports and the alert that the other side receives.
 
 mod common;
-use cloaktls::error::Negotiable;
 use cloaktls::config::ClientAuth;
 use cloaktls::conn::{Intake, Received};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
+use cloaktls::error::Negotiable;
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion, SignatureScheme};
-use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::verify::{ClientCertVerifier, WebPkiClientVerifier};
 use cloaktls::{
     CertificateErrorKind, CertifiedKey, ClientConfig, ClientConnection, Error, ServerConfig,
     ServerConnection,
 };
+use cloaktls::{CipherSuite, NamedGroup};
 use common::*;
 use std::sync::Arc;
 

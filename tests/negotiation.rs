@@ -3,8 +3,8 @@
 //! with protocol_version.
 
 mod common;
-use cloaktls::error::Negotiable;
 use cloaktls::conn::Intake;
+use cloaktls::error::Negotiable;
 use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion};
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use common::*;

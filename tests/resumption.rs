@@ -6,10 +6,10 @@ mod common;
 use cloaktls::config::ClientAuth;
 use cloaktls::conn::{Intake, Received};
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
-use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::record::{write_plaintext_record, Deframer};
 use cloaktls::session::{ClientSessionStore, MemorySessionCache};
 use cloaktls::verify::TimeSource;
+use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use common::*;
 use pki_types::UnixTime;
@@ -87,7 +87,10 @@ fn tls13_resumes_with_a_ticket() {
         assert_eq!(s.peer_certificates().len(), 1);
         // Each handshake brings two new tickets; each ticket is used once.
         let mut used = 0;
-        while store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_some() {
+        while store
+            .take_tls13(&c_cfg.session_key("localhost").unwrap())
+            .is_some()
+        {
             used += 1;
         }
         assert_eq!(
@@ -173,7 +176,9 @@ fn another_server_name_or_hash_gives_a_full_handshake() {
         .unwrap();
     connect(&c_cfg, &s_cfg, "a.example");
     // Move a's ticket under b's name, as a confused cache might.
-    let t = store.take_tls13(&c_cfg.session_key("a.example").unwrap()).unwrap();
+    let t = store
+        .take_tls13(&c_cfg.session_key("a.example").unwrap())
+        .unwrap();
     store.put_tls13(&c_cfg.session_key("b.example").unwrap(), t);
     let (c, s) = connect(&c_cfg, &s_cfg, "b.example");
     assert!(!c.is_resumed() && !s.is_resumed());
@@ -228,7 +233,9 @@ fn no_tickets_when_the_server_sends_none() {
         .build()
         .unwrap();
     connect(&c_cfg, &s_cfg, "localhost");
-    assert!(store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_none());
+    assert!(store
+        .take_tls13(&c_cfg.session_key("localhost").unwrap())
+        .is_none());
 }
 
 const V12: &[ProtocolVersion] = &[ProtocolVersion::TLSV1_2];
@@ -364,8 +371,12 @@ fn one_cache_serves_both_versions() {
         .unwrap();
     connect(&c_cfg, &s12, "localhost");
     connect(&c_cfg, &s13, "localhost");
-    assert!(store.get_tls12(&c_cfg.session_key("localhost").unwrap()).is_some());
-    assert!(store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_some());
+    assert!(store
+        .get_tls12(&c_cfg.session_key("localhost").unwrap())
+        .is_some());
+    assert!(store
+        .take_tls13(&c_cfg.session_key("localhost").unwrap())
+        .is_some());
     assert_eq!(store.len(), 1);
 }
 
@@ -660,7 +671,10 @@ fn a_server_that_sends_no_tickets_still_accepts_earlier_ones() {
     assert!(c.is_resumed() && s.is_resumed());
     // One ticket was used and none came back.
     let mut left = 0;
-    while store.take_tls13(&c_cfg.session_key("localhost").unwrap()).is_some() {
+    while store
+        .take_tls13(&c_cfg.session_key("localhost").unwrap())
+        .is_some()
+    {
         left += 1;
     }
     assert_eq!(left, 1, "the first server sent two tickets, one was used");

@@ -127,7 +127,10 @@ fn an_ordinary_trace_holds_no_secrets() {
         assert!(!trace.iter().any(|e| matches!(e, TraceEvent::Secret { .. })));
         let shown = format!("{trace:?}") + &cloaktls::conn::ladder(&trace, true);
         for (label, secret) in log.0.lock().unwrap().iter() {
-            assert!(!shown.contains(&hex::encode(secret)), "{label} in the trace");
+            assert!(
+                !shown.contains(&hex::encode(secret)),
+                "{label} in the trace"
+            );
         }
     }
 }

@@ -112,6 +112,15 @@ fn another_chain_or_another_key_is_validated_in_full() {
     let mut mismatched = leaf;
     let impostor = other.server(KeyType::EcdsaP256).certified_key();
     mismatched.key = impostor.key.clone();
+    // Our own configuration refuses such a pair outright.
+    let refused = cloaktls::ServerConfig::builder(mismatched.clone()).build();
+    assert!(
+        matches!(&refused, Err(cloaktls::Error::Config(m)) if m.contains("does not belong")),
+        "{refused:?}"
+    );
+    // A server that does not say what its key is (an HSM, say) gets past
+    // that check; the client still catches it.
+    mismatched.key = Arc::new(Opaque(impostor.key.clone()));
     let s = cloaktls::ServerConfig::builder(mismatched).build().unwrap();
     let r = connect(&c, &s, "localhost");
     assert!(r.is_err(), "a signature by another key was accepted");
@@ -136,4 +145,24 @@ fn capacity_zero_validates_every_time() {
         kind(connect(&c, &s, "other.example")),
         CertificateErrorKind::NameMismatch
     );
+}
+
+/// A signing key that does not tell its public key.
+#[derive(Debug)]
+struct Opaque(Arc<dyn cloaktls::crypto::sign::SigningKey>);
+
+impl cloaktls::crypto::sign::SigningKey for Opaque {
+    fn kind(&self) -> cloaktls::crypto::sign::KeyKind {
+        self.0.kind()
+    }
+    fn schemes(&self) -> &[cloaktls::SignatureScheme] {
+        self.0.schemes()
+    }
+    fn sign(
+        &self,
+        scheme: cloaktls::SignatureScheme,
+        message: &[u8],
+    ) -> Result<Vec<u8>, cloaktls::Error> {
+        self.0.sign(scheme, message)
+    }
 }

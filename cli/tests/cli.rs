@@ -68,22 +68,104 @@ fn vectors_pass() {
     );
 }
 
+/// `cloak ARGS`: (success, stdout, stderr).
+fn cloak(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(CLOAK).args(args).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    (out.status.success(), stdout, stderr)
+}
+
 #[test]
-fn help_and_bad_usage() {
-    let out = Command::new(CLOAK).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    assert!(text(&out).0.contains("cloak client HOST:PORT"));
-    let out = Command::new(CLOAK).arg("frobnicate").output().unwrap();
-    assert!(!out.status.success());
-    assert!(text(&out).1.contains("unknown command"));
-    let out = Command::new(CLOAK)
-        .args(["client", "localhost:1", "--bogus"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(text(&out).1.contains("unknown option --bogus"));
-    let out = Command::new(CLOAK).args(["server"]).output().unwrap();
-    assert!(text(&out).1.contains("needs --cert FILE and --key FILE"));
+fn help_and_version() {
+    let (ok, out, _) = cloak(&["--help"]);
+    assert!(ok);
+    for sub in ["demo", "client", "server", "vectors"] {
+        assert!(out.contains(sub), "{sub} missing from:\n{out}");
+    }
+    let (ok, out, _) = cloak(&["--version"]);
+    assert!(ok && out.starts_with("cloak "), "{out}");
+    // Each subcommand has its own help, naming its own options.
+    let (ok, out, _) = cloak(&["client", "--help"]);
+    assert!(
+        ok && out.contains("HOST:PORT") && out.contains("--suites") && out.contains("--insecure")
+    );
+    assert!(
+        !out.contains("--allow-no-ems"),
+        "a server option in the client's help"
+    );
+    let (ok, out, _) = cloak(&["server", "--help"]);
+    assert!(
+        ok && out.contains("--cert")
+            && out.contains("--allow-no-ems")
+            && out.contains("--max-connections")
+    );
+    assert!(
+        !out.contains("--insecure"),
+        "a client option in the server's help"
+    );
+    let (ok, out, _) = cloak(&["demo", "--help"]);
+    assert!(ok && out.contains("demo"), "{out}");
+    let (ok, out, _) = cloak(&["vectors", "--help"]);
+    assert!(ok && out.contains("DIR"), "{out}");
+}
+
+#[test]
+fn bad_usage_gets_a_clear_error() {
+    let (ok, _, err) = cloak(&["frobnicate"]);
+    assert!(
+        !ok && err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
+    // An unknown flag, and one that belongs to another subcommand.
+    let (ok, _, err) = cloak(&["client", "localhost:1", "--bogus"]);
+    assert!(
+        !ok && err.contains("unexpected argument '--bogus'"),
+        "{err}"
+    );
+    let (ok, _, err) = cloak(&["client", "localhost:1", "--allow-no-ems"]);
+    assert!(
+        !ok && err.contains("unexpected argument '--allow-no-ems'"),
+        "{err}"
+    );
+    let (ok, _, err) = cloak(&["demo", "--insecure"]);
+    assert!(
+        !ok && err.contains("unexpected argument '--insecure'"),
+        "{err}"
+    );
+    // What a subcommand needs, and flags given twice.
+    let (ok, _, err) = cloak(&["server"]);
+    assert!(
+        !ok && err.contains("--cert") && err.contains("required"),
+        "{err}"
+    );
+    let (ok, _, err) = cloak(&[
+        "client",
+        "x:1",
+        "--alpn=h2",
+        "--servername=a",
+        "--servername=b",
+    ]);
+    assert!(
+        !ok && err.contains("cannot be used multiple times"),
+        "{err}"
+    );
+    // Options that go together, and those that do not.
+    let (ok, _, err) = cloak(&["server", "--cert", "c", "--key", "k", "--verify-client"]);
+    assert!(!ok && err.contains("--cafile"), "{err}");
+    let (ok, _, err) = cloak(&["client", "x:1", "--tls12", "--tls13"]);
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+    // A wrong name lists the valid ones.
+    let (ok, _, err) = cloak(&["client", "x:1", "--suites", "TLS_RSA_WITH_RC4_128_SHA"]);
+    assert!(!ok && err.contains("TLS_AES_128_GCM_SHA256"), "{err}");
+    let (ok, _, err) = cloak(&["server", "--cert", "c", "--key", "k", "--groups=x448"]);
+    assert!(
+        !ok && err.contains("x25519") && err.contains("secp384r1"),
+        "{err}"
+    );
+    let (ok, _, err) = cloak(&["client", "x:1", "--sigalgs", "rsa_pkcs1_sha1"]);
+    assert!(!ok && err.contains("ecdsa_secp256r1_sha256"), "{err}");
+    let (ok, _, err) = cloak(&["client", "x:1", "--min-version", "1.1"]);
+    assert!(!ok && err.contains("1.2 or 1.3"), "{err}");
 }
 
 #[test]
@@ -472,11 +554,26 @@ fn trace_prints_a_ladder() {
         "server_hello",
         "--->",
         "<---",
-        "CLIENT_TRAFFIC_SECRET_0",
-        "state: Connected",
+        "state: ClientConnected13",
     ] {
         assert!(stderr.contains(want), "{want:?} missing from:\n{stderr}");
     }
+    // Secrets only when asked for, by name.
+    assert!(!stderr.contains("TRAFFIC_SECRET"), "{stderr}");
+    let out = run_client(
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "localhost",
+            "--cafile",
+            pki.ca().to_str().unwrap(),
+            "--trace",
+            "--trace-secrets",
+        ],
+        b"",
+    );
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("CLIENT_TRAFFIC_SECRET_0"), "{stderr}");
     assert!(
         srv.wait_for("server                                            client")
             .is_some(),
@@ -562,7 +659,12 @@ fn server_allow_no_ems_takes_legacy_tls12_clients() {
     let srv = cloak_server(&pki, "ecdsa", &["--tls12", "--allow-no-ems"]);
     let tls = connect(srv.port).unwrap();
     assert!(!tls.conn().extended_master_secret());
-    assert!(text(&Command::new(CLOAK).arg("help").output().unwrap())
-        .0
-        .contains("--allow-no-ems"));
+    assert!(text(
+        &Command::new(CLOAK)
+            .args(["server", "--help"])
+            .output()
+            .unwrap()
+    )
+    .0
+    .contains("--allow-no-ems"));
 }

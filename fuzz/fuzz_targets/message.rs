@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    assert!(cloaktls::fuzz_support::message(std::hint::black_box(data)));
+    assert!(cloaktls_testkit::fuzz::message(std::hint::black_box(data)));
 });

@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    std::hint::black_box(cloaktls::fuzz_support::server(std::hint::black_box(data)));
+    std::hint::black_box(cloaktls_testkit::fuzz::server(std::hint::black_box(data)));
 });

@@ -57,8 +57,8 @@ impl ClientConfig {
     /// `server_name` (a DNS name or an IP address): the name, and the scope
     /// of the configuration's verifier.
     pub fn session_key(&self, server_name: &str) -> Result<SessionKey, Error> {
-        let name = pki_types::ServerName::try_from(server_name.trim_end_matches('.'))
-            .map_err(|_| {
+        let name =
+            pki_types::ServerName::try_from(server_name.trim_end_matches('.')).map_err(|_| {
                 Error::Config(format!(
                     "{server_name:?} is not a valid DNS name or IP address"
                 ))

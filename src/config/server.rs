@@ -71,7 +71,9 @@ impl ServerConfig {
 
     /// Whether the configuration allows signing with, or accepting, `scheme`.
     pub(crate) fn allows_scheme(&self, scheme: SignatureScheme) -> bool {
-        self.schemes.as_ref().is_none_or(|only| only.contains(&scheme))
+        self.schemes
+            .as_ref()
+            .is_none_or(|only| only.contains(&scheme))
     }
 }
 

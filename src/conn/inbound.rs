@@ -8,7 +8,9 @@ use crate::error::Error;
 use crate::handshake::table::{check_ccs, check_message, row_of, Ccs};
 use crate::handshake::Context;
 use crate::msgs::alert::Alert;
-use crate::msgs::enums::{AlertDescription, AlertLevel, ContentType, HandshakeType, ProtocolVersion};
+use crate::msgs::enums::{
+    AlertDescription, AlertLevel, ContentType, HandshakeType, ProtocolVersion,
+};
 use crate::msgs::handshake::HandshakeMessage;
 use crate::record::{RecordOpener, RecordRef, MAX_FRAGMENT_LEN};
 

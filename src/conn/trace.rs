@@ -159,7 +159,11 @@ mod tests {
         }
         let kept = t.take();
         let bytes: usize = kept.iter().map(|e| e.size()).sum();
-        assert!(bytes <= TRACE_BYTES_LIMIT && kept.len() == 3, "{}", kept.len());
+        assert!(
+            bytes <= TRACE_BYTES_LIMIT && kept.len() == 3,
+            "{}",
+            kept.len()
+        );
         for _ in 0..TRACE_LIMIT + 10 {
             t.push(TraceEvent::ReadKeysChanged);
         }

@@ -34,7 +34,9 @@ impl State for ExpectServerHello {
             SupportedSuite::Tls13(suite) if sh.is_hello_retry_request() => {
                 client13::handle_hello_retry_request(self.0, cx, sh, suite, raw)
             }
-            SupportedSuite::Tls13(suite) => client13::handle_server_hello(self.0, cx, sh, suite, raw),
+            SupportedSuite::Tls13(suite) => {
+                client13::handle_server_hello(self.0, cx, sh, suite, raw)
+            }
             SupportedSuite::Tls12(suite) => {
                 // RFC 9846 §E.3 (RFC 8446 §D.3): a client that sent 0-RTT
                 // data and meets a TLS 1.2 server must fail the connection;

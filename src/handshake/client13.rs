@@ -62,7 +62,8 @@ pub(super) fn handle_hello_retry_request(
         cx.out.push(Command::EarlySend(None));
         cx.out.push(Command::EarlyDataResult(false));
     }
-    let HandshakePayload::ClientHello(mut hello) = cx.shape(HandshakePayload::ClientHello(hello))?
+    let HandshakePayload::ClientHello(mut hello) =
+        cx.shape(HandshakePayload::ClientHello(hello))?
     else {
         return Err(Error::Internal("a ClientHello that is not one"));
     };
@@ -424,7 +425,9 @@ impl State for ExpectEncryptedExtensions {
         if self.hs.psk.is_some() {
             return Ok(Box::new(ExpectFinished { hs: self.hs }));
         }
-        Ok(Box::new(ExpectCertificateOrCertificateRequest { hs: self.hs }))
+        Ok(Box::new(ExpectCertificateOrCertificateRequest {
+            hs: self.hs,
+        }))
     }
 }
 
@@ -576,7 +579,10 @@ fn verify_server_certificate(
         if !hs.shared.offered.contains(&e.typ()) {
             return Err(Error::peer(
                 AlertDescription::UNSUPPORTED_EXTENSION,
-                format!("{:?} in a CertificateEntry, which we did not ask for", e.typ()),
+                format!(
+                    "{:?} in a CertificateEntry, which we did not ask for",
+                    e.typ()
+                ),
             ));
         }
     }

@@ -129,7 +129,10 @@ pub(crate) fn choose_client_cert<'a>(
 
 /// The version the ServerHello chose, checked against what we offered
 /// and against the downgrade sentinels (RFC 8446 §4.1.3, §4.2.1, §D.5).
-pub(crate) fn select_version(config: &ClientConfig, sh: &ServerHello) -> Result<ProtocolVersion, Error> {
+pub(crate) fn select_version(
+    config: &ClientConfig,
+    sh: &ServerHello,
+) -> Result<ProtocolVersion, Error> {
     let ours = &config.versions;
     // RFC 8446 §D.5: SSL 3.0 or below in legacy_version is refused.
     if sh.legacy_version <= ProtocolVersion::SSLV3 {
@@ -170,7 +173,8 @@ pub(crate) fn select_version(config: &ClientConfig, sh: &ServerHello) -> Result<
     // random; seeing the mark while we offered 1.3 means an attacker
     // removed our offer.
     let tail = &sh.random[24..];
-    if ours.contains(&ProtocolVersion::TLSV1_3) && (tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11)
+    if ours.contains(&ProtocolVersion::TLSV1_3)
+        && (tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11)
     {
         return Err(illegal(
             "downgrade detected: the server supports TLS 1.3 but a TLS 1.2 ServerHello arrived",

@@ -66,7 +66,13 @@ pub(crate) fn start_client(
         cache_key,
     };
     let mut transcript = Transcript::new();
-    let hello = send_client_hello(cx, &mut shared, &mut transcript, hello, offer.ticket.as_ref())?;
+    let hello = send_client_hello(
+        cx,
+        &mut shared,
+        &mut transcript,
+        hello,
+        offer.ticket.as_ref(),
+    )?;
     let early_offered = match offer.ticket.as_ref().filter(|_| offer.early) {
         Some(t) => {
             start_early_data(&mut shared, cx, t, &transcript)?;
@@ -172,7 +178,11 @@ fn legacy_session_id(
 /// The suites of the versions we offer, and the renegotiation SCSV for a
 /// TLS 1.2-only hello (RFC 5746 §3.3: it may meet servers that ignore
 /// extensions).
-fn offered_suites(config: &ClientConfig, tls13: bool, tls12: bool) -> Result<Vec<CipherSuite>, Error> {
+fn offered_suites(
+    config: &ClientConfig,
+    tls13: bool,
+    tls12: bool,
+) -> Result<Vec<CipherSuite>, Error> {
     let mut suites: Vec<CipherSuite> = config
         .suites
         .iter()
@@ -196,7 +206,11 @@ fn offered_suites(config: &ClientConfig, tls13: bool, tls12: bool) -> Result<Vec
 /// The hello's extensions, in the order of RFC 8448's traces (NSS's), so
 /// that they replay without reordering; pre_shared_key comes last (RFC
 /// 8446 §4.2.11).
-fn extensions(config: &ClientConfig, server_name: &ServerName<'_>, offer: &Offer) -> Vec<Extension> {
+fn extensions(
+    config: &ClientConfig,
+    server_name: &ServerName<'_>,
+    offer: &Offer,
+) -> Vec<Extension> {
     let mut exts = Vec::new();
     if let (true, ServerName::DnsName(name)) = (config.enable_sni, server_name) {
         // RFC 6066 §3: the name without a trailing dot; never an address.
@@ -297,7 +311,8 @@ fn send_client_hello(
     hello: ClientHello,
     ticket: Option<&Tls13Ticket>,
 ) -> Result<ClientHello, Error> {
-    let HandshakePayload::ClientHello(mut hello) = cx.shape(HandshakePayload::ClientHello(hello))?
+    let HandshakePayload::ClientHello(mut hello) =
+        cx.shape(HandshakePayload::ClientHello(hello))?
     else {
         return Err(Error::Internal("a ClientHello that is not one"));
     };

@@ -58,7 +58,8 @@ impl Exporter {
                 if label.len() > MAX_EXPORTER_LABEL {
                     return Err(Error::InvalidState("exporter label longer than 249 bytes"));
                 }
-                let out = tls13::export(*hash, secret.as_bytes(), label, context.unwrap_or(&[]), len);
+                let out =
+                    tls13::export(*hash, secret.as_bytes(), label, context.unwrap_or(&[]), len);
                 Ok(out.as_bytes().to_vec())
             }
             Exporter::Tls12 {

@@ -131,7 +131,9 @@ pub(crate) trait State: Send + Sync {
     /// Handles the ChangeCipherSpec that the table says this state expects
     /// (TLS 1.2 only; the connection deals with every other one).
     fn handle_ccs(self: Box<Self>, _cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        Err(Error::Internal("a ChangeCipherSpec in a state that takes none"))
+        Err(Error::Internal(
+            "a ChangeCipherSpec in a state that takes none",
+        ))
     }
 
     /// Application data arrived (resets flood counters).

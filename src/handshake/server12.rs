@@ -177,9 +177,11 @@ fn choose<'a>(
     // RFC 5246 §7.4.1.4.1: without signature_algorithms the default is
     // SHA-1, which we do not sign with.
     let schemes: Vec<SignatureScheme> = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
-        Some(Extension::SignatureAlgorithms(s)) => {
-            s.iter().copied().filter(|s| config.allows_scheme(*s)).collect()
-        }
+        Some(Extension::SignatureAlgorithms(s)) => s
+            .iter()
+            .copied()
+            .filter(|s| config.allows_scheme(*s))
+            .collect(),
         _ => Vec::new(),
     };
     let schemes = schemes.as_slice();
@@ -379,7 +381,10 @@ fn write_server_flight(
             signature_algorithms: hs.requested.clone(),
             certificate_authorities: v.root_subjects(),
         };
-        cx.send(&mut hs.transcript, HandshakePayload::CertificateRequest12(cr))?;
+        cx.send(
+            &mut hs.transcript,
+            HandshakePayload::CertificateRequest12(cr),
+        )?;
     }
     cx.send(&mut hs.transcript, HandshakePayload::ServerHelloDone)?;
     Ok(())
@@ -648,7 +653,10 @@ fn finish_full_handshake(
                 lifetime_hint: config.ticket_lifetime,
                 ticket,
             };
-            cx.send(&mut hs.transcript, HandshakePayload::NewSessionTicket12(nst))?;
+            cx.send(
+                &mut hs.transcript,
+                HandshakePayload::NewSessionTicket12(nst),
+            )?;
         }
     }
     if let Some(cache) = &config.session_cache {

@@ -5,7 +5,9 @@
 
 use super::common::{list, Exporter};
 use super::server13::early_skip_budget;
-use super::server13_finish::{ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished};
+use super::server13_finish::{
+    ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
+};
 use super::server13_psk::{accept_psk, AcceptedPsk};
 use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, stapled_ocsp};
 use super::tls13::{opener, sealer};
@@ -76,8 +78,18 @@ pub(super) fn send_server_flight(
     let hs = EarlySecret::new(suite.hash, psk_secret)
         .into_handshake(shared_secret.as_ref().map(|s| s.as_bytes()));
     let (c_hs, s_hs) = hs.traffic_secrets(&transcript.current_hash());
-    cx.secret(&config.key_log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &c_hs);
-    cx.secret(&config.key_log, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &ch.random, &s_hs);
+    cx.secret(
+        &config.key_log,
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        &ch.random,
+        &c_hs,
+    );
+    cx.secret(
+        &config.key_log,
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        &ch.random,
+        &s_hs,
+    );
     cx.out.push(Command::WriteKeys(sealer(suite, &s_hs)?));
     read_keys_for_early_data(&config, cx, ch, suite, &d, &c_hs, &client_hello_hash)?;
     record_negotiated(cx, suite, &d);
@@ -208,7 +220,7 @@ fn accept_early_data(
     fits && (config.stateful_tickets
         || config
             .anti_replay()
-            .is_some_and(|r| r.first_use(&p.binder, now_ms)))
+            .is_some_and(|r| r.first_use(&p.binder, p.value.created.saturating_mul(1000), now_ms)))
 }
 
 /// ServerHello: pre_shared_key, key_share, supported_versions, in the order
@@ -281,7 +293,12 @@ fn read_keys_for_early_data(
     if let (true, Some(p)) = (d.accept_early, &d.psk) {
         let early = EarlySecret::new(suite.hash, Some(p.psk.as_bytes()));
         let secret = early.client_early_traffic_secret(client_hello_hash);
-        cx.secret(&config.key_log, "CLIENT_EARLY_TRAFFIC_SECRET", &ch.random, &secret);
+        cx.secret(
+            &config.key_log,
+            "CLIENT_EARLY_TRAFFIC_SECRET",
+            &ch.random,
+            &secret,
+        );
         cx.info.early_exporter = Some(Exporter::Tls13 {
             hash: suite.hash,
             secret: early.early_exporter_master_secret(client_hello_hash),
@@ -371,12 +388,11 @@ fn write_certificate_request(
     v: &(Arc<dyn crate::verify::ClientCertVerifier>, bool),
     transcript: &mut Transcript,
 ) -> Result<Vec<SignatureScheme>, Error> {
-    let schemes: Vec<SignatureScheme> = v
-        .0
-        .supported_schemes()
-        .into_iter()
-        .filter(|s| allowed_in_tls13(*s) && config.allows_scheme(*s))
-        .collect();
+    let schemes: Vec<SignatureScheme> =
+        v.0.supported_schemes()
+            .into_iter()
+            .filter(|s| allowed_in_tls13(*s) && config.allows_scheme(*s))
+            .collect();
     let mut exts = vec![Extension::SignatureAlgorithms(schemes.clone())];
     let subjects = v.0.root_subjects();
     if !subjects.is_empty() {
@@ -455,8 +471,18 @@ fn application_secrets(
 ) -> Result<ClientFlight, Error> {
     let master = hs.into_master();
     let (c_ap, s_ap, exporter) = master.application_secrets(&transcript.current_hash());
-    cx.secret(&config.key_log, "CLIENT_TRAFFIC_SECRET_0", &ch.random, &c_ap);
-    cx.secret(&config.key_log, "SERVER_TRAFFIC_SECRET_0", &ch.random, &s_ap);
+    cx.secret(
+        &config.key_log,
+        "CLIENT_TRAFFIC_SECRET_0",
+        &ch.random,
+        &c_ap,
+    );
+    cx.secret(
+        &config.key_log,
+        "SERVER_TRAFFIC_SECRET_0",
+        &ch.random,
+        &s_ap,
+    );
     cx.secret(&config.key_log, "EXPORTER_SECRET", &ch.random, &exporter);
     cx.out.push(Command::WriteKeys(sealer(suite, &s_ap)?));
     cx.info.exporter = Some(Exporter::Tls13 {

@@ -54,7 +54,11 @@ pub(crate) fn accept_psk(
         return Ok(None);
     };
     let now = config.time.now().as_secs();
-    let candidates = offer.identities.iter().enumerate().take(MAX_IDENTITIES_TRIED);
+    let candidates = offer
+        .identities
+        .iter()
+        .enumerate()
+        .take(MAX_IDENTITIES_TRIED);
     for (i, id) in candidates {
         let Some(value) = open_ticket(config, id, now) else {
             continue;

@@ -203,7 +203,10 @@ pub(crate) fn check_ccs(state: StateId) -> Result<Ccs, Error> {
     match row.ccs {
         Ccs::Refused => Err(Error::peer(
             AlertDescription::UNEXPECTED_MESSAGE,
-            format!("received change_cipher_spec while expecting {}", expected(row)),
+            format!(
+                "received change_cipher_spec while expecting {}",
+                expected(row)
+            ),
         )),
         ccs => Ok(ccs),
     }
@@ -217,7 +220,11 @@ mod tests {
     fn rows_are_in_state_order_and_each_accepts_something() {
         for (i, r) in TABLE.iter().enumerate() {
             assert_eq!(r.state as usize, i, "{:?}", r.state);
-            assert!(!r.accepts.is_empty() || r.ccs == Ccs::Expected, "{:?}", r.state);
+            assert!(
+                !r.accepts.is_empty() || r.ccs == Ccs::Expected,
+                "{:?}",
+                r.state
+            );
             // TLS 1.3 has no ChangeCipherSpec that means anything.
             assert!(r.version == V12 || r.ccs != Ccs::Expected, "{:?}", r.state);
         }
@@ -225,15 +232,23 @@ mod tests {
 
     #[test]
     fn out_of_order_messages_are_unexpected_message() {
-        let e = check_message(StateId::ClientExpectEncryptedExtensions, T::CERTIFICATE).unwrap_err();
+        let e =
+            check_message(StateId::ClientExpectEncryptedExtensions, T::CERTIFICATE).unwrap_err();
         assert_eq!(e.alert(), Some(AlertDescription::UNEXPECTED_MESSAGE));
-        assert!(e.to_string().contains("while expecting encrypted_extensions"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("while expecting encrypted_extensions"),
+            "{e}"
+        );
         let e = check_message(StateId::ClientExpectServerHello, T::CLIENT_HELLO).unwrap_err();
         assert!(e.to_string().contains("which a server never sends"), "{e}");
         let e = check_message(StateId::ServerExpectClientHello, T::NEW_SESSION_TICKET).unwrap_err();
         assert!(e.to_string().contains("which a client never sends"), "{e}");
         assert!(check_message(StateId::ClientExpectFinished, T::FINISHED).is_ok());
         assert!(check_ccs(StateId::ClientConnected13).is_err());
-        assert_eq!(check_ccs(StateId::ServerExpectChangeCipherSpec12).ok(), Some(Ccs::Expected));
+        assert_eq!(
+            check_ccs(StateId::ServerExpectChangeCipherSpec12).ok(),
+            Some(Ccs::Expected)
+        );
     }
 }

@@ -22,6 +22,16 @@ macro_rules! registry {
                     _ => None,
                 }
             }
+
+            /// The value whose registry name is `name` (compared without
+            /// regard to case), if it is one we know.
+            #[allow(dead_code)]
+            pub fn from_name(name: &str) -> Option<Self> {
+                [$(($text, $val)),*]
+                    .into_iter()
+                    .find(|(text, _)| text.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| $name(v))
+            }
         }
 
         impl fmt::Debug for $name {

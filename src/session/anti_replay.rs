@@ -28,11 +28,14 @@ struct Entries {
 
 /// The register of ClientHellos (by their PSK binder, unique to a hello)
 /// whose 0-RTT data was accepted (RFC 8446 §8.2). It fails closed: a hello
-/// seen within the window is refused, a full register refuses every new
-/// one rather than forget one it holds, and a register that has not been
-/// running for a whole window refuses everything, since it cannot know
-/// what was accepted before it started (a restart, a configuration
-/// reload). Entries expire once the ticket-age window makes their hello
+/// seen within the window is refused, and a full register refuses every
+/// new one rather than forget one it holds. It cannot know what was
+/// accepted before it started (a restart, keys loaded again from a file),
+/// so until a whole window has passed since then it refuses the hellos
+/// whose ticket is older than itself (RFC 9846 §8.2: reject 0-RTT while
+/// the recording window overlaps the startup); a ticket issued after it
+/// started can only have been used since, where the register saw it.
+/// Entries expire once the ticket-age window makes their hello
 /// unacceptable anyway.
 ///
 /// One register serves every configuration that shares the same
@@ -66,12 +69,14 @@ impl AntiReplay {
         }
     }
 
-    /// Whether early data may be accepted from the hello whose PSK binder
-    /// is `binder`, at `now_ms`; if so, the hello is registered.
-    pub fn first_use(&self, binder: &[u8], now_ms: u64) -> bool {
-        // RFC 8446 §8.2: what was accepted before the register started is
+    /// Whether early data may be accepted, at `now_ms`, from the hello
+    /// whose PSK binder is `binder` and whose ticket was issued at
+    /// `ticket_issued_ms`; if so, the hello is registered.
+    pub fn first_use(&self, binder: &[u8], ticket_issued_ms: u64, now_ms: u64) -> bool {
+        // RFC 9846 §8.2: what was accepted before the register started is
         // unknown until every such hello has aged out.
-        if now_ms < self.started_ms.saturating_add(keep_ms(self.window_ms)) {
+        let starting = now_ms < self.started_ms.saturating_add(keep_ms(self.window_ms));
+        if starting && ticket_issued_ms < self.started_ms {
             return false;
         }
         let Ok(mut e) = self.entries.lock() else {
@@ -118,23 +123,28 @@ mod tests {
     const W: u64 = 11_000;
 
     #[test]
-    fn refuses_everything_for_a_window_after_it_starts() {
-        let r = AntiReplay::new(10, W, 1_000_000);
-        assert!(!r.first_use(b"a", 1_000_000));
-        assert!(!r.first_use(b"a", 1_000_000 + 2 * W - 1));
-        assert!(r.first_use(b"a", 1_000_000 + 2 * W));
+    fn tickets_older_than_the_register_are_refused_for_a_window() {
+        let start = 1_000_000;
+        let r = AntiReplay::new(10, W, start);
+        // A ticket from before the start: refused until the window is past.
+        assert!(!r.first_use(b"a", start - 1, start));
+        assert!(!r.first_use(b"a", start - 1, start + 2 * W - 1));
+        assert!(r.first_use(b"a", start - 1, start + 2 * W));
+        // A ticket from after the start: the register saw all its uses.
+        assert!(r.first_use(b"b", start, start + 5));
+        assert!(!r.first_use(b"b", start, start + 6));
     }
 
     #[test]
     fn replays_are_refused_until_the_window_is_past() {
         let r = AntiReplay::new(10, W, 0);
         let t = 2 * W;
-        assert!(r.first_use(b"hello", t));
-        assert!(!r.first_use(b"hello", t));
-        assert!(!r.first_use(b"hello", t + 2 * W - 1));
+        assert!(r.first_use(b"hello", 0, t));
+        assert!(!r.first_use(b"hello", 0, t));
+        assert!(!r.first_use(b"hello", 0, t + 2 * W - 1));
         // Past twice the window the entry goes: the ticket-age check
         // refuses that hello by then.
-        assert!(r.first_use(b"hello", t + 2 * W));
+        assert!(r.first_use(b"hello", 0, t + 2 * W));
         assert_eq!(r.len(), 1);
     }
 
@@ -143,13 +153,13 @@ mod tests {
         let r = AntiReplay::new(3, W, 0);
         let t = 2 * W;
         for b in [&b"a"[..], b"b", b"c"] {
-            assert!(r.first_use(b, t));
+            assert!(r.first_use(b, 0, t));
         }
         // Full: a new hello is refused, and the old ones stay refused.
-        assert!(!r.first_use(b"d", t + 1));
-        assert!(!r.first_use(b"a", t + 1));
+        assert!(!r.first_use(b"d", 0, t + 1));
+        assert!(!r.first_use(b"a", 0, t + 1));
         // Once they expire there is room again.
-        assert!(r.first_use(b"d", t + 2 * W));
+        assert!(r.first_use(b"d", 0, t + 2 * W));
         assert_eq!(r.len(), 1);
     }
 }

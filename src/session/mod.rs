@@ -9,9 +9,9 @@ mod ticketer;
 pub use anti_replay::{AntiReplay, TICKET_AGE_WINDOW_MS};
 pub use ticketer::{TicketKeys, DEFAULT_ANTI_REPLAY_CAPACITY};
 
+use crate::codec::DecodeError;
 use crate::codec::{Codec, LengthPrefix, Reader, Writer};
 use crate::crypto::Secret;
-use crate::codec::DecodeError;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use pki_types::CertificateDer;
 use std::collections::{HashMap, VecDeque};
@@ -134,7 +134,12 @@ impl MemorySessionCache {
         }
     }
 
-    fn with<R>(&self, key: &SessionKey, insert: bool, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+    fn with<R>(
+        &self,
+        key: &SessionKey,
+        insert: bool,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
         let mut g = self.inner.lock().ok()?;
         let (map, order) = &mut *g;
         if !map.contains_key(key) {

@@ -1,8 +1,8 @@
 //! Stateless tickets: session state sealed under an AEAD key that rotates
 //! (RFC 5077 §4's recommended shape, our own layout).
 
-use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use super::anti_replay::{AntiReplay, TICKET_AGE_WINDOW_MS};
+use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::{AeadAlgorithm, RandomSource, Secret};
 use crate::error::Error;
 use std::sync::{Arc, Mutex};

@@ -11,10 +11,10 @@ pub use time::{format_unix_time, SystemClock, TimeSource};
 use cache::VerifiedChains;
 
 use crate::crypto::sign::{verification_algorithms, SUPPORTED_SCHEMES, WEBPKI_ALGORITHMS};
-use crate::error::{CertificateError, CertificateErrorKind, Error};
 use crate::crypto::HashAlgorithm;
-use crate::msgs::Role;
+use crate::error::{CertificateError, CertificateErrorKind, Error};
 use crate::msgs::enums::{AlertDescription, ProtocolVersion, SignatureScheme};
+use crate::msgs::Role;
 use pki_types::TrustAnchor;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -146,7 +146,10 @@ pub trait ServerCertVerifier: Send + Sync + Debug {
     /// another. The default is this verifier object alone; the webpki
     /// verifiers give a digest of their roots.
     fn scope(&self) -> [u8; 32] {
-        object_scope(std::any::type_name::<Self>(), (self as *const Self).cast::<()>() as usize)
+        object_scope(
+            std::any::type_name::<Self>(),
+            (self as *const Self).cast::<()>() as usize,
+        )
     }
 }
 
@@ -189,7 +192,10 @@ pub trait ClientCertVerifier: Send + Sync + Debug {
     /// another. The default is this verifier object alone; the webpki
     /// verifiers give a digest of their roots.
     fn scope(&self) -> [u8; 32] {
-        object_scope(std::any::type_name::<Self>(), (self as *const Self).cast::<()>() as usize)
+        object_scope(
+            std::any::type_name::<Self>(),
+            (self as *const Self).cast::<()>() as usize,
+        )
     }
 }
 
@@ -220,7 +226,7 @@ impl WebPkiServerVerifier {
 
 impl ServerCertVerifier for WebPkiServerVerifier {
     fn scope(&self) -> [u8; 32] {
-        self.0.scope
+        self.0.scope()
     }
 
     fn verify_server_cert(
@@ -231,8 +237,13 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
-        self.0
-            .validate(end_entity, intermediates, now, Role::Server, Some(server_name))
+        self.0.validate(
+            end_entity,
+            intermediates,
+            now,
+            Role::Server,
+            Some(server_name),
+        )
     }
 }
 
@@ -257,7 +268,7 @@ impl WebPkiClientVerifier {
 
 impl ClientCertVerifier for WebPkiClientVerifier {
     fn scope(&self) -> [u8; 32] {
-        self.0.scope
+        self.0.scope()
     }
 
     fn root_subjects(&self) -> Vec<Vec<u8>> {
@@ -286,6 +297,11 @@ pub(crate) struct WebPki {
 }
 
 impl WebPki {
+    /// What this verifier trusts, as a digest of its roots.
+    pub(crate) fn scope(&self) -> [u8; 32] {
+        self.scope
+    }
+
     pub(crate) fn new(roots: Arc<RootStore>, chains: usize) -> Self {
         let mut h = HashAlgorithm::Sha256.start();
         h.update(b"cloaktls webpki roots");

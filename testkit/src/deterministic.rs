@@ -111,17 +111,16 @@ impl ActiveKeyExchange for ScriptedExchange {
 fn identity() -> Result<CertifiedKey, Error> {
     // PKCS#8 v1 wrapping of the fixed seed 0x01..0x20 (RFC 8410).
     let mut pkcs8 = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-        0x04, 0x20,
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
     ];
     pkcs8.extend(1u8..=32);
     let key = RingSigningKey::from_der(&pkcs8)?;
     // A self-signed certificate for that key (made once with OpenSSL;
     // the client accepts any certificate, but checks the signature
     // made with its key).
-    let cert = CertificateDer::from(
-        include_bytes!("../../vectors/fuzzing/identity-ed25519.der").to_vec(),
-    );
+    let cert =
+        CertificateDer::from(include_bytes!("../../vectors/fuzzing/identity-ed25519.der").to_vec());
     Ok(CertifiedKey::new(vec![cert], Arc::new(key)))
 }
 

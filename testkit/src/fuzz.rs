@@ -2,11 +2,11 @@
 //! replays their corpus, so that both run exactly the same code.
 
 use cloaktls::codec::{Codec, Reader};
+use cloaktls::conn::{Connection, Intake, Received};
 use cloaktls::msgs::alert::Alert;
 use cloaktls::msgs::enums::{ExtensionType, ProtocolVersion};
 use cloaktls::msgs::extensions::{Extension, ExtensionContext};
 use cloaktls::msgs::handshake::HandshakeMessage;
-use cloaktls::conn::{Connection, Intake, Received};
 use cloaktls::record::{Deframer, HandshakeJoiner};
 
 const CONTEXTS: [ExtensionContext; 7] = [

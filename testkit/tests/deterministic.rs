@@ -2,8 +2,8 @@
 //! gives the same bytes on every run, so recorded flights replay; the fuzz
 //! targets' seeds are such recordings.
 
-use cloaktls_testkit::deterministic::{client_config, server_config};
 use cloaktls::{ClientConnection, Connection, ServerConnection};
+use cloaktls_testkit::deterministic::{client_config, server_config};
 
 /// Runs one deterministic handshake plus a little data; returns what the
 /// client wrote and what the server wrote.
@@ -40,11 +40,17 @@ fn recorded_flights_replay_to_the_end() {
     let (from_client, from_server) = run();
     // The client, fed the server's recorded bytes, completes.
     let mut c = ClientConnection::new(client_config().unwrap(), "localhost").unwrap();
-    assert_eq!(c.read_tls(&from_server).unwrap(), cloaktls::conn::Intake::All);
+    assert_eq!(
+        c.read_tls(&from_server).unwrap(),
+        cloaktls::conn::Intake::All
+    );
     assert!(!c.is_handshaking());
     // The server, fed the client's, completes and reads the data.
     let mut s = ServerConnection::new(server_config().unwrap()).unwrap();
-    assert_eq!(s.read_tls(&from_client).unwrap(), cloaktls::conn::Intake::All);
+    assert_eq!(
+        s.read_tls(&from_client).unwrap(),
+        cloaktls::conn::Intake::All
+    );
     assert!(!s.is_handshaking());
     let mut buf = [0u8; 32];
     let n = match s.recv(&mut buf).unwrap() {

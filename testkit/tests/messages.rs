@@ -8,7 +8,10 @@ use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use cloaktls_testkit::vectors::Trace;
 
 fn trace(name: &str) -> Trace {
-    let path = format!("{}/../vectors/rfc8448/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../vectors/rfc8448/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     Trace::load(path).unwrap()
 }
 
@@ -223,9 +226,9 @@ fn bad_fixed_values_are_refused() {
 
 #[test]
 fn alerts() {
+    use cloaktls::codec::Codec;
     use cloaktls::msgs::alert::Alert;
     use cloaktls::msgs::enums::AlertDescription;
-    use cloaktls::codec::Codec;
     let a = Alert::decode(&[2, 40]).unwrap();
     assert_eq!(a, Alert::fatal(AlertDescription::HANDSHAKE_FAILURE));
     assert_eq!(a.get_encoding(), vec![2, 40]);

@@ -2,8 +2,8 @@
 //! transport between two sans-IO connections.
 #![allow(dead_code)]
 
-use cloaktls::verify::RootStore;
 use cloaktls::conn::Received;
+use cloaktls::verify::RootStore;
 use cloaktls::{CertifiedKey, Connection, Error};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,

@@ -5,13 +5,13 @@
 //! flag or feature cloaktls does not implement.
 
 use cloaktls::config::{ClientAuth, ClientConfigBuilder};
-use cloaktls::crypto::kx::{KeyExchangeGroup, SECP256R1, SECP384R1, X25519};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
-use cloaktls::msgs::enums::{AlertDescription, ProtocolVersion, SignatureScheme};
+use cloaktls::error::Negotiable;
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::MemorySessionCache;
 use cloaktls::stream::TlsStream;
 use cloaktls::verify::{CertificateDer, ServerCertVerifier, ServerName, UnixTime};
+use cloaktls::{AlertDescription, NamedGroup, ProtocolVersion, SignatureScheme};
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -74,7 +74,9 @@ fn unimplemented(flag: &str) -> ! {
             .append(true)
             .open(path)
         {
-            let _ = writeln!(f, "{flag}");
+            // One write, so that shims running in parallel do not
+            // interleave their lines.
+            let _ = f.write_all(format!("{flag}\n").as_bytes());
         }
     }
     exit(UNIMPLEMENTED)
@@ -205,7 +207,7 @@ fn code(e: &Error) -> String {
             cloaktls::DecodeError::IllegalValue(w) if w.contains("alert level") => {
                 "UNKNOWN_ALERT_TYPE".into()
             }
-            e if e.alert() == A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
+            _ if e.alert() == Some(A::ILLEGAL_PARAMETER) => "ILLEGAL_PARAMETER".into(),
             _ => "DECODE_ERROR".into(),
         },
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC".into(),
@@ -219,10 +221,10 @@ fn code(e: &Error) -> String {
         },
         Error::HandshakeNotComplete => "UNEXPECTED_EOF".into(),
         Error::NoCommon { what, .. } => match *what {
-            "protocol version" => "UNSUPPORTED_PROTOCOL".into(),
-            "cipher suite" => "NO_SHARED_CIPHER".into(),
-            "key exchange group" => "NO_SHARED_GROUP".into(),
-            "application protocol" => "NO_APPLICATION_PROTOCOL".into(),
+            Negotiable::ProtocolVersion => "UNSUPPORTED_PROTOCOL".into(),
+            Negotiable::CipherSuite => "NO_SHARED_CIPHER".into(),
+            Negotiable::KeyExchangeGroup => "NO_SHARED_GROUP".into(),
+            Negotiable::ApplicationProtocol => "NO_APPLICATION_PROTOCOL".into(),
             _ => "NO_COMMON_SIGNATURE_ALGORITHMS".into(),
         },
         Error::AlertReceived(a) => {
@@ -249,7 +251,8 @@ fn code(e: &Error) -> String {
             A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
             other => other.name().unwrap_or("ERROR").to_ascii_uppercase(),
         },
-        Error::InvalidState(_) | Error::Config(_) => "INTERNAL_ERROR".into(),
+        Error::InvalidState(_) | Error::Config(_) | Error::Internal(_) => "INTERNAL_ERROR".into(),
+        Error::Truncated => "UNEXPECTED_EOF".into(),
         Error::Io(..) => "SYSCALL".into(),
         _ => "ERROR".into(),
     }
@@ -290,18 +293,17 @@ fn versions(f: &Flags) -> Vec<ProtocolVersion> {
         .collect()
 }
 
-fn groups(f: &Flags) -> Vec<&'static dyn KeyExchangeGroup> {
+fn groups(f: &Flags) -> Vec<NamedGroup> {
     if f.curves.is_empty() {
-        return vec![&X25519, &SECP256R1, &SECP384R1];
+        return cloaktls::config::supported_groups();
     }
+    let ours = cloaktls::config::supported_groups();
     f.curves
         .iter()
-        .map(|c| -> &'static dyn KeyExchangeGroup {
-            match *c {
-                29 => &X25519,
-                23 => &SECP256R1,
-                24 => &SECP384R1,
-                _ => unimplemented("-curves with a group cloaktls lacks"),
+        .map(|c| NamedGroup(*c))
+        .inspect(|g| {
+            if !ours.contains(g) {
+                unimplemented("-curves with a group cloaktls lacks")
             }
         })
         .collect()
@@ -404,9 +406,9 @@ impl ServerCertVerifier for Refuse {
 
 fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig> {
     let mut b: ClientConfigBuilder = if f.verify_fail {
-        ClientConfig::builder_with_verifier(Arc::new(Refuse))
+        cloaktls::danger::client_with_verifier(Arc::new(Refuse))
     } else if let (true, Some(root)) = (f.verify_peer, &f.trust_cert) {
-        ClientConfig::builder_with_verifier(Arc::new(cloaktls::danger::ChainOnlyVerifier::new(
+        cloaktls::danger::client_with_verifier(Arc::new(cloaktls::danger::ChainOnlyVerifier::new(
             roots(root),
         )))
     } else {
@@ -418,8 +420,7 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
         .session_store(Some(store))
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct);
-    let alpn: Vec<&[u8]> = f.advertise_alpn.iter().map(|p| p.as_slice()).collect();
-    b = b.alpn_protocols(&alpn);
+    b = b.alpn_protocols(&f.advertise_alpn).trace(tracing());
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
@@ -437,8 +438,9 @@ fn server_config(f: &Flags) -> Arc<ServerConfig> {
         .versions(&versions(f))
         .groups(&groups(f));
     if let Some(p) = &f.select_alpn {
-        b = b.alpn_protocols(&[p.as_slice()]);
+        b = b.alpn_protocols([p]);
     }
+    b = b.trace(tracing());
     let verifier: Arc<dyn cloaktls::verify::ClientCertVerifier> =
         match (&f.trust_cert, f.verify_fail) {
             (_, true) => Arc::new(RefuseClient),
@@ -456,6 +458,12 @@ fn server_config(f: &Flags) -> Arc<ServerConfig> {
         b = b.max_fragment_len(n);
     }
     b.build().unwrap_or_else(|e| fail(&e))
+}
+
+/// CLOAK_SHIM_TRACE prints a connection's ladder diagram when it fails, to
+/// see where cloaktls and the runner part ways.
+fn tracing() -> bool {
+    std::env::var_os("CLOAK_SHIM_TRACE").is_some()
 }
 
 fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
@@ -532,12 +540,10 @@ fn exchange<C: std::ops::DerefMut<Target = Connection>>(
         let context = f.use_export_context.then_some(f.export_context.as_bytes());
         tls.conn()
             .export_keying_material(&mut out, f.export_label.as_bytes(), context)?;
-        tls.write_all(&out)
-            .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
+        tls.write_all(&out).map_err(Error::from)?;
     }
     if f.shim_writes_first {
-        tls.write_all(b"hello")
-            .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
+        tls.write_all(b"hello").map_err(Error::from)?;
     }
     if f.shim_shuts_down {
         return tls.send_close_notify();
@@ -550,22 +556,13 @@ fn exchange<C: std::ops::DerefMut<Target = Connection>>(
                 for b in &mut buf[..n] {
                     *b ^= 0xff;
                 }
-                tls.write_all(&buf[..n])
-                    .map_err(|e| Error::Io(e.kind(), e.to_string()))?;
+                tls.write_all(&buf[..n]).map_err(Error::from)?;
             }
-            Err(e) => {
-                // A TLS error travels inside the io::Error.
-                let inner = e.get_ref().and_then(|i| i.downcast_ref::<Error>()).cloned();
-                match inner {
-                    Some(err) => return Err(err),
-                    None if e.kind() == std::io::ErrorKind::UnexpectedEof
-                        && !f.check_close_notify =>
-                    {
-                        break
-                    }
-                    None => return Err(Error::Io(e.kind(), e.to_string())),
-                }
-            }
+            // A TLS error travels inside the io::Error.
+            Err(e) => match Error::from(e) {
+                Error::Truncated if !f.check_close_notify => break,
+                err => return Err(err),
+            },
         }
     }
     tls.send_close_notify()
@@ -590,20 +587,14 @@ fn main() {
         } else {
             format!("127.0.0.1:{}", f.port)
         };
-        let mut sock =
-            TcpStream::connect(&addr).unwrap_or_else(|e| fail(&Error::Io(e.kind(), e.to_string())));
+        let mut sock = TcpStream::connect(&addr).unwrap_or_else(|e| fail(&Error::from(e)));
         let _ = sock.set_nodelay(true);
         sock.write_all(&f.shim_id.to_le_bytes())
-            .unwrap_or_else(|e| fail(&Error::Io(e.kind(), e.to_string())));
-        // CLOAK_SHIM_TRACE prints the connection's ladder diagram when it
-        // fails, to see where cloaktls and the runner part ways.
-        let tracing = std::env::var_os("CLOAK_SHIM_TRACE").is_some();
+            .unwrap_or_else(|e| fail(&Error::from(e)));
+        let tracing = tracing();
         let result = if let Some(cfg) = &server_cfg {
             let conn = ServerConnection::new(cfg.clone()).unwrap_or_else(|e| fail(&e));
             let mut tls = TlsStream::new(conn, sock);
-            if tracing {
-                tls.conn_mut().enable_trace();
-            }
             let r = tls
                 .complete_handshake()
                 .and_then(|_| check(&f, tls.conn(), i > 0).map_err(Error::Config))

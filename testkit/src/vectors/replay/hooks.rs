@@ -12,8 +12,7 @@ use cloaktls::crypto::sign::{KeyKind, SigningKey};
 use cloaktls::danger::replay::{FixedKeyGroup, MessageShaper};
 use cloaktls::error::Error;
 use cloaktls::msgs::enums::{
-    ProtocolVersion,
-    AlertDescription, ExtensionType, HandshakeType, NamedGroup, SignatureScheme,
+    AlertDescription, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use cloaktls::msgs::extensions::Extension;
 use cloaktls::msgs::handshake::HandshakePayload;

@@ -5,11 +5,11 @@ use super::hooks::*;
 use super::Side;
 use super::{has_psk_without_binders, Trace};
 use cloaktls::crypto::HashAlgorithm;
-use cloaktls::msgs::handshake::tls13_signed_content;
-use cloaktls::msgs::Role;
 use cloaktls::msgs::enums::{ExtensionType, HandshakeType, ProtocolVersion, SignatureScheme};
 use cloaktls::msgs::extensions::Extension;
+use cloaktls::msgs::handshake::tls13_signed_content;
 use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload, HELLO_RETRY_REQUEST_RANDOM};
+use cloaktls::msgs::Role;
 
 /// One handshake message of a trace: who sent it and its bytes.
 #[derive(Debug, Clone)]
@@ -111,7 +111,14 @@ pub(super) fn identity(msgs: &[TraceMessage], side: Side) -> Result<Option<Ident
     let HandshakePayload::CertificateVerify(cv) = cv.payload else {
         return Err("no CertificateVerify after the Certificate".into());
     };
-    let signed = tls13_signed_content(if side == Side::Server { Role::Server } else { Role::Client }, &transcript_hash(&msgs[..=at]));
+    let signed = tls13_signed_content(
+        if side == Side::Server {
+            Role::Server
+        } else {
+            Role::Client
+        },
+        &transcript_hash(&msgs[..=at]),
+    );
     Ok(Some(Identity {
         side,
         cert,

@@ -398,7 +398,10 @@ fn drive(
                 format!("{here}: our {} refused it: {e} {failures}", side.name())
             })?;
             if intake != cloaktls::conn::Intake::All {
-                return Err(format!("{here}: our {} did not take the record", side.name()));
+                return Err(format!(
+                    "{here}: our {} did not take the record",
+                    side.name()
+                ));
             }
             take_output(conn, &mut out)?;
             if step.title.contains("application_data") {

@@ -1,0 +1,73 @@
+//! The summary of a connection that `cloak` prints: what was negotiated,
+//! and the peer's certificates in plain words.
+
+use crate::options::version_name;
+use cloaktls::{Connection, ProtocolVersion};
+
+/// What was negotiated, one item per line, and the peer's certificates.
+pub fn summary(conn: &Connection) -> String {
+    let mut s = format!(
+        "protocol: {}\ncipher suite: {}\nkey exchange: {}\n",
+        version_name(conn.protocol_version()),
+        conn.cipher_suite()
+            .map(|c| format!("{c:?}"))
+            .unwrap_or_default(),
+        conn.key_exchange_group()
+            .map(|g| format!("{g:?}"))
+            .unwrap_or_default(),
+    );
+    s += &format!(
+        "ALPN: {}\n",
+        conn.alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_else(|| "none".into())
+    );
+    s += &format!("SNI: {}\n", conn.server_name().unwrap_or("none"));
+    s += &format!(
+        "hello retry: {}\n",
+        if conn.had_hello_retry() { "yes" } else { "no" }
+    );
+    s += &format!(
+        "resumed: {}\n",
+        if conn.is_resumed() { "yes" } else { "no" }
+    );
+    if let Some(accepted) = conn.early_data_accepted() {
+        s += &format!(
+            "0-RTT: {}\n",
+            if accepted { "accepted" } else { "rejected" }
+        );
+    }
+    if conn.protocol_version() == Some(ProtocolVersion::TLSV1_2) {
+        s += &format!(
+            "extended master secret: {}\n",
+            if conn.extended_master_secret() {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
+    if let Some(r) = conn.peer_ocsp_response() {
+        s += &format!("stapled OCSP response: {} bytes (not checked)\n", r.len());
+    }
+    if let Some(l) = conn.peer_sct_list() {
+        s += &format!("certificate timestamps: {} bytes (not checked)\n", l.len());
+    }
+    for (i, cert) in conn.peer_certificates().iter().enumerate() {
+        match cloaktls::verify::certinfo::summarize(cert.as_ref()) {
+            Some(sum) => {
+                s += &format!("certificate {i}:\n");
+                for line in sum.to_string().lines() {
+                    s += &format!("  {line}\n");
+                }
+            }
+            None => {
+                s += &format!(
+                    "certificate {i}: {} bytes (unreadable)\n",
+                    cert.as_ref().len()
+                )
+            }
+        }
+    }
+    s
+}
