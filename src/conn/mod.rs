@@ -240,13 +240,20 @@ impl Connection {
         if self.peer_closed {
             return Ok(Intake::All);
         }
-        let n = self.deframer.read(data);
-        self.process()?;
-        self.free_handshake_buffers();
-        if n == data.len() {
-            Ok(Intake::All)
-        } else {
-            Ok(Intake::Blocked { taken: n })
+        // The deframer holds two records at most: take what fits, process
+        // it, and go on while that makes room.
+        let mut taken = 0;
+        loop {
+            let n = self.deframer.read(&data[taken..]);
+            taken += n;
+            self.process()?;
+            if taken == data.len() || self.peer_closed {
+                self.free_handshake_buffers();
+                return Ok(Intake::All);
+            }
+            if n == 0 {
+                return Ok(Intake::Blocked { taken });
+            }
         }
     }
 
@@ -458,6 +465,25 @@ impl Connection {
     /// and [`TRACE_BYTES_LIMIT`] bytes of messages are kept.
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         self.trace.as_mut().map(Tracer::take).unwrap_or_default()
+    }
+
+    /// Sets the sequence number of the next record we protect, so that a
+    /// test reaches a key's limit (RFC 8446 §5.5) without sending millions
+    /// of records. Test kit only.
+    #[cfg(feature = "testkit")]
+    pub fn set_write_sequence(&mut self, seq: u64) {
+        if let Some(s) = &mut self.sealer {
+            s.set_sequence(seq);
+        }
+    }
+
+    /// Sets the sequence number of the next record we open, to match a
+    /// peer moved with [`Connection::set_write_sequence`]. Test kit only.
+    #[cfg(feature = "testkit")]
+    pub fn set_read_sequence(&mut self, seq: u64) {
+        if let Some(o) = &mut self.opener {
+            o.set_sequence(seq);
+        }
     }
 
     fn record(&mut self, e: TraceEvent) {

@@ -5,7 +5,7 @@
 
 use super::common::{illegal, list};
 use super::server13_flight::{send_server_flight, KeyExchange};
-use super::server13_psk::accept_psk;
+use super::server13_psk::{accept_psk, early_skip_budget};
 use super::server_common::{choose_suite, sni};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
@@ -212,12 +212,6 @@ fn send_hello_retry_request(
         first: ch.clone(),
         sent_ccs,
     }))
-}
-
-/// How much rejected 0-RTT a server skips, counted in record bytes: its
-/// own limit, or one full record's plaintext when it takes no early data.
-pub(crate) fn early_skip_budget(config: &ServerConfig) -> usize {
-    (config.max_early_data as usize).max(crate::record::MAX_FRAGMENT_LEN)
 }
 
 /// The extensions a client must repeat unchanged, in the same order, after

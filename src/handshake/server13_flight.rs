@@ -4,11 +4,10 @@
 //! needs (§7.1).
 
 use super::common::{list, Exporter};
-use super::server13::early_skip_budget;
 use super::server13_finish::{
     ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
 };
-use super::server13_psk::{accept_psk, AcceptedPsk};
+use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk};
 use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, stapled_ocsp};
 use super::tls13::{opener, sealer};
 use super::transcript::Transcript;

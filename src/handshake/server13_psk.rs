@@ -179,3 +179,9 @@ fn check_binder(
         ))
     }
 }
+
+/// How much rejected 0-RTT a server skips, counted in record bytes: its
+/// own limit, or one full record's plaintext when it takes no early data.
+pub(crate) fn early_skip_budget(config: &ServerConfig) -> usize {
+    (config.max_early_data as usize).max(crate::record::MAX_FRAGMENT_LEN)
+}

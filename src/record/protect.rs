@@ -230,6 +230,12 @@ impl RecordOpener {
         self.state.seq
     }
 
+    /// Sets the sequence number of the next record, for tests.
+    #[cfg(feature = "testkit")]
+    pub fn set_sequence(&mut self, seq: u64) {
+        self.state.seq = seq;
+    }
+
     /// Decrypts a record's payload in place. `typ` and `version` are the
     /// record header's.
     pub fn open(

@@ -294,6 +294,19 @@ impl cloaktls::config::KeyLog for Secrets {
 }
 
 impl Secrets {
+    /// The last secret logged under `label`.
+    pub fn get_last(&self, label: &str) -> Vec<u8> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(l, _)| l == label)
+            .unwrap()
+            .1
+            .clone()
+    }
+
     pub fn get(&self, label: &str) -> Vec<u8> {
         self.0
             .lock()
@@ -304,6 +317,24 @@ impl Secrets {
             .1
             .clone()
     }
+}
+
+/// One TLS 1.3 record of `typ` holding `data`, protected under the traffic
+/// `secret` (TLS_AES_128_GCM_SHA256) at sequence number `seq`: what a peer
+/// that knows the keys could send.
+pub fn seal_tls13(secret: &[u8], seq: u64, typ: cloaktls::ContentType, data: &[u8]) -> Vec<u8> {
+    use cloaktls::crypto::{AeadAlgorithm, HashAlgorithm};
+    use cloaktls::record::RecordSealer;
+    let (key, iv) = cloaktls::key_schedule::tls13::traffic_key_iv(
+        HashAlgorithm::Sha256,
+        AeadAlgorithm::Aes128Gcm,
+        secret,
+    );
+    let mut sealer = RecordSealer::tls13(AeadAlgorithm::Aes128Gcm, key.as_bytes(), iv).unwrap();
+    sealer.set_sequence(seq);
+    let mut out = Vec::new();
+    sealer.seal(typ, data, 0, &mut out).unwrap();
+    out
 }
 
 /// `flight`, a TLS 1.3 server flight under TLS_AES_128_GCM_SHA256, with

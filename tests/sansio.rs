@@ -1,0 +1,193 @@
+//! The sans-IO contract as a caller meets it: back-pressure in read_tls's
+//! type, the fatal alert left for the caller to write, recv telling
+//! "nothing yet" from "closed", truncation at the transport's end, bounded
+//! send queues, close_notify after queued data, and errors that cross into
+//! std::io and back.
+
+mod common;
+use cloaktls::conn::{Intake, Received, EARLY_QUEUE_LIMIT, SEND_LIMIT};
+use cloaktls::{AlertDescription, Error, Event, ProtocolVersion};
+use common::*;
+use std::io;
+
+const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2];
+
+#[test]
+fn after_a_failed_read_the_alert_waits_in_pending_tls_for_the_peer() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        // A ClientHello with a broken length: the server fails...
+        let mut hello = c.pending_tls().to_vec();
+        c.consume_tls(hello.len());
+        hello[8] ^= 0x40;
+        let err = s.read_tls(&hello).unwrap_err();
+        // ...and the alert for the client is there to be written.
+        assert!(s.wants_write(), "{v:?}");
+        let alert = s.pending_tls().to_vec();
+        s.consume_tls(alert.len());
+        let got = c.read_tls(&alert).unwrap_err();
+        assert_eq!(got, Error::AlertReceived(err.alert().unwrap()), "{v:?}");
+        // Every later call gives the same error.
+        assert_eq!(s.read_tls(b"more").unwrap_err(), err);
+        assert_eq!(s.send(b"x").unwrap_err(), err);
+        assert_eq!(s.send_close_notify().unwrap_err(), err);
+    }
+}
+
+#[test]
+fn recv_tells_nothing_yet_from_closed() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Nothing);
+        assert_eq!(send_and_receive(&mut c, &mut s, b"abc"), b"abc");
+        c.send_close_notify().unwrap();
+        transfer(&mut c, &mut s, &mut Lcg(1), 1 << 20).unwrap();
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Closed);
+        assert!(std::iter::from_fn(|| s.next_event()).any(|e| e == Event::PeerClosed));
+        // Bytes after close_notify are taken and ignored (RFC 8446 §6.1).
+        assert_eq!(s.read_tls(&[23, 3, 3, 0, 1, 0]).unwrap(), Intake::All);
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Closed);
+    }
+}
+
+#[test]
+fn the_transport_ending_without_close_notify_is_truncation() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(c.send(b"half a messa").unwrap(), 12);
+        transfer(&mut c, &mut s, &mut Lcg(1), 1 << 20).unwrap();
+        s.transport_eof();
+        // The data that came first is still read, then the truncation.
+        let mut buf = [0u8; 64];
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(12));
+        assert_eq!(s.recv(&mut buf).unwrap_err(), Error::Truncated);
+        let io: io::Error = Error::Truncated.into();
+        assert_eq!(io.kind(), io::ErrorKind::UnexpectedEof);
+        // With close_notify first, the end of the transport is clean.
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        c.send_close_notify().unwrap();
+        transfer(&mut c, &mut s, &mut Lcg(1), 1 << 20).unwrap();
+        s.transport_eof();
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Closed);
+    }
+    // During the handshake the end of the transport is a handshake cut
+    // short.
+    let (_c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    s.transport_eof();
+    assert_eq!(
+        s.recv(&mut [0u8; 4]).unwrap_err(),
+        Error::HandshakeNotComplete
+    );
+}
+
+#[test]
+fn send_takes_what_fits_and_says_how_much() {
+    let pki = Pki::new("CA");
+    let big = vec![7u8; 4 * SEND_LIMIT];
+    let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    // Before the handshake ends: a bounded queue.
+    assert_eq!(c.send(&big).unwrap(), EARLY_QUEUE_LIMIT);
+    assert_eq!(c.send(&big).unwrap(), 0);
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    // After it: at most SEND_LIMIT bytes wait to be written.
+    let n = c.send(&big).unwrap();
+    assert!(n > 0 && n <= SEND_LIMIT, "{n}");
+    assert!(
+        c.pending_tls().len() <= SEND_LIMIT + 16 * 64,
+        "{}",
+        c.pending_tls().len()
+    );
+    assert_eq!(
+        c.send(&big[n..]).unwrap(),
+        0,
+        "nothing more until written out"
+    );
+    let pending = c.pending_tls().len();
+    c.consume_tls(pending);
+    assert!(c.send(&big[n..]).unwrap() > 0);
+}
+
+#[test]
+fn close_notify_goes_after_the_data_queued_before_it() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        // Data and close before the handshake ends.
+        assert_eq!(c.send(b"queued data").unwrap(), 11);
+        c.send_close_notify().unwrap();
+        assert!(c.send(b"after close").is_err());
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        transfer(&mut c, &mut s, &mut Lcg(1), 1 << 20).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(11), "{v:?}");
+        assert_eq!(&buf[..11], b"queued data");
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Closed, "{v:?}");
+        // Closing twice is not an error.
+        c.send_close_notify().unwrap();
+    }
+}
+
+#[test]
+fn reading_can_leave_bytes_to_write() {
+    // A KeyUpdate that asks for one back: the answer is produced while the
+    // records are read, and waits in pending_tls.
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    c.key_update(true).unwrap();
+    assert!(!s.wants_write());
+    transfer(&mut c, &mut s, &mut Lcg(1), 1 << 20).unwrap();
+    assert!(s.wants_write(), "the KeyUpdate answer waits to be written");
+    assert_eq!(send_and_receive(&mut s, &mut c, b"after"), b"after");
+}
+
+#[test]
+fn errors_cross_into_io_and_back() {
+    let e = Error::AlertReceived(AlertDescription::HANDSHAKE_FAILURE);
+    let io: io::Error = e.clone().into();
+    assert_eq!(io.kind(), io::ErrorKind::InvalidData);
+    assert_eq!(Error::from(io), e);
+    // A transport error keeps its kind and its source.
+    let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "no one there");
+    let ours = Error::from(refused);
+    assert!(matches!(&ours, Error::Io(i) if i.kind() == io::ErrorKind::ConnectionRefused));
+    let source = std::error::Error::source(&ours).unwrap();
+    assert_eq!(source.to_string(), "no one there");
+    let back: io::Error = ours.into();
+    assert_eq!(back.kind(), io::ErrorKind::ConnectionRefused);
+    // `?` works both ways.
+    fn tls() -> Result<(), Error> {
+        Err(io::Error::new(io::ErrorKind::BrokenPipe, "gone"))?;
+        Ok(())
+    }
+    fn std_io() -> io::Result<()> {
+        tls()?;
+        Ok(())
+    }
+    assert_eq!(std_io().unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+}
+
+#[test]
+fn a_certificate_required_refusal_says_what_to_configure() {
+    let e = Error::AlertReceived(AlertDescription::CERTIFICATE_REQUIRED);
+    assert!(e.to_string().contains("client_certificate"), "{e}");
+}
