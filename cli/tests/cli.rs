@@ -668,3 +668,78 @@ fn server_allow_no_ems_takes_legacy_tls12_clients() {
     .0
     .contains("--allow-no-ems"));
 }
+
+/// Reads from `sock` until it is closed; how long that took.
+fn time_until_closed(
+    sock: &mut std::net::TcpStream,
+    limit: std::time::Duration,
+) -> std::time::Duration {
+    use std::io::Read;
+    let start = std::time::Instant::now();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    while start.elapsed() < limit {
+        match sock.read(&mut buf) {
+            Ok(0) => return start.elapsed(),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return start.elapsed(),
+        }
+    }
+    limit
+}
+
+#[test]
+fn server_ends_a_handshake_that_trickles_past_its_deadline() {
+    use std::io::Write;
+    let pki = make_pki("cli-deadline");
+    let mut srv = cloak_server(&pki, "ecdsa", &["--handshake-timeout", "1"]);
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    // A record header, then one byte at a time: each read is quick, the
+    // whole is not.
+    sock.write_all(&[22, 3, 1, 0, 200]).unwrap();
+    let trickle = {
+        let mut s = sock.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..40 {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                if s.write_all(&[1]).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let took = time_until_closed(&mut sock, std::time::Duration::from_secs(8));
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "held open for {took:?}"
+    );
+    trickle.join().unwrap();
+    assert!(srv.wait_for("took too long").is_some(), "{}", srv.output());
+}
+
+#[test]
+fn server_refuses_connections_over_its_cap() {
+    let pki = make_pki("cli-cap");
+    let mut srv = cloak_server(
+        &pki,
+        "ecdsa",
+        &["--max-connections", "1", "--handshake-timeout", "30"],
+    );
+    // One connection that sends nothing holds the only place.
+    let _first = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut second = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    let took = time_until_closed(&mut second, std::time::Duration::from_secs(5));
+    assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+    assert!(
+        srv.wait_for("refused: 1 connections").is_some(),
+        "{}",
+        srv.output()
+    );
+}

@@ -75,7 +75,9 @@ impl HashAlgorithm {
         } else {
             salt
         };
-        Secret::from_slice(&self.hmac(salt, &[ikm]))
+        let key = hmac::Key::new(self.hmac_alg(), salt);
+        // Straight into a Secret: no copy of the PRK is left behind.
+        Secret::from_slice(hmac::sign(&key, ikm).as_ref())
     }
 
     /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). `len` is at most 255
@@ -154,6 +156,9 @@ impl Prk {
             let n = chunk.len().min(t_len);
             chunk[..n].copy_from_slice(&t[..n]);
         }
+        // T(n) is key material too.
+        t.fill(0);
+        std::hint::black_box(&mut t);
         out
     }
 }
@@ -172,6 +177,14 @@ impl Output {
         let len = bytes.len().min(buf.len());
         buf[..len].copy_from_slice(&bytes[..len]);
         Output { buf, len }
+    }
+}
+
+impl Output {
+    /// Zeroes the value (an HMAC output used as key material).
+    pub fn wipe(&mut self) {
+        self.buf.fill(0);
+        std::hint::black_box(&mut self.buf);
     }
 }
 

@@ -15,11 +15,13 @@ pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: u
     // A(1) = HMAC(secret, label + seed)
     let mut a = key.sign(&[label, seed]);
     while out.len() < len {
-        let block = key.sign(&[&a, label, seed]);
+        let mut block = key.sign(&[&a, label, seed]);
         let take = (len - out.len()).min(block.len());
         out.extend_from_slice(&block[..take]);
+        block.wipe();
         a = key.sign(&[&a]);
     }
+    a.wipe();
     Secret::new(out)
 }
 

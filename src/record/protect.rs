@@ -127,7 +127,7 @@ impl RecordSealer {
 
     /// Sets the sequence number of the next record, for tests that reach
     /// a key's limit without sending millions of records.
-    #[cfg(feature = "testkit")]
+    #[cfg(any(test, feature = "testkit"))]
     pub fn set_sequence(&mut self, seq: u64) {
         self.state.seq = seq;
     }
@@ -231,7 +231,7 @@ impl RecordOpener {
     }
 
     /// Sets the sequence number of the next record, for tests.
-    #[cfg(feature = "testkit")]
+    #[cfg(any(test, feature = "testkit"))]
     pub fn set_sequence(&mut self, seq: u64) {
         self.state.seq = seq;
     }
@@ -470,6 +470,25 @@ mod tests {
                 .unwrap();
             assert_eq!(&wire[5..13], &seq.to_be_bytes());
             assert_eq!(wire.len(), HEADER_LEN + 8 + 1 + TAG_LEN);
+        }
+    }
+
+    #[test]
+    fn a_key_at_its_limit_writes_nothing() {
+        for (mut sealer, _) in pairs() {
+            sealer.set_sequence(sealer.state.limit);
+            let mut out = Vec::new();
+            assert_eq!(
+                sealer.seal(ContentType::APPLICATION_DATA, b"x", 0, &mut out),
+                Err(Error::EncryptLimit)
+            );
+            assert!(out.is_empty(), "a record went out past the limit");
+            sealer.set_sequence(u64::MAX);
+            assert_eq!(
+                sealer.seal(ContentType::APPLICATION_DATA, b"x", 0, &mut out),
+                Err(Error::EncryptLimit)
+            );
+            assert!(out.is_empty());
         }
     }
 }

@@ -286,11 +286,22 @@ fn time_fields(tag: u8, body: &[u8]) -> Option<[u32; 6]> {
     let fields = [year, f(0)?, f(1)?, f(2)?, f(3)?, f(4)?];
     let [_, month, day, hour, minute, second] = fields;
     ((1..=12).contains(&month)
-        && (1..=31).contains(&day)
+        && (1..=days_in_month(year, month)).contains(&day)
         && hour < 24
         && minute < 60
         && second < 60)
         .then_some(fields)
+}
+
+/// The days of `month` (1 to 12) in `year` of the Gregorian calendar: a
+/// leap year is divisible by 4, except centuries not divisible by 400.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
 }
 
 fn parse_time(tag: u8, body: &[u8]) -> Option<String> {
@@ -450,9 +461,22 @@ mod tests {
             "701301000000Z",   // month 13
             "70010100000aZ",   // not a digit
             "700100000000Z",   // day 0
+            "000230024756Z",   // 30 February (a fuzzer's find)
+            "010229000000Z",   // 29 February in a common year
+            "700431000000Z",   // 31 April
+            "700632000000Z",   // 32 June
+            "700101240000Z",   // hour 24
+            "700101006000Z",   // minute 60
+            "700101000060Z",   // second 60
         ] {
             assert_eq!(secs(0x17, bad), None, "{bad}");
         }
+        // Leap years: every fourth, not a century, but every fourth century.
+        assert!(secs(0x18, "20000229000000Z").is_some());
+        assert!(secs(0x18, "20240229000000Z").is_some());
+        assert_eq!(secs(0x18, "21000229000000Z"), None);
+        assert_eq!(secs(0x18, "20230229000000Z"), None);
+        assert!(secs(0x17, "700131235959Z").is_some());
         assert_eq!(secs(0x18, "19600101000000Z"), None); // before 1970
         assert_eq!(secs(0x04, "700101000000Z"), None);
     }
