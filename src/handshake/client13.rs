@@ -72,7 +72,7 @@ pub(super) fn handle_hello_retry_request(
     }
     st.shared.send_ccs_once(cx);
     if let HandshakePayload::ClientHello(h) =
-        cx.send_shaped(&mut st.transcript, HandshakePayload::ClientHello(hello))
+        cx.send_as_is(&mut st.transcript, HandshakePayload::ClientHello(hello))
     {
         st.hello = h;
     }

@@ -320,7 +320,7 @@ fn send_client_hello(
         fill_binder(&mut hello, t, transcript);
     }
     shared.offered = hello.extensions.iter().map(|e| e.typ()).collect();
-    match cx.send_shaped(transcript, HandshakePayload::ClientHello(hello)) {
+    match cx.send_as_is(transcript, HandshakePayload::ClientHello(hello)) {
         HandshakePayload::ClientHello(h) => Ok(h),
         _ => Err(Error::Internal("a ClientHello that is not one")),
     }

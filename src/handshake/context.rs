@@ -32,13 +32,13 @@ impl Context<'_> {
         payload: HandshakePayload,
     ) -> Result<HandshakePayload, Error> {
         let payload = self.shape(payload)?;
-        Ok(self.send_shaped(transcript, payload))
+        Ok(self.send_as_is(transcript, payload))
     }
 
     /// Like [`Context::send`], for a message already passed through
     /// [`Context::shape`]: a ClientHello, whose PSK binders must be computed
     /// over the hello as it will be sent.
-    pub(crate) fn send_shaped(
+    pub(crate) fn send_as_is(
         &mut self,
         transcript: &mut Transcript,
         payload: HandshakePayload,
