@@ -208,6 +208,7 @@ pub mod replay {
     use std::sync::Arc;
 
     use crate::crypto::kx::{self, ActiveKeyExchange, KeyExchangeGroup};
+    use crate::crypto::{RandomSource, Secret};
     use crate::error::Error;
     use crate::msgs::enums::NamedGroup;
 
@@ -233,8 +234,27 @@ pub mod replay {
             self.0.name()
         }
 
-        fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-            self.0.start()
+        fn start(&self, rng: &dyn RandomSource) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+            self.0.start(rng)
+        }
+
+        fn accept(
+            &self,
+            client_share: &[u8],
+            rng: &dyn RandomSource,
+        ) -> Result<(Vec<u8>, Secret), Error> {
+            self.0.accept(client_share, rng)
+        }
+
+        fn start_client_shares(
+            &self,
+            rng: &dyn RandomSource,
+        ) -> Result<Vec<Box<dyn ActiveKeyExchange>>, Error> {
+            self.0.start_client_shares(rng)
+        }
+
+        fn tls13_only(&self) -> bool {
+            self.0.tls13_only()
         }
     }
 

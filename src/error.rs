@@ -2,7 +2,7 @@
 //! that RFC 8446 §6.2 / RFC 5246 §7.2.2 name for it.
 
 pub use crate::codec::DecodeError;
-use crate::msgs::enums::AlertDescription;
+use crate::msgs::enums::{AlertDescription, NamedGroup};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -92,6 +92,14 @@ pub enum Error {
         /// What the peer did, in plain words.
         reason: String,
     },
+    /// The peer's key share for `group` is unusable (illegal_parameter,
+    /// RFC 8446 §4.2.8; RFC 10024 §4.2 for the hybrid groups).
+    BadKeyShare {
+        /// The group whose share it is.
+        group: NamedGroup,
+        /// What is wrong with it.
+        problem: KeyShareProblem,
+    },
     /// A record failed authentication (bad_record_mac).
     BadRecordMac,
     /// A record or message exceeded the protocol's limits (record_overflow).
@@ -134,6 +142,41 @@ pub enum Error {
     Internal(&'static str),
     /// An I/O error from the transport.
     Io(IoError),
+}
+
+/// What is wrong with a peer's key share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyShareProblem {
+    /// The share is not the group's exact length.
+    Length {
+        /// The group's length for this share.
+        expected: usize,
+        /// The length received.
+        actual: usize,
+    },
+    /// The ML-KEM encapsulation key fails the modulus check of FIPS 203
+    /// §7.2 (a coefficient not below q).
+    EncapsulationKey,
+    /// The (EC)DH part is not a valid public value for the curve (RFC 8446
+    /// §4.2.8.2), or it gives the all-zero X25519 secret (RFC 8446 §7.4.2).
+    Classical,
+}
+
+impl fmt::Display for KeyShareProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyShareProblem::Length { expected, actual } => {
+                write!(f, "it is {actual} bytes where the group's is {expected}")
+            }
+            KeyShareProblem::EncapsulationKey => {
+                f.write_str("its ML-KEM encapsulation key fails the FIPS 203 §7.2 modulus check")
+            }
+            KeyShareProblem::Classical => f.write_str(
+                "its (EC)DH part is not a valid public value (or gives the all-zero secret)",
+            ),
+        }
+    }
 }
 
 /// Why a peer certificate was refused.
@@ -222,6 +265,7 @@ impl Error {
         match self {
             Error::Decode { error, .. } => Some(decode_alert(error)),
             Error::PeerMisbehaved { alert, .. } => Some(*alert),
+            Error::BadKeyShare { .. } => Some(AlertDescription::ILLEGAL_PARAMETER),
             Error::BadRecordMac => Some(AlertDescription::BAD_RECORD_MAC),
             Error::RecordOverflow => Some(AlertDescription::RECORD_OVERFLOW),
             Error::NotTls(_) => Some(AlertDescription::DECODE_ERROR),
@@ -244,6 +288,9 @@ impl fmt::Display for Error {
             Error::Decode { context, error } => write!(f, "could not decode {context}: {error}"),
             Error::PeerMisbehaved { alert, reason } => {
                 write!(f, "the peer broke the protocol ({alert:?}): {reason}")
+            }
+            Error::BadKeyShare { group, problem } => {
+                write!(f, "the peer's {group:?} key share is unusable: {problem}")
             }
             Error::BadRecordMac => f.write_str("a record failed authentication (bad_record_mac)"),
             Error::RecordOverflow => f.write_str("a record was longer than TLS allows"),

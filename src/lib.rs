@@ -180,7 +180,9 @@ pub mod verify;
 
 pub use config::{CertifiedKey, ClientConfig, ServerConfig};
 pub use conn::{ClientConnection, Connection, Event, ServerConnection, TraceEvent};
-pub use error::{CertificateError, CertificateErrorKind, DecodeError, Error};
+pub use error::{
+    CertificateError, CertificateErrorKind, DecodeError, Error, KeyShareProblem, Negotiable,
+};
 pub use msgs::alert::Alert;
 pub use msgs::enums::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, NamedGroup,

@@ -216,14 +216,25 @@ fn handshake_by(
         if !conn.is_handshaking() {
             return Ok(());
         }
+        let too_long = || io::Error::new(io::ErrorKind::TimedOut, "the handshake took too long");
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(
-                io::Error::new(io::ErrorKind::TimedOut, "the handshake took too long").into(),
-            );
+            return Err(too_long().into());
         }
         sock.set_read_timeout(Some(left))?;
-        let n = sock.read(&mut buf)?;
+        // A read that waits out the deadline ends with WouldBlock on Unix
+        // and TimedOut on Windows.
+        let n = match sock.read(&mut buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(too_long().into())
+            }
+            r => r?,
+        };
         if n == 0 {
             conn.transport_eof();
             return Err(conn.error().cloned().unwrap_or(Error::HandshakeNotComplete));

@@ -724,6 +724,20 @@ fn server_ends_a_handshake_that_trickles_past_its_deadline() {
 }
 
 #[test]
+fn server_ends_a_handshake_from_a_silent_client_at_its_deadline() {
+    let pki = make_pki("cli-silent");
+    let mut srv = cloak_server(&pki, "ecdsa", &["--handshake-timeout", "1"]);
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    let took = time_until_closed(&mut sock, std::time::Duration::from_secs(8));
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "held open for {took:?}"
+    );
+    // The read that waited out the deadline is reported as the deadline.
+    assert!(srv.wait_for("took too long").is_some(), "{}", srv.output());
+}
+
+#[test]
 fn server_refuses_connections_over_its_cap() {
     let pki = make_pki("cli-cap");
     let mut srv = cloak_server(

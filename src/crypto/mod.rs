@@ -1,9 +1,12 @@
-//! The only module that names `ring`: hashes, HMAC and HKDF, AEADs, key
-//! exchange groups, signing and verifying, randomness, and the suite table.
+//! The only module that names the primitive crates (`ring`,
+//! `libcrux-ml-kem`): hashes, HMAC and HKDF, AEADs, key exchange groups
+//! (with ML-KEM for the hybrids), signing and verifying, randomness, and
+//! the suite table.
 
 pub mod aead;
 pub mod hash;
 pub mod kx;
+mod mlkem;
 pub mod rand;
 pub mod secret;
 pub mod sign;

@@ -357,7 +357,7 @@ impl State for ExpectServerKeyExchange {
                 ))
             })?;
         cx.info.group = Some(ske.params.group);
-        let kx = group.start()?;
+        let kx = group.start(self.hs.shared.config.random.as_ref())?;
         let public = kx.public_key().to_vec();
         let pms = kx.complete(&ske.params.public)?;
         self.hs.transcript.add(raw);

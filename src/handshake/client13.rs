@@ -143,7 +143,7 @@ fn retry_key_share(st: &HelloSent, g: NamedGroup) -> Result<Box<dyn ActiveKeyExc
                 "the HelloRetryRequest asks for {g:?}, which we did not offer"
             ))
         })?;
-    group.start()
+    group.start(st.shared.config.random.as_ref())
 }
 
 /// The second ClientHello: the first with the new key share, the cookie,

@@ -103,7 +103,9 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey) -> Result<Offer, Er
     let suites = offered_suites(config, tls13, tls12)?;
     // TLS 1.2 makes its key pair when the server has chosen the group.
     let key_shares = if tls13 {
-        config.key_exchange.start_client_shares()?
+        config
+            .key_exchange
+            .start_client_shares(config.random.as_ref())?
     } else {
         Vec::new()
     };

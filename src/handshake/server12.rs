@@ -353,7 +353,7 @@ fn write_server_flight(
         .key_exchange
         .find(c.group, ProtocolVersion::TLSV1_2)
         .ok_or(Error::Internal("the chosen group vanished"))?
-        .start()?;
+        .start(hs.config.random.as_ref())?;
     let params = EcdheParams {
         group: c.group,
         public: kx.public_key().to_vec(),

@@ -243,7 +243,7 @@ fn write_server_hello(
             .key_exchange
             .find(group, ProtocolVersion::TLSV1_3)
             .ok_or(Error::Internal("the chosen group vanished"))?;
-        let (public, secret) = kx.accept(client_share)?;
+        let (public, secret) = kx.accept(client_share, config.random.as_ref())?;
         exts.push(Extension::KeyShareServer(KeyShareEntry {
             group,
             key_exchange: public,

@@ -171,7 +171,7 @@ registry! {
 }
 
 registry! {
-    /// NamedGroup (RFC 8446 §4.2.7, RFC 8422 §5.1.1).
+    /// NamedGroup (RFC 8446 §4.2.7, RFC 8422 §5.1.1, RFC 10024 §7).
     NamedGroup(u16, u16, put_u16) {
         SECP256R1 = 0x0017 => "secp256r1",
         SECP384R1 = 0x0018 => "secp384r1",
@@ -183,7 +183,9 @@ registry! {
         FFDHE4096 = 0x0102 => "ffdhe4096",
         FFDHE6144 = 0x0103 => "ffdhe6144",
         FFDHE8192 = 0x0104 => "ffdhe8192",
+        SECP256R1_MLKEM768 = 0x11eb => "SecP256r1MLKEM768",
         X25519_MLKEM768 = 0x11ec => "X25519MLKEM768",
+        SECP384R1_MLKEM1024 = 0x11ed => "SecP384r1MLKEM1024",
     }
 }
 

@@ -1,14 +1,15 @@
 //! A deterministic configuration for fuzzing harnesses and scripted
 //! tests. **Not for production: it has no security at all.** Its
-//! randomness is a counter, its clock stands still, its "key exchange"
-//! derives the shared secret from the two public values alone, and the
-//! client accepts any certificate. Two connections made with it produce
+//! randomness is a counter, its clock stands still, its key exchange
+//! private keys are fixed and public, and the client accepts any
+//! certificate. Two connections made with it produce
 //! the same bytes every time, so a recorded flight stays valid and a
 //! fuzzer can reach the messages after the first.
 use cloaktls::config::{CertifiedKey, ClientConfig, ServerConfig};
-use cloaktls::crypto::kx::{ActiveKeyExchange, KeyExchangeGroup};
+use cloaktls::crypto::kx::KeyExchangeGroup;
 use cloaktls::crypto::sign::RingSigningKey;
-use cloaktls::crypto::{HashAlgorithm, RandomSource, Secret};
+use cloaktls::crypto::RandomSource;
+use cloaktls::danger::replay::FixedKeyGroup;
 use cloaktls::error::Error;
 use cloaktls::msgs::enums::NamedGroup;
 use cloaktls::verify::TimeSource;
@@ -54,58 +55,6 @@ impl TimeSource for FixedClock {
     }
 }
 
-/// A "group" whose public value is fixed and whose shared secret is the
-/// hash of the two public values in sorted order: both sides agree on
-/// it whatever they were sent. No secrecy whatsoever.
-#[derive(Debug, Clone, Copy)]
-pub struct ScriptedGroup {
-    /// The group it pretends to be.
-    pub name: NamedGroup,
-    /// The byte its public value is filled with.
-    pub fill: u8,
-}
-
-struct ScriptedExchange {
-    name: NamedGroup,
-    public: Vec<u8>,
-}
-
-impl KeyExchangeGroup for ScriptedGroup {
-    fn name(&self) -> NamedGroup {
-        self.name
-    }
-    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
-        let len = match self.name {
-            NamedGroup::SECP256R1 => 65,
-            NamedGroup::SECP384R1 => 97,
-            _ => 32,
-        };
-        Ok(Box::new(ScriptedExchange {
-            name: self.name,
-            public: vec![self.fill; len],
-        }))
-    }
-}
-
-impl ActiveKeyExchange for ScriptedExchange {
-    fn group(&self) -> NamedGroup {
-        self.name
-    }
-    fn public_key(&self) -> &[u8] {
-        &self.public
-    }
-    fn complete(self: Box<Self>, peer: &[u8]) -> Result<Secret, Error> {
-        let (a, b) = if self.public.as_slice() <= peer {
-            (self.public.as_slice(), peer)
-        } else {
-            (peer, self.public.as_slice())
-        };
-        Ok(Secret::from_slice(
-            &HashAlgorithm::Sha256.hash(&[a, b].concat()),
-        ))
-    }
-}
-
 /// An Ed25519 key from a fixed seed (its signatures are deterministic)
 /// and a self-signed certificate for it, made once per process.
 fn identity() -> Result<CertifiedKey, Error> {
@@ -124,17 +73,20 @@ fn identity() -> Result<CertifiedKey, Error> {
     Ok(CertifiedKey::new(vec![cert], Arc::new(key)))
 }
 
-fn groups() -> Vec<Arc<dyn KeyExchangeGroup>> {
-    vec![
-        Arc::new(ScriptedGroup {
-            name: NamedGroup::X25519,
-            fill: 0x25,
-        }),
-        Arc::new(ScriptedGroup {
-            name: NamedGroup::SECP256R1,
-            fill: 0x04,
-        }),
-    ]
+/// Fixed-key groups: X25519MLKEM768 first (its ML-KEM seeds come from
+/// the counting randomness), so a handshake takes the hybrid path with its
+/// X25519 share beside it, then X25519 and P-256 for HelloRetryRequest
+/// and TLS 1.2. `key` fills the (EC)DH private keys.
+fn groups(key: u8) -> Result<Vec<Arc<dyn KeyExchangeGroup>>, Error> {
+    let mut out: Vec<Arc<dyn KeyExchangeGroup>> = Vec::new();
+    for name in [
+        NamedGroup::X25519_MLKEM768,
+        NamedGroup::X25519,
+        NamedGroup::SECP256R1,
+    ] {
+        out.push(Arc::new(FixedKeyGroup::new(name, &[key; 32])?));
+    }
+    Ok(out)
 }
 
 /// A deterministic client configuration (see the module's warning).
@@ -142,13 +94,13 @@ pub fn client_config() -> Result<Arc<ClientConfig>, Error> {
     let b = cloaktls::danger::client_without_verification()
         .time(Arc::new(FixedClock(1_800_000_000)))
         .session_store(None);
-    let b = cloaktls::danger::custom_groups_client(b, groups());
+    let b = cloaktls::danger::custom_groups_client(b, groups(0x1c)?);
     cloaktls::danger::custom_random_client(b, Arc::new(CountingRandom::new(0xc1))).build()
 }
 
 /// A deterministic server configuration (see the module's warning).
 pub fn server_config() -> Result<Arc<ServerConfig>, Error> {
     let b = ServerConfig::builder(identity()?).time(Arc::new(FixedClock(1_800_000_000)));
-    let b = cloaktls::danger::custom_groups_server(b, groups());
+    let b = cloaktls::danger::custom_groups_server(b, groups(0x5e)?);
     cloaktls::danger::custom_random_server(b, Arc::new(CountingRandom::new(0x5e))).build()
 }

@@ -460,25 +460,9 @@ pub(super) fn groups(
     if !only_fixed {
         for g in kx::DEFAULT_GROUPS {
             if !out.iter().any(|o| o.name() == g.name()) {
-                if let Some(d) = kx::default_group(g.name()) {
-                    out.push(Arc::new(DefaultGroup(d)));
-                }
+                out.push(Arc::new(g));
             }
         }
     }
     Ok(out)
-}
-
-/// A default group behind an `Arc`.
-#[derive(Debug)]
-pub(super) struct DefaultGroup(pub(super) &'static dyn KeyExchangeGroup);
-
-impl KeyExchangeGroup for DefaultGroup {
-    fn name(&self) -> NamedGroup {
-        self.0.name()
-    }
-
-    fn start(&self) -> Result<Box<dyn cloaktls::crypto::kx::ActiveKeyExchange>, Error> {
-        self.0.start()
-    }
 }
