@@ -256,6 +256,10 @@ pub mod replay {
         fn tls13_only(&self) -> bool {
             self.0.tls13_only()
         }
+
+        fn post_quantum(&self) -> bool {
+            self.0.post_quantum()
+        }
     }
 
     pub use crate::config::MessageShaper;

@@ -11,11 +11,36 @@ use cloaktls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use cloaktls::{NamedGroup, ProtocolVersion};
 use common::*;
 
-const GROUPS: [NamedGroup; 3] = [
+const GROUPS: [NamedGroup; 6] = [
     NamedGroup::X25519,
     NamedGroup::SECP256R1,
     NamedGroup::SECP384R1,
+    NamedGroup::X25519_MLKEM768,
+    NamedGroup::SECP256R1_MLKEM768,
+    NamedGroup::SECP384R1_MLKEM1024,
 ];
+
+fn is_hybrid(g: NamedGroup) -> bool {
+    matches!(
+        g,
+        NamedGroup::X25519_MLKEM768
+            | NamedGroup::SECP256R1_MLKEM768
+            | NamedGroup::SECP384R1_MLKEM1024
+    )
+}
+
+/// The client's first group when the server is to answer `group` with a
+/// HelloRetryRequest: for a hybrid, a classical group; for a classical
+/// group, a hybrid (whose (EC)DH part is not `group`, or the client would
+/// send a share for `group` beside it). Both directions are crossed.
+fn first_for_retry(group: NamedGroup) -> NamedGroup {
+    match group {
+        NamedGroup::X25519 => NamedGroup::SECP256R1_MLKEM768,
+        NamedGroup::SECP256R1 | NamedGroup::SECP384R1 => NamedGroup::X25519_MLKEM768,
+        NamedGroup::X25519_MLKEM768 => NamedGroup::SECP384R1,
+        _ => NamedGroup::X25519,
+    }
+}
 
 fn suite_fits(suite: &SupportedSuite, key: KeyType) -> bool {
     match suite {
@@ -41,6 +66,10 @@ fn matrix() {
             SupportedSuite::Tls12(_) => ProtocolVersion::TLSV1_2,
         };
         for group in GROUPS {
+            // RFC 10024 §3: the hybrids are TLS 1.3 only.
+            if is_hybrid(group) && version == ProtocolVersion::TLSV1_2 {
+                continue;
+            }
             for (key_type, issued) in &servers {
                 if !suite_fits(&suite, *key_type) {
                     continue;
@@ -60,8 +89,7 @@ fn matrix() {
                         // For a HelloRetryRequest, the client's first share
                         // is for a group the server does not take.
                         let client_groups: Vec<NamedGroup> = if hrr {
-                            let other = GROUPS.iter().copied().find(|g| *g != group).unwrap();
-                            vec![other, group]
+                            vec![first_for_retry(group), group]
                         } else {
                             vec![group]
                         };

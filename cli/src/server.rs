@@ -187,11 +187,17 @@ fn serve_one(
 
 /// What was negotiated, on one line for the log.
 fn one_line(c: &Connection) -> String {
+    let name = |d: Option<String>| d.unwrap_or_else(|| "none".into());
     format!(
-        "{} {:?} {:?}{}{}",
+        "{}, {}, key exchange {}{}{}{}",
         version_name(c.protocol_version()),
-        c.cipher_suite(),
-        c.key_exchange_group(),
+        name(c.cipher_suite().map(|s| format!("{s:?}"))),
+        name(c.key_exchange_group().map(|g| format!("{g:?}"))),
+        if c.had_hello_retry() {
+            " after a hello retry"
+        } else {
+            ""
+        },
         if c.is_resumed() { ", resumed" } else { "" },
         match c.early_data_accepted() {
             Some(true) => ", 0-RTT accepted",

@@ -56,6 +56,13 @@ pub trait KeyExchangeGroup: Send + Sync + Debug {
     fn tls13_only(&self) -> bool {
         false
     }
+
+    /// Whether the group resists a quantum computer (the hybrids). A
+    /// server picks such a group whenever the client supports one, even
+    /// at the cost of a HelloRetryRequest.
+    fn post_quantum(&self) -> bool {
+        false
+    }
 }
 
 impl KeyExchangeGroup for &'static dyn KeyExchangeGroup {
@@ -80,6 +87,9 @@ impl KeyExchangeGroup for &'static dyn KeyExchangeGroup {
     }
     fn tls13_only(&self) -> bool {
         (**self).tls13_only()
+    }
+    fn post_quantum(&self) -> bool {
+        (**self).post_quantum()
     }
 }
 
@@ -388,6 +398,10 @@ impl KeyExchangeGroup for FixedKeyGroup {
     fn tls13_only(&self) -> bool {
         self.group.tls13_only()
     }
+
+    fn post_quantum(&self) -> bool {
+        self.group.post_quantum()
+    }
 }
 
 /// Finds a group cloaktls implements by name.
@@ -469,6 +483,13 @@ impl KeyExchangeSet {
             .filter(|g| tls13 || !g.tls13_only())
             .map(|g| g.name())
             .collect()
+    }
+
+    /// Whether `name` is one of ours and post-quantum.
+    pub fn is_post_quantum(&self, name: NamedGroup) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.name() == name && g.post_quantum())
     }
 
     /// The group `name`, if it is one of ours usable in `version`.

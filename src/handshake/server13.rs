@@ -132,18 +132,26 @@ fn psk_ke(
     Ok(psk.map(|p| KeyExchange::PskOnly(Box::new(p))))
 }
 
-/// The group: ours first, among those the client sent a share for (no
-/// round trip), else among those it supports (a HelloRetryRequest).
-/// Returns whether the client sent a share for it.
+/// The group: a post-quantum one whenever the client supports one (ours
+/// first, with a HelloRetryRequest if it sent no share for it: a share
+/// sent for a classical group is the client's guess, not its preference,
+/// draft-ietf-tls-key-share-prediction §4); otherwise ours first among
+/// those the client sent a share for (no round trip), else among those it
+/// supports (a HelloRetryRequest). Returns whether the client sent a share
+/// for it.
 fn choose_group(config: &ServerConfig, offer: &Offer<'_>) -> Result<(NamedGroup, bool), Error> {
     let ours = config.key_exchange.names(true);
-    let with_share = ours
+    let offered: HashSet<&NamedGroup> = offer.groups.iter().collect();
+    let has_share = |g: &NamedGroup| offer.shares.iter().any(|s| s.group == *g);
+    let post_quantum = ours
         .iter()
-        .find(|g| offer.shares.iter().any(|s| s.group == **g));
-    if let Some(g) = with_share {
+        .find(|g| offered.contains(g) && config.key_exchange.is_post_quantum(**g));
+    if let Some(g) = post_quantum {
+        return Ok((*g, has_share(g)));
+    }
+    if let Some(g) = ours.iter().find(|g| has_share(g)) {
         return Ok((*g, true));
     }
-    let offered: HashSet<&NamedGroup> = offer.groups.iter().collect();
     ours.iter()
         .find(|g| offered.contains(g))
         .map(|g| (*g, false))

@@ -142,6 +142,10 @@ impl KeyExchangeGroup for HybridGroup {
     fn tls13_only(&self) -> bool {
         true
     }
+
+    fn post_quantum(&self) -> bool {
+        true
+    }
 }
 
 impl BuiltInGroup for HybridGroup {

@@ -1,0 +1,3 @@
+module cloaktls.test/gopeer
+
+go 1.26
