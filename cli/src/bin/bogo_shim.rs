@@ -210,6 +210,7 @@ fn code(e: &Error) -> String {
             _ if e.alert() == Some(A::ILLEGAL_PARAMETER) => "ILLEGAL_PARAMETER".into(),
             _ => "DECODE_ERROR".into(),
         },
+        Error::BadKeyShare { .. } => "BAD_ECPOINT".into(),
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC".into(),
         Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG".into(),
         Error::NotTls(w) if w.contains("HTTP request") => "HTTP_REQUEST".into(),
