@@ -45,12 +45,14 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use trace::Tracer;
 
+mod acceptor;
 mod buffers;
 mod inbound;
 mod info;
 mod outbound;
 mod trace;
 
+pub use acceptor::{Accepted, Acceptor, ClientHelloInfo, ACCEPTOR_LIMIT};
 pub use trace::{ladder, TraceEvent, TRACE_BYTES_LIMIT, TRACE_LIMIT};
 
 /// How much received plaintext a connection holds before it stops reading
@@ -356,6 +358,13 @@ impl Connection {
         let r = self.send_application_data(&data[..n]);
         self.check(r)?;
         Ok(n)
+    }
+
+    /// How much more 0-RTT data [`Connection::send_early_data`] would take
+    /// now: `None` when early data cannot be sent (no ticket that allows
+    /// it, early data off, or the handshake has gone past it).
+    pub fn early_data_room(&self) -> Option<usize> {
+        self.early_send
     }
 
     /// Copies received application data into `buf`. Data received before

@@ -29,6 +29,7 @@ mod client_common;
 mod client_hello;
 mod common;
 mod context;
+mod hello_info;
 mod server;
 mod server12;
 mod server13;
@@ -44,6 +45,7 @@ mod transcript;
 pub(crate) use client_hello::start_client;
 pub(crate) use common::Exporter;
 pub(crate) use context::Context;
+pub use hello_info::ClientHelloInfo;
 pub(crate) use server::start_server;
 pub(crate) use table::StateId;
 

@@ -1,0 +1,55 @@
+//! What a ClientHello offers, in a form a caller can read before choosing
+//! the server's configuration.
+
+use super::server_common::sni;
+use crate::error::Error;
+use crate::msgs::enums::SignatureScheme;
+use crate::msgs::enums::{CipherSuite, ExtensionType, NamedGroup, ProtocolVersion};
+use crate::msgs::extensions::Extension;
+use crate::msgs::handshake::ClientHello;
+
+/// What a ClientHello offers, for choosing a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientHelloInfo {
+    /// The host name from server_name (RFC 6066 §3), if it sent one.
+    pub server_name: Option<String>,
+    /// The application protocols it offers (RFC 7301), in its order.
+    pub alpn_protocols: Vec<Vec<u8>>,
+    /// The signature schemes it accepts (RFC 8446 §4.2.3).
+    pub signature_schemes: Vec<SignatureScheme>,
+    /// The key exchange groups it supports (RFC 8446 §4.2.7).
+    pub groups: Vec<NamedGroup>,
+    /// Its cipher suites, GREASE and signalling values included.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// The versions it offers (supported_versions, or legacy_version).
+    pub versions: Vec<ProtocolVersion>,
+}
+
+impl ClientHelloInfo {
+    /// The offer of `ch`. Fails as the handshake would on a malformed
+    /// server_name (RFC 6066 §3).
+    pub(crate) fn from_hello(ch: &ClientHello) -> Result<Self, Error> {
+        let list = |typ| ch.extension(typ);
+        Ok(ClientHelloInfo {
+            server_name: sni(ch)?.map(|n| n.as_ref().to_string()),
+            alpn_protocols: match list(ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION) {
+                Some(Extension::Alpn(p)) => p.clone(),
+                _ => Vec::new(),
+            },
+            signature_schemes: match list(ExtensionType::SIGNATURE_ALGORITHMS) {
+                Some(Extension::SignatureAlgorithms(s)) => s.clone(),
+                _ => Vec::new(),
+            },
+            groups: match list(ExtensionType::SUPPORTED_GROUPS) {
+                Some(Extension::SupportedGroups(g)) => g.clone(),
+                _ => Vec::new(),
+            },
+            cipher_suites: ch.cipher_suites.clone(),
+            versions: match list(ExtensionType::SUPPORTED_VERSIONS) {
+                Some(Extension::SupportedVersionsClient(v)) => v.clone(),
+                _ => vec![ch.legacy_version],
+            },
+        })
+    }
+}
