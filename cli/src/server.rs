@@ -1,21 +1,21 @@
-//! `cloak server`: serve TLS clients until stopped, each connection in its
-//! own thread, with a cap on concurrent connections, a deadline for the
-//! handshake and timeouts for idle connections.
+//! `cloak server`: serve TLS clients until stopped, concurrently on tokio
+//! (cloaktls-tokio), with a cap on concurrent connections, a deadline for
+//! the handshake and timeouts for idle connections.
 
 use crate::options::{apply_tls, version_name, Tls};
 use crate::summary::summary;
 use crate::Failure;
 use cloaktls::config::ClientAuth;
-use cloaktls::conn::Intake;
 use cloaktls::pem::certified_key_from_files;
-use cloaktls::stream::TlsStream;
 use cloaktls::verify::RootStore;
-use cloaktls::{Connection, Error, ServerConfig, ServerConnection};
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use cloaktls::{Connection, ServerConfig};
+use cloaktls_tokio::LazyConfigAcceptor;
+use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 /// What the server does with each client.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,8 @@ struct Limits {
     idle: Duration,
 }
 
-/// Runs `cloak server`.
+/// Runs `cloak server`: a tokio runtime with a worker per core serves every
+/// connection as a task of its own.
 pub fn run(a: Args) -> Result<(), Failure> {
     let cfg = config(&a)?;
     let mode = match (a.www, a.mode) {
@@ -127,62 +128,113 @@ pub fn run(a: Args) -> Result<(), Failure> {
         handshake: Duration::from_secs(a.handshake_timeout.max(1)),
         idle: Duration::from_secs(a.idle_timeout.max(1)),
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(serve(a, cfg, mode, limits))
+}
+
+async fn serve(a: Args, cfg: Arc<ServerConfig>, mode: Mode, limits: Limits) -> Result<(), Failure> {
     let listener = TcpListener::bind(&a.listen)
+        .await
         .map_err(|e| Failure::Message(format!("cannot listen on {}: {e}", a.listen)))?;
     eprintln!(
         "listening on {} ({})",
         listener.local_addr()?,
         if mode == Mode::Www { "www" } else { "echo" }
     );
-    let active = Arc::new(AtomicUsize::new(0));
-    for sock in listener.incoming() {
-        let Ok(sock) = sock else { continue };
-        let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-        if active.fetch_add(1, Ordering::SeqCst) >= a.max_connections {
-            active.fetch_sub(1, Ordering::SeqCst);
+    let slots = Arc::new(Semaphore::new(a.max_connections));
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else {
+            continue;
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
             eprintln!(
                 "client {peer}: refused: {} connections already",
                 a.max_connections
             );
             continue;
-        }
-        let (cfg, active) = (cfg.clone(), active.clone());
-        std::thread::spawn(move || {
-            if let Err(e) = serve_one(cfg, sock, &peer, mode, limits) {
+        };
+        let cfg = cfg.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_one(cfg, tcp, &peer.to_string(), mode, limits).await {
                 eprintln!("client {peer}: {e}");
             }
-            active.fetch_sub(1, Ordering::SeqCst);
+            drop(slot);
         });
     }
-    Ok(())
 }
 
 /// One client: the handshake within its deadline, then the mode's work.
-fn serve_one(
+async fn serve_one(
     cfg: Arc<ServerConfig>,
-    mut sock: TcpStream,
+    tcp: TcpStream,
     peer: &str,
     mode: Mode,
     limits: Limits,
 ) -> Result<(), String> {
-    let mut conn = ServerConnection::new(cfg).map_err(|e| e.to_string())?;
-    let handshake = handshake_by(&mut conn, &mut sock, Instant::now() + limits.handshake);
+    let _ = tcp.set_nodelay(true);
+    let tls = match tokio::time::timeout(limits.handshake, handshake(cfg, tcp, peer, mode)).await {
+        Err(_) => return Err("handshake failed: the handshake took too long".into()),
+        Ok(r) => r?,
+    };
+    eprintln!("client {peer}: {}", one_line(tls.conn()));
+    let r = match mode {
+        Mode::Www => serve_www(tls, limits.idle).await,
+        Mode::Echo => serve_echo(tls, limits.idle).await,
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// The ClientHello, then the handshake. A client that speaks plain HTTP
+/// to a www server is told, in plain HTTP, to use HTTPS.
+async fn handshake(
+    cfg: Arc<ServerConfig>,
+    tcp: TcpStream,
+    peer: &str,
+    mode: Mode,
+) -> Result<ServerTls, String> {
+    let start = match LazyConfigAcceptor::new(tcp).await {
+        Ok(start) => start,
+        Err(e) => {
+            if mode == Mode::Www && e.is_not_tls() && e.received.starts_with(b"GET") {
+                answer_plain_http(e.io).await;
+            }
+            return Err(format!("handshake failed: {}", e.error));
+        }
+    };
+    let handshake = start.into_stream(cfg).map_err(|e| e.to_string())?;
+    match handshake.into_fallible().await {
+        Ok(mut tls) => {
+            print_trace(peer, tls.conn_mut());
+            Ok(tls)
+        }
+        Err((e, mut failed)) => {
+            print_trace(peer, failed.conn_mut());
+            Err(format!("handshake failed: {e}"))
+        }
+    }
+}
+
+type ServerTls = cloaktls_tokio::server::TlsStream<TcpStream>;
+
+fn print_trace(peer: &str, conn: &mut Connection) {
     let trace = conn.take_trace();
     if !trace.is_empty() {
         eprint!("client {peer}:\n{}", cloaktls::conn::ladder(&trace, false));
     }
-    if let Err(e) = handshake {
-        return Err(format!("handshake failed: {e}"));
-    }
-    eprintln!("client {peer}: {}", one_line(&conn));
-    let _ = sock.set_read_timeout(Some(limits.idle));
-    let _ = sock.set_write_timeout(Some(limits.idle));
-    let mut tls = TlsStream::new(conn, sock);
-    let r = match mode {
-        Mode::Www => serve_www(&mut tls),
-        Mode::Echo => serve_echo(&mut tls),
-    };
-    r.map_err(|e| e.to_string())
+}
+
+/// Tells a plain-HTTP client, in plain HTTP, that this port speaks HTTPS.
+async fn answer_plain_http(mut tcp: TcpStream) {
+    let body = "This port speaks HTTPS: use https:// in the URL.\n";
+    let resp = format!(
+        "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tcp.write_all(resp.as_bytes()).await;
+    let _ = tcp.shutdown().await;
 }
 
 /// What was negotiated, on one line for the log.
@@ -207,75 +259,30 @@ fn one_line(c: &Connection) -> String {
     )
 }
 
-/// Drives the handshake over `sock` until `deadline`: every read waits at
-/// most until then, so a client that trickles bytes cannot hold the
-/// connection open. Whatever happens, the client gets what we have to say
-/// (a fatal alert included).
-fn handshake_by(
-    conn: &mut Connection,
-    sock: &mut TcpStream,
-    deadline: Instant,
-) -> Result<(), Error> {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        flush(conn, sock, deadline)?;
-        if !conn.is_handshaking() {
-            return Ok(());
-        }
-        let too_long = || io::Error::new(io::ErrorKind::TimedOut, "the handshake took too long");
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(too_long().into());
-        }
-        sock.set_read_timeout(Some(left))?;
-        // A read that waits out the deadline ends with WouldBlock on Unix
-        // and TimedOut on Windows.
-        let n = match sock.read(&mut buf) {
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(too_long().into())
-            }
-            r => r?,
-        };
-        if n == 0 {
-            conn.transport_eof();
-            return Err(conn.error().cloned().unwrap_or(Error::HandshakeNotComplete));
-        }
-        let r = conn.read_tls(&buf[..n]);
-        flush(conn, sock, deadline)?;
-        if let Intake::Blocked { .. } = r? {
-            return Err(Error::InvalidState(
-                "more early data than the server can hold",
-            ));
-        }
+/// A read that gives up after `idle`.
+async fn read_idle(tls: &mut ServerTls, buf: &mut [u8], idle: Duration) -> io::Result<usize> {
+    match tokio::time::timeout(idle, tls.read(buf)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("idle for {} s", idle.as_secs()),
+        )),
     }
 }
 
-fn flush(conn: &mut Connection, sock: &mut TcpStream, deadline: Instant) -> Result<(), Error> {
-    while conn.wants_write() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        sock.set_write_timeout(Some(left.max(Duration::from_millis(1))))?;
-        let n = sock.write(conn.pending_tls())?;
-        conn.consume_tls(n);
-    }
-    Ok(())
-}
-
-fn serve_echo<C: std::ops::DerefMut<Target = Connection>>(
-    tls: &mut TlsStream<C, TcpStream>,
-) -> io::Result<()> {
+async fn serve_echo(mut tls: ServerTls, idle: Duration) -> io::Result<()> {
     let mut buf = vec![0u8; 16384];
     loop {
-        let n = tls.read(&mut buf)?;
+        let n = read_idle(&mut tls, &mut buf, idle).await?;
         if n == 0 {
-            tls.send_close_notify()?;
-            return Ok(());
+            return tls.shutdown().await;
         }
-        tls.write_all(&buf[..n])?;
+        tokio::time::timeout(idle, async {
+            tls.write_all(&buf[..n]).await?;
+            tls.flush().await
+        })
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading"))??;
     }
 }
 
@@ -285,13 +292,11 @@ fn request_complete(req: &[u8]) -> bool {
     req.windows(4).any(|w| w == b"\r\n\r\n") || req.windows(2).any(|w| w == b"\n\n")
 }
 
-fn serve_www<C: std::ops::DerefMut<Target = Connection>>(
-    tls: &mut TlsStream<C, TcpStream>,
-) -> io::Result<()> {
+async fn serve_www(mut tls: ServerTls, idle: Duration) -> io::Result<()> {
     let mut req = Vec::new();
     let mut buf = [0u8; 4096];
     while !request_complete(&req) && req.len() < 65536 {
-        let n = tls.read(&mut buf)?;
+        let n = read_idle(&mut tls, &mut buf, idle).await?;
         if n == 0 {
             return Ok(());
         }
@@ -317,8 +322,12 @@ fn serve_www<C: std::ops::DerefMut<Target = Connection>>(
         "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    tls.write_all(resp.as_bytes())?;
-    Ok(tls.send_close_notify()?)
+    tokio::time::timeout(idle, async {
+        tls.write_all(resp.as_bytes()).await?;
+        tls.shutdown().await
+    })
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading"))?
 }
 
 fn html_escape(s: &str) -> String {

@@ -47,4 +47,4 @@ pub use client::{Connect, TlsConnector};
 /// The cloaktls version this crate is built on.
 pub use cloaktls;
 pub use server::{Accept, AcceptError, LazyConfigAcceptor, StartHandshake, TlsAcceptor};
-pub use stream::{Handshake, TlsStream};
+pub use stream::{FallibleHandshake, Handshake, HandshakeFailure, TlsStream};

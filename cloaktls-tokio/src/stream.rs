@@ -27,11 +27,12 @@ const READ_CHUNK: usize = 16 * 1024 + 5 + 256;
 ///   of kind `UnexpectedEof` that converts back to
 ///   [`cloaktls::Error::Truncated`]: a truncation attack and a clean end
 ///   are told apart.
-/// - Reading never writes once the handshake is over, so the two
-///   directions proceed independently (a stream split with
-///   `tokio::io::split` works, and neither half waits for the other);
-///   what reading produces for the peer (a KeyUpdate answer) goes out with
-///   the next write, flush or shutdown.
+/// - The two directions proceed independently: a stream split with
+///   `tokio::io::split` works, and neither half waits for the other. What
+///   reading produces for the peer (a KeyUpdate answer, a refusal of
+///   renegotiation, a fatal alert) is written by the reader unless a write
+///   is already waiting for the transport, in which case that write takes
+///   it along (so the reader never takes over the writer's wake-up).
 /// - `poll_shutdown` sends close_notify, flushes, and shuts the transport
 ///   down for writing.
 #[derive(Debug)]
@@ -43,6 +44,9 @@ pub struct TlsStream<IO, C> {
     unread: Vec<u8>,
     close_sent: bool,
     early: Option<EarlyData>,
+    /// A write, flush or shutdown returned Pending: the writer waits for
+    /// the transport and will write what is pending when it wakes.
+    write_parked: bool,
 }
 
 /// Client 0-RTT in progress: what was sent early, to send again if the
@@ -64,6 +68,7 @@ where
             unread: Vec::new(),
             close_sent: false,
             early: None,
+            write_parked: false,
         }
     }
 
@@ -192,6 +197,12 @@ where
     /// the error; reads the transport as needed.
     fn poll_received(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
+            // What reading produced for the peer goes out, unless the
+            // writer is waiting for the transport and will take it along.
+            // A failure to write shows on the next write.
+            if self.conn.wants_write() && !self.write_parked && !self.conn.is_handshaking() {
+                let _ = self.poll_write_tls(cx);
+            }
             if !self.conn.peek_received().is_empty() {
                 return Poll::Ready(Ok(()));
             }
@@ -305,7 +316,10 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_write_some(cx, buf)
+        let this = self.get_mut();
+        let r = this.poll_write_some(cx, buf);
+        this.write_parked = r.is_pending();
+        r
     }
 
     fn poll_write_vectored(
@@ -314,6 +328,41 @@ where
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let r = this.poll_write_vectored_inner(cx, bufs);
+        this.write_parked = r.is_pending();
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let r = this.poll_flush_inner(cx);
+        this.write_parked = r.is_pending();
+        r
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let r = this.poll_shutdown_inner(cx);
+        this.write_parked = r.is_pending();
+        r
+    }
+}
+
+impl<IO, C> TlsStream<IO, C>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    C: DerefMut<Target = Connection> + Unpin,
+{
+    fn poll_write_vectored_inner(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self;
         let mut total = 0;
         for b in bufs.iter().filter(|b| !b.is_empty()) {
             if total == 0 {
@@ -338,12 +387,8 @@ where
         Poll::Ready(Ok(total))
     }
 
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
+    fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         // 0-RTT: data queued behind the handshake leaves once it ends, so
         // a flush drives it there.
         if this.conn.is_handshaking() {
@@ -354,8 +399,8 @@ where
         Pin::new(&mut this.io).poll_flush(cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
+    fn poll_shutdown_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         if !this.close_sent {
             // A failed connection sends its alert instead (it waits in
             // pending_tls already).
@@ -398,6 +443,74 @@ impl<IO, C> Handshake<IO, C> {
     pub fn get_ref(&self) -> Option<&IO> {
         self.stream.as_ref().map(|s| &s.io)
     }
+
+    /// This handshake as a future that, when it fails, gives back the
+    /// stream with the error: the connection (its trace, what was
+    /// negotiated before the failure) and the transport.
+    pub fn into_fallible(self) -> FallibleHandshake<IO, C> {
+        FallibleHandshake { inner: self }
+    }
+}
+
+impl<IO, C> Handshake<IO, C>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    C: DerefMut<Target = Connection> + Unpin,
+{
+    fn poll_fallible(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<TlsStream<IO, C>, MaybeFailure<IO, C>>> {
+        let Some(stream) = self.stream.as_mut() else {
+            let e = io::Error::other("the handshake was polled after it ended");
+            return Poll::Ready(Err((e, None)));
+        };
+        let r = if stream.early.is_some() {
+            Ok(())
+        } else {
+            match ready!(stream.poll_handshake(cx)) {
+                Ok(()) => ready!(Pin::new(&mut stream.io).poll_flush(cx)),
+                Err(e) => Err(e),
+            }
+        };
+        match (r, self.stream.take()) {
+            (Ok(()), Some(s)) => Poll::Ready(Ok(s)),
+            (Err(e), s) => Poll::Ready(Err((e, s))),
+            (Ok(()), None) => Poll::Ready(Err((io::Error::other("no stream"), None))),
+        }
+    }
+}
+
+/// A handshake that gives back the stream when it fails (see
+/// [`Handshake::into_fallible`]).
+#[derive(Debug)]
+#[must_use = "a handshake does nothing unless awaited"]
+pub struct FallibleHandshake<IO, C> {
+    inner: Handshake<IO, C>,
+}
+
+/// A failed handshake's error and, unless the future was polled after its
+/// end, its stream.
+type MaybeFailure<IO, C> = (io::Error, Option<TlsStream<IO, C>>);
+
+/// A failed handshake: the error, and the stream it failed on.
+pub type HandshakeFailure<IO, C> = (io::Error, TlsStream<IO, C>);
+
+impl<IO, C> Future for FallibleHandshake<IO, C>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    C: DerefMut<Target = Connection> + Unpin,
+{
+    type Output = Result<TlsStream<IO, C>, HandshakeFailure<IO, C>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match ready!(self.get_mut().inner.poll_fallible(cx)) {
+            Ok(s) => Poll::Ready(Ok(s)),
+            Err((e, Some(s))) => Poll::Ready(Err((e, s))),
+            // Polled after the end: a contract breach; never resolves.
+            Err((_, None)) => Poll::Pending,
+        }
+    }
 }
 
 impl<IO, C> Future for Handshake<IO, C>
@@ -408,21 +521,6 @@ where
     type Output = io::Result<TlsStream<IO, C>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let Some(stream) = this.stream.as_mut() else {
-            return Poll::Ready(Err(io::Error::other(
-                "the handshake was polled after it ended",
-            )));
-        };
-        if stream.early.is_none() {
-            ready!(stream.poll_handshake(cx))?;
-            ready!(Pin::new(&mut stream.io).poll_flush(cx))?;
-        }
-        match this.stream.take() {
-            Some(s) => Poll::Ready(Ok(s)),
-            None => Poll::Ready(Err(io::Error::other(
-                "the handshake was polled after it ended",
-            ))),
-        }
+        self.get_mut().poll_fallible(cx).map_err(|(e, _)| e)
     }
 }

@@ -361,3 +361,37 @@ async fn vectored_writes_and_buffered_reads() {
     tls.shutdown().await.unwrap();
     assert_eq!(server.await.unwrap(), ["one", "two", "three"]);
 }
+
+#[tokio::test]
+async fn what_reading_produces_goes_out_while_only_reading() {
+    let pki = Pki::new();
+    let (l, addr) = listener().await;
+    let acceptor = TlsAcceptor::from(pki.server());
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).unwrap().await.unwrap();
+        // The server only reads; the peer asks it for a KeyUpdate.
+        let mut got = Vec::new();
+        tls.read_to_end(&mut got).await.unwrap();
+        (got, tls)
+    });
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut tls = TlsConnector::from(pki.client())
+        .connect("localhost", tcp)
+        .unwrap()
+        .await
+        .unwrap();
+    tls.write_all(b"before").await.unwrap();
+    tls.conn_mut().key_update(true).unwrap();
+    tls.write_all(b" after").await.unwrap();
+    tls.flush().await.unwrap();
+    // The server's answering KeyUpdate arrives without it writing data.
+    let mut buf = [0u8; 16];
+    let waited = tokio::time::timeout(Duration::from_millis(1500), tls.read(&mut buf)).await;
+    assert!(waited.is_err(), "no data was expected");
+    let events: Vec<_> = std::iter::from_fn(|| tls.conn_mut().next_event()).collect();
+    assert!(events.contains(&cloaktls::Event::KeyUpdated), "{events:?}");
+    tls.shutdown().await.unwrap();
+    let (got, _) = server.await.unwrap();
+    assert_eq!(got, b"before after");
+}
