@@ -679,3 +679,47 @@ fn a_server_that_sends_no_tickets_still_accepts_earlier_ones() {
     }
     assert_eq!(left, 1, "the first server sent two tickets, one was used");
 }
+
+/// Servers that share a ticket key file resume each other's sessions; a
+/// server with another key file makes a full handshake.
+#[test]
+fn a_fleet_sharing_a_key_file_resumes_each_others_sessions() {
+    let pki = Pki::new("CA");
+    let dir = std::env::temp_dir().join(format!("cloaktls-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rng = cloaktls::crypto::SystemRandom::new();
+    let (shared, other) = (dir.join("fleet.keys"), dir.join("other.keys"));
+    std::fs::write(&shared, cloaktls::session::new_key_file(&rng).unwrap()).unwrap();
+    std::fs::write(&other, cloaktls::session::new_key_file(&rng).unwrap()).unwrap();
+    let clock = clock_past_startup();
+    let server = |file: &std::path::Path| {
+        let keys = cloaktls::session::TicketKeys::from_file(
+            file,
+            Arc::new(cloaktls::crypto::SystemRandom::new()),
+            clock.now().as_secs(),
+        )
+        .unwrap();
+        ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .ticket_keys(Arc::new(keys))
+            .time(clock.clone())
+            .build()
+            .unwrap()
+    };
+    let (a, b, c) = (server(&shared), server(&shared), server(&other));
+    for version in [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2] {
+        let store = Arc::new(MemorySessionCache::new(4));
+        let client = ClientConfig::builder(pki.roots())
+            .versions(&[version])
+            .session_store(Some(store.clone()))
+            .time(clock.clone())
+            .build()
+            .unwrap();
+        let (c1, _) = connect(&client, &a, "localhost");
+        assert!(!c1.is_resumed());
+        let (c2, s2) = connect(&client, &b, "localhost");
+        assert!(c2.is_resumed() && s2.is_resumed(), "{version:?}");
+        // A server with other keys cannot open the ticket.
+        let (c3, _) = connect(&client, &c, "localhost");
+        assert!(!c3.is_resumed(), "{version:?}");
+    }
+}

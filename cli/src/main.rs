@@ -8,6 +8,7 @@ mod demo;
 mod options;
 mod server;
 mod summary;
+mod ticket_keys;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,9 @@ enum Command {
     Server(server::Args),
     /// Replay the test vectors (RFC 8448) under a directory.
     Vectors(vectors::Args),
+    /// Make or rotate a session-ticket key file for servers that share
+    /// their sessions (`cloak server --ticket-keys FILE`).
+    TicketKeys(ticket_keys::Args),
 }
 
 /// A failure the subcommand has already explained on stderr, or one to
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Client(a) => client::run(a),
         Command::Server(a) => server::run(a),
         Command::Vectors(a) => vectors::run(a),
+        Command::TicketKeys(a) => ticket_keys::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

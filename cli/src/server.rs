@@ -7,6 +7,7 @@ use crate::summary::summary;
 use crate::Failure;
 use cloaktls::config::ClientAuth;
 use cloaktls::pem::certified_key_from_files;
+use cloaktls::session::TicketKeys;
 use cloaktls::verify::RootStore;
 use cloaktls::{Connection, ServerConfig};
 use cloaktls_tokio::LazyConfigAcceptor;
@@ -68,6 +69,13 @@ pub struct Args {
     /// clients and scanners).
     #[arg(long)]
     allow_no_ems: bool,
+    /// Seal and open session tickets with the keys in FILE, shared with
+    /// other servers so that each resumes the sessions the others issued
+    /// (`cloak ticket-keys new FILE` makes one; replacing the file rotates
+    /// the keys without a restart). 0-RTT is then refused: each server's
+    /// anti-replay register is its own.
+    #[arg(long, value_name = "FILE")]
+    ticket_keys: Option<String>,
     /// How long a client has to finish the handshake, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     handshake_timeout: u64,
@@ -104,6 +112,14 @@ fn config(a: &Args) -> Result<Arc<ServerConfig>, Failure> {
     }
     if a.tls.trace_secrets {
         b = cloaktls::danger::trace_secrets_server(b);
+    }
+    if let Some(file) = &a.ticket_keys {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let random = Arc::new(cloaktls::crypto::SystemRandom::new());
+        b = b.ticket_keys(Arc::new(TicketKeys::from_file(file, random, now)?));
     }
     Ok(b.build()?)
 }

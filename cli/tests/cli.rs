@@ -759,3 +759,101 @@ fn server_refuses_connections_over_its_cap() {
         srv.output()
     );
 }
+
+/// `openssl s_client` once against `port`, reading the session from
+/// `sess_in` (if given) and saving it to `sess_out`; whether it resumed.
+fn s_client_session(
+    pki: &Pki,
+    port: u16,
+    sess_in: Option<&std::path::Path>,
+    sess_out: &std::path::Path,
+) -> bool {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(["-servername", "localhost", "-CAfile"])
+        .arg(pki.ca())
+        .arg("-sess_out")
+        .arg(sess_out);
+    if let Some(s) = sess_in {
+        cmd.arg("-sess_in").arg(s);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A line, and time for the server's tickets to arrive, before closing.
+    child.stdin.as_mut().unwrap().write_all(b"hi\n").unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Verify return code: 0"), "{text}");
+    text.contains("Reused, TLS")
+}
+
+#[test]
+fn servers_sharing_a_ticket_key_file_resume_each_others_sessions() {
+    let pki = make_pki("cli-fleet");
+    let keys = pki.file("fleet.keys");
+    let other = pki.file("other.keys");
+    for f in [&keys, &other] {
+        let out = Command::new(CLOAK)
+            .args(["ticket-keys", "new"])
+            .arg(f)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the key file is for its owner only");
+    }
+    let keys_arg = keys.to_str().unwrap();
+    let mut a = cloak_server(&pki, "ecdsa", &["--ticket-keys", keys_arg]);
+    let mut b = cloak_server(&pki, "ecdsa", &["--ticket-keys", keys_arg]);
+    let c = cloak_server(&pki, "ecdsa", &["--ticket-keys", other.to_str().unwrap()]);
+    let (s1, s2) = (pki.file("s1.pem"), pki.file("s2.pem"));
+    assert!(!s_client_session(&pki, a.port, None, &s1));
+    // The second server resumes the session the first issued.
+    assert!(s_client_session(&pki, b.port, Some(&s1), &s2));
+    assert!(b.wait_for(", resumed").is_some(), "{}", b.output());
+    // A server with another key file makes a full handshake.
+    assert!(!s_client_session(
+        &pki,
+        c.port,
+        Some(&s1),
+        &pki.file("s3.pem")
+    ));
+    // Rotation by replacing the file, without a restart: sessions from
+    // before still resume (the old key opens), new ones are sealed under
+    // the new key and resume on both servers.
+    let out = Command::new(CLOAK)
+        .args(["ticket-keys", "rotate"])
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert_eq!(
+        std::fs::read_to_string(&keys)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count(),
+        2
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(s_client_session(
+        &pki,
+        a.port,
+        Some(&s2),
+        &pki.file("s4.pem")
+    ));
+    let (s5, s6) = (pki.file("s5.pem"), pki.file("s6.pem"));
+    assert!(!s_client_session(&pki, b.port, None, &s5));
+    assert!(s_client_session(&pki, a.port, Some(&s5), &s6));
+    assert!(a.wait_for(", resumed").is_some(), "{}", a.output());
+}

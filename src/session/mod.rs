@@ -7,7 +7,10 @@ mod anti_replay;
 mod ticketer;
 
 pub use anti_replay::{AntiReplay, TICKET_AGE_WINDOW_MS};
-pub use ticketer::{TicketKeys, DEFAULT_ANTI_REPLAY_CAPACITY};
+pub use ticketer::{
+    new_key_file, TicketKeys, DEFAULT_ANTI_REPLAY_CAPACITY, KEY_FILE_CHECK_INTERVAL,
+    KEY_FILE_MAX_KEYS,
+};
 
 use crate::codec::DecodeError;
 use crate::codec::{Codec, LengthPrefix, Reader, Writer};
