@@ -38,7 +38,10 @@ const READ_CHUNK: usize = 16 * 1024 + 5 + 256;
 #[derive(Debug)]
 pub struct TlsStream<IO, C> {
     io: IO,
-    conn: C,
+    /// Boxed: a connection is a couple of kilobytes, and a stream moves
+    /// through futures (handshake, then the caller's) that would each
+    /// hold a copy of its size.
+    conn: Box<C>,
     /// Bytes read from `io` that the connection could not take yet (its
     /// receive buffer was full).
     unread: Vec<u8>,
@@ -64,7 +67,7 @@ where
     pub(crate) fn new(io: IO, conn: C) -> Self {
         TlsStream {
             io,
-            conn,
+            conn: Box::new(conn),
             unread: Vec::new(),
             close_sent: false,
             early: None,
@@ -104,7 +107,7 @@ where
     /// The transport and the connection, taken apart. Nothing is flushed:
     /// records not yet written stay in the connection's `pending_tls`.
     pub fn into_inner(self) -> (IO, C) {
-        (self.io, self.conn)
+        (self.io, *self.conn)
     }
 
     /// Client 0-RTT: whether the server accepted the early data, once it
