@@ -193,3 +193,177 @@ fn a_certificate_required_refusal_says_what_to_configure() {
     let e = Error::AlertReceived(AlertDescription::CERTIFICATE_REQUIRED);
     assert!(e.to_string().contains("client_certificate"), "{e}");
 }
+
+/// Opens every record in `wire` in place; returns the plaintext and how
+/// many records were not application data.
+fn open_all(s: &mut cloaktls::Connection, wire: &mut [u8]) -> (Vec<u8>, usize) {
+    use cloaktls::conn::InPlace;
+    let (mut got, mut other, mut at) = (Vec::new(), 0, 0);
+    while at < wire.len() {
+        match s.read_tls_in_place(&mut wire[at..]).unwrap() {
+            InPlace::Data { used, plaintext } => {
+                got.extend_from_slice(plaintext);
+                at += used;
+            }
+            InPlace::Processed { used } => {
+                other += 1;
+                at += used;
+            }
+            InPlace::Incomplete => panic!("a cut record at {at}"),
+        }
+    }
+    (got, other)
+}
+
+#[test]
+fn records_sealed_into_and_opened_in_the_callers_buffers() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        // Tickets and the like first, the ordinary way.
+        assert_eq!(send_and_receive(&mut s, &mut c, b"hi"), b"hi");
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let mut wire = vec![0u8; 64 * 1024];
+        let sealed = c.write_tls_into(&data, &mut wire).unwrap();
+        assert_eq!(sealed.taken, data.len(), "{v:?}");
+        assert!(!c.wants_write(), "nothing went through pending_tls");
+        let (got, other) = open_all(&mut s, &mut wire[..sealed.written]);
+        assert_eq!(got, data, "{v:?}");
+        assert_eq!(other, 0);
+        // The ordinary path goes on after it, both ways.
+        assert_eq!(send_and_receive(&mut c, &mut s, b"after"), b"after");
+        assert_eq!(send_and_receive(&mut s, &mut c, b"back"), b"back");
+        // A buffer too small for everything takes whole records only.
+        let mut small = vec![0u8; 20_000];
+        let part = c.write_tls_into(&data, &mut small).unwrap();
+        assert_eq!(part.taken, 16_384, "{v:?}");
+        assert!(part.written < small.len());
+        // A record cut short is Incomplete, and nothing is consumed.
+        assert_eq!(
+            s.read_tls_in_place(&mut small[..part.written - 1]).unwrap(),
+            cloaktls::conn::InPlace::Incomplete
+        );
+        let (got, _) = open_all(&mut s, &mut small[..part.written]);
+        assert_eq!(got, &data[..16_384]);
+    }
+}
+
+#[test]
+fn in_place_reading_processes_key_updates_and_close_notify() {
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert_eq!(send_and_receive(&mut s, &mut c, b"tickets"), b"tickets");
+    // The server updates its keys, asking the client to do the same, then
+    // sends data and closes.
+    s.key_update(true).unwrap();
+    assert_eq!(s.send(b"new keys").unwrap(), 8);
+    s.send_close_notify().unwrap();
+    let mut wire = s.pending_tls().to_vec();
+    s.consume_tls(wire.len());
+    let (got, other) = open_all(&mut c, &mut wire);
+    assert_eq!(got, b"new keys");
+    assert_eq!(other, 2, "the KeyUpdate and close_notify");
+    // The client's answering KeyUpdate waits in pending_tls; the end of
+    // the stream reads as such.
+    assert!(c.wants_write());
+    let mut buf = [0u8; 8];
+    assert_eq!(c.recv(&mut buf).unwrap(), Received::Closed);
+    assert!(std::iter::from_fn(|| c.next_event()).any(|e| e == Event::PeerClosed));
+}
+
+#[test]
+fn in_place_misuse_and_tampering() {
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    let mut out = [0u8; 256];
+    // Before the handshake: neither.
+    assert!(matches!(
+        c.write_tls_into(b"x", &mut out),
+        Err(Error::InvalidState(_))
+    ));
+    assert!(matches!(
+        s.read_tls_in_place(&mut out),
+        Err(Error::InvalidState(_))
+    ));
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    // With records waiting in pending_tls, sealing elsewhere would reorder
+    // them.
+    assert_eq!(c.send(b"queued").unwrap(), 6);
+    assert!(matches!(
+        c.write_tls_into(b"x", &mut out),
+        Err(Error::InvalidState(_))
+    ));
+    transfer(&mut c, &mut s, &mut Lcg(1), 1 << 20).unwrap();
+    // With received data unread, in-place reading would reorder it.
+    assert!(matches!(
+        s.read_tls_in_place(&mut out),
+        Err(Error::InvalidState(_))
+    ));
+    assert_eq!(read_all(&mut s), b"queued");
+    // A tampered record fails, with the alert for the peer.
+    let sealed = c.write_tls_into(b"secret", &mut out).unwrap();
+    out[sealed.written - 1] ^= 1;
+    assert_eq!(
+        s.read_tls_in_place(&mut out[..sealed.written]).unwrap_err(),
+        Error::BadRecordMac
+    );
+    assert!(s.wants_write());
+    let alert = s.pending_tls().to_vec();
+    assert_eq!(
+        c.read_tls(&alert).unwrap_err(),
+        Error::AlertReceived(AlertDescription::BAD_RECORD_MAC)
+    );
+    // Not TLS at all, in place.
+    let (mut c, mut s) = pair(&pki, |b| b, |b| b, "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    let mut junk = *b"\x99\x03\x03\x00\x01x";
+    assert!(s.read_tls_in_place(&mut junk).is_err());
+}
+
+#[test]
+fn a_record_written_where_it_is_sealed_needs_no_copy() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        assert_eq!(c.record_plaintext_offset(), None);
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(send_and_receive(&mut s, &mut c, b"hi"), b"hi");
+        let at = c.record_plaintext_offset().unwrap();
+        assert_eq!(at, if v == ProtocolVersion::TLSV1_3 { 5 } else { 13 });
+        let msg = b"written in place by the application";
+        let mut record = vec![0u8; c.record_len_for(msg.len()).unwrap()];
+        record[at..at + msg.len()].copy_from_slice(msg);
+        let n = c.seal_in_place(&mut record, msg.len()).unwrap();
+        assert_eq!(n, record.len());
+        let (got, _) = open_all(&mut s, &mut record);
+        assert_eq!(got, msg, "{v:?}");
+        // More than one record's worth, or too small a buffer: refused,
+        // the connection unharmed.
+        let max = c.max_record_plaintext();
+        let mut big = vec![0u8; c.record_len_for(max).unwrap() + 10];
+        assert!(matches!(
+            c.seal_in_place(&mut big, max + 1),
+            Err(Error::InvalidState(_))
+        ));
+        assert!(matches!(
+            c.seal_in_place(&mut big[..20], 100),
+            Err(Error::InvalidState(_))
+        ));
+        assert_eq!(
+            send_and_receive(&mut c, &mut s, b"still fine"),
+            b"still fine"
+        );
+    }
+}

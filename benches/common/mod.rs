@@ -279,10 +279,11 @@ pub fn print(rows: &[Row]) {
         let fmt = |v: f64| match r.unit {
             "us" => format!("{:.1} us", v / 1000.0),
             "MB/s" => format!("{:.0} MB/s", 16384.0 / v * 1000.0),
+            "MB/s 1K" => format!("{:.0} MB/s", 1024.0 / v * 1000.0),
             _ => format!("{v:.0} {}", r.unit),
         };
         let (vs_rustls, vs_ring) = match r.unit {
-            "us" | "MB/s" => (
+            "us" | "MB/s" | "MB/s 1K" => (
                 format!("{:.2}", r.theirs / r.ours),
                 r.floor
                     .map(|f| format!("{:.2}", f / r.ours))

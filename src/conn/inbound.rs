@@ -101,7 +101,7 @@ impl Connection {
     }
 
     /// Application data arrived: the flood counters start again.
-    fn saw_application_data(&mut self) {
+    pub(super) fn saw_application_data(&mut self) {
         self.empty_in_a_row = 0;
         self.warnings_in_a_row = 0;
         if let Some(s) = self.state.as_mut() {
@@ -109,7 +109,11 @@ impl Connection {
         }
     }
 
-    fn process_plaintext(&mut self, typ: ContentType, data: Vec<u8>) -> Result<(), Error> {
+    pub(super) fn process_plaintext(
+        &mut self,
+        typ: ContentType,
+        data: Vec<u8>,
+    ) -> Result<(), Error> {
         // RFC 8446 §5.1: handshake messages may not be interleaved with
         // other record types.
         if typ != ContentType::HANDSHAKE && !self.joiner.is_empty() {
@@ -323,7 +327,7 @@ impl Connection {
 }
 
 /// What became of one record.
-enum Step {
+pub(super) enum Step {
     /// A rejected 0-RTT record, dropped.
     Skipped,
     /// Application data, decrypted and left in place.
@@ -336,17 +340,17 @@ enum Step {
 
 /// The connection's fields that opening a record touches, borrowed apart
 /// from the deframer that holds the record.
-struct Opening<'a> {
-    skip_early: &'a mut Option<usize>,
-    peer_protected: &'a mut bool,
-    info: &'a crate::handshake::Negotiated,
+pub(super) struct Opening<'a> {
+    pub(super) skip_early: &'a mut Option<usize>,
+    pub(super) peer_protected: &'a mut bool,
+    pub(super) info: &'a crate::handshake::Negotiated,
 }
 
 impl Opening<'_> {
     /// Opens a protected record. Application data on an established
     /// connection (`fast`) goes straight to `into`, or stays in place when
     /// there is no `into`.
-    fn open(
+    pub(super) fn open(
         &mut self,
         opener: &mut RecordOpener,
         rec: RecordRef<'_>,
@@ -414,7 +418,7 @@ fn check_own_record_size_limit(
 
 /// Once TLS 1.2 is agreed, every record carries its version (RFC 5246
 /// §6.2.1); TLS 1.3 ignores the field (RFC 8446 §5.1).
-fn check_record_version(
+pub(super) fn check_record_version(
     info: &crate::handshake::Negotiated,
     rec: &RecordRef<'_>,
 ) -> Result<(), Error> {

@@ -47,12 +47,14 @@ use trace::Tracer;
 
 mod acceptor;
 mod buffers;
+mod in_place;
 mod inbound;
 mod info;
 mod outbound;
 mod trace;
 
 pub use acceptor::{Accepted, Acceptor, ClientHelloInfo, ACCEPTOR_LIMIT};
+pub use in_place::{InPlace, Sealed};
 pub use trace::{ladder, TraceEvent, TRACE_BYTES_LIMIT, TRACE_LIMIT};
 
 /// How much received plaintext a connection holds before it stops reading
@@ -504,9 +506,9 @@ impl Connection {
     /// An error from one of our own operations: a fatal one fails the
     /// connection (its alert goes out), one about the caller's request does
     /// not.
-    fn check(&mut self, r: Result<(), Error>) -> Result<(), Error> {
+    fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
         match r {
-            Ok(()) => Ok(()),
+            Ok(v) => Ok(v),
             Err(e @ Error::InvalidState(_)) => Err(e),
             Err(e) => Err(self.fail(e)),
         }

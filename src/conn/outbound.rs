@@ -11,7 +11,7 @@ use crate::record::{fragments, write_plaintext_record, MAX_FRAGMENT_LEN};
 
 /// Records kept in reserve under a key: a KeyUpdate or a close_notify
 /// must still fit when the key reaches its limit.
-const KEY_LIMIT_RESERVE: u64 = 2;
+pub(super) const KEY_LIMIT_RESERVE: u64 = 2;
 
 impl Connection {
     /// The largest plaintext fragment we send: our setting, within the
@@ -42,7 +42,7 @@ impl Connection {
     /// Before a key reaches its limit (RFC 8446 §5.5): TLS 1.3 moves to the
     /// next key with a KeyUpdate; TLS 1.2, which cannot, closes the
     /// connection.
-    fn renew_key_if_due(&mut self) -> Result<(), Error> {
+    pub(super) fn renew_key_if_due(&mut self) -> Result<(), Error> {
         let due = self
             .sealer
             .as_ref()

@@ -129,7 +129,10 @@ impl Deframer {
             .collect()
     }
 
-    fn check_header(header: &[u8], first: bool) -> Result<(), Error> {
+    /// Checks a record header (or its first bytes): a known content type,
+    /// a TLS version, a length within the limit; `first` says whether
+    /// these are the peer's first bytes (where anything else is not TLS).
+    pub(crate) fn check_header(header: &[u8], first: bool) -> Result<(), Error> {
         let typ = ContentType(header[0]);
         if header.len() >= 4 && HTTP_METHODS.iter().any(|m| header[..4] == **m) {
             return Err(Error::NotTls(

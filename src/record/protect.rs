@@ -132,6 +132,31 @@ impl RecordSealer {
         self.state.seq = seq;
     }
 
+    /// The length of the protected record (header included) that holds
+    /// `fragment_len` bytes with `padding` (TLS 1.3 only).
+    pub fn record_len(&self, fragment_len: usize, padding: usize) -> usize {
+        HEADER_LEN
+            + TAG_LEN
+            + match self.state.mode {
+                Mode::Tls13 => fragment_len + 1 + padding.min(MAX_FRAGMENT_LEN - fragment_len),
+                Mode::Tls12Explicit => 8 + fragment_len,
+                Mode::Tls12Implicit => fragment_len,
+            }
+    }
+
+    /// Checks what every record needs before anything is written: a
+    /// fragment of at most 2^14 bytes, and a key within its limit (RFC 8446
+    /// §5.3, §5.5), so that no nonce is ever used twice.
+    fn check(&self, fragment: &[u8]) -> Result<(), Error> {
+        if fragment.len() > MAX_FRAGMENT_LEN {
+            return Err(Error::Internal("fragment larger than 2^14 bytes"));
+        }
+        if self.state.seq >= self.state.limit || self.state.seq == u64::MAX {
+            return Err(Error::EncryptLimit);
+        }
+        Ok(())
+    }
+
     /// Appends one protected record holding `fragment` (at most 2^14 bytes)
     /// of type `typ`; TLS 1.3 adds `padding` zero bytes (RFC 8446 §5.4).
     pub fn seal(
@@ -141,55 +166,116 @@ impl RecordSealer {
         padding: usize,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        if fragment.len() > MAX_FRAGMENT_LEN {
+        self.check(fragment)?;
+        let start = out.len();
+        let len = self.record_len(fragment.len(), padding);
+        out.reserve(len);
+        // Header and body (the explicit nonce's room too) now; sealed in
+        // place below.
+        out.extend_from_slice(&[0u8; HEADER_LEN]);
+        if self.state.mode == Mode::Tls12Explicit {
+            out.extend_from_slice(&[0u8; 8]);
+        }
+        out.extend_from_slice(fragment);
+        if self.state.mode == Mode::Tls13 {
+            out.push(typ.0);
+            out.resize(start + len - TAG_LEN, 0);
+        }
+        let tag = self.seal_in_place(typ, fragment.len(), &mut out[start..])?;
+        out.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Where a record's plaintext starts: after the header, and after
+    /// TLS 1.2 GCM's explicit nonce.
+    pub fn plaintext_offset(&self) -> usize {
+        HEADER_LEN + if self.state.mode == Mode::Tls12Explicit { 8 } else { 0 }
+    }
+
+    /// Writes one protected record holding `fragment` into the start of
+    /// `out` and returns its length; `out` must have room for
+    /// [`RecordSealer::record_len`] bytes. The fragment is copied once,
+    /// straight to where it is encrypted.
+    pub fn seal_into(
+        &mut self,
+        typ: ContentType,
+        fragment: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        self.check(fragment)?;
+        let at = self.plaintext_offset();
+        out.get_mut(at..at + fragment.len())
+            .ok_or(Error::InvalidState("no room for the record in the buffer"))?
+            .copy_from_slice(fragment);
+        self.seal_prepared(typ, fragment.len(), out)
+    }
+
+    /// Seals the record whose `len` bytes of plaintext the caller already
+    /// wrote at [`RecordSealer::plaintext_offset`] in `out`: no copy at
+    /// all. Returns the record's length.
+    pub fn seal_prepared(
+        &mut self,
+        typ: ContentType,
+        len: usize,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        if len > MAX_FRAGMENT_LEN {
             return Err(Error::Internal("fragment larger than 2^14 bytes"));
         }
-        // RFC 8446 §5.3, §5.5: the key's limit is checked before anything
-        // is written, so that no nonce is ever used twice.
+        let record_len = self.record_len(len, 0);
+        let out = out
+            .get_mut(..record_len)
+            .ok_or(Error::InvalidState("no room for the record in the buffer"))?;
+        if self.state.mode == Mode::Tls13 {
+            out[self.plaintext_offset() + len] = typ.0;
+        }
+        let body_end = record_len - TAG_LEN;
+        let tag = self.seal_in_place(typ, len, &mut out[..body_end])?;
+        out[body_end..].copy_from_slice(&tag);
+        Ok(record_len)
+    }
+
+    /// Seals `record` in place: a record without its tag, whose header,
+    /// explicit nonce (TLS 1.2 GCM) and content type (TLS 1.3) are filled
+    /// in here around the plaintext already there. Returns the tag.
+    fn seal_in_place(
+        &mut self,
+        typ: ContentType,
+        fragment_len: usize,
+        record: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        // RFC 8446 §5.3, §5.5: never past the key's limit.
         if self.state.seq >= self.state.limit || self.state.seq == u64::MAX {
             return Err(Error::EncryptLimit);
         }
         let nonce = self.state.nonce();
-        let start = out.len();
-        match self.state.mode {
+        let len = (record.len() - HEADER_LEN + TAG_LEN) as u16;
+        let (header, body) = record.split_at_mut(HEADER_LEN);
+        header[1..3].copy_from_slice(&ProtocolVersion::TLSV1_2.0.to_be_bytes());
+        header[3..5].copy_from_slice(&len.to_be_bytes());
+        let tag = match self.state.mode {
             Mode::Tls13 => {
-                let padding = padding.min(MAX_FRAGMENT_LEN - fragment.len());
-                let inner_len = fragment.len() + 1 + padding;
-                let len = inner_len + TAG_LEN;
-                out.reserve(HEADER_LEN + len);
                 // The outer header says application_data, TLS 1.2.
-                out.push(ContentType::APPLICATION_DATA.0);
-                out.extend_from_slice(&ProtocolVersion::TLSV1_2.0.to_be_bytes());
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-                out.extend_from_slice(fragment);
-                out.push(typ.0);
-                out.resize(out.len() + padding, 0);
-                let (header, body) = out[start..].split_at_mut(HEADER_LEN);
-                let tag = self.state.key.seal(nonce, header, body)?;
-                out.extend_from_slice(&tag);
+                header[0] = ContentType::APPLICATION_DATA.0;
+                self.state.key.seal(nonce, header, body)?
             }
             Mode::Tls12Explicit | Mode::Tls12Implicit => {
-                let explicit = if self.state.mode == Mode::Tls12Explicit {
-                    8
-                } else {
-                    0
-                };
-                let len = explicit + fragment.len() + TAG_LEN;
+                header[0] = typ.0;
                 let aad = self
                     .state
-                    .tls12_aad(typ, ProtocolVersion::TLSV1_2, fragment.len());
-                out.reserve(HEADER_LEN + len);
-                out.push(typ.0);
-                out.extend_from_slice(&ProtocolVersion::TLSV1_2.0.to_be_bytes());
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-                out.extend_from_slice(&nonce[4..4 + explicit]);
-                let body_start = out.len();
-                out.extend_from_slice(fragment);
-                let tag = self.state.key.seal(nonce, &aad, &mut out[body_start..])?;
-                out.extend_from_slice(&tag);
+                    .tls12_aad(typ, ProtocolVersion::TLSV1_2, fragment_len);
+                let body = if self.state.mode == Mode::Tls12Explicit {
+                    let (explicit, rest) = body.split_at_mut(8);
+                    explicit.copy_from_slice(&nonce[4..]);
+                    rest
+                } else {
+                    body
+                };
+                self.state.key.seal(nonce, &aad, body)?
             }
-        }
-        self.state.advance()
+        };
+        self.state.advance()?;
+        Ok(tag)
     }
 }
 
