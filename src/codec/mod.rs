@@ -93,8 +93,11 @@ pub fn read_vec<T: Codec>(
     min: usize,
     max: usize,
 ) -> Result<Vec<T>, DecodeError> {
-    let mut sub = r.sub(prefix, min, max)?;
-    let mut out = Vec::new();
+    let body = r.vec_bytes(prefix, min, max)?;
+    // Sized for items as large as T (the registries' two bytes): one
+    // allocation for the usual list, bounded for the unusual one.
+    let mut out = Vec::with_capacity((body.len() / std::mem::size_of::<T>().max(1)).min(256));
+    let mut sub = Reader::new(body);
     while !sub.at_end() {
         out.push(T::read(&mut sub)?);
     }

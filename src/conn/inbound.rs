@@ -193,16 +193,17 @@ impl Connection {
             }
             return Ok(());
         }
-        let mut out = Vec::new();
+        let (mut out, mut messages) = self.take_commands();
         let mut cx = Context {
             out: &mut out,
+            messages: &mut messages,
             info: &mut self.info,
             trace_secrets: self.trace_secrets,
             #[cfg(feature = "testkit")]
             shaper: self.shaper.as_deref(),
         };
         self.state = Some(state.handle_ccs(&mut cx)?);
-        self.apply(out)
+        self.apply(out, messages)
     }
 
     fn handle_handshake_record(&mut self, data: &[u8]) -> Result<(), Error> {
@@ -266,9 +267,10 @@ impl Connection {
         let row = check_message(state.id(), typ)?;
         let msg = HandshakeMessage::decode(raw, row.version)
             .map_err(|e| Error::decode("a handshake message", e))?;
-        let mut out = Vec::with_capacity(8);
+        let (mut out, mut messages) = self.take_commands();
         let mut cx = Context {
             out: &mut out,
+            messages: &mut messages,
             info: &mut self.info,
             trace_secrets: self.trace_secrets,
             #[cfg(feature = "testkit")]
@@ -288,7 +290,7 @@ impl Connection {
                 "handshake data after the end of the peer's flight",
             ));
         }
-        self.apply(out)?;
+        self.apply(out, messages)?;
         self.record(TraceEvent::State(row_of(id).name));
         Ok(())
     }

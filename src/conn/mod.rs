@@ -129,14 +129,19 @@ pub struct Connection {
     info: Negotiated,
     deframer: Deframer,
     joiner: HandshakeJoiner,
-    sealer: Option<RecordSealer>,
-    opener: Option<RecordOpener>,
+    sealer: Option<Box<RecordSealer>>,
+    opener: Option<Box<RecordOpener>>,
     plaintext_version: ProtocolVersion,
     out: OutBuffer,
     received: PlainBuffer,
     /// The handshake message being handled (reused; dropped after the
     /// handshake).
     message: Vec<u8>,
+    /// The handshake's command list and outgoing message bytes, kept from
+    /// one message to the next (and given back with the handshake's other
+    /// buffers).
+    scratch_commands: Vec<crate::handshake::Command>,
+    scratch_messages: Vec<u8>,
     /// Application data sent before the handshake ended.
     queued: Vec<u8>,
     events: VecDeque<Event>,
@@ -202,6 +207,8 @@ impl Connection {
             out: OutBuffer::default(),
             received: PlainBuffer::default(),
             message: Vec::new(),
+            scratch_commands: Vec::new(),
+            scratch_messages: Vec::new(),
             queued: Vec::new(),
             events: VecDeque::new(),
             error: None,
@@ -312,6 +319,8 @@ impl Connection {
             return;
         }
         self.out.release();
+        self.scratch_commands = Vec::new();
+        self.scratch_messages = Vec::new();
         self.handshake_buffers_freed = true;
     }
 

@@ -58,20 +58,21 @@ impl Connection {
     }
 
     pub(super) fn send_key_update(&mut self, request_peer: bool) -> Result<(), Error> {
-        let mut out = Vec::new();
+        let (mut out, mut messages) = self.take_commands();
         let trace_secrets = self.trace_secrets;
         let Some(state) = self.state.as_mut() else {
             return Err(Error::InvalidState("the connection has failed"));
         };
         let mut cx = Context {
             out: &mut out,
+            messages: &mut messages,
             info: &mut self.info,
             trace_secrets,
             #[cfg(feature = "testkit")]
             shaper: self.shaper.as_deref(),
         };
         state.send_key_update(&mut cx, request_peer)?;
-        self.apply(out)
+        self.apply(out, messages)
     }
 
     pub(super) fn write_record(&mut self, typ: ContentType, fragment: &[u8]) -> Result<(), Error> {
@@ -117,9 +118,10 @@ impl Connection {
         &mut self,
         f: impl FnOnce(&mut Context<'_>) -> Result<Box<dyn State>, Error>,
     ) -> Result<(), Error> {
-        let mut out = Vec::new();
+        let (mut out, mut messages) = self.take_commands();
         let mut cx = Context {
             out: &mut out,
+            messages: &mut messages,
             info: &mut self.info,
             trace_secrets: self.trace_secrets,
             #[cfg(feature = "testkit")]
@@ -127,46 +129,71 @@ impl Connection {
         };
         let state = f(&mut cx)?;
         self.state = Some(state);
-        self.apply(out)
+        self.apply(out, messages)
     }
 
     /// Writes consecutive handshake messages as few records as fit.
-    fn flush_handshake(&mut self, pending: &mut Vec<u8>) -> Result<(), Error> {
+    fn flush_handshake(&mut self, pending: &[u8]) -> Result<(), Error> {
         let max = self.max_fragment_len();
         for frag in fragments(pending, max) {
             self.write_record(ContentType::HANDSHAKE, frag)?;
         }
-        pending.clear();
         Ok(())
     }
 
     /// Carries out the handshake's commands in order; consecutive messages
     /// share records.
-    pub(super) fn apply(&mut self, commands: Vec<Command>) -> Result<(), Error> {
-        let sending = commands
-            .iter()
-            .map(|c| match c {
-                Command::Send(bytes) => bytes.len(),
-                _ => 0,
-            })
-            .sum();
-        let mut pending = Vec::with_capacity(sending);
-        for c in commands {
-            if let Command::Send(bytes) = c {
+    pub(super) fn apply(
+        &mut self,
+        mut commands: Vec<Command>,
+        mut messages: Vec<u8>,
+    ) -> Result<(), Error> {
+        let r = self.apply_all(&mut commands, &messages);
+        // The buffers live on for the next message (until the handshake's
+        // buffers are given back): no allocation per message.
+        if !self.handshake_buffers_freed {
+            commands.clear();
+            messages.clear();
+            self.scratch_commands = commands;
+            self.scratch_messages = messages;
+        }
+        r
+    }
+
+    fn apply_all(&mut self, commands: &mut Vec<Command>, messages: &[u8]) -> Result<(), Error> {
+        // Messages [flushed..at] wait to be written as records.
+        let (mut flushed, mut at) = (0, 0);
+        for c in commands.drain(..) {
+            if let Command::Send(len) = c {
+                let end = at + len;
+                let bytes = messages
+                    .get(at..end)
+                    .ok_or(Error::Internal("a Send beyond the message buffer"))?;
                 if self.trace.is_some() {
                     let typ = HandshakeType(bytes.first().copied().unwrap_or(0));
                     self.record(TraceEvent::MessageOut {
                         typ,
-                        bytes: bytes.clone(),
+                        bytes: bytes.to_vec(),
                     });
                 }
-                pending.extend_from_slice(&bytes);
+                at = end;
                 continue;
             }
-            self.flush_handshake(&mut pending)?;
+            self.flush_handshake(messages.get(flushed..at).unwrap_or_default())?;
+            flushed = at;
             self.apply_one(c)?;
         }
-        self.flush_handshake(&mut pending)
+        self.flush_handshake(messages.get(flushed..at).unwrap_or_default())
+    }
+
+    /// An empty command list and message buffer for a Context, their
+    /// allocations kept from the last message.
+    pub(super) fn take_commands(&mut self) -> (Vec<Command>, Vec<u8>) {
+        let mut c = std::mem::take(&mut self.scratch_commands);
+        let mut m = std::mem::take(&mut self.scratch_messages);
+        c.clear();
+        m.clear();
+        (c, m)
     }
 
     fn apply_one(&mut self, c: Command) -> Result<(), Error> {

@@ -482,7 +482,7 @@ impl State for ExpectServerHelloDone {
         cx.secret(&config.key_log, "CLIENT_RANDOM", &cr, &ms);
         let (sealer, opener) = keys(hs.suite, &ms, &cr, &hs.server_random, Role::Client)?;
         cx.out.push(Command::SendCcs);
-        cx.out.push(Command::WriteKeys(sealer));
+        cx.out.push(Command::write_keys(sealer));
         let fin = tls12::finished_verify_data(
             hs.suite.hash,
             ms.as_bytes(),
@@ -585,7 +585,7 @@ impl State for ExpectChangeCipherSpec {
             opener,
             resumed_sealer,
         } = self.keys;
-        cx.out.push(Command::ReadKeys(opener));
+        cx.out.push(Command::read_keys(opener));
         Ok(Box::new(ExpectFinished {
             hs: self.hs,
             ms,
@@ -626,7 +626,7 @@ impl State for ExpectFinished {
         if let Some(sealer) = self.resumed_sealer {
             hs.transcript.add(raw);
             cx.out.push(Command::SendCcs);
-            cx.out.push(Command::WriteKeys(sealer));
+            cx.out.push(Command::write_keys(sealer));
             let fin = tls12::finished_verify_data(
                 hash,
                 self.ms.as_bytes(),

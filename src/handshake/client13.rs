@@ -268,14 +268,14 @@ pub(super) fn handle_server_hello(
     let cr = &st.shared.client_random;
     cx.secret(log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", cr, &c_hs);
     cx.secret(log, "SERVER_HANDSHAKE_TRAFFIC_SECRET", cr, &s_hs);
-    cx.out.push(Command::ReadKeys(opener(suite, &s_hs)?));
+    cx.out.push(Command::read_keys(opener(suite, &s_hs)?));
     // With 0-RTT under way, early keys stay until the server has answered.
     if !st.early_offered {
         // RFC 8446 D.4: in compatibility mode the ChangeCipherSpec goes
         // before anything protected, so also before a fatal alert that
         // interrupts the server's flight.
         st.shared.send_ccs_once(cx);
-        cx.out.push(Command::WriteKeys(sealer(suite, &c_hs)?));
+        cx.out.push(Command::write_keys(sealer(suite, &c_hs)?));
     }
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
     cx.info.group = shared_secret.map(|(g, _)| g);
@@ -418,7 +418,7 @@ impl State for ExpectEncryptedExtensions {
                 .push(Command::EarlyDataResult(self.hs.early_accepted));
             if !self.hs.early_accepted {
                 cx.out
-                    .push(Command::WriteKeys(sealer(self.hs.suite, &self.hs.c_hs)?));
+                    .push(Command::write_keys(sealer(self.hs.suite, &self.hs.c_hs)?));
             }
         }
         // A resumed handshake has no certificates (RFC 8446 §2.2).
@@ -695,20 +695,21 @@ impl State for ExpectFinished {
         cx.secret(log, "CLIENT_TRAFFIC_SECRET_0", cr, &c_ap);
         cx.secret(log, "SERVER_TRAFFIC_SECRET_0", cr, &s_ap);
         cx.secret(log, "EXPORTER_SECRET", cr, &exporter);
-        cx.out.push(Command::ReadKeys(opener(hs.suite, &s_ap)?));
+        cx.out.push(Command::read_keys(opener(hs.suite, &s_ap)?));
         hs.shared.send_ccs_once(cx);
         // RFC 8446 §4.5: accepted early data ends with EndOfEarlyData, under
         // the early keys; then the handshake keys take over.
         if hs.early_accepted {
             cx.send(&mut hs.transcript, HandshakePayload::EndOfEarlyData)?;
-            cx.out.push(Command::WriteKeys(sealer(hs.suite, &hs.c_hs)?));
+            cx.out
+                .push(Command::write_keys(sealer(hs.suite, &hs.c_hs)?));
         }
         if let Some(req) = hs.cert_request.take() {
             send_client_certificate(&mut hs, cx, &req)?;
         }
         let fin = finished_verify_data(hash, hs.c_hs.as_bytes(), &hs.transcript.current_hash());
         cx.send(&mut hs.transcript, HandshakePayload::Finished(fin.to_vec()))?;
-        cx.out.push(Command::WriteKeys(sealer(hs.suite, &c_ap)?));
+        cx.out.push(Command::write_keys(sealer(hs.suite, &c_ap)?));
         cx.info.exporter = Some(Exporter::Tls13 {
             hash,
             secret: exporter,

@@ -355,7 +355,7 @@ fn start_early_data(
     });
     shared.send_ccs_once(cx);
     cx.out
-        .push(Command::WriteKeys(tls13::sealer(suite, &secret)?));
+        .push(Command::write_keys(tls13::sealer(suite, &secret)?));
     cx.out
         .push(Command::EarlySend(Some(ticket.max_early_data as usize)));
     Ok(())

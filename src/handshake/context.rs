@@ -3,6 +3,7 @@
 
 use super::transcript::Transcript;
 use super::{Command, Negotiated};
+use crate::codec::Writer;
 use crate::config::KeyLog;
 use crate::crypto::Secret;
 use crate::error::Error;
@@ -13,6 +14,8 @@ use std::sync::Arc;
 pub(crate) struct Context<'a> {
     /// The commands for the connection, in order.
     pub(crate) out: &'a mut Vec<Command>,
+    /// The encoded messages that the `Send` commands send, in order.
+    pub(crate) messages: &'a mut Vec<u8>,
     /// What has been negotiated so far.
     pub(crate) info: &'a mut Negotiated,
     /// Whether derived secrets go to the trace (a `danger` option).
@@ -44,9 +47,11 @@ impl Context<'_> {
         payload: HandshakePayload,
     ) -> HandshakePayload {
         let msg = HandshakeMessage::new(payload);
-        let bytes = msg.encoding();
-        transcript.add(&bytes);
-        self.out.push(Command::Send(bytes));
+        let start = self.messages.len();
+        msg.encode(&mut Writer::new(self.messages));
+        let bytes = self.messages.get(start..).unwrap_or_default();
+        transcript.add(bytes);
+        self.out.push(Command::Send(bytes.len()));
         msg.payload
     }
 
@@ -58,7 +63,9 @@ impl Context<'_> {
         payload: HandshakePayload,
     ) -> Result<HandshakePayload, Error> {
         let msg = HandshakeMessage::new(self.shape(payload)?);
-        self.out.push(Command::Send(msg.encoding()));
+        let start = self.messages.len();
+        msg.encode(&mut Writer::new(self.messages));
+        self.out.push(Command::Send(self.messages.len() - start));
         Ok(msg.payload)
     }
 

@@ -58,14 +58,16 @@ use pki_types::CertificateDer;
 
 /// What the connection must do for the handshake, in order.
 pub(crate) enum Command {
-    /// Send an encoded handshake message under the current write keys.
-    Send(Vec<u8>),
+    /// Send the next this-many bytes of the context's message buffer (an
+    /// encoded handshake message) under the current write keys.
+    Send(usize),
     /// Send a ChangeCipherSpec record (always unprotected in TLS 1.3).
     SendCcs,
-    /// Protect what follows with these keys.
-    WriteKeys(RecordSealer),
+    /// Protect what follows with these keys (boxed: a key schedule is
+    /// hundreds of bytes, which every command would otherwise carry).
+    WriteKeys(Box<RecordSealer>),
     /// Open what follows with these keys.
-    ReadKeys(RecordOpener),
+    ReadKeys(Box<RecordOpener>),
     /// The handshake is complete.
     Done,
     /// The peer's TLS 1.3 KeyUpdate was processed.
@@ -87,6 +89,18 @@ pub(crate) enum Command {
     /// A secret was derived, under its SSLKEYLOGFILE label (for a trace
     /// whose configuration asked for secrets through `danger`).
     Secret(&'static str, Secret),
+}
+
+impl Command {
+    /// Protect what follows with `sealer`.
+    pub(crate) fn write_keys(sealer: RecordSealer) -> Command {
+        Command::WriteKeys(Box::new(sealer))
+    }
+
+    /// Open what follows with `opener`.
+    pub(crate) fn read_keys(opener: RecordOpener) -> Command {
+        Command::ReadKeys(Box::new(opener))
+    }
 }
 
 /// What the handshake has negotiated so far.

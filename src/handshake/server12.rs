@@ -582,7 +582,7 @@ impl State for ExpectChangeCipherSpec {
     }
 
     fn handle_ccs(self: Box<Self>, cx: &mut Context<'_>) -> Result<Box<dyn State>, Error> {
-        cx.out.push(Command::ReadKeys(self.opener));
+        cx.out.push(Command::read_keys(self.opener));
         Ok(Box::new(ExpectFinished {
             hs: self.hs,
             ms: self.ms,
@@ -665,7 +665,7 @@ fn finish_full_handshake(
         }
     }
     cx.out.push(Command::SendCcs);
-    cx.out.push(Command::WriteKeys(sealer));
+    cx.out.push(Command::write_keys(sealer));
     let fin = tls12::finished_verify_data(
         hs.suite.hash,
         ms.as_bytes(),
@@ -792,7 +792,7 @@ fn resume(
     cx.secret(&config.key_log, "CLIENT_RANDOM", &ch.random, &ms);
     let (sealer, opener) = keys(suite, &ms, &ch.random, &server_random, Role::Server)?;
     cx.out.push(Command::SendCcs);
-    cx.out.push(Command::WriteKeys(sealer));
+    cx.out.push(Command::write_keys(sealer));
     let fin = tls12::finished_verify_data(
         suite.hash,
         ms.as_bytes(),

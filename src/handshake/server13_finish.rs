@@ -53,8 +53,10 @@ impl State for ExpectEndOfEarlyData {
     ) -> Result<Box<dyn State>, Error> {
         self.rest.transcript.add(raw);
         cx.out.push(Command::EarlyReceive(None));
-        cx.out
-            .push(Command::ReadKeys(opener(self.rest.suite, &self.rest.c_hs)?));
+        cx.out.push(Command::read_keys(opener(
+            self.rest.suite,
+            &self.rest.c_hs,
+        )?));
         Ok(Box::new(ExpectFinished { rest: self.rest }))
     }
 }
@@ -181,7 +183,7 @@ impl State for ExpectFinished {
         );
         check_finished(&expected, verify_data, "client")?;
         r.transcript.add(raw);
-        cx.out.push(Command::ReadKeys(opener(r.suite, &r.c_ap)?));
+        cx.out.push(Command::read_keys(opener(r.suite, &r.c_ap)?));
         let resumption = r
             .master
             .resumption_master_secret(&r.transcript.current_hash());

@@ -89,7 +89,7 @@ pub(super) fn send_server_flight(
         &ch.random,
         &s_hs,
     );
-    cx.out.push(Command::WriteKeys(sealer(suite, &s_hs)?));
+    cx.out.push(Command::write_keys(sealer(suite, &s_hs)?));
     read_keys_for_early_data(&config, cx, ch, suite, &d, &c_hs, &client_hello_hash)?;
     record_negotiated(cx, suite, &d);
     write_encrypted_extensions(&config, cx, ch, &d, &mut transcript)?;
@@ -302,13 +302,13 @@ fn read_keys_for_early_data(
             hash: suite.hash,
             secret: early.early_exporter_master_secret(client_hello_hash),
         });
-        cx.out.push(Command::ReadKeys(opener(suite, &secret)?));
+        cx.out.push(Command::read_keys(opener(suite, &secret)?));
         cx.out
             .push(Command::EarlyReceive(Some(config.max_early_data as usize)));
         cx.info.early_data = Some(true);
         return Ok(());
     }
-    cx.out.push(Command::ReadKeys(opener(suite, c_hs)?));
+    cx.out.push(Command::read_keys(opener(suite, c_hs)?));
     if d.wants_early {
         cx.out
             .push(Command::SkipEarlyData(early_skip_budget(config)));
@@ -483,7 +483,7 @@ fn application_secrets(
         &s_ap,
     );
     cx.secret(&config.key_log, "EXPORTER_SECRET", &ch.random, &exporter);
-    cx.out.push(Command::WriteKeys(sealer(suite, &s_ap)?));
+    cx.out.push(Command::write_keys(sealer(suite, &s_ap)?));
     cx.info.exporter = Some(Exporter::Tls13 {
         hash: suite.hash,
         secret: exporter,

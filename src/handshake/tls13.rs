@@ -96,7 +96,7 @@ impl Traffic13 {
         cx.send_post_handshake(HandshakePayload::KeyUpdate(request))?;
         self.write_secret = next_traffic_secret(self.suite.hash, self.write_secret.as_bytes());
         cx.out
-            .push(Command::WriteKeys(sealer(self.suite, &self.write_secret)?));
+            .push(Command::write_keys(sealer(self.suite, &self.write_secret)?));
         Ok(())
     }
 
@@ -116,7 +116,7 @@ impl Traffic13 {
         }
         self.read_secret = next_traffic_secret(self.suite.hash, self.read_secret.as_bytes());
         cx.out
-            .push(Command::ReadKeys(opener(self.suite, &self.read_secret)?));
+            .push(Command::read_keys(opener(self.suite, &self.read_secret)?));
         cx.out.push(Command::KeyUpdated);
         if request == KeyUpdateRequest::UPDATE_REQUESTED && !self.answered {
             self.send_update(cx, false)?;

@@ -83,7 +83,7 @@ impl Traffic13 {
         };
         cx.send(&HandshakeMessage::new(HandshakePayload::KeyUpdate(request)));
         self.write_secret = next_traffic_secret(self.suite.hash, self.write_secret.as_bytes());
-        cx.out.push(Command::WriteKeys(tls13_sealer(
+        cx.out.push(Command::write_keys(tls13_sealer(
             self.suite,
             &self.write_secret,
         )?));
@@ -105,7 +105,7 @@ impl Traffic13 {
             ));
         }
         self.read_secret = next_traffic_secret(self.suite.hash, self.read_secret.as_bytes());
-        cx.out.push(Command::ReadKeys(tls13_opener(
+        cx.out.push(Command::read_keys(tls13_opener(
             self.suite,
             &self.read_secret,
         )?));

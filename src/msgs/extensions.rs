@@ -10,7 +10,6 @@ use super::enums::{
 };
 use crate::codec::{read_vec, write_vec, Codec, LengthPrefix, Reader, Writer};
 use crate::codec::DecodeError;
-use std::collections::BTreeSet;
 
 /// The message an extension appears in (RFC 8446 §4.2, the table's columns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -564,14 +563,22 @@ pub fn read_extensions(
     ctx: ExtensionContext,
     min: usize,
 ) -> Result<Vec<Extension>, DecodeError> {
-    let mut list = r.sub(LengthPrefix::U16, min, 0xffff)?;
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let body = r.vec_bytes(LengthPrefix::U16, min, 0xffff)?;
+    // One bit per extension type: no allocation, and constant time per
+    // extension however many a peer sends.
+    let mut seen = [0u64; 1024];
+    // An extension takes four bytes at least; most hellos have under 24.
+    let mut out = Vec::with_capacity((body.len() / 4).min(24));
+    let mut list = Reader::new(body);
     while !list.at_end() {
         let ext = Extension::read(&mut list, ctx)?;
-        if !seen.insert(ext.typ().0) {
+        let t = usize::from(ext.typ().0);
+        let (word, bit) = (t / 64, 1u64 << (t % 64));
+        let slot = seen.get_mut(word).ok_or(DecodeError::DuplicateExtension)?;
+        if *slot & bit != 0 {
             return Err(DecodeError::DuplicateExtension);
         }
+        *slot |= bit;
         out.push(ext);
     }
     Ok(out)
