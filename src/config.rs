@@ -237,6 +237,7 @@ struct Choices {
     schemes: Option<Vec<SignatureScheme>>,
     max_fragment_len: usize,
     record_size_limit: Option<u16>,
+    policy: Option<Policy>,
 }
 
 impl Default for Choices {
@@ -249,19 +250,21 @@ impl Default for Choices {
             schemes: None,
             max_fragment_len: MAX_FRAGMENT_LEN,
             record_size_limit: None,
+            policy: None,
         }
     }
 }
 
 /// What `Choices` resolve to.
 struct Resolved {
+    policy: Option<Policy>,
     versions: Vec<ProtocolVersion>,
     suites: Vec<SupportedSuite>,
     key_exchange: KeyExchangeSet,
     schemes: Option<Vec<SignatureScheme>>,
 }
 
-fn names<T: Debug>(items: impl IntoIterator<Item = T>) -> String {
+pub(crate) fn names<T: Debug>(items: impl IntoIterator<Item = T>) -> String {
     items
         .into_iter()
         .map(|i| format!("{i:?}"))
@@ -270,7 +273,62 @@ fn names<T: Debug>(items: impl IntoIterator<Item = T>) -> String {
 }
 
 impl Choices {
+    /// Everything `policy` allows, and nothing else from now on.
+    pub(crate) fn apply_policy(&mut self, policy: Policy) {
+        self.versions = policy.versions().to_vec();
+        self.suites = Some(policy.cipher_suites().to_vec());
+        self.groups = Some(policy.groups().to_vec());
+        self.custom_groups = None;
+        self.schemes = Some(policy.signature_schemes().to_vec());
+        self.policy = Some(policy);
+    }
+
+    /// Whether what was asked for stays within the policy, if there is one.
+    fn check_policy(&self) -> Result<(), Error> {
+        let Some(p) = self.policy else {
+            return Ok(());
+        };
+        fn within<T: PartialEq + Debug>(
+            what: &str,
+            asked: &[T],
+            allowed: &[T],
+            p: Policy,
+        ) -> Result<(), Error> {
+            match asked.iter().find(|a| !allowed.contains(a)) {
+                Some(a) => Err(Error::Config(format!(
+                    "the {what} {a:?} is not allowed by policy {p}, which allows {}",
+                    names(allowed)
+                ))),
+                None => Ok(()),
+            }
+        }
+        within("version", &self.versions, p.versions(), p)?;
+        within(
+            "cipher suite",
+            self.suites.as_deref().unwrap_or_default(),
+            p.cipher_suites(),
+            p,
+        )?;
+        within(
+            "group",
+            self.groups.as_deref().unwrap_or_default(),
+            p.groups(),
+            p,
+        )?;
+        within(
+            "signature scheme",
+            self.schemes.as_deref().unwrap_or_default(),
+            p.signature_schemes(),
+            p,
+        )?;
+        if let Some(custom) = &self.custom_groups {
+            within("group", &custom.names(true), p.groups(), p)?;
+        }
+        Ok(())
+    }
+
     fn resolve(&self) -> Result<Resolved, Error> {
+        self.check_policy()?;
         if self.versions.is_empty() {
             return Err(Error::Config("no protocol version enabled".into()));
         }
@@ -311,6 +369,7 @@ impl Choices {
         }
         self.check_lengths()?;
         Ok(Resolved {
+            policy: self.policy,
             versions,
             suites,
             key_exchange,
@@ -409,9 +468,11 @@ pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
 }
 
 mod client;
+mod policy;
 mod server;
 
 pub use client::{ClientConfig, ClientConfigBuilder};
+pub use policy::Policy;
 pub use server::{ServerConfig, ServerConfigBuilder};
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub struct Tls {
     /// The newest version to use: 1.2 or 1.3.
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub max_version: Option<ProtocolVersion>,
+    /// Restrict everything to a policy preset: fips-140-3, cnsa-1.0 or
+    /// cnsa-2.0 (the other options may narrow it further).
+    #[arg(long, value_name = "NAME", value_parser = parse_policy)]
+    pub policy: Option<cloaktls::config::Policy>,
     /// Cipher suites, in preference order, comma-separated
     /// (TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,...).
     #[arg(long, value_name = "NAMES", value_parser = parse_suites)]
@@ -121,6 +125,19 @@ fn parse_suites(s: &str) -> Result<SuiteList, String> {
     .map(SuiteList)
 }
 
+fn parse_policy(s: &str) -> Result<cloaktls::config::Policy, String> {
+    cloaktls::config::Policy::from_name(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a policy; the policies are {}",
+            cloaktls::config::Policy::all()
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 fn parse_groups(s: &str) -> Result<GroupList, String> {
     parse_names(
         s,
@@ -161,6 +178,11 @@ impl Tls {
             .collect())
     }
 
+    /// Whether a version option was given.
+    pub fn versions_given(&self) -> bool {
+        self.tls12 || self.tls13 || self.min_version.is_some() || self.max_version.is_some()
+    }
+
     /// The key log to use: --keylog, else SSLKEYLOGFILE if set.
     pub fn key_log(&self) -> Result<Option<Arc<KeyLogFile>>, Error> {
         match &self.keylog {
@@ -175,9 +197,14 @@ impl Tls {
 macro_rules! apply_tls {
     ($builder:expr, $tls:expr) => {{
         let tls: &$crate::options::Tls = $tls;
-        let mut b = $builder
-            .versions(&tls.versions()?)
-            .alpn_protocols(&tls.alpn);
+        let mut b = $builder;
+        if let Some(p) = tls.policy {
+            b = b.policy(p);
+        }
+        if tls.policy.is_none() || tls.versions_given() {
+            b = b.versions(&tls.versions()?);
+        }
+        let mut b = b.alpn_protocols(&tls.alpn);
         if let Some(s) = &tls.suites {
             b = b.cipher_suites(&s.0);
         }

@@ -17,6 +17,7 @@ pub struct ClientConfig {
     pub(crate) suites: Vec<SupportedSuite>,
     pub(crate) key_exchange: KeyExchangeSet,
     pub(crate) schemes: Option<Vec<SignatureScheme>>,
+    pub(crate) policy: Option<super::Policy>,
     pub(crate) verifier: Arc<dyn ServerCertVerifier>,
     pub(crate) client_certs: Vec<CertifiedKey>,
     pub(crate) alpn: Vec<Vec<u8>>,
@@ -105,6 +106,7 @@ impl ClientConfigBuilder {
                 suites: Vec::new(),
                 key_exchange: KeyExchangeSet::defaults(),
                 schemes: None,
+                policy: None,
                 verifier,
                 client_certs: Vec::new(),
                 alpn: Vec::new(),
@@ -304,10 +306,21 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Restricts the configuration to what `policy` allows (versions,
+    /// cipher suites, groups, signature schemes), in one call; later calls
+    /// may narrow it, and `build` refuses anything that widens it. A
+    /// handshake that the policy cannot satisfy fails with an error that
+    /// names it.
+    pub fn policy(mut self, policy: super::Policy) -> Self {
+        self.choices.apply_policy(policy);
+        self
+    }
+
     /// Finishes the configuration; an error says which setting is wrong.
     pub fn build(self) -> Result<Arc<ClientConfig>, Error> {
         let mut config = self.config;
         let r = self.choices.resolve()?;
+        config.policy = r.policy;
         config.versions = r.versions;
         config.suites = r.suites;
         config.key_exchange = r.key_exchange;

@@ -17,6 +17,7 @@ pub struct ServerConfig {
     pub(crate) suites: Vec<SupportedSuite>,
     pub(crate) key_exchange: KeyExchangeSet,
     pub(crate) schemes: Option<Vec<SignatureScheme>>,
+    pub(crate) policy: Option<super::Policy>,
     pub(crate) certs: Vec<CertifiedKey>,
     pub(crate) client_auth: ClientAuth,
     pub(crate) alpn: Vec<Vec<u8>>,
@@ -93,6 +94,7 @@ impl ServerConfigBuilder {
                 suites: Vec::new(),
                 key_exchange: KeyExchangeSet::defaults(),
                 schemes: None,
+                policy: None,
                 certs: vec![cert],
                 client_auth: ClientAuth::None,
                 alpn: Vec::new(),
@@ -291,10 +293,21 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Restricts the configuration to what `policy` allows (versions,
+    /// cipher suites, groups, signature schemes), in one call; later calls
+    /// may narrow it, and `build` refuses anything that widens it. A
+    /// handshake that the policy cannot satisfy fails with an error that
+    /// names it.
+    pub fn policy(mut self, policy: super::Policy) -> Self {
+        self.choices.apply_policy(policy);
+        self
+    }
+
     /// Finishes the configuration; an error says which setting is wrong.
     pub fn build(self) -> Result<Arc<ServerConfig>, Error> {
         let mut config = self.config;
         let r = self.choices.resolve()?;
+        config.policy = r.policy;
         config.versions = r.versions;
         config.suites = r.suites;
         config.key_exchange = r.key_exchange;
@@ -316,9 +329,13 @@ impl ServerConfigBuilder {
                 .iter()
                 .any(|c| c.key.schemes().iter().any(|s| only.contains(s)))
             {
-                return Err(Error::Config(
-                    "none of the signature schemes fits a certificate's key".into(),
-                ));
+                return Err(Error::Config(match r.policy {
+                    Some(p) => format!(
+                        "policy {p} allows signatures by {}, which none of the certificates' keys can make",
+                        super::names(p.signature_schemes())
+                    ),
+                    None => "none of the signature schemes fits a certificate's key".into(),
+                }));
             }
         }
         config.schemes = r.schemes;

@@ -137,6 +137,8 @@ pub struct Connection {
     /// The handshake message being handled (reused; dropped after the
     /// handshake).
     message: Vec<u8>,
+    /// The name of the configuration's policy preset, for errors.
+    policy: Option<&'static str>,
     /// The handshake's command list and outgoing message bytes, kept from
     /// one message to the next (and given back with the handshake's other
     /// buffers).
@@ -207,6 +209,7 @@ impl Connection {
             out: OutBuffer::default(),
             received: PlainBuffer::default(),
             message: Vec::new(),
+            policy: None,
             scratch_commands: Vec::new(),
             scratch_messages: Vec::new(),
             queued: Vec::new(),
@@ -543,6 +546,7 @@ impl ClientConnection {
             })?
             .to_owned();
         let mut conn = Connection::new(true, config.max_fragment_len, config.trace);
+        conn.policy = config.policy.map(crate::config::Policy::name);
         #[cfg(feature = "testkit")]
         {
             conn.shaper = config.shaper.clone();
@@ -562,6 +566,7 @@ impl ServerConnection {
     /// A connection waiting for a ClientHello.
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
         let mut conn = Connection::new(false, config.max_fragment_len, config.trace);
+        conn.policy = config.policy.map(crate::config::Policy::name);
         #[cfg(feature = "testkit")]
         {
             conn.shaper = config.shaper.clone();

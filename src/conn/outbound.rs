@@ -104,6 +104,15 @@ impl Connection {
     /// Records a fatal error: the alert goes out once, and nothing more is
     /// accepted.
     pub(super) fn fail(&mut self, e: Error) -> Error {
+        // A policy preset's limits are named where they are the cause.
+        let e = match (e, self.policy) {
+            (Error::NoCommon { what, ours, theirs }, Some(policy)) => Error::NoCommon {
+                what,
+                ours: format!("{ours} (all that policy {policy} allows)"),
+                theirs,
+            },
+            (e, _) => e,
+        };
         if self.error.is_none() {
             if let Some(alert) = e.alert() {
                 let _ = self.send_alert(Alert::fatal(alert));
