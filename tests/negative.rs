@@ -831,3 +831,45 @@ fn tls13_plaintext_alert_before_the_peer_has_keys() {
         "{err:?}"
     );
 }
+
+/// A verifier of the application's that refuses every certificate.
+#[derive(Debug)]
+struct RefuseAll;
+
+impl cloaktls::verify::ServerCertVerifier for RefuseAll {
+    fn verify_server_cert(
+        &self,
+        _: &cloaktls::verify::CertificateDer<'_>,
+        _: &[cloaktls::verify::CertificateDer<'_>],
+        _: &cloaktls::verify::ServerName<'_>,
+        _: &[u8],
+        _: cloaktls::verify::UnixTime,
+    ) -> Result<(), Error> {
+        Err(Error::InvalidCertificate(cloaktls::CertificateError {
+            kind: CertificateErrorKind::Other,
+            detail: "the application says no".into(),
+        }))
+    }
+}
+
+#[test]
+fn an_application_verifier_refusal_is_certificate_unknown() {
+    // RFC 8446 §6.2: certificate_unknown is "some other (unspecified)
+    // issue ... rendering it unacceptable".
+    let pki = Pki::new("CA");
+    let server = pki.server(KeyType::EcdsaP256);
+    for v in BOTH {
+        let s = ServerConfig::builder(server.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c = cloaktls::danger::client_with_verifier(Arc::new(RefuseAll))
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert_eq!(cert_kind(&cr), CertificateErrorKind::Other);
+        assert_eq!(sent_alert(&cr), AlertDescription::CERTIFICATE_UNKNOWN);
+        assert_eq!(alert_received(&sr), AlertDescription::CERTIFICATE_UNKNOWN);
+    }
+}

@@ -316,7 +316,12 @@ fn roots(path: &str) -> cloaktls::verify::RootStore {
 
 /// Our certificate and key, its schemes limited by -signing-prefs.
 fn identity(f: &Flags, cert: &str, key: &str) -> cloaktls::CertifiedKey {
-    let mut ck = certified_key_from_files(cert, key).unwrap_or_else(|e| fail(&e));
+    // The runner's keys are well formed: one that cloaktls cannot load
+    // (ML-DSA, RSA under 2048 bits) is a feature it lacks.
+    let mut ck = certified_key_from_files(cert, key).unwrap_or_else(|e| {
+        eprintln!("cloaktls: {e}");
+        unimplemented("-cert-file/-key-file with a key cloaktls cannot load")
+    });
     if let Some(r) = &f.ocsp_response {
         ck = ck.with_ocsp_response(r.clone());
     }
@@ -428,7 +433,18 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
     if let (Some(c), Some(k)) = (&f.cert_file, &f.key_file) {
         b = b.client_certificate(identity(f, c, k));
     }
-    b.build().unwrap_or_else(|e| fail(&e))
+    b.build().unwrap_or_else(|e| config_failed(f, &e))
+}
+
+/// A configuration the library refuses: with every version disabled that
+/// is BoringSSL's NO_SUPPORTED_VERSIONS_ENABLED.
+fn config_failed(f: &Flags, e: &Error) -> ! {
+    if versions(f).is_empty() {
+        eprintln!("cloaktls: {e}");
+        eprintln!(":NO_SUPPORTED_VERSIONS_ENABLED:");
+        exit(1)
+    }
+    fail(e)
 }
 
 fn server_config(f: &Flags) -> Arc<ServerConfig> {
@@ -458,7 +474,7 @@ fn server_config(f: &Flags) -> Arc<ServerConfig> {
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
-    b.build().unwrap_or_else(|e| fail(&e))
+    b.build().unwrap_or_else(|e| config_failed(f, &e))
 }
 
 /// CLOAK_SHIM_TRACE prints a connection's ladder diagram when it fails, to
