@@ -199,3 +199,59 @@ fn lines_read_in_place_with_bufread() {
     tls.send_close_notify().unwrap();
     server.join().unwrap();
 }
+
+/// A server that, once the handshake is done, does what `peer` says, and a
+/// client stream connected to it.
+fn with_peer(
+    peer: impl FnOnce(&mut ServerStream<TcpStream>) + Send + 'static,
+) -> (std::thread::JoinHandle<()>, ClientStream<TcpStream>) {
+    let pki = common::Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+        peer(&mut tls);
+    });
+    let tls = ClientStream::connect(c_cfg, "localhost", TcpStream::connect(addr).unwrap()).unwrap();
+    (server, tls)
+}
+
+/// Reads until the peer's close_notify (or an error).
+fn wait_for_close(tls: &mut ServerStream<TcpStream>) {
+    let mut rest = Vec::new();
+    let _ = tls.read_to_end(&mut rest);
+}
+
+#[test]
+fn shutdown_confirms_the_peers_close_notify() {
+    let (server, mut tls) = with_peer(|tls| {
+        wait_for_close(tls);
+        tls.send_close_notify().unwrap();
+    });
+    tls.shutdown().unwrap();
+    server.join().unwrap();
+}
+
+#[test]
+fn shutdown_without_the_peers_close_notify_is_truncation() {
+    let (server, mut tls) = with_peer(wait_for_close);
+    assert_eq!(tls.shutdown().unwrap_err(), cloaktls::Error::Truncated);
+    server.join().unwrap();
+}
+
+#[test]
+fn shutdown_refuses_data_that_would_be_lost() {
+    let (server, mut tls) = with_peer(|tls| {
+        wait_for_close(tls);
+        let _ = tls.write_all(b"too late");
+        let _ = tls.send_close_notify();
+    });
+    let err = tls.shutdown().unwrap_err();
+    assert!(matches!(err, cloaktls::Error::InvalidState(_)), "{err:?}");
+    server.join().unwrap();
+}

@@ -6,6 +6,8 @@ use super::common::{check_finished, check_response_extensions, illegal, Exporter
 use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
+use crate::config::CertifiedKey;
+use crate::crypto::sign::KeyKind;
 use crate::crypto::{Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
@@ -451,9 +453,19 @@ impl State for ExpectServerHelloDone {
         let mut hs = self.hs;
         hs.transcript.add(raw);
         let config = hs.shared.config.clone();
+        // RFC 5246 §7.4.4: only a certificate of a type the server lists.
+        let listed: Vec<CertifiedKey> = match &self.request {
+            Some(cr) => config
+                .client_certs
+                .iter()
+                .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
         let chosen = self.request.as_ref().and_then(|cr| {
             choose_client_cert(
-                &config.client_certs,
+                &listed,
                 &cr.signature_algorithms,
                 &cr.certificate_authorities,
                 ProtocolVersion::TLSV1_2,
@@ -668,4 +680,16 @@ fn keep_session(hs: &Hs, cx: &Context<'_>, ms: &Secret) {
             group: cx.info.group,
         },
     );
+}
+
+/// Whether a key of `kind` has its ClientCertificateType among `types`:
+/// rsa_sign (1) for RSA, ecdsa_sign (64) for ECDSA and, by RFC 8422 §5.5,
+/// for EdDSA (RFC 5246 §7.4.4).
+fn type_listed(kind: KeyKind, types: &[u8]) -> bool {
+    const RSA_SIGN: u8 = 1;
+    const ECDSA_SIGN: u8 = 64;
+    match kind {
+        KeyKind::Rsa => types.contains(&RSA_SIGN),
+        KeyKind::Ecdsa | KeyKind::Ed25519 => types.contains(&ECDSA_SIGN),
+    }
 }

@@ -201,9 +201,6 @@ fn code(e: &Error) -> String {
             cloaktls::DecodeError::IllegalValue(w) if w.contains("not the last") => {
                 "PRE_SHARED_KEY_MUST_BE_LAST".into()
             }
-            cloaktls::DecodeError::IllegalValue(w) if w.contains("ChangeCipherSpec") => {
-                "BAD_CHANGE_CIPHER_SPEC".into()
-            }
             cloaktls::DecodeError::IllegalValue(w) if w.contains("alert level") => {
                 "UNKNOWN_ALERT_TYPE".into()
             }
@@ -213,6 +210,7 @@ fn code(e: &Error) -> String {
         Error::BadKeyShare { .. } => "BAD_ECPOINT".into(),
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC".into(),
         Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG".into(),
+        Error::NotTls(w) if w.contains("CONNECT") => "HTTPS_PROXY_REQUEST".into(),
         Error::NotTls(w) if w.contains("HTTP request") => "HTTP_REQUEST".into(),
         Error::NotTls(_) => "WRONG_VERSION_NUMBER".into(),
         Error::InvalidCertificate(c) => match c.kind {
@@ -226,12 +224,10 @@ fn code(e: &Error) -> String {
             Negotiable::CipherSuite => "NO_SHARED_CIPHER".into(),
             Negotiable::KeyExchangeGroup => "NO_SHARED_GROUP".into(),
             Negotiable::ApplicationProtocol => "NO_APPLICATION_PROTOCOL".into(),
+            Negotiable::Certificate => "NO_SUITABLE_CERTIFICATE".into(),
             _ => "NO_COMMON_SIGNATURE_ALGORITHMS".into(),
         },
-        Error::AlertReceived(a) => {
-            let name = a.name().unwrap_or("unknown").to_ascii_uppercase();
-            format!("TLSV1_ALERT_{name}")
-        }
+        Error::AlertReceived(a) => alert_received_code(*a),
         Error::PeerMisbehaved { alert, reason } => match *alert {
             A::DECODE_ERROR => "DECODE_ERROR".into(),
             A::UNEXPECTED_MESSAGE => "UNEXPECTED_MESSAGE".into(),
@@ -252,10 +248,31 @@ fn code(e: &Error) -> String {
             A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
             other => other.name().unwrap_or("ERROR").to_ascii_uppercase(),
         },
+        Error::InvalidState(w) if w.contains("during shutdown") => {
+            "APPLICATION_DATA_ON_SHUTDOWN".into()
+        }
         Error::InvalidState(_) | Error::Config(_) | Error::Internal(_) => "INTERNAL_ERROR".into(),
         Error::Truncated => "UNEXPECTED_EOF".into(),
         Error::Io(..) => "SYSCALL".into(),
         _ => "ERROR".into(),
+    }
+}
+
+/// BoringSSL's name for a fatal alert received: the alerts SSL 3.0 had
+/// (but decryption_failed and record_overflow) are SSLV3_ALERT_*, the rest
+/// TLSV1_ALERT_*, with OpenSSL's spelling of user_cancelled.
+fn alert_received_code(a: AlertDescription) -> String {
+    let name = match a {
+        AlertDescription::USER_CANCELED => "USER_CANCELLED".to_string(),
+        _ => a.name().unwrap_or("unknown").to_ascii_uppercase(),
+    };
+    let ssl3 = a.0 <= 47
+        && a != AlertDescription::DECRYPTION_FAILED
+        && a != AlertDescription::RECORD_OVERFLOW;
+    if ssl3 {
+        format!("SSLV3_ALERT_{name}")
+    } else {
+        format!("TLSV1_ALERT_{name}")
     }
 }
 
@@ -563,7 +580,11 @@ fn exchange<C: std::ops::DerefMut<Target = Connection>>(
         tls.write_all(b"hello").map_err(Error::from)?;
     }
     if f.shim_shuts_down {
-        return tls.send_close_notify();
+        // -check-close-notify: a confirmed, bidirectional shutdown.
+        return match f.check_close_notify {
+            true => tls.shutdown(),
+            false => tls.send_close_notify(),
+        };
     }
     let mut buf = vec![0u8; f.read_size];
     loop {
