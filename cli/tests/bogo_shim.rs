@@ -134,3 +134,55 @@ fn shim_as_server_reports_errors_in_boringssl_terms() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(":HTTP_REQUEST:"), "{stderr}");
 }
+
+/// The words that name a feature cloaktls lacks, by design or not yet.
+const LACKING: [&str; 5] = [
+    "not implemented",
+    "does not implement",
+    "by design",
+    "BoringSSL-specific",
+    "does not bridge",
+];
+
+/// Whether a reason names an RFC section or a feature cloaktls lacks.
+fn justified(reason: &str) -> bool {
+    reason.contains("RFC ") || LACKING.iter().any(|w| reason.contains(w))
+}
+
+#[test]
+fn every_disabled_test_and_error_mapping_has_its_reason() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bogo/config.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let disabled = config["DisabledTests"].as_object().unwrap();
+    assert!(!disabled.is_empty());
+    for (pattern, reason) in disabled {
+        let reason = reason.as_str().unwrap_or_default();
+        assert!(
+            justified(reason),
+            "DisabledTests {pattern:?}: the reason must name an RFC section or a lacking feature: {reason:?}"
+        );
+    }
+    // Every error mapping has a reason, and every reason a mapping.
+    let map = config["ErrorMap"].as_object().unwrap();
+    let reasons = config["ErrorMapReasons"].as_object().unwrap();
+    for (code, ours) in map {
+        assert!(
+            ours.as_array().is_some_and(|a| !a.is_empty()),
+            "ErrorMap {code:?} maps to nothing"
+        );
+        let reason = reasons
+            .get(code)
+            .and_then(|r| r.as_str())
+            .unwrap_or_else(|| panic!("ErrorMap {code:?} has no ErrorMapReasons entry"));
+        // An error mapping is honest only where both send the same alert:
+        // its reason names the RFC section that calls for it.
+        assert!(
+            reason.contains("RFC "),
+            "ErrorMapReasons {code:?}: the reason must name an RFC section: {reason:?}"
+        );
+    }
+    for code in reasons.keys() {
+        assert!(map.contains_key(code), "a reason for no mapping: {code:?}");
+    }
+}
