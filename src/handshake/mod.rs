@@ -97,6 +97,8 @@ pub(crate) struct Negotiated {
     pub(crate) sni: Option<String>,
     pub(crate) peer_certs: Vec<CertificateDer<'static>>,
     pub(crate) peer_signature_scheme: Option<SignatureScheme>,
+    /// The certificate and key we authenticated with, if we did.
+    pub(crate) own_cert: Option<crate::config::CertifiedKey>,
     pub(crate) resumed: bool,
     pub(crate) hello_retry: bool,
     pub(crate) exporter: Option<Exporter>,

@@ -424,6 +424,7 @@ fn write_server_flight(
 ) -> Result<(), Error> {
     let chain = c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect();
     cx.send(&mut hs.transcript, HandshakePayload::Certificate12(chain))?;
+    cx.info.own_cert = Some(c.cert.clone());
     if let Some(ocsp) = stapled_ocsp(ch, c.cert) {
         let status = HandshakePayload::CertificateStatus(ocsp.to_vec());
         cx.send(&mut hs.transcript, status)?;

@@ -99,6 +99,7 @@ pub(super) fn send_server_flight(
         None => Vec::new(),
     };
     if let Some((cert, scheme)) = d.cert {
+        cx.info.own_cert = Some(cert.clone());
         write_certificate_flight(cx, ch, cert, scheme, &mut transcript)?;
     }
     let accept_early = d.accept_early;
