@@ -954,3 +954,52 @@ fn tls12_ecdsa_with_an_unsignable_hash_names_the_cause() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A client verifier that accepts only RSA PKCS#1 SHA-256 signatures.
+#[derive(Debug)]
+struct Pkcs1Only(WebPkiClientVerifier);
+
+impl ClientCertVerifier for Pkcs1Only {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        self.0.root_subjects()
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &cloaktls::verify::CertificateDer<'_>,
+        intermediates: &[cloaktls::verify::CertificateDer<'_>],
+        now: cloaktls::verify::UnixTime,
+    ) -> Result<(), Error> {
+        self.0.verify_client_cert(end_entity, intermediates, now)
+    }
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        vec![SignatureScheme::RSA_PKCS1_SHA256]
+    }
+}
+
+#[test]
+fn a_tls13_certificate_request_may_name_only_pkcs1() {
+    // RFC 8446 §4.2.3: RSA PKCS#1 may appear in signature_algorithms (for
+    // certificates) though no TLS 1.3 CertificateVerify may use it. A
+    // server whose verifier takes only it still sends a well-formed
+    // CertificateRequest (it sent an empty list, which no client can
+    // decode); the client, with no scheme it may sign with, answers with
+    // an empty Certificate (RFC 8446 §4.4.2).
+    let pki = Pki::new("CA");
+    let verifier = Pkcs1Only(WebPkiClientVerifier::new(Arc::new(pki.roots())));
+    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V13)
+        .client_auth(ClientAuth::Optional(Arc::new(verifier)))
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .versions(V13)
+        .client_certificate(pki.client(KeyType::Rsa2048).certified_key())
+        .build()
+        .unwrap();
+    let mut cc = ClientConnection::new(c, "localhost").unwrap();
+    let mut sc = ServerConnection::new(s).unwrap();
+    let (cr, sr) = handshake(&mut cc, &mut sc);
+    cr.unwrap();
+    sr.unwrap();
+    assert!(sc.peer_certificates().is_empty());
+}

@@ -255,3 +255,35 @@ fn shutdown_refuses_data_that_would_be_lost() {
     assert!(matches!(err, cloaktls::Error::InvalidState(_)), "{err:?}");
     server.join().unwrap();
 }
+
+#[test]
+fn the_first_read_drives_the_handshake() {
+    // A stream made with `new` and read at once: the read sends the
+    // ClientHello before it waits (it used to wait first, for ever).
+    let (server, _) = {
+        let pki = common::Pki::new("CA");
+        let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+            .build()
+            .unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (sock, _) = listener.accept().unwrap();
+            let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+            tls.write_all(b"first").unwrap();
+            tls.send_close_notify().unwrap();
+            wait_for_close(&mut tls);
+        });
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let conn = cloaktls::ClientConnection::new(c_cfg, "localhost").unwrap();
+        let mut tls = cloaktls::TlsStream::new(conn, sock);
+        let mut buf = [0u8; 5];
+        tls.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"first");
+        tls.send_close_notify().unwrap();
+        (server, ())
+    };
+    server.join().unwrap();
+}

@@ -114,6 +114,9 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
     /// false at the transport's end of stream.
     fn read_some(&mut self) -> Result<bool, Error> {
         if self.unfed.is_empty() {
+            // What we have to say goes out before we wait for an answer: a
+            // client's first read sends its ClientHello.
+            self.write_pending()?;
             let n = self.sock.read(&mut self.buf)?;
             if n == 0 {
                 self.eof = true;
