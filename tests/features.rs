@@ -504,3 +504,58 @@ fn the_verifier_sees_the_stapled_ocsp_response_in_both_versions() {
         }
     }
 }
+
+/// Puts an IP address literal in the ClientHello's server_name.
+#[derive(Debug)]
+struct IpAsServerName;
+
+impl cloaktls::danger::replay::MessageShaper for IpAsServerName {
+    fn shape(&self, message: &mut cloaktls::msgs::handshake::HandshakePayload) {
+        use cloaktls::msgs::enums::{ExtensionType, ServerNameType};
+        use cloaktls::msgs::extensions::{Extension, ServerName};
+        let cloaktls::msgs::handshake::HandshakePayload::ClientHello(ch) = message else {
+            return;
+        };
+        ch.extensions
+            .retain(|e| e.typ() != ExtensionType::SERVER_NAME);
+        ch.extensions.insert(
+            0,
+            Extension::ServerName(vec![ServerName {
+                name_type: ServerNameType::HOST_NAME,
+                name: b"192.0.2.7".to_vec(),
+            }]),
+        );
+    }
+}
+
+#[test]
+fn an_ip_address_as_server_name_is_ignored() {
+    // RFC 6066 §3 forbids a client to send an IP literal in server_name
+    // but names no alert: the server goes on as if no name had come (as
+    // OpenSSL does; sslyze sends the address it scans), and says so.
+    let pki = Pki::new("CA");
+    let a = pki.issue(&Spec::server(KeyType::EcdsaP256, &["a.example"]));
+    let b = pki.issue(&Spec::server(KeyType::EcdsaP256, &["b.example"]));
+    for v in [V13, V12] {
+        let s_cfg = ServerConfig::builder(a.certified_key())
+            .add_certificate(b.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c_cfg = cloaktls::danger::replay::shape_client_messages(
+            cloaktls::danger::client_without_verification().versions(v),
+            std::sync::Arc::new(IpAsServerName),
+        )
+        .build()
+        .unwrap();
+        let mut c = ClientConnection::new(c_cfg, "b.example").unwrap();
+        let mut s = ServerConnection::new(s_cfg).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(s.server_name(), None);
+        assert_eq!(s.ignored_server_name(), Some("192.0.2.7"));
+        // The default certificate, as without a name.
+        assert_eq!(c.peer_certificates()[0].as_ref(), &a.chain[0][..]);
+    }
+}

@@ -42,6 +42,15 @@ impl Connection {
         self.info.sni.as_deref()
     }
 
+    /// What a client sent as its server name when it was an IP address
+    /// literal: RFC 6066 §3 does not allow one in server_name, so the
+    /// server ignored it, as if no name had come (its certificate chosen
+    /// without a name), rather than refuse the client. For a server's
+    /// log.
+    pub fn ignored_server_name(&self) -> Option<&str> {
+        self.info.ignored_server_name.as_deref()
+    }
+
     /// The peer's certificate chain, end entity first (empty if it sent
     /// none).
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
