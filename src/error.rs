@@ -201,7 +201,8 @@ pub enum CertificateErrorKind {
     BadEncoding,
     /// The peer sent no certificate where one was required.
     Missing,
-    /// Anything else.
+    /// Anything else (an application's verifier refused it, say):
+    /// certificate_unknown.
     Other,
 }
 
@@ -226,10 +227,13 @@ impl CertificateError {
             CertificateErrorKind::BadEncoding => AlertDescription::BAD_CERTIFICATE,
             CertificateErrorKind::WrongUsage => AlertDescription::UNSUPPORTED_CERTIFICATE,
             CertificateErrorKind::Missing => AlertDescription::CERTIFICATE_REQUIRED,
-            CertificateErrorKind::BadSignature => AlertDescription::BAD_CERTIFICATE,
-            CertificateErrorKind::NameMismatch | CertificateErrorKind::Other => {
+            CertificateErrorKind::BadSignature | CertificateErrorKind::NameMismatch => {
                 AlertDescription::BAD_CERTIFICATE
             }
+            // RFC 8446 §6.2: "some other (unspecified) issue arose in
+            // processing the certificate, rendering it unacceptable" (a
+            // verifier of the application's refused it, say).
+            CertificateErrorKind::Other => AlertDescription::CERTIFICATE_UNKNOWN,
         }
     }
 }

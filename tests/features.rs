@@ -407,3 +407,155 @@ fn sct_lists_are_sent_to_clients_that_ask() {
         assert!(key.clone().with_sct_list(bad.to_vec()).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn each_side_knows_its_certificate_and_the_peers_signature_scheme() {
+    use cloaktls::config::ClientAuth;
+    use cloaktls::SignatureScheme;
+    let pki = Pki::new("CA");
+    let ecdsa = pki.server(KeyType::EcdsaP256).certified_key();
+    let rsa = pki.server(KeyType::Rsa2048).certified_key();
+    let client_cert = pki.client(KeyType::EcdsaP384).certified_key();
+    for v in [V13, V12] {
+        let s_cfg = ServerConfig::builder(ecdsa.clone())
+            .add_certificate(rsa.clone())
+            .versions(v)
+            .client_auth(ClientAuth::required(pki.roots()))
+            .build()
+            .unwrap();
+        // A client that accepts only RSA-PSS gets the RSA certificate.
+        let c_cfg = ClientConfig::builder(pki.roots())
+            .versions(v)
+            .signature_schemes(&[SignatureScheme::RSA_PSS_RSAE_SHA256])
+            .client_certificate(client_cert.clone())
+            .build()
+            .unwrap();
+        let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+        let mut s = ServerConnection::new(s_cfg).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        let chosen = s.own_certificate().expect("the server's certificate");
+        assert!(std::sync::Arc::ptr_eq(&chosen.key, &rsa.key), "{v:?}");
+        let sent = c.own_certificate().expect("the client's certificate");
+        assert!(std::sync::Arc::ptr_eq(&sent.key, &client_cert.key));
+        assert_eq!(
+            c.peer_signature_scheme(),
+            Some(SignatureScheme::RSA_PSS_RSAE_SHA256)
+        );
+        assert_eq!(
+            s.peer_signature_scheme(),
+            Some(SignatureScheme::ECDSA_NISTP384_SHA384)
+        );
+    }
+}
+
+/// A verifier that accepts every chain and keeps the OCSP response it was
+/// shown.
+#[derive(Debug, Default)]
+struct SeesOcsp(std::sync::Mutex<Option<Vec<u8>>>);
+
+impl cloaktls::verify::ServerCertVerifier for SeesOcsp {
+    fn verify_server_cert(
+        &self,
+        _: &cloaktls::verify::CertificateDer<'_>,
+        _: &[cloaktls::verify::CertificateDer<'_>],
+        _: &cloaktls::verify::ServerName<'_>,
+        ocsp_response: &[u8],
+        _: cloaktls::verify::UnixTime,
+    ) -> Result<(), cloaktls::Error> {
+        *self.0.lock().unwrap() = Some(ocsp_response.to_vec());
+        Ok(())
+    }
+}
+
+#[test]
+fn the_verifier_sees_the_stapled_ocsp_response_in_both_versions() {
+    // In TLS 1.2 the response comes in CertificateStatus, after the
+    // Certificate (RFC 6066 §8): the verifier waits for it.
+    let pki = Pki::new("CA");
+    let ocsp = vec![0x30, 0x03, 0x0a, 0x01, 0x06];
+    for versions in [V13, V12] {
+        for staple in [true, false] {
+            let mut key = pki.server(KeyType::EcdsaP256).certified_key();
+            if staple {
+                key = key.with_ocsp_response(ocsp.clone());
+            }
+            let s_cfg = ServerConfig::builder(key)
+                .versions(versions)
+                .build()
+                .unwrap();
+            let seen = std::sync::Arc::new(SeesOcsp::default());
+            let c_cfg = cloaktls::danger::client_with_verifier(seen.clone())
+                .request_ocsp(true)
+                .build()
+                .unwrap();
+            let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+            let mut s = ServerConnection::new(s_cfg).unwrap();
+            let (cr, sr) = handshake(&mut c, &mut s);
+            cr.unwrap();
+            sr.unwrap();
+            let want = if staple { ocsp.clone() } else { Vec::new() };
+            assert_eq!(
+                seen.0.lock().unwrap().as_deref(),
+                Some(&want[..]),
+                "{versions:?} staple={staple}"
+            );
+        }
+    }
+}
+
+/// Puts an IP address literal in the ClientHello's server_name.
+#[derive(Debug)]
+struct IpAsServerName;
+
+impl cloaktls::danger::replay::MessageShaper for IpAsServerName {
+    fn shape(&self, message: &mut cloaktls::msgs::handshake::HandshakePayload) {
+        use cloaktls::msgs::enums::{ExtensionType, ServerNameType};
+        use cloaktls::msgs::extensions::{Extension, ServerName};
+        let cloaktls::msgs::handshake::HandshakePayload::ClientHello(ch) = message else {
+            return;
+        };
+        ch.extensions
+            .retain(|e| e.typ() != ExtensionType::SERVER_NAME);
+        ch.extensions.insert(
+            0,
+            Extension::ServerName(vec![ServerName {
+                name_type: ServerNameType::HOST_NAME,
+                name: b"192.0.2.7".to_vec(),
+            }]),
+        );
+    }
+}
+
+#[test]
+fn an_ip_address_as_server_name_is_ignored() {
+    // RFC 6066 §3 forbids a client to send an IP literal in server_name
+    // but names no alert: the server goes on as if no name had come (as
+    // OpenSSL does; sslyze sends the address it scans), and says so.
+    let pki = Pki::new("CA");
+    let a = pki.issue(&Spec::server(KeyType::EcdsaP256, &["a.example"]));
+    let b = pki.issue(&Spec::server(KeyType::EcdsaP256, &["b.example"]));
+    for v in [V13, V12] {
+        let s_cfg = ServerConfig::builder(a.certified_key())
+            .add_certificate(b.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c_cfg = cloaktls::danger::replay::shape_client_messages(
+            cloaktls::danger::client_without_verification().versions(v),
+            std::sync::Arc::new(IpAsServerName),
+        )
+        .build()
+        .unwrap();
+        let mut c = ClientConnection::new(c_cfg, "b.example").unwrap();
+        let mut s = ServerConnection::new(s_cfg).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(s.server_name(), None);
+        assert_eq!(s.ignored_server_name(), Some("192.0.2.7"));
+        // The default certificate, as without a name.
+        assert_eq!(c.peer_certificates()[0].as_ref(), &a.chain[0][..]);
+    }
+}

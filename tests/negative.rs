@@ -736,6 +736,15 @@ fn tls12_ecdsa_keys_must_be_on_a_listed_curve() {
         AlertDescription::HANDSHAKE_FAILURE,
         "{sr:?}"
     );
+    // The error names the real cause, not "no cipher suite in common".
+    match &sr {
+        Err(Error::NoCommon { what, ours, theirs }) => {
+            assert_eq!(*what, Negotiable::Certificate);
+            assert!(ours.contains("secp256r1"), "{ours}");
+            assert!(theirs.contains("secp384r1"), "{theirs}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(alert_received(&cr), AlertDescription::HANDSHAKE_FAILURE);
     let with_rsa = ServerConfig::builder(p256.certified_key())
         .add_certificate(pki.server(KeyType::Rsa2048).certified_key())
@@ -830,4 +839,167 @@ fn tls13_plaintext_alert_before_the_peer_has_keys() {
         Some(AlertDescription::UNEXPECTED_MESSAGE),
         "{err:?}"
     );
+}
+
+/// A verifier of the application's that refuses every certificate.
+#[derive(Debug)]
+struct RefuseAll;
+
+impl cloaktls::verify::ServerCertVerifier for RefuseAll {
+    fn verify_server_cert(
+        &self,
+        _: &cloaktls::verify::CertificateDer<'_>,
+        _: &[cloaktls::verify::CertificateDer<'_>],
+        _: &cloaktls::verify::ServerName<'_>,
+        _: &[u8],
+        _: cloaktls::verify::UnixTime,
+    ) -> Result<(), Error> {
+        Err(Error::InvalidCertificate(cloaktls::CertificateError {
+            kind: CertificateErrorKind::Other,
+            detail: "the application says no".into(),
+        }))
+    }
+}
+
+#[test]
+fn an_application_verifier_refusal_is_certificate_unknown() {
+    // RFC 8446 §6.2: certificate_unknown is "some other (unspecified)
+    // issue ... rendering it unacceptable".
+    let pki = Pki::new("CA");
+    let server = pki.server(KeyType::EcdsaP256);
+    for v in BOTH {
+        let s = ServerConfig::builder(server.certified_key())
+            .versions(v)
+            .build()
+            .unwrap();
+        let c = cloaktls::danger::client_with_verifier(Arc::new(RefuseAll))
+            .versions(v)
+            .build()
+            .unwrap();
+        let (cr, sr) = run(c, s);
+        assert_eq!(cert_kind(&cr), CertificateErrorKind::Other);
+        assert_eq!(sent_alert(&cr), AlertDescription::CERTIFICATE_UNKNOWN);
+        assert_eq!(alert_received(&sr), AlertDescription::CERTIFICATE_UNKNOWN);
+    }
+}
+
+/// A server whose TLS 1.2 CertificateRequest lists only ecdsa_sign.
+#[derive(Debug)]
+struct EcdsaSignOnly;
+
+impl cloaktls::danger::replay::MessageShaper for EcdsaSignOnly {
+    fn shape(&self, message: &mut cloaktls::msgs::handshake::HandshakePayload) {
+        if let cloaktls::msgs::handshake::HandshakePayload::CertificateRequest12(cr) = message {
+            cr.certificate_types = vec![64];
+        }
+    }
+}
+
+#[test]
+fn a_tls12_client_sends_only_a_certificate_of_a_listed_type() {
+    // RFC 5246 §7.4.4: certificate_types lists "the types of certificate
+    // types that the client may offer"; with none that fits, an empty
+    // Certificate (§7.4.6).
+    let pki = Pki::new("CA");
+    for (kind, sent) in [(KeyType::Rsa2048, false), (KeyType::EcdsaP256, true)] {
+        let s = cloaktls::danger::replay::shape_server_messages(
+            ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+                .versions(V12)
+                .client_auth(ClientAuth::optional(pki.roots())),
+            Arc::new(EcdsaSignOnly),
+        )
+        .build()
+        .unwrap();
+        let c = ClientConfig::builder(pki.roots())
+            .versions(V12)
+            .client_certificate(pki.client(kind).certified_key())
+            .build()
+            .unwrap();
+        let mut cc = ClientConnection::new(c, "localhost").unwrap();
+        let mut sc = ServerConnection::new(s).unwrap();
+        let (cr, sr) = handshake(&mut cc, &mut sc);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(sc.peer_certificates().is_empty(), !sent, "{kind:?}");
+    }
+}
+
+/// RFC 8422 §5.10: in TLS 1.2 an ECDSA scheme names a hash, not a curve.
+/// `ring` signs P-256 only with SHA-256, so a client that offers only
+/// ecdsa_secp384r1_sha384 to a P-256 server is refused, and the error says
+/// why (the schemes and ring's limit), not "no cipher suite in common".
+#[test]
+fn tls12_ecdsa_with_an_unsignable_hash_names_the_cause() {
+    let pki = Pki::new("CA");
+    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .versions(V12)
+        .signature_schemes(&[SignatureScheme::ECDSA_NISTP384_SHA384])
+        .build()
+        .unwrap();
+    let (cr, sr) = run(c, s);
+    assert_eq!(alert_received(&cr), AlertDescription::HANDSHAKE_FAILURE);
+    match &sr {
+        Err(Error::NoCommon { what, ours, theirs }) => {
+            assert_eq!(*what, Negotiable::SignatureScheme);
+            assert!(
+                ours.contains("ring signs P-256 only with SHA-256"),
+                "{ours}"
+            );
+            assert!(theirs.contains("ecdsa_secp384r1_sha384"), "{theirs}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A client verifier that accepts only RSA PKCS#1 SHA-256 signatures.
+#[derive(Debug)]
+struct Pkcs1Only(WebPkiClientVerifier);
+
+impl ClientCertVerifier for Pkcs1Only {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        self.0.root_subjects()
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &cloaktls::verify::CertificateDer<'_>,
+        intermediates: &[cloaktls::verify::CertificateDer<'_>],
+        now: cloaktls::verify::UnixTime,
+    ) -> Result<(), Error> {
+        self.0.verify_client_cert(end_entity, intermediates, now)
+    }
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        vec![SignatureScheme::RSA_PKCS1_SHA256]
+    }
+}
+
+#[test]
+fn a_tls13_certificate_request_may_name_only_pkcs1() {
+    // RFC 8446 §4.2.3: RSA PKCS#1 may appear in signature_algorithms (for
+    // certificates) though no TLS 1.3 CertificateVerify may use it. A
+    // server whose verifier takes only it still sends a well-formed
+    // CertificateRequest (it sent an empty list, which no client can
+    // decode); the client, with no scheme it may sign with, answers with
+    // an empty Certificate (RFC 8446 §4.4.2).
+    let pki = Pki::new("CA");
+    let verifier = Pkcs1Only(WebPkiClientVerifier::new(Arc::new(pki.roots())));
+    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V13)
+        .client_auth(ClientAuth::Optional(Arc::new(verifier)))
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .versions(V13)
+        .client_certificate(pki.client(KeyType::Rsa2048).certified_key())
+        .build()
+        .unwrap();
+    let mut cc = ClientConnection::new(c, "localhost").unwrap();
+    let mut sc = ServerConnection::new(s).unwrap();
+    let (cr, sr) = handshake(&mut cc, &mut sc);
+    cr.unwrap();
+    sr.unwrap();
+    assert!(sc.peer_certificates().is_empty());
 }

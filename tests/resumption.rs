@@ -608,6 +608,92 @@ fn too_much_early_data_is_unexpected_message() {
 }
 
 #[test]
+fn rejected_zero_rtt_past_the_skip_budget_is_unexpected_message() {
+    // RFC 8446 §4.2.10: a server that rejects 0-RTT skips it up to its
+    // budget; past that it is "more than max_early_data_size" of 0-RTT,
+    // unexpected_message (not bad_record_mac).
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = client_with(&pki, &store, &["h2"]);
+    connect(
+        &c_cfg,
+        &server_with(&pki, &keys, 100_000, &["h2"]),
+        "localhost",
+    );
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    let mut sent = 0;
+    while sent < 40_000 {
+        sent += c.send_early_data(&[1u8; 4096]).unwrap();
+    }
+    let mut s = ServerConnection::new(server_with(&pki, &keys, 0, &["h2"])).unwrap();
+    let err = s.read_tls(c.pending_tls()).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::UNEXPECTED_MESSAGE),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("max_early_data_size"), "{err}");
+}
+
+#[test]
+fn zero_rtt_inside_a_fragmented_second_client_hello_is_refused() {
+    // After a HelloRetryRequest the server skips 0-RTT records until the
+    // second ClientHello, but never in the middle of it: handshake
+    // messages are not interleaved with other records (RFC 8446 §5.1).
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .max_early_data(1000)
+        .groups(&[NamedGroup::SECP256R1])
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    c.send_early_data(b"too soon").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let out = c.pending_tls().to_vec();
+    c.consume_tls(out.len());
+    assert_eq!(s.read_tls(&out).unwrap(), Intake::All);
+    let hrr = s.pending_tls().to_vec();
+    s.consume_tls(hrr.len());
+    assert_eq!(c.read_tls(&hrr).unwrap(), Intake::All);
+    // The second ClientHello in two records, a 0-RTT record between.
+    let mut d = Deframer::new();
+    d.read(c.pending_tls());
+    let mut spliced = Vec::new();
+    while let Some(r) = d.next_record().unwrap() {
+        if r.typ != ContentType::HANDSHAKE {
+            write_plaintext_record(r.typ, r.version, r.payload, &mut spliced);
+            continue;
+        }
+        let (a, b) = r.payload.split_at(16);
+        write_plaintext_record(r.typ, r.version, a, &mut spliced);
+        write_plaintext_record(
+            ContentType::APPLICATION_DATA,
+            r.version,
+            &[9u8; 40],
+            &mut spliced,
+        );
+        write_plaintext_record(r.typ, r.version, b, &mut spliced);
+    }
+    let err = s.read_tls(&spliced).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::UNEXPECTED_MESSAGE),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("fragmented handshake message"),
+        "{err}"
+    );
+}
+
+#[test]
 fn psk_ke_only_when_both_sides_allow_it() {
     let pki = Pki::new("CA");
     let cert = pki.server(KeyType::EcdsaP256).certified_key();
@@ -722,4 +808,55 @@ fn a_fleet_sharing_a_key_file_resumes_each_others_sessions() {
         let (c3, _) = connect(&client, &c, "localhost");
         assert!(!c3.is_resumed(), "{version:?}");
     }
+}
+
+/// Drops pre_shared_key from the second ClientHello.
+#[derive(Debug, Default)]
+struct DropPskOnRetry(std::sync::atomic::AtomicUsize);
+
+impl cloaktls::danger::replay::MessageShaper for DropPskOnRetry {
+    fn shape(&self, message: &mut cloaktls::msgs::handshake::HandshakePayload) {
+        use cloaktls::msgs::enums::ExtensionType;
+        let cloaktls::msgs::handshake::HandshakePayload::ClientHello(ch) = message else {
+            return;
+        };
+        if self.0.fetch_add(1, Ordering::SeqCst) == 1 {
+            ch.extensions
+                .retain(|e| e.typ() != ExtensionType::PRE_SHARED_KEY);
+        }
+    }
+}
+
+#[test]
+fn a_second_client_hello_may_not_drop_a_usable_psk() {
+    // RFC 8446 §4.1.2: after a HelloRetryRequest the client may remove
+    // only the PSKs that do not fit the server's suite.
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .groups(&[NamedGroup::SECP256R1])
+        .build()
+        .unwrap();
+    let store: Arc<MemorySessionCache> = Arc::new(MemorySessionCache::new(4));
+    let builder = || {
+        ClientConfig::builder(pki.roots())
+            .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
+            .session_store(Some(store.clone()))
+    };
+    connect(&builder().build().unwrap(), &s_cfg, "localhost");
+    let shaped = cloaktls::danger::replay::shape_client_messages(
+        builder(),
+        Arc::new(DropPskOnRetry::default()),
+    )
+    .build()
+    .unwrap();
+    let mut c = ClientConnection::new(shaped, "localhost").unwrap();
+    let mut s = ServerConnection::new(s_cfg).unwrap();
+    let (_, sr) = handshake(&mut c, &mut s);
+    let err = sr.unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::MISSING_EXTENSION),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("pre_shared_key"), "{err}");
 }

@@ -199,3 +199,91 @@ fn lines_read_in_place_with_bufread() {
     tls.send_close_notify().unwrap();
     server.join().unwrap();
 }
+
+/// A server that, once the handshake is done, does what `peer` says, and a
+/// client stream connected to it.
+fn with_peer(
+    peer: impl FnOnce(&mut ServerStream<TcpStream>) + Send + 'static,
+) -> (std::thread::JoinHandle<()>, ClientStream<TcpStream>) {
+    let pki = common::Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+        peer(&mut tls);
+    });
+    let tls = ClientStream::connect(c_cfg, "localhost", TcpStream::connect(addr).unwrap()).unwrap();
+    (server, tls)
+}
+
+/// Reads until the peer's close_notify (or an error).
+fn wait_for_close(tls: &mut ServerStream<TcpStream>) {
+    let mut rest = Vec::new();
+    let _ = tls.read_to_end(&mut rest);
+}
+
+#[test]
+fn shutdown_confirms_the_peers_close_notify() {
+    let (server, mut tls) = with_peer(|tls| {
+        wait_for_close(tls);
+        tls.send_close_notify().unwrap();
+    });
+    tls.shutdown().unwrap();
+    server.join().unwrap();
+}
+
+#[test]
+fn shutdown_without_the_peers_close_notify_is_truncation() {
+    let (server, mut tls) = with_peer(wait_for_close);
+    assert_eq!(tls.shutdown().unwrap_err(), cloaktls::Error::Truncated);
+    server.join().unwrap();
+}
+
+#[test]
+fn shutdown_refuses_data_that_would_be_lost() {
+    let (server, mut tls) = with_peer(|tls| {
+        wait_for_close(tls);
+        let _ = tls.write_all(b"too late");
+        let _ = tls.send_close_notify();
+    });
+    let err = tls.shutdown().unwrap_err();
+    assert!(matches!(err, cloaktls::Error::InvalidState(_)), "{err:?}");
+    server.join().unwrap();
+}
+
+#[test]
+fn the_first_read_drives_the_handshake() {
+    // A stream made with `new` and read at once: the read sends the
+    // ClientHello before it waits (it used to wait first, for ever).
+    let (server, _) = {
+        let pki = common::Pki::new("CA");
+        let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+            .build()
+            .unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (sock, _) = listener.accept().unwrap();
+            let mut tls = ServerStream::accept(s_cfg, sock).unwrap();
+            tls.write_all(b"first").unwrap();
+            tls.send_close_notify().unwrap();
+            wait_for_close(&mut tls);
+        });
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let conn = cloaktls::ClientConnection::new(c_cfg, "localhost").unwrap();
+        let mut tls = cloaktls::TlsStream::new(conn, sock);
+        let mut buf = [0u8; 5];
+        tls.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"first");
+        tls.send_close_notify().unwrap();
+        (server, ())
+    };
+    server.join().unwrap();
+}

@@ -257,7 +257,7 @@ async fn answer_plain_http(mut tcp: TcpStream) {
 fn one_line(c: &Connection) -> String {
     let name = |d: Option<String>| d.unwrap_or_else(|| "none".into());
     format!(
-        "{}, {}, key exchange {}{}{}{}",
+        "{}, {}, key exchange {}{}{}{}{}",
         version_name(c.protocol_version()),
         name(c.cipher_suite().map(|s| format!("{s:?}"))),
         name(c.key_exchange_group().map(|g| format!("{g:?}"))),
@@ -271,6 +271,13 @@ fn one_line(c: &Connection) -> String {
             Some(true) => ", 0-RTT accepted",
             Some(false) => ", 0-RTT rejected",
             None => "",
+        },
+        // RFC 6066 §3: no IP literals in server_name; the library ignored it.
+        match c.ignored_server_name() {
+            Some(ip) => format!(
+                ", its server_name {ip} ignored (an IP address, which RFC 6066 §3 does not allow)"
+            ),
+            None => String::new(),
         }
     )
 }

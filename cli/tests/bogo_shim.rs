@@ -134,3 +134,242 @@ fn shim_as_server_reports_errors_in_boringssl_terms() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(":HTTP_REQUEST:"), "{stderr}");
 }
+
+/// The words that name a feature cloaktls lacks, by design or not yet.
+const LACKING: [&str; 5] = [
+    "not implemented",
+    "does not implement",
+    "by design",
+    "BoringSSL-specific",
+    "does not bridge",
+];
+
+/// Whether a reason names an RFC section or a feature cloaktls lacks.
+fn justified(reason: &str) -> bool {
+    reason.contains("RFC ") || LACKING.iter().any(|w| reason.contains(w))
+}
+
+#[test]
+fn every_disabled_test_and_error_mapping_has_its_reason() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bogo/config.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let disabled = config["DisabledTests"].as_object().unwrap();
+    assert!(!disabled.is_empty());
+    for (pattern, reason) in disabled {
+        let reason = reason.as_str().unwrap_or_default();
+        assert!(
+            justified(reason),
+            "DisabledTests {pattern:?}: the reason must name an RFC section or a lacking feature: {reason:?}"
+        );
+    }
+    // Every error mapping has a reason, and every reason a mapping.
+    let map = config["ErrorMap"].as_object().unwrap();
+    let reasons = config["ErrorMapReasons"].as_object().unwrap();
+    for (code, ours) in map {
+        assert!(
+            ours.as_array().is_some_and(|a| !a.is_empty()),
+            "ErrorMap {code:?} maps to nothing"
+        );
+        let reason = reasons
+            .get(code)
+            .and_then(|r| r.as_str())
+            .unwrap_or_else(|| panic!("ErrorMap {code:?} has no ErrorMapReasons entry"));
+        // An error mapping is honest only where both send the same alert:
+        // its reason names the RFC section that calls for it.
+        assert!(
+            reason.contains("RFC "),
+            "ErrorMapReasons {code:?}: the reason must name an RFC section: {reason:?}"
+        );
+    }
+    for code in reasons.keys() {
+        assert!(map.contains_key(code), "a reason for no mapping: {code:?}");
+    }
+}
+
+/// Runs the shim with `args` (a port and id are added) and plays the
+/// runner's part once per connection with `peer`, which gets the socket
+/// and the round; returns the shim's exit code and stderr.
+fn with_shim(
+    args: &[&str],
+    rounds: usize,
+    mut peer: impl FnMut(std::net::TcpStream, usize),
+) -> (Option<i32>, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut shim = Reaper(
+        Command::new(SHIM)
+            .args(["-port", &port, "-shim-id", "3"])
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    for round in 0..rounds {
+        let (mut sock, _) = listener.accept().unwrap();
+        assert_eq!(read_id(&mut sock), 3);
+        peer(sock, round);
+    }
+    let out = std::mem::replace(&mut shim.0, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A cloaktls server answering the shim as client: the handshake (its
+/// result returned), then the echo check if it succeeded.
+fn serve(
+    cfg: &std::sync::Arc<ServerConfig>,
+    sock: std::net::TcpStream,
+) -> Result<bool, cloaktls::Error> {
+    let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+    tls.complete_handshake()?;
+    let resumed = tls.conn().is_resumed();
+    echo_check(&mut tls);
+    Ok(resumed)
+}
+
+/// A cloaktls server for a shim that is to fail: the handshake, our
+/// close_notify, then whatever the shim says until it goes.
+fn serve_failing(cfg: &std::sync::Arc<ServerConfig>, sock: std::net::TcpStream) {
+    let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+    if tls.complete_handshake().is_ok() {
+        let _ = tls.send_close_notify();
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+    }
+}
+
+#[test]
+fn async_io_peer_signature_verify_prefs_and_verify_result() {
+    // -async drives the connection one byte at a time; the resumed
+    // connection reports the session's signature scheme and verification.
+    let pki = make_pki("bogo-async");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone()).build().unwrap();
+    let (code, err) = with_shim(
+        &[
+            "-async",
+            "-resume-count",
+            "1",
+            "-verify-prefs",
+            "1027",
+            "-expect-peer-signature-algorithm",
+            "1027",
+            "-expect-verify-result",
+        ],
+        2,
+        |sock, round| assert_eq!(serve(&cfg, sock).unwrap(), round == 1),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // A scheme the peer did not use is a failure.
+    let (code, err) = with_shim(
+        &["-expect-peer-signature-algorithm", "2052"],
+        1,
+        |sock, _| serve_failing(&cfg, sock),
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("peer signature algorithm"), "{err}");
+}
+
+#[test]
+fn verify_fail_is_fatal_only_with_verify_peer() {
+    let pki = make_pki("bogo-verify");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone()).build().unwrap();
+    // Soft: the failure is recorded, and -expect-verify-result sees it.
+    let (code, err) = with_shim(&["-verify-fail", "-expect-verify-result"], 1, |sock, _| {
+        serve(&cfg, sock).unwrap();
+    });
+    assert_eq!(code, Some(0), "{err}");
+    // Fatal: certificate_unknown (RFC 8446 §6.2) for the peer.
+    let (code, err) = with_shim(&["-verify-fail", "-verify-peer"], 1, |sock, _| {
+        let e = serve(&cfg, sock).unwrap_err();
+        assert_eq!(
+            e,
+            cloaktls::Error::AlertReceived(cloaktls::AlertDescription::CERTIFICATE_UNKNOWN)
+        );
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains(":CERTIFICATE_VERIFY_FAILED:"), "{err}");
+}
+
+#[test]
+fn credentials_and_the_selected_one() {
+    // Two credentials; a client that accepts only RSA-PSS gets the
+    // second, and -expect-selected-credential checks which was used; the
+    // -on-initial prefix keeps the check off the resumption.
+    let pki = make_pki("bogo-creds");
+    let ecdsa = (pki.file("ecdsa.pem"), pki.file("ecdsa.key"));
+    let rsa = (pki.file("rsa.pem"), pki.file("rsa.key"));
+    let args = [
+        "-server",
+        "-resume-count",
+        "1",
+        "-new-x509-credential",
+        "-cert-file",
+        ecdsa.0.to_str().unwrap(),
+        "-key-file",
+        ecdsa.1.to_str().unwrap(),
+        "-new-x509-credential",
+        "-cert-file",
+        rsa.0.to_str().unwrap(),
+        "-key-file",
+        rsa.1.to_str().unwrap(),
+        "-on-initial-expect-selected-credential",
+        "1",
+    ];
+    let store = std::sync::Arc::new(cloaktls::session::MemorySessionCache::new(4));
+    let cfg = ClientConfig::builder(pki.roots.clone())
+        .signature_schemes(&[cloaktls::SignatureScheme::RSA_PSS_RSAE_SHA256])
+        .session_store(Some(store))
+        .build()
+        .unwrap();
+    let (code, err) = with_shim(&args, 2, |sock, round| {
+        let mut tls = TlsStream::new(
+            ClientConnection::new(cfg.clone(), "localhost").unwrap(),
+            sock,
+        );
+        tls.complete_handshake().unwrap();
+        assert_eq!(tls.conn().is_resumed(), round == 1);
+        echo_check(&mut tls);
+    });
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn implicit_handshake_and_the_message_log() {
+    let pki = make_pki("bogo-implicit");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone())
+        .versions(&[cloaktls::msgs::enums::ProtocolVersion::TLSV1_2])
+        .tickets(0)
+        .build()
+        .unwrap();
+    // The first write drives the handshake.
+    let (code, err) = with_shim(
+        &["-implicit-handshake", "-shim-writes-first"],
+        1,
+        |sock, _| {
+            let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+            let mut hello = [0u8; 5];
+            tls.read_exact(&mut hello).unwrap();
+            assert_eq!(&hello, b"hello");
+            echo_check(&mut tls);
+        },
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // The message callback's log, as BoringSSL's shim writes it, up to the
+    // peer's close_notify.
+    let log = "write hs 1\nread hs 2\nread hs 11\nread hs 12\nread hs 14\nwrite hs 16\n\
+               write ccs\nwrite hs 20\nread ccs\nread hs 20\nread alert 1 0\n";
+    let (code, err) = with_shim(&["-expect-msg-callback", log], 1, |sock, _| {
+        serve(&cfg, sock).unwrap();
+    });
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = with_shim(&["-expect-msg-callback", "read hs 2\n"], 1, |sock, _| {
+        serve_failing(&cfg, sock)
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains("message callback log"), "{err}");
+}

@@ -55,7 +55,8 @@ impl Connection {
                     self.plaintext_version = ProtocolVersion::TLSV1_2;
                 }
                 check_record_version(&self.info, &rec)?;
-                if skip_rejected_early_data(&mut self.skip_early, &rec, self.opener.is_some()) {
+                let keys = self.opener.is_some();
+                if skip_rejected_early_data(&mut self.skip_early, &rec, keys, &self.joiner)? {
                     continue;
                 }
                 // A TLS 1.3 peer that fails before it has keys (it could
@@ -368,6 +369,7 @@ impl Opening<'_> {
                 *self.skip_early = self.skip_early.map(|b| b - len);
                 return Ok(Step::Skipped);
             }
+            Err(Error::BadRecordMac) if self.skip_early.is_some() => return Err(too_much_early()),
             Err(e) => return Err(e),
         };
         // A record that opens ends the skipping.
@@ -441,15 +443,36 @@ pub(super) fn check_record_version(
 
 /// RFC 8446 §4.2.10: while a server skips rejected 0-RTT, application
 /// data records that arrive before it has keys for them (a second
-/// ClientHello is awaited) are dropped, up to the budget.
-fn skip_rejected_early_data(skip: &mut Option<usize>, rec: &RecordRef<'_>, keys: bool) -> bool {
+/// ClientHello is awaited) are dropped, up to the budget; past it they are
+/// more 0-RTT than max_early_data_size (unexpected_message). A record in
+/// the middle of a handshake message is never skipped: handshake messages
+/// are not interleaved with other records (RFC 8446 §5.1).
+fn skip_rejected_early_data(
+    skip: &mut Option<usize>,
+    rec: &RecordRef<'_>,
+    keys: bool,
+    joiner: &crate::record::HandshakeJoiner,
+) -> Result<bool, Error> {
     let Some(budget) = *skip else {
-        return false;
+        return Ok(false);
     };
-    let len = rec.payload.len();
-    if rec.typ == ContentType::APPLICATION_DATA && len <= budget && !keys {
-        *skip = Some(budget - len);
-        return true;
+    if rec.typ != ContentType::APPLICATION_DATA || keys || !joiner.is_empty() {
+        return Ok(false);
     }
-    false
+    let len = rec.payload.len();
+    if len > budget {
+        return Err(too_much_early());
+    }
+    *skip = Some(budget - len);
+    Ok(true)
+}
+
+/// RFC 8446 §4.2.10: "A server receiving more than max_early_data_size
+/// bytes of 0-RTT data SHOULD terminate the connection with an
+/// unexpected_message alert."
+fn too_much_early() -> Error {
+    Error::peer(
+        AlertDescription::UNEXPECTED_MESSAGE,
+        "more rejected 0-RTT data than the server skips (max_early_data_size)",
+    )
 }

@@ -3,8 +3,9 @@
 //! resumption, and keying-material exporters (RFC 5705, RFC 8446 §7.5).
 
 use super::Connection;
+use crate::config::CertifiedKey;
 use crate::error::Error;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::verify::certinfo::{summarize, CertificateSummary};
 use pki_types::CertificateDer;
 
@@ -41,10 +42,36 @@ impl Connection {
         self.info.sni.as_deref()
     }
 
+    /// What a client sent as its server name when it was an IP address
+    /// literal: RFC 6066 §3 does not allow one in server_name, so the
+    /// server ignored it, as if no name had come (its certificate chosen
+    /// without a name), rather than refuse the client. For a server's
+    /// log.
+    pub fn ignored_server_name(&self) -> Option<&str> {
+        self.info.ignored_server_name.as_deref()
+    }
+
     /// The peer's certificate chain, end entity first (empty if it sent
     /// none).
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
         &self.info.peer_certs
+    }
+
+    /// The scheme the peer signed this handshake with: its
+    /// CertificateVerify, or a TLS 1.2 server's ServerKeyExchange. `None`
+    /// when the peer did not sign (a resumption, a client that sent no
+    /// certificate).
+    pub fn peer_signature_scheme(&self) -> Option<SignatureScheme> {
+        self.info.peer_signature_scheme
+    }
+
+    /// The certificate and key this side authenticated with in this
+    /// handshake: the one a server chose among its certificates (by server
+    /// name and the client's signature schemes), or the one a client sent.
+    /// `None` when it sent none (a resumption, a client not asked for one
+    /// or without a suitable one).
+    pub fn own_certificate(&self) -> Option<&CertifiedKey> {
+        self.info.own_cert.as_ref()
     }
 
     /// The OCSP response the server stapled (client, after asking with

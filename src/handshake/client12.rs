@@ -6,6 +6,8 @@ use super::common::{check_finished, check_response_extensions, illegal, Exporter
 use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
+use crate::config::CertifiedKey;
+use crate::crypto::sign::KeyKind;
 use crate::crypto::{Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
@@ -248,7 +250,13 @@ impl State for ExpectCertificate {
         let HandshakePayload::Certificate12(chain) = &msg.payload else {
             return Err(Error::Internal("the table let through another message"));
         };
-        verify_server_chain(&self.hs, cx, chain)?;
+        store_server_chain(cx, chain)?;
+        // RFC 6066 §8: after an acknowledged status_request the stapled
+        // response (CertificateStatus) comes next, and the verifier sees
+        // it; otherwise the chain is verified now.
+        if !self.status {
+            verify_server_chain(&self.hs, cx)?;
+        }
         self.hs.transcript.add(raw);
         let next = ExpectServerKeyExchange {
             hs: self.hs,
@@ -262,29 +270,36 @@ impl State for ExpectCertificate {
     }
 }
 
-/// The server's chain: not empty, verified for its name, and an ECDSA key
-/// on a curve we listed (RFC 8422 §5.3).
-fn verify_server_chain(hs: &Hs, cx: &mut Context<'_>, chain: &[Vec<u8>]) -> Result<(), Error> {
-    let Some((ee, rest)) = chain.split_first() else {
+/// The server's chain, which may not be empty (RFC 5246 §7.4.2).
+fn store_server_chain(cx: &mut Context<'_>, chain: &[Vec<u8>]) -> Result<(), Error> {
+    if chain.is_empty() {
         return Err(Error::peer(
             AlertDescription::DECODE_ERROR,
             "the server sent an empty Certificate message",
         ));
-    };
-    let end_entity = CertificateDer::from(ee.clone());
-    let intermediates: Vec<CertificateDer<'static>> = rest
+    }
+    cx.info.peer_certs = chain
         .iter()
         .map(|c| CertificateDer::from(c.clone()))
         .collect();
+    Ok(())
+}
+
+/// The server's chain (with its stapled OCSP response, if any): verified
+/// for its name, and an ECDSA key on a curve we listed (RFC 8422 §5.3).
+fn verify_server_chain(hs: &Hs, cx: &mut Context<'_>) -> Result<(), Error> {
+    let Some((end_entity, intermediates)) = cx.info.peer_certs.split_first() else {
+        return Err(Error::Internal("a chain to verify that was not stored"));
+    };
     let config = &hs.shared.config;
     config.verifier.verify_server_cert(
-        &end_entity,
-        &intermediates,
+        end_entity,
+        intermediates,
         &hs.shared.server_name,
-        &[],
+        cx.info.ocsp_response.as_deref().unwrap_or_default(),
         config.time.now(),
     )?;
-    if let Some(curve) = crate::verify::certinfo::ec_curve(&end_entity) {
+    if let Some(curve) = crate::verify::certinfo::ec_curve(end_entity) {
         if config
             .key_exchange
             .find(curve, ProtocolVersion::TLSV1_2)
@@ -295,7 +310,6 @@ fn verify_server_chain(hs: &Hs, cx: &mut Context<'_>, chain: &[Vec<u8>]) -> Resu
             )));
         }
     }
-    cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
     Ok(())
 }
 
@@ -316,9 +330,12 @@ impl State for ExpectCertificateStatusOrServerKeyExchange {
     ) -> Result<Box<dyn State>, Error> {
         let mut next = self.0;
         let HandshakePayload::CertificateStatus(ocsp) = &msg.payload else {
+            // No response stapled after all: the chain is verified alone.
+            verify_server_chain(&next.hs, cx)?;
             return Box::new(next).handle(cx, msg, raw);
         };
         cx.info.ocsp_response = Some(ocsp.clone());
+        verify_server_chain(&next.hs, cx)?;
         next.hs.transcript.add(raw);
         Ok(Box::new(next))
     }
@@ -451,9 +468,19 @@ impl State for ExpectServerHelloDone {
         let mut hs = self.hs;
         hs.transcript.add(raw);
         let config = hs.shared.config.clone();
+        // RFC 5246 §7.4.4: only a certificate of a type the server lists.
+        let listed: Vec<CertifiedKey> = match &self.request {
+            Some(cr) => config
+                .client_certs
+                .iter()
+                .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
         let chosen = self.request.as_ref().and_then(|cr| {
             choose_client_cert(
-                &config.client_certs,
+                &listed,
                 &cr.signature_algorithms,
                 &cr.certificate_authorities,
                 ProtocolVersion::TLSV1_2,
@@ -472,6 +499,7 @@ impl State for ExpectServerHelloDone {
         )?;
         let ms = master_secret(&hs, &self.pms);
         if let Some((c, scheme)) = chosen {
+            cx.info.own_cert = Some(c.clone());
             // RFC 5246 §7.4.8: the signature covers every message so far.
             let signature = c.key.sign(scheme, hs.transcript.buffer())?;
             let cv = DigitallySigned { scheme, signature };
@@ -668,4 +696,16 @@ fn keep_session(hs: &Hs, cx: &Context<'_>, ms: &Secret) {
             group: cx.info.group,
         },
     );
+}
+
+/// Whether a key of `kind` has its ClientCertificateType among `types`:
+/// rsa_sign (1) for RSA, ecdsa_sign (64) for ECDSA and, by RFC 8422 §5.5,
+/// for EdDSA (RFC 5246 §7.4.4).
+fn type_listed(kind: KeyKind, types: &[u8]) -> bool {
+    const RSA_SIGN: u8 = 1;
+    const ECDSA_SIGN: u8 = 64;
+    match kind {
+        KeyKind::Rsa => types.contains(&RSA_SIGN),
+        KeyKind::Ecdsa | KeyKind::Ed25519 => types.contains(&ECDSA_SIGN),
+    }
 }

@@ -774,6 +774,7 @@ fn send_client_certificate(
         HandshakePayload::Certificate13(certificate),
     )?;
     if let Some((c, scheme)) = chosen {
+        cx.info.own_cert = Some(c.clone());
         let content = tls13_signed_content(Role::Client, &hs.transcript.current_hash());
         let signature = c.key.sign(scheme, &content)?;
         let cv = DigitallySigned { scheme, signature };

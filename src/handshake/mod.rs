@@ -111,8 +111,13 @@ pub(crate) struct Negotiated {
     pub(crate) group: Option<NamedGroup>,
     pub(crate) alpn: Option<Vec<u8>>,
     pub(crate) sni: Option<String>,
+    /// An IP address literal the client sent as its server name, ignored
+    /// (RFC 6066 §3).
+    pub(crate) ignored_server_name: Option<String>,
     pub(crate) peer_certs: Vec<CertificateDer<'static>>,
     pub(crate) peer_signature_scheme: Option<SignatureScheme>,
+    /// The certificate and key we authenticated with, if we did.
+    pub(crate) own_cert: Option<crate::config::CertifiedKey>,
     pub(crate) resumed: bool,
     pub(crate) hello_retry: bool,
     pub(crate) exporter: Option<Exporter>,

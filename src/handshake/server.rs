@@ -2,7 +2,7 @@
 //! (RFC 8446 §4.1.2, §4.2.1; RFC 5246 §7.4.1.2), handed over to the TLS 1.3
 //! or the TLS 1.2 server.
 
-use super::server_common::{select_version, sni};
+use super::server_common::{host_name, select_version, HostName};
 use super::{server12, server13, Context, State, StateId};
 use crate::config::ServerConfig;
 use crate::error::Error;
@@ -35,8 +35,10 @@ impl State for ExpectClientHello {
         };
         let version = select_version(&self.config, ch)?;
         cx.info.version = Some(version);
-        if let Some(name) = sni(ch)? {
-            cx.info.sni = Some(name.as_ref().to_string());
+        match host_name(ch)? {
+            Some(HostName::Dns(name)) => cx.info.sni = Some(name.as_ref().to_string()),
+            Some(HostName::IpLiteral(ip)) => cx.info.ignored_server_name = Some(ip),
+            None => {}
         }
         if version == ProtocolVersion::TLSV1_3 {
             server13::handle_client_hello(self.config, cx, ch, raw)

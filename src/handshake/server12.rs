@@ -192,7 +192,7 @@ fn choose<'a>(
         SupportedSuite::Tls12(t) => config.certs.iter().any(|c| usable(t, c)),
         SupportedSuite::Tls13(_) => false,
     })
-    .map_err(|e| no_suite_error(e, schemes))?;
+    .map_err(|e| no_suite_error(config, ch, e, schemes, their_groups))?;
     let SupportedSuite::Tls12(suite) = suite else {
         return Err(Error::Internal("a TLS 1.3 suite for TLS 1.2"));
     };
@@ -219,15 +219,7 @@ fn usable_scheme(
     schemes: &[SignatureScheme],
     groups: &[NamedGroup],
 ) -> Option<SignatureScheme> {
-    let kind_ok = match suite.sign {
-        KeyKind::Rsa => key.key.kind() == KeyKind::Rsa,
-        _ => key.key.kind() != KeyKind::Rsa,
-    };
-    let curve_ok = match key.chain.first().and_then(|c| ec_curve(c)) {
-        Some(curve) => groups.contains(&curve),
-        None => true,
-    };
-    if !(kind_ok && curve_ok) {
+    if !(kind_fits(suite, key) && curve_listed(key, groups)) {
         return None;
     }
     key.key
@@ -237,16 +229,104 @@ fn usable_scheme(
         .find(|s| schemes.contains(s) && scheme_fits(*s, suite.sign))
 }
 
-/// No suite fits: name the real cause when it is the missing
-/// signature_algorithms.
-fn no_suite_error(e: Error, schemes: &[SignatureScheme]) -> Error {
-    match e {
-        Error::NoCommon { ours, .. } if schemes.is_empty() => Error::NoCommon {
-            what: Negotiable::SignatureScheme,
+/// Whether the key's kind is the one the suite authenticates with.
+fn kind_fits(suite: &Tls12Suite, key: &CertifiedKey) -> bool {
+    match suite.sign {
+        KeyKind::Rsa => key.key.kind() == KeyKind::Rsa,
+        _ => key.key.kind() != KeyKind::Rsa,
+    }
+}
+
+/// RFC 8422 §5.1: in TLS 1.2 an ECDSA certificate's curve must be one of
+/// the client's supported_groups.
+fn curve_listed(key: &CertifiedKey, groups: &[NamedGroup]) -> bool {
+    match key.chain.first().and_then(|c| ec_curve(c)) {
+        Some(curve) => groups.contains(&curve),
+        None => true,
+    }
+}
+
+/// No suite fits: name the real cause. Without signature_algorithms it is
+/// SHA-1 (RFC 5246 §7.4.1.4.1). When the client offered a suite of ours
+/// but none of our certificates can serve it, it is the certificate's
+/// curve (not among the client's groups, RFC 8422 §5.1) or the schemes
+/// (none the key signs with; in TLS 1.2 an ECDSA scheme names only a hash,
+/// RFC 8422 §5.10, but `ring` signs P-256 only with SHA-256 and P-384 only
+/// with SHA-384).
+fn no_suite_error(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    e: Error,
+    schemes: &[SignatureScheme],
+    groups: &[NamedGroup],
+) -> Error {
+    let ours = match e {
+        Error::NoCommon { ours, .. } if schemes.is_empty() => {
+            return Error::NoCommon {
+                what: Negotiable::SignatureScheme,
+                ours,
+                theirs: "no signature_algorithms (which means SHA-1 in TLS 1.2)".into(),
+            }
+        }
+        Error::NoCommon {
+            what: Negotiable::CipherSuite,
             ours,
-            theirs: "no signature_algorithms (which means SHA-1 in TLS 1.2)".into(),
-        },
-        other => other,
+            ..
+        } => ours,
+        other => return other,
+    };
+    let offered: Vec<&Tls12Suite> = config
+        .suites
+        .iter()
+        .filter_map(|s| match s {
+            SupportedSuite::Tls12(t) if ch.cipher_suites.contains(&t.suite) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    let fitting: Vec<&CertifiedKey> = config
+        .certs
+        .iter()
+        .filter(|c| offered.iter().any(|s| kind_fits(s, c)))
+        .collect();
+    if fitting.is_empty() {
+        return Error::NoCommon {
+            what: Negotiable::CipherSuite,
+            ours,
+            theirs: list(&ch.cipher_suites),
+        };
+    }
+    let on_listed_curve: Vec<&&CertifiedKey> =
+        fitting.iter().filter(|c| curve_listed(c, groups)).collect();
+    if on_listed_curve.is_empty() {
+        let curves: Vec<NamedGroup> = fitting
+            .iter()
+            .filter_map(|c| c.chain.first().and_then(|d| ec_curve(d)))
+            .collect();
+        return Error::NoCommon {
+            what: Negotiable::Certificate,
+            ours: format!("ECDSA certificates on {}", list(&curves)),
+            theirs: format!(
+                "supported_groups {} (RFC 8422 §5.1: a TLS 1.2 server's ECDSA key must be on a \
+                 curve the client lists)",
+                list(groups)
+            ),
+        };
+    }
+    let signs_with: Vec<SignatureScheme> = on_listed_curve
+        .iter()
+        .flat_map(|c| c.key.schemes().iter().copied())
+        .collect();
+    let ecdsa = |s: &SignatureScheme| scheme_fits(*s, KeyKind::Ecdsa) && s.0 & 0xff == 3;
+    let hash_note = if signs_with.iter().any(ecdsa) && schemes.iter().any(ecdsa) {
+        " (in TLS 1.2 an ECDSA scheme names only its hash, RFC 8422 §5.10, but ring signs \
+         P-256 only with SHA-256 and P-384 only with SHA-384)"
+    } else {
+        ""
+    };
+    Error::NoCommon {
+        what: Negotiable::SignatureScheme,
+        ours: format!("{}{hash_note}", list(&signs_with)),
+        theirs: list(schemes),
     }
 }
 
@@ -344,6 +424,7 @@ fn write_server_flight(
 ) -> Result<(), Error> {
     let chain = c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect();
     cx.send(&mut hs.transcript, HandshakePayload::Certificate12(chain))?;
+    cx.info.own_cert = Some(c.cert.clone());
     if let Some(ocsp) = stapled_ocsp(ch, c.cert) {
         let status = HandshakePayload::CertificateStatus(ocsp.to_vec());
         cx.send(&mut hs.transcript, status)?;

@@ -5,7 +5,7 @@
 
 use super::common::{illegal, list};
 use super::server13_flight::{send_server_flight, KeyExchange};
-use super::server13_psk::{accept_psk, early_skip_budget};
+use super::server13_psk::{accept_psk, early_skip_budget, offers_resumable_psk};
 use super::server_common::{choose_suite, sni};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
@@ -316,6 +316,20 @@ impl ExpectSecondClientHello {
             match ch.extension(ExtensionType::COOKIE) {
                 Some(Extension::Cookie(got)) if got == c => {}
                 _ => return Err(illegal("the second ClientHello does not return our cookie")),
+            }
+        }
+        // RFC 8446 §4.1.2: the client may drop only the PSKs that do not
+        // fit the HelloRetryRequest's suite; one we would resume with must
+        // stay (missing_extension, as for any extension the negotiation
+        // requires, RFC 8446 §6.2).
+        if ch.extension(ExtensionType::PRE_SHARED_KEY).is_none() {
+            let name = sni(&self.first)?.map(|n| n.as_ref().to_string());
+            if offers_resumable_psk(&self.config, &self.first, self.suite, name.as_deref()) {
+                return Err(Error::peer(
+                    AlertDescription::MISSING_EXTENSION,
+                    "the second ClientHello drops pre_shared_key, whose PSK fits the \
+                     HelloRetryRequest's suite",
+                ));
             }
         }
         Ok(())

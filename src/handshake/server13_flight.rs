@@ -99,6 +99,7 @@ pub(super) fn send_server_flight(
         None => Vec::new(),
     };
     if let Some((cert, scheme)) = d.cert {
+        cx.info.own_cert = Some(cert.clone());
         write_certificate_flight(cx, ch, cert, scheme, &mut transcript)?;
     }
     let accept_early = d.accept_early;
@@ -387,11 +388,21 @@ fn write_certificate_request(
     v: &(Arc<dyn crate::verify::ClientCertVerifier>, bool),
     transcript: &mut Transcript,
 ) -> Result<Vec<SignatureScheme>, Error> {
-    let schemes: Vec<SignatureScheme> =
+    // RFC 8446 §4.2.3: the list also names the signatures the client's
+    // certificates may carry, so RSA PKCS#1 may appear (the
+    // CertificateVerify itself is held to TLS 1.3's schemes); TLS 1.3's
+    // schemes go first. It may not be empty (<2..2^16-2>).
+    let (mut schemes, legacy): (Vec<SignatureScheme>, Vec<SignatureScheme>) =
         v.0.supported_schemes()
             .into_iter()
-            .filter(|s| allowed_in_tls13(*s) && config.allows_scheme(*s))
-            .collect();
+            .filter(|s| config.allows_scheme(*s))
+            .partition(|s| allowed_in_tls13(*s));
+    schemes.extend(legacy);
+    if schemes.is_empty() {
+        return Err(Error::Config(
+            "no signature scheme to ask a client certificate with".into(),
+        ));
+    }
     let mut exts = vec![Extension::SignatureAlgorithms(schemes.clone())];
     let subjects = v.0.root_subjects();
     if !subjects.is_empty() {

@@ -87,6 +87,27 @@ pub(crate) fn accept_psk(
     Ok(None)
 }
 
+/// Whether the hello offers a ticket we would resume with `suite` (ours,
+/// alive, of the suite's hash, for this server name and client-auth
+/// policy), its binder aside.
+pub(crate) fn offers_resumable_psk(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    suite: &'static Tls13Suite,
+    sni: Option<&str>,
+) -> bool {
+    let Ok(Some(offer)) = offered_psks(config, ch) else {
+        return false;
+    };
+    let now = config.time.now().as_secs();
+    offer
+        .identities
+        .iter()
+        .take(MAX_IDENTITIES_TRIED)
+        .filter_map(|id| open_ticket(config, id, now))
+        .any(|value| usable(config, &value, suite, sni, now))
+}
+
 /// The client's PSK offer, if it makes one the server may use: with
 /// psk_key_exchange_modes (RFC 8446 §4.2.9), in a mode we take.
 fn offered_psks<'a>(

@@ -66,8 +66,29 @@ pub(crate) fn select_version(
     Ok(chosen)
 }
 
-/// The host name from server_name, checked (RFC 6066 §3).
+/// The host name from server_name, checked (RFC 6066 §3); an IP address
+/// literal in its place counts as no name.
 pub(crate) fn sni(ch: &ClientHello) -> Result<Option<DnsName<'static>>, Error> {
+    Ok(match host_name(ch)? {
+        Some(HostName::Dns(name)) => Some(name),
+        Some(HostName::IpLiteral(_)) | None => None,
+    })
+}
+
+/// What a ClientHello's server_name holds.
+pub(crate) enum HostName {
+    /// A DNS name.
+    Dns(DnsName<'static>),
+    /// An IP address literal, which RFC 6066 §3 forbids a client to send
+    /// ("Literal IPv4 and IPv6 addresses are not permitted in
+    /// HostName") but names no alert for: a server ignores it, as if no
+    /// name had come (OpenSSL accepts it; scanners such as sslyze send
+    /// the address they scan).
+    IpLiteral(String),
+}
+
+/// The host_name entry of server_name, if any (RFC 6066 §3).
+pub(crate) fn host_name(ch: &ClientHello) -> Result<Option<HostName>, Error> {
     let Some(Extension::ServerName(names)) = ch.extension(ExtensionType::SERVER_NAME) else {
         return Ok(None);
     };
@@ -86,6 +107,10 @@ pub(crate) fn sni(ch: &ClientHello) -> Result<Option<DnsName<'static>>, Error> {
         let text = std::str::from_utf8(&n.name)
             .ok()
             .map(|s| s.trim_end_matches('.'));
+        if let Some(ip) = text.filter(|t| t.parse::<std::net::IpAddr>().is_ok()) {
+            host = Some(HostName::IpLiteral(ip.to_string()));
+            continue;
+        }
         let name = text
             .and_then(|t| DnsName::try_from(t).ok())
             .map(|d| d.to_owned())
@@ -95,7 +120,7 @@ pub(crate) fn sni(ch: &ClientHello) -> Result<Option<DnsName<'static>>, Error> {
                     "server_name holds something that is not a DNS name",
                 )
             })?;
-        host = Some(name);
+        host = Some(HostName::Dns(name));
     }
     Ok(host)
 }

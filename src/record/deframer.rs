@@ -134,6 +134,13 @@ impl Deframer {
     /// these are the peer's first bytes (where anything else is not TLS).
     pub(crate) fn check_header(header: &[u8], first: bool) -> Result<(), Error> {
         let typ = ContentType(header[0]);
+        // A proxy's client asks to CONNECT: it took us for an HTTP proxy.
+        if header.len() >= 4 && header[..4] == *b"CONN" {
+            return Err(Error::NotTls(
+                "it sent an HTTP CONNECT request, as to an HTTP proxy; is this a proxy's port?"
+                    .into(),
+            ));
+        }
         if header.len() >= 4 && HTTP_METHODS.iter().any(|m| header[..4] == **m) {
             return Err(Error::NotTls(
                 "it sent an HTTP request; is this an HTTP port rather than HTTPS?".into(),
@@ -332,6 +339,10 @@ mod tests {
         // An HTTP request is reported as such.
         let mut d = Deframer::new();
         d.read(b"POST /x HTTP/1.1\r\n");
-        assert!(matches!(d.next_record(), Err(Error::NotTls(_))));
+        assert!(matches!(d.next_record(), Err(Error::NotTls(t)) if t.contains("HTTP request")));
+        // A CONNECT request is a proxy's, and said so.
+        let mut d = Deframer::new();
+        d.read(b"CONNECT www.example.com:443 HTTP/1.0\n");
+        assert!(matches!(d.next_record(), Err(Error::NotTls(t)) if t.contains("CONNECT")));
     }
 }

@@ -114,6 +114,9 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
     /// false at the transport's end of stream.
     fn read_some(&mut self) -> Result<bool, Error> {
         if self.unfed.is_empty() {
+            // What we have to say goes out before we wait for an answer: a
+            // client's first read sends its ClientHello.
+            self.write_pending()?;
             let n = self.sock.read(&mut self.buf)?;
             if n == 0 {
                 self.eof = true;
@@ -174,6 +177,34 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
             }
         }
         Ok(())
+    }
+
+    /// Closes both ways and confirms it (a bidirectional shutdown, RFC
+    /// 8446 §6.1): sends close_notify, then reads until the peer's
+    /// close_notify. Unlike [`TlsStream::close`], what would be lost is an
+    /// error: application data that arrives meanwhile (read everything
+    /// before shutting down) is [`Error::InvalidState`], a transport that
+    /// ends first is [`Error::Truncated`], and a fatal alert from the peer
+    /// is [`Error::AlertReceived`]. Handshake messages that arrive (TLS
+    /// 1.3 tickets, a KeyUpdate) are processed as usual.
+    pub fn shutdown(&mut self) -> Result<(), Error> {
+        self.send_close_notify()?;
+        loop {
+            if self.conn.received_len() > 0 {
+                return Err(Error::InvalidState(
+                    "application data arrived after our close_notify, during shutdown",
+                ));
+            }
+            if let Some(e) = self.conn.error() {
+                return Err(e.clone());
+            }
+            if self.conn.peer_has_closed() {
+                return Ok(());
+            }
+            if !self.read_some()? {
+                return Err(self.conn.error().cloned().unwrap_or(Error::Truncated));
+            }
+        }
     }
 }
 

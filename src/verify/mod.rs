@@ -111,7 +111,11 @@ pub(crate) fn wrap_name(contents: &[u8]) -> Vec<u8> {
 /// [`WebPkiServerVerifier`]; the opt-out is in [`crate::danger`].
 pub trait ServerCertVerifier: Send + Sync + Debug {
     /// Verifies `end_entity` (with `intermediates`) for `server_name` at
-    /// `now`.
+    /// `now`. `ocsp_response` is the OCSP response the server stapled
+    /// (empty if none): the verifier runs once it is known, after the TLS
+    /// 1.2 CertificateStatus. A verifier that refuses the response returns
+    /// [`Error::PeerMisbehaved`] with bad_certificate_status_response (RFC
+    /// 6066 §8).
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,

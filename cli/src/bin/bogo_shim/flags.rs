@@ -1,0 +1,269 @@
+//! The runner's flags: what each means for one handshake of the run. A
+//! flag may be prefixed with `-on-initial`, `-on-resume` or `-on-retry` to
+//! apply to that handshake only (the 0-RTT retry is the one after the
+//! server rejected early data); `-on-shim` flags apply, `-on-handshaker`
+//! flags (for BoringSSL's split handshaker) do not. Credential flags
+//! (`-cert-file`, `-key-file`, `-signing-prefs`, `-ocsp-response`,
+//! `-signed-cert-timestamps`) fill the last credential that
+//! `-new-x509-credential` started, or the default one before any.
+
+use super::unimplemented;
+
+/// A certificate chain and its key, with what goes with them.
+#[derive(Default, Debug, Clone)]
+pub struct Credential {
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub signing_prefs: Vec<u16>,
+    pub ocsp_response: Option<Vec<u8>>,
+    pub sct_list: Option<Vec<u8>>,
+}
+
+/// Everything the flags say about one handshake.
+#[derive(Default, Debug, Clone)]
+pub struct Flags {
+    pub port: u16,
+    pub shim_id: u64,
+    pub ipv6: bool,
+    pub server: bool,
+    pub resume_count: u32,
+    /// The credential the plain flags fill.
+    pub default_credential: Credential,
+    /// The credentials `-new-x509-credential` started, in order.
+    pub credentials: Vec<Credential>,
+    pub expect_selected_credential: Option<i64>,
+    pub verify_peer: bool,
+    pub require_any_client_cert: bool,
+    pub verify_fail: bool,
+    pub expect_verify_result: bool,
+    pub use_custom_verify_callback: bool,
+    pub verify_prefs: Vec<u16>,
+    pub expect_peer_signature_algorithm: Option<u16>,
+    pub use_ocsp_callback: bool,
+    pub fail_ocsp_callback: bool,
+    pub advertise_alpn: Vec<Vec<u8>>,
+    pub select_alpn: Option<Vec<u8>>,
+    pub expect_alpn: Option<Vec<u8>>,
+    pub curves: Vec<u16>,
+    pub expect_curve_id: Option<u16>,
+    pub min_version: Option<u16>,
+    pub max_version: Option<u16>,
+    pub expect_version: Option<u16>,
+    pub host_name: Option<String>,
+    pub export_keying_material: usize,
+    pub export_label: String,
+    pub export_context: String,
+    pub use_export_context: bool,
+    pub expect_session_miss: bool,
+    pub shim_writes_first: bool,
+    pub shim_shuts_down: bool,
+    pub check_close_notify: bool,
+    pub read_size: usize,
+    pub max_send_fragment: Option<usize>,
+    pub trust_cert: Option<String>,
+    pub expect_hrr: Option<bool>,
+    pub expect_ems: bool,
+    pub expect_server_name: Option<String>,
+    pub enable_ocsp_stapling: bool,
+    pub expect_ocsp_response: Option<Vec<u8>>,
+    pub enable_sct: bool,
+    pub expect_sct_list: Option<Vec<u8>>,
+    /// -async: I/O that never completes at once (one byte at a time).
+    pub async_io: bool,
+    /// -implicit-handshake: the first read or write drives the handshake.
+    pub implicit_handshake: bool,
+    pub expect_msg_callback: Option<String>,
+}
+
+/// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
+pub fn base64(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The runner's ALPN list: length-prefixed names, as on the wire.
+fn alpn_list(s: &str) -> Vec<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let n = usize::from(b[i]);
+        if i + 1 + n > b.len() {
+            break;
+        }
+        out.push(b[i + 1..i + 1 + n].to_vec());
+        i += 1 + n;
+    }
+    out
+}
+
+impl Flags {
+    fn new() -> Self {
+        Flags {
+            read_size: 512,
+            ..Flags::default()
+        }
+    }
+
+    /// The credential that credential flags fill now.
+    fn credential(&mut self) -> &mut Credential {
+        match self.credentials.last_mut() {
+            Some(c) => c,
+            None => &mut self.default_credential,
+        }
+    }
+
+    /// The credentials to configure, in the order they are tried: those
+    /// of `-new-x509-credential` (numbered from 0), then the default one
+    /// (number -1), if it has a certificate.
+    pub fn all_credentials(&self) -> Vec<(i64, &Credential)> {
+        let mut all: Vec<(i64, &Credential)> = self
+            .credentials
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as i64, c))
+            .collect();
+        if self.default_credential.cert_file.is_some() {
+            all.push((-1, &self.default_credential));
+        }
+        all
+    }
+
+    /// Applies one flag; `value` gives its parameter when it takes one.
+    fn apply(&mut self, name: &str, value: &mut dyn FnMut() -> String) {
+        let num = |v: String| -> i64 { v.parse().unwrap_or_else(|_| unimplemented(name)) };
+        let b64 = |v: String| base64(&v).unwrap_or_else(|| unimplemented(name));
+        match name {
+            "-port" => self.port = num(value()) as u16,
+            "-shim-id" => self.shim_id = num(value()) as u64,
+            "-ipv6" => self.ipv6 = true,
+            "-server" => self.server = true,
+            "-resume-count" => self.resume_count = num(value()) as u32,
+            "-new-x509-credential" => self.credentials.push(Credential::default()),
+            "-cert-file" => self.credential().cert_file = Some(value()),
+            "-key-file" => self.credential().key_file = Some(value()),
+            "-signing-prefs" => {
+                let v = num(value()) as u16;
+                self.credential().signing_prefs.push(v)
+            }
+            "-ocsp-response" => {
+                let v = b64(value());
+                self.credential().ocsp_response = Some(v)
+            }
+            "-signed-cert-timestamps" => {
+                let v = b64(value());
+                self.credential().sct_list = Some(v)
+            }
+            "-expect-selected-credential" => self.expect_selected_credential = Some(num(value())),
+            "-verify-peer" => self.verify_peer = true,
+            "-require-any-client-certificate" => self.require_any_client_cert = true,
+            "-verify-fail" => self.verify_fail = true,
+            "-expect-verify-result" => self.expect_verify_result = true,
+            "-use-custom-verify-callback" => self.use_custom_verify_callback = true,
+            "-verify-prefs" => self.verify_prefs.push(num(value()) as u16),
+            "-expect-peer-signature-algorithm" => {
+                self.expect_peer_signature_algorithm = Some(num(value()) as u16)
+            }
+            "-use-ocsp-callback" => self.use_ocsp_callback = true,
+            "-fail-ocsp-callback" => self.fail_ocsp_callback = true,
+            "-advertise-alpn" => self.advertise_alpn = alpn_list(&value()),
+            "-select-alpn" => self.select_alpn = Some(value().into_bytes()),
+            "-expect-alpn" => self.expect_alpn = Some(value().into_bytes()),
+            "-curves" => self.curves.push(num(value()) as u16),
+            "-expect-curve-id" => self.expect_curve_id = Some(num(value()) as u16),
+            "-min-version" => self.min_version = Some(num(value()) as u16),
+            "-max-version" => self.max_version = Some(num(value()) as u16),
+            "-expect-version" => self.expect_version = Some(num(value()) as u16),
+            "-no-tls13" => self.max_version = Some(self.max_version.unwrap_or(0x0304).min(0x0303)),
+            "-no-tls12" => self.min_version = Some(self.min_version.unwrap_or(0x0303).max(0x0304)),
+            "-no-tls11" | "-no-tls1" | "-no-ssl3" => {}
+            "-host-name" => self.host_name = Some(value()),
+            "-export-keying-material" => self.export_keying_material = num(value()) as usize,
+            "-export-label" => self.export_label = value(),
+            "-export-context" => self.export_context = value(),
+            "-use-export-context" => self.use_export_context = true,
+            "-expect-session-miss" => self.expect_session_miss = true,
+            "-shim-writes-first" => self.shim_writes_first = true,
+            "-shim-shuts-down" => self.shim_shuts_down = true,
+            "-check-close-notify" => self.check_close_notify = true,
+            "-read-size" => self.read_size = (num(value()) as usize).max(1),
+            "-max-send-fragment" => self.max_send_fragment = Some(num(value()) as usize),
+            "-trust-cert" => self.trust_cert = Some(value()),
+            "-expect-hrr" => self.expect_hrr = Some(true),
+            "-expect-no-hrr" => self.expect_hrr = Some(false),
+            "-expect-extended-master-secret" => self.expect_ems = true,
+            "-expect-server-name" => self.expect_server_name = Some(value()),
+            "-enable-ocsp-stapling" => self.enable_ocsp_stapling = true,
+            "-enable-signed-cert-timestamps" => self.enable_sct = true,
+            "-expect-signed-cert-timestamps" => self.expect_sct_list = Some(b64(value())),
+            "-expect-ocsp-response" => self.expect_ocsp_response = Some(b64(value())),
+            "-async" => self.async_io = true,
+            "-implicit-handshake" => self.implicit_handshake = true,
+            "-expect-msg-callback" => self.expect_msg_callback = Some(value()),
+            other => unimplemented(other),
+        }
+    }
+}
+
+/// The flags of the initial handshake, the resumptions, and the 0-RTT
+/// retry, in that order.
+pub fn parse(args: &[String]) -> [Flags; 3] {
+    let mut out = [Flags::new(), Flags::new(), Flags::new()];
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        i += 1;
+        let mut name = arg.as_str();
+        let mut skip = false;
+        if let Some(rest) = name.strip_prefix("-on-shim") {
+            name = rest;
+        } else if let Some(rest) = name.strip_prefix("-on-handshaker") {
+            name = rest;
+            skip = true;
+        }
+        let mut only = None;
+        for (phase, prefix) in ["-on-initial", "-on-resume", "-on-retry"]
+            .iter()
+            .enumerate()
+        {
+            if let Some(rest) = name.strip_prefix(prefix) {
+                name = rest;
+                only = Some(phase);
+            }
+        }
+        let param = args.get(i).cloned();
+        let mut used = false;
+        let mut value = || {
+            used = true;
+            param.clone().unwrap_or_else(|| unimplemented(arg))
+        };
+        for (phase, flags) in out.iter_mut().enumerate() {
+            if skip || only.is_some_and(|p| p != phase) {
+                // Still parsed, to learn whether it takes a parameter.
+                Flags::new().apply(name, &mut value);
+            } else {
+                flags.apply(name, &mut value);
+            }
+        }
+        if used {
+            i += 1;
+        }
+    }
+    out
+}

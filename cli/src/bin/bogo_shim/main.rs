@@ -1,0 +1,647 @@
+//! A shim for BoringSSL's TLS test runner (BoGo), written from the runner's
+//! contract: connect to the runner's port, send the shim id, speak TLS,
+//! echo what arrives with every byte XORed with 0xff, repeat for each
+//! resumption; exit 0 on success, 1 with a `:CODE:` on failure, 89 for a
+//! flag or feature cloaktls does not implement.
+
+mod codes;
+mod flags;
+mod verify;
+
+use cloaktls::config::{ClientAuth, ClientConfigBuilder};
+use cloaktls::crypto::sign::{KeyKind, SigningKey};
+use cloaktls::pem::certified_key_from_files;
+use cloaktls::session::{MemorySessionCache, ServerSessionCache, TicketKeys};
+use cloaktls::stream::TlsStream;
+use cloaktls::{CertifiedKey, NamedGroup, ProtocolVersion, SignatureScheme, TraceEvent};
+use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
+use flags::{Credential, Flags};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::ops::DerefMut;
+use std::process::exit;
+use std::sync::Arc;
+use verify::{Outcome, ShimVerifier};
+
+const UNIMPLEMENTED: i32 = 89;
+
+/// Exits 89: cloaktls does not implement `what`.
+fn unimplemented(what: &str) -> ! {
+    eprintln!("cloaktls shim: unimplemented flag {what}");
+    // For tallying what the runner asks for: BOGO_SHIM_UNIMPLEMENTED names
+    // a file that collects one flag per line.
+    if let Some(path) = std::env::var_os("BOGO_SHIM_UNIMPLEMENTED") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            // One write, so that shims running in parallel do not
+            // interleave their lines.
+            let _ = f.write_all(format!("{what}\n").as_bytes());
+        }
+    }
+    exit(UNIMPLEMENTED)
+}
+
+fn fail(e: &Error) -> ! {
+    eprintln!("cloaktls: {e}");
+    eprintln!(":{}:", codes::code(e));
+    exit(1)
+}
+
+/// What lives across the connections of one run: the client's session
+/// store, the server's ticket keys and session cache (so that a
+/// configuration built for each connection still resumes), and what the
+/// last full handshake established (BoringSSL reports a resumed session's
+/// peer signature algorithm and verify result from when it was made).
+struct Run {
+    store: Arc<MemorySessionCache>,
+    ticket_keys: Arc<TicketKeys>,
+    session_cache: Arc<ServerSessionCache>,
+    peer_scheme: Option<SignatureScheme>,
+    verified: Option<bool>,
+}
+
+fn versions(f: &Flags) -> Vec<ProtocolVersion> {
+    let min = f.min_version.unwrap_or(0x0303);
+    let max = f.max_version.unwrap_or(0x0304);
+    if min > 0x0304 || max < 0x0303 {
+        // TLS 1.1 and below, or DTLS: not implemented.
+        unimplemented("-min-version/-max-version outside TLS 1.2-1.3");
+    }
+    [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2]
+        .into_iter()
+        .filter(|v| v.0 >= min && v.0 <= max)
+        .collect()
+}
+
+fn groups(f: &Flags) -> Vec<NamedGroup> {
+    if f.curves.is_empty() {
+        return cloaktls::config::supported_groups();
+    }
+    let ours = cloaktls::config::supported_groups();
+    f.curves
+        .iter()
+        .map(|c| NamedGroup(*c))
+        .inspect(|g| {
+            if !ours.contains(g) {
+                unimplemented("-curves with a group cloaktls lacks")
+            }
+        })
+        .collect()
+}
+
+fn roots(path: &str) -> cloaktls::verify::RootStore {
+    cloaktls::verify::RootStore::from_path(path).unwrap_or_else(|e| fail(&e))
+}
+
+/// A credential's certificate and key, its schemes limited by
+/// -signing-prefs.
+fn identity(cred: &Credential) -> CertifiedKey {
+    let (Some(cert), Some(key)) = (&cred.cert_file, &cred.key_file) else {
+        unimplemented("a credential without -cert-file and -key-file");
+    };
+    // The runner's keys are well formed: one that cloaktls cannot load
+    // (ML-DSA, RSA under 2048 bits) is a feature it lacks.
+    let mut ck = certified_key_from_files(cert, key).unwrap_or_else(|e| {
+        eprintln!("cloaktls: {e}");
+        unimplemented("-cert-file/-key-file with a key cloaktls cannot load")
+    });
+    if let Some(r) = &cred.ocsp_response {
+        ck = ck.with_ocsp_response(r.clone());
+    }
+    if let Some(l) = &cred.sct_list {
+        ck = ck.with_sct_list(l.clone()).unwrap_or_else(|e| {
+            eprintln!("cloaktls: {e}");
+            eprintln!(":INVALID_SCT_LIST:");
+            exit(1)
+        });
+    }
+    if cred.signing_prefs.is_empty() {
+        return ck;
+    }
+    let schemes: Vec<SignatureScheme> = cred
+        .signing_prefs
+        .iter()
+        .map(|s| SignatureScheme(*s))
+        .filter(|s| ck.key.schemes().contains(s))
+        .collect();
+    CertifiedKey {
+        key: Arc::new(Preferring {
+            inner: ck.key.clone(),
+            schemes,
+        }),
+        ..ck
+    }
+}
+
+/// Every credential the flags configure, with its number (-1 for the
+/// default one).
+fn identities(f: &Flags) -> Vec<(i64, CertifiedKey)> {
+    f.all_credentials()
+        .into_iter()
+        .map(|(n, c)| (n, identity(c)))
+        .collect()
+}
+
+/// A key that signs only with the schemes it is given, in their order.
+#[derive(Debug)]
+struct Preferring {
+    inner: Arc<dyn SigningKey>,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl SigningKey for Preferring {
+    fn kind(&self) -> KeyKind {
+        self.inner.kind()
+    }
+    fn schemes(&self) -> &[SignatureScheme] {
+        &self.schemes
+    }
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.inner.sign(scheme, message)
+    }
+}
+
+/// -verify-prefs as schemes cloaktls has; one it lacks is not implemented.
+fn verify_prefs(f: &Flags) -> Vec<SignatureScheme> {
+    let ours = cloaktls::config::supported_signature_schemes();
+    f.verify_prefs
+        .iter()
+        .map(|s| SignatureScheme(*s))
+        .inspect(|s| {
+            if !ours.contains(s) {
+                unimplemented("-verify-prefs with a scheme cloaktls lacks")
+            }
+        })
+        .collect()
+}
+
+/// The verifier for this handshake. BoringSSL's shim verifies through a
+/// callback whether or not the peer must be verified; only -verify-peer
+/// (or -require-any-client-certificate) makes a failure fatal.
+fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
+    if f.use_ocsp_callback && f.server {
+        unimplemented("-use-ocsp-callback (a server's OCSP callback)");
+    }
+    let trusted = f.trust_cert.as_deref().filter(|_| f.verify_peer);
+    Arc::new(ShimVerifier {
+        server_chain: trusted.map(|r| cloaktls::danger::ChainOnlyVerifier::new(roots(r))),
+        client_chain: trusted
+            .map(|r| cloaktls::verify::WebPkiClientVerifier::new(Arc::new(roots(r)))),
+        fail: f.verify_fail,
+        fatal: f.verify_peer || f.require_any_client_cert,
+        prefs: verify_prefs(f),
+        refuse_ocsp: f.use_ocsp_callback && f.fail_ocsp_callback,
+        outcome: outcome.clone(),
+    })
+}
+
+fn client_config(
+    f: &Flags,
+    run: &Run,
+    creds: &[(i64, CertifiedKey)],
+    outcome: &Outcome,
+) -> Arc<ClientConfig> {
+    let mut b: ClientConfigBuilder = cloaktls::danger::client_with_verifier(verifier(f, outcome));
+    b = b
+        .versions(&versions(f))
+        .groups(&groups(f))
+        .session_store(Some(run.store.clone()))
+        .request_ocsp(f.enable_ocsp_stapling)
+        .request_sct(f.enable_sct)
+        .alpn_protocols(&f.advertise_alpn)
+        .trace(tracing(f));
+    if let Some(n) = f.max_send_fragment {
+        b = b.max_fragment_len(n);
+    }
+    for (_, ck) in creds {
+        b = b.client_certificate(ck.clone());
+    }
+    b.build().unwrap_or_else(|e| config_failed(f, &e))
+}
+
+fn server_config(
+    f: &Flags,
+    run: &Run,
+    creds: &[(i64, CertifiedKey)],
+    outcome: &Outcome,
+) -> Arc<ServerConfig> {
+    let Some(((_, first), rest)) = creds.split_first() else {
+        unimplemented("-server without a certificate");
+    };
+    let mut b = ServerConfig::builder(first.clone())
+        .versions(&versions(f))
+        .groups(&groups(f))
+        .ticket_keys(run.ticket_keys.clone())
+        .session_cache(Some(run.session_cache.clone()))
+        .trace(tracing(f));
+    for (_, ck) in rest {
+        b = b.add_certificate(ck.clone());
+    }
+    if let Some(p) = &f.select_alpn {
+        b = b.alpn_protocols([p]);
+    }
+    let v = verifier(f, outcome);
+    if f.require_any_client_cert {
+        b = b.client_auth(ClientAuth::Required(v));
+    } else if f.verify_peer {
+        b = b.client_auth(ClientAuth::Optional(v));
+    }
+    if let Some(n) = f.max_send_fragment {
+        b = b.max_fragment_len(n);
+    }
+    b.build().unwrap_or_else(|e| config_failed(f, &e))
+}
+
+/// A configuration the library refuses: with every version disabled that
+/// is BoringSSL's NO_SUPPORTED_VERSIONS_ENABLED.
+fn config_failed(f: &Flags, e: &Error) -> ! {
+    if versions(f).is_empty() {
+        eprintln!("cloaktls: {e}");
+        eprintln!(":NO_SUPPORTED_VERSIONS_ENABLED:");
+        exit(1)
+    }
+    fail(e)
+}
+
+/// CLOAK_SHIM_TRACE prints a connection's ladder diagram when it fails, to
+/// see where cloaktls and the runner part ways; -expect-msg-callback reads
+/// the trace too.
+fn tracing(f: &Flags) -> bool {
+    std::env::var_os("CLOAK_SHIM_TRACE").is_some() || f.expect_msg_callback.is_some()
+}
+
+/// A transport whose reads and writes move one byte at a time, for
+/// -async: the sans-IO connection is fed and drained in the smallest
+/// pieces, as an event loop with a busy socket would.
+struct Trickle(TcpStream);
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.write(&buf[..n])
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// The transport: the socket, or its one-byte-at-a-time form.
+enum Transport {
+    Plain(TcpStream),
+    Async(Trickle),
+}
+
+impl Transport {
+    fn socket(&mut self) -> &mut TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::Async(t) => &mut t.0,
+        }
+    }
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.read(buf),
+            Transport::Async(t) => t.read(buf),
+        }
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Transport::Plain(s) => s.write(buf),
+            Transport::Async(t) => t.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Transport::Plain(s) => s.flush(),
+            Transport::Async(t) => t.flush(),
+        }
+    }
+}
+
+/// What the handshake must have established, as the flags expect.
+fn check(
+    f: &Flags,
+    conn: &Connection,
+    resumption: bool,
+    run: &mut Run,
+    creds: &[(i64, CertifiedKey)],
+    outcome: &Outcome,
+) -> Result<(), String> {
+    if let Some(v) = f.expect_version {
+        if conn.protocol_version().map(|p| p.0) != Some(v) {
+            return Err(format!(
+                "version {:?}, expected {v:04x}",
+                conn.protocol_version()
+            ));
+        }
+    }
+    if let Some(a) = &f.expect_alpn {
+        if conn.alpn_protocol() != Some(a.as_slice()) {
+            return Err("ALPN mismatch".into());
+        }
+    }
+    // A resumed session has no Certificate, so no new response.
+    if let (Some(want), false) = (&f.expect_ocsp_response, conn.is_resumed()) {
+        if conn.peer_ocsp_response() != Some(want.as_slice()) {
+            return Err("OCSP response mismatch".into());
+        }
+    }
+    if let (Some(want), false) = (&f.expect_sct_list, conn.is_resumed()) {
+        if conn.peer_sct_list() != Some(want.as_slice()) {
+            return Err("SCT list mismatch".into());
+        }
+    }
+    if let Some(hrr) = f.expect_hrr {
+        if conn.had_hello_retry() != hrr {
+            return Err(format!(
+                "HelloRetryRequest: {}, expected {hrr}",
+                conn.had_hello_retry()
+            ));
+        }
+    }
+    // TLS 1.3 always binds the session to its transcript, as EMS does.
+    if f.expect_ems
+        && !conn.extended_master_secret()
+        && conn.protocol_version() != Some(ProtocolVersion::TLSV1_3)
+    {
+        return Err("no extended master secret".into());
+    }
+    if let Some(n) = &f.expect_server_name {
+        if conn.server_name() != Some(n.as_str()) {
+            return Err(format!(
+                "server name {:?}, expected {n}",
+                conn.server_name()
+            ));
+        }
+    }
+    if let Some(g) = f.expect_curve_id {
+        if conn.key_exchange_group().map(|x| x.0) != Some(g) {
+            return Err(format!(
+                "group {:?}, expected {g}",
+                conn.key_exchange_group()
+            ));
+        }
+    }
+    if resumption && !f.expect_session_miss && !conn.is_resumed() {
+        return Err("session unexpectedly was not reused".into());
+    }
+    if resumption && f.expect_session_miss && conn.is_resumed() {
+        return Err("session unexpectedly was reused".into());
+    }
+    // A resumed session was authenticated when it was made: its peer
+    // signature and verification are that handshake's.
+    if !conn.is_resumed() {
+        run.peer_scheme = conn.peer_signature_scheme();
+        // Without a certificate to verify, as OpenSSL and BoringSSL, the
+        // result is a pass.
+        run.verified = Some(outcome.lock().ok().and_then(|o| *o).unwrap_or(true));
+    }
+    if let Some(want) = f.expect_peer_signature_algorithm {
+        let got = run.peer_scheme.map(|s| s.0);
+        if got != Some(want) {
+            return Err(format!(
+                "peer signature algorithm {got:04x?}, expected {want:04x}"
+            ));
+        }
+    }
+    if f.expect_verify_result {
+        let want = !f.verify_fail;
+        if run.verified != Some(want) {
+            return Err(format!(
+                "certificate verification result {:?}, expected {want}",
+                run.verified
+            ));
+        }
+    }
+    if let Some(want) = f.expect_selected_credential {
+        let used = conn.own_certificate().and_then(|own| {
+            creds
+                .iter()
+                .find(|(_, ck)| Arc::ptr_eq(&ck.key, &own.key))
+                .map(|(n, _)| *n)
+        });
+        if used.unwrap_or(-1) != want {
+            return Err(format!("credential {used:?} was used, wanted {want}"));
+        }
+    }
+    Ok(())
+}
+
+fn exchange<C: DerefMut<Target = Connection>>(
+    f: &Flags,
+    tls: &mut TlsStream<C, Transport>,
+) -> Result<(), Error> {
+    if f.export_keying_material > 0 {
+        let mut out = vec![0u8; f.export_keying_material];
+        let context = f.use_export_context.then_some(f.export_context.as_bytes());
+        tls.conn()
+            .export_keying_material(&mut out, f.export_label.as_bytes(), context)?;
+        tls.write_all(&out).map_err(Error::from)?;
+    }
+    if f.shim_writes_first {
+        tls.write_all(b"hello").map_err(Error::from)?;
+    }
+    if f.shim_shuts_down {
+        // -check-close-notify: a confirmed, bidirectional shutdown.
+        return match f.check_close_notify {
+            true => tls.shutdown(),
+            false => tls.send_close_notify(),
+        };
+    }
+    let mut buf = vec![0u8; f.read_size];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                for b in &mut buf[..n] {
+                    *b ^= 0xff;
+                }
+                tls.write_all(&buf[..n]).map_err(Error::from)?;
+            }
+            // A TLS error travels inside the io::Error.
+            Err(e) => match Error::from(e) {
+                Error::Truncated if !f.check_close_notify => break,
+                err => return Err(err),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Our close_notify, after the exchange. The peer may hang up as soon as
+/// it has sent its own: our answer then meets a closed socket, which loses
+/// nothing.
+fn close<C: DerefMut<Target = Connection>>(tls: &mut TlsStream<C, Transport>) -> Result<(), Error> {
+    match tls.send_close_notify() {
+        Err(Error::Io(_)) if tls.conn().peer_has_closed() => Ok(()),
+        r => r,
+    }
+}
+
+/// The trace as BoringSSL's message callback writes it: one line per
+/// handshake message, ChangeCipherSpec and alert, each way.
+fn message_log(trace: &[TraceEvent]) -> String {
+    let mut out = String::new();
+    for e in trace {
+        let line = match e {
+            TraceEvent::MessageIn { typ, .. } => format!("read hs {}", typ.0),
+            TraceEvent::MessageOut { typ, .. } => format!("write hs {}", typ.0),
+            TraceEvent::ChangeCipherSpecIn => "read ccs".into(),
+            TraceEvent::ChangeCipherSpecOut => "write ccs".into(),
+            TraceEvent::AlertIn(a) => format!("read alert {} {}", a.level.0, a.description.0),
+            TraceEvent::AlertOut(a) => format!("write alert {} {}", a.level.0, a.description.0),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// After a fatal error the alert is already written: half-close and read
+/// what the runner still sends, so that closing with unread bytes does not
+/// reset the connection before the runner has read the alert.
+fn linger(sock: &mut TcpStream) {
+    let _ = sock.shutdown(std::net::Shutdown::Write);
+    let _ = sock.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+    let mut buf = [0u8; 4096];
+    let mut drained = 0usize;
+    while drained < 1 << 20 {
+        match sock.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One connection, client or server: the handshake (unless the first read
+/// or write is to drive it), the checks, the exchange.
+#[allow(clippy::too_many_arguments)]
+fn run_connection<C: DerefMut<Target = Connection>>(
+    f: &Flags,
+    run: &mut Run,
+    conn: C,
+    transport: Transport,
+    resumption: bool,
+    creds: &[(i64, CertifiedKey)],
+    outcome: &Outcome,
+) -> Result<(), Error> {
+    let mut tls = TlsStream::new(conn, transport);
+    let mut r = Ok(());
+    // BoringSSL's shim checks the handshake's properties only when it
+    // drives the handshake itself.
+    if !f.implicit_handshake {
+        r = tls.complete_handshake().and_then(|_| {
+            check(f, tls.conn(), resumption, run, creds, outcome).map_err(Error::Config)
+        });
+    }
+    let r = r.and_then(|_| exchange(f, &mut tls));
+    // The message log as it stands before our close_notify, where
+    // BoringSSL's shim compares it.
+    let mut trace = if tracing(f) {
+        tls.conn_mut().take_trace()
+    } else {
+        Vec::new()
+    };
+    let log = message_log(&trace);
+    let r = r.and_then(|_| match f.shim_shuts_down {
+        true => Ok(()),
+        false => close(&mut tls),
+    });
+    if r.is_err() && tracing(f) {
+        trace.extend(tls.conn_mut().take_trace());
+    }
+    if r.is_err() {
+        linger(tls.get_mut().socket());
+        if std::env::var_os("CLOAK_SHIM_TRACE").is_some() {
+            eprint!("{}", cloaktls::conn::ladder(&trace, !f.server));
+            for e in &trace {
+                if let TraceEvent::MessageIn { bytes, .. } = e {
+                    eprintln!("in: {}", hex_string(bytes));
+                }
+            }
+        }
+    }
+    r?;
+    if let Some(want) = &f.expect_msg_callback {
+        if &log != want {
+            return Err(Error::Config(format!(
+                "message callback log:\n{log}expected:\n{want}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-is-handshaker-supported") {
+        println!("No");
+        exit(0);
+    }
+    let [initial, resume, _retry] = flags::parse(&args);
+    let random: Arc<dyn cloaktls::crypto::RandomSource> =
+        Arc::new(cloaktls::crypto::SystemRandom::new());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let mut run = Run {
+        store: Arc::new(MemorySessionCache::new(4)),
+        ticket_keys: Arc::new(TicketKeys::new(random, 86_400, now).unwrap_or_else(|e| fail(&e))),
+        session_cache: Arc::new(ServerSessionCache::new(16)),
+        peer_scheme: None,
+        verified: None,
+    };
+    for i in 0..=initial.resume_count {
+        let f = if i == 0 { &initial } else { &resume };
+        let addr = if f.ipv6 {
+            format!("[::1]:{}", f.port)
+        } else {
+            format!("127.0.0.1:{}", f.port)
+        };
+        let mut sock = TcpStream::connect(&addr).unwrap_or_else(|e| fail(&Error::from(e)));
+        let _ = sock.set_nodelay(true);
+        sock.write_all(&f.shim_id.to_le_bytes())
+            .unwrap_or_else(|e| fail(&Error::from(e)));
+        let transport = match f.async_io {
+            true => Transport::Async(Trickle(sock)),
+            false => Transport::Plain(sock),
+        };
+        let creds = identities(f);
+        let outcome = Outcome::default();
+        let result = if f.server {
+            let cfg = server_config(f, &run, &creds, &outcome);
+            let conn = ServerConnection::new(cfg).unwrap_or_else(|e| fail(&e));
+            run_connection(f, &mut run, conn, transport, i > 0, &creds, &outcome)
+        } else {
+            let cfg = client_config(f, &run, &creds, &outcome);
+            let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
+            let conn = ClientConnection::new(cfg, &name).unwrap_or_else(|e| fail(&e));
+            run_connection(f, &mut run, conn, transport, i > 0, &creds, &outcome)
+        };
+        if let Err(e) = result {
+            fail(&e);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The shim's certificate verifier, one for both sides: the application's
+//! verification callback of BoringSSL's shim, written against cloaktls's
+//! verifier traits. It fails when told to (-verify-fail); when a failure
+//! is not fatal (BoringSSL's SSL_VERIFY_NONE, no -verify-peer) it records
+//! the failure and lets the handshake go on, so that -expect-verify-result
+//! can look at it; with -verify-prefs it accepts only those schemes, in
+//! that order; with -use-ocsp-callback -fail-ocsp-callback it refuses the
+//! stapled OCSP response (bad_certificate_status_response, RFC 6066 §8).
+
+use cloaktls::verify::{
+    CertificateDer, ClientCertVerifier, ServerCertVerifier, ServerName, UnixTime,
+};
+use cloaktls::{AlertDescription, CertificateError, CertificateErrorKind, Error, SignatureScheme};
+use std::sync::{Arc, Mutex};
+
+/// What the last verification concluded: `Some(true)` passed,
+/// `Some(false)` failed without stopping the handshake.
+pub type Outcome = Arc<Mutex<Option<bool>>>;
+
+#[derive(Debug)]
+pub struct ShimVerifier {
+    /// Path validation to the -trust-cert roots, for a server's chain.
+    pub server_chain: Option<cloaktls::danger::ChainOnlyVerifier>,
+    /// Path validation to the -trust-cert roots, for a client's chain.
+    pub client_chain: Option<cloaktls::verify::WebPkiClientVerifier>,
+    /// -verify-fail.
+    pub fail: bool,
+    /// Whether a failure ends the handshake.
+    pub fatal: bool,
+    /// -verify-prefs, as schemes cloaktls has.
+    pub prefs: Vec<SignatureScheme>,
+    /// -use-ocsp-callback -fail-ocsp-callback.
+    pub refuse_ocsp: bool,
+    pub outcome: Outcome,
+}
+
+impl ShimVerifier {
+    /// The verdict, given what path validation said.
+    fn conclude(&self, validated: Result<(), Error>) -> Result<(), Error> {
+        let r = if self.fail {
+            Err(Error::InvalidCertificate(CertificateError {
+                kind: CertificateErrorKind::Other,
+                detail: "-verify-fail".into(),
+            }))
+        } else {
+            validated
+        };
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = Some(r.is_ok());
+        }
+        match (r, self.fatal) {
+            (Err(e), true) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn schemes(&self, all: Vec<SignatureScheme>) -> Vec<SignatureScheme> {
+        if self.prefs.is_empty() {
+            all
+        } else {
+            self.prefs.clone()
+        }
+    }
+}
+
+impl ServerCertVerifier for ShimVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        if self.refuse_ocsp {
+            return Err(Error::peer(
+                AlertDescription::BAD_CERTIFICATE_STATUS_RESPONSE,
+                "the OCSP callback refused the stapled response (-fail-ocsp-callback)",
+            ));
+        }
+        let validated = match &self.server_chain {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Ok(()),
+        };
+        self.conclude(validated)
+    }
+
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes(cloaktls::config::supported_signature_schemes())
+    }
+
+    /// One trust for the whole run, so that its sessions resume.
+    fn scope(&self) -> [u8; 32] {
+        [0x5b; 32]
+    }
+}
+
+impl ClientCertVerifier for ShimVerifier {
+    fn root_subjects(&self) -> Vec<Vec<u8>> {
+        self.client_chain
+            .as_ref()
+            .map(|v| v.root_subjects())
+            .unwrap_or_default()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let validated = match &self.client_chain {
+            Some(v) => v.verify_client_cert(end_entity, intermediates, now),
+            None => Ok(()),
+        };
+        self.conclude(validated)
+    }
+
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes(cloaktls::config::supported_signature_schemes())
+    }
+
+    fn scope(&self) -> [u8; 32] {
+        [0x5c; 32]
+    }
+}
