@@ -473,7 +473,7 @@ mod server;
 
 pub use client::{ClientConfig, ClientConfigBuilder};
 pub use policy::Policy;
-pub use server::{ServerConfig, ServerConfigBuilder};
+pub use server::{ServerConfig, ServerConfigBuilder, MAX_EARLY_DATA};
 
 #[cfg(test)]
 mod tests {

@@ -446,3 +446,25 @@ fn tls12_never_offers_or_takes_a_hybrid() {
     let (_, sr) = handshake(&mut c, &mut s);
     assert!(matches!(sr.unwrap_err(), Error::NoCommon { .. }));
 }
+
+#[test]
+fn a_post_quantum_share_in_hand_is_taken_before_a_retry_for_another() {
+    // The client's share is SecP384r1MLKEM1024, it also lists
+    // X25519MLKEM768 (the server's first): one post-quantum exchange is as
+    // good as another, so no round trip.
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(
+        &pki,
+        |b| b,
+        |b| b.groups(&[NamedGroup::SECP384R1_MLKEM1024, NamedGroup::X25519_MLKEM768]),
+        "localhost",
+    );
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert_eq!(
+        s.key_exchange_group(),
+        Some(NamedGroup::SECP384R1_MLKEM1024)
+    );
+    assert!(!s.had_hello_retry());
+}

@@ -618,7 +618,7 @@ fn rejected_zero_rtt_past_the_skip_budget_is_unexpected_message() {
     let c_cfg = client_with(&pki, &store, &["h2"]);
     connect(
         &c_cfg,
-        &server_with(&pki, &keys, 100_000, &["h2"]),
+        &server_with(&pki, &keys, cloaktls::config::MAX_EARLY_DATA, &["h2"]),
         "localhost",
     );
     let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();

@@ -85,11 +85,14 @@ pub struct Args {
     /// The most connections served at once; more are refused.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     max_connections: usize,
+    /// The longest a connection may last, in seconds, however busy.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    max_lifetime: u64,
     #[command(flatten)]
     tls: Tls,
 }
 
-fn config(a: &Args) -> Result<Arc<ServerConfig>, Failure> {
+fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Failure> {
     let mut ck = certified_key_from_files(&a.cert, &a.key)?;
     if let Some(f) = &a.ocsp {
         let response = std::fs::read(f).map_err(|e| Failure::Message(format!("{f}: {e}")))?;
@@ -119,9 +122,11 @@ fn config(a: &Args) -> Result<Arc<ServerConfig>, Failure> {
             .map(|d| d.as_secs())
             .unwrap_or_default();
         let random = Arc::new(cloaktls::crypto::SystemRandom::new());
-        b = b.ticket_keys(Arc::new(TicketKeys::from_file(file, random, now)?));
+        let keys = Arc::new(TicketKeys::from_file(file, random, now)?);
+        b = b.ticket_keys(keys.clone());
+        return Ok((b.build()?, Some(keys)));
     }
-    Ok(b.build()?)
+    Ok((b.build()?, None))
 }
 
 /// Limits each connection is served under.
@@ -129,12 +134,13 @@ fn config(a: &Args) -> Result<Arc<ServerConfig>, Failure> {
 struct Limits {
     handshake: Duration,
     idle: Duration,
+    lifetime: Duration,
 }
 
 /// Runs `cloak server`: a tokio runtime with a worker per core serves every
 /// connection as a task of its own.
 pub fn run(a: Args) -> Result<(), Failure> {
-    let cfg = config(&a)?;
+    let (cfg, keys) = config(&a)?;
     let mode = match (a.www, a.mode) {
         (true, _) => Mode::Www,
         (_, Some(m)) => m,
@@ -143,12 +149,41 @@ pub fn run(a: Args) -> Result<(), Failure> {
     let limits = Limits {
         handshake: Duration::from_secs(a.handshake_timeout.max(1)),
         idle: Duration::from_secs(a.idle_timeout.max(1)),
+        lifetime: Duration::from_secs(a.max_lifetime.max(1)),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Message(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(serve(a, cfg, mode, limits))
+    runtime.block_on(async move {
+        if let Some(keys) = keys {
+            tokio::spawn(watch_key_file(keys));
+        }
+        serve(a, cfg, mode, limits).await
+    })
+}
+
+/// Says when the ticket key file was replaced by one that cannot be read:
+/// rotation has stopped until it is fixed.
+async fn watch_key_file(keys: Arc<TicketKeys>) {
+    let mut said = None;
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        // Opening nothing makes the keys look at their file.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let _ = keys.open(&[], now);
+        let error = keys.key_file_error();
+        if error != said {
+            match &error {
+                Some(e) => eprintln!("ticket keys: {e}; still using the previous keys"),
+                None => eprintln!("ticket keys: the key file is read again"),
+            }
+            said = error;
+        }
+    }
 }
 
 async fn serve(a: Args, cfg: Arc<ServerConfig>, mode: Mode, limits: Limits) -> Result<(), Failure> {
@@ -162,8 +197,15 @@ async fn serve(a: Args, cfg: Arc<ServerConfig>, mode: Mode, limits: Limits) -> R
     );
     let slots = Arc::new(Semaphore::new(a.max_connections));
     loop {
-        let Ok((tcp, peer)) = listener.accept().await else {
-            continue;
+        let (tcp, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors, say: the pending connection
+                // stays queued, so pause rather than spin on it.
+                eprintln!("accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             eprintln!(
@@ -196,11 +238,20 @@ async fn serve_one(
         Ok(r) => r?,
     };
     eprintln!("client {peer}: {}", one_line(tls.conn()));
-    let r = match mode {
-        Mode::Www => serve_www(tls, limits.idle).await,
-        Mode::Echo => serve_echo(tls, limits.idle).await,
+    let work = async {
+        match mode {
+            // The request head has the handshake's deadline.
+            Mode::Www => serve_www(tls, limits.idle, limits.handshake).await,
+            Mode::Echo => serve_echo(tls, limits.idle).await,
+        }
     };
-    r.map_err(|e| e.to_string())
+    match tokio::time::timeout(limits.lifetime, work).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "closed after its lifetime of {} s",
+            limits.lifetime.as_secs()
+        )),
+    }
 }
 
 /// The ClientHello, then the handshake. A client that speaks plain HTTP
@@ -298,7 +349,11 @@ async fn serve_echo(mut tls: ServerTls, idle: Duration) -> io::Result<()> {
     loop {
         let n = read_idle(&mut tls, &mut buf, idle).await?;
         if n == 0 {
-            return tls.shutdown().await;
+            return tokio::time::timeout(idle, tls.shutdown())
+                .await
+                .map_err(|_| {
+                    io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")
+                })?;
         }
         tokio::time::timeout(idle, async {
             tls.write_all(&buf[..n]).await?;
@@ -315,15 +370,24 @@ fn request_complete(req: &[u8]) -> bool {
     req.windows(4).any(|w| w == b"\r\n\r\n") || req.windows(2).any(|w| w == b"\n\n")
 }
 
-async fn serve_www(mut tls: ServerTls, idle: Duration) -> io::Result<()> {
+async fn serve_www(mut tls: ServerTls, idle: Duration, head: Duration) -> io::Result<()> {
     let mut req = Vec::new();
     let mut buf = [0u8; 4096];
-    while !request_complete(&req) && req.len() < 65536 {
-        let n = read_idle(&mut tls, &mut buf, idle).await?;
-        if n == 0 {
-            return Ok(());
+    let read_head = async {
+        while !request_complete(&req) && req.len() < 65536 {
+            let n = read_idle(&mut tls, &mut buf, idle).await?;
+            if n == 0 {
+                return Ok(false);
+            }
+            req.extend_from_slice(&buf[..n]);
         }
-        req.extend_from_slice(&buf[..n]);
+        Ok::<_, io::Error>(true)
+    };
+    let complete = tokio::time::timeout(head, read_head)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the request head took too long"))??;
+    if !complete {
+        return Ok(());
     }
     let first = String::from_utf8_lossy(&req)
         .lines()

@@ -59,22 +59,63 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
 }
 
-/// Writes `text` to a temporary file beside `path` (mode 0600 on Unix),
-/// then renames it over `path`.
+/// Writes `text` to a new temporary file beside `path`, under a random
+/// name and created exclusively (so that nothing planted there, file or
+/// symbolic link, is written through), readable by its owner only (or
+/// with the mode the key file already had), then renames it over `path`
+/// and syncs the directory.
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp-cloak");
+    let mut suffix = [0u8; 8];
+    cloaktls::crypto::RandomSource::fill(&SystemRandom::new(), &mut suffix)?;
+    let tmp = path.with_extension(format!("tmp-{}", hex(&suffix)));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o600);
+        // Never wider than the owner's and the group's reading.
+        options.mode(mode & 0o640);
+    }
     let mut f = options
         .open(&tmp)
         .map_err(|e| Failure::Message(format!("{}: {e}", tmp.display())))?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Failure::Message(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?;
+    let written = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
+    #[cfg(unix)]
+    let written = written.and_then(|_| keep_owner(path, &tmp));
+    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Failure::Message(format!("{}: {e}", path.display())));
+    }
+    // The rename itself is durable once the directory is.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
     eprintln!("wrote {}", path.display());
     Ok(())
+}
+
+/// A rotated file keeps the owner and group of the one it replaces, so
+/// that servers running as another user can still read it (possible when
+/// run as that owner or as root; otherwise the file is the caller's).
+#[cfg(unix)]
+fn keep_owner(old: &Path, new: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = std::fs::metadata(old) {
+        if std::os::unix::fs::chown(new, Some(m.uid()), Some(m.gid())).is_err() {
+            eprintln!(
+                "warning: {} keeps its owner only if rotated by that owner or root",
+                old.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

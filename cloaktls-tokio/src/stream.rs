@@ -46,17 +46,15 @@ pub struct TlsStream<IO, C> {
     /// receive buffer was full).
     unread: Vec<u8>,
     close_sent: bool,
-    early: Option<EarlyData>,
+    /// Client 0-RTT: writes go out as early data until the handshake ends.
+    early: bool,
+    /// The reader's waker while it waits: a write that drives a 0-RTT
+    /// handshake reads the transport with its own waker, and wakes the
+    /// reader if that brought anything.
+    read_waker: Option<std::task::Waker>,
     /// A write, flush or shutdown returned Pending: the writer waits for
     /// the transport and will write what is pending when it wakes.
     write_parked: bool,
-}
-
-/// Client 0-RTT in progress: what was sent early, to send again if the
-/// server rejects it.
-#[derive(Debug, Default)]
-struct EarlyData {
-    sent: Vec<u8>,
 }
 
 impl<IO, C> TlsStream<IO, C>
@@ -70,7 +68,8 @@ where
             conn: Box::new(conn),
             unread: Vec::new(),
             close_sent: false,
-            early: None,
+            early: false,
+            read_waker: None,
             write_parked: false,
         }
     }
@@ -79,7 +78,10 @@ where
     /// handshake ends.
     pub(crate) fn new_early(io: IO, conn: C) -> Self {
         let mut s = Self::new(io, conn);
-        s.early = Some(EarlyData::default());
+        // Rejected early data goes again, first, when the handshake ends:
+        // the connection keeps it in order with what follows.
+        s.conn.resend_rejected_early_data(true);
+        s.early = true;
         s
     }
 
@@ -137,6 +139,14 @@ where
         if !self.unread.is_empty() {
             let taken = self.conn.read_tls(&self.unread).map_err(io::Error::from)?;
             let taken = taken.taken(self.unread.len());
+            if taken == 0 {
+                // Only received data that nobody reads stops the
+                // connection taking bytes; readers read it first, so this
+                // is a handshake that cannot go on.
+                return Poll::Ready(Err(io::Error::other(
+                    "the TLS receive buffer filled before the handshake ended",
+                )));
+            }
             self.unread.drain(..taken);
             return Poll::Ready(Ok(taken));
         }
@@ -178,22 +188,22 @@ where
         }
     }
 
-    /// Once the handshake is over: rejected 0-RTT data goes again.
+    /// Once the handshake is over, writes are ordinary data.
     fn after_handshake(&mut self) {
-        if self.conn.is_handshaking() {
-            return;
-        }
-        if let Some(early) = self.early.take() {
-            if self.conn.early_data_accepted() == Some(false) && !early.sent.is_empty() {
-                // The connection queues what it cannot send at once; the
-                // early data was bounded by the ticket, far below that.
-                let _ = self.conn.send(&early.sent);
-            }
+        if !self.conn.is_handshaking() {
+            self.early = false;
         }
     }
 
     fn handshaking_early(&self) -> bool {
-        self.early.is_some() && self.conn.is_handshaking()
+        self.early && self.conn.is_handshaking()
+    }
+
+    /// A write drove the handshake: the reader may have something now.
+    fn wake_reader(&mut self) {
+        if let Some(w) = self.read_waker.take() {
+            w.wake();
+        }
     }
 
     /// The next received data, the end of the stream (an empty slice) or
@@ -215,8 +225,15 @@ where
                 Ok(_) => {}
             }
             if self.conn.is_handshaking() {
-                // 0-RTT: the handshake is still going; reading drives it.
-                ready!(self.poll_handshake(cx))?;
+                // 0-RTT: the handshake is still going; reading drives it,
+                // and so may a write, which then wakes us.
+                match self.poll_handshake(cx) {
+                    Poll::Pending => {
+                        self.read_waker = Some(cx.waker().clone());
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(r) => r?,
+                }
                 continue;
             }
             ready!(self.poll_read_tls(cx))?;
@@ -271,9 +288,6 @@ where
         if self.handshaking_early() {
             let n = self.conn.send_early_data(buf).map_err(io::Error::from)?;
             if n > 0 {
-                if let Some(early) = &mut self.early {
-                    early.sent.extend_from_slice(&buf[..n]);
-                }
                 return Ok(n);
             }
         }
@@ -298,7 +312,9 @@ where
             // the handshake must move on.
             ready!(flushed);
             if self.conn.is_handshaking() {
-                ready!(self.poll_handshake(cx))?;
+                let r = self.poll_handshake(cx);
+                self.wake_reader();
+                ready!(r)?;
                 self.after_handshake();
             } else if !self.conn.wants_write() {
                 return Poll::Ready(Err(io::Error::other(
@@ -395,7 +411,9 @@ where
         // 0-RTT: data queued behind the handshake leaves once it ends, so
         // a flush drives it there.
         if this.conn.is_handshaking() {
-            ready!(this.poll_handshake(cx))?;
+            let r = this.poll_handshake(cx);
+            this.wake_reader();
+            ready!(r)?;
         }
         this.after_handshake();
         ready!(this.poll_write_tls(cx))?;
@@ -468,7 +486,7 @@ where
             let e = io::Error::other("the handshake was polled after it ended");
             return Poll::Ready(Err((e, None)));
         };
-        let r = if stream.early.is_some() {
+        let r = if stream.early {
             Ok(())
         } else {
             match ready!(stream.poll_handshake(cx)) {

@@ -78,6 +78,11 @@ impl ServerConfig {
     }
 }
 
+/// The most 0-RTT data a server accepts per connection: it waits in the
+/// connection's receive buffer (`conn::RECEIVE_LIMIT`, 64 KiB) until the
+/// handshake ends, with a record's room left for the client's Finished.
+pub const MAX_EARLY_DATA: u32 = 48 * 1024;
+
 /// Builds a [`ServerConfig`].
 #[derive(Debug, Clone)]
 pub struct ServerConfigBuilder {
@@ -247,7 +252,10 @@ impl ServerConfigBuilder {
     /// tickets or, for stateless ones, by the anti-replay register of the
     /// ticket keys (RFC 8446 §8), within an eleven-second ticket-age
     /// window; for one such window after the keys are made, and whenever
-    /// the register is full, 0-RTT is refused.
+    /// the register is full, 0-RTT is refused. At most
+    /// [`MAX_EARLY_DATA`] bytes: early data waits in the connection's
+    /// receive buffer until the handshake ends, and must leave room there
+    /// for the rest of the client's flight.
     pub fn max_early_data(mut self, bytes: u32) -> Self {
         self.config.max_early_data = bytes;
         self
@@ -314,6 +322,12 @@ impl ServerConfigBuilder {
         config.max_fragment_len = self.choices.max_fragment_len;
         config.record_size_limit = self.choices.record_size_limit;
         check_alpn(&config.alpn)?;
+        if config.max_early_data > MAX_EARLY_DATA {
+            return Err(Error::Config(format!(
+                "max_early_data is at most {MAX_EARLY_DATA} bytes, not {}",
+                config.max_early_data
+            )));
+        }
         if !(1..=604_800).contains(&config.ticket_lifetime) {
             return Err(Error::Config(format!(
                 "a ticket lifetime must be 1 second to 7 days (RFC 8446 §4.6.1), not {} seconds",

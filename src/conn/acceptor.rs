@@ -12,9 +12,10 @@ use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::record::{Deframer, HandshakeJoiner};
 use std::sync::Arc;
 
-/// The most bytes an [`Acceptor`] buffers before the ClientHello is
-/// complete: a hello of the largest size, cut into the smallest records.
-pub const ACCEPTOR_LIMIT: usize = 256 * 1024;
+/// The most bytes an [`Acceptor`] holds: a ClientHello of the largest
+/// size (`MAX_HANDSHAKE_MESSAGE`) with its record headers, and what came
+/// after it in the same reads.
+pub const ACCEPTOR_LIMIT: usize = 96 * 1024;
 
 /// Reads bytes until a whole ClientHello has arrived. Like a connection it
 /// is sans-IO: the caller moves the bytes.

@@ -63,6 +63,11 @@ pub const RECEIVE_LIMIT: usize = 64 * 1024;
 /// How much application data [`Connection::send`] queues before the
 /// handshake ends; more is refused (`send` returns how much it took).
 pub const EARLY_QUEUE_LIMIT: usize = 64 * 1024;
+// The largest early data a server accepts fits beside a whole record.
+const _: () = assert!(
+    crate::config::MAX_EARLY_DATA as usize + crate::record::MAX_FRAGMENT_LEN <= RECEIVE_LIMIT
+);
+
 /// How many bytes may wait in [`Connection::pending_tls`] before
 /// [`Connection::send`] takes no more plaintext: write them out first.
 pub const SEND_LIMIT: usize = 64 * 1024;
@@ -137,6 +142,9 @@ pub struct Connection {
     /// The handshake message being handled (reused; dropped after the
     /// handshake).
     message: Vec<u8>,
+    /// Client 0-RTT: a copy of the early data sent, to send again first if
+    /// the server rejects it (see `resend_rejected_early_data`).
+    early_copy: Option<Vec<u8>>,
     /// The name of the configuration's policy preset, for errors.
     policy: Option<&'static str>,
     /// The handshake's command list and outgoing message bytes, kept from
@@ -209,6 +217,7 @@ impl Connection {
             out: OutBuffer::default(),
             received: PlainBuffer::default(),
             message: Vec::new(),
+            early_copy: None,
             policy: None,
             scratch_commands: Vec::new(),
             scratch_messages: Vec::new(),
@@ -367,11 +376,27 @@ impl Connection {
         let Some(budget) = self.early_send else {
             return Ok(0);
         };
-        let n = data.len().min(budget);
+        let n = data
+            .len()
+            .min(budget)
+            .min(SEND_LIMIT.saturating_sub(self.out.len()));
         self.early_send = Some(budget - n);
+        if let Some(copy) = &mut self.early_copy {
+            copy.extend_from_slice(&data[..n]);
+        }
         let r = self.send_application_data(&data[..n]);
         self.check(r)?;
         Ok(n)
+    }
+
+    /// Client 0-RTT: whether early data the server rejects is sent again,
+    /// as ordinary data, as soon as the handshake ends, before anything
+    /// [`Connection::send`] queued behind the handshake and before a
+    /// close_notify asked for meanwhile (off by default: the caller learns
+    /// of the rejection from [`Event::EarlyDataRejected`] and decides).
+    /// The connection then keeps a copy of what it sends early.
+    pub fn resend_rejected_early_data(&mut self, on: bool) {
+        self.early_copy = on.then(Vec::new);
     }
 
     /// How much more 0-RTT data [`Connection::send_early_data`] would take

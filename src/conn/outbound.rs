@@ -234,8 +234,18 @@ impl Connection {
             Command::KeyUpdated => self.events.push_back(Event::KeyUpdated),
             Command::SendWarning(d) => self.send_alert(Alert::warning(d))?,
             Command::ClearWriteKeys => self.sealer = None,
-            Command::EarlySend(budget) => self.early_send = budget,
+            // The ticket's max_early_data is the server's to choose (up to
+            // 4 GiB): a client sends no more than it would queue.
+            Command::EarlySend(budget) => {
+                self.early_send = budget.map(|b| b.min(super::EARLY_QUEUE_LIMIT))
+            }
             Command::EarlyDataResult(accepted) => {
+                // Rejected early data goes first once the handshake ends.
+                if let (false, Some(copy)) = (accepted, self.early_copy.take()) {
+                    let queued = std::mem::replace(&mut self.queued, copy);
+                    self.queued.extend_from_slice(&queued);
+                }
+                self.early_copy = None;
                 self.info.early_data = Some(accepted);
                 self.events.push_back(if accepted {
                     Event::EarlyDataAccepted

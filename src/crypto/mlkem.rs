@@ -21,9 +21,11 @@ const KEY_GENERATION_SEED: usize = 64;
 /// FIPS 203 §7.2: m.
 const ENCAPSULATION_SEED: usize = 32;
 
-/// A decapsulation key, kept in wiped memory between key generation and
-/// decapsulation. (`libcrux-ml-kem`'s own key types do not wipe
-/// themselves, so ours holds the bytes and makes one only to decapsulate.)
+/// A decapsulation key, held in memory that is wiped when it is dropped.
+/// `libcrux-ml-kem`'s own key types do not wipe themselves, so ours holds
+/// the bytes, and the copies that calls into the crate make are wiped
+/// here where they are ours to reach (best effort: the crate's internal
+/// copies, such as its by-value seeds, are beyond reach).
 pub(crate) struct DecapsulationKey {
     kem: MlKem,
     bytes: Secret,
@@ -58,16 +60,21 @@ impl MlKem {
         d_z.copy_from_slice(seed.as_bytes());
         let (ek, dk) = match self {
             MlKem::MlKem768 => {
-                let pair = mlkem768::generate_key_pair(d_z);
-                (pair.pk().to_vec(), Secret::from_slice(pair.sk()))
+                let (sk, pk) = mlkem768::generate_key_pair(d_z).into_parts();
+                let mut sk: [u8; 2400] = sk.into();
+                let dk = Secret::from_slice(&sk);
+                wipe(&mut sk);
+                (pk.as_slice().to_vec(), dk)
             }
             MlKem::MlKem1024 => {
-                let pair = mlkem1024::generate_key_pair(d_z);
-                (pair.pk().to_vec(), Secret::from_slice(pair.sk()))
+                let (sk, pk) = mlkem1024::generate_key_pair(d_z).into_parts();
+                let mut sk: [u8; 3168] = sk.into();
+                let dk = Secret::from_slice(&sk);
+                wipe(&mut sk);
+                (pk.as_slice().to_vec(), dk)
             }
         };
-        d_z.fill(0);
-        std::hint::black_box(&mut d_z);
+        wipe(&mut d_z);
         Ok((
             ek,
             DecapsulationKey {
@@ -93,8 +100,10 @@ impl MlKem {
                 if !mlkem768::validate_public_key(&key) {
                     return Err(KemError::Peer(KeyShareProblem::EncapsulationKey));
                 }
-                let (ct, ss) = mlkem768::encapsulate(&key, m);
-                (ct.as_ref().to_vec(), Secret::from_slice(&ss))
+                let (ct, mut ss) = mlkem768::encapsulate(&key, m);
+                let secret = Secret::from_slice(&ss);
+                wipe(&mut ss);
+                (ct.as_ref().to_vec(), secret)
             }
             MlKem::MlKem1024 => {
                 let key =
@@ -102,12 +111,13 @@ impl MlKem {
                 if !mlkem1024::validate_public_key(&key) {
                     return Err(KemError::Peer(KeyShareProblem::EncapsulationKey));
                 }
-                let (ct, ss) = mlkem1024::encapsulate(&key, m);
-                (ct.as_ref().to_vec(), Secret::from_slice(&ss))
+                let (ct, mut ss) = mlkem1024::encapsulate(&key, m);
+                let secret = Secret::from_slice(&ss);
+                wipe(&mut ss);
+                (ct.as_ref().to_vec(), secret)
             }
         };
-        m.fill(0);
-        std::hint::black_box(&mut m);
+        wipe(&mut m);
         Ok(out)
     }
 
@@ -117,6 +127,12 @@ impl MlKem {
             actual: ek.len(),
         })
     }
+}
+
+/// Zeroes `bytes`, in a way the optimiser keeps.
+fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+    std::hint::black_box(bytes);
 }
 
 /// Why an encapsulation failed: the peer's key, or our randomness.
@@ -138,21 +154,29 @@ impl DecapsulationKey {
             expected: self.kem.ciphertext_len(),
             actual: ct.len(),
         };
-        let ss = match self.kem {
+        let mut ss = match self.kem {
             MlKem::MlKem768 => {
                 let ct = mlkem768::MlKem768Ciphertext::try_from(ct).map_err(|_| bad())?;
                 let dk = mlkem768::MlKem768PrivateKey::try_from(self.bytes.as_bytes())
                     .map_err(|_| bad())?;
-                mlkem768::decapsulate(&dk, &ct)
+                let ss = mlkem768::decapsulate(&dk, &ct);
+                let mut dk: [u8; 2400] = dk.into();
+                wipe(&mut dk);
+                ss
             }
             MlKem::MlKem1024 => {
                 let ct = mlkem1024::MlKem1024Ciphertext::try_from(ct).map_err(|_| bad())?;
                 let dk = mlkem1024::MlKem1024PrivateKey::try_from(self.bytes.as_bytes())
                     .map_err(|_| bad())?;
-                mlkem1024::decapsulate(&dk, &ct)
+                let ss = mlkem1024::decapsulate(&dk, &ct);
+                let mut dk: [u8; 3168] = dk.into();
+                wipe(&mut dk);
+                ss
             }
         };
-        Ok(Secret::from_slice(&ss))
+        let secret = Secret::from_slice(&ss);
+        wipe(&mut ss);
+        Ok(secret)
     }
 }
 

@@ -143,11 +143,14 @@ fn choose_group(config: &ServerConfig, offer: &Offer<'_>) -> Result<(NamedGroup,
     let ours = config.key_exchange.names(true);
     let offered: HashSet<&NamedGroup> = offer.groups.iter().collect();
     let has_share = |g: &NamedGroup| offer.shares.iter().any(|s| s.group == *g);
-    let post_quantum = ours
-        .iter()
-        .find(|g| offered.contains(g) && config.key_exchange.is_post_quantum(**g));
-    if let Some(g) = post_quantum {
-        return Ok((*g, has_share(g)));
+    let pq = |g: &&NamedGroup| offered.contains(*g) && config.key_exchange.is_post_quantum(**g);
+    // A post-quantum share in hand first (no round trip), then our first
+    // post-quantum group the client lists.
+    if let Some(g) = ours.iter().filter(pq).find(|g| has_share(g)) {
+        return Ok((*g, true));
+    }
+    if let Some(g) = ours.iter().find(pq) {
+        return Ok((*g, false));
     }
     if let Some(g) = ours.iter().find(|g| has_share(g)) {
         return Ok((*g, true));

@@ -262,12 +262,17 @@ fn send_ticket(
         (None, Some(keys)) => keys.seal(&value.get_encoding(), now)?,
         (None, None) => return Ok(false),
     };
+    // Early data is offered only where it can be taken: single-use
+    // stateful tickets, or keys whose anti-replay register can hold a
+    // hello (keys shared through a file have none by default).
+    let early_possible =
+        stateful.is_some() || config.anti_replay().is_some_and(|a| a.capacity() > 0);
     let nst = NewSessionTicket13 {
         lifetime: config.ticket_lifetime,
         age_add,
         nonce,
         ticket,
-        extensions: if config.max_early_data > 0 {
+        extensions: if config.max_early_data > 0 && early_possible {
             vec![Extension::EarlyDataMax(config.max_early_data)]
         } else {
             Vec::new()

@@ -69,6 +69,12 @@ impl AntiReplay {
         }
     }
 
+    /// How many hellos the register holds at most: 0 means 0-RTT is always
+    /// refused.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Whether early data may be accepted, at `now_ms`, from the hello
     /// whose PSK binder is `binder` and whose ticket was issued at
     /// `ticket_issued_ms`; if so, the hello is registered.

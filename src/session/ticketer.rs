@@ -34,6 +34,8 @@ enum Source {
         /// looked at (seconds).
         seen: Option<FileStamp>,
         checked: u64,
+        /// Why the last replacement of the file could not be used.
+        failed: Option<String>,
     },
 }
 
@@ -140,6 +142,7 @@ impl TicketKeys {
                     path,
                     seen,
                     checked: now,
+                    failed: None,
                 },
             }),
             random,
@@ -157,6 +160,16 @@ impl TicketKeys {
             self.anti_replay.started_ms(),
         );
         self
+    }
+
+    /// Keys from a file: why the file's last replacement could not be
+    /// read (the keys before it stay in use), until one can. A server
+    /// should log it: rotation has stopped while it lasts.
+    pub fn key_file_error(&self) -> Option<String> {
+        match &self.state.lock().ok()?.source {
+            Source::File { failed, .. } => failed.clone(),
+            Source::Random { .. } => None,
+        }
     }
 
     /// The 0-RTT anti-replay register of these keys.
@@ -205,6 +218,7 @@ impl TicketKeys {
                 path,
                 seen,
                 checked,
+                failed,
             } => {
                 if now.saturating_sub(*checked) < KEY_FILE_CHECK_INTERVAL {
                     return Ok(());
@@ -214,9 +228,13 @@ impl TicketKeys {
                 if stamp.is_some() && stamp != *seen {
                     // A file replaced by one we cannot use leaves the keys
                     // as they were; it is looked at again next time.
-                    if let Ok(keys) = read_key_file(path, now) {
-                        state.keys = keys;
-                        *seen = stamp;
+                    match read_key_file(path, now) {
+                        Ok(keys) => {
+                            state.keys = keys;
+                            *seen = stamp;
+                            *failed = None;
+                        }
+                        Err(e) => *failed = Some(e.to_string()),
                     }
                 }
             }
@@ -402,9 +420,11 @@ mod key_file_tests {
         let fresh = keys(&path, 1002);
         assert_eq!(fresh.open(&old, 1002).unwrap().as_bytes(), b"old");
         assert_eq!(fresh.open(&new, 1002).unwrap().as_bytes(), b"new");
-        // A broken replacement leaves the keys as they were.
+        // A broken replacement leaves the keys as they were, and says so.
+        assert_eq!(k.key_file_error(), None);
         std::fs::write(&path, "not a key\n").unwrap();
         assert_eq!(k.open(&new, 1010).unwrap().as_bytes(), b"new");
+        assert!(k.key_file_error().unwrap().contains("line 1"));
     }
 
     #[test]
