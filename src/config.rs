@@ -13,7 +13,9 @@ use crate::crypto::sign::{RingSigningKey, SigningKey, SUPPORTED_SCHEMES};
 use crate::crypto::suites::{lookup, SupportedSuite, ALL_SUITES};
 use crate::crypto::HashAlgorithm;
 use crate::error::Error;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CertificateCompressionAlgorithm, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::record::MAX_FRAGMENT_LEN;
 use crate::verify::{certinfo, ClientCertVerifier, RootStore, WebPkiClientVerifier};
 use pki_types::CertificateDer;
@@ -224,6 +226,52 @@ pub(crate) enum Trace {
     On,
     /// With every derived secret, through `danger::trace_secrets`.
     WithSecrets,
+}
+
+/// Certificate bodies compressed once (RFC 8879), shared by a
+/// configuration's connections: keyed by the algorithm and a SHA-256 of
+/// the uncompressed body, at most [`CompressionCache::CAPACITY`] of them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompressionCache(Arc<std::sync::Mutex<Vec<Compressed>>>);
+
+/// One compressed body: its algorithm, the SHA-256 of what it compresses,
+/// and the compressed bytes.
+type Compressed = (CertificateCompressionAlgorithm, [u8; 32], Arc<Vec<u8>>);
+
+impl CompressionCache {
+    /// A configuration's chains, each with or without a stapled OCSP
+    /// response and SCTs, in each algorithm: a handful.
+    pub(crate) const CAPACITY: usize = 32;
+
+    /// `body` compressed with `alg`, from the cache or made now.
+    pub(crate) fn get(
+        &self,
+        alg: CertificateCompressionAlgorithm,
+        body: &[u8],
+    ) -> Option<Arc<Vec<u8>>> {
+        let digest = crate::crypto::HashAlgorithm::Sha256.hash(body);
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&digest);
+        if let Ok(entries) = self.0.lock() {
+            if let Some((_, _, c)) = entries.iter().find(|(a, d, _)| *a == alg && *d == key) {
+                return Some(c.clone());
+            }
+        }
+        let compressed = Arc::new(crate::crypto::compress::compress(alg, body)?);
+        if let Ok(mut entries) = self.0.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.remove(0);
+            }
+            entries.push((alg, key, compressed.clone()));
+        }
+        Some(compressed)
+    }
+}
+
+/// The certificate compression algorithms this build has (RFC 8879), in
+/// our order of preference: each is a cargo feature, all on by default.
+pub fn supported_certificate_compression() -> Vec<CertificateCompressionAlgorithm> {
+    crate::crypto::compress::supported()
 }
 
 /// The versions, suites, groups and schemes a configuration allows, as

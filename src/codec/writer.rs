@@ -43,7 +43,6 @@ impl<'a> Writer<'a> {
     }
 
     /// A big-endian 24-bit integer (the top byte of `v` is dropped).
-    #[cfg(any(test, feature = "testkit"))]
     pub fn put_u24(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_be_bytes()[1..]);
     }

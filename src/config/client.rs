@@ -18,6 +18,10 @@ pub struct ClientConfig {
     pub(crate) key_exchange: KeyExchangeSet,
     pub(crate) schemes: Option<Vec<SignatureScheme>>,
     pub(crate) policy: Option<super::Policy>,
+    /// The certificate compression algorithms we accept and use (RFC
+    /// 8879), in preference order.
+    pub(crate) cert_compression: Vec<crate::msgs::enums::CertificateCompressionAlgorithm>,
+    pub(crate) compressed_certs: super::CompressionCache,
     pub(crate) verifier: Arc<dyn ServerCertVerifier>,
     pub(crate) client_certs: Vec<CertifiedKey>,
     pub(crate) alpn: Vec<Vec<u8>>,
@@ -107,6 +111,8 @@ impl ClientConfigBuilder {
                 key_exchange: KeyExchangeSet::defaults(),
                 schemes: None,
                 policy: None,
+                cert_compression: crate::crypto::compress::supported(),
+                compressed_certs: super::CompressionCache::default(),
                 verifier,
                 client_certs: Vec::new(),
                 alpn: Vec::new(),
@@ -306,6 +312,18 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// The certificate compression algorithms (RFC 8879) to accept from
+    /// the peer and to compress our own certificate with, in preference
+    /// order (all this build has, by default; empty turns compression
+    /// off). `build` refuses one this build lacks.
+    pub fn certificate_compression(
+        mut self,
+        algorithms: &[crate::msgs::enums::CertificateCompressionAlgorithm],
+    ) -> Self {
+        self.config.cert_compression = algorithms.to_vec();
+        self
+    }
+
     /// Restricts the configuration to what `policy` allows (versions,
     /// cipher suites, groups, signature schemes), in one call; later calls
     /// may narrow it, and `build` refuses anything that widens it. A
@@ -321,6 +339,13 @@ impl ClientConfigBuilder {
         let mut config = self.config;
         let r = self.choices.resolve()?;
         config.policy = r.policy;
+        let have = crate::crypto::compress::supported();
+        if let Some(a) = config.cert_compression.iter().find(|a| !have.contains(a)) {
+            return Err(Error::Config(format!(
+                "{a:?} is not a certificate compression algorithm this build has; it has {}",
+                super::names(&have)
+            )));
+        }
         config.versions = r.versions;
         config.suites = r.suites;
         config.key_exchange = r.key_exchange;

@@ -1,9 +1,10 @@
 //! The only module that names the primitive crates (`ring`,
-//! `libcrux-ml-kem`): hashes, HMAC and HKDF, AEADs, key exchange groups
-//! (with ML-KEM for the hybrids), signing and verifying, randomness, and
-//! the suite table.
+//! `libcrux-ml-kem`, and the compression crates): hashes, HMAC and HKDF,
+//! AEADs, key exchange groups (with ML-KEM for the hybrids), signing and
+//! verifying, randomness, certificate compression, and the suite table.
 
 pub mod aead;
+pub mod compress;
 pub mod hash;
 pub mod kx;
 mod mlkem;

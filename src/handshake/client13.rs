@@ -1,6 +1,7 @@
 //! The TLS 1.3 client after its first ClientHello (RFC 8446 §4.1.3,
 //! §4.1.4, §4.3, §4.4, §4.6.1), a step per message.
 
+use super::cert_compression;
 use super::client_common::{
     choose_client_cert, chosen_suite, fill_binder, select_version, ticket_hash, ClientShared,
     HelloSent,
@@ -550,10 +551,9 @@ impl State for ExpectCertificate {
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::Certificate13(cert) = &msg.payload else {
-            return Err(Error::Internal("the table let through another message"));
-        };
-        verify_server_certificate(&self.hs, cx, cert)?;
+        let cert =
+            cert_compression::incoming(msg.payload, &self.hs.shared.config.cert_compression)?;
+        verify_server_certificate(&self.hs, cx, &cert)?;
         self.hs.transcript.add(raw);
         Ok(Box::new(ExpectCertificateVerify { hs: self.hs }))
     }
@@ -769,10 +769,13 @@ fn send_client_certificate(
         context: req.context.clone(),
         entries,
     };
-    cx.send(
-        &mut hs.transcript,
-        HandshakePayload::Certificate13(certificate),
-    )?;
+    let payload = cert_compression::outgoing(
+        certificate,
+        &hs.shared.config.cert_compression,
+        cert_compression::offered(&req.extensions),
+        &hs.shared.config.compressed_certs,
+    );
+    cx.send(&mut hs.transcript, payload)?;
     if let Some((c, scheme)) = chosen {
         cx.info.own_cert = Some(c.clone());
         let content = tls13_signed_content(Role::Client, &hs.transcript.current_hash());

@@ -287,6 +287,12 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
             modes.push(PskKeyExchangeMode::PSK_KE);
         }
         exts.push(Extension::PskKeyExchangeModes(modes));
+        // RFC 8879 §3: the server may compress its certificate.
+        if !config.cert_compression.is_empty() {
+            exts.push(Extension::CompressCertificate(
+                config.cert_compression.clone(),
+            ));
+        }
     }
     if let Some(limit) = config.record_size_limit {
         exts.push(Extension::RecordSizeLimit(limit));

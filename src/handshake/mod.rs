@@ -22,6 +22,7 @@
 //!   TLS 1.3 traffic secrets and KeyUpdate; the TLS 1.2 key block and the
 //!   connected state); `common` what every handshake uses.
 
+mod cert_compression;
 mod client;
 mod client12;
 mod client13;

@@ -2,6 +2,7 @@
 //! Certificate, CertificateVerify and Finished (RFC 8446 §4.5, §4.4), the
 //! tickets that follow (§4.6.1), and the connected state.
 
+use super::cert_compression;
 use super::common::{check_finished, illegal};
 use super::tls13::{connected13_methods, opener, verify_certificate_verify, Traffic13};
 use super::transcript::Transcript;
@@ -77,9 +78,7 @@ impl State for ExpectCertificate {
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::Certificate13(cert) = &msg.payload else {
-            return Err(Error::Internal("the table let through another message"));
-        };
+        let cert = &cert_compression::incoming(msg.payload, &self.rest.config.cert_compression)?;
         if !cert.context.is_empty() {
             return Err(illegal("the client's Certificate has a non-empty context"));
         }

@@ -3,6 +3,7 @@
 //! and Finished (RFC 8446 §4.1.3, §4.3, §4.4), with the secrets each step
 //! needs (§7.1).
 
+use super::cert_compression;
 use super::common::{list, Exporter};
 use super::server13_finish::{
     ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
@@ -100,7 +101,7 @@ pub(super) fn send_server_flight(
     };
     if let Some((cert, scheme)) = d.cert {
         cx.info.own_cert = Some(cert.clone());
-        write_certificate_flight(cx, ch, cert, scheme, &mut transcript)?;
+        write_certificate_flight(&config, cx, ch, cert, scheme, &mut transcript)?;
     }
     let accept_early = d.accept_early;
     let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
@@ -404,6 +405,12 @@ fn write_certificate_request(
         ));
     }
     let mut exts = vec![Extension::SignatureAlgorithms(schemes.clone())];
+    // RFC 8879 §3: the client may compress its certificate.
+    if !config.cert_compression.is_empty() {
+        exts.push(Extension::CompressCertificate(
+            config.cert_compression.clone(),
+        ));
+    }
     let subjects = v.0.root_subjects();
     if !subjects.is_empty() {
         exts.push(Extension::CertificateAuthorities(subjects));
@@ -429,6 +436,7 @@ fn write_certificate_request(
 /// Certificate and CertificateVerify (RFC 8446 §4.4.2, §4.4.3). The OCSP
 /// response and the SCTs go with the end entity (§4.4.2.1).
 fn write_certificate_flight(
+    config: &ServerConfig,
     cx: &mut Context<'_>,
     ch: &ClientHello,
     cert: &CertifiedKey,
@@ -459,7 +467,13 @@ fn write_certificate_flight(
         context: Vec::new(),
         entries,
     };
-    cx.send(transcript, HandshakePayload::Certificate13(certificate))?;
+    let payload = cert_compression::outgoing(
+        certificate,
+        &config.cert_compression,
+        cert_compression::offered(&ch.extensions),
+        &config.compressed_certs,
+    );
+    cx.send(transcript, payload)?;
     let content = tls13_signed_content(Role::Server, &transcript.current_hash());
     let signature = cert.key.sign(scheme, &content)?;
     let cv = DigitallySigned { scheme, signature };

@@ -101,6 +101,7 @@ registry! {
         FINISHED = 20 => "finished",
         CERTIFICATE_STATUS = 22 => "certificate_status",
         KEY_UPDATE = 24 => "key_update",
+        COMPRESSED_CERTIFICATE = 25 => "compressed_certificate",
         MESSAGE_HASH = 254 => "message_hash",
     }
 }
@@ -243,6 +244,15 @@ registry! {
         SIGNATURE_ALGORITHMS_CERT = 50 => "signature_algorithms_cert",
         KEY_SHARE = 51 => "key_share",
         RENEGOTIATION_INFO = 0xff01 => "renegotiation_info",
+    }
+}
+
+registry! {
+    /// CertificateCompressionAlgorithm (RFC 8879 §3, §7.3).
+    CertificateCompressionAlgorithm(u16, u16, put_u16) {
+        ZLIB = 1 => "zlib",
+        BROTLI = 2 => "brotli",
+        ZSTD = 3 => "zstd",
     }
 }
 

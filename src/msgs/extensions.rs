@@ -5,7 +5,8 @@
 //! to judge.
 
 use super::enums::{
-    CertificateStatusType, EcPointFormat, ExtensionType, NamedGroup, ProtocolVersion,
+    CertificateCompressionAlgorithm, CertificateStatusType, EcPointFormat, ExtensionType,
+    NamedGroup, ProtocolVersion,
     PskKeyExchangeMode, ServerNameType, SignatureScheme,
 };
 use crate::codec::{read_vec, write_vec, Codec, LengthPrefix, Reader, Writer};
@@ -192,6 +193,9 @@ pub enum Extension {
     KeyShareHelloRetryRequest(NamedGroup),
     /// psk_key_exchange_modes (RFC 8446 §4.2.9).
     PskKeyExchangeModes(Vec<PskKeyExchangeMode>),
+    /// compress_certificate in a ClientHello or CertificateRequest: the
+    /// algorithms the sender can decompress (RFC 8879 §3).
+    CompressCertificate(Vec<CertificateCompressionAlgorithm>),
     /// pre_shared_key in a ClientHello (RFC 8446 §4.2.11).
     PreSharedKeyClient(OfferedPsks),
     /// pre_shared_key in a ServerHello: the selected identity.
@@ -275,6 +279,7 @@ impl Extension {
                 ExtensionType::KEY_SHARE
             }
             PskKeyExchangeModes(_) => ExtensionType::PSK_KEY_EXCHANGE_MODES,
+            CompressCertificate(_) => ExtensionType::COMPRESS_CERTIFICATE,
             PreSharedKeyClient(_) | PreSharedKeyServer(_) | BadPreSharedKey(..) => {
                 ExtensionType::PRE_SHARED_KEY
             }
@@ -327,6 +332,7 @@ impl Extension {
             KeyShareServer(share) => share.encode(w),
             KeyShareHelloRetryRequest(group) => group.encode(w),
             PskKeyExchangeModes(m) => write_vec(w, LengthPrefix::U8, m),
+            CompressCertificate(a) => write_vec(w, LengthPrefix::U8, a),
             PreSharedKeyClient(offer) => offer.encode(w),
             PreSharedKeyServer(i) => w.put_u16(*i),
             EarlyDataMax(n) => w.put_u32(*n),
@@ -453,6 +459,10 @@ impl Extension {
             }
             (ExtensionType::KEY_SHARE, C::HelloRetryRequest) => {
                 Extension::KeyShareHelloRetryRequest(NamedGroup::decode(body)?)
+            }
+            // RFC 8879 §3: `CertificateCompressionAlgorithm algorithms<2..2^8-2>`.
+            (ExtensionType::COMPRESS_CERTIFICATE, C::ClientHello | C::CertificateRequest) => {
+                Extension::CompressCertificate(read_list(body, LengthPrefix::U8, 2, 254)?)
             }
             (ExtensionType::PSK_KEY_EXCHANGE_MODES, C::ClientHello) => {
                 Extension::PskKeyExchangeModes(read_list(body, LengthPrefix::U8, 1, 0xff)?)

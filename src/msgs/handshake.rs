@@ -2,7 +2,7 @@
 //! RFC 8422 §5, RFC 5077 §3.3).
 
 use super::enums::{
-    CipherSuite, CompressionMethod, EcCurveType, ExtensionType, HandshakeType, KeyUpdateRequest,
+    CertificateCompressionAlgorithm, CipherSuite, CompressionMethod, EcCurveType, ExtensionType, HandshakeType, KeyUpdateRequest,
     NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use super::extensions::{find, read_extensions, write_extensions, Extension, ExtensionContext};
@@ -283,6 +283,17 @@ pub struct NewSessionTicket12 {
     pub ticket: Vec<u8>,
 }
 
+/// CompressedCertificate (RFC 8879 §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressedCertificate {
+    /// The compression algorithm.
+    pub algorithm: CertificateCompressionAlgorithm,
+    /// `uint24 uncompressed_length`: the Certificate body's length.
+    pub uncompressed_length: u32,
+    /// `opaque compressed_certificate_message<1..2^24-1>`.
+    pub compressed: Vec<u8>,
+}
+
 /// The body of a handshake message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandshakePayload {
@@ -322,6 +333,9 @@ pub enum HandshakePayload {
     EndOfEarlyData,
     /// TLS 1.2 CertificateStatus (RFC 6066 §8): an OCSP response.
     CertificateStatus(Vec<u8>),
+    /// CompressedCertificate (RFC 8879 §4): a TLS 1.3 Certificate body,
+    /// compressed.
+    CompressedCertificate(CompressedCertificate),
     /// The synthetic message_hash of a transcript after HelloRetryRequest.
     MessageHash(Vec<u8>),
     /// A message type we do not decode; its body is kept.
@@ -371,6 +385,7 @@ impl HandshakePayload {
             HandshakePayload::KeyUpdate(_) => HandshakeType::KEY_UPDATE,
             HandshakePayload::EndOfEarlyData => HandshakeType::END_OF_EARLY_DATA,
             HandshakePayload::CertificateStatus(_) => HandshakeType::CERTIFICATE_STATUS,
+            HandshakePayload::CompressedCertificate(_) => HandshakeType::COMPRESSED_CERTIFICATE,
             HandshakePayload::MessageHash(_) => HandshakeType::MESSAGE_HASH,
             // Unknown messages are only ever decoded; this type is a placeholder.
             HandshakePayload::Unknown(_) => HandshakeType(255),
@@ -460,6 +475,11 @@ impl HandshakeMessage {
                 write_extensions(w, &t.extensions);
             }
             P::KeyUpdate(k) => k.encode(w),
+            P::CompressedCertificate(c) => {
+                c.algorithm.encode(w);
+                w.put_u24(c.uncompressed_length);
+                w.put_vec(LengthPrefix::U24, &c.compressed);
+            }
             P::CertificateStatus(ocsp) => {
                 w.put_u8(1);
                 w.put_vec(LengthPrefix::U24, ocsp);
@@ -578,6 +598,13 @@ impl HandshakeMessage {
                     return Err(DecodeError::IllegalValue("certificate status type"));
                 }
                 P::CertificateStatus(r.vec_bytes(LengthPrefix::U24, 1, 0xff_ffff)?.to_vec())
+            }
+            HandshakeType::COMPRESSED_CERTIFICATE => {
+                P::CompressedCertificate(CompressedCertificate {
+                    algorithm: CertificateCompressionAlgorithm::read(r)?,
+                    uncompressed_length: r.u24()?,
+                    compressed: r.vec_bytes(LengthPrefix::U24, 1, 0xff_ffff)?.to_vec(),
+                })
             }
             HandshakeType::MESSAGE_HASH => P::MessageHash(r.rest().to_vec()),
             _ => P::Unknown(r.rest().to_vec()),
