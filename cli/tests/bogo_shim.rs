@@ -185,6 +185,11 @@ fn every_disabled_test_and_error_mapping_has_its_reason() {
     for code in reasons.keys() {
         assert!(map.contains_key(code), "a reason for no mapping: {code:?}");
     }
+    // A runner setting changed from BoringSSL's has its reason too.
+    if config.get("HalfRTTTickets").is_some() {
+        let reason = config["HalfRTTTicketsReason"].as_str().unwrap_or_default();
+        assert!(justified(reason), "HalfRTTTickets: {reason:?}");
+    }
 }
 
 /// Runs the shim with `args` (a port and id are added) and plays the

@@ -461,8 +461,19 @@ fn read_encrypted_extensions(
             Extension::EarlyData if hs.early_offered && hs.psk.is_some() => {
                 hs.early_accepted = true;
             }
+            // RFC 8446 §4.2: an answer to an extension we did not send (no
+            // early_data in this ClientHello, as after a retry) is
+            // unsupported_extension.
+            Extension::EarlyData if !hs.early_offered => {
+                return Err(Error::peer(
+                    AlertDescription::UNSUPPORTED_EXTENSION,
+                    "the server accepted early data we did not offer",
+                ))
+            }
             Extension::EarlyData => {
-                return Err(illegal("the server accepted early data we did not send"))
+                return Err(illegal(
+                    "the server accepted early data without resuming our session",
+                ))
             }
             other => {
                 return Err(illegal(format!(

@@ -6,12 +6,13 @@
 
 mod codes;
 mod flags;
+mod store;
 mod verify;
 
 use cloaktls::config::{ClientAuth, ClientConfigBuilder};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
 use cloaktls::pem::certified_key_from_files;
-use cloaktls::session::{MemorySessionCache, ServerSessionCache, TicketKeys};
+use cloaktls::session::{ServerSessionCache, TicketKeys};
 use cloaktls::stream::TlsStream;
 use cloaktls::{CertifiedKey, NamedGroup, ProtocolVersion, SignatureScheme, TraceEvent};
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
@@ -56,7 +57,7 @@ fn fail(e: &Error) -> ! {
 /// last full handshake established (BoringSSL reports a resumed session's
 /// peer signature algorithm and verify result from when it was made).
 struct Run {
-    store: Arc<MemorySessionCache>,
+    store: Arc<store::Store>,
     ticket_keys: Arc<TicketKeys>,
     session_cache: Arc<ServerSessionCache>,
     peer_scheme: Option<SignatureScheme>,
@@ -211,6 +212,7 @@ fn client_config(
         .session_store(Some(run.store.clone()))
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct)
+        .early_data(f.enable_early_data)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
     if let Some(n) = f.max_send_fragment {
@@ -242,6 +244,10 @@ fn server_config(
     }
     if let Some(p) = &f.select_alpn {
         b = b.alpn_protocols([p]);
+    }
+    if f.enable_early_data {
+        // BoringSSL's server limit (kMaxEarlyDataAccepted).
+        b = b.max_early_data(14336);
     }
     let v = verifier(f, outcome);
     if f.require_any_client_cert {
@@ -443,9 +449,15 @@ fn check(
     Ok(())
 }
 
+/// The shim's first words.
+const HELLO: &[u8] = b"hello";
+
+/// The data exchange: exported keying material, the shim's first words
+/// (but the first `said` bytes, which went as accepted 0-RTT), the echo.
 fn exchange<C: DerefMut<Target = Connection>>(
     f: &Flags,
     tls: &mut TlsStream<C, Transport>,
+    said: usize,
 ) -> Result<(), Error> {
     if f.export_keying_material > 0 {
         let mut out = vec![0u8; f.export_keying_material];
@@ -455,7 +467,8 @@ fn exchange<C: DerefMut<Target = Connection>>(
         tls.write_all(&out).map_err(Error::from)?;
     }
     if f.shim_writes_first {
-        tls.write_all(b"hello").map_err(Error::from)?;
+        tls.write_all(HELLO.get(said..).unwrap_or_default())
+            .map_err(Error::from)?;
     }
     if f.shim_shuts_down {
         // -check-close-notify: a confirmed, bidirectional shutdown.
@@ -534,11 +547,40 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What the flags expect of 0-RTT.
+fn check_early_data(f: &Flags, conn: &Connection) -> Result<(), String> {
+    let accepted = conn.early_data_accepted();
+    if f.expect_accept_early_data && accepted != Some(true) {
+        return Err(format!("0-RTT: {accepted:?}, expected it accepted"));
+    }
+    if f.expect_reject_early_data && accepted != Some(false) {
+        return Err(format!("0-RTT: {accepted:?}, expected it rejected"));
+    }
+    if f.expect_no_offer_early_data && accepted.is_some() {
+        return Err("0-RTT was offered, expected not".into());
+    }
+    Ok(())
+}
+
+/// What the flags expect of the tickets a client received.
+fn check_tickets(f: &Flags, received: &[u32]) -> Result<(), String> {
+    if f.expect_no_session && !received.is_empty() {
+        return Err(format!("{} tickets arrived, expected none", received.len()));
+    }
+    if f.expect_ticket_supports_early_data && !received.iter().any(|max| *max > 0) {
+        return Err("no ticket allows 0-RTT".into());
+    }
+    Ok(())
+}
+
 /// One connection, client or server: the handshake (unless the first read
-/// or write is to drive it), the checks, the exchange.
+/// or write is to drive it), the checks, the exchange. A client whose
+/// 0-RTT was rejected goes on under the -on-retry flags, and says again
+/// at 1-RTT what it said at 0-RTT, as BoringSSL's shim does.
 #[allow(clippy::too_many_arguments)]
 fn run_connection<C: DerefMut<Target = Connection>>(
     f: &Flags,
+    retry: &Flags,
     run: &mut Run,
     conn: C,
     transport: Transport,
@@ -547,15 +589,42 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     outcome: &Outcome,
 ) -> Result<(), Error> {
     let mut tls = TlsStream::new(conn, transport);
+    run.store.take_received();
+    let mut f = f;
+    // What went as 0-RTT: as much of the first words as the ticket allows.
+    let mut said = 0;
     let mut r = Ok(());
+    if !f.server && f.enable_early_data && resumption && f.shim_writes_first {
+        r = tls.conn_mut().send_early_data(HELLO).map(|n| said = n);
+        // BoringSSL's shim exports right after its 0-RTT write, before the
+        // handshake ends: cloaktls has no keying material yet.
+        if said > 0 && f.export_keying_material > 0 {
+            let mut out = vec![0u8; f.export_keying_material];
+            r = r.and_then(|_| {
+                tls.conn()
+                    .export_keying_material(&mut out, f.export_label.as_bytes(), None)
+            });
+        }
+    }
     // BoringSSL's shim checks the handshake's properties only when it
     // drives the handshake itself.
     if !f.implicit_handshake {
-        r = tls.complete_handshake().and_then(|_| {
+        r = r
+            .and_then(|_| tls.complete_handshake())
+            .and_then(|_| check_early_data(f, tls.conn()).map_err(Error::Config));
+        if !f.server && tls.conn().early_data_accepted() == Some(false) {
+            f = retry;
+            said = 0;
+        }
+        r = r.and_then(|_| {
             check(f, tls.conn(), resumption, run, creds, outcome).map_err(Error::Config)
         });
     }
-    let r = r.and_then(|_| exchange(f, &mut tls));
+    let r = r.and_then(|_| exchange(f, &mut tls, said));
+    let r = r.and_then(|_| match f.server {
+        true => Ok(()),
+        false => check_tickets(f, &run.store.take_received()).map_err(Error::Config),
+    });
     // The message log as it stands before our close_notify, where
     // BoringSSL's shim compares it.
     let mut trace = if tracing(f) {
@@ -599,7 +668,7 @@ fn main() {
         println!("No");
         exit(0);
     }
-    let [initial, resume, _retry] = flags::parse(&args);
+    let [initial, resume, retry] = flags::parse(&args);
     let random: Arc<dyn cloaktls::crypto::RandomSource> =
         Arc::new(cloaktls::crypto::SystemRandom::new());
     let now = std::time::SystemTime::now()
@@ -607,7 +676,7 @@ fn main() {
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let mut run = Run {
-        store: Arc::new(MemorySessionCache::new(4)),
+        store: Arc::new(store::Store::new()),
         ticket_keys: Arc::new(TicketKeys::new(random, 86_400, now).unwrap_or_else(|e| fail(&e))),
         session_cache: Arc::new(ServerSessionCache::new(16)),
         peer_scheme: None,
@@ -633,12 +702,30 @@ fn main() {
         let result = if f.server {
             let cfg = server_config(f, &run, &creds, &outcome);
             let conn = ServerConnection::new(cfg).unwrap_or_else(|e| fail(&e));
-            run_connection(f, &mut run, conn, transport, i > 0, &creds, &outcome)
+            run_connection(
+                f,
+                &retry,
+                &mut run,
+                conn,
+                transport,
+                i > 0,
+                &creds,
+                &outcome,
+            )
         } else {
             let cfg = client_config(f, &run, &creds, &outcome);
             let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
             let conn = ClientConnection::new(cfg, &name).unwrap_or_else(|e| fail(&e));
-            run_connection(f, &mut run, conn, transport, i > 0, &creds, &outcome)
+            run_connection(
+                f,
+                &retry,
+                &mut run,
+                conn,
+                transport,
+                i > 0,
+                &creds,
+                &outcome,
+            )
         };
         if let Err(e) = result {
             fail(&e);
