@@ -411,7 +411,7 @@ pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
 mod client;
 mod server;
 
-pub use client::{ClientConfig, ClientConfigBuilder};
+pub use client::{CertificateRequestInfo, ClientConfig, ClientConfigBuilder, ResolvesClientCert};
 pub use server::{ServerConfig, ServerConfigBuilder};
 
 #[cfg(test)]

@@ -378,3 +378,27 @@ fn implicit_handshake_and_the_message_log() {
     assert_eq!(code, Some(1));
     assert!(err.contains("message callback log"), "{err}");
 }
+
+#[test]
+fn the_client_certificate_from_a_callback() {
+    let pki = make_pki("bogo-certcb");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone())
+        .client_auth(cloaktls::config::ClientAuth::required(pki.roots.clone()))
+        .build()
+        .unwrap();
+    let (cert, key) = (pki.file("client.pem"), pki.file("client.key"));
+    let args = [
+        "-use-old-client-cert-callback",
+        "-cert-file",
+        cert.to_str().unwrap(),
+        "-key-file",
+        key.to_str().unwrap(),
+    ];
+    let (code, err) = with_shim(&args, 1, |sock, _| {
+        let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+        tls.complete_handshake().unwrap();
+        assert_eq!(tls.conn().peer_certificates().len(), 1);
+        echo_check(&mut tls);
+    });
+    assert_eq!(code, Some(0), "{err}");
+}

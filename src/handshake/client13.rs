@@ -9,6 +9,7 @@ use super::common::{check_finished, check_response_extensions, illegal, Exporter
 use super::tls13::{connected13_methods, opener, sealer, verify_certificate_verify, Traffic13};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
+use crate::config::CertificateRequestInfo;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls13Suite};
 use crate::error::Error;
@@ -758,12 +759,16 @@ fn send_client_certificate(
             _ => None,
         })
         .unwrap_or_default();
-    let chosen = choose_client_cert(
-        &hs.shared.config.client_certs,
-        schemes,
-        authorities,
-        ProtocolVersion::TLSV1_3,
-    );
+    let candidates = hs
+        .shared
+        .config
+        .client_cert_candidates(&CertificateRequestInfo {
+            version: ProtocolVersion::TLSV1_3,
+            signature_schemes: schemes,
+            authorities,
+            certificate_types: &[],
+        });
+    let chosen = choose_client_cert(&candidates, schemes, authorities, ProtocolVersion::TLSV1_3);
     let entries = chosen
         .map(|(c, _)| {
             c.chain

@@ -80,6 +80,9 @@ pub struct Flags {
     pub expect_reject_early_data: bool,
     pub expect_no_offer_early_data: bool,
     pub expect_ticket_supports_early_data: bool,
+    /// -use-old-client-cert-callback: the client's certificate comes from
+    /// a callback when the server asks.
+    pub use_old_client_cert_callback: bool,
     /// -expect-no-session: no ticket arrives on this connection.
     pub expect_no_session: bool,
 }
@@ -232,6 +235,7 @@ impl Flags {
             "-expect-no-offer-early-data" => self.expect_no_offer_early_data = true,
             "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
             "-expect-no-session" => self.expect_no_session = true,
+            "-use-old-client-cert-callback" => self.use_old_client_cert_callback = true,
             other => unimplemented(other),
         }
     }

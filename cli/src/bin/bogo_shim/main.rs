@@ -218,10 +218,26 @@ fn client_config(
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
-    for (_, ck) in creds {
-        b = b.client_certificate(ck.clone());
+    if f.use_old_client_cert_callback {
+        let first = creds.first().map(|(_, ck)| ck.clone());
+        b = b.client_certificate_resolver(Arc::new(CertCallback(first)));
+    } else {
+        for (_, ck) in creds {
+            b = b.client_certificate(ck.clone());
+        }
     }
     b.build().unwrap_or_else(|e| config_failed(f, &e))
+}
+
+/// BoringSSL's client_cert_cb in its shim: the configured certificate,
+/// given when the server asks.
+#[derive(Debug)]
+struct CertCallback(Option<CertifiedKey>);
+
+impl cloaktls::config::ResolvesClientCert for CertCallback {
+    fn resolve(&self, _: &cloaktls::config::CertificateRequestInfo<'_>) -> Option<CertifiedKey> {
+        self.0.clone()
+    }
 }
 
 fn server_config(
