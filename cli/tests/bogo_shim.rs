@@ -402,3 +402,30 @@ fn the_client_certificate_from_a_callback() {
     });
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[test]
+fn reverify_on_resume_with_the_resumptions_flags() {
+    // -on-resume-verify-fail alone does not touch a resumption (nothing is
+    // verified); with -reverify-on-resume the session's chain is verified
+    // again, and fails.
+    let pki = make_pki("bogo-reverify");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone()).build().unwrap();
+    let base = [
+        "-verify-peer",
+        "-resume-count",
+        "1",
+        "-on-resume-verify-fail",
+    ];
+    let (code, err) = with_shim(&base, 2, |sock, round| {
+        assert_eq!(serve(&cfg, sock).unwrap(), round == 1);
+    });
+    assert_eq!(code, Some(0), "{err}");
+    let mut args = base.to_vec();
+    args.push("-reverify-on-resume");
+    let (code, err) = with_shim(&args, 2, |sock, round| match round {
+        0 => assert!(!serve(&cfg, sock).unwrap()),
+        _ => serve_failing(&cfg, sock),
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains(":CERTIFICATE_VERIFY_FAILED:"), "{err}");
+}

@@ -50,6 +50,7 @@ pub struct ClientConfig {
     pub(crate) verifier: Arc<dyn ServerCertVerifier>,
     pub(crate) client_certs: Vec<CertifiedKey>,
     pub(crate) cert_resolver: Option<Arc<dyn ResolvesClientCert>>,
+    pub(crate) reverify_on_resume: bool,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) enable_sni: bool,
     pub(crate) random: Arc<dyn RandomSource>,
@@ -157,6 +158,7 @@ impl ClientConfigBuilder {
                 verifier,
                 client_certs: Vec::new(),
                 cert_resolver: None,
+                reverify_on_resume: false,
                 alpn: Vec::new(),
                 enable_sni: true,
                 random: Arc::new(SystemRandom::new()),
@@ -232,6 +234,18 @@ impl ClientConfigBuilder {
     /// of the fixed ones of [`ClientConfigBuilder::client_certificate`].
     pub fn client_certificate_resolver(mut self, resolver: Arc<dyn ResolvesClientCert>) -> Self {
         self.config.cert_resolver = Some(resolver);
+        self
+    }
+
+    /// Verifies a resumed session's certificate chain again (off by
+    /// default): the chain of the full handshake that made the session,
+    /// for the same server name, at the time now, as if it had just
+    /// arrived, so that a certificate that has expired or lost its trust
+    /// since ends the resumption with the verifier's error. When 0-RTT is
+    /// to be sent the check comes first, before anything is sent
+    /// ([`crate::ClientConnection::new`] fails).
+    pub fn reverify_on_resume(mut self, on: bool) -> Self {
+        self.config.reverify_on_resume = on;
         self
     }
 

@@ -1,7 +1,7 @@
 //! The TLS 1.2 client after ServerHello (RFC 5246 §7.3, RFC 8422, RFC
 //! 7627, RFC 5746, RFC 5077, RFC 6066 §8), a step per message.
 
-use super::client_common::{choose_client_cert, ClientShared, HelloSent};
+use super::client_common::{choose_client_cert, reverify_session, ClientShared, HelloSent};
 use super::common::{check_finished, check_response_extensions, illegal, Exporter};
 use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
@@ -200,6 +200,7 @@ fn resume(
     if session.suite != hs.suite.suite {
         return Err(illegal("the server resumed with another suite"));
     }
+    reverify_session(&hs.shared, &session.peer_certs)?;
     // RFC 7627 §5.3: the extended master secret must match the session's.
     if session.extended_master_secret != hs.ems {
         return Err(Error::peer(

@@ -2,8 +2,8 @@
 //! §4.1.4, §4.3, §4.4, §4.6.1), a step per message.
 
 use super::client_common::{
-    choose_client_cert, chosen_suite, fill_binder, select_version, ticket_hash, ClientShared,
-    HelloSent,
+    choose_client_cert, chosen_suite, fill_binder, reverify_session, select_version, ticket_hash,
+    ClientShared, HelloSent,
 };
 use super::common::{check_finished, check_response_extensions, illegal, Exporter};
 use super::tls13::{connected13_methods, opener, sealer, verify_certificate_verify, Traffic13};
@@ -422,8 +422,12 @@ impl State for ExpectEncryptedExtensions {
                     .push(Command::WriteKeys(sealer(self.hs.suite, &self.hs.c_hs)?));
             }
         }
-        // A resumed handshake has no certificates (RFC 8446 §2.2).
-        if self.hs.psk.is_some() {
+        // A resumed handshake has no certificates (RFC 8446 §2.2); the
+        // session's may be checked again (before 0-RTT, if it was sent).
+        if let Some(t) = &self.hs.psk {
+            if !self.hs.early_offered {
+                reverify_session(&self.hs.shared, &t.peer_certs)?;
+            }
             return Ok(Box::new(ExpectFinished { hs: self.hs }));
         }
         Ok(Box::new(ExpectCertificateOrCertificateRequest {

@@ -83,6 +83,8 @@ pub struct Flags {
     /// -use-old-client-cert-callback: the client's certificate comes from
     /// a callback when the server asks.
     pub use_old_client_cert_callback: bool,
+    /// -reverify-on-resume: a resumed session's chain is verified again.
+    pub reverify_on_resume: bool,
     /// -expect-no-session: no ticket arrives on this connection.
     pub expect_no_session: bool,
 }
@@ -235,6 +237,7 @@ impl Flags {
             "-expect-no-offer-early-data" => self.expect_no_offer_early_data = true,
             "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
             "-expect-no-session" => self.expect_no_session = true,
+            "-reverify-on-resume" => self.reverify_on_resume = true,
             "-use-old-client-cert-callback" => self.use_old_client_cert_callback = true,
             other => unimplemented(other),
         }

@@ -24,6 +24,10 @@ use std::process::exit;
 use std::sync::Arc;
 use verify::{Outcome, ShimVerifier};
 
+/// Whether the connection sent 0-RTT (for the verifier: see
+/// [`ShimVerifier::retry_fail`]).
+type EarlySent = Arc<std::sync::atomic::AtomicBool>;
+
 const UNIMPLEMENTED: i32 = 89;
 
 /// Exits 89: cloaktls does not implement `what`.
@@ -182,7 +186,12 @@ fn verify_prefs(f: &Flags) -> Vec<SignatureScheme> {
 /// The verifier for this handshake. BoringSSL's shim verifies through a
 /// callback whether or not the peer must be verified; only -verify-peer
 /// (or -require-any-client-certificate) makes a failure fatal.
-fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
+fn verifier(
+    f: &Flags,
+    retry: &Flags,
+    outcome: &Outcome,
+    early_sent: &EarlySent,
+) -> Arc<ShimVerifier> {
     if f.use_ocsp_callback && f.server {
         unimplemented("-use-ocsp-callback (a server's OCSP callback)");
     }
@@ -192,6 +201,8 @@ fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
         client_chain: trusted
             .map(|r| cloaktls::verify::WebPkiClientVerifier::new(Arc::new(roots(r)))),
         fail: f.verify_fail,
+        retry_fail: retry.verify_fail,
+        early_sent: early_sent.clone(),
         fatal: f.verify_peer || f.require_any_client_cert,
         prefs: verify_prefs(f),
         refuse_ocsp: f.use_ocsp_callback && f.fail_ocsp_callback,
@@ -201,11 +212,14 @@ fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
 
 fn client_config(
     f: &Flags,
+    retry: &Flags,
     run: &Run,
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
+    early_sent: &EarlySent,
 ) -> Arc<ClientConfig> {
-    let mut b: ClientConfigBuilder = cloaktls::danger::client_with_verifier(verifier(f, outcome));
+    let mut b: ClientConfigBuilder =
+        cloaktls::danger::client_with_verifier(verifier(f, retry, outcome, early_sent));
     b = b
         .versions(&versions(f))
         .groups(&groups(f))
@@ -213,6 +227,7 @@ fn client_config(
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct)
         .early_data(f.enable_early_data)
+        .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
     if let Some(n) = f.max_send_fragment {
@@ -265,7 +280,7 @@ fn server_config(
         // BoringSSL's server limit (kMaxEarlyDataAccepted).
         b = b.max_early_data(14336);
     }
-    let v = verifier(f, outcome);
+    let v = verifier(f, f, outcome, &EarlySent::default());
     if f.require_any_client_cert {
         b = b.client_auth(ClientAuth::Required(v));
     } else if f.verify_peer {
@@ -578,10 +593,14 @@ fn check_early_data(f: &Flags, conn: &Connection) -> Result<(), String> {
     Ok(())
 }
 
-/// What the flags expect of the tickets a client received.
+/// What the flags expect of the tickets a TLS 1.3 client received (as
+/// BoringSSL's shim, only of a session that was to come).
 fn check_tickets(f: &Flags, received: &[u32]) -> Result<(), String> {
-    if f.expect_no_session && !received.is_empty() {
-        return Err(format!("{} tickets arrived, expected none", received.len()));
+    if f.expect_no_session {
+        return match received.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{} tickets arrived, expected none", received.len())),
+        };
     }
     if f.expect_ticket_supports_early_data && !received.iter().any(|max| *max > 0) {
         return Err("no ticket allows 0-RTT".into());
@@ -603,6 +622,7 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     resumption: bool,
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
+    early_sent: &EarlySent,
 ) -> Result<(), Error> {
     let mut tls = TlsStream::new(conn, transport);
     run.store.take_received();
@@ -612,6 +632,7 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     let mut r = Ok(());
     if !f.server && f.enable_early_data && resumption && f.shim_writes_first {
         r = tls.conn_mut().send_early_data(HELLO).map(|n| said = n);
+        early_sent.store(said > 0, std::sync::atomic::Ordering::SeqCst);
         // BoringSSL's shim exports right after its 0-RTT write, before the
         // handshake ends: cloaktls has no keying material yet.
         if said > 0 && f.export_keying_material > 0 {
@@ -637,7 +658,12 @@ fn run_connection<C: DerefMut<Target = Connection>>(
         });
     }
     let r = r.and_then(|_| exchange(f, &mut tls, said));
-    let r = r.and_then(|_| match f.server {
+    // After an implicit handshake, too, a rejection means the retry's flags.
+    if !f.server && tls.conn().early_data_accepted() == Some(false) {
+        f = retry;
+    }
+    let tls13 = tls.conn().protocol_version() == Some(ProtocolVersion::TLSV1_3);
+    let r = r.and_then(|_| match f.server || !tls13 {
         true => Ok(()),
         false => check_tickets(f, &run.store.take_received()).map_err(Error::Config),
     });
@@ -715,6 +741,7 @@ fn main() {
         };
         let creds = identities(f);
         let outcome = Outcome::default();
+        let early_sent = EarlySent::default();
         let result = if f.server {
             let cfg = server_config(f, &run, &creds, &outcome);
             let conn = ServerConnection::new(cfg).unwrap_or_else(|e| fail(&e));
@@ -727,9 +754,10 @@ fn main() {
                 i > 0,
                 &creds,
                 &outcome,
+                &early_sent,
             )
         } else {
-            let cfg = client_config(f, &run, &creds, &outcome);
+            let cfg = client_config(f, &retry, &run, &creds, &outcome, &early_sent);
             let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
             let conn = ClientConnection::new(cfg, &name).unwrap_or_else(|e| fail(&e));
             run_connection(
@@ -741,6 +769,7 @@ fn main() {
                 i > 0,
                 &creds,
                 &outcome,
+                &early_sent,
             )
         };
         if let Err(e) = result {
