@@ -519,7 +519,7 @@ mod client;
 mod policy;
 mod server;
 
-pub use client::{ClientConfig, ClientConfigBuilder};
+pub use client::{CertificateRequestInfo, ClientConfig, ClientConfigBuilder, ResolvesClientCert};
 pub use policy::Policy;
 pub use server::{ServerConfig, ServerConfigBuilder, MAX_EARLY_DATA};
 

@@ -559,3 +559,67 @@ fn an_ip_address_as_server_name_is_ignored() {
         assert_eq!(c.peer_certificates()[0].as_ref(), &a.chain[0][..]);
     }
 }
+
+/// A client certificate callback: answers with `cert` (if any) and keeps
+/// what the server asked.
+#[derive(Debug)]
+struct Resolver {
+    cert: Option<cloaktls::CertifiedKey>,
+    seen: std::sync::Mutex<Vec<(ProtocolVersion, usize, Vec<u8>)>>,
+}
+
+impl cloaktls::config::ResolvesClientCert for Resolver {
+    fn resolve(
+        &self,
+        request: &cloaktls::config::CertificateRequestInfo<'_>,
+    ) -> Option<cloaktls::CertifiedKey> {
+        self.seen.lock().unwrap().push((
+            request.version,
+            request.signature_schemes.len(),
+            request.certificate_types.to_vec(),
+        ));
+        self.cert.clone()
+    }
+}
+
+#[test]
+fn a_callback_chooses_the_client_certificate() {
+    use cloaktls::config::ClientAuth;
+    let pki = Pki::new("CA");
+    let client_cert = pki.client(KeyType::EcdsaP256).certified_key();
+    for v in [V13, V12] {
+        let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(v)
+            .client_auth(ClientAuth::required(pki.roots()))
+            .build()
+            .unwrap();
+        for answer in [Some(client_cert.clone()), None] {
+            let resolver = std::sync::Arc::new(Resolver {
+                cert: answer.clone(),
+                seen: Default::default(),
+            });
+            let c_cfg = ClientConfig::builder(pki.roots())
+                .versions(v)
+                .client_certificate_resolver(resolver.clone())
+                .build()
+                .unwrap();
+            let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+            let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+            let (_, sr) = handshake(&mut c, &mut s);
+            let seen = resolver.seen.lock().unwrap().clone();
+            assert_eq!(seen.len(), 1, "{v:?}");
+            assert_eq!(seen[0].0, v[0]);
+            assert!(seen[0].1 > 0);
+            let types: &[u8] = if v == V12 { &[1, 64] } else { &[] };
+            assert_eq!(seen[0].2, types);
+            match answer {
+                Some(cert) => {
+                    sr.unwrap();
+                    assert_eq!(s.peer_certificates()[0], cert.chain[0]);
+                }
+                // Without one the server, which requires one, refuses.
+                None => assert!(sr.is_err()),
+            }
+        }
+    }
+}

@@ -860,3 +860,74 @@ fn a_second_client_hello_may_not_drop_a_usable_psk() {
     );
     assert!(err.to_string().contains("pre_shared_key"), "{err}");
 }
+
+/// A verifier of the application's whose verdict the test changes.
+#[derive(Debug, Default)]
+struct Toggle(std::sync::atomic::AtomicBool);
+
+impl cloaktls::verify::ServerCertVerifier for Toggle {
+    fn verify_server_cert(
+        &self,
+        _: &cloaktls::verify::CertificateDer<'_>,
+        _: &[cloaktls::verify::CertificateDer<'_>],
+        _: &cloaktls::verify::ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<(), Error> {
+        match self.0.load(Ordering::SeqCst) {
+            false => Ok(()),
+            true => Err(Error::InvalidCertificate(cloaktls::CertificateError {
+                kind: cloaktls::CertificateErrorKind::Other,
+                detail: "trust withdrawn".into(),
+            })),
+        }
+    }
+}
+
+#[test]
+fn a_resumed_session_is_verified_again_when_asked() {
+    let pki = Pki::new("CA");
+    for (v, early) in [
+        (V13, false),
+        (V13, true),
+        (&[ProtocolVersion::TLSV1_2][..], false),
+    ] {
+        let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(v)
+            .max_early_data(if early { 1000 } else { 0 })
+            .time(clock_past_startup())
+            .build()
+            .unwrap();
+        let verifier = Arc::new(Toggle::default());
+        let store: Arc<MemorySessionCache> = Arc::new(MemorySessionCache::new(4));
+        let client = |reverify: bool| {
+            cloaktls::danger::client_with_verifier(verifier.clone())
+                .versions(v)
+                .early_data(early)
+                .session_store(Some(store.clone()))
+                .reverify_on_resume(reverify)
+                .time(clock_past_startup())
+                .build()
+                .unwrap()
+        };
+        connect(&client(true), &s_cfg, "localhost");
+        connect(&client(true), &s_cfg, "localhost");
+        // The trust is withdrawn: a resumption that checks again fails.
+        verifier.0.store(true, Ordering::SeqCst);
+        let result = ClientConnection::new(client(true), "localhost").and_then(|mut c| {
+            if early {
+                c.send_early_data(b"early")?;
+            }
+            let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+            handshake(&mut c, &mut s).0
+        });
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidCertificate(c) if c.detail == "trust withdrawn"),
+            "{v:?} early={early}: {err:?}"
+        );
+        // One that does not check again resumes.
+        let (c, _) = connect(&client(false), &s_cfg, "localhost");
+        assert!(c.is_resumed(), "{v:?}");
+    }
+}

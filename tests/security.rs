@@ -582,3 +582,30 @@ fn the_key_log_file_is_made_for_its_owner_only() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn early_data_accepted_without_being_offered_is_unsupported_extension() {
+    // RFC 8446 §4.2: an extension in answer to one the client did not send
+    // is unsupported_extension.
+    let pki = Pki::new("CA");
+    let s = cloaktls::danger::replay::shape_server_messages(
+        ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key()),
+        Arc::new(ClaimEarlyData),
+    )
+    .build()
+    .unwrap();
+    let c = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut cc = ClientConnection::new(c, "localhost").unwrap();
+    let mut sc = ServerConnection::new(s).unwrap();
+    let (cr, sr) = handshake(&mut cc, &mut sc);
+    let e = cr.unwrap_err();
+    assert_eq!(
+        e.alert(),
+        Some(AlertDescription::UNSUPPORTED_EXTENSION),
+        "{e}"
+    );
+    assert_eq!(
+        sr.unwrap_err(),
+        Error::AlertReceived(AlertDescription::UNSUPPORTED_EXTENSION)
+    );
+}

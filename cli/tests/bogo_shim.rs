@@ -185,6 +185,11 @@ fn every_disabled_test_and_error_mapping_has_its_reason() {
     for code in reasons.keys() {
         assert!(map.contains_key(code), "a reason for no mapping: {code:?}");
     }
+    // A runner setting changed from BoringSSL's has its reason too.
+    if config.get("HalfRTTTickets").is_some() {
+        let reason = config["HalfRTTTicketsReason"].as_str().unwrap_or_default();
+        assert!(justified(reason), "HalfRTTTickets: {reason:?}");
+    }
 }
 
 /// Runs the shim with `args` (a port and id are added) and plays the
@@ -372,4 +377,55 @@ fn implicit_handshake_and_the_message_log() {
     });
     assert_eq!(code, Some(1));
     assert!(err.contains("message callback log"), "{err}");
+}
+
+#[test]
+fn the_client_certificate_from_a_callback() {
+    let pki = make_pki("bogo-certcb");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone())
+        .client_auth(cloaktls::config::ClientAuth::required(pki.roots.clone()))
+        .build()
+        .unwrap();
+    let (cert, key) = (pki.file("client.pem"), pki.file("client.key"));
+    let args = [
+        "-use-old-client-cert-callback",
+        "-cert-file",
+        cert.to_str().unwrap(),
+        "-key-file",
+        key.to_str().unwrap(),
+    ];
+    let (code, err) = with_shim(&args, 1, |sock, _| {
+        let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+        tls.complete_handshake().unwrap();
+        assert_eq!(tls.conn().peer_certificates().len(), 1);
+        echo_check(&mut tls);
+    });
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn reverify_on_resume_with_the_resumptions_flags() {
+    // -on-resume-verify-fail alone does not touch a resumption (nothing is
+    // verified); with -reverify-on-resume the session's chain is verified
+    // again, and fails.
+    let pki = make_pki("bogo-reverify");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone()).build().unwrap();
+    let base = [
+        "-verify-peer",
+        "-resume-count",
+        "1",
+        "-on-resume-verify-fail",
+    ];
+    let (code, err) = with_shim(&base, 2, |sock, round| {
+        assert_eq!(serve(&cfg, sock).unwrap(), round == 1);
+    });
+    assert_eq!(code, Some(0), "{err}");
+    let mut args = base.to_vec();
+    args.push("-reverify-on-resume");
+    let (code, err) = with_shim(&args, 2, |sock, round| match round {
+        0 => assert!(!serve(&cfg, sock).unwrap()),
+        _ => serve_failing(&cfg, sock),
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains(":CERTIFICATE_VERIFY_FAILED:"), "{err}");
 }

@@ -10,6 +10,36 @@ use crate::session::{ClientSessionStore, MemorySessionCache, SessionKey};
 use crate::verify::{RootStore, ServerCertVerifier, SystemClock, TimeSource, WebPkiServerVerifier};
 use std::sync::Arc;
 
+/// What a server's CertificateRequest asks of the client's certificate
+/// (RFC 8446 §4.3.2, RFC 5246 §7.4.4): what a [`ResolvesClientCert`]
+/// decides from.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct CertificateRequestInfo<'a> {
+    /// The protocol version of the handshake.
+    pub version: ProtocolVersion,
+    /// The signature schemes the server accepts, its preference first.
+    pub signature_schemes: &'a [SignatureScheme],
+    /// The DER distinguished names of the authorities the server named
+    /// (certificate_authorities); empty if it named none.
+    pub authorities: &'a [Vec<u8>],
+    /// TLS 1.2's certificate_types (rsa_sign 1, ecdsa_sign 64); empty in
+    /// TLS 1.3.
+    pub certificate_types: &'a [u8],
+}
+
+/// Chooses the client's certificate when a server asks for one, from what
+/// it asks: the application's callback, where the certificates are not
+/// known in advance (a smart card, a store that depends on the server).
+/// The one it returns is sent if its key can sign with a scheme the server
+/// accepts (and, in TLS 1.2, is of a type it lists); otherwise, or when it
+/// returns `None`, the client sends an empty Certificate (RFC 8446 §4.4.2,
+/// RFC 5246 §7.4.6) and the server decides.
+pub trait ResolvesClientCert: Send + Sync + std::fmt::Debug {
+    /// The certificate to answer `request` with, if any.
+    fn resolve(&self, request: &CertificateRequestInfo<'_>) -> Option<CertifiedKey>;
+}
+
 /// What a client is configured with. Build one with [`ClientConfig::builder`].
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -24,6 +54,8 @@ pub struct ClientConfig {
     pub(crate) compressed_certs: super::CompressionCache,
     pub(crate) verifier: Arc<dyn ServerCertVerifier>,
     pub(crate) client_certs: Vec<CertifiedKey>,
+    pub(crate) cert_resolver: Option<Arc<dyn ResolvesClientCert>>,
+    pub(crate) reverify_on_resume: bool,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) enable_sni: bool,
     pub(crate) random: Arc<dyn RandomSource>,
@@ -56,6 +88,24 @@ impl ClientConfig {
     /// [`WebPkiServerVerifier::with_cache_capacity`]).
     pub fn builder_with_webpki(verifier: WebPkiServerVerifier) -> ClientConfigBuilder {
         ClientConfigBuilder::new(Arc::new(verifier))
+    }
+
+    /// Whether this client may answer a CertificateRequest with a
+    /// certificate (it keeps the TLS 1.2 transcript for the signature).
+    pub(crate) fn has_client_certs(&self) -> bool {
+        self.cert_resolver.is_some() || !self.client_certs.is_empty()
+    }
+
+    /// The certificates to choose from for `request`: the resolver's
+    /// answer, or the configured ones.
+    pub(crate) fn client_cert_candidates(
+        &self,
+        request: &CertificateRequestInfo<'_>,
+    ) -> Vec<CertifiedKey> {
+        match &self.cert_resolver {
+            Some(r) => r.resolve(request).into_iter().collect(),
+            None => self.client_certs.clone(),
+        }
     }
 
     /// Where the session store keeps this configuration's sessions with
@@ -115,6 +165,8 @@ impl ClientConfigBuilder {
                 compressed_certs: super::CompressionCache::default(),
                 verifier,
                 client_certs: Vec::new(),
+                cert_resolver: None,
+                reverify_on_resume: false,
                 alpn: Vec::new(),
                 enable_sni: true,
                 random: Arc::new(SystemRandom::new()),
@@ -183,6 +235,25 @@ impl ClientConfigBuilder {
     /// sent).
     pub fn client_certificate(mut self, cert: CertifiedKey) -> Self {
         self.config.client_certs.push(cert);
+        self
+    }
+
+    /// Chooses the client certificate when a server asks for one, instead
+    /// of the fixed ones of [`ClientConfigBuilder::client_certificate`].
+    pub fn client_certificate_resolver(mut self, resolver: Arc<dyn ResolvesClientCert>) -> Self {
+        self.config.cert_resolver = Some(resolver);
+        self
+    }
+
+    /// Verifies a resumed session's certificate chain again (off by
+    /// default): the chain of the full handshake that made the session,
+    /// for the same server name, at the time now, as if it had just
+    /// arrived, so that a certificate that has expired or lost its trust
+    /// since ends the resumption with the verifier's error. When 0-RTT is
+    /// to be sent the check comes first, before anything is sent
+    /// ([`crate::ClientConnection::new`] fails).
+    pub fn reverify_on_resume(mut self, on: bool) -> Self {
+        self.config.reverify_on_resume = on;
         self
     }
 

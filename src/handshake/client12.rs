@@ -1,12 +1,12 @@
 //! The TLS 1.2 client after ServerHello (RFC 5246 §7.3, RFC 8422, RFC
 //! 7627, RFC 5746, RFC 5077, RFC 6066 §8), a step per message.
 
-use super::client_common::{choose_client_cert, ClientShared, HelloSent};
+use super::client_common::{choose_client_cert, reverify_session, ClientShared, HelloSent};
 use super::common::{check_finished, check_response_extensions, illegal, Exporter};
 use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
-use crate::config::CertifiedKey;
+use crate::config::{CertificateRequestInfo, CertifiedKey};
 use crate::crypto::sign::KeyKind;
 use crate::crypto::{Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
@@ -62,7 +62,7 @@ pub(super) fn handle_server_hello(
     }
     let mut transcript = st.transcript;
     // TLS 1.2 client authentication signs the messages themselves.
-    let keep = !st.shared.config.client_certs.is_empty() && resumed.is_none();
+    let keep = st.shared.config.has_client_certs() && resumed.is_none();
     transcript.start_hash(suite.hash, keep);
     transcript.add(raw);
     cx.info.suite = Some(SupportedSuite::Tls12(suite));
@@ -200,6 +200,7 @@ fn resume(
     if session.suite != hs.suite.suite {
         return Err(illegal("the server resumed with another suite"));
     }
+    reverify_session(&hs.shared, &session.peer_certs)?;
     // RFC 7627 §5.3: the extended master secret must match the session's.
     if session.extended_master_secret != hs.ems {
         return Err(Error::peer(
@@ -471,10 +472,14 @@ impl State for ExpectServerHelloDone {
         // RFC 5246 §7.4.4: only a certificate of a type the server lists.
         let listed: Vec<CertifiedKey> = match &self.request {
             Some(cr) => config
-                .client_certs
-                .iter()
+                .client_cert_candidates(&CertificateRequestInfo {
+                    version: ProtocolVersion::TLSV1_2,
+                    signature_schemes: &cr.signature_algorithms,
+                    authorities: &cr.certificate_authorities,
+                    certificate_types: &cr.certificate_types,
+                })
+                .into_iter()
                 .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
-                .cloned()
                 .collect(),
             None => Vec::new(),
         };

@@ -3,13 +3,14 @@
 
 use super::cert_compression;
 use super::client_common::{
-    choose_client_cert, chosen_suite, fill_binder, select_version, ticket_hash, ClientShared,
-    HelloSent,
+    choose_client_cert, chosen_suite, fill_binder, reverify_session, select_version, ticket_hash,
+    ClientShared, HelloSent,
 };
 use super::common::{check_finished, check_response_extensions, illegal, Exporter};
 use super::tls13::{connected13_methods, opener, sealer, verify_certificate_verify, Traffic13};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
+use crate::config::CertificateRequestInfo;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls13Suite};
 use crate::error::Error;
@@ -422,8 +423,12 @@ impl State for ExpectEncryptedExtensions {
                     .push(Command::write_keys(sealer(self.hs.suite, &self.hs.c_hs)?));
             }
         }
-        // A resumed handshake has no certificates (RFC 8446 §2.2).
-        if self.hs.psk.is_some() {
+        // A resumed handshake has no certificates (RFC 8446 §2.2); the
+        // session's may be checked again (before 0-RTT, if it was sent).
+        if let Some(t) = &self.hs.psk {
+            if !self.hs.early_offered {
+                reverify_session(&self.hs.shared, &t.peer_certs)?;
+            }
             return Ok(Box::new(ExpectFinished { hs: self.hs }));
         }
         Ok(Box::new(ExpectCertificateOrCertificateRequest {
@@ -462,8 +467,19 @@ fn read_encrypted_extensions(
             Extension::EarlyData if hs.early_offered && hs.psk.is_some() => {
                 hs.early_accepted = true;
             }
+            // RFC 8446 §4.2: an answer to an extension we did not send (no
+            // early_data in this ClientHello, as after a retry) is
+            // unsupported_extension.
+            Extension::EarlyData if !hs.early_offered => {
+                return Err(Error::peer(
+                    AlertDescription::UNSUPPORTED_EXTENSION,
+                    "the server accepted early data we did not offer",
+                ))
+            }
             Extension::EarlyData => {
-                return Err(illegal("the server accepted early data we did not send"))
+                return Err(illegal(
+                    "the server accepted early data without resuming our session",
+                ))
             }
             other => {
                 return Err(illegal(format!(
@@ -748,12 +764,16 @@ fn send_client_certificate(
             _ => None,
         })
         .unwrap_or_default();
-    let chosen = choose_client_cert(
-        &hs.shared.config.client_certs,
-        schemes,
-        authorities,
-        ProtocolVersion::TLSV1_3,
-    );
+    let candidates = hs
+        .shared
+        .config
+        .client_cert_candidates(&CertificateRequestInfo {
+            version: ProtocolVersion::TLSV1_3,
+            signature_schemes: schemes,
+            authorities,
+            certificate_types: &[],
+        });
+    let chosen = choose_client_cert(&candidates, schemes, authorities, ProtocolVersion::TLSV1_3);
     let entries = chosen
         .map(|(c, _)| {
             c.chain

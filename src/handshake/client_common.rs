@@ -215,3 +215,25 @@ pub(crate) fn chosen_suite(
     }
     Ok(suite)
 }
+
+/// A resumed session's chain, verified again when the configuration asks
+/// for it ([`crate::config::ClientConfigBuilder::reverify_on_resume`]).
+pub(crate) fn reverify_session(
+    shared: &ClientShared,
+    chain: &[pki_types::CertificateDer<'static>],
+) -> Result<(), Error> {
+    let config = &shared.config;
+    if !config.reverify_on_resume {
+        return Ok(());
+    }
+    let Some((end_entity, intermediates)) = chain.split_first() else {
+        return Err(Error::Internal("a session without the server's chain"));
+    };
+    config.verifier.verify_server_cert(
+        end_entity,
+        intermediates,
+        &shared.server_name,
+        &[],
+        config.time.now(),
+    )
+}

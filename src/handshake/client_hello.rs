@@ -3,7 +3,7 @@
 //! configuration allows them.
 
 use super::client::ExpectServerHello;
-use super::client_common::{fill_binder, ticket_hash, ClientShared, HelloSent};
+use super::client_common::{fill_binder, reverify_session, ticket_hash, ClientShared, HelloSent};
 use super::transcript::Transcript;
 use super::{tls13, Command, Context, Exporter, State};
 use crate::config::ClientConfig;
@@ -75,6 +75,9 @@ pub(crate) fn start_client(
     )?;
     let early_offered = match offer.ticket.as_ref().filter(|_| offer.early) {
         Some(t) => {
+            // 0-RTT goes out before the server answers: the session's
+            // chain is checked again first, if asked.
+            reverify_session(&shared, &t.peer_certs)?;
             start_early_data(&mut shared, cx, t, &transcript)?;
             true
         }

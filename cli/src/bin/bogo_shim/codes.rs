@@ -64,6 +64,9 @@ pub fn code(e: &Error) -> String {
             A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
             other => other.name().unwrap_or("ERROR").to_ascii_uppercase(),
         },
+        Error::InvalidState(w) if w.contains("before the handshake ended") => {
+            "HANDSHAKE_NOT_COMPLETE".into()
+        }
         Error::InvalidState(w) if w.contains("during shutdown") => {
             "APPLICATION_DATA_ON_SHUTDOWN".into()
         }

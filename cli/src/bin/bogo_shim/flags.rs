@@ -73,6 +73,20 @@ pub struct Flags {
     /// -implicit-handshake: the first read or write drives the handshake.
     pub implicit_handshake: bool,
     pub expect_msg_callback: Option<String>,
+    /// -enable-early-data: a client sends 0-RTT when resuming, a server
+    /// takes it.
+    pub enable_early_data: bool,
+    pub expect_accept_early_data: bool,
+    pub expect_reject_early_data: bool,
+    pub expect_no_offer_early_data: bool,
+    pub expect_ticket_supports_early_data: bool,
+    /// -use-old-client-cert-callback: the client's certificate comes from
+    /// a callback when the server asks.
+    pub use_old_client_cert_callback: bool,
+    /// -reverify-on-resume: a resumed session's chain is verified again.
+    pub reverify_on_resume: bool,
+    /// -expect-no-session: no ticket arrives on this connection.
+    pub expect_no_session: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -217,6 +231,14 @@ impl Flags {
             "-async" => self.async_io = true,
             "-implicit-handshake" => self.implicit_handshake = true,
             "-expect-msg-callback" => self.expect_msg_callback = Some(value()),
+            "-enable-early-data" => self.enable_early_data = true,
+            "-expect-accept-early-data" => self.expect_accept_early_data = true,
+            "-expect-reject-early-data" => self.expect_reject_early_data = true,
+            "-expect-no-offer-early-data" => self.expect_no_offer_early_data = true,
+            "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
+            "-expect-no-session" => self.expect_no_session = true,
+            "-reverify-on-resume" => self.reverify_on_resume = true,
+            "-use-old-client-cert-callback" => self.use_old_client_cert_callback = true,
             other => unimplemented(other),
         }
     }

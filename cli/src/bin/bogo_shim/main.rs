@@ -6,12 +6,13 @@
 
 mod codes;
 mod flags;
+mod store;
 mod verify;
 
 use cloaktls::config::{ClientAuth, ClientConfigBuilder};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
 use cloaktls::pem::certified_key_from_files;
-use cloaktls::session::{MemorySessionCache, ServerSessionCache, TicketKeys};
+use cloaktls::session::{ServerSessionCache, TicketKeys};
 use cloaktls::stream::TlsStream;
 use cloaktls::{CertifiedKey, NamedGroup, ProtocolVersion, SignatureScheme, TraceEvent};
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
@@ -22,6 +23,10 @@ use std::ops::DerefMut;
 use std::process::exit;
 use std::sync::Arc;
 use verify::{Outcome, ShimVerifier};
+
+/// Whether the connection sent 0-RTT (for the verifier: see
+/// [`ShimVerifier::retry_fail`]).
+type EarlySent = Arc<std::sync::atomic::AtomicBool>;
 
 const UNIMPLEMENTED: i32 = 89;
 
@@ -56,7 +61,7 @@ fn fail(e: &Error) -> ! {
 /// last full handshake established (BoringSSL reports a resumed session's
 /// peer signature algorithm and verify result from when it was made).
 struct Run {
-    store: Arc<MemorySessionCache>,
+    store: Arc<store::Store>,
     ticket_keys: Arc<TicketKeys>,
     session_cache: Arc<ServerSessionCache>,
     peer_scheme: Option<SignatureScheme>,
@@ -181,7 +186,12 @@ fn verify_prefs(f: &Flags) -> Vec<SignatureScheme> {
 /// The verifier for this handshake. BoringSSL's shim verifies through a
 /// callback whether or not the peer must be verified; only -verify-peer
 /// (or -require-any-client-certificate) makes a failure fatal.
-fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
+fn verifier(
+    f: &Flags,
+    retry: &Flags,
+    outcome: &Outcome,
+    early_sent: &EarlySent,
+) -> Arc<ShimVerifier> {
     if f.use_ocsp_callback && f.server {
         unimplemented("-use-ocsp-callback (a server's OCSP callback)");
     }
@@ -191,6 +201,8 @@ fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
         client_chain: trusted
             .map(|r| cloaktls::verify::WebPkiClientVerifier::new(Arc::new(roots(r)))),
         fail: f.verify_fail,
+        retry_fail: retry.verify_fail,
+        early_sent: early_sent.clone(),
         fatal: f.verify_peer || f.require_any_client_cert,
         prefs: verify_prefs(f),
         refuse_ocsp: f.use_ocsp_callback && f.fail_ocsp_callback,
@@ -200,26 +212,47 @@ fn verifier(f: &Flags, outcome: &Outcome) -> Arc<ShimVerifier> {
 
 fn client_config(
     f: &Flags,
+    retry: &Flags,
     run: &Run,
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
+    early_sent: &EarlySent,
 ) -> Arc<ClientConfig> {
-    let mut b: ClientConfigBuilder = cloaktls::danger::client_with_verifier(verifier(f, outcome));
+    let mut b: ClientConfigBuilder =
+        cloaktls::danger::client_with_verifier(verifier(f, retry, outcome, early_sent));
     b = b
         .versions(&versions(f))
         .groups(&groups(f))
         .session_store(Some(run.store.clone()))
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct)
+        .early_data(f.enable_early_data)
+        .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
-    for (_, ck) in creds {
-        b = b.client_certificate(ck.clone());
+    if f.use_old_client_cert_callback {
+        let first = creds.first().map(|(_, ck)| ck.clone());
+        b = b.client_certificate_resolver(Arc::new(CertCallback(first)));
+    } else {
+        for (_, ck) in creds {
+            b = b.client_certificate(ck.clone());
+        }
     }
     b.build().unwrap_or_else(|e| config_failed(f, &e))
+}
+
+/// BoringSSL's client_cert_cb in its shim: the configured certificate,
+/// given when the server asks.
+#[derive(Debug)]
+struct CertCallback(Option<CertifiedKey>);
+
+impl cloaktls::config::ResolvesClientCert for CertCallback {
+    fn resolve(&self, _: &cloaktls::config::CertificateRequestInfo<'_>) -> Option<CertifiedKey> {
+        self.0.clone()
+    }
 }
 
 fn server_config(
@@ -243,7 +276,11 @@ fn server_config(
     if let Some(p) = &f.select_alpn {
         b = b.alpn_protocols([p]);
     }
-    let v = verifier(f, outcome);
+    if f.enable_early_data {
+        // BoringSSL's server limit (kMaxEarlyDataAccepted).
+        b = b.max_early_data(14336);
+    }
+    let v = verifier(f, f, outcome, &EarlySent::default());
     if f.require_any_client_cert {
         b = b.client_auth(ClientAuth::Required(v));
     } else if f.verify_peer {
@@ -443,9 +480,15 @@ fn check(
     Ok(())
 }
 
+/// The shim's first words.
+const HELLO: &[u8] = b"hello";
+
+/// The data exchange: exported keying material, the shim's first words
+/// (but the first `said` bytes, which went as accepted 0-RTT), the echo.
 fn exchange<C: DerefMut<Target = Connection>>(
     f: &Flags,
     tls: &mut TlsStream<C, Transport>,
+    said: usize,
 ) -> Result<(), Error> {
     if f.export_keying_material > 0 {
         let mut out = vec![0u8; f.export_keying_material];
@@ -455,7 +498,8 @@ fn exchange<C: DerefMut<Target = Connection>>(
         tls.write_all(&out).map_err(Error::from)?;
     }
     if f.shim_writes_first {
-        tls.write_all(b"hello").map_err(Error::from)?;
+        tls.write_all(HELLO.get(said..).unwrap_or_default())
+            .map_err(Error::from)?;
     }
     if f.shim_shuts_down {
         // -check-close-notify: a confirmed, bidirectional shutdown.
@@ -534,28 +578,95 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What the flags expect of 0-RTT.
+fn check_early_data(f: &Flags, conn: &Connection) -> Result<(), String> {
+    let accepted = conn.early_data_accepted();
+    if f.expect_accept_early_data && accepted != Some(true) {
+        return Err(format!("0-RTT: {accepted:?}, expected it accepted"));
+    }
+    if f.expect_reject_early_data && accepted != Some(false) {
+        return Err(format!("0-RTT: {accepted:?}, expected it rejected"));
+    }
+    if f.expect_no_offer_early_data && accepted.is_some() {
+        return Err("0-RTT was offered, expected not".into());
+    }
+    Ok(())
+}
+
+/// What the flags expect of the tickets a TLS 1.3 client received (as
+/// BoringSSL's shim, only of a session that was to come).
+fn check_tickets(f: &Flags, received: &[u32]) -> Result<(), String> {
+    if f.expect_no_session {
+        return match received.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{} tickets arrived, expected none", received.len())),
+        };
+    }
+    if f.expect_ticket_supports_early_data && !received.iter().any(|max| *max > 0) {
+        return Err("no ticket allows 0-RTT".into());
+    }
+    Ok(())
+}
+
 /// One connection, client or server: the handshake (unless the first read
-/// or write is to drive it), the checks, the exchange.
+/// or write is to drive it), the checks, the exchange. A client whose
+/// 0-RTT was rejected goes on under the -on-retry flags, and says again
+/// at 1-RTT what it said at 0-RTT, as BoringSSL's shim does.
 #[allow(clippy::too_many_arguments)]
 fn run_connection<C: DerefMut<Target = Connection>>(
     f: &Flags,
+    retry: &Flags,
     run: &mut Run,
     conn: C,
     transport: Transport,
     resumption: bool,
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
+    early_sent: &EarlySent,
 ) -> Result<(), Error> {
     let mut tls = TlsStream::new(conn, transport);
+    run.store.take_received();
+    let mut f = f;
+    // What went as 0-RTT: as much of the first words as the ticket allows.
+    let mut said = 0;
     let mut r = Ok(());
+    if !f.server && f.enable_early_data && resumption && f.shim_writes_first {
+        r = tls.conn_mut().send_early_data(HELLO).map(|n| said = n);
+        early_sent.store(said > 0, std::sync::atomic::Ordering::SeqCst);
+        // BoringSSL's shim exports right after its 0-RTT write, before the
+        // handshake ends: cloaktls has no keying material yet.
+        if said > 0 && f.export_keying_material > 0 {
+            let mut out = vec![0u8; f.export_keying_material];
+            r = r.and_then(|_| {
+                tls.conn()
+                    .export_keying_material(&mut out, f.export_label.as_bytes(), None)
+            });
+        }
+    }
     // BoringSSL's shim checks the handshake's properties only when it
     // drives the handshake itself.
     if !f.implicit_handshake {
-        r = tls.complete_handshake().and_then(|_| {
+        r = r
+            .and_then(|_| tls.complete_handshake())
+            .and_then(|_| check_early_data(f, tls.conn()).map_err(Error::Config));
+        if !f.server && tls.conn().early_data_accepted() == Some(false) {
+            f = retry;
+            said = 0;
+        }
+        r = r.and_then(|_| {
             check(f, tls.conn(), resumption, run, creds, outcome).map_err(Error::Config)
         });
     }
-    let r = r.and_then(|_| exchange(f, &mut tls));
+    let r = r.and_then(|_| exchange(f, &mut tls, said));
+    // After an implicit handshake, too, a rejection means the retry's flags.
+    if !f.server && tls.conn().early_data_accepted() == Some(false) {
+        f = retry;
+    }
+    let tls13 = tls.conn().protocol_version() == Some(ProtocolVersion::TLSV1_3);
+    let r = r.and_then(|_| match f.server || !tls13 {
+        true => Ok(()),
+        false => check_tickets(f, &run.store.take_received()).map_err(Error::Config),
+    });
     // The message log as it stands before our close_notify, where
     // BoringSSL's shim compares it.
     let mut trace = if tracing(f) {
@@ -599,7 +710,7 @@ fn main() {
         println!("No");
         exit(0);
     }
-    let [initial, resume, _retry] = flags::parse(&args);
+    let [initial, resume, retry] = flags::parse(&args);
     let random: Arc<dyn cloaktls::crypto::RandomSource> =
         Arc::new(cloaktls::crypto::SystemRandom::new());
     let now = std::time::SystemTime::now()
@@ -607,7 +718,7 @@ fn main() {
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let mut run = Run {
-        store: Arc::new(MemorySessionCache::new(4)),
+        store: Arc::new(store::Store::new()),
         ticket_keys: Arc::new(TicketKeys::new(random, 86_400, now).unwrap_or_else(|e| fail(&e))),
         session_cache: Arc::new(ServerSessionCache::new(16)),
         peer_scheme: None,
@@ -630,15 +741,36 @@ fn main() {
         };
         let creds = identities(f);
         let outcome = Outcome::default();
+        let early_sent = EarlySent::default();
         let result = if f.server {
             let cfg = server_config(f, &run, &creds, &outcome);
             let conn = ServerConnection::new(cfg).unwrap_or_else(|e| fail(&e));
-            run_connection(f, &mut run, conn, transport, i > 0, &creds, &outcome)
+            run_connection(
+                f,
+                &retry,
+                &mut run,
+                conn,
+                transport,
+                i > 0,
+                &creds,
+                &outcome,
+                &early_sent,
+            )
         } else {
-            let cfg = client_config(f, &run, &creds, &outcome);
+            let cfg = client_config(f, &retry, &run, &creds, &outcome, &early_sent);
             let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
             let conn = ClientConnection::new(cfg, &name).unwrap_or_else(|e| fail(&e));
-            run_connection(f, &mut run, conn, transport, i > 0, &creds, &outcome)
+            run_connection(
+                f,
+                &retry,
+                &mut run,
+                conn,
+                transport,
+                i > 0,
+                &creds,
+                &outcome,
+                &early_sent,
+            )
         };
         if let Err(e) = result {
             fail(&e);

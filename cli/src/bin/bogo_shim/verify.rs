@@ -25,6 +25,12 @@ pub struct ShimVerifier {
     pub client_chain: Option<cloaktls::verify::WebPkiClientVerifier>,
     /// -verify-fail.
     pub fail: bool,
+    /// -verify-fail of the retry, which applies once 0-RTT went out and
+    /// the server took a full handshake instead (BoringSSL's client starts
+    /// its handshake again then, under the -on-retry flags).
+    pub retry_fail: bool,
+    /// Whether this connection sent 0-RTT.
+    pub early_sent: Arc<std::sync::atomic::AtomicBool>,
     /// Whether a failure ends the handshake.
     pub fatal: bool,
     /// -verify-prefs, as schemes cloaktls has.
@@ -37,7 +43,11 @@ pub struct ShimVerifier {
 impl ShimVerifier {
     /// The verdict, given what path validation said.
     fn conclude(&self, validated: Result<(), Error>) -> Result<(), Error> {
-        let r = if self.fail {
+        let fail = match self.early_sent.load(std::sync::atomic::Ordering::SeqCst) {
+            true => self.retry_fail,
+            false => self.fail,
+        };
+        let r = if fail {
             Err(Error::InvalidCertificate(CertificateError {
                 kind: CertificateErrorKind::Other,
                 detail: "-verify-fail".into(),
