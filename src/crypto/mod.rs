@@ -1,10 +1,11 @@
 //! The only module that names the primitive crates (`ring`,
-//! `libcrux-ml-kem`): hashes, HMAC and HKDF, AEADs, key exchange groups
-//! (with ML-KEM for the hybrids), signing and verifying, randomness, and
+//! `libcrux-ml-kem`, and `x25519-dalek` for HPKE's static X25519): hashes, HMAC and HKDF, AEADs, key exchange groups
+//! (with ML-KEM for the hybrids), HPKE (RFC 9180), signing and verifying, randomness, and
 //! the suite table.
 
 pub mod aead;
 pub mod hash;
+pub mod hpke;
 pub mod kx;
 mod mlkem;
 pub mod rand;
