@@ -409,9 +409,12 @@ pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
 }
 
 mod client;
+mod ech;
 mod server;
 
 pub use client::{ClientConfig, ClientConfigBuilder};
+pub(crate) use ech::ChosenEchConfig;
+pub use ech::{EchConfigList, EchKey, EchStatus};
 pub use server::{ServerConfig, ServerConfigBuilder};
 
 #[cfg(test)]

@@ -451,9 +451,14 @@ impl State for ExpectServerHelloDone {
         let mut hs = self.hs;
         hs.transcript.add(raw);
         let config = hs.shared.config.clone();
+        // RFC 9849 §6.1.7: after a rejected ECH, no certificate of ours.
+        let certs = match hs.shared.ech {
+            crate::config::EchStatus::Rejected => &[][..],
+            _ => &config.client_certs[..],
+        };
         let chosen = self.request.as_ref().and_then(|cr| {
             choose_client_cert(
-                &config.client_certs,
+                certs,
                 &cr.signature_algorithms,
                 &cr.certificate_authorities,
                 ProtocolVersion::TLSV1_2,
@@ -623,6 +628,14 @@ impl State for ExpectFinished {
             &hs.transcript.current_hash(),
         );
         check_finished(&expected, verify_data, "server")?;
+        // RFC 9849 §6.1.6: an ECH offer met a TLS 1.2 server, which
+        // rejected it: the public name authenticated, no retry configs.
+        if hs.shared.ech == crate::config::EchStatus::Rejected {
+            return Err(Error::EchRejected {
+                public_name: hs.shared.sni_text().unwrap_or_default(),
+                retry_configs: None,
+            });
+        }
         if let Some(sealer) = self.resumed_sealer {
             hs.transcript.add(raw);
             cx.out.push(Command::SendCcs);

@@ -29,6 +29,8 @@ mod client_common;
 mod client_hello;
 mod common;
 mod context;
+mod ech;
+mod ech_client;
 mod hello_info;
 mod server;
 mod server12;
@@ -114,6 +116,10 @@ pub(crate) struct Negotiated {
     pub(crate) ocsp_response: Option<Vec<u8>>,
     /// The SignedCertificateTimestampList the server sent, if any.
     pub(crate) sct_list: Option<Vec<u8>>,
+    /// What became of Encrypted Client Hello.
+    pub(crate) ech: crate::config::EchStatus,
+    /// The public name of the ECH config offered (client).
+    pub(crate) ech_public_name: Option<String>,
 }
 
 /// One state of a handshake: a row of [`table`].
