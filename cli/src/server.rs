@@ -76,6 +76,11 @@ pub struct Args {
     /// anti-replay register is its own.
     #[arg(long, value_name = "FILE")]
     ticket_keys: Option<String>,
+    /// Accept Encrypted Client Hello with the key in FILE, a PEM ECH file
+    /// (`cloak ech-keygen` makes one); repeat for more keys. Clients whose
+    /// ECH cannot be decrypted get these configs to retry with.
+    #[arg(long, value_name = "FILE")]
+    ech: Vec<String>,
     /// How long a client has to finish the handshake, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     handshake_timeout: u64,
@@ -112,6 +117,15 @@ fn config(a: &Args) -> Result<Arc<ServerConfig>, Failure> {
     }
     if a.tls.trace_secrets {
         b = cloaktls::danger::trace_secrets_server(b);
+    }
+    for file in &a.ech {
+        let key = cloaktls::pem::ech_key_from_file(file)?;
+        eprintln!(
+            "ECH: config_id {} for public name {}",
+            key.config_id(),
+            key.public_name()
+        );
+        b = b.ech_key(key);
     }
     if let Some(file) = &a.ticket_keys {
         let now = std::time::SystemTime::now()
@@ -257,7 +271,7 @@ async fn answer_plain_http(mut tcp: TcpStream) {
 fn one_line(c: &Connection) -> String {
     let name = |d: Option<String>| d.unwrap_or_else(|| "none".into());
     format!(
-        "{}, {}, key exchange {}{}{}{}",
+        "{}, {}, key exchange {}{}{}{}{}",
         version_name(c.protocol_version()),
         name(c.cipher_suite().map(|s| format!("{s:?}"))),
         name(c.key_exchange_group().map(|g| format!("{g:?}"))),
@@ -271,6 +285,11 @@ fn one_line(c: &Connection) -> String {
             Some(true) => ", 0-RTT accepted",
             Some(false) => ", 0-RTT rejected",
             None => "",
+        },
+        match c.ech_status() {
+            cloaktls::config::EchStatus::Accepted => ", ECH accepted",
+            cloaktls::config::EchStatus::Rejected => ", ECH rejected (retry configs sent)",
+            _ => "",
         }
     )
 }

@@ -758,14 +758,6 @@ impl State for ExpectFinished {
         let expected =
             finished_verify_data(hash, hs.s_hs.as_bytes(), &hs.transcript.current_hash());
         check_finished(&expected, verify_data, "server")?;
-        // RFC 9849 §6.1.6: a rejected ECH ends here, the public name
-        // authenticated, before anything of ours (a certificate, data).
-        if hs.shared.ech == EchStatus::Rejected {
-            return Err(Error::EchRejected {
-                public_name: hs.shared.sni_text().unwrap_or_default(),
-                retry_configs: hs.ech_retry_configs.take(),
-            });
-        }
         hs.transcript.add(raw);
         let master = hs.secret.clone().into_master();
         let (c_ap, s_ap, exporter) = master.application_secrets(&hs.transcript.current_hash());
@@ -788,6 +780,16 @@ impl State for ExpectFinished {
         let fin = finished_verify_data(hash, hs.c_hs.as_bytes(), &hs.transcript.current_hash());
         cx.send(&mut hs.transcript, HandshakePayload::Finished(fin.to_vec()))?;
         cx.out.push(Command::WriteKeys(sealer(hs.suite, &c_ap)?));
+        // RFC 9849 §6.1.6: a rejected ECH completes the handshake with the
+        // public name (our Certificate, if asked for, was empty), then
+        // aborts with ech_required (under the application keys the server
+        // now reads with) before any data.
+        if hs.shared.ech == EchStatus::Rejected {
+            cx.out.push(Command::Fail(Error::EchRejected {
+                public_name: hs.shared.sni_text().unwrap_or_default(),
+                retry_configs: hs.ech_retry_configs.take(),
+            }));
+        }
         cx.info.exporter = Some(Exporter::Tls13 {
             hash,
             secret: exporter,
@@ -826,12 +828,12 @@ fn send_client_certificate(
             _ => None,
         })
         .unwrap_or_default();
-    let chosen = choose_client_cert(
-        &hs.shared.config.client_certs,
-        schemes,
-        authorities,
-        ProtocolVersion::TLSV1_3,
-    );
+    // RFC 9849 §6.1.7: after a rejected ECH, an empty Certificate.
+    let certs = match hs.shared.ech {
+        EchStatus::Rejected => &[][..],
+        _ => &hs.shared.config.client_certs[..],
+    };
+    let chosen = choose_client_cert(certs, schemes, authorities, ProtocolVersion::TLSV1_3);
     let entries = chosen
         .map(|(c, _)| {
             c.chain

@@ -148,11 +148,6 @@ fn send_ech_hellos(
     chosen: ChosenEchConfig,
 ) -> Result<(ClientHello, Box<EchOffer>), Error> {
     let config = shared.config.clone();
-    let mut inner_transcript = Transcript::new();
-    if let Some(t) = &offer.ticket {
-        fill_binder(&mut inner, t, &inner_transcript);
-    }
-    inner_transcript.add(&ech_client::inner_message(&inner));
     let tls12 = config.versions.contains(&ProtocolVersion::TLSV1_2);
     let outer_offer = OuterOffer {
         tls12,
@@ -174,16 +169,18 @@ fn send_ech_hellos(
         compression_methods: vec![CompressionMethod::NULL],
         extensions: exts,
     };
+    // The binder covers ClientHelloInner as the transcript will hold it:
+    // with the shared extensions grouped, so that they compress.
+    ech_client::group_compressible(&mut inner, &outer);
+    let mut inner_transcript = Transcript::new();
+    if let Some(t) = &offer.ticket {
+        fill_binder(&mut inner, t, &inner_transcript);
+    }
+    inner_transcript.add(&ech_client::inner_message(&inner));
     let (enc, mut ctx) = ech_client::setup(&chosen, config.random.as_ref())?;
     let outer = ech_client::seal_outer(&chosen, &mut ctx, enc, &inner, outer)?;
     shared.client_random = outer.random;
     let sent = send_client_hello(cx, shared, transcript, outer, None)?;
-    // Answers are checked against both hellos' offers.
-    for e in &inner.extensions {
-        if !shared.offered.contains(&e.typ()) {
-            shared.offered.push(e.typ());
-        }
-    }
     cx.info.ech_public_name = Some(chosen.public_name.clone());
     Ok((
         sent,

@@ -219,7 +219,9 @@ fn check_inner(inner: &ClientHello) -> Result<(), Error> {
 /// HPKE context (its second message opens the second ClientHello), the
 /// cipher suite and config_id the client must repeat (RFC 9849 §7.1.1).
 pub(crate) struct EchRetry {
-    ctx: HpkeContext,
+    /// `None` for a backend server that took an inner extension as it
+    /// came (RFC 9849 §7.2): nothing to decrypt.
+    ctx: Option<HpkeContext>,
     cipher_suite: HpkeSymmetricCipherSuite,
     config_id: u8,
 }
@@ -260,20 +262,36 @@ pub(crate) fn server_accept(
     else {
         return Ok(ServerEch::NotOffered);
     };
-    if config.ech_keys.is_empty() || !config.versions.contains(&ProtocolVersion::TLSV1_3) {
+    if !config.versions.contains(&ProtocolVersion::TLSV1_3) {
         return Ok(ServerEch::NotOffered);
     }
     let ech = EchClientHello::decode(body).map_err(|e| bad(EchProblem::ClientHelloExtension(e)))?;
-    let EchClientHello::Outer {
-        cipher_suite,
-        config_id,
-        enc,
-        payload,
-    } = ech
-    else {
+    let (cipher_suite, config_id, enc, payload) = match ech {
         // §7: a client-facing (or shared-mode) server never takes the
-        // inner variant from the network.
-        return Err(bad(EchProblem::InnerFromNetwork));
+        // inner variant from the network; a server without keys is a
+        // backend (§7.2), and confirms it.
+        EchClientHello::Inner if config.ech_keys.is_empty() => {
+            return Ok(ServerEch::Accepted(Box::new(EchAccepted {
+                inner: ch.clone(),
+                raw_inner: raw.to_vec(),
+                retry: EchRetry {
+                    ctx: None,
+                    cipher_suite: HpkeSymmetricCipherSuite {
+                        kdf_id: 0,
+                        aead_id: 0,
+                    },
+                    config_id: 0,
+                },
+            })))
+        }
+        EchClientHello::Inner => return Err(bad(EchProblem::InnerFromNetwork)),
+        _ if config.ech_keys.is_empty() => return Ok(ServerEch::NotOffered),
+        EchClientHello::Outer {
+            cipher_suite,
+            config_id,
+            enc,
+            payload,
+        } => (cipher_suite, config_id, enc, payload),
     };
     // §5.1: ech_outer_extensions lives only inside EncodedClientHelloInner.
     if ch.extension(ExtensionType::ECH_OUTER_EXTENSIONS).is_some() {
@@ -305,7 +323,7 @@ pub(crate) fn server_accept(
             inner,
             raw_inner,
             retry: EchRetry {
-                ctx,
+                ctx: Some(ctx),
                 cipher_suite,
                 config_id,
             },
@@ -329,6 +347,13 @@ pub(crate) fn server_second_hello(
         return Err(bad(EchProblem::MissingAfterRetry));
     };
     let ech = EchClientHello::decode(body).map_err(|e| bad(EchProblem::ClientHelloExtension(e)))?;
+    let Some(ctx) = retry.ctx.as_mut() else {
+        // A backend server: the second hello carries the inner variant too.
+        return match ech {
+            EchClientHello::Inner => Ok((ch.clone(), raw.to_vec())),
+            _ => Err(bad(EchProblem::ChangedAfterRetry)),
+        };
+    };
     let EchClientHello::Outer {
         cipher_suite,
         config_id,
@@ -347,8 +372,7 @@ pub(crate) fn server_second_hello(
     let aad = outer_aad(raw, payload.len()).ok_or(Error::Internal(
         "a ClientHello that parsed twice differently",
     ))?;
-    let plaintext = retry
-        .ctx
+    let plaintext = ctx
         .open(&aad, &payload)
         .map_err(|_| bad(EchProblem::DecryptAfterRetry))?;
     let inner = decode_inner(&plaintext, ch)?;

@@ -68,10 +68,64 @@ pub(crate) fn setup(
     )
 }
 
+/// Whether an inner extension may be compressed at all: never the name,
+/// ECH itself or the PSK (RFC 9849 §5.1, §6.1).
+fn compressible(typ: ExtensionType) -> bool {
+    !matches!(
+        typ,
+        ExtensionType::SERVER_NAME
+            | ExtensionType::ENCRYPTED_CLIENT_HELLO
+            | ExtensionType::PRE_SHARED_KEY
+    )
+}
+
+/// The longest run of consecutive ClientHelloInner extensions that
+/// ClientHelloOuter carries identically and in the same order (RFC 9849
+/// §5.1): what `ech_outer_extensions` replaces.
+pub(crate) fn compressible_run(inner: &ClientHello, outer: &ClientHello) -> Vec<ExtensionType> {
+    let mut best = Vec::new();
+    for start in 0..inner.extensions.len() {
+        let mut run = Vec::new();
+        let mut cursor = 0;
+        for e in inner.extensions.iter().skip(start) {
+            let found = outer
+                .extensions
+                .get(cursor..)
+                .and_then(|rest| rest.iter().position(|o| o == e));
+            match found {
+                Some(i) if compressible(e.typ()) => {
+                    cursor += i + 1;
+                    run.push(e.typ());
+                }
+                _ => break,
+            }
+        }
+        if run.len() > best.len() {
+            best = run;
+        }
+    }
+    best
+}
+
+/// Orders ClientHelloInner's extensions so that those ClientHelloOuter
+/// carries identically come together (and so compress, §5.1), keeping
+/// their order and pre_shared_key last.
+pub(crate) fn group_compressible(inner: &mut ClientHello, outer: &ClientHello) {
+    let (shared, own): (Vec<Extension>, Vec<Extension>) = std::mem::take(&mut inner.extensions)
+        .into_iter()
+        .partition(|e| compressible(e.typ()) && outer.extensions.contains(e));
+    let (psk, mut rest): (Vec<Extension>, Vec<Extension>) = own
+        .into_iter()
+        .partition(|e| e.typ() == ExtensionType::PRE_SHARED_KEY);
+    rest.extend(shared);
+    rest.extend(psk);
+    inner.extensions = rest;
+}
+
 /// ClientHelloOuter: `outer` (complete but for its ECH extension) with the
 /// outer `encrypted_client_hello` holding `inner` sealed under `ctx`
-/// (RFC 9849 §6.1.1). key_share, which the two share, is compressed
-/// (§5.1).
+/// (RFC 9849 §6.1.1). The longest run of extensions the two share is
+/// compressed (§5.1).
 pub(crate) fn seal_outer(
     chosen: &ChosenEchConfig,
     ctx: &mut HpkeContext,
@@ -79,19 +133,8 @@ pub(crate) fn seal_outer(
     inner: &ClientHello,
     mut outer: ClientHello,
 ) -> Result<ClientHello, Error> {
-    let same_share = match (
-        inner.extension(ExtensionType::KEY_SHARE),
-        outer.extension(ExtensionType::KEY_SHARE),
-    ) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    };
-    let compressed: &[ExtensionType] = if same_share {
-        &[ExtensionType::KEY_SHARE]
-    } else {
-        &[]
-    };
-    let encoded = encode_inner(inner, compressed, chosen.contents.maximum_name_length);
+    let compressed = compressible_run(inner, &outer);
+    let encoded = encode_inner(inner, &compressed, chosen.contents.maximum_name_length);
     let placeholder = EchClientHello::Outer {
         cipher_suite: wire_suite(chosen),
         config_id: chosen.contents.config_id,

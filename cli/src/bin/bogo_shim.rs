@@ -62,6 +62,16 @@ struct Flags {
     sct_list: Option<Vec<u8>>,
     enable_sct: bool,
     expect_sct_list: Option<Vec<u8>>,
+    /// -ech-server-config, -ech-server-key, -ech-is-retry-config triples.
+    ech_server: Vec<(Vec<u8>, Vec<u8>, bool)>,
+    ech_config_list: Option<Vec<u8>>,
+    expect_ech_accept: bool,
+    expect_ech_retry_configs: Option<Vec<u8>>,
+    expect_no_ech_retry_configs: bool,
+    expect_ech_name_override: Option<String>,
+    expect_no_ech_name_override: bool,
+    enable_ech_grease: bool,
+    reject_unusable_ech_config: bool,
 }
 
 fn unimplemented(flag: &str) -> ! {
@@ -183,6 +193,38 @@ fn parse(args: &[String]) -> Flags {
             "-expect-ocsp-response" => {
                 f.expect_ocsp_response = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
             }
+            "-ech-server-config" => f.ech_server.push((
+                base64(&value()).unwrap_or_else(|| unimplemented(a)),
+                Vec::new(),
+                false,
+            )),
+            "-ech-server-key" => {
+                let key = base64(&value()).unwrap_or_else(|| unimplemented(a));
+                match f.ech_server.last_mut() {
+                    Some(last) => last.1 = key,
+                    None => unimplemented(a),
+                }
+            }
+            "-ech-is-retry-config" => {
+                let retry = value() == "1";
+                match f.ech_server.last_mut() {
+                    Some(last) => last.2 = retry,
+                    None => unimplemented(a),
+                }
+            }
+            "-ech-config-list" => {
+                f.ech_config_list = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
+            "-expect-ech-accept" => f.expect_ech_accept = true,
+            "-expect-ech-retry-configs" => {
+                f.expect_ech_retry_configs =
+                    Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
+            "-expect-no-ech-retry-configs" => f.expect_no_ech_retry_configs = true,
+            "-expect-ech-name-override" => f.expect_ech_name_override = Some(value()),
+            "-expect-no-ech-name-override" => f.expect_no_ech_name_override = true,
+            "-enable-ech-grease" => f.enable_ech_grease = true,
+            "-reject-unusable-ech-config" => f.reject_unusable_ech_config = true,
             other => unimplemented(other),
         }
     }
@@ -252,10 +294,35 @@ fn code(e: &Error) -> String {
             A::ILLEGAL_PARAMETER => "ILLEGAL_PARAMETER".into(),
             other => other.name().unwrap_or("ERROR").to_ascii_uppercase(),
         },
+        Error::EchRejected { .. } => "ECH_REJECTED".into(),
+        Error::BadEch(p) => ech_code(p).into(),
         Error::InvalidState(_) | Error::Config(_) | Error::Internal(_) => "INTERNAL_ERROR".into(),
         Error::Truncated => "UNEXPECTED_EOF".into(),
         Error::Io(..) => "SYSCALL".into(),
         _ => "ERROR".into(),
+    }
+}
+
+/// BoringSSL's names for what is wrong with ECH input.
+fn ech_code(p: &cloaktls::EchProblem) -> &'static str {
+    use cloaktls::EchProblem as P;
+    match p {
+        P::ConfigList(_) => "ERROR_PARSING_EXTENSION",
+        P::ClientHelloExtension(_) => "ERROR_PARSING_EXTENSION",
+        P::InnerFromNetwork => "UNEXPECTED_EXTENSION",
+        P::NotClientHello(_) | P::Padding => "DECODE_ERROR",
+        P::InnerWithoutExtension | P::InnerOffersTls12 => "INVALID_CLIENT_HELLO_INNER",
+        P::OuterExtensionsList | P::OuterExtensionsReferenceEch | P::OuterExtensionMissing(_) => {
+            "INVALID_OUTER_EXTENSION"
+        }
+        P::MissingAfterRetry => "MISSING_EXTENSION",
+        P::ChangedAfterRetry => "DECODE_ERROR",
+        P::DecryptAfterRetry => "DECRYPTION_FAILED",
+        P::ConfirmationLength(_) => "DECODE_ERROR",
+        P::NotConfirmedAfterRetry => "INCONSISTENT_ECH_NEGOTIATION",
+        P::PskWhileRejected => "UNEXPECTED_EXTENSION",
+        P::RetryConfigsWhileAccepted => "UNEXPECTED_EXTENSION",
+        _ => "ERROR",
     }
 }
 
@@ -428,6 +495,36 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
     if let (Some(c), Some(k)) = (&f.cert_file, &f.key_file) {
         b = b.client_certificate(identity(f, c, k));
     }
+    let unusable = || {
+        eprintln!("cloaktls: no usable ECH config");
+        eprintln!(":UNUSABLE_ECH_CONFIG_LIST:");
+        exit(1)
+    };
+    if f.reject_unusable_ech_config && f.ech_config_list.is_none() {
+        unusable();
+    }
+    if let Some(list) = &f.ech_config_list {
+        match cloaktls::config::EchConfigList::from_bytes(list) {
+            // ECH needs TLS 1.3: with TLS 1.2 alone the list is unusable.
+            Ok(l) if l.is_usable() && versions(f).contains(&ProtocolVersion::TLSV1_3) => {
+                b = b.ech(l)
+            }
+            // Without a usable config, BoringSSL goes on without ECH
+            // (GREASE if asked), unless told to refuse.
+            Ok(_) if !f.reject_unusable_ech_config => {}
+            Ok(_) => {
+                eprintln!("cloaktls: no usable ECH config");
+                eprintln!(":UNUSABLE_ECH_CONFIG_LIST:");
+                exit(1)
+            }
+            Err(e) => {
+                eprintln!("cloaktls: {e}");
+                eprintln!(":INVALID_ECH_CONFIG_LIST:");
+                exit(1)
+            }
+        }
+    }
+    b = b.ech_grease(f.enable_ech_grease);
     b.build().unwrap_or_else(|e| fail(&e))
 }
 
@@ -458,7 +555,40 @@ fn server_config(f: &Flags) -> Arc<ServerConfig> {
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
+    for (config, key, retry) in &f.ech_server {
+        let k = cloaktls::config::EchKey::new(config, key).unwrap_or_else(|e| fail(&e));
+        b = b.ech_key(k.retry(*retry));
+    }
     b.build().unwrap_or_else(|e| fail(&e))
+}
+
+/// The -expect-ech-* checks of a failed client handshake: a rejected ECH
+/// must carry the retry configs (or none) and the public name expected.
+fn check_ech_rejection(f: &Flags, e: &Error) -> Result<(), String> {
+    let Error::EchRejected {
+        public_name,
+        retry_configs,
+    } = e
+    else {
+        return Ok(());
+    };
+    if let Some(want) = &f.expect_ech_retry_configs {
+        if retry_configs.as_ref() != Some(want) {
+            return Err("retry configs mismatch".into());
+        }
+    }
+    if f.expect_no_ech_retry_configs && retry_configs.is_some() {
+        return Err("unexpected retry configs".into());
+    }
+    if let Some(n) = &f.expect_ech_name_override {
+        if n != public_name {
+            return Err(format!("name override {public_name}, expected {n}"));
+        }
+    }
+    if f.expect_no_ech_name_override {
+        return Err("a name override (ECH was rejected)".into());
+    }
+    Ok(())
 }
 
 /// CLOAK_SHIM_TRACE prints a connection's ladder diagram when it fails, to
@@ -522,6 +652,18 @@ fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
                 conn.key_exchange_group()
             ));
         }
+    }
+    if f.expect_ech_accept && conn.ech_status() != cloaktls::config::EchStatus::Accepted {
+        return Err(format!("ECH {:?}, expected accepted", conn.ech_status()));
+    }
+    if !f.expect_ech_accept
+        && (f.ech_config_list.is_some() || !f.ech_server.is_empty())
+        && conn.ech_status() == cloaktls::config::EchStatus::Accepted
+    {
+        return Err("ECH accepted, expected not".into());
+    }
+    if f.expect_ech_retry_configs.is_some() {
+        return Err("expected ECH to be rejected with retry configs".into());
     }
     if resumption && !f.expect_session_miss && !conn.is_resumed() {
         return Err("session unexpectedly was not reused".into());
@@ -634,6 +776,10 @@ fn main() {
             r
         };
         if let Err(e) = result {
+            if let Err(why) = check_ech_rejection(&f, &e) {
+                eprintln!("cloaktls: {why}");
+                exit(1);
+            }
             fail(&e);
         }
     }
