@@ -47,6 +47,8 @@ mod transcript;
 pub(crate) use client_hello::start_client;
 pub(crate) use common::Exporter;
 pub(crate) use context::Context;
+#[cfg(feature = "testkit")]
+pub(crate) use ech::{decode_inner as decode_ech_inner, encode_inner as encode_ech_inner};
 pub use hello_info::ClientHelloInfo;
 pub(crate) use server::start_server;
 pub(crate) use table::StateId;
