@@ -552,3 +552,21 @@ fn retry_configs_parse_as_the_published_list() {
     assert_eq!(parsed.len(), 1);
     assert_eq!(parsed[0].encoding, k.config());
 }
+
+#[test]
+fn a_rejected_client_never_sends_its_certificate() {
+    let pki = Pki::new("ech ca");
+    let client_cert = pki.client(KeyType::EcdsaP256).certified_key();
+    let s = server(&pki, |b| {
+        b.ech_key(key(2))
+            .client_auth(cloaktls::config::ClientAuth::optional(pki.roots()))
+    });
+    let c = client(&pki, |b| b.ech(list(&key(1))).client_certificate(client_cert));
+    let (_, sc, a, b) = connect(&c, &s);
+    assert!(matches!(a, Err(Error::EchRejected { .. })), "{a:?}");
+    // The server saw an empty Certificate and the client's Finished, then
+    // ech_required.
+    assert_eq!(b, Err(Error::AlertReceived(AlertDescription::ECH_REQUIRED)));
+    assert!(sc.peer_certificates().is_empty());
+    assert!(!sc.is_handshaking());
+}
