@@ -561,7 +561,9 @@ fn a_rejected_client_never_sends_its_certificate() {
         b.ech_key(key(2))
             .client_auth(cloaktls::config::ClientAuth::optional(pki.roots()))
     });
-    let c = client(&pki, |b| b.ech(list(&key(1))).client_certificate(client_cert));
+    let c = client(&pki, |b| {
+        b.ech(list(&key(1))).client_certificate(client_cert)
+    });
     let (_, sc, a, b) = connect(&c, &s);
     assert!(matches!(a, Err(Error::EchRejected { .. })), "{a:?}");
     // The server saw an empty Certificate and the client's Finished, then
