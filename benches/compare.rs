@@ -8,8 +8,9 @@
 //! faster); "vs ring" is the ring floor's time over ours (the share of our
 //! time that the primitives alone need; 1 would mean no protocol overhead).
 
+use cloaktls::config::{EchConfigList, EchKey, EchStatus};
 use cloaktls::verify::{WebPkiServerVerifier, DEFAULT_VERIFIED_CHAINS};
-use cloaktls::{CertifiedKey, ClientConfig, ClientConnection, ServerConfig};
+use cloaktls::{CertifiedKey, ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use cloaktls::{CipherSuite, NamedGroup, ProtocolVersion};
 use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair};
@@ -648,6 +649,61 @@ fn main() {
 
     // Memory: heap per idle connection after a handshake, the peak during
     // one, and allocations per handshake (client and server together).
+    // Encrypted Client Hello (RFC 9849) against the same handshake without
+    // it, both cloaktls (rustls has no ECH server, and on ring no HPKE):
+    // the "rustls" column holds the plain handshake, so "vs rustls" is
+    // plain / ECH. ECH adds an HPKE setup on each side (an X25519 key pair
+    // and agreement for the client, an agreement for the server), the
+    // sealing and opening of ClientHelloInner, and the acceptance
+    // confirmation.
+    let name = "ECH handshake TLS 1.3, X25519MLKEM768 (\"rustls\" = cloaktls without ECH)";
+    if wanted(name) {
+        let key =
+            EchKey::generate("public.example", 7, &cloaktls::crypto::SystemRandom::new()).unwrap();
+        let cert = CertifiedKey::from_der(vec![pki.ecdsa.0.clone()], &pki.ecdsa.1).unwrap();
+        let os_plain = ServerConfig::builder(cert.clone())
+            .cipher_suites(&[tls13_ecdsa])
+            .build()
+            .unwrap();
+        let os_ech = ServerConfig::builder(cert)
+            .cipher_suites(&[tls13_ecdsa])
+            .ech_key(key.clone())
+            .build()
+            .unwrap();
+        let client = || {
+            ClientConfig::builder_with_webpki(
+                WebPkiServerVerifier::new(Arc::new(oc_roots(&pki)))
+                    .with_cache_capacity(DEFAULT_VERIFIED_CHAINS),
+            )
+            .cipher_suites(&[tls13_ecdsa])
+            .session_store(None)
+        };
+        let oc_plain = client().build().unwrap();
+        let oc_ech = client()
+            .ech(EchConfigList::from_bytes(&key.config_list()).unwrap())
+            .build()
+            .unwrap();
+        let (c, _) = ours_handshake(&oc_ech, &os_ech);
+        assert_eq!(c.ech_status(), EchStatus::Accepted);
+        let (ours, theirs, _) = race(
+            ms,
+            &mut || {
+                std::hint::black_box(ours_handshake(&oc_ech, &os_ech));
+            },
+            &mut || {
+                std::hint::black_box(ours_handshake(&oc_plain, &os_plain));
+            },
+            &mut || {},
+        );
+        rows.push(Row {
+            name: name.into(),
+            ours,
+            theirs,
+            floor: None,
+            unit: "us",
+        });
+    }
+
     let memory_rows = [
         "heap per idle connection",
         "peak heap during a handshake",

@@ -516,10 +516,13 @@ pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
 }
 
 mod client;
+mod ech;
 mod policy;
 mod server;
 
 pub use client::{CertificateRequestInfo, ClientConfig, ClientConfigBuilder, ResolvesClientCert};
+pub(crate) use ech::ChosenEchConfig;
+pub use ech::{EchConfigList, EchKey, EchStatus};
 pub use policy::Policy;
 pub use server::{ServerConfig, ServerConfigBuilder, MAX_EARLY_DATA};
 

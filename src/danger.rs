@@ -264,6 +264,27 @@ pub mod replay {
 
     pub use crate::config::MessageShaper;
 
+    /// ClientHelloInner from a decrypted EncodedClientHelloInner and the
+    /// ClientHelloOuter it came in (RFC 9849 §5.1): the server's decoding,
+    /// for the ECH fuzz target.
+    pub fn decode_ech_inner(
+        plaintext: &[u8],
+        outer: &crate::msgs::handshake::ClientHello,
+    ) -> Result<crate::msgs::handshake::ClientHello, Error> {
+        crate::handshake::decode_ech_inner(plaintext, outer)
+    }
+
+    /// EncodedClientHelloInner of `inner` (RFC 9849 §5.1), the extensions
+    /// in `compressed` (contiguous in `inner`) referenced from the outer
+    /// hello, padded for `max_name_len`: the client's encoding.
+    pub fn encode_ech_inner(
+        inner: &crate::msgs::handshake::ClientHello,
+        compressed: &[crate::msgs::enums::ExtensionType],
+        max_name_len: u8,
+    ) -> Vec<u8> {
+        crate::handshake::encode_ech_inner(inner, compressed, max_name_len)
+    }
+
     /// A client whose messages pass through `shaper`.
     pub fn shape_client_messages(
         b: ClientConfigBuilder,

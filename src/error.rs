@@ -2,7 +2,7 @@
 //! that RFC 8446 §6.2 / RFC 5246 §7.2.2 name for it.
 
 pub use crate::codec::DecodeError;
-use crate::msgs::enums::{AlertDescription, NamedGroup};
+use crate::msgs::enums::{AlertDescription, ExtensionType, NamedGroup};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -100,6 +100,23 @@ pub enum Error {
         /// What is wrong with it.
         problem: KeyShareProblem,
     },
+    /// The peer's Encrypted Client Hello input is unusable (RFC 9849); the
+    /// problem names the alert.
+    BadEch(EchProblem),
+    /// We offered Encrypted Client Hello and the server did not accept it
+    /// (RFC 9849 §6.1.6): the handshake was completed with the server
+    /// authenticated for `public_name` only, and then aborted with
+    /// ech_required. Nothing was sent to the origin. `retry_configs`, when
+    /// the server sent them, is the ECHConfigList to retry with on a new
+    /// connection; without them, ECH was securely disabled by the server
+    /// and the caller may retry without ECH.
+    EchRejected {
+        /// The public name the server was authenticated for.
+        public_name: String,
+        /// The server's retry_configs (an ECHConfigList, its length
+        /// prefix included), if it sent any.
+        retry_configs: Option<Vec<u8>>,
+    },
     /// A record failed authentication (bad_record_mac).
     BadRecordMac,
     /// A record or message exceeded the protocol's limits (record_overflow).
@@ -175,6 +192,155 @@ impl fmt::Display for KeyShareProblem {
             KeyShareProblem::Classical => f.write_str(
                 "its (EC)DH part is not a valid public value (or gives the all-zero secret)",
             ),
+        }
+    }
+}
+
+/// What is wrong with a peer's Encrypted Client Hello input (RFC 9849),
+/// each with the alert the RFC names for it ([`EchProblem::alert`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EchProblem {
+    /// retry_configs (or a GREASE answer) that is not a valid
+    /// ECHConfigList: decode_error (§6.1.6, §6.2.1).
+    ConfigList(DecodeError),
+    /// An `encrypted_client_hello` extension in a ClientHello that does not
+    /// decode: decode_error, or illegal_parameter for an unknown
+    /// ECHClientHelloType (§7).
+    ClientHelloExtension(DecodeError),
+    /// An inner `encrypted_client_hello` in a ClientHello from the network
+    /// (§7: a client-facing or shared-mode server refuses it):
+    /// illegal_parameter.
+    InnerFromNetwork,
+    /// A decrypted EncodedClientHelloInner that is not a ClientHello:
+    /// decode_error.
+    NotClientHello(DecodeError),
+    /// EncodedClientHelloInner padding that is not all zeros:
+    /// illegal_parameter (§5.1).
+    Padding,
+    /// An `ech_outer_extensions` list that does not decode, or appears
+    /// where it must not (twice, or in ClientHelloOuter): illegal_parameter
+    /// (§5.1).
+    OuterExtensionsList,
+    /// `ech_outer_extensions` references this extension, which
+    /// ClientHelloOuter lacks, or references it twice or out of order:
+    /// illegal_parameter (§5.1, Appendix A).
+    OuterExtensionMissing(ExtensionType),
+    /// `ech_outer_extensions` references `encrypted_client_hello`:
+    /// illegal_parameter (§5.1).
+    OuterExtensionsReferenceEch,
+    /// ClientHelloInner without an inner `encrypted_client_hello`:
+    /// illegal_parameter (§7.1).
+    InnerWithoutExtension,
+    /// ClientHelloInner offers TLS 1.2 or below: illegal_parameter (§7.1).
+    InnerOffersTls12,
+    /// The second ClientHelloOuter, after ECH was accepted in a
+    /// HelloRetryRequest, has no `encrypted_client_hello`:
+    /// missing_extension (§7.1.1).
+    MissingAfterRetry,
+    /// The second ClientHelloOuter changed the cipher suite or config_id,
+    /// or carries an `enc`: illegal_parameter (§7.1.1).
+    ChangedAfterRetry,
+    /// The second ClientHelloOuter's payload does not decrypt:
+    /// decrypt_error (§7.1.1).
+    DecryptAfterRetry,
+    /// A HelloRetryRequest's `encrypted_client_hello` is not 8 bytes:
+    /// decode_error (§6.1.4).
+    ConfirmationLength(usize),
+    /// The HelloRetryRequest accepted ECH but the ServerHello does not
+    /// confirm it: illegal_parameter (§6.1.5).
+    NotConfirmedAfterRetry,
+    /// ECH was rejected and the server selected our (GREASE)
+    /// pre_shared_key: illegal_parameter (§6.1.2).
+    PskWhileRejected,
+    /// retry_configs in EncryptedExtensions although ECH was accepted:
+    /// unsupported_extension (§5).
+    RetryConfigsWhileAccepted,
+}
+
+impl EchProblem {
+    /// The alert RFC 9849 names for this problem.
+    pub fn alert(self) -> AlertDescription {
+        match self {
+            EchProblem::ConfigList(_)
+            | EchProblem::NotClientHello(_)
+            | EchProblem::ConfirmationLength(_) => AlertDescription::DECODE_ERROR,
+            EchProblem::ClientHelloExtension(e) => decode_alert(&e),
+            EchProblem::MissingAfterRetry => AlertDescription::MISSING_EXTENSION,
+            EchProblem::DecryptAfterRetry => AlertDescription::DECRYPT_ERROR,
+            EchProblem::RetryConfigsWhileAccepted => AlertDescription::UNSUPPORTED_EXTENSION,
+            EchProblem::InnerFromNetwork
+            | EchProblem::Padding
+            | EchProblem::OuterExtensionsList
+            | EchProblem::OuterExtensionMissing(_)
+            | EchProblem::OuterExtensionsReferenceEch
+            | EchProblem::InnerWithoutExtension
+            | EchProblem::InnerOffersTls12
+            | EchProblem::ChangedAfterRetry
+            | EchProblem::NotConfirmedAfterRetry
+            | EchProblem::PskWhileRejected => AlertDescription::ILLEGAL_PARAMETER,
+        }
+    }
+}
+
+impl fmt::Display for EchProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EchProblem::ConfigList(e) => write!(f, "an ECHConfigList that does not decode ({e})"),
+            EchProblem::ClientHelloExtension(e) => {
+                write!(
+                    f,
+                    "an encrypted_client_hello extension that does not decode ({e})"
+                )
+            }
+            EchProblem::InnerFromNetwork => {
+                f.write_str("an inner encrypted_client_hello in a ClientHello from the network")
+            }
+            EchProblem::NotClientHello(e) => {
+                write!(
+                    f,
+                    "the decrypted ClientHelloInner is not a ClientHello ({e})"
+                )
+            }
+            EchProblem::Padding => f.write_str("the ClientHelloInner's padding is not all zeros"),
+            EchProblem::OuterExtensionsList => {
+                f.write_str("an ech_outer_extensions list that is malformed or misplaced")
+            }
+            EchProblem::OuterExtensionMissing(t) => write!(
+                f,
+                "ech_outer_extensions references {t:?}, which ClientHelloOuter lacks \
+                 (or which is referenced twice or out of order)"
+            ),
+            EchProblem::OuterExtensionsReferenceEch => {
+                f.write_str("ech_outer_extensions references encrypted_client_hello")
+            }
+            EchProblem::InnerWithoutExtension => {
+                f.write_str("the ClientHelloInner has no inner encrypted_client_hello")
+            }
+            EchProblem::InnerOffersTls12 => f.write_str("the ClientHelloInner offers TLS 1.2"),
+            EchProblem::MissingAfterRetry => f.write_str(
+                "the second ClientHello has no encrypted_client_hello after ECH was accepted",
+            ),
+            EchProblem::ChangedAfterRetry => f.write_str(
+                "the second ClientHello's encrypted_client_hello changed its suite or \
+                 config_id, or carries an enc",
+            ),
+            EchProblem::DecryptAfterRetry => {
+                f.write_str("the second ClientHello's ECH payload does not decrypt")
+            }
+            EchProblem::ConfirmationLength(n) => write!(
+                f,
+                "the HelloRetryRequest's encrypted_client_hello is {n} bytes, not 8"
+            ),
+            EchProblem::NotConfirmedAfterRetry => f.write_str(
+                "the HelloRetryRequest accepted ECH but the ServerHello does not confirm it",
+            ),
+            EchProblem::PskWhileRejected => {
+                f.write_str("the server rejected ECH but selected a pre_shared_key")
+            }
+            EchProblem::RetryConfigsWhileAccepted => {
+                f.write_str("the server sent retry_configs although it accepted ECH")
+            }
         }
     }
 }
@@ -270,6 +436,8 @@ impl Error {
             Error::Decode { error, .. } => Some(decode_alert(error)),
             Error::PeerMisbehaved { alert, .. } => Some(*alert),
             Error::BadKeyShare { .. } => Some(AlertDescription::ILLEGAL_PARAMETER),
+            Error::BadEch(p) => Some(p.alert()),
+            Error::EchRejected { .. } => Some(AlertDescription::ECH_REQUIRED),
             Error::BadRecordMac => Some(AlertDescription::BAD_RECORD_MAC),
             Error::RecordOverflow => Some(AlertDescription::RECORD_OVERFLOW),
             Error::NotTls(_) => Some(AlertDescription::DECODE_ERROR),
@@ -295,6 +463,21 @@ impl fmt::Display for Error {
             }
             Error::BadKeyShare { group, problem } => {
                 write!(f, "the peer's {group:?} key share is unusable: {problem}")
+            }
+            Error::BadEch(p) => write!(f, "Encrypted Client Hello: {p}"),
+            Error::EchRejected {
+                public_name,
+                retry_configs,
+            } => {
+                write!(
+                    f,
+                    "the server did not accept Encrypted Client Hello (it authenticated as \
+                     its public name {public_name}); "
+                )?;
+                match retry_configs {
+                    Some(_) => f.write_str("it sent retry configs: retry with them"),
+                    None => f.write_str("it sent no retry configs: ECH is disabled there"),
+                }
             }
             Error::BadRecordMac => f.write_str("a record failed authentication (bad_record_mac)"),
             Error::RecordOverflow => f.write_str("a record was longer than TLS allows"),

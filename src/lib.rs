@@ -181,7 +181,8 @@ pub mod verify;
 pub use config::{CertifiedKey, ClientConfig, ServerConfig};
 pub use conn::{ClientConnection, Connection, Event, ServerConnection, TraceEvent};
 pub use error::{
-    CertificateError, CertificateErrorKind, DecodeError, Error, KeyShareProblem, Negotiable,
+    CertificateError, CertificateErrorKind, DecodeError, EchProblem, Error, KeyShareProblem,
+    Negotiable,
 };
 pub use msgs::alert::Alert;
 pub use msgs::enums::{

@@ -172,3 +172,198 @@ impl RootStore {
         ))
     }
 }
+
+/// The DER prefix of a PKCS#8 PrivateKeyInfo holding an X25519 key (RFC
+/// 8410 §7: version 0, id-X25519 (1.3.101.110), the 32-byte key as an
+/// OCTET STRING in an OCTET STRING).
+const X25519_PKCS8_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// The base64 alphabet of RFC 4648 §4.
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 (RFC 4648 §4), padded.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 (RFC 4648 §4); whitespace is skipped, padding
+/// optional. `None` for any other character or a dangling bit group.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    let mut padding = false;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            padding = true;
+            continue;
+        }
+        if padding {
+            return None;
+        }
+        let v = B64.iter().position(|x| *x == c)? as u32;
+        acc = ((acc << 6) | v) & 0xff_ffff;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    (bits < 6).then_some(out)
+}
+
+/// The bodies of the PEM blocks labeled `label` in `text`, in order.
+fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>, Error> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(&begin) {
+        let body_start = start + begin.len();
+        let body_len = rest[body_start..]
+            .find(&end)
+            .ok_or_else(|| Error::Config(format!("a {label} block without its END line")))?;
+        let body = &rest[body_start..body_start + body_len];
+        out.push(
+            base64_decode(body)
+                .ok_or_else(|| Error::Config(format!("the {label} block is not base64")))?,
+        );
+        rest = &rest[body_start + body_len + end.len()..];
+    }
+    Ok(out)
+}
+
+/// Reads a PEM ECH file (draft-farrell-tls-pemesni, RFC 9934): an optional
+/// PKCS#8 `PRIVATE KEY` (X25519, RFC 8410) and one `ECHCONFIG` block
+/// holding the base64 ECHConfigList. Returns the list and the raw private
+/// key, if there is one.
+pub fn ech_file_from_pem(
+    text: &str,
+) -> Result<(crate::config::EchConfigList, Option<crate::crypto::Secret>), Error> {
+    let lists = pem_blocks(text, "ECHCONFIG")?;
+    let [list] = lists.as_slice() else {
+        return Err(Error::Config(format!(
+            "a PEM ECH file holds one ECHCONFIG block, not {}",
+            lists.len()
+        )));
+    };
+    let list = crate::config::EchConfigList::from_bytes(list)?;
+    let keys = pem_blocks(text, "PRIVATE KEY")?;
+    let key = match keys.as_slice() {
+        [] => None,
+        [der] => Some(crate::crypto::Secret::from_slice(
+            der.strip_prefix(&X25519_PKCS8_PREFIX[..])
+                .filter(|k| k.len() == 32)
+                .ok_or_else(|| {
+                    Error::Config("the ECH private key is not a PKCS#8 X25519 key".into())
+                })?,
+        )),
+        _ => return Err(Error::Config("more than one private key".into())),
+    };
+    Ok((list, key))
+}
+
+/// The ECH key of a PEM ECH file (see [`ech_file_from_pem`]): it must have
+/// a private key, and the list a config of that key.
+pub fn ech_key_from_pem(text: &str) -> Result<crate::config::EchKey, Error> {
+    let (list, key) = ech_file_from_pem(text)?;
+    let key = key.ok_or_else(|| Error::Config("the PEM ECH file has no private key".into()))?;
+    crate::config::EchKey::from_list(&list, key.as_bytes())
+}
+
+/// Reads a PEM ECH file for a server (see [`ech_key_from_pem`]).
+pub fn ech_key_from_file(path: impl AsRef<Path>) -> Result<crate::config::EchKey, Error> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    ech_key_from_pem(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// Writes `key` as a PEM ECH file (draft-farrell-tls-pemesni): its private
+/// key as PKCS#8 and its config as a one-config ECHConfigList.
+pub fn ech_key_to_pem(key: &crate::config::EchKey) -> String {
+    let mut der = X25519_PKCS8_PREFIX.to_vec();
+    der.extend_from_slice(key.private_key().as_bytes());
+    let out = armor("PRIVATE KEY", &der) + &armor("ECHCONFIG", &key.config_list());
+    der.fill(0);
+    out
+}
+
+/// A PEM block, base64 in lines of 64.
+fn armor(label: &str, bytes: &[u8]) -> String {
+    let b64 = base64_encode(bytes);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+#[cfg(test)]
+mod ech_tests {
+    use super::*;
+
+    /// The example of draft-farrell-tls-pemesni (RFC 9934 Figure 1).
+    const EXAMPLE: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VuBCIEICjd4yGRdsoP9gU7YT7My8DHx1Tjme8GYDXrOMCi8v1V
+-----END PRIVATE KEY-----
+-----BEGIN ECHCONFIG-----
+AD7+DQA65wAgACA8wVN2BtscOl3vQheUzHeIkVmKIiydUhDCliA4iyQRCwAEAAEA
+AQALZXhhbXBsZS5jb20AAA==
+-----END ECHCONFIG-----
+";
+
+    #[test]
+    fn the_pemesni_example_loads() {
+        let key = ech_key_from_pem(EXAMPLE).unwrap();
+        assert_eq!(key.config_id(), 0xe7);
+        assert_eq!(key.public_name(), "example.com");
+        assert_eq!(
+            hex::encode(key.private_key().as_bytes()),
+            "28dde3219176ca0ff6053b613ecccbc0c7c754e399ef066035eb38c0a2f2fd55"
+        );
+        // Written back, it reads the same.
+        let again = ech_key_from_pem(&ech_key_to_pem(&key)).unwrap();
+        assert_eq!(again.config(), key.config());
+        // The list alone is what a client uses.
+        let (list, none) =
+            ech_file_from_pem(&EXAMPLE[EXAMPLE.find("-----BEGIN ECH").unwrap()..]).unwrap();
+        assert!(none.is_none());
+        assert_eq!(list.public_names(), ["example.com"]);
+    }
+
+    #[test]
+    fn bad_files_are_refused() {
+        for bad in [
+            "",
+            "-----BEGIN ECHCONFIG-----\n!!\n-----END ECHCONFIG-----\n",
+            "-----BEGIN ECHCONFIG-----\nAD7+\n",
+            &EXAMPLE.replace("MC4CAQAw", "MC4CAQEw"),
+            &EXAMPLE.replace("AD7+DQA6", "AD7+DQA7"),
+        ] {
+            assert!(ech_key_from_pem(bad).is_err(), "{bad}");
+        }
+        assert_eq!(base64_decode("AQID").unwrap(), [1, 2, 3]);
+        assert_eq!(base64_encode(&[1, 2]), "AQI=");
+        assert!(base64_decode("A").is_none());
+    }
+}

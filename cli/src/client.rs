@@ -4,6 +4,7 @@
 use crate::options::{apply_tls, report, Tls};
 use crate::summary::summary;
 use crate::Failure;
+use cloaktls::config::EchConfigList;
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::stream::TlsStream;
 use cloaktls::verify::RootStore;
@@ -39,11 +40,39 @@ pub struct Args {
     /// timestamps (SCTs).
     #[arg(long)]
     status: bool,
+    /// Offer Encrypted Client Hello with this ECHConfigList: a PEM ECH file
+    /// (`cloak ech-keygen` writes one), or the list in base64 (as in a DNS
+    /// HTTPS record's ech=).
+    #[arg(long, value_name = "FILE|BASE64")]
+    ech: Option<String>,
+    /// When the server rejects ECH and sends retry configs, connect again
+    /// once with them.
+    #[arg(long, requires = "ech")]
+    ech_retry: bool,
+    /// Send GREASE ECH when no --ech is given.
+    #[arg(long, conflicts_with = "ech")]
+    ech_grease: bool,
     #[command(flatten)]
     tls: Tls,
 }
 
-fn config(a: &Args) -> Result<Arc<ClientConfig>, Failure> {
+/// The ECHConfigList of --ech: a PEM ECH file, else base64.
+fn ech_list(value: &str) -> Result<EchConfigList, Failure> {
+    if std::path::Path::new(value).exists() {
+        let text = std::fs::read_to_string(value)
+            .map_err(|e| Failure::Message(format!("{value}: {e}")))?;
+        let (list, _) = cloaktls::pem::ech_file_from_pem(&text)?;
+        return Ok(list);
+    }
+    let bytes = cloaktls::pem::base64_decode(value).ok_or_else(|| {
+        Failure::Message(format!(
+            "--ech {value:?} is neither a file nor an ECHConfigList in base64"
+        ))
+    })?;
+    Ok(EchConfigList::from_bytes(&bytes)?)
+}
+
+fn config(a: &Args, ech: Option<&EchConfigList>) -> Result<Arc<ClientConfig>, Failure> {
     let mut b = if a.insecure {
         eprintln!("warning: --insecure: the server's certificate is not verified");
         cloaktls::danger::client_without_verification()
@@ -63,6 +92,10 @@ fn config(a: &Args) -> Result<Arc<ClientConfig>, Failure> {
     if a.tls.trace_secrets {
         b = cloaktls::danger::trace_secrets_client(b);
     }
+    if let Some(list) = ech {
+        b = b.ech(list.clone());
+    }
+    b = b.ech_grease(a.ech_grease);
     Ok(b.build()?)
 }
 
@@ -77,28 +110,62 @@ pub fn run(a: Args) -> Result<(), Failure> {
         .parse()
         .map_err(|_| Failure::Message(format!("bad port {port:?}")))?;
     let name = a.servername.clone().unwrap_or_else(|| host.to_string());
-    let cfg = config(&a)?;
-    let sock = TcpStream::connect((host, port)).map_err(|e| {
-        report(&Error::from(io::Error::new(
-            e.kind(),
-            format!("connecting to {}: {e}", a.target),
-        )));
-        Failure::Reported
-    })?;
-    let conn = ClientConnection::new(cfg, &name)?;
-    let mut tls = TlsStream::new(conn, sock);
-    let handshake = tls.complete_handshake();
-    let trace = tls.conn_mut().take_trace();
-    if !trace.is_empty() {
-        eprint!("{}", cloaktls::conn::ladder(&trace, true));
+    let mut ech = a.ech.as_deref().map(ech_list).transpose()?;
+    if let Some(list) = &ech {
+        eprintln!(
+            "ECH: offering, public name {}",
+            list.public_names()
+                .first()
+                .map(String::as_str)
+                .unwrap_or("?")
+        );
     }
-    if let Err(e) = handshake {
-        report(&e);
-        return Err(Failure::Reported);
+    // RFC 9849 §6.1.6: one retry with the server's retry configs, no more.
+    let mut retries = usize::from(a.ech_retry);
+    loop {
+        let cfg = config(&a, ech.as_ref())?;
+        let sock = TcpStream::connect((host, port)).map_err(|e| {
+            report(&Error::from(io::Error::new(
+                e.kind(),
+                format!("connecting to {}: {e}", a.target),
+            )));
+            Failure::Reported
+        })?;
+        let conn = ClientConnection::new(cfg, &name)?;
+        let mut tls = TlsStream::new(conn, sock);
+        let handshake = tls.complete_handshake();
+        let trace = tls.conn_mut().take_trace();
+        if !trace.is_empty() {
+            eprint!("{}", cloaktls::conn::ladder(&trace, true));
+        }
+        match handshake {
+            Ok(()) => {
+                eprint!("{}", summary(tls.conn()));
+                eprintln!("---");
+                return pump(tls);
+            }
+            Err(Error::EchRejected {
+                public_name,
+                retry_configs: Some(retry),
+            }) => {
+                eprintln!(
+                    "ECH: rejected by {public_name}; its retry configs: {}",
+                    cloaktls::pem::base64_encode(&retry)
+                );
+                if retries == 0 {
+                    eprintln!("hint: connect again with --ech set to them (or --ech-retry)");
+                    return Err(Failure::Reported);
+                }
+                retries -= 1;
+                ech = Some(EchConfigList::from_bytes(&retry)?);
+                eprintln!("ECH: retrying with them");
+            }
+            Err(e) => {
+                report(&e);
+                return Err(Failure::Reported);
+            }
+        }
     }
-    eprint!("{}", summary(tls.conn()));
-    eprintln!("---");
-    pump(tls)
 }
 
 /// Copies stdin to the peer and the peer to stdout until either closes.

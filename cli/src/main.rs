@@ -5,6 +5,7 @@
 
 mod client;
 mod demo;
+mod ech_keygen;
 mod options;
 mod server;
 mod summary;
@@ -35,6 +36,9 @@ enum Command {
     Server(server::Args),
     /// Replay the test vectors (RFC 8448) under a directory.
     Vectors(vectors::Args),
+    /// Make an Encrypted Client Hello key for a public name: a PEM ECH
+    /// file for `cloak server --ech`, and its ECHConfigList in base64.
+    EchKeygen(ech_keygen::Args),
     /// Make or rotate a session-ticket key file for servers that share
     /// their sessions (`cloak server --ticket-keys FILE`).
     TicketKeys(ticket_keys::Args),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Server(a) => server::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::TicketKeys(a) => ticket_keys::run(a),
+        Command::EchKeygen(a) => ech_keygen::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -277,6 +277,12 @@ pub fn hint(e: &Error) -> Option<&'static str> {
             "the peer hung up during the handshake: it may not speak TLS on this port, or it refused our offer",
         ),
         Error::NotTls(_) => Some("check the port: it may serve plain HTTP, not HTTPS"),
+        Error::EchRejected {
+            retry_configs: None,
+            ..
+        } => Some(
+            "the server does not do ECH (any more): connect without --ech, knowing that the name is then visible",
+        ),
         Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             Some("nothing is listening at that address and port")
         }

@@ -76,6 +76,11 @@ pub struct Args {
     /// anti-replay register is its own.
     #[arg(long, value_name = "FILE")]
     ticket_keys: Option<String>,
+    /// Accept Encrypted Client Hello with the key in FILE, a PEM ECH file
+    /// (`cloak ech-keygen` makes one); repeat for more keys. Clients whose
+    /// ECH cannot be decrypted get these configs to retry with.
+    #[arg(long, value_name = "FILE")]
+    ech: Vec<String>,
     /// How long a client has to finish the handshake, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     handshake_timeout: u64,
@@ -115,6 +120,15 @@ fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Fail
     }
     if a.tls.trace_secrets {
         b = cloaktls::danger::trace_secrets_server(b);
+    }
+    for file in &a.ech {
+        let key = cloaktls::pem::ech_key_from_file(file)?;
+        eprintln!(
+            "ECH: config_id {} for public name {}",
+            key.config_id(),
+            key.public_name()
+        );
+        b = b.ech_key(key);
     }
     if let Some(file) = &a.ticket_keys {
         let now = std::time::SystemTime::now()
@@ -308,7 +322,7 @@ async fn answer_plain_http(mut tcp: TcpStream) {
 fn one_line(c: &Connection) -> String {
     let name = |d: Option<String>| d.unwrap_or_else(|| "none".into());
     format!(
-        "{}, {}, key exchange {}{}{}{}{}",
+        "{}, {}, key exchange {}{}{}{}{}{}",
         version_name(c.protocol_version()),
         name(c.cipher_suite().map(|s| format!("{s:?}"))),
         name(c.key_exchange_group().map(|g| format!("{g:?}"))),
@@ -329,6 +343,11 @@ fn one_line(c: &Connection) -> String {
                 ", its server_name {ip} ignored (an IP address, which RFC 6066 §3 does not allow)"
             ),
             None => String::new(),
+        },
+        match c.ech_status() {
+            cloaktls::config::EchStatus::Accepted => ", ECH accepted",
+            cloaktls::config::EchStatus::Rejected => ", ECH rejected (retry configs sent)",
+            _ => "",
         }
     )
 }

@@ -2,6 +2,7 @@
 //! and the peer's certificates in plain words.
 
 use crate::options::version_name;
+use cloaktls::config::EchStatus;
 use cloaktls::{Connection, ProtocolVersion};
 
 /// What was negotiated, one item per line, and the peer's certificates.
@@ -23,6 +24,13 @@ pub fn summary(conn: &Connection) -> String {
             .unwrap_or_else(|| "none".into())
     );
     s += &format!("SNI: {}\n", conn.server_name().unwrap_or("none"));
+    let public = conn.ech_public_name().unwrap_or("?");
+    match conn.ech_status() {
+        EchStatus::Accepted => s += &format!("ECH: accepted (public name {public})\n"),
+        EchStatus::Rejected => s += &format!("ECH: rejected (public name {public})\n"),
+        EchStatus::Grease => s += "ECH: GREASE (no config)\n",
+        _ => {}
+    }
     s += &format!(
         "hello retry: {}\n",
         if conn.had_hello_retry() { "yes" } else { "no" }

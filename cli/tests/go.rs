@@ -328,3 +328,236 @@ fn the_library_both_ways() {
         assert_eq!(server.join().unwrap(), (Some(group), 1));
     }
 }
+
+// ---- Encrypted Client Hello (RFC 9849) with Go's crypto/tls ----
+
+use cloaktls::config::{EchConfigList, EchKey, EchStatus};
+use cloaktls::pem::{base64_encode, certified_key_from_files, ech_key_to_pem};
+use cloaktls::Error;
+use std::sync::mpsc;
+
+const PUBLIC: &str = "public.example";
+
+/// A fresh ECH key for the public name, written as a PEM ECH file.
+fn ech_key(pki: &Pki, file: &str, id: u8) -> (EchKey, PathBuf) {
+    let key = EchKey::generate(PUBLIC, id, &cloaktls::crypto::SystemRandom::new()).unwrap();
+    let path = pki.file(file);
+    std::fs::write(&path, ech_key_to_pem(&key)).unwrap();
+    (key, path)
+}
+
+fn ech_pki(name: &str) -> Pki {
+    let pki = make_pki(name);
+    pki.issue("public", &[PUBLIC], (2020, 1, 1), (2090, 1, 1));
+    pki
+}
+
+/// What our ECH server saw of one connection.
+type Seen = Result<(EchStatus, Option<String>, bool), Error>;
+
+/// Our server, with the origin's certificate (localhost) and the public
+/// name's, decrypting with `keys`; answers `n` connections, reporting each.
+fn ech_server(
+    pki: &Pki,
+    keys: &[EchKey],
+    groups: Option<&[NamedGroup]>,
+    n: usize,
+) -> (u16, mpsc::Receiver<Seen>) {
+    let public = certified_key_from_files(pki.file("public.pem"), pki.file("public.key")).unwrap();
+    let mut b = ServerConfig::builder(pki.ecdsa.clone()).add_certificate(public);
+    for k in keys {
+        b = b.ech_key(k.clone());
+    }
+    if let Some(g) = groups {
+        b = b.groups(g);
+    }
+    let cfg = b.build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..n {
+            let (sock, _) = listener.accept().unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let seen = ServerStream::accept(cfg.clone(), sock).and_then(|mut tls| {
+                let mut line = String::new();
+                BufReader::new(&mut tls).read_line(&mut line)?;
+                tls.write_all(format!("echo: {line}").as_bytes())?;
+                tls.send_close_notify()?;
+                let c = tls.conn();
+                Ok((
+                    c.ech_status(),
+                    c.server_name().map(str::to_string),
+                    c.had_hello_retry(),
+                ))
+            });
+            let _ = tx.send(seen);
+        }
+    });
+    (port, rx)
+}
+
+fn b64_list(k: &EchKey) -> String {
+    base64_encode(&k.config_list())
+}
+
+fn go_ech_client(pki: &Pki, port: u16, args: &[&str]) -> String {
+    let out = go_client(pki, port, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.contains("reply: echo: ping from go"),
+        "go client {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn ech_go_client_to_cloaktls_server() {
+    let pki = ech_pki("go-ech-server");
+    let (k1, _) = ech_key(&pki, "k1.ech", 1);
+    let (k2, _) = ech_key(&pki, "k2.ech", 2);
+    // Accepted.
+    let (port, seen) = ech_server(&pki, std::slice::from_ref(&k1), None, 1);
+    let out = go_ech_client(&pki, port, &["-ech", &b64_list(&k1)]);
+    assert!(out.contains("ech=true sni=localhost"), "{out}");
+    let s = seen.recv().unwrap().unwrap();
+    assert_eq!(s, (EchStatus::Accepted, Some("localhost".into()), false));
+    // Accepted after a HelloRetryRequest (Go sends X25519MLKEM768 and
+    // X25519; our server takes P-256 only).
+    let (port, seen) = ech_server(
+        &pki,
+        std::slice::from_ref(&k1),
+        Some(&[NamedGroup::SECP256R1]),
+        1,
+    );
+    let out = go_ech_client(&pki, port, &["-ech", &b64_list(&k1)]);
+    assert!(
+        out.contains("hrr=true") && out.contains("ech=true"),
+        "{out}"
+    );
+    let s = seen.recv().unwrap().unwrap();
+    assert_eq!(s, (EchStatus::Accepted, Some("localhost".into()), true));
+    // Rejected with retry configs (the server has a newer key), then
+    // retried with them and accepted.
+    let (port, seen) = ech_server(&pki, std::slice::from_ref(&k2), None, 2);
+    let out = go_ech_client(&pki, port, &["-ech", &b64_list(&k1), "-ech-retry"]);
+    assert!(
+        out.contains(&format!("ech rejected retry={}", b64_list(&k2))),
+        "{out}"
+    );
+    assert!(out.contains("ech=true"), "{out}");
+    assert_eq!(
+        seen.recv().unwrap(),
+        Err(Error::AlertReceived(
+            cloaktls::AlertDescription::ECH_REQUIRED
+        ))
+    );
+    assert_eq!(seen.recv().unwrap().unwrap().0, EchStatus::Accepted);
+    // A Go client without ECH reaches the public name.
+    let (port, seen) = ech_server(&pki, std::slice::from_ref(&k1), None, 1);
+    let out = go_ech_client(&pki, port, &["-servername", PUBLIC]);
+    assert!(out.contains("ech=false"), "{out}");
+    let s = seen.recv().unwrap().unwrap();
+    assert_eq!(s, (EchStatus::NotOffered, Some(PUBLIC.into()), false));
+}
+
+/// Our client against the Go server: connects to `name` offering `ech`.
+fn cloaktls_to_go(
+    port: u16,
+    pki: &Pki,
+    name: &str,
+    ech: Option<EchConfigList>,
+) -> Result<(EchStatus, bool), Error> {
+    let mut b = ClientConfig::builder(pki.roots.clone());
+    if let Some(list) = ech {
+        b = b.ech(list);
+    }
+    let cfg = b.build().unwrap();
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut tls = ClientStream::connect(cfg, name, sock)?;
+    let status = (tls.conn().ech_status(), tls.conn().had_hello_retry());
+    tls.write_all(b"ech\n").map_err(Error::from)?;
+    let mut reply = String::new();
+    tls.read_to_string(&mut reply).map_err(Error::from)?;
+    assert_eq!(reply, "echo: ech\n");
+    Ok(status)
+}
+
+#[test]
+fn ech_cloaktls_client_to_go_server() {
+    let pki = ech_pki("go-ech-client");
+    let (k1, f1) = ech_key(&pki, "k1.ech", 1);
+    let (k2, f2) = ech_key(&pki, "k2.ech", 2);
+    let list = |k: &EchKey| EchConfigList::from_bytes(&k.config_list()).unwrap();
+    let go = |key: &PathBuf, extra: &[&str]| {
+        let mut args = vec![
+            "-ech-key",
+            key.to_str().unwrap(),
+            "-pubcert",
+            pki.file("public.pem").to_str().unwrap().to_string().leak(),
+            "-pubkey",
+            pki.file("public.key").to_str().unwrap().to_string().leak(),
+        ];
+        args.extend_from_slice(extra);
+        go_server(&pki, &args)
+    };
+    // Accepted.
+    let mut srv = go(&f1, &[]);
+    assert_eq!(
+        cloaktls_to_go(srv.port, &pki, "localhost", Some(list(&k1))).unwrap(),
+        (EchStatus::Accepted, false)
+    );
+    let line = srv.wait_for("negotiated").unwrap();
+    assert!(line.contains("ech=true sni=localhost"), "{line}");
+    // After a HelloRetryRequest.
+    let mut srv = go(&f1, &["-groups", "secp256r1"]);
+    assert_eq!(
+        cloaktls_to_go(srv.port, &pki, "localhost", Some(list(&k1))).unwrap(),
+        (EchStatus::Accepted, true)
+    );
+    let line = srv.wait_for("negotiated").unwrap();
+    assert!(
+        line.contains("hrr=true") && line.contains("ech=true"),
+        "{line}"
+    );
+    // Rejected: the Go server has a newer key, sent as a retry config.
+    let mut srv = go(&f2, &[]);
+    let err = cloaktls_to_go(srv.port, &pki, "localhost", Some(list(&k1))).unwrap_err();
+    let Error::EchRejected {
+        public_name,
+        retry_configs: Some(retry),
+    } = err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(public_name, PUBLIC);
+    assert_eq!(retry, k2.config_list());
+    // Our client finished the handshake with the public name, then sent
+    // ech_required (RFC 9849 §6.1.6): Go reports it on its read.
+    let line = srv
+        .wait_for("encrypted client hello required")
+        .unwrap_or_else(|| panic!("the Go server said:\n{}", srv.output()));
+    assert!(line.contains("read failed"), "{line}");
+    // Retried with the retry configs: accepted.
+    let retried = EchConfigList::from_bytes(&retry).unwrap();
+    assert_eq!(
+        cloaktls_to_go(srv.port, &pki, "localhost", Some(retried)).unwrap(),
+        (EchStatus::Accepted, false)
+    );
+    assert!(srv.wait_for("ech=true").is_some());
+    // Without ECH, our client reaches the Go server's public name.
+    let mut srv = go(&f1, &[]);
+    assert_eq!(
+        cloaktls_to_go(srv.port, &pki, PUBLIC, None).unwrap(),
+        (EchStatus::NotOffered, false)
+    );
+    let line = srv.wait_for("negotiated").unwrap();
+    assert!(
+        line.contains("ech=false") && line.contains("sni=public.example"),
+        "{line}"
+    );
+}

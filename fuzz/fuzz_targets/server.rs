@@ -1,5 +1,6 @@
 #![no_main]
-//! A deterministic server fed fuzzed client flights.
+//! A deterministic server (with an ECH key, so that its seeds reach trial
+//! decryption and ClientHelloInner) fed fuzzed client flights.
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

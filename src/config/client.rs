@@ -1,6 +1,6 @@
 //! The client's configuration and its builder.
 
-use super::{alpn_list, check_alpn, CertifiedKey, Choices, KeyLog, Trace};
+use super::{alpn_list, check_alpn, CertifiedKey, Choices, EchConfigList, KeyLog, Trace};
 use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::crypto::SupportedSuite;
@@ -74,6 +74,8 @@ pub struct ClientConfig {
     pub(crate) shaper: Option<Arc<dyn super::MessageShaper>>,
     pub(crate) request_ocsp: bool,
     pub(crate) request_sct: bool,
+    pub(crate) ech: Option<EchConfigList>,
+    pub(crate) ech_grease: bool,
 }
 
 impl ClientConfig {
@@ -185,6 +187,8 @@ impl ClientConfigBuilder {
                 shaper: None,
                 request_ocsp: false,
                 request_sct: false,
+                ech: None,
+                ech_grease: false,
             },
             choices,
         }
@@ -350,6 +354,28 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Offers Encrypted Client Hello (RFC 9849) with this ECHConfigList
+    /// (from the server's DNS HTTPS record): the server name, ALPN and the
+    /// rest of the real ClientHello are encrypted to the server's key, and
+    /// only the config's public name shows. If the server does not accept
+    /// it, the handshake fails with [`Error::EchRejected`], which carries
+    /// the server's retry configs. ECH needs TLS 1.3; a list with no config
+    /// cloaktls can use is an error from `build()` (a client with no usable
+    /// config should send GREASE ECH instead, see
+    /// [`ClientConfigBuilder::ech_grease`]).
+    pub fn ech(mut self, configs: EchConfigList) -> Self {
+        self.config.ech = Some(configs);
+        self
+    }
+
+    /// Sends a GREASE `encrypted_client_hello` extension (RFC 9849 §6.2)
+    /// when no ECH config is set, so that connections with and without ECH
+    /// look alike. Off by default; never sent when only TLS 1.2 is offered.
+    pub fn ech_grease(mut self, on: bool) -> Self {
+        self.config.ech_grease = on;
+        self
+    }
+
     // The options that weaken security, reached through `danger`.
 
     pub(crate) fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
@@ -426,6 +452,18 @@ impl ClientConfigBuilder {
         check_alpn(&config.alpn)?;
         for c in &config.client_certs {
             c.check()?;
+        }
+        if let Some(list) = &config.ech {
+            if !list.is_usable() {
+                return Err(Error::Config(
+                    "the ECHConfigList has no config cloaktls can use (version 0xfe0d, \
+                     the X25519 KEM, an HPKE suite it implements, a valid public name)"
+                        .into(),
+                ));
+            }
+            if !config.versions.contains(&ProtocolVersion::TLSV1_3) {
+                return Err(Error::Config("Encrypted Client Hello needs TLS 1.3".into()));
+            }
         }
         if config.signature_schemes().is_empty() {
             return Err(Error::Config(

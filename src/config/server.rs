@@ -1,6 +1,6 @@
 //! The server's configuration and its builder.
 
-use super::{alpn_list, check_alpn, CertifiedKey, Choices, ClientAuth, KeyLog, Trace};
+use super::{alpn_list, check_alpn, CertifiedKey, Choices, ClientAuth, EchKey, KeyLog, Trace};
 use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::crypto::SupportedSuite;
@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub(crate) psk_ke: bool,
     #[cfg(feature = "testkit")]
     pub(crate) shaper: Option<Arc<dyn super::MessageShaper>>,
+    /// The Encrypted Client Hello keys (RFC 9849 §7.1).
+    pub(crate) ech_keys: Vec<EchKey>,
     /// The digest of the client-authentication policy (see
     /// [`ClientAuth`]), computed once.
     client_auth_scope: [u8; 32],
@@ -72,6 +74,19 @@ impl ServerConfig {
     /// configuration that shares them).
     pub(crate) fn anti_replay(&self) -> Option<&AntiReplay> {
         self.ticket_keys.as_deref().map(TicketKeys::anti_replay)
+    }
+
+    /// The retry_configs for a client whose ECH this server could not
+    /// decrypt (RFC 9849 §7.1): the configs of the keys marked for retry,
+    /// as an ECHConfigList; `None` without any.
+    pub(crate) fn ech_retry_configs(&self) -> Option<Vec<u8>> {
+        let retry: Vec<_> = self
+            .ech_keys
+            .iter()
+            .filter(|k| k.retry)
+            .map(|k| &k.config)
+            .collect();
+        (!retry.is_empty()).then(|| crate::msgs::ech::encode_config_list(retry))
     }
 
     /// Whether the configuration allows signing with, or accepting, `scheme`.
@@ -126,6 +141,7 @@ impl ServerConfigBuilder {
                 psk_ke: false,
                 #[cfg(feature = "testkit")]
                 shaper: None,
+                ech_keys: Vec::new(),
                 client_auth_scope: [0; 32],
             },
             choices,
@@ -283,6 +299,16 @@ impl ServerConfigBuilder {
 
     pub(crate) fn custom_groups(mut self, groups: KeyExchangeSet) -> Self {
         self.choices.custom_groups = Some(groups);
+        self
+    }
+
+    /// Accepts Encrypted Client Hello (RFC 9849) sealed to `key`; call it
+    /// again for more keys (a new one and those still in DNS caches). A
+    /// client whose ECH this server cannot decrypt is served with the
+    /// public name's certificate and gets the retry keys' configs
+    /// (retry_configs). ECH needs TLS 1.3 on.
+    pub fn ech_key(mut self, key: EchKey) -> Self {
+        self.config.ech_keys.push(key);
         self
     }
 

@@ -100,6 +100,18 @@ impl Connection {
         self.info.resumed
     }
 
+    /// What became of Encrypted Client Hello (RFC 9849): offered as GREASE,
+    /// accepted or rejected, or not at all. Available once the server's
+    /// first message is read (client) or the ClientHello (server).
+    pub fn ech_status(&self) -> crate::config::EchStatus {
+        self.info.ech
+    }
+
+    /// The public name of the ECH config a client offered.
+    pub fn ech_public_name(&self) -> Option<&str> {
+        self.info.ech_public_name.as_deref()
+    }
+
     /// Whether the server asked for another key share (HelloRetryRequest).
     pub fn had_hello_retry(&self) -> bool {
         self.info.hello_retry

@@ -259,6 +259,7 @@ impl Connection {
                 label,
                 secret: secret.as_bytes().to_vec(),
             }),
+            Command::Fail(e) => return Err(e),
         }
         Ok(())
     }

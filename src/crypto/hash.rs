@@ -69,6 +69,12 @@ impl HashAlgorithm {
     /// HKDF-Extract(salt, IKM) (RFC 5869 §2.2); an empty salt means a
     /// string of zeros of the hash's length.
     pub fn hkdf_extract(self, salt: &[u8], ikm: &[u8]) -> Secret {
+        self.hkdf_extract_parts(salt, &[ikm])
+    }
+
+    /// HKDF-Extract(salt, IKM) over the concatenation of `ikm`'s parts
+    /// (HPKE's LabeledExtract, RFC 9180 §4, prefixes the IKM with labels).
+    pub fn hkdf_extract_parts(self, salt: &[u8], ikm: &[&[u8]]) -> Secret {
         let zeros = [0u8; 64];
         let salt = if salt.is_empty() {
             &zeros[..self.output_len()]
@@ -76,8 +82,12 @@ impl HashAlgorithm {
             salt
         };
         let key = hmac::Key::new(self.hmac_alg(), salt);
+        let mut ctx = hmac::Context::with_key(&key);
+        for part in ikm {
+            ctx.update(part);
+        }
         // Straight into a Secret: no copy of the PRK is left behind.
-        Secret::from_slice(hmac::sign(&key, ikm).as_ref())
+        Secret::from_slice(ctx.sign().as_ref())
     }
 
     /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). `len` is at most 255

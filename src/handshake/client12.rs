@@ -469,9 +469,11 @@ impl State for ExpectServerHelloDone {
         let mut hs = self.hs;
         hs.transcript.add(raw);
         let config = hs.shared.config.clone();
-        // RFC 5246 §7.4.4: only a certificate of a type the server lists.
-        let listed: Vec<CertifiedKey> = match &self.request {
-            Some(cr) => config
+        // RFC 5246 §7.4.4: only a certificate of a type the server lists;
+        // RFC 9849 §6.1.7: after a rejected ECH, no certificate of ours.
+        let listed: Vec<CertifiedKey> = match (&self.request, &hs.shared.ech) {
+            (_, crate::config::EchStatus::Rejected) | (None, _) => Vec::new(),
+            (Some(cr), _) => config
                 .client_cert_candidates(&CertificateRequestInfo {
                     version: ProtocolVersion::TLSV1_2,
                     signature_schemes: &cr.signature_algorithms,
@@ -481,7 +483,6 @@ impl State for ExpectServerHelloDone {
                 .into_iter()
                 .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
                 .collect(),
-            None => Vec::new(),
         };
         let chosen = self.request.as_ref().and_then(|cr| {
             choose_client_cert(
@@ -656,6 +657,14 @@ impl State for ExpectFinished {
             &hs.transcript.current_hash(),
         );
         check_finished(&expected, verify_data, "server")?;
+        // RFC 9849 §6.1.6: an ECH offer met a TLS 1.2 server, which
+        // rejected it: the public name authenticated, no retry configs.
+        if hs.shared.ech == crate::config::EchStatus::Rejected {
+            return Err(Error::EchRejected {
+                public_name: hs.shared.sni_text().unwrap_or_default(),
+                retry_configs: None,
+            });
+        }
         if let Some(sealer) = self.resumed_sealer {
             hs.transcript.add(raw);
             cx.out.push(Command::SendCcs);

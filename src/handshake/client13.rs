@@ -7,16 +7,19 @@ use super::client_common::{
     ClientShared, HelloSent,
 };
 use super::common::{check_finished, check_response_extensions, illegal, Exporter};
+use super::ech_client;
 use super::tls13::{connected13_methods, opener, sealer, verify_certificate_verify, Traffic13};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
 use crate::config::CertificateRequestInfo;
+use crate::config::EchStatus;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls13Suite};
-use crate::error::Error;
+use crate::error::{EchProblem, Error};
 use crate::key_schedule::tls13::{
     finished_verify_data, resumption_psk, EarlySecret, HandshakeSecret,
 };
+use crate::msgs::ech::decode_config_list;
 use crate::msgs::enums::{AlertDescription, ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
@@ -73,10 +76,25 @@ pub(super) fn handle_hello_retry_request(
         fill_binder(&mut hello, t, &st.transcript);
     }
     st.shared.send_ccs_once(cx);
-    if let HandshakePayload::ClientHello(h) =
-        cx.send_as_is(&mut st.transcript, HandshakePayload::ClientHello(hello))
-    {
-        st.hello = h;
+    match st.ech.as_deref_mut() {
+        // RFC 9849 §6.1.5: ClientHelloInner2 in the transcript, sealed in
+        // a second ClientHelloOuter on the wire.
+        Some(offer) => {
+            let outer = ech_client::second_outer(offer, &hello)?;
+            cx.send_other(
+                &mut st.transcript,
+                &ech_client::inner_message(&hello),
+                HandshakePayload::ClientHello(outer),
+            )?;
+            st.hello = hello;
+        }
+        None => {
+            if let HandshakePayload::ClientHello(h) =
+                cx.send_as_is(&mut st.transcript, HandshakePayload::ClientHello(hello))
+            {
+                st.hello = h;
+            }
+        }
     }
     cx.info.hello_retry = true;
     if let Some(kx) = new_share {
@@ -99,8 +117,22 @@ fn read_hello_retry_request(
         ExtensionType::KEY_SHARE,
         ExtensionType::COOKIE,
         ExtensionType::SUPPORTED_VERSIONS,
+        ExtensionType::ENCRYPTED_CLIENT_HELLO,
     ];
     for e in &hrr.extensions {
+        // RFC 9849 §6.1.4, §6.2.1: an ECH confirmation (or, to a GREASE or
+        // rejected offer, its look-alike) is 8 bytes; a client that did not
+        // offer ECH refuses it as unsolicited.
+        if let Extension::EncryptedClientHello(c) = e {
+            check_response_extensions(
+                std::slice::from_ref(e),
+                &st.shared.offered,
+                "HelloRetryRequest",
+            )?;
+            if c.len() != 8 {
+                return Err(Error::BadEch(EchProblem::ConfirmationLength(c.len())));
+            }
+        }
         if !allowed.contains(&e.typ()) {
             check_response_extensions(
                 std::slice::from_ref(e),
@@ -236,7 +268,22 @@ impl State for ExpectServerHelloAfterRetry {
         }
         match chosen_suite(&self.sent.hello, sh, version)? {
             SupportedSuite::Tls13(suite) if suite.suite == self.suite => {
-                handle_server_hello(self.sent, cx, sh, suite, raw)
+                // RFC 9849 §6.1.5: an ECH that the HelloRetryRequest
+                // accepted must be confirmed again.
+                if self.sent.ech.is_some() {
+                    // The transcript and the hello are the inner ones now.
+                    if !ech_client::server_hello_confirms(
+                        &self.sent.transcript,
+                        &self.sent.hello.random,
+                        raw,
+                        suite,
+                    ) {
+                        return Err(Error::BadEch(EchProblem::NotConfirmedAfterRetry));
+                    }
+                }
+                let mut sent = self.sent;
+                sent.ech = None;
+                handle_server_hello(sent, cx, sh, suite, raw)
             }
             _ => Err(illegal(
                 "the ServerHello's suite differs from the HelloRetryRequest's",
@@ -257,6 +304,11 @@ pub(super) fn handle_server_hello(
 ) -> Result<Box<dyn State>, Error> {
     check_session_id(&st.shared, sh)?;
     check_server_hello_extensions(&st, sh)?;
+    // RFC 9849 §6.1.2: the outer hello's PSK is GREASE.
+    if st.shared.ech == EchStatus::Rejected && sh.extension(ExtensionType::PRE_SHARED_KEY).is_some()
+    {
+        return Err(Error::BadEch(EchProblem::PskWhileRejected));
+    }
     let psk = accepted_psk(&mut st, sh, suite)?;
     let shared_secret = key_agreement(&mut st, sh, psk.is_some())?;
     if !cx.info.hello_retry {
@@ -297,6 +349,7 @@ pub(super) fn handle_server_hello(
             early_offered: st.early_offered,
             early_accepted: false,
             psk,
+            ech_retry_configs: None,
         },
     }))
 }
@@ -388,6 +441,8 @@ struct Handshake {
     early_accepted: bool,
     /// The ticket the server resumed, if it did.
     psk: Option<Tls13Ticket>,
+    /// The server's retry_configs, after a rejected ECH (RFC 9849 §6.1.6).
+    ech_retry_configs: Option<Vec<u8>>,
 }
 
 // ---- EncryptedExtensions (RFC 8446 §4.3.1) ----
@@ -481,6 +536,22 @@ fn read_encrypted_extensions(
                     "the server accepted early data without resuming our session",
                 ))
             }
+            // RFC 9849 §5, §6.1.6, §6.2.1: retry_configs only for a
+            // rejected (or GREASE) offer, and well-formed; kept only when
+            // ours was rejected.
+            Extension::EncryptedClientHello(list) => match hs.shared.ech {
+                EchStatus::Accepted => {
+                    return Err(Error::BadEch(EchProblem::RetryConfigsWhileAccepted))
+                }
+                status => {
+                    let configs = decode_config_list(list)
+                        .map_err(|e| Error::BadEch(EchProblem::ConfigList(e)))?;
+                    let usable = configs.iter().any(|c| c.contents.is_some());
+                    if status == EchStatus::Rejected && usable {
+                        hs.ech_retry_configs = Some(list.clone());
+                    }
+                }
+            },
             other => {
                 return Err(illegal(format!(
                     "{:?} is not allowed in EncryptedExtensions",
@@ -726,6 +797,16 @@ impl State for ExpectFinished {
         let fin = finished_verify_data(hash, hs.c_hs.as_bytes(), &hs.transcript.current_hash());
         cx.send(&mut hs.transcript, HandshakePayload::Finished(fin.to_vec()))?;
         cx.out.push(Command::write_keys(sealer(hs.suite, &c_ap)?));
+        // RFC 9849 §6.1.6: a rejected ECH completes the handshake with the
+        // public name (our Certificate, if asked for, was empty), then
+        // aborts with ech_required (under the application keys the server
+        // now reads with) before any data.
+        if hs.shared.ech == EchStatus::Rejected {
+            cx.out.push(Command::Fail(Error::EchRejected {
+                public_name: hs.shared.sni_text().unwrap_or_default(),
+                retry_configs: hs.ech_retry_configs.take(),
+            }));
+        }
         cx.info.exporter = Some(Exporter::Tls13 {
             hash,
             secret: exporter,
@@ -764,15 +845,19 @@ fn send_client_certificate(
             _ => None,
         })
         .unwrap_or_default();
-    let candidates = hs
-        .shared
-        .config
-        .client_cert_candidates(&CertificateRequestInfo {
-            version: ProtocolVersion::TLSV1_3,
-            signature_schemes: schemes,
-            authorities,
-            certificate_types: &[],
-        });
+    // RFC 9849 §6.1.7: after a rejected ECH, an empty Certificate.
+    let candidates = match hs.shared.ech {
+        EchStatus::Rejected => Vec::new(),
+        _ => hs
+            .shared
+            .config
+            .client_cert_candidates(&CertificateRequestInfo {
+                version: ProtocolVersion::TLSV1_3,
+                signature_schemes: schemes,
+                authorities,
+                certificate_types: &[],
+            }),
+    };
     let chosen = choose_client_cert(&candidates, schemes, authorities, ProtocolVersion::TLSV1_3);
     let entries = chosen
         .map(|(c, _)| {

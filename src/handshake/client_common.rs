@@ -33,6 +33,9 @@ pub(crate) struct ClientShared {
     pub(crate) sent_ccs: bool,
     /// Where the session store keeps this server's sessions.
     pub(crate) cache_key: SessionKey,
+    /// What became of Encrypted Client Hello, once the server's first
+    /// message has said (RFC 9849 §6.1.4).
+    pub(crate) ech: crate::config::EchStatus,
 }
 
 impl ClientShared {
@@ -70,6 +73,9 @@ pub(crate) struct HelloSent {
     pub(crate) tls12_session: Option<Tls12Session>,
     /// Whether 0-RTT data was offered (and is still on).
     pub(crate) early_offered: bool,
+    /// An Encrypted Client Hello offer awaiting the server's answer (or,
+    /// accepted by a HelloRetryRequest, its second ClientHello).
+    pub(crate) ech: Option<Box<super::ech_client::EchOffer>>,
 }
 
 /// The hash of the suite that issued a ticket.

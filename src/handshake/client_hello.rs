@@ -4,16 +4,18 @@
 
 use super::client::ExpectServerHello;
 use super::client_common::{fill_binder, reverify_session, ticket_hash, ClientShared, HelloSent};
+use super::ech_client::{self, EchOffer};
 use super::transcript::Transcript;
 use super::{tls13, Command, Context, Exporter, State};
-use crate::config::ClientConfig;
+use crate::config::{ChosenEchConfig, ClientConfig, EchStatus};
 use crate::crypto::suites::{lookup, SupportedSuite};
 use crate::crypto::ActiveKeyExchange;
 use crate::error::Error;
 use crate::key_schedule::tls13::EarlySecret;
+use crate::msgs::ech::EchClientHello;
 use crate::msgs::enums::{
-    CertificateStatusType, CipherSuite, CompressionMethod, EcPointFormat, ProtocolVersion,
-    PskKeyExchangeMode, ServerNameType,
+    CertificateStatusType, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
+    ProtocolVersion, PskKeyExchangeMode, ServerNameType,
 };
 use crate::msgs::extensions::{
     CertificateStatusRequest, Extension, KeyShareEntry, OfferedPsks, PskIdentity,
@@ -38,6 +40,9 @@ struct Offer {
 }
 
 /// Builds and sends the ClientHello; returns the state awaiting ServerHello.
+/// With an ECH config (RFC 9849 §6.1) the hello built is ClientHelloInner,
+/// sealed into a ClientHelloOuter for the config's public name; without
+/// one, GREASE ECH (§6.2.1) may go in it.
 pub(crate) fn start_client(
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
@@ -46,9 +51,25 @@ pub(crate) fn start_client(
     let mut client_random = [0u8; 32];
     config.random.fill(&mut client_random)?;
     let cache_key = config.session_key_for(&server_name);
-    let offer = make_offer(&config, &cache_key)?;
-    let exts = extensions(&config, &server_name, &offer);
-    let hello = ClientHello {
+    let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
+    let ech = config
+        .ech
+        .as_ref()
+        .filter(|_| tls13)
+        .and_then(|list| list.choose());
+    let offer = make_offer(&config, &cache_key, ech.is_some())?;
+    let mut exts = extensions(&config, &server_name, &offer);
+    let ech_status = match (&ech, config.ech_grease && tls13) {
+        (Some(_), _) => {
+            // §5: ClientHelloInner carries the inner variant.
+            let inner = Extension::EncryptedClientHello(EchClientHello::Inner.encode());
+            ech_client::insert_before_psk(&mut exts, inner);
+            EchStatus::NotOffered
+        }
+        (None, true) => EchStatus::Grease,
+        (None, false) => EchStatus::NotOffered,
+    };
+    let mut hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: client_random,
         legacy_session_id: offer.session_id.clone(),
@@ -56,29 +77,49 @@ pub(crate) fn start_client(
         compression_methods: vec![CompressionMethod::NULL],
         extensions: exts,
     };
+    if ech_status == EchStatus::Grease {
+        let grease = ech_client::grease_extension(&hello, config.random.as_ref())?;
+        ech_client::insert_before_psk(&mut hello.extensions, grease);
+    }
+    cx.info.ech = ech_status;
     let mut shared = ClientShared {
         config,
         server_name,
         client_random,
-        session_id: offer.session_id,
+        session_id: offer.session_id.clone(),
         offered: Vec::new(),
         sent_ccs: false,
         cache_key,
+        ech: ech_status,
     };
     let mut transcript = Transcript::new();
-    let hello = send_client_hello(
-        cx,
-        &mut shared,
-        &mut transcript,
-        hello,
-        offer.ticket.as_ref(),
-    )?;
+    let (hello, ech_offer) = match ech {
+        None => {
+            let h = send_client_hello(
+                cx,
+                &mut shared,
+                &mut transcript,
+                hello,
+                offer.ticket.as_ref(),
+            )?;
+            (h, None)
+        }
+        Some(chosen) => {
+            let (outer, ech_offer) =
+                send_ech_hellos(cx, &mut shared, &mut transcript, hello, &offer, chosen)?;
+            (outer, Some(ech_offer))
+        }
+    };
+    let early_transcript = match &ech_offer {
+        Some(e) => &e.inner_transcript,
+        None => &transcript,
+    };
     let early_offered = match offer.ticket.as_ref().filter(|_| offer.early) {
         Some(t) => {
             // 0-RTT goes out before the server answers: the session's
             // chain is checked again first, if asked.
             reverify_session(&shared, &t.peer_certs)?;
-            start_early_data(&mut shared, cx, t, &transcript)?;
+            start_early_data(&mut shared, cx, t, early_transcript)?;
             true
         }
         None => false,
@@ -91,13 +132,127 @@ pub(crate) fn start_client(
         ticket: offer.ticket,
         tls12_session: offer.tls12_session,
         early_offered,
+        ech: ech_offer,
     })))
 }
 
-/// The versions, suites, key shares and sessions to offer.
-fn make_offer(config: &ClientConfig, cache_key: &SessionKey) -> Result<Offer, Error> {
-    let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
+/// ECH's first flight (RFC 9849 §6.1): `inner` (ClientHelloInner, its PSK
+/// binder computed over itself) goes into the inner transcript; a
+/// ClientHelloOuter for the public name, with TLS 1.2 offered if the
+/// configuration allows it, a GREASE pre_shared_key in place of the real
+/// one (§6.1.2), a fresh random and the inner's session ID, carries it
+/// sealed and is what is sent.
+fn send_ech_hellos(
+    cx: &mut Context<'_>,
+    shared: &mut ClientShared,
+    transcript: &mut Transcript,
+    mut inner: ClientHello,
+    offer: &Offer,
+    chosen: ChosenEchConfig,
+) -> Result<(ClientHello, Box<EchOffer>), Error> {
+    let config = shared.config.clone();
     let tls12 = config.versions.contains(&ProtocolVersion::TLSV1_2);
+    let outer_offer = OuterOffer {
+        tls12,
+        early: offer.early,
+    };
+    let public_name = ech_client::public_server_name(&chosen)?;
+    let mut exts = outer_extensions(&config, &public_name, offer, &outer_offer);
+    if let Some(Extension::PreSharedKeyClient(psk)) = inner.extension(ExtensionType::PRE_SHARED_KEY)
+    {
+        exts.push(ech_client::grease_psk(psk, config.random.as_ref())?);
+    }
+    let mut random = [0u8; 32];
+    config.random.fill(&mut random)?;
+    let outer = ClientHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random,
+        legacy_session_id: inner.legacy_session_id.clone(),
+        cipher_suites: offered_suites(&config, true, tls12)?,
+        compression_methods: vec![CompressionMethod::NULL],
+        extensions: exts,
+    };
+    // The binder covers ClientHelloInner as the transcript will hold it:
+    // with the shared extensions grouped, so that they compress.
+    ech_client::group_compressible(&mut inner, &outer);
+    let mut inner_transcript = Transcript::new();
+    if let Some(t) = &offer.ticket {
+        fill_binder(&mut inner, t, &inner_transcript);
+    }
+    inner_transcript.add(&ech_client::inner_message(&inner));
+    let (enc, mut ctx) = ech_client::setup(&chosen, config.random.as_ref())?;
+    let outer = ech_client::seal_outer(&chosen, &mut ctx, enc, &inner, outer)?;
+    shared.client_random = outer.random;
+    let sent = send_client_hello(cx, shared, transcript, outer, None)?;
+    cx.info.ech_public_name = Some(chosen.public_name.clone());
+    Ok((
+        sent,
+        Box::new(EchOffer {
+            chosen,
+            ctx,
+            inner,
+            inner_transcript,
+            outer: None,
+        }),
+    ))
+}
+
+/// What ClientHelloOuter offers beyond ClientHelloInner's choices.
+struct OuterOffer {
+    tls12: bool,
+    early: bool,
+}
+
+/// ClientHelloOuter's extensions (RFC 9849 §6.1): the inner's, for the
+/// public name, with TLS 1.2 if allowed and no PSK (a GREASE one is added
+/// after), and early_data if the inner has it (rule 7).
+fn outer_extensions(
+    config: &ClientConfig,
+    public_name: &ServerName<'_>,
+    inner: &Offer,
+    outer: &OuterOffer,
+) -> Vec<Extension> {
+    let view = Offer {
+        tls13: true,
+        tls12: outer.tls12,
+        suites: Vec::new(),
+        key_shares: Vec::new(),
+        tls12_session: None,
+        ticket: None,
+        early: outer.early,
+        session_id: Vec::new(),
+    };
+    let mut exts = extensions(config, public_name, &view);
+    // The same key shares as the inner's (so that key_share compresses).
+    for e in exts.iter_mut() {
+        if let Extension::KeyShareClient(shares) = e {
+            *shares = key_share_entries(inner);
+        }
+    }
+    if outer.early && !exts.iter().any(|e| e.typ() == ExtensionType::EARLY_DATA) {
+        ech_client::insert_before_psk(&mut exts, Extension::EarlyData);
+    }
+    exts
+}
+
+/// The key_share entries of an offer.
+fn key_share_entries(offer: &Offer) -> Vec<KeyShareEntry> {
+    offer
+        .key_shares
+        .iter()
+        .map(|k| KeyShareEntry {
+            group: k.group(),
+            key_exchange: k.public_key().to_vec(),
+        })
+        .collect()
+}
+
+/// The versions, suites, key shares and sessions to offer.
+/// With ECH the offer is ClientHelloInner's: TLS 1.3 only, no TLS 1.2
+/// session (RFC 9849 §6.1 rules 1 and 2).
+fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Result<Offer, Error> {
+    let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
+    let tls12 = config.versions.contains(&ProtocolVersion::TLSV1_2) && !ech;
     let tls12_session = if tls12 {
         resumable_tls12_session(config, cache_key)
     } else {
@@ -251,16 +406,7 @@ fn extensions(
         }));
     }
     if offer.tls13 {
-        exts.push(Extension::KeyShareClient(
-            offer
-                .key_shares
-                .iter()
-                .map(|k| KeyShareEntry {
-                    group: k.group(),
-                    key_exchange: k.public_key().to_vec(),
-                })
-                .collect(),
-        ));
+        exts.push(Extension::KeyShareClient(key_share_entries(offer)));
     }
     tls13_extensions(config, offer, &mut exts);
     exts

@@ -138,6 +138,15 @@ pub(crate) fn check_response_extensions(
                 format!("the peer sent {typ:?} in {message}, which we did not offer"),
             ));
         }
+        // RFC 9849 §5: encrypted_client_hello answers only in a
+        // HelloRetryRequest or EncryptedExtensions; anywhere else it was
+        // not solicited.
+        if let (Extension::Unknown { .. }, ExtensionType::ENCRYPTED_CLIENT_HELLO) = (e, typ) {
+            return Err(Error::peer(
+                AlertDescription::UNSUPPORTED_EXTENSION,
+                format!("the peer sent encrypted_client_hello in {message}"),
+            ));
+        }
         if let Extension::Unknown { .. } = e {
             return Err(Error::peer(
                 AlertDescription::ILLEGAL_PARAMETER,

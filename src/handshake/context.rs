@@ -55,6 +55,24 @@ impl Context<'_> {
         msg.payload
     }
 
+    /// Sends `sent` while `hashed` (a whole handshake message) goes into
+    /// `transcript` in its place: Encrypted Client Hello's second
+    /// ClientHelloOuter, whose transcript holds ClientHelloInner (RFC 9849
+    /// §6.1.5).
+    pub(crate) fn send_other(
+        &mut self,
+        transcript: &mut Transcript,
+        hashed: &[u8],
+        sent: HandshakePayload,
+    ) -> Result<(), Error> {
+        let sent = self.shape(sent)?;
+        transcript.add(hashed);
+        let start = self.messages.len();
+        HandshakeMessage::new(sent).encode(&mut Writer::new(self.messages));
+        self.out.push(Command::Send(self.messages.len() - start));
+        Ok(())
+    }
+
     /// Sends a message that follows the handshake (NewSessionTicket,
     /// KeyUpdate), which no transcript covers (RFC 8446 §4.6).
     /// Returns the message as it was sent.

@@ -30,6 +30,8 @@ mod client_common;
 mod client_hello;
 mod common;
 mod context;
+mod ech;
+mod ech_client;
 mod hello_info;
 mod server;
 mod server12;
@@ -46,6 +48,8 @@ mod transcript;
 pub(crate) use client_hello::start_client;
 pub(crate) use common::Exporter;
 pub(crate) use context::Context;
+#[cfg(feature = "testkit")]
+pub(crate) use ech::{decode_inner as decode_ech_inner, encode_inner as encode_ech_inner};
 pub use hello_info::ClientHelloInfo;
 pub(crate) use server::start_server;
 pub(crate) use table::StateId;
@@ -90,6 +94,10 @@ pub(crate) enum Command {
     /// A secret was derived, under its SSLKEYLOGFILE label (for a trace
     /// whose configuration asked for secrets through `danger`).
     Secret(&'static str, Secret),
+    /// Fail the connection with this error, after the commands before it
+    /// (a client whose ECH was rejected finishes its flight, then aborts
+    /// with ech_required, RFC 9849 §6.1.6).
+    Fail(Error),
 }
 
 impl Command {
@@ -134,6 +142,10 @@ pub(crate) struct Negotiated {
     pub(crate) ocsp_response: Option<Vec<u8>>,
     /// The SignedCertificateTimestampList the server sent, if any.
     pub(crate) sct_list: Option<Vec<u8>>,
+    /// What became of Encrypted Client Hello.
+    pub(crate) ech: crate::config::EchStatus,
+    /// The public name of the ECH config offered (client).
+    pub(crate) ech_public_name: Option<String>,
 }
 
 /// One state of a handshake: a row of [`table`].

@@ -2,8 +2,10 @@
 //! (RFC 8446 §4.1.2, §4.2.1; RFC 5246 §7.4.1.2), handed over to the TLS 1.3
 //! or the TLS 1.2 server.
 
+use super::ech::{server_accept, ServerEch};
 use super::server_common::{host_name, select_version, HostName};
 use super::{server12, server13, Context, State, StateId};
+use crate::config::EchStatus;
 use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
@@ -33,6 +35,23 @@ impl State for ExpectClientHello {
         let HandshakePayload::ClientHello(ch) = &msg.payload else {
             return Err(Error::Internal("the table let through another message"));
         };
+        // RFC 9849 §7.1: ECH is decided before anything else; an accepted
+        // one hands over ClientHelloInner.
+        let accepted = match server_accept(&self.config, ch, raw)? {
+            ServerEch::NotOffered => None,
+            ServerEch::Rejected => {
+                cx.info.ech = EchStatus::Rejected;
+                None
+            }
+            ServerEch::Accepted(a) => {
+                cx.info.ech = EchStatus::Accepted;
+                Some(a)
+            }
+        };
+        let (ch, raw) = match &accepted {
+            Some(a) => (&a.inner, a.raw_inner.as_slice()),
+            None => (ch, raw),
+        };
         let version = select_version(&self.config, ch)?;
         cx.info.version = Some(version);
         match host_name(ch)? {
@@ -41,7 +60,10 @@ impl State for ExpectClientHello {
             None => {}
         }
         if version == ProtocolVersion::TLSV1_3 {
-            server13::handle_client_hello(self.config, cx, ch, raw)
+            let ch = ch.clone();
+            let raw = raw.to_vec();
+            let retry = accepted.map(|a| a.retry);
+            server13::handle_client_hello(self.config, cx, &ch, &raw, retry)
         } else {
             server12::handle_client_hello(self.config, cx, ch, raw)
         }

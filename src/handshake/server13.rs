@@ -4,6 +4,7 @@
 //! `server13_flight`, the PSK in `server13_psk`.
 
 use super::common::{illegal, list};
+use super::ech::{server_second_hello, EchRetry};
 use super::server13_flight::{send_server_flight, KeyExchange};
 use super::server13_psk::{accept_psk, early_skip_budget, offers_resumable_psk};
 use super::server_common::{choose_suite, sni};
@@ -12,6 +13,7 @@ use super::{Command, Context, State, StateId};
 use crate::config::ServerConfig;
 use crate::crypto::{SupportedSuite, Tls13Suite};
 use crate::error::{Error, Negotiable};
+use crate::key_schedule::tls13::ech_accept_confirmation;
 use crate::msgs::enums::{
     AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode,
@@ -85,6 +87,7 @@ pub(super) fn handle_client_hello(
     cx: &mut Context<'_>,
     ch: &ClientHello,
     raw: &[u8],
+    ech: Option<EchRetry>,
 ) -> Result<Box<dyn State>, Error> {
     // RFC 8446 §4.1.2: exactly the null compression method.
     if ch.compression_methods != [CompressionMethod::NULL] {
@@ -108,7 +111,7 @@ pub(super) fn handle_client_hello(
         let kx = KeyExchange::Dhe(group);
         return send_server_flight(config, cx, ch, raw, suite, kx, transcript, false);
     }
-    send_hello_retry_request(config, cx, ch, raw, suite, group, transcript)
+    send_hello_retry_request(config, cx, ch, raw, suite, group, transcript, ech)
 }
 
 /// psk_ke (RFC 8446 §4.2.9), when both sides allow it and the ticket is
@@ -167,6 +170,7 @@ fn choose_group(config: &ServerConfig, offer: &Offer<'_>) -> Result<(NamedGroup,
 
 /// A HelloRetryRequest for `group` (RFC 8446 §4.1.4): key_share, cookie,
 /// supported_versions, as in RFC 8448 §5.
+#[allow(clippy::too_many_arguments)]
 fn send_hello_retry_request(
     config: Arc<ServerConfig>,
     cx: &mut Context<'_>,
@@ -175,6 +179,7 @@ fn send_hello_retry_request(
     suite: &'static Tls13Suite,
     group: NamedGroup,
     mut transcript: Transcript,
+    ech: Option<EchRetry>,
 ) -> Result<Box<dyn State>, Error> {
     transcript.add(raw);
     transcript.rollup_for_hrr(suite.hash);
@@ -185,7 +190,10 @@ fn send_hello_retry_request(
         exts.push(Extension::Cookie(c));
     }
     exts.push(Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3));
-    let hrr = ServerHello {
+    if ech.is_some() {
+        exts.push(Extension::EncryptedClientHello(vec![0; 8]));
+    }
+    let mut hrr = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: HELLO_RETRY_REQUEST_RANDOM,
         legacy_session_id: ch.legacy_session_id.clone(),
@@ -193,6 +201,23 @@ fn send_hello_retry_request(
         compression_method: CompressionMethod::NULL,
         extensions: exts,
     };
+    // RFC 9849 §7.2.1: an accepted ECH is confirmed over
+    // message_hash(ClientHelloInner1) and this message with the
+    // extension's 8 bytes zeroed.
+    if ech.is_some() {
+        let zeroed = HandshakeMessage::new(HandshakePayload::ServerHello(hrr.clone())).encoding();
+        let confirmation = ech_accept_confirmation(
+            suite.hash,
+            &ch.random,
+            &transcript.hash_with(suite.hash, &zeroed),
+            true,
+        );
+        for e in hrr.extensions.iter_mut() {
+            if let Extension::EncryptedClientHello(c) = e {
+                *c = confirmation.to_vec();
+            }
+        }
+    }
     let sent = cx.send(&mut transcript, HandshakePayload::ServerHello(hrr))?;
     // The cookie the client must return: the one actually sent.
     let cookie = match &sent {
@@ -222,6 +247,7 @@ fn send_hello_retry_request(
         transcript,
         first: ch.clone(),
         sent_ccs,
+        ech,
     }))
 }
 
@@ -250,6 +276,8 @@ struct ExpectSecondClientHello {
     transcript: Transcript,
     first: ClientHello,
     sent_ccs: bool,
+    /// An ECH accepted with the first ClientHello (RFC 9849 §7.1.1).
+    ech: Option<EchRetry>,
 }
 
 impl State for ExpectSecondClientHello {
@@ -263,19 +291,30 @@ impl State for ExpectSecondClientHello {
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::ClientHello(ch) = &msg.payload else {
+        let HandshakePayload::ClientHello(outer) = &msg.payload else {
             return Err(Error::Internal("the table let through another message"));
         };
-        self.check_second_hello(ch)?;
+        let mut this = self;
+        // RFC 9849 §7.1.1: after an accepted ECH, the second
+        // ClientHelloInner comes out of the second ClientHelloOuter.
+        let inner = match this.ech.as_mut() {
+            Some(retry) => Some(server_second_hello(retry, outer, raw)?),
+            None => None,
+        };
+        let (ch, raw) = match &inner {
+            Some((h, r)) => (h, r.as_slice()),
+            None => (outer, raw),
+        };
+        this.check_second_hello(ch)?;
         send_server_flight(
-            self.config,
+            this.config,
             cx,
             ch,
             raw,
-            self.suite,
-            KeyExchange::Dhe(self.group),
-            self.transcript,
-            self.sent_ccs,
+            this.suite,
+            KeyExchange::Dhe(this.group),
+            this.transcript,
+            this.sent_ccs,
         )
     }
 }

@@ -13,12 +13,14 @@ use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, 
 use super::tls13::{opener, sealer};
 use super::transcript::Transcript;
 use super::{Command, Context, State};
-use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
+use crate::config::{CertifiedKey, ClientAuth, EchStatus, ServerConfig};
 use crate::crypto::hash::Output;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
 use crate::error::{Error, Negotiable};
-use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, HandshakeSecret};
+use crate::key_schedule::tls13::{
+    ech_accept_confirmation, finished_verify_data, EarlySecret, HandshakeSecret,
+};
 use crate::msgs::enums::{
     CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
     SignatureScheme,
@@ -26,7 +28,7 @@ use crate::msgs::enums::{
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
     tls13_signed_content, Certificate13, CertificateEntry, CertificateRequest13, ClientHello,
-    DigitallySigned, HandshakePayload, ServerHello,
+    DigitallySigned, HandshakeMessage, HandshakePayload, ServerHello,
 };
 use crate::msgs::Role;
 use pki_types::{CertificateDer, DnsName};
@@ -255,7 +257,11 @@ fn write_server_hello(
     exts.push(Extension::SupportedVersionsServer(ProtocolVersion::TLSV1_3));
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
-    let sh = ServerHello {
+    let accept_ech = cx.info.ech == EchStatus::Accepted;
+    if accept_ech {
+        random[24..].fill(0);
+    }
+    let mut sh = ServerHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random,
         legacy_session_id: ch.legacy_session_id.clone(),
@@ -263,6 +269,18 @@ fn write_server_hello(
         compression_method: CompressionMethod::NULL,
         extensions: exts,
     };
+    // RFC 9849 §7.2: the last 8 bytes of the random confirm ECH, over
+    // ClientHelloInner and this message with those bytes zeroed.
+    if accept_ech {
+        let zeroed = HandshakeMessage::new(HandshakePayload::ServerHello(sh.clone())).encoding();
+        let confirmation = ech_accept_confirmation(
+            suite.hash,
+            &ch.random,
+            &transcript.hash_with(suite.hash, &zeroed),
+            false,
+        );
+        sh.random[24..].copy_from_slice(&confirmation);
+    }
     cx.send(transcript, HandshakePayload::ServerHello(sh))?;
     Ok(shared_secret)
 }
@@ -363,6 +381,13 @@ fn write_encrypted_extensions(
     }
     if d.accept_early {
         ee.push(Extension::EarlyData);
+    }
+    // RFC 9849 §7.1: a client whose ECH we could not use gets our
+    // configs to retry with.
+    if cx.info.ech == EchStatus::Rejected {
+        if let Some(list) = config.ech_retry_configs() {
+            ee.push(Extension::EncryptedClientHello(list));
+        }
     }
     cx.send(transcript, HandshakePayload::EncryptedExtensions(ee))?;
     Ok(())

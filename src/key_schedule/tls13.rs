@@ -52,6 +52,29 @@ fn expand_label(prk: &Prk, label: &[u8], context: &[u8], len: usize) -> Secret {
     )
 }
 
+/// Encrypted Client Hello's acceptance confirmation (RFC 9849 §7.2,
+/// §7.2.1): HKDF-Expand-Label(HKDF-Extract(0, ClientHelloInner.random),
+/// "ech accept confirmation" (or "hrr ech accept confirmation" for a
+/// HelloRetryRequest), transcript hash, 8).
+pub fn ech_accept_confirmation(
+    hash: HashAlgorithm,
+    inner_random: &[u8; 32],
+    transcript_hash: &[u8],
+    hello_retry_request: bool,
+) -> [u8; 8] {
+    let prk = hash.hkdf_extract(&[], inner_random);
+    let label: &[u8] = if hello_retry_request {
+        b"hrr ech accept confirmation"
+    } else {
+        b"ech accept confirmation"
+    };
+    let secret = hkdf_expand_label(hash, prk.as_bytes(), label, transcript_hash, 8);
+    let mut out = [0u8; 8];
+    let n = secret.len().min(8);
+    out[..n].copy_from_slice(&secret.as_bytes()[..n]);
+    out
+}
+
 /// Derive-Secret(Secret, Label, Messages), given the transcript hash of
 /// Messages (RFC 8446 §7.1).
 pub fn derive_secret(

@@ -151,6 +151,7 @@ registry! {
         UNKNOWN_PSK_IDENTITY = 115 => "unknown_psk_identity",
         CERTIFICATE_REQUIRED = 116 => "certificate_required",
         NO_APPLICATION_PROTOCOL = 120 => "no_application_protocol",
+        ECH_REQUIRED = 121 => "ech_required",
     }
 }
 
@@ -243,6 +244,8 @@ registry! {
         POST_HANDSHAKE_AUTH = 49 => "post_handshake_auth",
         SIGNATURE_ALGORITHMS_CERT = 50 => "signature_algorithms_cert",
         KEY_SHARE = 51 => "key_share",
+        ECH_OUTER_EXTENSIONS = 0xfd00 => "ech_outer_extensions",
+        ENCRYPTED_CLIENT_HELLO = 0xfe0d => "encrypted_client_hello",
         RENEGOTIATION_INFO = 0xff01 => "renegotiation_info",
     }
 }

@@ -229,6 +229,12 @@ pub enum Extension {
     SignedCertificateTimestamps(Vec<u8>),
     /// padding (RFC 7685), its bytes kept so that it round-trips.
     Padding(Vec<u8>),
+    /// encrypted_client_hello (RFC 9849 §5) in a ClientHello,
+    /// HelloRetryRequest or EncryptedExtensions, its body kept as it came:
+    /// only a server or client that does ECH reads it (an ECHClientHello,
+    /// an 8-byte confirmation, retry_configs), and each judges it with
+    /// the alert RFC 9849 names (see `msgs::ech`).
+    EncryptedClientHello(Vec<u8>),
     /// An extension we do not interpret in this context.
     Unknown {
         /// The extension's type.
@@ -291,6 +297,7 @@ impl Extension {
             RecordSizeLimit(_) => ExtensionType::RECORD_SIZE_LIMIT,
             CertificateAuthorities(_) => ExtensionType::CERTIFICATE_AUTHORITIES,
             Padding(_) => ExtensionType::PADDING,
+            EncryptedClientHello(_) => ExtensionType::ENCRYPTED_CLIENT_HELLO,
             SignedCertificateTimestampRequest | SignedCertificateTimestamps(_) => {
                 ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP
             }
@@ -338,9 +345,11 @@ impl Extension {
             EarlyDataMax(n) => w.put_u32(*n),
             Cookie(c) => w.put_vec(LengthPrefix::U16, c),
             RenegotiationInfo(r) => w.put_vec(LengthPrefix::U8, r),
-            SessionTicket(t) | Padding(t) | Unknown { data: t, .. } | BadPreSharedKey(_, t) => {
-                w.put_bytes(t)
-            }
+            SessionTicket(t)
+            | Padding(t)
+            | EncryptedClientHello(t)
+            | Unknown { data: t, .. }
+            | BadPreSharedKey(_, t) => w.put_bytes(t),
             RecordSizeLimit(n) => w.put_u16(*n),
             CertificateAuthorities(names) => w.prefixed(LengthPrefix::U16, |w| {
                 for n in names {
@@ -512,6 +521,10 @@ impl Extension {
                 Extension::CertificateAuthorities(names)
             }
             (ExtensionType::PADDING, C::ClientHello) => Extension::Padding(body.to_vec()),
+            (
+                ExtensionType::ENCRYPTED_CLIENT_HELLO,
+                C::ClientHello | C::HelloRetryRequest | C::EncryptedExtensions,
+            ) => Extension::EncryptedClientHello(body.to_vec()),
             _ => unknown(),
         };
         Ok(ext)

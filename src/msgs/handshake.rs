@@ -50,6 +50,15 @@ impl ClientHello {
         find(&self.extensions, typ)
     }
 
+    /// The ClientHello structure without the handshake header: what
+    /// Encrypted Client Hello encrypts and authenticates (RFC 9849 §5.1,
+    /// §5.2).
+    pub fn body_encoding(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        self.encode_body(&mut Writer::new(&mut out));
+        out
+    }
+
     fn encode_body(&self, w: &mut Writer<'_>) {
         self.legacy_version.encode(w);
         w.put_bytes(&self.random);
@@ -62,7 +71,10 @@ impl ClientHello {
         }
     }
 
-    fn read_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// Reads a ClientHello structure (no handshake header), leaving what
+    /// follows it in `r` (an EncodedClientHelloInner's padding, RFC 9849
+    /// §5.1).
+    pub fn read_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let legacy_version = ProtocolVersion::read(r)?;
         let random = r.array()?;
         let legacy_session_id = r.vec_bytes(LengthPrefix::U8, 0, 32)?.to_vec();

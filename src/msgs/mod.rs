@@ -1,6 +1,8 @@
-//! Typed wire messages: registries, extensions, handshake messages, alerts.
+//! Typed wire messages: registries, extensions, handshake messages, alerts,
+//! and Encrypted Client Hello's structures.
 
 pub mod alert;
+pub mod ech;
 pub mod enums;
 pub mod extensions;
 pub mod handshake;

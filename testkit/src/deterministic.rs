@@ -5,7 +5,7 @@
 //! certificate. Two connections made with it produce
 //! the same bytes every time, so a recorded flight stays valid and a
 //! fuzzer can reach the messages after the first.
-use cloaktls::config::{CertifiedKey, ClientConfig, ServerConfig};
+use cloaktls::config::{CertifiedKey, ClientConfig, EchConfigList, EchKey, ServerConfig};
 use cloaktls::crypto::kx::KeyExchangeGroup;
 use cloaktls::crypto::sign::RingSigningKey;
 use cloaktls::crypto::RandomSource;
@@ -91,16 +91,39 @@ fn groups(key: u8) -> Result<Vec<Arc<dyn KeyExchangeGroup>>, Error> {
 
 /// A deterministic client configuration (see the module's warning).
 pub fn client_config() -> Result<Arc<ClientConfig>, Error> {
+    client_builder()?.build()
+}
+
+fn client_builder() -> Result<cloaktls::config::ClientConfigBuilder, Error> {
     let b = cloaktls::danger::client_without_verification()
         .time(Arc::new(FixedClock(1_800_000_000)))
         .session_store(None);
     let b = cloaktls::danger::custom_groups_client(b, groups(0x1c)?);
-    cloaktls::danger::custom_random_client(b, Arc::new(CountingRandom::new(0xc1))).build()
+    Ok(cloaktls::danger::custom_random_client(
+        b,
+        Arc::new(CountingRandom::new(0xc1)),
+    ))
 }
 
-/// A deterministic server configuration (see the module's warning).
+/// The server's Encrypted Client Hello key: from counting randomness, for
+/// the public name `public.example`, config_id 0x2a.
+pub fn ech_key() -> Result<EchKey, Error> {
+    EchKey::generate("public.example", 0x2a, &CountingRandom::new(0xec))
+}
+
+/// A deterministic client that offers ECH to [`server_config`]'s key, so
+/// that recorded flights take the server through ECH (RFC 9849).
+pub fn ech_client_config() -> Result<Arc<ClientConfig>, Error> {
+    let list = EchConfigList::from_bytes(&ech_key()?.config_list())?;
+    client_builder()?.ech(list).build()
+}
+
+/// A deterministic server configuration (see the module's warning), with
+/// an ECH key ([`ech_key`]).
 pub fn server_config() -> Result<Arc<ServerConfig>, Error> {
-    let b = ServerConfig::builder(identity()?).time(Arc::new(FixedClock(1_800_000_000)));
+    let b = ServerConfig::builder(identity()?)
+        .time(Arc::new(FixedClock(1_800_000_000)))
+        .ech_key(ech_key()?);
     let b = cloaktls::danger::custom_groups_server(b, groups(0x5e)?);
     cloaktls::danger::custom_random_server(b, Arc::new(CountingRandom::new(0x5e))).build()
 }

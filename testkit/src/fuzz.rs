@@ -180,3 +180,51 @@ pub fn server(data: &[u8]) -> usize {
         Err(_) => 0,
     }
 }
+
+/// Encrypted Client Hello's wire structures (RFC 9849), chosen by the first
+/// byte: an ECHConfigList (decoded, re-encoded to the same bytes, and
+/// looked over as a client would), an ECHClientHello (the same), or a
+/// ClientHelloOuter body (after a two-byte length) and an
+/// EncodedClientHelloInner, decoded as a server does and, if that works,
+/// re-encoded to decode the same. Returns `false` if a round trip breaks
+/// (a bug), `true` otherwise.
+pub fn ech(data: &[u8]) -> bool {
+    use cloaktls::msgs::ech::{decode_config_list, encode_config_list, EchClientHello};
+    let Some((&selector, body)) = data.split_first() else {
+        return true;
+    };
+    match selector % 3 {
+        0 => {
+            if let Ok(list) = cloaktls::config::EchConfigList::from_bytes(body) {
+                std::hint::black_box((list.public_names(), list.is_usable()));
+            }
+            match decode_config_list(body) {
+                Ok(list) => encode_config_list(&list) == body,
+                Err(_) => true,
+            }
+        }
+        1 => match EchClientHello::decode(body) {
+            Ok(e) => e.encode() == body,
+            Err(_) => true,
+        },
+        _ => {
+            let Some((len, rest)) = body.split_first_chunk::<2>() else {
+                return true;
+            };
+            let len = usize::from(u16::from_be_bytes(*len)).min(rest.len());
+            let (outer, plaintext) = rest.split_at(len);
+            let mut r = Reader::new(outer);
+            let Ok(outer) = cloaktls::msgs::handshake::ClientHello::read_body(&mut r) else {
+                return true;
+            };
+            match cloaktls::danger::replay::decode_ech_inner(plaintext, &outer) {
+                Ok(inner) => {
+                    let again = cloaktls::danger::replay::encode_ech_inner(&inner, &[], 0);
+                    cloaktls::danger::replay::decode_ech_inner(&again, &outer).as_ref()
+                        == Ok(&inner)
+                }
+                Err(_) => true,
+            }
+        }
+    }
+}

@@ -3,12 +3,17 @@
 //! targets' seeds are such recordings.
 
 use cloaktls::{ClientConnection, Connection, ServerConnection};
-use cloaktls_testkit::deterministic::{client_config, server_config};
+use cloaktls_testkit::deterministic::{client_config, ech_client_config, server_config};
+use std::sync::Arc;
 
 /// Runs one deterministic handshake plus a little data; returns what the
 /// client wrote and what the server wrote.
 fn run() -> (Vec<u8>, Vec<u8>) {
-    let mut c = ClientConnection::new(client_config().unwrap(), "localhost").unwrap();
+    run_with(client_config().unwrap())
+}
+
+fn run_with(config: Arc<cloaktls::ClientConfig>) -> (Vec<u8>, Vec<u8>) {
+    let mut c = ClientConnection::new(config, "localhost").unwrap();
     let mut s = ServerConnection::new(server_config().unwrap()).unwrap();
     let (mut from_client, mut from_server) = (Vec::new(), Vec::new());
     let step = |a: &mut Connection, b: &mut Connection, log: &mut Vec<u8>| {
@@ -69,4 +74,100 @@ fn recorded_flights_replay_to_the_end() {
             }
         }
     }
+}
+
+/// The same with Encrypted Client Hello: deterministic, accepted, and the
+/// client's recorded flight takes the server through decryption (the
+/// server target's ECH seeds).
+#[test]
+fn recorded_ech_flights_replay_to_the_end() {
+    let (from_client, _) = run_with(ech_client_config().unwrap());
+    assert_eq!(run_with(ech_client_config().unwrap()).0, from_client);
+    let mut s = ServerConnection::new(server_config().unwrap()).unwrap();
+    assert_eq!(
+        s.read_tls(&from_client).unwrap(),
+        cloaktls::conn::Intake::All
+    );
+    assert!(!s.is_handshaking());
+    assert_eq!(s.ech_status(), cloaktls::config::EchStatus::Accepted);
+    assert_eq!(s.server_name(), Some("localhost"));
+    let seeds = ech_seeds(&from_client);
+    // The ECH target's seeds decode and round-trip.
+    for (_, seed) in &seeds {
+        assert!(cloaktls_testkit::fuzz::ech(seed));
+    }
+    if std::env::var_os("CLOAK_WRITE_SEEDS").is_some() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus");
+        for chunk in [0xffu8, 7] {
+            let mut seed = vec![chunk];
+            seed.extend_from_slice(&from_client);
+            std::fs::write(format!("{dir}/server/seed-ech-chunk-{chunk}"), seed).unwrap();
+        }
+        std::fs::create_dir_all(format!("{dir}/ech")).unwrap();
+        for (name, seed) in seeds {
+            std::fs::write(format!("{dir}/ech/{name}"), seed).unwrap();
+        }
+    }
+}
+
+/// Seeds for the ECH target, from the recorded ClientHelloOuter: the
+/// server's ECHConfigList, the outer's encrypted_client_hello, and that
+/// outer with a ClientHelloInner made from it (key_share compressed).
+fn ech_seeds(from_client: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    use cloaktls::msgs::ech::EchClientHello;
+    use cloaktls::msgs::enums::{ExtensionType, ProtocolVersion};
+    use cloaktls::msgs::extensions::Extension;
+    use cloaktls::msgs::handshake::{HandshakeMessage, HandshakePayload};
+    let list = cloaktls_testkit::deterministic::ech_key()
+        .unwrap()
+        .config_list();
+    // The first record holds the whole ClientHelloOuter.
+    let len = usize::from(u16::from_be_bytes([from_client[3], from_client[4]]));
+    let message = &from_client[5..5 + len];
+    let HandshakePayload::ClientHello(outer) =
+        HandshakeMessage::decode(message, ProtocolVersion::TLSV1_3)
+            .unwrap()
+            .payload
+    else {
+        panic!("not a ClientHello");
+    };
+    let ech = outer
+        .extensions
+        .iter()
+        .find_map(|e| match e {
+            Extension::EncryptedClientHello(b) => Some(b.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let mut inner = outer.clone();
+    inner.extensions.retain(|e| {
+        !matches!(
+            e.typ(),
+            ExtensionType::ENCRYPTED_CLIENT_HELLO | ExtensionType::SUPPORTED_VERSIONS
+        )
+    });
+    inner
+        .extensions
+        .push(Extension::SupportedVersionsClient(vec![
+            ProtocolVersion::TLSV1_3,
+        ]));
+    inner.extensions.push(Extension::EncryptedClientHello(
+        EchClientHello::Inner.encode(),
+    ));
+    let encoded =
+        cloaktls::danger::replay::encode_ech_inner(&inner, &[ExtensionType::KEY_SHARE], 40);
+    assert_eq!(
+        cloaktls::danger::replay::decode_ech_inner(&encoded, &outer).unwrap(),
+        inner
+    );
+    let body = outer.body_encoding();
+    let mut pair = vec![2];
+    pair.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    pair.extend_from_slice(&body);
+    pair.extend_from_slice(&encoded);
+    vec![
+        ("seed-config-list", [&[0u8][..], &list].concat()),
+        ("seed-client-hello-extension", [&[1u8][..], &ech].concat()),
+        ("seed-inner-outer", pair),
+    ]
 }

@@ -61,3 +61,15 @@ fn message_corpus() {
         );
     }
 }
+
+#[test]
+fn ech_corpus() {
+    let files = corpus("ech");
+    assert!(files.len() >= 3, "the ech corpus is nearly empty");
+    for (name, data) in &files {
+        assert!(
+            cloaktls_testkit::fuzz::ech(data),
+            "{name} breaks the round trip"
+        );
+    }
+}

@@ -70,6 +70,8 @@ pub fn code(e: &Error) -> String {
         Error::InvalidState(w) if w.contains("during shutdown") => {
             "APPLICATION_DATA_ON_SHUTDOWN".into()
         }
+        Error::EchRejected { .. } => "ECH_REJECTED".into(),
+        Error::BadEch(p) => super::ech::code(p).into(),
         Error::InvalidState(_) | Error::Config(_) | Error::Internal(_) => "INTERNAL_ERROR".into(),
         Error::Truncated => "UNEXPECTED_EOF".into(),
         Error::Io(..) => "SYSCALL".into(),

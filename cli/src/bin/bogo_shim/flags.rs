@@ -68,6 +68,16 @@ pub struct Flags {
     pub expect_ocsp_response: Option<Vec<u8>>,
     pub enable_sct: bool,
     pub expect_sct_list: Option<Vec<u8>>,
+    /// -ech-server-config, -ech-server-key, -ech-is-retry-config triples.
+    pub ech_server: Vec<(Vec<u8>, Vec<u8>, bool)>,
+    pub ech_config_list: Option<Vec<u8>>,
+    pub expect_ech_accept: bool,
+    pub expect_ech_retry_configs: Option<Vec<u8>>,
+    pub expect_no_ech_retry_configs: bool,
+    pub expect_ech_name_override: Option<String>,
+    pub expect_no_ech_name_override: bool,
+    pub enable_ech_grease: bool,
+    pub reject_unusable_ech_config: bool,
     /// -async: I/O that never completes at once (one byte at a time).
     pub async_io: bool,
     /// -implicit-handshake: the first read or write drives the handshake.
@@ -239,6 +249,29 @@ impl Flags {
             "-expect-no-session" => self.expect_no_session = true,
             "-reverify-on-resume" => self.reverify_on_resume = true,
             "-use-old-client-cert-callback" => self.use_old_client_cert_callback = true,
+            "-ech-server-config" => self.ech_server.push((b64(value()), Vec::new(), false)),
+            "-ech-server-key" => {
+                let key = b64(value());
+                match self.ech_server.last_mut() {
+                    Some(last) => last.1 = key,
+                    None => unimplemented(name),
+                }
+            }
+            "-ech-is-retry-config" => {
+                let retry = value() == "1";
+                match self.ech_server.last_mut() {
+                    Some(last) => last.2 = retry,
+                    None => unimplemented(name),
+                }
+            }
+            "-ech-config-list" => self.ech_config_list = Some(b64(value())),
+            "-expect-ech-accept" => self.expect_ech_accept = true,
+            "-expect-ech-retry-configs" => self.expect_ech_retry_configs = Some(b64(value())),
+            "-expect-no-ech-retry-configs" => self.expect_no_ech_retry_configs = true,
+            "-expect-ech-name-override" => self.expect_ech_name_override = Some(value()),
+            "-expect-no-ech-name-override" => self.expect_no_ech_name_override = true,
+            "-enable-ech-grease" => self.enable_ech_grease = true,
+            "-reject-unusable-ech-config" => self.reject_unusable_ech_config = true,
             other => unimplemented(other),
         }
     }

@@ -5,6 +5,7 @@
 //! flag or feature cloaktls does not implement.
 
 mod codes;
+mod ech;
 mod flags;
 mod store;
 mod verify;
@@ -233,6 +234,7 @@ fn client_config(
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
+    b = ech::client(f, &versions(f), b);
     if f.use_old_client_cert_callback {
         let first = creds.first().map(|(_, ck)| ck.clone());
         b = b.client_certificate_resolver(Arc::new(CertCallback(first)));
@@ -289,6 +291,7 @@ fn server_config(
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
+    let b = ech::server(f, b).unwrap_or_else(|e| fail(&e));
     b.build().unwrap_or_else(|e| config_failed(f, &e))
 }
 
@@ -380,6 +383,7 @@ fn check(
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
 ) -> Result<(), String> {
+    ech::check(f, conn)?;
     if let Some(v) = f.expect_version {
         if conn.protocol_version().map(|p| p.0) != Some(v) {
             return Err(format!(
@@ -773,6 +777,10 @@ fn main() {
             )
         };
         if let Err(e) = result {
+            if let Err(why) = ech::check_rejection(f, &e) {
+                eprintln!("cloaktls: {why}");
+                exit(1);
+            }
             fail(&e);
         }
     }
