@@ -10,7 +10,7 @@
 
 use cloaktls::config::{EchConfigList, EchKey, EchStatus};
 use cloaktls::verify::{WebPkiServerVerifier, DEFAULT_VERIFIED_CHAINS};
-use cloaktls::{CertifiedKey, ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+use cloaktls::{CertifiedKey, ClientConfig, ClientConnection, ServerConfig};
 use cloaktls::{CipherSuite, NamedGroup, ProtocolVersion};
 use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair};
