@@ -572,3 +572,59 @@ fn a_rejected_client_never_sends_its_certificate() {
     assert!(sc.peer_certificates().is_empty());
     assert!(!sc.is_handshaking());
 }
+
+/// The trace shows ClientHelloInner on both sides, before the
+/// ClientHelloOuter that carries it (client) and after the one it came out
+/// of (server), once per ClientHello, the same bytes each side.
+#[test]
+fn the_trace_shows_client_hello_inner_both_sides() {
+    use cloaktls::conn::TraceEvent;
+    use cloaktls::msgs::enums::HandshakeType;
+    let pki = Pki::new("ech ca");
+    let k = key(3);
+    let s = server(&pki, |b| {
+        b.ech_key(k.clone())
+            .groups(&[NamedGroup::SECP256R1])
+            .trace(true)
+    });
+    let c = client(&pki, |b| b.ech(list(&k)).trace(true));
+    let (mut cc, mut sc, a, b) = connect(&c, &s);
+    a.unwrap();
+    b.unwrap();
+    assert!(cc.had_hello_retry());
+    let (ct, st) = (cc.take_trace(), sc.take_trace());
+    let hellos = |t: &[TraceEvent]| -> Vec<(&'static str, Vec<u8>)> {
+        t.iter()
+            .filter_map(|e| match e {
+                TraceEvent::ClientHelloInnerOut { bytes } => Some(("inner out", bytes.clone())),
+                TraceEvent::ClientHelloInnerIn { bytes } => Some(("inner in", bytes.clone())),
+                TraceEvent::MessageOut { typ, .. } if *typ == HandshakeType::CLIENT_HELLO => {
+                    Some(("outer out", Vec::new()))
+                }
+                TraceEvent::MessageIn { typ, .. } if *typ == HandshakeType::CLIENT_HELLO => {
+                    Some(("outer in", Vec::new()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (ch, sh) = (hellos(&ct), hellos(&st));
+    let order = |h: &[(&'static str, Vec<u8>)]| h.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+    assert_eq!(
+        order(&ch),
+        ["inner out", "outer out", "inner out", "outer out"]
+    );
+    assert_eq!(order(&sh), ["outer in", "inner in", "outer in", "inner in"]);
+    // What the client sealed is what the server opened (as the transcript
+    // holds it: the client's own encoding, compression undone).
+    assert_eq!(ch[0].1, sh[1].1);
+    assert_eq!(ch[2].1, sh[3].1);
+    assert_eq!(ch[0].1.first(), Some(&1));
+    // No trace, no copies.
+    let c = client(&pki, |b| b.ech(list(&k)));
+    let s = server(&pki, |b| b.ech_key(k.clone()));
+    let (mut cc, mut sc, a, b) = connect(&c, &s);
+    a.unwrap();
+    b.unwrap();
+    assert!(cc.take_trace().is_empty() && sc.take_trace().is_empty());
+}

@@ -200,6 +200,7 @@ impl Connection {
             messages: &mut messages,
             info: &mut self.info,
             trace_secrets: self.trace_secrets,
+            tracing: self.trace.is_some(),
             #[cfg(feature = "testkit")]
             shaper: self.shaper.as_deref(),
         };
@@ -274,6 +275,7 @@ impl Connection {
             messages: &mut messages,
             info: &mut self.info,
             trace_secrets: self.trace_secrets,
+            tracing: self.trace.is_some(),
             #[cfg(feature = "testkit")]
             shaper: self.shaper.as_deref(),
         };

@@ -60,6 +60,7 @@ impl Connection {
     pub(super) fn send_key_update(&mut self, request_peer: bool) -> Result<(), Error> {
         let (mut out, mut messages) = self.take_commands();
         let trace_secrets = self.trace_secrets;
+        let tracing = self.trace.is_some();
         let Some(state) = self.state.as_mut() else {
             return Err(Error::InvalidState("the connection has failed"));
         };
@@ -68,6 +69,7 @@ impl Connection {
             messages: &mut messages,
             info: &mut self.info,
             trace_secrets,
+            tracing,
             #[cfg(feature = "testkit")]
             shaper: self.shaper.as_deref(),
         };
@@ -133,6 +135,7 @@ impl Connection {
             messages: &mut messages,
             info: &mut self.info,
             trace_secrets: self.trace_secrets,
+            tracing: self.trace.is_some(),
             #[cfg(feature = "testkit")]
             shaper: self.shaper.as_deref(),
         };
@@ -258,6 +261,10 @@ impl Connection {
             Command::Secret(label, secret) => self.record(TraceEvent::Secret {
                 label,
                 secret: secret.as_bytes().to_vec(),
+            }),
+            Command::ClientHelloInner { message, sent } => self.record(match sent {
+                true => TraceEvent::ClientHelloInnerOut { bytes: message },
+                false => TraceEvent::ClientHelloInnerIn { bytes: message },
             }),
             Command::Fail(e) => return Err(e),
         }

@@ -45,6 +45,18 @@ pub enum TraceEvent {
         /// Its encoding, header included.
         bytes: Vec<u8>,
     },
+    /// ClientHelloInner, opened from a ClientHelloOuter's
+    /// encrypted_client_hello (RFC 9849 §7.1): a server's side.
+    ClientHelloInnerIn {
+        /// Its encoding as a handshake message, as the transcript holds it.
+        bytes: Vec<u8>,
+    },
+    /// ClientHelloInner, sealed into the ClientHelloOuter that follows
+    /// (RFC 9849 §6.1): a client's side.
+    ClientHelloInnerOut {
+        /// Its encoding as a handshake message, as the transcript holds it.
+        bytes: Vec<u8>,
+    },
     /// An alert arrived.
     AlertIn(Alert),
     /// An alert went out.
@@ -73,9 +85,10 @@ impl TraceEvent {
     /// The bytes the event holds (a message's, a secret's).
     fn size(&self) -> usize {
         match self {
-            TraceEvent::MessageIn { bytes, .. } | TraceEvent::MessageOut { bytes, .. } => {
-                bytes.len()
-            }
+            TraceEvent::MessageIn { bytes, .. }
+            | TraceEvent::MessageOut { bytes, .. }
+            | TraceEvent::ClientHelloInnerIn { bytes }
+            | TraceEvent::ClientHelloInnerOut { bytes } => bytes.len(),
             TraceEvent::Secret { secret, .. } => secret.len(),
             _ => 0,
         }
@@ -125,6 +138,12 @@ pub fn ladder(events: &[TraceEvent], we_are_client: bool) -> String {
                 out(format!("{typ:?} ({} bytes)", bytes.len()))
             }
             TraceEvent::MessageIn { typ, bytes } => inn(format!("{typ:?} ({} bytes)", bytes.len())),
+            TraceEvent::ClientHelloInnerOut { bytes } => {
+                out(format!("  (ClientHelloInner, {} bytes)", bytes.len()))
+            }
+            TraceEvent::ClientHelloInnerIn { bytes } => {
+                inn(format!("  (ClientHelloInner, {} bytes)", bytes.len()))
+            }
             TraceEvent::RecordOut { typ, len } => out(format!("  [record {typ:?}, {len} bytes]")),
             TraceEvent::RecordIn { typ, len } => inn(format!("  [record {typ:?}, {len} bytes]")),
             TraceEvent::AlertOut(a) => out(format!("alert {:?} {:?}", a.level, a.description)),

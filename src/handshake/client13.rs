@@ -81,9 +81,11 @@ pub(super) fn handle_hello_retry_request(
         // a second ClientHelloOuter on the wire.
         Some(offer) => {
             let outer = ech_client::second_outer(offer, &hello)?;
+            let inner_message = ech_client::inner_message(&hello);
+            cx.trace_client_hello_inner(&inner_message, true);
             cx.send_other(
                 &mut st.transcript,
-                &ech_client::inner_message(&hello),
+                &inner_message,
                 HandshakePayload::ClientHello(outer),
             )?;
             st.hello = hello;

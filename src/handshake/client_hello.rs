@@ -179,7 +179,9 @@ fn send_ech_hellos(
     if let Some(t) = &offer.ticket {
         fill_binder(&mut inner, t, &inner_transcript);
     }
-    inner_transcript.add(&ech_client::inner_message(&inner));
+    let inner_message = ech_client::inner_message(&inner);
+    inner_transcript.add(&inner_message);
+    cx.trace_client_hello_inner(&inner_message, true);
     let (enc, mut ctx) = ech_client::setup(&chosen, config.random.as_ref())?;
     let outer = ech_client::seal_outer(&chosen, &mut ctx, enc, &inner, outer)?;
     shared.client_random = outer.random;

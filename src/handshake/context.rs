@@ -20,6 +20,9 @@ pub(crate) struct Context<'a> {
     pub(crate) info: &'a mut Negotiated,
     /// Whether derived secrets go to the trace (a `danger` option).
     pub(crate) trace_secrets: bool,
+    /// Whether the connection keeps a trace (for what only a trace shows,
+    /// such as ClientHelloInner).
+    pub(crate) tracing: bool,
     /// The test kit's message shaper (`danger::replay`).
     #[cfg(feature = "testkit")]
     pub(crate) shaper: Option<&'a dyn crate::config::MessageShaper>,
@@ -122,6 +125,18 @@ impl Context<'_> {
         }
         if self.trace_secrets {
             self.out.push(Command::Secret(label, secret.clone()));
+        }
+    }
+
+    /// Puts ClientHelloInner (a handshake message that never crosses the
+    /// wire as such) in the trace, if there is one: `sent` by a client,
+    /// else opened by a server.
+    pub(crate) fn trace_client_hello_inner(&mut self, message: &[u8], sent: bool) {
+        if self.tracing {
+            self.out.push(Command::ClientHelloInner {
+                message: message.to_vec(),
+                sent,
+            });
         }
     }
 }

@@ -94,6 +94,9 @@ pub(crate) enum Command {
     /// A secret was derived, under its SSLKEYLOGFILE label (for a trace
     /// whose configuration asked for secrets through `danger`).
     Secret(&'static str, Secret),
+    /// ClientHelloInner, sent inside ClientHelloOuter (`sent`) or opened
+    /// from it, for the trace.
+    ClientHelloInner { message: Vec<u8>, sent: bool },
     /// Fail the connection with this error, after the commands before it
     /// (a client whose ECH was rejected finishes its flight, then aborts
     /// with ech_required, RFC 9849 §6.1.6).

@@ -45,6 +45,7 @@ impl State for ExpectClientHello {
             }
             ServerEch::Accepted(a) => {
                 cx.info.ech = EchStatus::Accepted;
+                cx.trace_client_hello_inner(&a.raw_inner, false);
                 Some(a)
             }
         };

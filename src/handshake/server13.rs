@@ -301,6 +301,9 @@ impl State for ExpectSecondClientHello {
             Some(retry) => Some(server_second_hello(retry, outer, raw)?),
             None => None,
         };
+        if let Some((_, r)) = &inner {
+            cx.trace_client_hello_inner(r, false);
+        }
         let (ch, raw) = match &inner {
             Some((h, r)) => (h, r.as_slice()),
             None => (outer, raw),

@@ -52,8 +52,8 @@ pub fn server(f: &Flags, mut b: ServerConfigBuilder) -> Result<ServerConfigBuild
 pub fn code(p: &EchProblem) -> &'static str {
     use EchProblem as P;
     match p {
-        P::ConfigList(_) => "ERROR_PARSING_EXTENSION",
-        P::ClientHelloExtension(_) => "ERROR_PARSING_EXTENSION",
+        // BoringSSL says ERROR_PARSING_EXTENSION; both send decode_error.
+        P::ConfigList(_) | P::ClientHelloExtension(_) => "DECODE_ERROR",
         P::InnerFromNetwork => "UNEXPECTED_EXTENSION",
         P::NotClientHello(_) | P::Padding => "DECODE_ERROR",
         P::InnerWithoutExtension | P::InnerOffersTls12 => "INVALID_CLIENT_HELLO_INNER",

@@ -538,18 +538,26 @@ fn exchange<C: DerefMut<Target = Connection>>(
 fn close<C: DerefMut<Target = Connection>>(tls: &mut TlsStream<C, Transport>) -> Result<(), Error> {
     match tls.send_close_notify() {
         Err(Error::Io(_)) if tls.conn().peer_has_closed() => Ok(()),
+        // The peer hung up without close_notify, which the exchange took
+        // as the end (unless -check-close-notify): nobody is left to tell.
+        Err(Error::Truncated) => Ok(()),
         r => r,
     }
 }
 
 /// The trace as BoringSSL's message callback writes it: one line per
-/// handshake message, ChangeCipherSpec and alert, each way.
-fn message_log(trace: &[TraceEvent]) -> String {
+/// handshake message (ClientHelloInner too), ChangeCipherSpec and alert,
+/// each way; a TLS 1.3 ChangeCipherSpec that arrives is dropped unseen
+/// there (RFC 9846 §5), so it is left out here.
+fn message_log(trace: &[TraceEvent], tls13: bool) -> String {
     let mut out = String::new();
     for e in trace {
         let line = match e {
             TraceEvent::MessageIn { typ, .. } => format!("read hs {}", typ.0),
             TraceEvent::MessageOut { typ, .. } => format!("write hs {}", typ.0),
+            TraceEvent::ClientHelloInnerIn { .. } => "read clienthelloinner".into(),
+            TraceEvent::ClientHelloInnerOut { .. } => "write clienthelloinner".into(),
+            TraceEvent::ChangeCipherSpecIn if tls13 => continue,
             TraceEvent::ChangeCipherSpecIn => "read ccs".into(),
             TraceEvent::ChangeCipherSpecOut => "write ccs".into(),
             TraceEvent::AlertIn(a) => format!("read alert {} {}", a.level.0, a.description.0),
@@ -666,6 +674,13 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     if !f.server && tls.conn().early_data_accepted() == Some(false) {
         f = retry;
     }
+    // A rejected ECH is checked under the flags of the attempt it ended.
+    if let Err(e) = &r {
+        if let Err(why) = ech::check_rejection(f, e) {
+            eprintln!("cloaktls: {why}");
+            exit(1);
+        }
+    }
     let tls13 = tls.conn().protocol_version() == Some(ProtocolVersion::TLSV1_3);
     let r = r.and_then(|_| match f.server || !tls13 {
         true => Ok(()),
@@ -678,7 +693,7 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     } else {
         Vec::new()
     };
-    let log = message_log(&trace);
+    let log = message_log(&trace, tls13);
     let r = r.and_then(|_| match f.shim_shuts_down {
         true => Ok(()),
         false => close(&mut tls),
@@ -777,10 +792,6 @@ fn main() {
             )
         };
         if let Err(e) = result {
-            if let Err(why) = ech::check_rejection(f, &e) {
-                eprintln!("cloaktls: {why}");
-                exit(1);
-            }
             fail(&e);
         }
     }
