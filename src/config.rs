@@ -516,11 +516,13 @@ pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
 }
 
 mod client;
+mod early_data;
 mod ech;
 mod policy;
 mod server;
 
 pub use client::{CertificateRequestInfo, ClientConfig, ClientConfigBuilder, ResolvesClientCert};
+pub use early_data::EarlyDataReason;
 pub(crate) use ech::ChosenEchConfig;
 pub use ech::{EchConfigList, EchKey, EchStatus};
 pub use policy::Policy;

@@ -150,6 +150,41 @@ fn tls13_change_cipher_spec_other_than_one_is_unexpected_message() {
     }
 }
 
+/// RFC 9846 §5: a TLS 1.3 ChangeCipherSpec is dropped "at any time"
+/// during the handshake, more than once too (a client may send one after
+/// each ClientHello); only a flood of them, past the bound on records that
+/// carry nothing, is refused.
+#[test]
+fn tls13_change_cipher_specs_are_dropped_up_to_a_flood() {
+    let pki = Pki::new("CA");
+    // The client sends one of its own before its Finished: 31 and it make 32.
+    for (count, ok) in [(2, true), (31, true), (33, false)] {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(V13), |b| b, "localhost");
+        assert_eq!(s.read_tls(c.pending_tls()).unwrap(), Intake::All);
+        let n = c.pending_tls().len();
+        c.consume_tls(n);
+        let mut ccs = Vec::new();
+        for _ in 0..count {
+            write_plaintext_record(
+                ContentType::CHANGE_CIPHER_SPEC,
+                ProtocolVersion::TLSV1_2,
+                &[1],
+                &mut ccs,
+            );
+        }
+        let r = s.read_tls(&ccs);
+        if ok {
+            assert_eq!(r.unwrap(), Intake::All, "{count}");
+            let (cr, sr) = handshake(&mut c, &mut s);
+            cr.unwrap();
+            sr.unwrap();
+        } else {
+            let (alert, text) = alert_of(r);
+            assert_eq!(alert, AlertDescription::UNEXPECTED_MESSAGE, "{text}");
+        }
+    }
+}
+
 /// Our client reading the server's first flight with its Finished's
 /// verify_data lengthened by `extra` bytes (the message's length fixed).
 fn client_reads_finished_lengthened_by(extra: usize) -> Result<(), Error> {

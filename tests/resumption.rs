@@ -3,7 +3,7 @@
 //! binder, another server name, a suite of another hash.
 
 mod common;
-use cloaktls::config::ClientAuth;
+use cloaktls::config::{ClientAuth, EarlyDataReason};
 use cloaktls::conn::{Intake, Received};
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use cloaktls::record::{write_plaintext_record, Deframer};
@@ -419,11 +419,15 @@ fn early_configs(pki: &Pki, max: u32) -> (Arc<ClientConfig>, Arc<ServerConfig>) 
 fn zero_rtt_is_accepted_and_delivered() {
     let pki = Pki::new("CA");
     let (c_cfg, s_cfg) = early_configs(&pki, 1000);
-    connect(&c_cfg, &s_cfg, "localhost");
+    let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+    assert_eq!(c.early_data_reason(), Some(EarlyDataReason::NotOffered));
+    assert_eq!(s.early_data_reason(), Some(EarlyDataReason::NotOffered));
     let (mut c, mut s, sent) = zero_rtt(&c_cfg, &s_cfg, b"early bird");
     assert_eq!(sent, 10);
     assert_eq!(c.early_data_accepted(), Some(true));
     assert_eq!(s.early_data_accepted(), Some(true));
+    assert_eq!(c.early_data_reason(), Some(EarlyDataReason::Accepted));
+    assert_eq!(s.early_data_reason(), Some(EarlyDataReason::Accepted));
     let events: Vec<_> = std::iter::from_fn(|| c.next_event()).collect();
     assert!(
         events.contains(&cloaktls::Event::EarlyDataAccepted),
@@ -511,6 +515,8 @@ fn zero_rtt_rejected_by_a_server_without_it_is_skipped() {
     assert_eq!(sent, 13);
     assert!(c.is_resumed());
     assert_eq!(c.early_data_accepted(), Some(false));
+    assert_eq!(c.early_data_reason(), Some(EarlyDataReason::PeerDeclined));
+    assert_eq!(s.early_data_reason(), Some(EarlyDataReason::Disabled));
     assert!(std::iter::from_fn(|| c.next_event()).any(|e| e == cloaktls::Event::EarlyDataRejected));
     let mut buf = [0u8; 64];
     assert_eq!(
@@ -549,6 +555,7 @@ fn zero_rtt_replay_and_changed_alpn_are_rejected() {
         Some(false),
         "a replayed ClientHello gets no 0-RTT"
     );
+    assert_eq!(s2.early_data_reason(), Some(EarlyDataReason::Replayed));
     assert_eq!(s2.recv(&mut buf).unwrap(), Received::Nothing);
     // A ticket from an h2 session, used where http/1.1 will be chosen.
     let c_both = client_with(&pki, &store, &["http/1.1", "h2"]);
@@ -557,6 +564,8 @@ fn zero_rtt_replay_and_changed_alpn_are_rejected() {
     assert!(c.is_resumed());
     assert_eq!(c.alpn_protocol(), Some(&b"http/1.1"[..]));
     assert_eq!(s.early_data_accepted(), Some(false));
+    assert_eq!(s.early_data_reason(), Some(EarlyDataReason::AlpnMismatch));
+    assert_eq!(c.early_data_reason(), Some(EarlyDataReason::PeerDeclined));
 }
 
 #[test]
@@ -577,6 +586,14 @@ fn zero_rtt_with_hello_retry_is_rejected_and_skipped() {
     assert_eq!(sent, 8);
     assert!(c.had_hello_retry() && c.is_resumed());
     assert_eq!(c.early_data_accepted(), Some(false));
+    assert_eq!(
+        c.early_data_reason(),
+        Some(EarlyDataReason::HelloRetryRequest)
+    );
+    assert_eq!(
+        s.early_data_reason(),
+        Some(EarlyDataReason::HelloRetryRequest)
+    );
     let mut buf = [0u8; 16];
     assert_eq!(s.recv(&mut buf).unwrap(), Received::Nothing);
     assert_eq!(send_and_receive(&mut c, &mut s, b"now"), b"now");
@@ -929,5 +946,190 @@ fn a_resumed_session_is_verified_again_when_asked() {
         // One that does not check again resumes.
         let (c, _) = connect(&client(false), &s_cfg, "localhost");
         assert!(c.is_resumed(), "{v:?}");
+    }
+}
+
+/// A client sends no 0-RTT when its configuration is off, when the ticket
+/// does not allow it, or when the session's application protocol is no
+/// longer offered, and says which; a server says why it refused.
+#[test]
+fn each_side_says_why_zero_rtt_was_not_used() {
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let s_cfg = server_with(&pki, &keys, 1000, &["h2", "http/1.1"]);
+    connect(&client_with(&pki, &store, &["h2"]), &s_cfg, "localhost");
+    // The session was h2; this client offers only http/1.1.
+    let c_http = client_with(&pki, &store, &["http/1.1"]);
+    let mut c = ClientConnection::new(c_http, "localhost").unwrap();
+    assert_eq!(c.send_early_data(b"no").unwrap(), 0);
+    assert_eq!(c.early_data_reason(), Some(EarlyDataReason::AlpnMismatch));
+    // Early data off in the client.
+    let off = ClientConfig::builder(pki.roots())
+        .alpn_protocols(&["h2"])
+        .session_store(Some(store.clone()))
+        .time(clock_past_startup())
+        .build()
+        .unwrap();
+    let (c, s) = connect(&off, &s_cfg, "localhost");
+    assert_eq!(c.early_data_reason(), Some(EarlyDataReason::Disabled));
+    assert_eq!(s.early_data_reason(), Some(EarlyDataReason::NotOffered));
+    // A ticket from a server without 0-RTT.
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = client_with(&pki, &store, &["h2"]);
+    connect(&c_cfg, &server_with(&pki, &keys, 0, &["h2"]), "localhost");
+    let c = ClientConnection::new(c_cfg, "localhost").unwrap();
+    assert_eq!(
+        c.early_data_reason(),
+        Some(EarlyDataReason::UnsupportedForSession)
+    );
+    // TLS 1.2 only.
+    let c12 = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .versions(&[ProtocolVersion::TLSV1_2])
+        .build()
+        .unwrap();
+    let (c, s) = connect(&c12, &s_cfg, "localhost");
+    assert_eq!(
+        c.early_data_reason(),
+        Some(EarlyDataReason::ProtocolVersion)
+    );
+    assert_eq!(
+        s.early_data_reason(),
+        Some(EarlyDataReason::ProtocolVersion)
+    );
+}
+
+/// A ticket age that the server's clock cannot square with the ticket's
+/// (the client's clock ran 20 s behind) is refused as skew (RFC 9846
+/// §8.3), and the data skipped.
+#[test]
+fn a_skewed_ticket_age_refuses_zero_rtt() {
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let s_clock = Arc::new(Clock(AtomicU64::new(KEYS_MADE + 30)));
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .ticket_keys(keys.clone())
+        .max_early_data(1000)
+        .time(s_clock.clone())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .session_store(Some(store.clone()))
+        .time(clock_past_startup())
+        .build()
+        .unwrap();
+    connect(&c_cfg, &s_cfg, "localhost");
+    s_clock.0.fetch_add(20, Ordering::SeqCst);
+    let (c, mut s, sent) = zero_rtt(&c_cfg, &s_cfg, b"stale");
+    assert_eq!(sent, 5);
+    assert!(c.is_resumed());
+    assert_eq!(s.early_data_reason(), Some(EarlyDataReason::TicketAgeSkew));
+    let mut buf = [0u8; 8];
+    assert_eq!(s.recv(&mut buf).unwrap(), Received::Nothing);
+}
+
+/// 0.5-RTT (RFC 9846 §4.4.4): a server configured for it answers 0-RTT
+/// data before the client's Finished, exporters included; one that is
+/// not waits for the Finished.
+#[test]
+fn half_rtt_data_answers_zero_rtt_before_the_client_finished() {
+    let pki = Pki::new("CA");
+    let keys = shared_keys();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = client_with(&pki, &store, &[]);
+    for half in [true, false] {
+        let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .ticket_keys(keys.clone())
+            .max_early_data(1000)
+            .send_half_rtt_data(half)
+            .time(clock_past_startup())
+            .build()
+            .unwrap();
+        connect(&c_cfg, &s_cfg, "localhost");
+        let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+        assert_eq!(c.send_early_data(b"GET").unwrap(), 3);
+        let mut s = ServerConnection::new(s_cfg).unwrap();
+        // The client's first flight: the server reads the 0-RTT data at
+        // once and answers.
+        let flight = c.pending_tls().to_vec();
+        c.consume_tls(flight.len());
+        assert_eq!(s.read_tls(&flight).unwrap(), Intake::All);
+        assert!(s.is_handshaking());
+        let mut buf = [0u8; 8];
+        assert_eq!(s.recv(&mut buf).unwrap(), Received::Data(3));
+        assert_eq!(s.send(b"200").unwrap(), 3);
+        let mut ekm = [0u8; 16];
+        assert_eq!(
+            s.export_keying_material(&mut ekm, b"EXPORTER-x", None)
+                .is_ok(),
+            half
+        );
+        // The server's flight, and its answer right behind it if allowed.
+        let flight = s.pending_tls().to_vec();
+        s.consume_tls(flight.len());
+        assert_eq!(c.read_tls(&flight).unwrap(), Intake::All);
+        assert!(!c.is_handshaking());
+        let got = match c.recv(&mut buf).unwrap() {
+            Received::Data(n) => buf[..n].to_vec(),
+            _ => Vec::new(),
+        };
+        assert_eq!(got == b"200", half);
+        if half {
+            let mut theirs = [0u8; 16];
+            c.export_keying_material(&mut theirs, b"EXPORTER-x", None)
+                .unwrap();
+            assert_eq!(ekm, theirs);
+        }
+        // The rest of the handshake; an answer that waited goes after it.
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        if !half {
+            assert_eq!(read_all(&mut c), b"200");
+        }
+        assert_eq!(send_and_receive(&mut c, &mut s, b"more"), b"more");
+    }
+}
+
+/// A server that speaks first gets its greeting out with its flight
+/// (0.5-RTT), unless it asked for a client certificate: then the greeting
+/// waits for the client's Finished (RFC 9846 §4.4.4).
+#[test]
+fn half_rtt_data_never_goes_to_a_client_yet_to_authenticate() {
+    let pki = Pki::new("CA");
+    for auth in [false, true] {
+        let mut b = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .send_half_rtt_data(true);
+        if auth {
+            let verifier = cloaktls::verify::WebPkiClientVerifier::new(Arc::new(pki.roots()));
+            b = b.client_auth(ClientAuth::Optional(Arc::new(verifier)));
+        }
+        let s_cfg = b.build().unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+        let mut c = ClientConnection::new(c_cfg, "localhost").unwrap();
+        let mut s = ServerConnection::new(s_cfg).unwrap();
+        assert_eq!(s.send(b"220 ready").unwrap(), 9);
+        let hello = c.pending_tls().to_vec();
+        c.consume_tls(hello.len());
+        assert_eq!(s.read_tls(&hello).unwrap(), Intake::All);
+        let flight = s.pending_tls().to_vec();
+        s.consume_tls(flight.len());
+        assert_eq!(c.read_tls(&flight).unwrap(), Intake::All);
+        assert!(!c.is_handshaking() && s.is_handshaking());
+        let mut buf = [0u8; 16];
+        let early = match c.recv(&mut buf).unwrap() {
+            Received::Data(n) => buf[..n].to_vec(),
+            _ => Vec::new(),
+        };
+        assert_eq!(early == b"220 ready", !auth, "auth {auth}");
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        if auth {
+            assert_eq!(read_all(&mut c), b"220 ready");
+        }
     }
 }

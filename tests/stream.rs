@@ -287,3 +287,61 @@ fn the_first_read_drives_the_handshake() {
     };
     server.join().unwrap();
 }
+
+/// A server stream answers 0-RTT at 0.5-RTT: `accept_early_data` stops
+/// where the early data can be read, the answer goes out, and reading on
+/// drives the handshake to its end; a connection without 0-RTT completes
+/// its handshake there and says so.
+#[test]
+fn a_server_stream_answers_zero_rtt_before_the_handshake_ends() {
+    use cloaktls::session::MemorySessionCache;
+    use cloaktls::stream::TlsStream;
+    use cloaktls::{ClientConnection, ServerConnection};
+    use std::sync::Arc;
+    let pki = common::Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(common::KeyType::EcdsaP256).certified_key())
+        .max_early_data(1024)
+        .send_half_rtt_data(true)
+        // Single-use tickets: 0-RTT needs no anti-replay window.
+        .stateful_tickets(true)
+        .build()
+        .unwrap();
+    let store = Arc::new(MemorySessionCache::new(4));
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .session_store(Some(store.clone()))
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let mut accepted = Vec::new();
+        for _ in 0..2 {
+            let (sock, _) = listener.accept().unwrap();
+            let mut tls = TlsStream::new(ServerConnection::new(s_cfg.clone()).unwrap(), sock);
+            let early = tls.accept_early_data().unwrap();
+            accepted.push(early);
+            let mut req = [0u8; 3];
+            tls.read_exact(&mut req).unwrap();
+            assert_eq!(&req, b"GET");
+            tls.write_all(b"200").unwrap();
+            wait_for_close(&mut tls);
+        }
+        accepted
+    });
+    for first in [true, false] {
+        let conn = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+        let mut tls = TlsStream::new(conn, TcpStream::connect(addr).unwrap());
+        let early = tls.conn_mut().send_early_data(b"GET").unwrap();
+        assert_eq!(early, if first { 0 } else { 3 });
+        if early == 0 {
+            tls.write_all(b"GET").unwrap();
+        }
+        let mut resp = [0u8; 3];
+        tls.read_exact(&mut resp).unwrap();
+        assert_eq!(&resp, b"200");
+        assert_eq!(tls.conn().early_data_accepted(), (!first).then_some(true));
+        tls.close().unwrap();
+    }
+    assert_eq!(server.join().unwrap(), [false, true]);
+}

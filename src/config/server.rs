@@ -38,6 +38,8 @@ pub struct ServerConfig {
     pub(crate) stateful_tickets: bool,
     pub(crate) session_cache: Option<Arc<ServerSessionCache>>,
     pub(crate) max_early_data: u32,
+    /// Whether application data may go out before the client's Finished.
+    pub(crate) half_rtt: bool,
     pub(crate) trace: Trace,
     pub(crate) psk_ke: bool,
     #[cfg(feature = "testkit")]
@@ -137,6 +139,7 @@ impl ServerConfigBuilder {
                 stateful_tickets: false,
                 session_cache: Some(Arc::new(ServerSessionCache::new(1024))),
                 max_early_data: 0,
+                half_rtt: false,
                 trace: Trace::Off,
                 psk_ke: false,
                 #[cfg(feature = "testkit")]
@@ -280,6 +283,21 @@ impl ServerConfigBuilder {
     /// for the rest of the client's flight.
     pub fn max_early_data(mut self, bytes: u32) -> Self {
         self.config.max_early_data = bytes;
+        self
+    }
+
+    /// Lets a TLS 1.3 server send application data right after its first
+    /// flight, before the client's Finished arrives (0.5-RTT data, RFC 9846
+    /// §2.3, §4.4.4): the answer to a client's 0-RTT request a round trip
+    /// sooner, or a server-speaks-first greeting. Off by default: until
+    /// the client's Finished the server has no proof that the client is
+    /// live (a replayed ClientHello gets the data too, though sealed under
+    /// keys the replayer cannot read). Never when the server asks for a
+    /// client certificate: the data would go to a client not yet
+    /// authenticated. Without it, data sent before the handshake's end
+    /// waits for it.
+    pub fn send_half_rtt_data(mut self, on: bool) -> Self {
+        self.config.half_rtt = on;
         self
     }
 

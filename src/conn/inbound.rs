@@ -14,8 +14,12 @@ use crate::msgs::enums::{
 use crate::msgs::handshake::HandshakeMessage;
 use crate::record::{RecordOpener, RecordRef, MAX_FRAGMENT_LEN};
 
-/// The most ChangeCipherSpec records tolerated in one TLS 1.3 handshake.
-const MAX_CCS: u32 = 1;
+/// The most ChangeCipherSpec records tolerated in one TLS 1.3 handshake:
+/// RFC 9846 §5 says to drop them "at any time" during the handshake (a
+/// client sends one after each ClientHello in some flows, as with 0-RTT
+/// and a HelloRetryRequest), so the bound is the one on other records that
+/// carry nothing: a flood, not a count, is refused.
+const MAX_CCS: u32 = MAX_EMPTY_IN_A_ROW;
 /// The most empty records in a row before the peer is considered to be
 /// flooding.
 const MAX_EMPTY_IN_A_ROW: u32 = 32;
@@ -189,7 +193,7 @@ impl Connection {
             if tls13 && self.ccs_seen > MAX_CCS {
                 return Err(Error::peer(
                     AlertDescription::UNEXPECTED_MESSAGE,
-                    "more than one ChangeCipherSpec",
+                    "too many ChangeCipherSpec records",
                 ));
             }
             return Ok(());

@@ -122,14 +122,17 @@ impl Connection {
         self.info.extended_master_secret
     }
 
-    /// Keying material (RFC 5705, RFC 8446 §7.5) of `out.len()` bytes.
+    /// Keying material (RFC 5705, RFC 8446 §7.5) of `out.len()` bytes:
+    /// once the handshake has ended, or (a TLS 1.3 server sending 0.5-RTT
+    /// data) once the server's Finished is out, which is all the exporter
+    /// secret depends on (RFC 9846 §7.5).
     pub fn export_keying_material(
         &self,
         out: &mut [u8],
         label: &[u8],
         context: Option<&[u8]>,
     ) -> Result<(), Error> {
-        if !self.handshake_done {
+        if !self.handshake_done && !self.half_rtt {
             return Err(Error::InvalidState(
                 "keying material before the handshake ended",
             ));
@@ -148,6 +151,13 @@ impl Connection {
     /// the answer has not come yet).
     pub fn early_data_accepted(&self) -> Option<bool> {
         self.info.early_data
+    }
+
+    /// Why 0-RTT data was accepted or not, once the handshake has decided
+    /// (a client that offered 0-RTT learns it from the server's
+    /// EncryptedExtensions; one that did not, at once).
+    pub fn early_data_reason(&self) -> Option<crate::config::EarlyDataReason> {
+        self.info.early_data_reason
     }
 
     /// Keying material from the early exporter (RFC 8446 §7.5), available

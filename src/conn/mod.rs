@@ -157,6 +157,9 @@ pub struct Connection {
     events: VecDeque<Event>,
     error: Option<Error>,
     handshake_done: bool,
+    /// Server: application data goes out before the handshake ends
+    /// (0.5-RTT, `send_half_rtt_data`).
+    half_rtt: bool,
     peer_closed: bool,
     /// Our close_notify is out.
     sent_close: bool,
@@ -225,6 +228,7 @@ impl Connection {
             events: VecDeque::new(),
             error: None,
             handshake_done: false,
+            half_rtt: false,
             peer_closed: false,
             sent_close: false,
             close_requested: false,
@@ -343,8 +347,10 @@ impl Connection {
     /// caller offers the rest again after writing out
     /// [`Connection::pending_tls`]. Before the handshake ends, data is
     /// queued (at most [`EARLY_QUEUE_LIMIT`] bytes) and sent as soon as it
-    /// completes; after it, at most [`SEND_LIMIT`] bytes wait to be
-    /// written.
+    /// completes (a server configured with
+    /// [`crate::config::ServerConfigBuilder::send_half_rtt_data`] sends it
+    /// as soon as its flight is out); after it, at most [`SEND_LIMIT`]
+    /// bytes wait to be written.
     pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());
@@ -352,7 +358,7 @@ impl Connection {
         if self.sent_close || self.close_requested {
             return Err(Error::InvalidState("the connection was closed for sending"));
         }
-        if !self.handshake_done {
+        if !self.handshake_done && !self.half_rtt {
             let n = data.len().min(EARLY_QUEUE_LIMIT - self.queued.len());
             self.queued.extend_from_slice(&data[..n]);
             return Ok(n);

@@ -257,6 +257,13 @@ impl Connection {
                 });
             }
             Command::EarlyReceive(budget) => self.early_receive = budget,
+            Command::HalfRttData => {
+                self.half_rtt = true;
+                let queued = std::mem::take(&mut self.queued);
+                if !queued.is_empty() {
+                    self.send_application_data(&queued)?;
+                }
+            }
             Command::SkipEarlyData(budget) => self.skip_early = Some(budget),
             Command::Secret(label, secret) => self.record(TraceEvent::Secret {
                 label,

@@ -5,7 +5,7 @@
 use super::client_common::{chosen_suite, select_version, HelloSent};
 use super::transcript::Transcript;
 use super::{client12, client13, ech_client, Context, State, StateId};
-use crate::config::EchStatus;
+use crate::config::{EarlyDataReason, EchStatus};
 use crate::crypto::suites::SupportedSuite;
 use crate::crypto::Tls13Suite;
 use crate::error::Error;
@@ -50,6 +50,7 @@ impl State for ExpectServerHello {
                 // data and meets a TLS 1.2 server must fail the connection;
                 // it may retry without 0-RTT.
                 if st.early_offered {
+                    cx.info.early_data_reason = Some(EarlyDataReason::ProtocolVersion);
                     return Err(Error::peer(
                         AlertDescription::PROTOCOL_VERSION,
                         "we sent 0-RTT data and the server chose TLS 1.2; retry without early data (RFC 9846 §E.3)",

@@ -12,7 +12,7 @@ use super::tls13::{connected13_methods, opener, sealer, verify_certificate_verif
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
 use crate::config::CertificateRequestInfo;
-use crate::config::EchStatus;
+use crate::config::{EarlyDataReason, EchStatus};
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls13Suite};
 use crate::error::{EchProblem, Error};
@@ -63,6 +63,7 @@ pub(super) fn handle_hello_retry_request(
     // hello goes out unprotected.
     if st.early_offered {
         st.early_offered = false;
+        cx.info.early_data_reason = Some(EarlyDataReason::HelloRetryRequest);
         cx.out.push(Command::ClearWriteKeys);
         cx.out.push(Command::EarlySend(None));
         cx.out.push(Command::EarlyDataResult(false));
@@ -472,6 +473,11 @@ impl State for ExpectEncryptedExtensions {
         self.hs.transcript.add(raw);
         if self.hs.early_offered {
             check_early_data_acceptance(&self.hs, cx)?;
+            cx.info.early_data_reason = Some(match (self.hs.early_accepted, &self.hs.psk) {
+                (true, _) => EarlyDataReason::Accepted,
+                (false, None) => EarlyDataReason::SessionNotResumed,
+                (false, Some(_)) => EarlyDataReason::PeerDeclined,
+            });
             cx.out.push(Command::EarlySend(None));
             cx.out
                 .push(Command::EarlyDataResult(self.hs.early_accepted));

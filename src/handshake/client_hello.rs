@@ -7,7 +7,7 @@ use super::client_common::{fill_binder, reverify_session, ticket_hash, ClientSha
 use super::ech_client::{self, EchOffer};
 use super::transcript::Transcript;
 use super::{tls13, Command, Context, Exporter, State};
-use crate::config::{ChosenEchConfig, ClientConfig, EchStatus};
+use crate::config::{ChosenEchConfig, ClientConfig, EarlyDataReason, EchStatus};
 use crate::crypto::suites::{lookup, SupportedSuite};
 use crate::crypto::ActiveKeyExchange;
 use crate::error::Error;
@@ -36,6 +36,8 @@ struct Offer {
     ticket: Option<Tls13Ticket>,
     /// 0-RTT: the ticket allows it and the configuration asks for it.
     early: bool,
+    /// Why there is no 0-RTT, when there is none.
+    no_early: Option<EarlyDataReason>,
     session_id: Vec<u8>,
 }
 
@@ -122,7 +124,10 @@ pub(crate) fn start_client(
             start_early_data(&mut shared, cx, t, early_transcript)?;
             true
         }
-        None => false,
+        None => {
+            cx.info.early_data_reason = offer.no_early;
+            false
+        }
     };
     Ok(Box::new(ExpectServerHello(HelloSent {
         shared,
@@ -222,6 +227,7 @@ fn outer_extensions(
         tls12_session: None,
         ticket: None,
         early: outer.early,
+        no_early: None,
         session_id: Vec::new(),
     };
     let mut exts = extensions(config, public_name, &view);
@@ -274,9 +280,8 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Resul
     } else {
         None
     };
-    let early = ticket
-        .as_ref()
-        .is_some_and(|t| config.early_data && t.max_early_data > 0);
+    let no_early = early_refusal(config, tls13, ticket.as_ref());
+    let early = ticket.is_some() && no_early.is_none();
     let session_id = legacy_session_id(config, tls13, tls12_session.as_ref())?;
     Ok(Offer {
         tls13,
@@ -286,6 +291,7 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Resul
         tls12_session,
         ticket,
         early,
+        no_early,
         session_id,
     })
 }
@@ -302,6 +308,33 @@ fn resumable_tls12_session(config: &ClientConfig, cache_key: &SessionKey) -> Opt
 
 /// A live TLS 1.3 ticket for a suite we offer (taken out: tickets are used
 /// once, RFC 8446 §C.4).
+/// Why a client sends no 0-RTT data with this ticket, if it sends none:
+/// the configuration, the versions, the ticket, or an application
+/// protocol no longer offered (the 0-RTT data would be read under the
+/// session's, RFC 9846 §4.2.10).
+fn early_refusal(
+    config: &ClientConfig,
+    tls13: bool,
+    ticket: Option<&Tls13Ticket>,
+) -> Option<EarlyDataReason> {
+    if !config.early_data {
+        return Some(EarlyDataReason::Disabled);
+    }
+    if !tls13 {
+        return Some(EarlyDataReason::ProtocolVersion);
+    }
+    let Some(t) = ticket else {
+        return Some(EarlyDataReason::NotOffered);
+    };
+    if t.max_early_data == 0 {
+        return Some(EarlyDataReason::UnsupportedForSession);
+    }
+    match &t.alpn {
+        Some(p) if !config.alpn.contains(p) => Some(EarlyDataReason::AlpnMismatch),
+        _ => None,
+    }
+}
+
 fn offered_ticket(
     config: &ClientConfig,
     cache_key: &SessionKey,

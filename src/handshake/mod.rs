@@ -81,6 +81,9 @@ pub(crate) enum Command {
     SendWarning(AlertDescription),
     /// Send what follows unprotected (a second ClientHello after 0-RTT).
     ClearWriteKeys,
+    /// Server: application data may go out before the handshake ends
+    /// (0.5-RTT, under the application keys just installed).
+    HalfRttData,
     /// Client: early data may be sent, up to this many bytes; `None` ends it.
     EarlySend(Option<usize>),
     /// Client: the server accepted (true) or rejected (false) early data.
@@ -140,6 +143,8 @@ pub(crate) struct Negotiated {
     pub(crate) extended_master_secret: bool,
     /// Whether 0-RTT data was accepted, once known (None: not offered).
     pub(crate) early_data: Option<bool>,
+    /// Why 0-RTT was accepted or not, once known.
+    pub(crate) early_data_reason: Option<crate::config::EarlyDataReason>,
     pub(crate) early_exporter: Option<Exporter>,
     /// The OCSP response the server stapled, if any.
     pub(crate) ocsp_response: Option<Vec<u8>>,

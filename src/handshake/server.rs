@@ -5,8 +5,8 @@
 use super::ech::{server_accept, ServerEch};
 use super::server_common::{host_name, select_version, HostName};
 use super::{server12, server13, Context, State, StateId};
-use crate::config::EchStatus;
 use crate::config::ServerConfig;
+use crate::config::{EarlyDataReason, EchStatus};
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
@@ -66,6 +66,10 @@ impl State for ExpectClientHello {
             let retry = accepted.map(|a| a.retry);
             server13::handle_client_hello(self.config, cx, &ch, &raw, retry)
         } else {
+            cx.info.early_data_reason = Some(match self.config.max_early_data {
+                0 => EarlyDataReason::Disabled,
+                _ => EarlyDataReason::ProtocolVersion,
+            });
             server12::handle_client_hello(self.config, cx, ch, raw)
         }
     }

@@ -10,7 +10,7 @@ use super::server13_psk::{accept_psk, early_skip_budget, offers_resumable_psk};
 use super::server_common::{choose_suite, sni};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
-use crate::config::ServerConfig;
+use crate::config::{EarlyDataReason, ServerConfig};
 use crate::crypto::{SupportedSuite, Tls13Suite};
 use crate::error::{Error, Negotiable};
 use crate::key_schedule::tls13::ech_accept_confirmation;
@@ -237,6 +237,11 @@ fn send_hello_retry_request(
         cx.out
             .push(Command::SkipEarlyData(early_skip_budget(&config)));
         cx.info.early_data = Some(false);
+        // A configuration without 0-RTT is the first reason.
+        cx.info.early_data_reason = Some(match config.max_early_data {
+            0 => EarlyDataReason::Disabled,
+            _ => EarlyDataReason::HelloRetryRequest,
+        });
     }
     cx.info.hello_retry = true;
     Ok(Box::new(ExpectSecondClientHello {

@@ -13,7 +13,7 @@ use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, 
 use super::tls13::{opener, sealer};
 use super::transcript::Transcript;
 use super::{Command, Context, State};
-use crate::config::{CertifiedKey, ClientAuth, EchStatus, ServerConfig};
+use crate::config::{CertifiedKey, ClientAuth, EarlyDataReason, EchStatus, ServerConfig};
 use crate::crypto::hash::Output;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
@@ -51,6 +51,7 @@ struct Decisions<'a> {
     name: Option<DnsName<'static>>,
     accept_early: bool,
     wants_early: bool,
+    early_reason: EarlyDataReason,
 }
 
 /// The server's flight from ServerHello to Finished. `transcript` holds
@@ -108,7 +109,13 @@ pub(super) fn send_server_flight(
     let accept_early = d.accept_early;
     let fin = finished_verify_data(suite.hash, s_hs.as_bytes(), &transcript.current_hash());
     cx.send(&mut transcript, HandshakePayload::Finished(fin.to_vec()))?;
+    // RFC 9846 §4.4.4: data before the client's Finished, if the
+    // configuration allows it, and never to a client yet to authenticate.
+    let half_rtt = config.half_rtt && verifier.is_none();
     let rest = application_secrets(config, cx, ch, suite, hs, transcript, c_hs)?;
+    if half_rtt {
+        cx.out.push(Command::HalfRttData);
+    }
     let rest = ClientFlight {
         requested_schemes,
         ..rest
@@ -148,7 +155,8 @@ fn decide<'a>(
     };
     let alpn = choose_alpn(config, ch)?;
     let wants_early = ch.extension(ExtensionType::EARLY_DATA).is_some();
-    let accept_early = wants_early && accept_early_data(config, suite, &alpn, psk.as_ref());
+    let early_reason = early_data_verdict(config, wants_early, suite, &alpn, psk.as_ref());
+    let accept_early = early_reason == EarlyDataReason::Accepted;
     Ok(Decisions {
         group,
         psk,
@@ -157,6 +165,7 @@ fn decide<'a>(
         name,
         accept_early,
         wants_early,
+        early_reason,
     })
 }
 
@@ -200,30 +209,47 @@ fn choose_cert_and_scheme<'a>(
     Ok((cert, scheme))
 }
 
-/// RFC 8446 §4.2.10, §8: 0-RTT only with the first PSK, the same suite and
-/// ALPN as the ticket's session, a fresh ticket age, and a binder the
-/// anti-replay register has not seen (checked last: it records the
-/// binder). Single-use tickets are their own protection.
-fn accept_early_data(
+/// RFC 9846 §4.2.10, §8: 0-RTT only when offered and configured, with the
+/// first PSK, the same suite and ALPN as the ticket's session, a fresh
+/// ticket age, and a binder the anti-replay register has not seen
+/// (checked last: it records the binder). Single-use tickets are their
+/// own protection. Returns [`EarlyDataReason::Accepted`] or the first
+/// reason against.
+fn early_data_verdict(
     config: &ServerConfig,
+    wants_early: bool,
     suite: &Tls13Suite,
     alpn: &Option<Vec<u8>>,
     psk: Option<&AcceptedPsk>,
-) -> bool {
-    let now_ms = config.time.now_ms();
-    let Some(p) = psk else {
-        return false;
+) -> EarlyDataReason {
+    use EarlyDataReason as R;
+    if config.max_early_data == 0 {
+        return R::Disabled;
+    }
+    if !wants_early {
+        return R::NotOffered;
+    }
+    let Some(p) = psk.filter(|p| p.index == 0) else {
+        return R::SessionNotResumed;
     };
-    let fits = config.max_early_data > 0
-        && p.index == 0
-        && p.value.max_early_data > 0
-        && p.value.suite == suite.suite
-        && p.value.alpn == *alpn
-        && p.fresh(now_ms);
-    fits && (config.stateful_tickets
+    let now_ms = config.time.now_ms();
+    if p.value.max_early_data == 0 {
+        R::UnsupportedForSession
+    } else if p.value.suite != suite.suite {
+        R::CipherSuiteMismatch
+    } else if p.value.alpn != *alpn {
+        R::AlpnMismatch
+    } else if !p.fresh(now_ms) {
+        R::TicketAgeSkew
+    } else if config.stateful_tickets
         || config
             .anti_replay()
-            .is_some_and(|r| r.first_use(&p.binder, p.value.created.saturating_mul(1000), now_ms)))
+            .is_some_and(|r| r.first_use(&p.binder, p.value.created.saturating_mul(1000), now_ms))
+    {
+        R::Accepted
+    } else {
+        R::Replayed
+    }
 }
 
 /// ServerHello: pre_shared_key, key_share, supported_versions, in the order
@@ -341,6 +367,10 @@ fn record_negotiated(cx: &mut Context<'_>, suite: &'static Tls13Suite, d: &Decis
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
     cx.info.group = d.group;
     cx.info.alpn.clone_from(&d.alpn);
+    // After a HelloRetryRequest that ended 0-RTT, that is the reason.
+    if cx.info.early_data_reason.is_none() {
+        cx.info.early_data_reason = Some(d.early_reason);
+    }
     if let Some(p) = &d.psk {
         cx.info.resumed = true;
         cx.info.peer_certs = p

@@ -150,6 +150,35 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
         Ok(())
     }
 
+    /// Server: drives the handshake until the client's 0-RTT data can be
+    /// read, so that the answer to it need not wait for the client's
+    /// Finished. Returns true once 0-RTT was accepted and the server's
+    /// flight is out: reading then gives the early data, then what
+    /// follows it (driving the handshake to its end on the way), and
+    /// writing sends 0.5-RTT data if the configuration allows it
+    /// ([`crate::config::ServerConfigBuilder::send_half_rtt_data`]), else
+    /// queues it until the handshake ends. Returns false when the
+    /// handshake completed without 0-RTT.
+    pub fn accept_early_data(&mut self) -> Result<bool, Error> {
+        self.write_pending()?;
+        loop {
+            if !self.conn.is_handshaking() {
+                return Ok(false);
+            }
+            if self.conn.early_data_accepted() == Some(true) {
+                return Ok(true);
+            }
+            if !self.read_some()? {
+                return Err(self
+                    .conn
+                    .error()
+                    .cloned()
+                    .unwrap_or(Error::HandshakeNotComplete));
+            }
+            self.write_pending()?;
+        }
+    }
+
     /// Sends close_notify and flushes it (the blocking counterpart of
     /// [`Connection::send_close_notify`]): our sending side is closed, the
     /// peer's data can still be read.

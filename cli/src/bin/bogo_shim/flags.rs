@@ -88,6 +88,7 @@ pub struct Flags {
     pub enable_early_data: bool,
     pub expect_accept_early_data: bool,
     pub expect_reject_early_data: bool,
+    pub expect_early_data_reason: Option<String>,
     pub expect_no_offer_early_data: bool,
     pub expect_ticket_supports_early_data: bool,
     /// -use-old-client-cert-callback: the client's certificate comes from
@@ -208,7 +209,10 @@ impl Flags {
             "-use-ocsp-callback" => self.use_ocsp_callback = true,
             "-fail-ocsp-callback" => self.fail_ocsp_callback = true,
             "-advertise-alpn" => self.advertise_alpn = alpn_list(&value()),
-            "-select-alpn" => self.select_alpn = Some(value().into_bytes()),
+            // An empty protocol selects none.
+            "-select-alpn" => {
+                self.select_alpn = Some(value().into_bytes()).filter(|p| !p.is_empty())
+            }
             "-expect-alpn" => self.expect_alpn = Some(value().into_bytes()),
             "-curves" => self.curves.push(num(value()) as u16),
             "-expect-curve-id" => self.expect_curve_id = Some(num(value()) as u16),
@@ -244,6 +248,7 @@ impl Flags {
             "-enable-early-data" => self.enable_early_data = true,
             "-expect-accept-early-data" => self.expect_accept_early_data = true,
             "-expect-reject-early-data" => self.expect_reject_early_data = true,
+            "-expect-early-data-reason" => self.expect_early_data_reason = Some(value()),
             "-expect-no-offer-early-data" => self.expect_no_offer_early_data = true,
             "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
             "-expect-no-session" => self.expect_no_session = true,

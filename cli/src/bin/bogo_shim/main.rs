@@ -10,7 +10,7 @@ mod flags;
 mod store;
 mod verify;
 
-use cloaktls::config::{ClientAuth, ClientConfigBuilder};
+use cloaktls::config::{ClientAuth, ClientConfigBuilder, EarlyDataReason};
 use cloaktls::crypto::sign::{KeyKind, SigningKey};
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::{ServerSessionCache, TicketKeys};
@@ -279,8 +279,9 @@ fn server_config(
         b = b.alpn_protocols([p]);
     }
     if f.enable_early_data {
-        // BoringSSL's server limit (kMaxEarlyDataAccepted).
-        b = b.max_early_data(14336);
+        // BoringSSL's server limit (kMaxEarlyDataAccepted); its server
+        // answers 0-RTT at 0.5-RTT.
+        b = b.max_early_data(14336).send_half_rtt_data(true);
     }
     let v = verifier(f, f, outcome, &EarlySent::default());
     if f.require_any_client_cert {
@@ -384,6 +385,12 @@ fn check(
     outcome: &Outcome,
 ) -> Result<(), String> {
     ech::check(f, conn)?;
+    if let Some(want) = &f.expect_early_data_reason {
+        let got = conn.early_data_reason().map(early_data_reason);
+        if got != Some(want.as_str()) {
+            return Err(format!("0-RTT reason {got:?}, expected {want}"));
+        }
+    }
     if let Some(v) = f.expect_version {
         if conn.protocol_version().map(|p| p.0) != Some(v) {
             return Err(format!(
@@ -392,8 +399,9 @@ fn check(
             ));
         }
     }
+    // An empty protocol expected is none negotiated.
     if let Some(a) = &f.expect_alpn {
-        if conn.alpn_protocol() != Some(a.as_slice()) {
+        if conn.alpn_protocol().unwrap_or_default() != a.as_slice() {
             return Err("ALPN mismatch".into());
         }
     }
@@ -482,6 +490,30 @@ fn check(
         }
     }
     Ok(())
+}
+
+/// BoringSSL's name for why 0-RTT was accepted or not
+/// (SSL_early_data_reason_string).
+fn early_data_reason(r: EarlyDataReason) -> &'static str {
+    use EarlyDataReason as R;
+    match r {
+        R::Accepted => "accept",
+        R::Disabled => "disabled",
+        R::ProtocolVersion => "protocol_version",
+        R::NotOffered => "no_session_offered",
+        R::UnsupportedForSession => "unsupported_for_session",
+        R::SessionNotResumed => "session_not_resumed",
+        R::HelloRetryRequest => "hello_retry_request",
+        R::AlpnMismatch => "alpn_mismatch",
+        R::TicketAgeSkew => "ticket_age_skew",
+        R::QuicParameterMismatch => "quic_parameter_mismatch",
+        R::PeerDeclined => "peer_declined",
+        // No BoringSSL counterpart: a mismatched suite is a session it
+        // would not resume; a replay is one it has no register for.
+        R::CipherSuiteMismatch => "session_not_resumed",
+        R::Replayed => "replayed",
+        _ => "unknown",
+    }
 }
 
 /// The shim's first words.
@@ -591,12 +623,18 @@ fn hex_string(bytes: &[u8]) -> String {
 }
 
 /// What the flags expect of 0-RTT.
-fn check_early_data(f: &Flags, conn: &Connection) -> Result<(), String> {
+/// As BoringSSL's, a rejection expected is one where 0-RTT was not
+/// accepted, and on a resumption, offered.
+fn check_early_data(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
     let accepted = conn.early_data_accepted();
     if f.expect_accept_early_data && accepted != Some(true) {
         return Err(format!("0-RTT: {accepted:?}, expected it accepted"));
     }
-    if f.expect_reject_early_data && accepted != Some(false) {
+    let rejected = match resumption {
+        true => accepted == Some(false),
+        false => accepted != Some(true),
+    };
+    if f.expect_reject_early_data && !rejected {
         return Err(format!("0-RTT: {accepted:?}, expected it rejected"));
     }
     if f.expect_no_offer_early_data && accepted.is_some() {
@@ -658,9 +696,15 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     // BoringSSL's shim checks the handshake's properties only when it
     // drives the handshake itself.
     if !f.implicit_handshake {
+        // BoringSSL's server stops its handshake where 0-RTT data can be
+        // read, and answers it at 0.5-RTT.
+        let drive = |tls: &mut TlsStream<C, Transport>| match f.server && f.enable_early_data {
+            true => tls.accept_early_data().map(|_| ()),
+            false => tls.complete_handshake(),
+        };
         r = r
-            .and_then(|_| tls.complete_handshake())
-            .and_then(|_| check_early_data(f, tls.conn()).map_err(Error::Config));
+            .and_then(|_| drive(&mut tls))
+            .and_then(|_| check_early_data(f, tls.conn(), resumption).map_err(Error::Config));
         if !f.server && tls.conn().early_data_accepted() == Some(false) {
             f = retry;
             said = 0;
