@@ -510,6 +510,12 @@ pub fn supported_groups() -> Vec<NamedGroup> {
     crate::crypto::kx::supported_group_names()
 }
 
+/// The key exchange groups a configuration uses unless told otherwise, in
+/// its order of preference (the hybrid post-quantum groups first).
+pub fn default_groups() -> Vec<NamedGroup> {
+    crate::crypto::kx::default_group_names()
+}
+
 /// The signature schemes cloaktls implements, in its default order.
 pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
     SUPPORTED_SCHEMES.to_vec()

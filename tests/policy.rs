@@ -45,7 +45,7 @@ fn cnsa2_is_tls13_aes256_and_mlkem1024_over_p384() {
         .build()
         .unwrap();
     let mut c = cloaktls::ClientConnection::new(client, "localhost").unwrap();
-    let mut s = cloaktls::ServerConnection::new(server).unwrap();
+    let mut s = cloaktls::ServerConnection::new(server.clone()).unwrap();
     let (cr, sr) = handshake(&mut c, &mut s);
     cr.unwrap();
     sr.unwrap();
@@ -54,6 +54,18 @@ fn cnsa2_is_tls13_aes256_and_mlkem1024_over_p384() {
         c.cipher_suite(),
         Some(CipherSuite::TLS13_AES_256_GCM_SHA384)
     );
+    // ML-KEM-1024 alone first, as CNSA 2.0 names it; the hybrid with
+    // P-384 for a client that offers only that.
+    assert_eq!(c.key_exchange_group(), Some(NamedGroup::MLKEM1024));
+    let hybrid_only = ClientConfig::builder(pki.roots())
+        .groups(&[NamedGroup::SECP384R1_MLKEM1024])
+        .build()
+        .unwrap();
+    let mut c = cloaktls::ClientConnection::new(hybrid_only, "localhost").unwrap();
+    let mut s = cloaktls::ServerConnection::new(server.clone()).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
     assert_eq!(
         c.key_exchange_group(),
         Some(NamedGroup::SECP384R1_MLKEM1024)
@@ -128,4 +140,76 @@ fn a_policy_cannot_be_widened_and_must_fit_the_certificate() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("FIPS 140-3"), "{err}");
+}
+
+/// CNSA 1.0 prefers ML-KEM-1024 whenever the client lists it, even at the
+/// cost of a HelloRetryRequest (the client sent P-384 and P-256 shares).
+#[test]
+fn cnsa1_prefers_mlkem1024_when_the_client_has_it() {
+    let pki = Pki::with_key("CA", KeyType::EcdsaP384);
+    let server = ServerConfig::builder(pki.server(KeyType::EcdsaP384).certified_key())
+        .policy(Policy::Cnsa1)
+        .build()
+        .unwrap();
+    let client = ClientConfig::builder(pki.roots())
+        .groups(&[NamedGroup::SECP384R1, NamedGroup::MLKEM1024])
+        .build()
+        .unwrap();
+    let mut c = cloaktls::ClientConnection::new(client, "localhost").unwrap();
+    let mut s = cloaktls::ServerConnection::new(server.clone()).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert!(c.had_hello_retry());
+    assert_eq!(s.key_exchange_group(), Some(NamedGroup::MLKEM1024));
+    // A TLS 1.2 client gets P-384 and AES-256.
+    let client = ClientConfig::builder(pki.roots())
+        .versions(&[ProtocolVersion::TLSV1_2])
+        .build()
+        .unwrap();
+    let mut c = cloaktls::ClientConnection::new(client, "localhost").unwrap();
+    let mut s = cloaktls::ServerConnection::new(server).unwrap();
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    assert_eq!(s.key_exchange_group(), Some(NamedGroup::SECP384R1));
+    assert_eq!(
+        s.cipher_suite(),
+        Some(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
+    );
+}
+
+/// WPA3-Enterprise 192-bit: P-384 and AES-256 both versions; a client
+/// with only P-256 or AES-128 is refused with the policy named.
+#[test]
+fn wpa3_enterprise_192_is_p384_and_aes256() {
+    let pki = Pki::with_key("CA", KeyType::EcdsaP384);
+    let server = ServerConfig::builder(pki.server(KeyType::EcdsaP384).certified_key())
+        .policy(Policy::Wpa3Enterprise192)
+        .build()
+        .unwrap();
+    for v in [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2] {
+        let client = ClientConfig::builder(pki.roots())
+            .versions(&[v])
+            .build()
+            .unwrap();
+        let mut c = cloaktls::ClientConnection::new(client, "localhost").unwrap();
+        let mut s = cloaktls::ServerConnection::new(server.clone()).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(s.key_exchange_group(), Some(NamedGroup::SECP384R1), "{v:?}");
+    }
+    let client = ClientConfig::builder(pki.roots())
+        .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
+        .build()
+        .unwrap();
+    let mut c = cloaktls::ClientConnection::new(client, "localhost").unwrap();
+    let mut s = cloaktls::ServerConnection::new(server).unwrap();
+    let (_, sr) = handshake(&mut c, &mut s);
+    let err = sr.unwrap_err();
+    assert!(
+        err.to_string().contains("policy WPA3-Enterprise 192-bit"),
+        "{err}"
+    );
 }

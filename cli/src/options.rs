@@ -25,8 +25,8 @@ pub struct Tls {
     /// The newest version to use: 1.2 or 1.3.
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub max_version: Option<ProtocolVersion>,
-    /// Restrict everything to a policy preset: fips-140-3, cnsa-1.0 or
-    /// cnsa-2.0 (the other options may narrow it further).
+    /// Restrict everything to a policy preset: fips-140-3, cnsa-1.0,
+    /// cnsa-2.0 or wpa3-192 (the other options may narrow it further).
     #[arg(long, value_name = "NAME", value_parser = parse_policy)]
     pub policy: Option<cloaktls::config::Policy>,
     /// Cipher suites, in preference order, comma-separated

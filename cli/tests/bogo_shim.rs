@@ -41,7 +41,7 @@ fn handshaker_question_and_unknown_flags() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "No");
     let out = Command::new(SHIM)
-        .args(["-port", "1", "-shim-id", "1", "-fips-202205"])
+        .args(["-port", "1", "-shim-id", "1", "-false-start"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(89));

@@ -20,13 +20,23 @@ pub enum Policy {
     Fips140_3,
     /// CNSA 1.0 (NSA's Commercial National Security Algorithm suite):
     /// AES-256-GCM with SHA-384, ECDH on P-384, ECDSA on P-384 with
-    /// SHA-384 and RSA with SHA-384 (3072 bits and more), TLS 1.2 and 1.3.
+    /// SHA-384 and RSA with SHA-384, TLS 1.2 and 1.3; with CNSA 2.0's
+    /// ML-KEM-1024 (alone, or with P-384 as SecP384r1MLKEM1024) preferred
+    /// whenever the peer offers it, as the transition to CNSA 2.0 asks.
+    /// CNSA 1.0 wants RSA moduli of 3072 bits and more: cloaktls does not
+    /// check key sizes, so issue and trust certificates accordingly.
     Cnsa1,
     /// CNSA 2.0: TLS 1.3 only, AES-256-GCM with SHA-384, and ML-KEM-1024
-    /// key establishment (SecP384r1MLKEM1024, RFC 10024). CNSA 2.0 signs
-    /// with ML-DSA-87, which cloaktls does not have: certificates are
-    /// ECDSA P-384 with SHA-384 (CNSA 1.0's) for the transition.
+    /// key establishment (MLKEM1024 alone first, then SecP384r1MLKEM1024,
+    /// RFC 10024). CNSA 2.0 signs with ML-DSA-87, which cloaktls does not
+    /// have: certificates are CNSA 1.0's for the transition (ECDSA P-384 or
+    /// RSA-PSS with SHA-384).
     Cnsa2,
+    /// WPA3-Enterprise 192-bit mode (the Wi-Fi Alliance's WPA3
+    /// specification, for EAP-TLS): TLS 1.2 and 1.3, AES-256-GCM, ECDH on
+    /// P-384, ECDSA on P-384 with SHA-384 and RSA (PSS, and PKCS#1 v1.5 in
+    /// TLS 1.2) with SHA-384 or SHA-512.
+    Wpa3Enterprise192,
 }
 
 impl Policy {
@@ -36,13 +46,14 @@ impl Policy {
             Policy::Fips140_3 => "FIPS 140-3",
             Policy::Cnsa1 => "CNSA 1.0",
             Policy::Cnsa2 => "CNSA 2.0",
+            Policy::Wpa3Enterprise192 => "WPA3-Enterprise 192-bit",
         }
     }
 
     /// The versions allowed.
     pub fn versions(self) -> &'static [ProtocolVersion] {
         match self {
-            Policy::Fips140_3 | Policy::Cnsa1 => {
+            Policy::Fips140_3 | Policy::Cnsa1 | Policy::Wpa3Enterprise192 => {
                 &[ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2]
             }
             Policy::Cnsa2 => &[ProtocolVersion::TLSV1_3],
@@ -60,7 +71,7 @@ impl Policy {
                 CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
                 CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             ],
-            Policy::Cnsa1 => &[
+            Policy::Cnsa1 | Policy::Wpa3Enterprise192 => &[
                 CipherSuite::TLS13_AES_256_GCM_SHA384,
                 CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
                 CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
@@ -78,8 +89,13 @@ impl Policy {
                 NamedGroup::SECP256R1,
                 NamedGroup::SECP384R1,
             ],
-            Policy::Cnsa1 => &[NamedGroup::SECP384R1],
-            Policy::Cnsa2 => &[NamedGroup::SECP384R1_MLKEM1024],
+            Policy::Cnsa1 => &[
+                NamedGroup::SECP384R1_MLKEM1024,
+                NamedGroup::MLKEM1024,
+                NamedGroup::SECP384R1,
+            ],
+            Policy::Cnsa2 => &[NamedGroup::MLKEM1024, NamedGroup::SECP384R1_MLKEM1024],
+            Policy::Wpa3Enterprise192 => &[NamedGroup::SECP384R1],
         }
     }
 
@@ -101,13 +117,28 @@ impl Policy {
                 SignatureScheme::RSA_PSS_RSAE_SHA384,
                 SignatureScheme::RSA_PKCS1_SHA384,
             ],
-            Policy::Cnsa2 => &[SignatureScheme::ECDSA_NISTP384_SHA384],
+            Policy::Cnsa2 => &[
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                SignatureScheme::RSA_PSS_RSAE_SHA384,
+            ],
+            Policy::Wpa3Enterprise192 => &[
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                SignatureScheme::RSA_PSS_RSAE_SHA384,
+                SignatureScheme::RSA_PSS_RSAE_SHA512,
+                SignatureScheme::RSA_PKCS1_SHA384,
+                SignatureScheme::RSA_PKCS1_SHA512,
+            ],
         }
     }
 
     /// Every policy cloaktls has.
-    pub fn all() -> [Policy; 3] {
-        [Policy::Fips140_3, Policy::Cnsa1, Policy::Cnsa2]
+    pub fn all() -> [Policy; 4] {
+        [
+            Policy::Fips140_3,
+            Policy::Cnsa1,
+            Policy::Cnsa2,
+            Policy::Wpa3Enterprise192,
+        ]
     }
 
     /// The policy whose name is `name` (compared without regard to case,
@@ -122,8 +153,11 @@ impl Policy {
         let want = squash(name);
         Policy::all().into_iter().find(|p| {
             let n = squash(p.name());
-            // "CNSA 2.0" is also "cnsa2".
-            n == want || n.strip_suffix('0') == Some(want.as_str())
+            // "CNSA 2.0" is also "cnsa2"; "WPA3-Enterprise 192-bit" is
+            // also "wpa3-192".
+            n == want
+                || n.strip_suffix('0') == Some(want.as_str())
+                || (*p == Policy::Wpa3Enterprise192 && want == "wpa3192")
         })
     }
 }
@@ -146,6 +180,14 @@ mod tests {
         assert_eq!(Policy::from_name("CNSA 2.0"), Some(Policy::Cnsa2));
         assert_eq!(Policy::from_name("cnsa-1.0"), Some(Policy::Cnsa1));
         assert_eq!(Policy::from_name("nist"), None);
+        assert_eq!(
+            Policy::from_name("wpa3-192"),
+            Some(Policy::Wpa3Enterprise192)
+        );
+        assert_eq!(
+            Policy::from_name("WPA3-Enterprise 192-bit"),
+            Some(Policy::Wpa3Enterprise192)
+        );
     }
 
     #[test]

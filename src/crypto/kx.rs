@@ -1,6 +1,7 @@
 //! Key exchange groups (RFC 8446 §4.2.7, RFC 8422, RFC 10024).
 
 mod hybrid;
+mod mlkem;
 
 use super::rand::RandomSource;
 use super::Secret;
@@ -11,6 +12,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
 pub use hybrid::{HybridGroup, SECP256R1_MLKEM768, SECP384R1_MLKEM1024, X25519_MLKEM768};
+pub use mlkem::{KemGroup, MLKEM1024, MLKEM768};
 
 /// A key exchange group that can start an exchange. The default groups use
 /// `ring` and `libcrux-ml-kem`; a test supplies scripted ones to replay a
@@ -406,12 +408,31 @@ impl KeyExchangeGroup for FixedKeyGroup {
 
 /// Finds a group cloaktls implements by name.
 pub fn default_group(name: NamedGroup) -> Option<&'static dyn KeyExchangeGroup> {
-    DEFAULT_GROUPS.iter().copied().find(|g| g.name() == name)
+    DEFAULT_GROUPS
+        .iter()
+        .chain(OPTIONAL_GROUPS.iter())
+        .copied()
+        .find(|g| g.name() == name)
 }
 
-/// The names of the groups cloaktls implements, in the default order.
-pub fn supported_group_names() -> Vec<NamedGroup> {
+/// The groups cloaktls implements that are not offered unless asked for:
+/// ML-KEM alone, for policies that want no classical part.
+pub static OPTIONAL_GROUPS: [&dyn KeyExchangeGroup; 2] = [&MLKEM768, &MLKEM1024];
+
+/// The names of the groups a configuration uses unless told otherwise, in
+/// order.
+pub fn default_group_names() -> Vec<NamedGroup> {
     DEFAULT_GROUPS.iter().map(|g| g.name()).collect()
+}
+
+/// The names of the groups cloaktls implements: the default ones in their
+/// order, then the ones offered only when asked for.
+pub fn supported_group_names() -> Vec<NamedGroup> {
+    DEFAULT_GROUPS
+        .iter()
+        .chain(OPTIONAL_GROUPS.iter())
+        .map(|g| g.name())
+        .collect()
 }
 
 /// The key exchange groups a configuration uses, in preference order, and
@@ -507,7 +528,10 @@ impl KeyExchangeSet {
 
     /// The key shares of a TLS 1.3 ClientHello: one for the first group
     /// and, when that is a hybrid whose classical component is also in the
-    /// set, one for that component on the same (EC)DH key (RFC 9954 §3.2).
+    /// set, one for that component on the same (EC)DH key (RFC 9954 §3.2);
+    /// when it is ML-KEM alone, one for the first classical group in the
+    /// set too, so that a server without ML-KEM answers without a
+    /// HelloRetryRequest.
     pub fn start_client_shares(
         &self,
         rng: &dyn RandomSource,
@@ -522,6 +546,11 @@ impl KeyExchangeSet {
             self.find(share.group(), crate::msgs::enums::ProtocolVersion::TLSV1_3)
                 .is_some()
         }));
+        if first.post_quantum() && shares.len() == 1 {
+            if let Some(classical) = self.groups.iter().find(|g| !g.post_quantum()) {
+                shares.push(classical.start(rng)?);
+            }
+        }
         Ok(shares)
     }
 }
@@ -583,6 +612,24 @@ mod tests {
         let classical =
             KeyExchangeSet::by_name(&[NamedGroup::X25519, NamedGroup::X25519_MLKEM768]).unwrap();
         assert_eq!(classical.start_client_shares(&rng).unwrap().len(), 1);
+        // ML-KEM alone first: a share for the first classical group too
+        // (its own key), whatever lies between.
+        let set = KeyExchangeSet::by_name(&[
+            NamedGroup::MLKEM1024,
+            NamedGroup::X25519_MLKEM768,
+            NamedGroup::SECP384R1,
+            NamedGroup::X25519,
+        ])
+        .unwrap();
+        let groups: Vec<_> = set
+            .start_client_shares(&rng)
+            .unwrap()
+            .iter()
+            .map(|s| s.group())
+            .collect();
+        assert_eq!(groups, [NamedGroup::MLKEM1024, NamedGroup::SECP384R1]);
+        let alone = KeyExchangeSet::by_name(&[NamedGroup::MLKEM768]).unwrap();
+        assert_eq!(alone.start_client_shares(&rng).unwrap().len(), 1);
     }
 
     fn built_in_for_test(name: NamedGroup) -> &'static dyn KeyExchangeGroup {

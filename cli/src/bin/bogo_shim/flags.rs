@@ -89,6 +89,11 @@ pub struct Flags {
     pub expect_accept_early_data: bool,
     pub expect_reject_early_data: bool,
     pub expect_early_data_reason: Option<String>,
+    /// A compliance policy flag, mapped onto cloaktls's preset.
+    pub policy: Option<cloaktls::config::Policy>,
+    /// -cnsa-202407: AES-256-GCM, then AES-128-GCM, then ChaCha20, in the
+    /// server's order.
+    pub prefer_aes256: bool,
     pub expect_no_offer_early_data: bool,
     pub expect_ticket_supports_early_data: bool,
     /// -use-old-client-cert-callback: the client's certificate comes from
@@ -249,6 +254,13 @@ impl Flags {
             "-expect-accept-early-data" => self.expect_accept_early_data = true,
             "-expect-reject-early-data" => self.expect_reject_early_data = true,
             "-expect-early-data-reason" => self.expect_early_data_reason = Some(value()),
+            // BoringSSL's compliance policies, where cloaktls's presets
+            // allow the same (README, bogo/config.json).
+            "-fips-202205" => self.policy = Some(cloaktls::config::Policy::Fips140_3),
+            "-wpa-202304" => self.policy = Some(cloaktls::config::Policy::Wpa3Enterprise192),
+            "-cnsa1-202603" => self.policy = Some(cloaktls::config::Policy::Cnsa1),
+            "-cnsa2-202603" => self.policy = Some(cloaktls::config::Policy::Cnsa2),
+            "-cnsa-202407" => self.prefer_aes256 = true,
             "-expect-no-offer-early-data" => self.expect_no_offer_early_data = true,
             "-expect-ticket-supports-early-data" => self.expect_ticket_supports_early_data = true,
             "-expect-no-session" => self.expect_no_session = true,

@@ -15,7 +15,9 @@ use cloaktls::crypto::sign::{KeyKind, SigningKey};
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::{ServerSessionCache, TicketKeys};
 use cloaktls::stream::TlsStream;
-use cloaktls::{CertifiedKey, NamedGroup, ProtocolVersion, SignatureScheme, TraceEvent};
+use cloaktls::{
+    CertifiedKey, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme, TraceEvent,
+};
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
 use flags::{Credential, Flags};
 use std::io::{Read, Write};
@@ -79,12 +81,16 @@ fn versions(f: &Flags) -> Vec<ProtocolVersion> {
     [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2]
         .into_iter()
         .filter(|v| v.0 >= min && v.0 <= max)
+        .filter(|v| f.policy.is_none_or(|p| p.versions().contains(v)))
         .collect()
 }
 
 fn groups(f: &Flags) -> Vec<NamedGroup> {
     if f.curves.is_empty() {
-        return cloaktls::config::supported_groups();
+        return match f.policy {
+            Some(p) => p.groups().to_vec(),
+            None => cloaktls::config::default_groups(),
+        };
     }
     let ours = cloaktls::config::supported_groups();
     f.curves
@@ -95,6 +101,7 @@ fn groups(f: &Flags) -> Vec<NamedGroup> {
                 unimplemented("-curves with a group cloaktls lacks")
             }
         })
+        .filter(|g| f.policy.is_none_or(|p| p.groups().contains(g)))
         .collect()
 }
 
@@ -221,6 +228,9 @@ fn client_config(
 ) -> Arc<ClientConfig> {
     let mut b: ClientConfigBuilder =
         cloaktls::danger::client_with_verifier(verifier(f, retry, outcome, early_sent));
+    if let Some(p) = f.policy {
+        b = b.policy(p);
+    }
     b = b
         .versions(&versions(f))
         .groups(&groups(f))
@@ -266,7 +276,18 @@ fn server_config(
     let Some(((_, first), rest)) = creds.split_first() else {
         unimplemented("-server without a certificate");
     };
-    let mut b = ServerConfig::builder(first.clone())
+    let mut b = ServerConfig::builder(first.clone());
+    if let Some(p) = f.policy {
+        b = b.policy(p);
+    }
+    if f.prefer_aes256 {
+        b = b.cipher_suites(&[
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+        ]);
+    }
+    let mut b = b
         .versions(&versions(f))
         .groups(&groups(f))
         .ticket_keys(run.ticket_keys.clone())
