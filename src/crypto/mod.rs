@@ -1,10 +1,11 @@
 //! The only module that names the primitive crates (`ring`,
 //! `libcrux-ml-kem`): hashes, HMAC and HKDF, AEADs, key exchange groups
-//! (with ML-KEM for the hybrids), signing and verifying, randomness, and
-//! the suite table.
+//! (with ML-KEM for the hybrids), signing and verifying, randomness, QUIC
+//! header protection, and the suite table.
 
 pub mod aead;
 pub mod hash;
+pub mod header_protection;
 pub mod kx;
 mod mlkem;
 pub mod rand;

@@ -46,8 +46,17 @@ pub(crate) fn start_client(
     let mut client_random = [0u8; 32];
     config.random.fill(&mut client_random)?;
     let cache_key = config.session_key_for(&server_name);
-    let offer = make_offer(&config, &cache_key)?;
-    let exts = extensions(&config, &server_name, &offer);
+    let quic_version = cx.info.quic.as_ref().map(|q| q.version);
+    let offer = make_offer(&config, &cache_key, quic_version)?;
+    let mut exts = extensions(&config, &server_name, &offer);
+    if let Some(q) = &cx.info.quic {
+        // RFC 9001 §8.2; pre_shared_key stays last (RFC 8446 §4.2.11).
+        let at = exts
+            .iter()
+            .position(|e| matches!(e, Extension::PreSharedKeyClient(_)))
+            .unwrap_or(exts.len());
+        exts.insert(at, Extension::QuicTransportParameters(q.local.clone()));
+    }
     let hello = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random: client_random,
@@ -91,8 +100,13 @@ pub(crate) fn start_client(
     })))
 }
 
-/// The versions, suites, key shares and sessions to offer.
-fn make_offer(config: &ClientConfig, cache_key: &SessionKey) -> Result<Offer, Error> {
+/// The versions, suites, key shares and sessions to offer (`quic`: the
+/// QUIC version of a QUIC handshake).
+fn make_offer(
+    config: &ClientConfig,
+    cache_key: &SessionKey,
+    quic: Option<u32>,
+) -> Result<Offer, Error> {
     let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
     let tls12 = config.versions.contains(&ProtocolVersion::TLSV1_2);
     let tls12_session = if tls12 {
@@ -110,7 +124,7 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey) -> Result<Offer, Er
         Vec::new()
     };
     let ticket = if tls13 {
-        offered_ticket(config, cache_key, &suites)
+        offered_ticket(config, cache_key, &suites, quic)
     } else {
         None
     };
@@ -141,11 +155,13 @@ fn resumable_tls12_session(config: &ClientConfig, cache_key: &SessionKey) -> Opt
 }
 
 /// A live TLS 1.3 ticket for a suite we offer (taken out: tickets are used
-/// once, RFC 8446 §C.4).
+/// once, RFC 8446 §C.4), from a connection of the same QUIC version for a
+/// QUIC one (RFC 9369 §5) and from a TLS one for TLS.
 fn offered_ticket(
     config: &ClientConfig,
     cache_key: &SessionKey,
     suites: &[CipherSuite],
+    quic: Option<u32>,
 ) -> Option<Tls13Ticket> {
     let now_ms = config.time.now_ms();
     config
@@ -155,6 +171,7 @@ fn offered_ticket(
         .filter(|t| {
             now_ms <= t.received_ms.saturating_add(u64::from(t.lifetime) * 1000)
                 && suites.contains(&t.suite)
+                && t.quic.as_ref().map(|q| q.version) == quic
         })
 }
 
@@ -353,6 +370,12 @@ fn start_early_data(
         hash: suite.hash,
         secret: early.early_exporter_master_secret(&hello_hash),
     });
+    // RFC 9000 §7.4.1: 0-RTT runs under the server's remembered
+    // transport parameters until its own arrive.
+    if let Some(q) = cx.info.quic.as_mut() {
+        q.peer = ticket.quic.as_ref().map(|t| t.transport_parameters.clone());
+        q.early_suite = Some(suite);
+    }
     shared.send_ccs_once(cx);
     cx.out
         .push(Command::write_keys(tls13::sealer(suite, &secret)?));

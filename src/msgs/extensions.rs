@@ -225,6 +225,9 @@ pub enum Extension {
     SignedCertificateTimestamps(Vec<u8>),
     /// padding (RFC 7685), its bytes kept so that it round-trips.
     Padding(Vec<u8>),
+    /// quic_transport_parameters in a ClientHello or EncryptedExtensions
+    /// (RFC 9001 §8.2): QUIC's transport parameters, opaque to TLS.
+    QuicTransportParameters(Vec<u8>),
     /// An extension we do not interpret in this context.
     Unknown {
         /// The extension's type.
@@ -286,6 +289,7 @@ impl Extension {
             RecordSizeLimit(_) => ExtensionType::RECORD_SIZE_LIMIT,
             CertificateAuthorities(_) => ExtensionType::CERTIFICATE_AUTHORITIES,
             Padding(_) => ExtensionType::PADDING,
+            QuicTransportParameters(_) => ExtensionType::QUIC_TRANSPORT_PARAMETERS,
             SignedCertificateTimestampRequest | SignedCertificateTimestamps(_) => {
                 ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP
             }
@@ -332,9 +336,11 @@ impl Extension {
             EarlyDataMax(n) => w.put_u32(*n),
             Cookie(c) => w.put_vec(LengthPrefix::U16, c),
             RenegotiationInfo(r) => w.put_vec(LengthPrefix::U8, r),
-            SessionTicket(t) | Padding(t) | Unknown { data: t, .. } | BadPreSharedKey(_, t) => {
-                w.put_bytes(t)
-            }
+            SessionTicket(t)
+            | Padding(t)
+            | QuicTransportParameters(t)
+            | Unknown { data: t, .. }
+            | BadPreSharedKey(_, t) => w.put_bytes(t),
             RecordSizeLimit(n) => w.put_u16(*n),
             CertificateAuthorities(names) => w.prefixed(LengthPrefix::U16, |w| {
                 for n in names {
@@ -502,6 +508,10 @@ impl Extension {
                 Extension::CertificateAuthorities(names)
             }
             (ExtensionType::PADDING, C::ClientHello) => Extension::Padding(body.to_vec()),
+            (
+                ExtensionType::QUIC_TRANSPORT_PARAMETERS,
+                C::ClientHello | C::EncryptedExtensions,
+            ) => Extension::QuicTransportParameters(body.to_vec()),
             _ => unknown(),
         };
         Ok(ext)
