@@ -762,15 +762,16 @@ impl ServerConnection {
         config: Arc<QuicServerConfig>,
         version: Version,
         transport_parameters: Vec<u8>,
-    ) -> Result<Self, QuicError> {
+    ) -> Self {
         let tls = config.tls.clone();
         let mut inner = Connection::new(Role::Server, version, transport_parameters, tls.trace);
         #[cfg(feature = "testkit")]
         {
             inner.shaper = tls.shaper.clone();
         }
-        inner.start(|_| Ok(start_server(tls)))?;
-        Ok(ServerConnection { inner })
+        // The server's first state sends nothing: it waits.
+        inner.state = Some(start_server(tls));
+        ServerConnection { inner }
     }
 }
 
