@@ -101,8 +101,7 @@ fn connections(
         QuicServerConfig::new(server).unwrap(),
         v,
         b"server params".to_vec(),
-    )
-    .unwrap();
+    );
     (c, s)
 }
 

@@ -1,11 +1,13 @@
 //! `cloak`: the cloaktls command line. `cloak demo` runs a local server and
 //! client on loopback; `cloak client` and `cloak server` are small
 //! counterparts of `openssl s_client` and `openssl s_server`; `cloak
-//! vectors` replays the test vectors.
+//! quic-demo` draws a QUIC handshake's ladder; `cloak vectors` replays the
+//! test vectors.
 
 mod client;
 mod demo;
 mod options;
+mod quic_demo;
 mod server;
 mod summary;
 mod ticket_keys;
@@ -33,6 +35,9 @@ enum Command {
     /// Serve TLS clients until stopped: echo what they send, or answer
     /// HTTP with a page describing the connection.
     Server(server::Args),
+    /// Run a QUIC handshake (RFC 9001) in memory and draw its ladder, every
+    /// message with its encryption level; --resume adds 0-RTT.
+    QuicDemo(quic_demo::Args),
     /// Replay the test vectors (RFC 8448) under a directory.
     Vectors(vectors::Args),
     /// Make or rotate a session-ticket key file for servers that share
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         Command::Demo => demo::run(),
         Command::Client(a) => client::run(a),
         Command::Server(a) => server::run(a),
+        Command::QuicDemo(a) => quic_demo::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::TicketKeys(a) => ticket_keys::run(a),
     };

@@ -5,13 +5,16 @@
 //! certificate. Two connections made with it produce
 //! the same bytes every time, so a recorded flight stays valid and a
 //! fuzzer can reach the messages after the first.
-use cloaktls::config::{CertifiedKey, ClientConfig, ServerConfig};
+use cloaktls::config::{
+    CertifiedKey, ClientConfig, ClientConfigBuilder, ServerConfig, ServerConfigBuilder,
+};
 use cloaktls::crypto::kx::KeyExchangeGroup;
 use cloaktls::crypto::sign::RingSigningKey;
 use cloaktls::crypto::RandomSource;
 use cloaktls::danger::replay::FixedKeyGroup;
 use cloaktls::error::Error;
 use cloaktls::msgs::enums::NamedGroup;
+use cloaktls::quic::{QuicClientConfig, QuicServerConfig};
 use cloaktls::verify::TimeSource;
 use pki_types::{CertificateDer, UnixTime};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,16 +94,50 @@ fn groups(key: u8) -> Result<Vec<Arc<dyn KeyExchangeGroup>>, Error> {
 
 /// A deterministic client configuration (see the module's warning).
 pub fn client_config() -> Result<Arc<ClientConfig>, Error> {
+    client_builder()?.build()
+}
+
+fn client_builder() -> Result<ClientConfigBuilder, Error> {
     let b = cloaktls::danger::client_without_verification()
         .time(Arc::new(FixedClock(1_800_000_000)))
         .session_store(None);
     let b = cloaktls::danger::custom_groups_client(b, groups(0x1c)?);
-    cloaktls::danger::custom_random_client(b, Arc::new(CountingRandom::new(0xc1))).build()
+    Ok(cloaktls::danger::custom_random_client(
+        b,
+        Arc::new(CountingRandom::new(0xc1)),
+    ))
 }
 
 /// A deterministic server configuration (see the module's warning).
 pub fn server_config() -> Result<Arc<ServerConfig>, Error> {
+    server_builder()?.build()
+}
+
+fn server_builder() -> Result<ServerConfigBuilder, Error> {
     let b = ServerConfig::builder(identity()?).time(Arc::new(FixedClock(1_800_000_000)));
     let b = cloaktls::danger::custom_groups_server(b, groups(0x5e)?);
-    cloaktls::danger::custom_random_server(b, Arc::new(CountingRandom::new(0x5e))).build()
+    Ok(cloaktls::danger::custom_random_server(
+        b,
+        Arc::new(CountingRandom::new(0x5e)),
+    ))
+}
+
+/// The ALPN protocol of the deterministic QUIC configurations (QUIC
+/// requires one, RFC 9001 §8.1).
+pub const QUIC_ALPN: &str = "fuzz";
+
+/// A deterministic QUIC client configuration: the client's, with ALPN.
+pub fn quic_client_config() -> Result<Arc<QuicClientConfig>, Error> {
+    QuicClientConfig::new(client_builder()?.alpn_protocols([QUIC_ALPN]).build()?)
+}
+
+/// A deterministic QUIC server configuration: the server's, with ALPN
+/// and 0-RTT allowed.
+pub fn quic_server_config() -> Result<Arc<QuicServerConfig>, Error> {
+    QuicServerConfig::new(
+        server_builder()?
+            .alpn_protocols([QUIC_ALPN])
+            .max_early_data(16384)
+            .build()?,
+    )
 }
