@@ -104,6 +104,8 @@ pub struct Connection {
     /// Client: whether the server accepted 0-RTT, once known.
     early_result: Option<bool>,
     handshake_done: bool,
+    /// Server: whether the configuration has ALPN protocols to offer.
+    server_alpn: bool,
     error: Option<QuicError>,
     trace: Option<VecDeque<QuicTraceEvent>>,
     trace_secrets: bool,
@@ -150,6 +152,7 @@ impl Connection {
             zero_rtt_cleared: false,
             early_result: None,
             handshake_done: false,
+            server_alpn: false,
             error: None,
             trace: (trace != Trace::Off).then(VecDeque::new),
             trace_secrets: trace == Trace::WithSecrets,
@@ -470,6 +473,15 @@ impl Connection {
     fn check_quic_rules(&mut self, msg: &HandshakePayload) -> Result<(), QuicError> {
         match msg {
             HandshakePayload::ClientHello(ch) => {
+                // RFC 9001 §8.1: without ALPN on either side no protocol
+                // can be agreed; refused before answering (a client that
+                // offers protocols we lack is refused by the state).
+                let offered = ch
+                    .extension(ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION)
+                    .is_some();
+                if !(offered && self.server_alpn) {
+                    return Err(no_application_protocol().into());
+                }
                 // RFC 9001 §8.4: no middlebox compatibility mode.
                 if !ch.legacy_session_id.is_empty() {
                     return Err(QuicError::ProtocolViolation(
@@ -520,11 +532,7 @@ impl Connection {
             Role::Client => typ == HandshakeType::ENCRYPTED_EXTENSIONS,
         };
         if decided && self.info.alpn.is_none() {
-            return Err(Error::peer(
-                AlertDescription::NO_APPLICATION_PROTOCOL,
-                "no application protocol was agreed, and QUIC requires one (RFC 9001 §8.1)",
-            )
-            .into());
+            return Err(no_application_protocol().into());
         }
         Ok(())
     }
@@ -712,6 +720,14 @@ impl Connection {
     }
 }
 
+/// RFC 9001 §8.1: QUIC requires an application protocol.
+fn no_application_protocol() -> Error {
+    Error::peer(
+        AlertDescription::NO_APPLICATION_PROTOCOL,
+        "no application protocol was agreed, and QUIC requires one (RFC 9001 §8.1)",
+    )
+}
+
 /// A QUIC client's handshake.
 #[derive(Debug)]
 pub struct ClientConnection {
@@ -769,6 +785,7 @@ impl ServerConnection {
         {
             inner.shaper = tls.shaper.clone();
         }
+        inner.server_alpn = !tls.alpn.is_empty();
         // The server's first state sends nothing: it waits.
         inner.state = Some(start_server(tls));
         ServerConnection { inner }
@@ -777,6 +794,11 @@ impl ServerConnection {
 
 macro_rules! deref {
     ($t:ty) => {
+        impl From<$t> for Connection {
+            fn from(c: $t) -> Connection {
+                c.inner
+            }
+        }
         impl Deref for $t {
             type Target = Connection;
             fn deref(&self) -> &Connection {

@@ -18,6 +18,10 @@ use std::net::TcpStream;
 use std::process::exit;
 use std::sync::Arc;
 
+/// The `-quic` mode (BoGo's mock QUIC transport).
+#[path = "bogo_shim_quic/mod.rs"]
+mod quic;
+
 const UNIMPLEMENTED: i32 = 89;
 
 #[derive(Default, Debug)]
@@ -62,6 +66,9 @@ struct Flags {
     sct_list: Option<Vec<u8>>,
     enable_sct: bool,
     expect_sct_list: Option<Vec<u8>>,
+    quic: bool,
+    quic_params: Option<Vec<u8>>,
+    expect_quic_params: Option<Vec<u8>>,
 }
 
 fn unimplemented(flag: &str) -> ! {
@@ -183,6 +190,15 @@ fn parse(args: &[String]) -> Flags {
             "-expect-ocsp-response" => {
                 f.expect_ocsp_response = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
             }
+            "-quic" => f.quic = true,
+            "-quic-transport-params" => {
+                f.quic_params = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
+            "-expect-quic-transport-params" => {
+                f.expect_quic_params = Some(base64(&value()).unwrap_or_else(|| unimplemented(a)))
+            }
+            // The draft codepoint (0xffa5) is not implemented.
+            "-quic-use-legacy-codepoint" if value() == "0" => {}
             other => unimplemented(other),
         }
     }
@@ -422,6 +438,9 @@ fn client_config(f: &Flags, store: Arc<MemorySessionCache>) -> Arc<ClientConfig>
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct);
     b = b.alpn_protocols(&f.advertise_alpn).trace(tracing());
+    if f.quic {
+        b = b.key_log(quic::key_log());
+    }
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
@@ -442,6 +461,9 @@ fn server_config(f: &Flags) -> Arc<ServerConfig> {
         b = b.alpn_protocols([p]);
     }
     b = b.trace(tracing());
+    if f.quic {
+        b = b.key_log(quic::key_log());
+    }
     let verifier: Arc<dyn cloaktls::verify::ClientCertVerifier> =
         match (&f.trust_cert, f.verify_fail) {
             (_, true) => Arc::new(RefuseClient),
@@ -580,6 +602,12 @@ fn main() {
         exit(0);
     }
     let f = parse(&args);
+    if f.quic_params.is_some() && !f.quic {
+        // Transport parameters have no place in a TLS configuration.
+        eprintln!("cloaktls shim: -quic-transport-params without -quic");
+        eprintln!(":QUIC_TRANSPORT_PARAMETERS_MISCONFIGURED:");
+        exit(1);
+    }
     let store = Arc::new(MemorySessionCache::new(4));
     let server_cfg = f.server.then(|| server_config(&f));
     for i in 0..=f.resume_count {
@@ -593,6 +621,16 @@ fn main() {
         sock.write_all(&f.shim_id.to_le_bytes())
             .unwrap_or_else(|e| fail(&Error::from(e)));
         let tracing = tracing();
+        if f.quic {
+            match &server_cfg {
+                Some(cfg) => quic::server(&f, cfg.clone(), sock, i > 0),
+                None => {
+                    let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
+                    quic::client(&f, client_config(&f, store.clone()), &name, sock, i > 0)
+                }
+            }
+            continue;
+        }
         let result = if let Some(cfg) = &server_cfg {
             let conn = ServerConnection::new(cfg.clone()).unwrap_or_else(|e| fail(&e));
             let mut tls = TlsStream::new(conn, sock);
