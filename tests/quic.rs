@@ -196,6 +196,11 @@ fn configurations_without_tls13_are_refused() {
     assert!(QuicClientConfig::new(c).is_err());
     let s = tls_server(&pki, |b| b.versions(&[cloaktls::ProtocolVersion::TLSV1_2]));
     assert!(QuicServerConfig::new(s).is_err());
+    // TLS 1.3 allowed, but only TLS 1.2 suites.
+    let c = tls_client(&pki, |b| {
+        b.cipher_suites(&[cloaktls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
+    });
+    assert!(QuicClientConfig::new(c).is_err());
 }
 
 fn expect_code(r: Result<(Collected, Collected), QuicError>, code: u64) -> QuicError {

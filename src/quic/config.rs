@@ -7,6 +7,16 @@ use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
 use std::sync::Arc;
 
+/// A configuration left without a TLS 1.3 suite cannot run QUIC.
+fn some_suite(suites: &[SupportedSuite]) -> Result<(), Error> {
+    if suites.is_empty() {
+        return Err(Error::Config(
+            "QUIC needs a TLS 1.3 cipher suite, and the configuration has none".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// RFC 9001 §4.2: TLS 1.3 and nothing older.
 fn tls13_only(versions: &[ProtocolVersion]) -> Result<Vec<ProtocolVersion>, Error> {
     if versions.contains(&ProtocolVersion::TLSV1_3) {
@@ -29,11 +39,13 @@ pub struct QuicClientConfig {
 }
 
 impl QuicClientConfig {
-    /// Wraps `tls`; an error if it does not allow TLS 1.3.
+    /// Wraps `tls`; an error if it does not allow TLS 1.3 or has no TLS
+    /// 1.3 suite.
     pub fn new(tls: Arc<ClientConfig>) -> Result<Arc<Self>, Error> {
         let mut c = (*tls).clone();
         c.versions = tls13_only(&c.versions)?;
         c.suites.retain(|s| matches!(s, SupportedSuite::Tls13(_)));
+        some_suite(&c.suites)?;
         c.compatibility_mode = false;
         // Records do not exist in QUIC.
         c.record_size_limit = None;
@@ -57,11 +69,13 @@ pub struct QuicServerConfig {
 }
 
 impl QuicServerConfig {
-    /// Wraps `tls`; an error if it does not allow TLS 1.3.
+    /// Wraps `tls`; an error if it does not allow TLS 1.3 or has no TLS
+    /// 1.3 suite.
     pub fn new(tls: Arc<ServerConfig>) -> Result<Arc<Self>, Error> {
         let mut c = (*tls).clone();
         c.versions = tls13_only(&c.versions)?;
         c.suites.retain(|s| matches!(s, SupportedSuite::Tls13(_)));
+        some_suite(&c.suites)?;
         if c.max_early_data > 0 {
             c.max_early_data = u32::MAX;
         }
