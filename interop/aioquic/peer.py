@@ -45,7 +45,7 @@ class Echo(QuicConnectionProtocol):
     def quic_event_received(self, event):
         q = self._quic
         if isinstance(event, events.HandshakeCompleted):
-            out(event="handshake", alpn=event.alpn_protocol,
+            out(event="handshake", alpn=event.alpn_protocol, version=q._version,
                 resumed=event.session_resumed, early_data=event.early_data_accepted)
         elif isinstance(event, events.StreamDataReceived):
             q.send_stream_data(event.stream_id, event.data, end_stream=event.end_stream)
