@@ -130,7 +130,8 @@
 //! and TLS 1.2 (RFC 5246 §5, §8); [`verify`] checks certificates;
 //! [`session`] keeps what resumption needs; [`config`] holds the settings
 //! and [`pem`] reads files for them; the handshake state machines sit on
-//! those; [`conn`] is the sans-IO connection, [`stream`] a blocking
+//! those; [`quic`] runs them for QUIC (RFC 9001), without records;
+//! [`conn`] is the sans-IO connection, [`stream`] a blocking
 //! wrapper over it, and [`danger`] holds the opt-outs. The internal layers
 //! are public only with the `testkit` cargo feature, for cloaktls's own
 //! test kit and fuzz targets.
@@ -174,6 +175,7 @@ pub mod danger;
 pub mod error;
 mod handshake;
 pub mod pem;
+pub mod quic;
 pub mod session;
 pub mod stream;
 pub mod verify;

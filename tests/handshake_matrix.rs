@@ -30,13 +30,14 @@ fn is_hybrid(g: NamedGroup) -> bool {
 }
 
 /// The client's first group when the server is to answer `group` with a
-/// HelloRetryRequest: for a hybrid, a classical group; for a classical
-/// group, a hybrid (whose (EC)DH part is not `group`, or the client would
-/// send a share for `group` beside it). Both directions are crossed.
+/// HelloRetryRequest: always a classical group other than `group` (the
+/// retry from a hybrid is `tests/hybrid.rs`'s).
 fn first_for_retry(group: NamedGroup) -> NamedGroup {
+    // A classical group: a client that leads with a post-quantum one
+    // sends a classical share beside it, which would spare the retry.
     match group {
-        NamedGroup::X25519 => NamedGroup::SECP256R1_MLKEM768,
-        NamedGroup::SECP256R1 | NamedGroup::SECP384R1 => NamedGroup::X25519_MLKEM768,
+        NamedGroup::X25519 => NamedGroup::SECP256R1,
+        NamedGroup::SECP256R1 | NamedGroup::SECP384R1 => NamedGroup::X25519,
         NamedGroup::X25519_MLKEM768 => NamedGroup::SECP384R1,
         _ => NamedGroup::X25519,
     }

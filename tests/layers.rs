@@ -20,14 +20,15 @@
 //! | 8    | `config`       | configurations and their builders |
 //! | 9    | `pem`          | PEM files into certificates and keys |
 //! | 10   | `handshake`    | the state machines |
-//! | 11   | `conn`         | the sans-IO connection |
-//! | 12   | `stream`       | the blocking stream |
-//! | 13   | `danger`       | the opt-outs: used by callers only |
+//! | 11   | `quic`         | the QUIC handshake: no records (RFC 9001) |
+//! | 12   | `conn`         | the sans-IO connection |
+//! | 13   | `stream`       | the blocking stream |
+//! | 14   | `danger`       | the opt-outs: used by callers only |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [&str; 14] = [
+const LAYERS: [&str; 15] = [
     "codec",
     "msgs",
     "error",
@@ -39,6 +40,7 @@ const LAYERS: [&str; 14] = [
     "config",
     "pem",
     "handshake",
+    "quic",
     "conn",
     "stream",
     "danger",

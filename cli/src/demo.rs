@@ -12,7 +12,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
 /// A CA and a certificate for localhost issued by it, made in memory.
-fn demo_pki() -> Result<(RootStore, CertifiedKey), Failure> {
+pub(crate) fn demo_pki() -> Result<(RootStore, CertifiedKey), Failure> {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;

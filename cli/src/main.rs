@@ -1,12 +1,14 @@
 //! `cloak`: the cloaktls command line. `cloak demo` runs a local server and
 //! client on loopback; `cloak client` and `cloak server` are small
 //! counterparts of `openssl s_client` and `openssl s_server`; `cloak
-//! vectors` replays the test vectors.
+//! quic-demo` draws a QUIC handshake's ladder; `cloak vectors` replays the
+//! test vectors.
 
 mod client;
 mod demo;
 mod ech_keygen;
 mod options;
+mod quic_demo;
 mod server;
 mod summary;
 mod ticket_keys;
@@ -34,6 +36,9 @@ enum Command {
     /// Serve TLS clients until stopped: echo what they send, or answer
     /// HTTP with a page describing the connection.
     Server(server::Args),
+    /// Run a QUIC handshake (RFC 9001) in memory and draw its ladder, every
+    /// message with its encryption level; --resume adds 0-RTT.
+    QuicDemo(quic_demo::Args),
     /// Replay the test vectors (RFC 8448) under a directory.
     Vectors(vectors::Args),
     /// Make an Encrypted Client Hello key for a public name: a PEM ECH
@@ -65,6 +70,7 @@ fn main() -> ExitCode {
         Command::Demo => demo::run(),
         Command::Client(a) => client::run(a),
         Command::Server(a) => server::run(a),
+        Command::QuicDemo(a) => quic_demo::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::TicketKeys(a) => ticket_keys::run(a),
         Command::EchKeygen(a) => ech_keygen::run(a),

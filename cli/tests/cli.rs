@@ -50,6 +50,38 @@ fn demo_succeeds() {
 }
 
 #[test]
+fn quic_demo_draws_each_level() {
+    for version in ["1", "2"] {
+        let out = Command::new(CLOAK)
+            .args(["quic-demo", "--resume", "--quic-version", version])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        for line in [
+            "[Initial] client_hello",
+            "[Initial] server_hello",
+            "[Handshake] encrypted_extensions",
+            "[Handshake] finished",
+            "[OneRtt] new_session_ticket",
+            "write keys: ZeroRtt",
+            "opened with the other side's keys of its level",
+            "0-RTT:         accepted",
+        ] {
+            assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+        }
+    }
+    assert!(String::from_utf8_lossy(
+        &Command::new(CLOAK)
+            .args(["quic-demo", "--quic-version", "2"])
+            .output()
+            .unwrap()
+            .stdout
+    )
+    .contains("QUIC version:  0x6b3343cf"));
+}
+
+#[test]
 fn vectors_pass() {
     let out = Command::new(CLOAK).arg("vectors").output().unwrap();
     let (stdout, _) = text(&out);

@@ -529,9 +529,10 @@ impl KeyExchangeSet {
     /// The key shares of a TLS 1.3 ClientHello: one for the first group
     /// and, when that is a hybrid whose classical component is also in the
     /// set, one for that component on the same (EC)DH key (RFC 9954 §3.2);
-    /// when it is ML-KEM alone, one for the first classical group in the
-    /// set too, so that a server without ML-KEM answers without a
-    /// HelloRetryRequest.
+    /// when the first group is post-quantum and no classical share came
+    /// with it (ML-KEM alone, or a hybrid whose component is not in the
+    /// set), one for the first classical group in the set too, so that a
+    /// server without it answers without a HelloRetryRequest.
     pub fn start_client_shares(
         &self,
         rng: &dyn RandomSource,

@@ -2,11 +2,13 @@
 //! `libcrux-ml-kem`, `x25519-dalek` for HPKE's static X25519, and the
 //! compression crates): hashes, HMAC and HKDF, AEADs, key exchange groups
 //! (with ML-KEM for the hybrids), HPKE (RFC 9180), signing and verifying,
-//! randomness, certificate compression, and the suite table.
+//! randomness, certificate compression, QUIC header protection, and the
+//! suite table.
 
 pub mod aead;
 pub mod compress;
 pub mod hash;
+pub mod header_protection;
 pub mod hpke;
 pub mod kx;
 mod mlkem;

@@ -508,6 +508,7 @@ fn read_encrypted_extensions(
     exts: &[Extension],
 ) -> Result<(), Error> {
     check_response_extensions(exts, &hs.shared.offered, "EncryptedExtensions")?;
+    let mut got_transport_parameters = false;
     for e in exts {
         match e {
             Extension::Alpn(protocols) => {
@@ -525,6 +526,15 @@ fn read_encrypted_extensions(
                 cx.info.own_record_size_limit = hs.shared.config.record_size_limit;
             }
             Extension::ServerNameAck | Extension::SupportedGroups(_) => {}
+            // RFC 9001 §8.2: the server's transport parameters (offered
+            // only by a QUIC handshake, which check_response_extensions
+            // has made sure of).
+            Extension::QuicTransportParameters(p) => {
+                if let Some(q) = cx.info.quic.as_mut() {
+                    q.peer = Some(p.clone());
+                }
+                got_transport_parameters = true;
+            }
             // RFC 8446 §4.2.10: only for early data offered with the PSK
             // that the server selected.
             Extension::EarlyData if hs.early_offered && hs.psk.is_some() => {
@@ -567,6 +577,14 @@ fn read_encrypted_extensions(
                 )))
             }
         }
+    }
+    // RFC 9001 §8.2: a QUIC endpoint without the peer's transport
+    // parameters ends the handshake with missing_extension.
+    if cx.info.quic.is_some() && !got_transport_parameters {
+        return Err(Error::peer(
+            AlertDescription::MISSING_EXTENSION,
+            "the server sent no quic_transport_parameters",
+        ));
     }
     Ok(())
 }
@@ -793,9 +811,12 @@ impl State for ExpectFinished {
         cx.out.push(Command::read_keys(opener(hs.suite, &s_ap)?));
         hs.shared.send_ccs_once(cx);
         // RFC 8446 §4.5: accepted early data ends with EndOfEarlyData, under
-        // the early keys; then the handshake keys take over.
+        // the early keys; then the handshake keys take over. QUIC has no
+        // EndOfEarlyData (RFC 9001 §8.3).
         if hs.early_accepted {
-            cx.send(&mut hs.transcript, HandshakePayload::EndOfEarlyData)?;
+            if cx.info.quic.is_none() {
+                cx.send(&mut hs.transcript, HandshakePayload::EndOfEarlyData)?;
+            }
             cx.out
                 .push(Command::write_keys(sealer(hs.suite, &hs.c_hs)?));
         }
@@ -973,6 +994,10 @@ impl Connected {
                 max_early_data,
                 alpn: cx.info.alpn.clone(),
                 peer_certs: cx.info.peer_certs.clone(),
+                quic: cx.info.quic.as_ref().map(|q| crate::session::QuicSession {
+                    version: q.version,
+                    transport_parameters: q.peer.clone().unwrap_or_default(),
+                }),
             },
         );
     }

@@ -59,8 +59,10 @@ pub(crate) fn start_client(
         .as_ref()
         .filter(|_| tls13)
         .and_then(|list| list.choose());
-    let offer = make_offer(&config, &cache_key, ech.is_some())?;
+    let quic_version = cx.info.quic.as_ref().map(|q| q.version);
+    let offer = make_offer(&config, &cache_key, ech.is_some(), quic_version)?;
     let mut exts = extensions(&config, &server_name, &offer);
+    insert_quic_transport_parameters(cx, &mut exts);
     let ech_status = match (&ech, config.ech_grease && tls13) {
         (Some(_), _) => {
             // §5: ClientHelloInner carries the inner variant.
@@ -163,6 +165,8 @@ fn send_ech_hellos(
     };
     let public_name = ech_client::public_server_name(&chosen)?;
     let mut exts = outer_extensions(&config, &public_name, offer, &outer_offer);
+    // A rejected ECH goes on with the outer hello: it carries them too.
+    insert_quic_transport_parameters(cx, &mut exts);
     if let Some(Extension::PreSharedKeyClient(psk)) = inner.extension(ExtensionType::PRE_SHARED_KEY)
     {
         exts.push(ech_client::grease_psk(psk, config.random.as_ref())?);
@@ -255,10 +259,28 @@ fn key_share_entries(offer: &Offer) -> Vec<KeyShareEntry> {
         .collect()
 }
 
-/// The versions, suites, key shares and sessions to offer.
-/// With ECH the offer is ClientHelloInner's: TLS 1.3 only, no TLS 1.2
-/// session (RFC 9849 §6.1 rules 1 and 2).
-fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Result<Offer, Error> {
+/// A QUIC handshake's quic_transport_parameters (RFC 9001 §8.2), before
+/// pre_shared_key, which stays last (RFC 8446 §4.2.11).
+fn insert_quic_transport_parameters(cx: &Context<'_>, exts: &mut Vec<Extension>) {
+    if let Some(q) = &cx.info.quic {
+        let at = exts
+            .iter()
+            .position(|e| matches!(e, Extension::PreSharedKeyClient(_)))
+            .unwrap_or(exts.len());
+        exts.insert(at, Extension::QuicTransportParameters(q.local.clone()));
+    }
+}
+
+/// The versions, suites, key shares and sessions to offer (`quic`: the
+/// QUIC version of a QUIC handshake). With ECH the offer is
+/// ClientHelloInner's: TLS 1.3 only, no TLS 1.2 session (RFC 9849 §6.1
+/// rules 1 and 2).
+fn make_offer(
+    config: &ClientConfig,
+    cache_key: &SessionKey,
+    ech: bool,
+    quic: Option<u32>,
+) -> Result<Offer, Error> {
     let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
     let tls12 = config.versions.contains(&ProtocolVersion::TLSV1_2) && !ech;
     let tls12_session = if tls12 {
@@ -276,7 +298,7 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Resul
         Vec::new()
     };
     let ticket = if tls13 {
-        offered_ticket(config, cache_key, &suites)
+        offered_ticket(config, cache_key, &suites, quic)
     } else {
         None
     };
@@ -306,8 +328,6 @@ fn resumable_tls12_session(config: &ClientConfig, cache_key: &SessionKey) -> Opt
         .filter(|s| config.suites.iter().any(|c| c.suite() == s.suite))
 }
 
-/// A live TLS 1.3 ticket for a suite we offer (taken out: tickets are used
-/// once, RFC 8446 §C.4).
 /// Why a client sends no 0-RTT data with this ticket, if it sends none:
 /// the configuration, the versions, the ticket, or an application
 /// protocol no longer offered (the 0-RTT data would be read under the
@@ -335,10 +355,14 @@ fn early_refusal(
     }
 }
 
+/// A live TLS 1.3 ticket for a suite we offer (taken out: tickets are used
+/// once, RFC 8446 §C.4), from a connection of the same QUIC version for a
+/// QUIC one (RFC 9369 §5) and from a TLS one for TLS.
 fn offered_ticket(
     config: &ClientConfig,
     cache_key: &SessionKey,
     suites: &[CipherSuite],
+    quic: Option<u32>,
 ) -> Option<Tls13Ticket> {
     let now_ms = config.time.now_ms();
     config
@@ -348,6 +372,7 @@ fn offered_ticket(
         .filter(|t| {
             now_ms <= t.received_ms.saturating_add(u64::from(t.lifetime) * 1000)
                 && suites.contains(&t.suite)
+                && t.quic.as_ref().map(|q| q.version) == quic
         })
 }
 
@@ -543,6 +568,12 @@ fn start_early_data(
         hash: suite.hash,
         secret: early.early_exporter_master_secret(&hello_hash),
     });
+    // RFC 9000 §7.4.1: 0-RTT runs under the server's remembered
+    // transport parameters until its own arrive.
+    if let Some(q) = cx.info.quic.as_mut() {
+        q.peer = ticket.quic.as_ref().map(|t| t.transport_parameters.clone());
+        q.early_suite = Some(suite);
+    }
     shared.send_ccs_once(cx);
     cx.out
         .push(Command::write_keys(tls13::sealer(suite, &secret)?));

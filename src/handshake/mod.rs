@@ -118,6 +118,26 @@ impl Command {
     }
 }
 
+/// QUIC (RFC 9001 §8.2): the transport parameters that a handshake run for
+/// QUIC carries in quic_transport_parameters, opaque to TLS. A handshake
+/// whose [`Negotiated::quic`] is set runs QUIC's rules (RFC 9001 §8): the
+/// extension both ways, no EndOfEarlyData.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QuicTransport {
+    /// The QUIC version: tickets serve only the version that issued them
+    /// (RFC 9369 §5).
+    pub(crate) version: u32,
+    /// Ours, sent in the ClientHello or the EncryptedExtensions.
+    pub(crate) local: Vec<u8>,
+    /// The peer's, once received; a client offering 0-RTT holds the ones
+    /// remembered with the ticket until the server's arrive (RFC 9000
+    /// §7.4.1).
+    pub(crate) peer: Option<Vec<u8>>,
+    /// A client offering 0-RTT: the ticket's suite, whose AEAD protects
+    /// the early data.
+    pub(crate) early_suite: Option<&'static crate::crypto::Tls13Suite>,
+}
+
 /// What the handshake has negotiated so far.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Negotiated {
@@ -154,6 +174,8 @@ pub(crate) struct Negotiated {
     pub(crate) ech: crate::config::EchStatus,
     /// The public name of the ECH config offered (client).
     pub(crate) ech_public_name: Option<String>,
+    /// Set when the handshake runs for QUIC (RFC 9001).
+    pub(crate) quic: Option<QuicTransport>,
 }
 
 /// One state of a handshake: a row of [`table`].

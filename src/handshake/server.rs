@@ -35,6 +35,18 @@ impl State for ExpectClientHello {
         let HandshakePayload::ClientHello(ch) = &msg.payload else {
             return Err(Error::Internal("the table let through another message"));
         };
+        // RFC 9001 §8.2: quic_transport_parameters outside QUIC is
+        // unsupported_extension.
+        if cx.info.quic.is_none()
+            && ch
+                .extension(crate::msgs::enums::ExtensionType::QUIC_TRANSPORT_PARAMETERS)
+                .is_some()
+        {
+            return Err(crate::error::Error::peer(
+                crate::msgs::enums::AlertDescription::UNSUPPORTED_EXTENSION,
+                "quic_transport_parameters in a ClientHello over TLS, not QUIC (RFC 9001 §8.2)",
+            ));
+        }
         // RFC 9849 §7.1: ECH is decided before anything else; an accepted
         // one hands over ClientHelloInner.
         let accepted = match server_accept(&self.config, ch, raw)? {

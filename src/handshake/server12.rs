@@ -760,6 +760,7 @@ fn finish_full_handshake(
 /// What a session ID or a ticket keeps of this session.
 fn session_value(hs: &Hs, cx: &Context<'_>, ms: &Secret) -> ServerSessionValue {
     ServerSessionValue {
+        quic_version: None,
         version: ProtocolVersion::TLSV1_2,
         suite: hs.suite.suite,
         secret: ms.clone(),

@@ -100,7 +100,8 @@ pub(super) fn handle_client_hello(
     else {
         return Err(Error::Internal("a TLS 1.2 suite for TLS 1.3"));
     };
-    if let Some(psk_only) = psk_ke(&config, ch, raw, suite)? {
+    let quic_version = cx.info.quic.as_ref().map(|q| q.version);
+    if let Some(psk_only) = psk_ke(&config, ch, raw, suite, quic_version)? {
         let transcript = Transcript::with_hash(suite.hash);
         return send_server_flight(config, cx, ch, raw, suite, psk_only, transcript, false);
     }
@@ -121,6 +122,7 @@ fn psk_ke(
     ch: &ClientHello,
     raw: &[u8],
     suite: &'static Tls13Suite,
+    quic_version: Option<u32>,
 ) -> Result<Option<KeyExchange>, Error> {
     let offers_psk_ke = matches!(
         ch.extension(ExtensionType::PSK_KEY_EXCHANGE_MODES),
@@ -131,7 +133,15 @@ fn psk_ke(
     }
     let transcript = Transcript::with_hash(suite.hash);
     let name = sni(ch)?.map(|n| n.as_ref().to_string());
-    let psk = accept_psk(config, ch, raw, &transcript, suite, name.as_deref())?;
+    let psk = accept_psk(
+        config,
+        ch,
+        raw,
+        &transcript,
+        suite,
+        name.as_deref(),
+        quic_version,
+    )?;
     Ok(psk.map(|p| KeyExchange::PskOnly(Box::new(p))))
 }
 

@@ -247,6 +247,7 @@ fn send_ticket(
             .collect(),
         group: None,
         client_auth: config.client_auth_scope(),
+        quic_version: cx.info.quic.as_ref().map(|q| q.version),
     };
     let stateful = config
         .session_cache

@@ -69,7 +69,16 @@ pub(super) fn send_server_flight(
     mut transcript: Transcript,
     sent_ccs: bool,
 ) -> Result<Box<dyn State>, Error> {
-    let d = decide(&config, ch, raw_ch, &transcript, suite, key_exchange)?;
+    let quic_version = cx.info.quic.as_ref().map(|q| q.version);
+    let d = decide(
+        &config,
+        ch,
+        raw_ch,
+        &transcript,
+        suite,
+        key_exchange,
+        quic_version,
+    )?;
     transcript.add(raw_ch);
     let client_hello_hash = transcript.current_hash();
     let shared_secret = write_server_hello(&config, cx, ch, suite, &d, &mut transcript)?;
@@ -125,7 +134,8 @@ pub(super) fn send_server_flight(
             rest,
             required: v.1,
         }),
-        None if accept_early => Box::new(ExpectEndOfEarlyData { rest }),
+        // QUIC has no EndOfEarlyData (RFC 9001 §8.3).
+        None if accept_early && cx.info.quic.is_none() => Box::new(ExpectEndOfEarlyData { rest }),
         None => Box::new(ExpectFinished { rest }),
     })
 }
@@ -139,12 +149,21 @@ fn decide<'a>(
     transcript: &Transcript,
     suite: &'static Tls13Suite,
     key_exchange: KeyExchange,
+    quic_version: Option<u32>,
 ) -> Result<Decisions<'a>, Error> {
     let name = sni(ch)?;
     let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
     let (group, psk) = match key_exchange {
         KeyExchange::Dhe(group) => {
-            let psk = accept_psk(config, ch, raw_ch, transcript, suite, sni_text.as_deref())?;
+            let psk = accept_psk(
+                config,
+                ch,
+                raw_ch,
+                transcript,
+                suite,
+                sni_text.as_deref(),
+                quic_version,
+            )?;
             (Some(group), psk)
         }
         KeyExchange::PskOnly(psk) => (None, Some(*psk)),
@@ -418,6 +437,10 @@ fn write_encrypted_extensions(
         if let Some(list) = config.ech_retry_configs() {
             ee.push(Extension::EncryptedClientHello(list));
         }
+    }
+    // RFC 9001 §8.2: our transport parameters.
+    if let Some(q) = &cx.info.quic {
+        ee.push(Extension::QuicTransportParameters(q.local.clone()));
     }
     cx.send(transcript, HandshakePayload::EncryptedExtensions(ee))?;
     Ok(())

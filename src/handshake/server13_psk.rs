@@ -40,7 +40,8 @@ impl AcceptedPsk {
 
 /// Looks for a usable ticket among the client's PSK identities: one we
 /// issued, alive, for a suite of the chosen suite's hash, for the same
-/// server name and the same client-authentication policy. Its binder must
+/// server name and the same client-authentication policy, and from the
+/// same QUIC version (`None`: from TLS) as this handshake (RFC 9369 §5). Its binder must
 /// verify (RFC 8446 §4.2.11); a single-use ticket is spent only then.
 pub(crate) fn accept_psk(
     config: &ServerConfig,
@@ -49,6 +50,7 @@ pub(crate) fn accept_psk(
     transcript: &Transcript,
     suite: &'static Tls13Suite,
     sni: Option<&str>,
+    quic_version: Option<u32>,
 ) -> Result<Option<AcceptedPsk>, Error> {
     let Some(offer) = offered_psks(config, ch)? else {
         return Ok(None);
@@ -63,7 +65,7 @@ pub(crate) fn accept_psk(
         let Some(value) = open_ticket(config, id, now) else {
             continue;
         };
-        if !usable(config, &value, suite, sni, now) {
+        if !usable(config, &value, suite, sni, now) || value.quic_version != quic_version {
             continue;
         }
         let binder = offer

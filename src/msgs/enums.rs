@@ -247,6 +247,7 @@ registry! {
         POST_HANDSHAKE_AUTH = 49 => "post_handshake_auth",
         SIGNATURE_ALGORITHMS_CERT = 50 => "signature_algorithms_cert",
         KEY_SHARE = 51 => "key_share",
+        QUIC_TRANSPORT_PARAMETERS = 57 => "quic_transport_parameters",
         ECH_OUTER_EXTENSIONS = 0xfd00 => "ech_outer_extensions",
         ENCRYPTED_CLIENT_HELLO = 0xfe0d => "encrypted_client_hello",
         RENEGOTIATION_INFO = 0xff01 => "renegotiation_info",

@@ -235,6 +235,9 @@ pub enum Extension {
     /// an 8-byte confirmation, retry_configs), and each judges it with
     /// the alert RFC 9849 names (see `msgs::ech`).
     EncryptedClientHello(Vec<u8>),
+    /// quic_transport_parameters in a ClientHello or EncryptedExtensions
+    /// (RFC 9001 §8.2): QUIC's transport parameters, opaque to TLS.
+    QuicTransportParameters(Vec<u8>),
     /// An extension we do not interpret in this context.
     Unknown {
         /// The extension's type.
@@ -298,6 +301,7 @@ impl Extension {
             CertificateAuthorities(_) => ExtensionType::CERTIFICATE_AUTHORITIES,
             Padding(_) => ExtensionType::PADDING,
             EncryptedClientHello(_) => ExtensionType::ENCRYPTED_CLIENT_HELLO,
+            QuicTransportParameters(_) => ExtensionType::QUIC_TRANSPORT_PARAMETERS,
             SignedCertificateTimestampRequest | SignedCertificateTimestamps(_) => {
                 ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP
             }
@@ -348,6 +352,7 @@ impl Extension {
             SessionTicket(t)
             | Padding(t)
             | EncryptedClientHello(t)
+            | QuicTransportParameters(t)
             | Unknown { data: t, .. }
             | BadPreSharedKey(_, t) => w.put_bytes(t),
             RecordSizeLimit(n) => w.put_u16(*n),
@@ -525,6 +530,10 @@ impl Extension {
                 ExtensionType::ENCRYPTED_CLIENT_HELLO,
                 C::ClientHello | C::HelloRetryRequest | C::EncryptedExtensions,
             ) => Extension::EncryptedClientHello(body.to_vec()),
+            (
+                ExtensionType::QUIC_TRANSPORT_PARAMETERS,
+                C::ClientHello | C::EncryptedExtensions,
+            ) => Extension::QuicTransportParameters(body.to_vec()),
             _ => unknown(),
         };
         Ok(ext)

@@ -42,6 +42,20 @@ pub struct Tls13Ticket {
     pub alpn: Option<Vec<u8>>,
     /// The server's certificate chain in the original session.
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// For a ticket from a QUIC connection, what QUIC remembers with it;
+    /// `None` for a ticket from a TLS connection.
+    pub quic: Option<QuicSession>,
+}
+
+/// What a QUIC client keeps with a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuicSession {
+    /// The QUIC version of the connection: a ticket serves only that
+    /// version (RFC 9369 §5).
+    pub version: u32,
+    /// The server's transport parameters, which 0-RTT runs under (RFC
+    /// 9000 §7.4.1).
+    pub transport_parameters: Vec<u8>,
 }
 
 /// A TLS 1.2 session as the client keeps it.
@@ -233,6 +247,9 @@ pub struct ServerSessionValue {
     /// the verifier's roots): a session is resumed only under the same
     /// policy.
     pub client_auth: [u8; 32],
+    /// The QUIC version of the connection that issued a ticket, `None` for
+    /// TLS: a ticket resumes only in the same version (RFC 9369 §5).
+    pub quic_version: Option<u32>,
 }
 
 impl Codec for ServerSessionValue {
@@ -258,6 +275,11 @@ impl Codec for ServerSessionValue {
         // 0: none (TLS 1.3 records it per connection).
         w.put_u16(self.group.map_or(0, |g| g.0));
         w.put_bytes(&self.client_auth);
+        // Last, and only for QUIC: values sealed before it existed decode
+        // as TLS sessions.
+        if let Some(v) = self.quic_version {
+            w.put_u32(v);
+        }
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -284,6 +306,7 @@ impl Codec for ServerSessionValue {
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         let client_auth = r.array()?;
+        let quic_version = if r.at_end() { None } else { Some(r.u32()?) };
         Ok(ServerSessionValue {
             version,
             suite,
@@ -298,6 +321,7 @@ impl Codec for ServerSessionValue {
             client_certs,
             group,
             client_auth,
+            quic_version,
         })
     }
 }
@@ -391,6 +415,7 @@ mod tests {
             max_early_data: 0,
             alpn: None,
             peer_certs: Vec::new(),
+            quic: None,
         }
     }
 
@@ -449,8 +474,14 @@ mod tests {
             client_certs: vec![vec![1, 2, 3]],
             group: Some(NamedGroup::X25519),
             client_auth: [9; 32],
+            quic_version: None,
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
+        let quic = ServerSessionValue {
+            quic_version: Some(0x6b33_43cf),
+            ..v.clone()
+        };
+        assert_eq!(ServerSessionValue::decode(&quic.get_encoding()), Ok(quic));
         // Debug never shows the secret.
         let shown = format!("{v:?}");
         assert!(!shown.contains("7, 7, 7"), "{shown}");

@@ -5,13 +5,17 @@
 //! certificate. Two connections made with it produce
 //! the same bytes every time, so a recorded flight stays valid and a
 //! fuzzer can reach the messages after the first.
-use cloaktls::config::{CertifiedKey, ClientConfig, EchConfigList, EchKey, ServerConfig};
+use cloaktls::config::{
+    CertifiedKey, ClientConfig, ClientConfigBuilder, EchConfigList, EchKey, ServerConfig,
+    ServerConfigBuilder,
+};
 use cloaktls::crypto::kx::KeyExchangeGroup;
 use cloaktls::crypto::sign::RingSigningKey;
 use cloaktls::crypto::RandomSource;
 use cloaktls::danger::replay::FixedKeyGroup;
 use cloaktls::error::Error;
 use cloaktls::msgs::enums::NamedGroup;
+use cloaktls::quic::{QuicClientConfig, QuicServerConfig};
 use cloaktls::verify::TimeSource;
 use pki_types::{CertificateDer, UnixTime};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,7 +98,7 @@ pub fn client_config() -> Result<Arc<ClientConfig>, Error> {
     client_builder()?.build()
 }
 
-fn client_builder() -> Result<cloaktls::config::ClientConfigBuilder, Error> {
+fn client_builder() -> Result<ClientConfigBuilder, Error> {
     let b = cloaktls::danger::client_without_verification()
         .time(Arc::new(FixedClock(1_800_000_000)))
         .session_store(None);
@@ -121,9 +125,34 @@ pub fn ech_client_config() -> Result<Arc<ClientConfig>, Error> {
 /// A deterministic server configuration (see the module's warning), with
 /// an ECH key ([`ech_key`]).
 pub fn server_config() -> Result<Arc<ServerConfig>, Error> {
-    let b = ServerConfig::builder(identity()?)
-        .time(Arc::new(FixedClock(1_800_000_000)))
-        .ech_key(ech_key()?);
+    server_builder()?.ech_key(ech_key()?).build()
+}
+
+fn server_builder() -> Result<ServerConfigBuilder, Error> {
+    let b = ServerConfig::builder(identity()?).time(Arc::new(FixedClock(1_800_000_000)));
     let b = cloaktls::danger::custom_groups_server(b, groups(0x5e)?);
-    cloaktls::danger::custom_random_server(b, Arc::new(CountingRandom::new(0x5e))).build()
+    Ok(cloaktls::danger::custom_random_server(
+        b,
+        Arc::new(CountingRandom::new(0x5e)),
+    ))
+}
+
+/// The ALPN protocol of the deterministic QUIC configurations (QUIC
+/// requires one, RFC 9001 §8.1).
+pub const QUIC_ALPN: &str = "fuzz";
+
+/// A deterministic QUIC client configuration: the client's, with ALPN.
+pub fn quic_client_config() -> Result<Arc<QuicClientConfig>, Error> {
+    QuicClientConfig::new(client_builder()?.alpn_protocols([QUIC_ALPN]).build()?)
+}
+
+/// A deterministic QUIC server configuration: the server's, with ALPN
+/// and 0-RTT allowed.
+pub fn quic_server_config() -> Result<Arc<QuicServerConfig>, Error> {
+    QuicServerConfig::new(
+        server_builder()?
+            .alpn_protocols([QUIC_ALPN])
+            .max_early_data(16384)
+            .build()?,
+    )
 }

@@ -228,3 +228,193 @@ pub fn ech(data: &[u8]) -> bool {
         }
     }
 }
+
+// ---- QUIC (RFC 9001) ----
+
+use cloaktls::quic::{self, KeyChange, Level};
+
+/// One frame of CRYPTO data: its level (`None`: the level read now).
+type Frame<'a> = (Option<Level>, &'a [u8]);
+
+/// The QUIC entry points' input: a flags byte (bit 0: QUIC version 2),
+/// then frames of `level (1 byte) || length (2 bytes, big-endian) ||
+/// bytes`, each handed to the handshake as CRYPTO data. Levels 0 to 3 are
+/// Initial, 0-RTT, Handshake and 1-RTT; any other value stands for the
+/// level the handshake reads at that moment. A frame cut short ends the
+/// input.
+fn quic_frames(data: &[u8]) -> (quic::Version, Vec<Frame<'_>>) {
+    let Some((&flags, mut rest)) = data.split_first() else {
+        return (quic::Version::V1, Vec::new());
+    };
+    let version = if flags & 1 == 1 {
+        quic::Version::V2
+    } else {
+        quic::Version::V1
+    };
+    let mut frames = Vec::new();
+    while let [level, a, b, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*a, *b])).min(tail.len());
+        let level = match level {
+            0 => Some(Level::Initial),
+            1 => Some(Level::ZeroRtt),
+            2 => Some(Level::Handshake),
+            3 => Some(Level::OneRtt),
+            _ => None,
+        };
+        frames.push((level, &tail[..len]));
+        rest = &tail[len..];
+    }
+    (version, frames)
+}
+
+/// Encodes frames in the input format of [`quic_client`] and
+/// [`quic_server`].
+pub fn quic_input(version: quic::Version, frames: &[(Level, Vec<u8>)]) -> Vec<u8> {
+    let mut out = vec![u8::from(version == quic::Version::V2)];
+    for (level, bytes) in frames {
+        for chunk in bytes.chunks(0xffff) {
+            out.push(match level {
+                Level::Initial => 0,
+                Level::ZeroRtt => 1,
+                Level::Handshake => 2,
+                Level::OneRtt => 3,
+            });
+            out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+            out.extend_from_slice(chunk);
+        }
+    }
+    out
+}
+
+/// Uses a level's keys once each way: a small packet sealed and
+/// header-protected with ours, and one opened with the peer's (which fails:
+/// the point is to run the code).
+fn exercise(keys: &quic::Keys) {
+    let mut packet = [0x41u8; 64];
+    let _ = keys.local.packet.encrypt_in_place(1, &mut packet, 5);
+    let _ = keys.local.header.encrypt_in_place(&mut packet, 1);
+    let _ = keys.remote.header.decrypt_in_place(&mut packet, 1);
+    let _ = keys.remote.packet.decrypt_in_place(1, &mut packet, 5);
+}
+
+/// Takes everything the handshake has to send; returns how many bytes.
+fn drain(conn: &mut quic::Connection) -> usize {
+    let mut buf = Vec::new();
+    while let Some(change) = conn.write_handshake(&mut buf) {
+        match change {
+            KeyChange::Handshake { keys } => exercise(&keys),
+            KeyChange::OneRtt { keys, mut next } => {
+                exercise(&keys);
+                let pair = next.next_packet_keys();
+                let mut packet = [0x42u8; 40];
+                let _ = pair.local.encrypt_in_place(2, &mut packet, 4);
+            }
+        }
+    }
+    buf.len()
+}
+
+fn drive_quic(conn: &mut quic::Connection, frames: &[Frame<'_>]) -> usize {
+    let mut written = drain(conn);
+    for (level, bytes) in frames {
+        let level = level.unwrap_or(conn.read_level());
+        let failed = conn.read_handshake(level, bytes).is_err();
+        written += drain(conn);
+        if failed {
+            // Once failed, always failed: and the code is a QUIC one.
+            std::hint::black_box(conn.error().map(|e| e.code()));
+            break;
+        }
+    }
+    std::hint::black_box((
+        conn.transport_parameters().map(<[u8]>::len),
+        conn.zero_rtt_keys().is_some(),
+        conn.early_data_accepted(),
+        conn.alpn_protocol().map(<[u8]>::len),
+    ));
+    let mut exported = [0u8; 16];
+    let _ = conn.export_keying_material(&mut exported, b"EXPERIMENTAL fuzz", b"");
+    written
+}
+
+/// A deterministic QUIC client (see [`crate::deterministic`]) fed `data`
+/// (see the format above [`quic_input`]) as the server's CRYPTO data.
+pub fn quic_client(data: &[u8]) -> usize {
+    let (version, frames) = quic_frames(data);
+    let Ok(config) = crate::deterministic::quic_client_config() else {
+        return 0;
+    };
+    match quic::ClientConnection::new(config, version, "localhost", b"client tp".to_vec()) {
+        Ok(mut c) => drive_quic(&mut c, &frames),
+        Err(_) => 0,
+    }
+}
+
+/// A deterministic QUIC server (see [`crate::deterministic`]) fed `data`
+/// as the client's CRYPTO data.
+pub fn quic_server(data: &[u8]) -> usize {
+    let (version, frames) = quic_frames(data);
+    let Ok(config) = crate::deterministic::quic_server_config() else {
+        return 0;
+    };
+    let mut s = quic::ServerConnection::new(config, version, b"server tp".to_vec());
+    drive_quic(&mut s, &frames)
+}
+
+/// Seeds for the QUIC targets: a deterministic client and server run a
+/// handshake in memory, and what each sent, level by level, is what the
+/// other's target reads; for each version, whole and in small pieces.
+/// Returns `(target, file name, bytes)`.
+pub fn quic_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for version in [quic::Version::V1, quic::Version::V2] {
+        let Some((client_sent, server_sent)) = quic_handshake(version) else {
+            continue;
+        };
+        let v = if version == quic::Version::V2 { 2 } else { 1 };
+        for (target, sent) in [("quic_server", &client_sent), ("quic_client", &server_sent)] {
+            out.push((target, format!("handshake-v{v}"), quic_input(version, sent)));
+            let pieces: Vec<(Level, Vec<u8>)> = sent
+                .iter()
+                .flat_map(|(l, b)| b.chunks(7).map(move |c| (*l, c.to_vec())))
+                .collect();
+            out.push((target, format!("pieces-v{v}"), quic_input(version, &pieces)));
+        }
+    }
+    out
+}
+
+/// What a deterministic client and server send each other in a QUIC
+/// handshake, level by level.
+type Flights = Vec<(Level, Vec<u8>)>;
+
+fn quic_handshake(version: quic::Version) -> Option<(Flights, Flights)> {
+    let mut c = quic::ClientConnection::new(
+        crate::deterministic::quic_client_config().ok()?,
+        version,
+        "localhost",
+        b"client tp".to_vec(),
+    )
+    .ok()?;
+    let mut s = quic::ServerConnection::new(
+        crate::deterministic::quic_server_config().ok()?,
+        version,
+        b"server tp".to_vec(),
+    );
+    let (mut from_client, mut from_server) = (Vec::new(), Vec::new());
+    for _ in 0..8 {
+        while let Some(out) = c.next_output() {
+            if let quic::Output::Handshake { level, data } = out {
+                s.read_handshake(level, &data).ok()?;
+                from_client.push((level, data));
+            }
+        }
+        while let Some(out) = s.next_output() {
+            if let quic::Output::Handshake { level, data } = out {
+                c.read_handshake(level, &data).ok()?;
+                from_server.push((level, data));
+            }
+        }
+    }
+    (!c.is_handshaking() && !s.is_handshaking()).then_some((from_client, from_server))
+}

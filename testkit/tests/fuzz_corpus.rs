@@ -73,3 +73,38 @@ fn ech_corpus() {
         );
     }
 }
+
+#[test]
+fn quic_corpora() {
+    // CLOAK_WRITE_SEEDS=1 writes the seeds (a recorded handshake of
+    // each version, whole and in pieces) into the corpora first.
+    if std::env::var_os("CLOAK_WRITE_SEEDS").is_some() {
+        for (target, name, bytes) in cloaktls_testkit::fuzz::quic_seeds() {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fuzz/corpus")
+                .join(target);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+        }
+    }
+    assert_eq!(cloaktls_testkit::fuzz::quic_seeds().len(), 8);
+    for (target, f) in [
+        (
+            "quic_client",
+            cloaktls_testkit::fuzz::quic_client as fn(&[u8]) -> usize,
+        ),
+        ("quic_server", cloaktls_testkit::fuzz::quic_server),
+    ] {
+        let files = corpus(target);
+        assert!(files.len() >= 4, "the {target} corpus is nearly empty");
+        // The seeds take the deterministic peer through the handshake: the
+        // server then sends its flight and tickets, the client its
+        // Finished after its ClientHello (what it writes with no input).
+        let first = f(&[0]);
+        let most = files.iter().map(|(_, d)| f(d)).max().unwrap_or(0);
+        assert!(
+            most >= first + 36,
+            "{target}: no corpus file got far ({most} bytes written, {first} with no input)"
+        );
+    }
+}

@@ -89,6 +89,10 @@ pub struct Flags {
     pub expect_accept_early_data: bool,
     pub expect_reject_early_data: bool,
     pub expect_early_data_reason: Option<String>,
+    /// -quic: cloaktls's QUIC handshake over the runner's mock transport.
+    pub quic: bool,
+    pub quic_params: Option<Vec<u8>>,
+    pub expect_quic_params: Option<Vec<u8>>,
     /// A compliance policy flag, mapped onto cloaktls's preset.
     pub policy: Option<cloaktls::config::Policy>,
     /// -cnsa-202407: AES-256-GCM, then AES-128-GCM, then ChaCha20, in the
@@ -254,6 +258,11 @@ impl Flags {
             "-expect-accept-early-data" => self.expect_accept_early_data = true,
             "-expect-reject-early-data" => self.expect_reject_early_data = true,
             "-expect-early-data-reason" => self.expect_early_data_reason = Some(value()),
+            "-quic" => self.quic = true,
+            "-quic-transport-params" => self.quic_params = Some(b64(value())),
+            "-expect-quic-transport-params" => self.expect_quic_params = Some(b64(value())),
+            // The draft codepoint (0xffa5) is not implemented.
+            "-quic-use-legacy-codepoint" if value() == "0" => {}
             // BoringSSL's compliance policies, where cloaktls's presets
             // allow the same (README, bogo/config.json).
             "-fips-202205" => self.policy = Some(cloaktls::config::Policy::Fips140_3),

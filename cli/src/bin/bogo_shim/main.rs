@@ -7,6 +7,8 @@
 mod codes;
 mod ech;
 mod flags;
+/// The `-quic` mode (BoGo's mock QUIC transport).
+mod quic;
 mod store;
 mod verify;
 
@@ -241,6 +243,9 @@ fn client_config(
         .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
+    if f.quic {
+        b = b.key_log(quic::key_log());
+    }
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
@@ -293,6 +298,9 @@ fn server_config(
         .ticket_keys(run.ticket_keys.clone())
         .session_cache(Some(run.session_cache.clone()))
         .trace(tracing(f));
+    if f.quic {
+        b = b.key_log(quic::key_log());
+    }
     for (_, ck) in rest {
         b = b.add_certificate(ck.clone());
     }
@@ -795,6 +803,12 @@ fn main() {
         exit(0);
     }
     let [initial, resume, retry] = flags::parse(&args);
+    if initial.quic_params.is_some() && !initial.quic {
+        // Transport parameters have no place in a TLS configuration.
+        eprintln!("cloaktls shim: -quic-transport-params without -quic");
+        eprintln!(":QUIC_TRANSPORT_PARAMETERS_MISCONFIGURED:");
+        exit(1);
+    }
     let random: Arc<dyn cloaktls::crypto::RandomSource> =
         Arc::new(cloaktls::crypto::SystemRandom::new());
     let now = std::time::SystemTime::now()
@@ -819,13 +833,24 @@ fn main() {
         let _ = sock.set_nodelay(true);
         sock.write_all(&f.shim_id.to_le_bytes())
             .unwrap_or_else(|e| fail(&Error::from(e)));
+        let creds = identities(f);
+        let outcome = Outcome::default();
+        let early_sent = EarlySent::default();
+        if f.quic {
+            match f.server {
+                true => quic::server(f, server_config(f, &run, &creds, &outcome), sock, i > 0),
+                false => {
+                    let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
+                    let cfg = client_config(f, &retry, &run, &creds, &outcome, &early_sent);
+                    quic::client(f, cfg, &name, sock, i > 0)
+                }
+            }
+            continue;
+        }
         let transport = match f.async_io {
             true => Transport::Async(Trickle(sock)),
             false => Transport::Plain(sock),
         };
-        let creds = identities(f);
-        let outcome = Outcome::default();
-        let early_sent = EarlySent::default();
         let result = if f.server {
             let cfg = server_config(f, &run, &creds, &outcome);
             let conn = ServerConnection::new(cfg).unwrap_or_else(|e| fail(&e));
