@@ -428,3 +428,72 @@ fn initial_keys_of_both_sides_agree() {
         same_keys(&c, &s);
     }
 }
+
+/// Encrypted Client Hello over QUIC (RFC 9849 with RFC 9001): accepted,
+/// the server reads ClientHelloInner's name and transport parameters;
+/// rejected, the client authenticates the public name, still sends its
+/// Finished (§6.1.6) and then fails with ech_required (0x179).
+#[test]
+fn encrypted_client_hello_over_quic() {
+    use cloaktls::config::{EchConfigList, EchKey, EchStatus};
+    let pki = Pki::new("quic ca");
+    let origin = pki.issue(&Spec::server(KeyType::EcdsaP256, &["secret.example"]));
+    let public = pki.issue(&Spec::server(KeyType::EcdsaP256, &["public.example"]));
+    let rng = cloaktls::crypto::rand::SystemRandom::new();
+    let k = EchKey::generate("public.example", 7, &rng).unwrap();
+    let other = EchKey::generate("public.example", 8, &rng).unwrap();
+    let server = ServerConfig::builder(origin.certified_key())
+        .add_certificate(public.certified_key())
+        .alpn_protocols(["h3"])
+        .ech_key(k.clone())
+        .build()
+        .unwrap();
+    let new = |list: &EchKey| {
+        let client = tls_client(&pki, |b| {
+            b.ech(EchConfigList::from_bytes(&list.config_list()).unwrap())
+        });
+        let c = ClientConnection::new(
+            QuicClientConfig::new(client).unwrap(),
+            Version::V1,
+            "secret.example",
+            b"client params".to_vec(),
+        )
+        .unwrap();
+        let s = ServerConnection::new(
+            QuicServerConfig::new(server.clone()).unwrap(),
+            Version::V1,
+            b"server params".to_vec(),
+        );
+        (c, s)
+    };
+    let (mut c, mut s) = new(&k);
+    run(&mut c, &mut s).unwrap();
+    assert_eq!(c.ech_status(), EchStatus::Accepted);
+    assert_eq!(s.ech_status(), EchStatus::Accepted);
+    assert_eq!(s.server_name(), Some("secret.example"));
+    assert_eq!(s.transport_parameters(), Some(&b"client params"[..]));
+    assert_eq!(c.transport_parameters(), Some(&b"server params"[..]));
+
+    // Rejected: a config the server has no key for.
+    let (mut c, mut s) = new(&other);
+    let (mut cc, mut sc) = (Collected::default(), Collected::default());
+    pump(&mut c, &mut cc, &mut s).unwrap();
+    pump(&mut s, &mut sc, &mut c).unwrap_err();
+    let e = c.error().unwrap();
+    assert_eq!(e.code(), TransportErrorCode(0x179), "{e}");
+    assert_eq!(c.ech_status(), EchStatus::Rejected);
+    // The client's Finished is still there to send, at the Handshake
+    // level, and the server takes it.
+    let mut finished = Vec::new();
+    while let Some(out) = c.next_output() {
+        if let Output::Handshake { level, data } = out {
+            assert_eq!(level, Level::Handshake);
+            finished.push(data);
+        }
+    }
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].first(), Some(&20));
+    s.read_handshake(Level::Handshake, &finished[0]).unwrap();
+    assert_eq!(s.ech_status(), EchStatus::Rejected);
+    assert!(!s.is_handshaking());
+}

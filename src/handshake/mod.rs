@@ -51,7 +51,7 @@ pub(crate) use context::Context;
 #[cfg(feature = "testkit")]
 pub(crate) use ech::{decode_inner as decode_ech_inner, encode_inner as encode_ech_inner};
 pub use hello_info::ClientHelloInfo;
-pub(crate) use server::start_server;
+pub(crate) use server::{quic_no_application_protocol, start_server};
 pub(crate) use table::StateId;
 
 use crate::crypto::{Secret, SupportedSuite};

@@ -65,6 +65,9 @@ impl State for ExpectClientHello {
             Some(a) => (&a.inner, a.raw_inner.as_slice()),
             None => (ch, raw),
         };
+        if cx.info.quic.is_some() {
+            quic_hello_rules(&self.config, cx, ch)?;
+        }
         let version = select_version(&self.config, ch)?;
         cx.info.version = Some(version);
         match host_name(ch)? {
@@ -85,4 +88,48 @@ impl State for ExpectClientHello {
             server12::handle_client_hello(self.config, cx, ch, raw)
         }
     }
+}
+
+/// What QUIC requires of the ClientHello the server goes on with
+/// (ClientHelloInner after an accepted ECH, whose outer hello may carry
+/// neither): an offer of application protocols, and the client's
+/// transport parameters, kept for the QUIC layer. The second ClientHello
+/// after a HelloRetryRequest must repeat both (RFC 8446 §4.1.2).
+fn quic_hello_rules(
+    config: &ServerConfig,
+    cx: &mut Context<'_>,
+    ch: &crate::msgs::handshake::ClientHello,
+) -> Result<(), Error> {
+    use crate::msgs::enums::{AlertDescription, ExtensionType};
+    use crate::msgs::extensions::Extension;
+    // RFC 9001 §8.1: without ALPN on either side no protocol can be
+    // agreed; refused before answering (a client that offers protocols we
+    // lack is refused by the ALPN choice).
+    let offered = ch
+        .extension(ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION)
+        .is_some();
+    if !offered || config.alpn.is_empty() {
+        return Err(quic_no_application_protocol());
+    }
+    // RFC 9001 §8.2: quic_transport_parameters is required.
+    let Some(Extension::QuicTransportParameters(params)) =
+        ch.extension(ExtensionType::QUIC_TRANSPORT_PARAMETERS)
+    else {
+        return Err(Error::peer(
+            AlertDescription::MISSING_EXTENSION,
+            "the ClientHello has no quic_transport_parameters (RFC 9001 §8.2)",
+        ));
+    };
+    if let Some(q) = cx.info.quic.as_mut() {
+        q.peer = Some(params.clone());
+    }
+    Ok(())
+}
+
+/// RFC 9001 §8.1: QUIC requires an application protocol.
+pub(crate) fn quic_no_application_protocol() -> Error {
+    Error::peer(
+        crate::msgs::enums::AlertDescription::NO_APPLICATION_PROTOCOL,
+        "no application protocol was agreed, and QUIC requires one (RFC 9001 §8.1)",
+    )
 }

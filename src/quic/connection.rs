@@ -20,7 +20,7 @@ use crate::handshake::table::{check_message, row_of};
 use crate::handshake::{
     start_client, start_server, Command, Context, Negotiated, QuicTransport, State, StateId,
 };
-use crate::msgs::enums::{AlertDescription, ExtensionType, HandshakeType};
+use crate::msgs::enums::{AlertDescription, HandshakeType};
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::msgs::Role;
@@ -104,8 +104,9 @@ pub struct Connection {
     /// Client: whether the server accepted 0-RTT, once known.
     early_result: Option<bool>,
     handshake_done: bool,
-    /// Server: whether the configuration has ALPN protocols to offer.
-    server_alpn: bool,
+    /// The failure at hand follows a flight that must still go out (a
+    /// rejected ECH's, RFC 9849 §6.1.6): the output is kept.
+    flight_before_failure: bool,
     error: Option<QuicError>,
     trace: Option<VecDeque<QuicTraceEvent>>,
     trace_secrets: bool,
@@ -152,7 +153,7 @@ impl Connection {
             zero_rtt_cleared: false,
             early_result: None,
             handshake_done: false,
-            server_alpn: false,
+            flight_before_failure: false,
             error: None,
             trace: (trace != Trace::Off).then(VecDeque::new),
             trace_secrets: trace == Trace::WithSecrets,
@@ -316,6 +317,12 @@ impl Connection {
         &self.info.peer_certs
     }
 
+    /// What became of Encrypted Client Hello (RFC 9849): offered or not,
+    /// accepted or rejected.
+    pub fn ech_status(&self) -> crate::config::EchStatus {
+        self.info.ech
+    }
+
     /// Whether the session was resumed.
     pub fn is_resumed(&self) -> bool {
         self.info.resumed
@@ -372,7 +379,7 @@ impl Connection {
     }
 
     /// Records a fatal error: nothing more is accepted, and nothing that
-    /// was waiting goes out.
+    /// was waiting goes out, but for a flight that precedes the failure.
     fn fail(&mut self, e: QuicError) -> QuicError {
         if self.error.is_none() {
             self.record(QuicTraceEvent::Failed {
@@ -381,7 +388,9 @@ impl Connection {
             });
             self.error = Some(e.clone());
             self.state = None;
-            self.pending.clear();
+            if !std::mem::take(&mut self.flight_before_failure) {
+                self.pending.clear();
+            }
         }
         e
     }
@@ -476,36 +485,14 @@ impl Connection {
     /// What QUIC requires of a message before TLS reads it.
     fn check_quic_rules(&mut self, msg: &HandshakePayload) -> Result<(), QuicError> {
         match msg {
-            HandshakePayload::ClientHello(ch) => {
-                // RFC 9001 §8.1: without ALPN on either side no protocol
-                // can be agreed; refused before answering (a client that
-                // offers protocols we lack is refused by the state).
-                let offered = ch
-                    .extension(ExtensionType::APPLICATION_LAYER_PROTOCOL_NEGOTIATION)
-                    .is_some();
-                if !(offered && self.server_alpn) {
-                    return Err(no_application_protocol().into());
-                }
-                // RFC 9001 §8.4: no middlebox compatibility mode.
-                if !ch.legacy_session_id.is_empty() {
-                    return Err(QuicError::ProtocolViolation(
-                        "a ClientHello with a legacy_session_id (RFC 9001 §8.4)".into(),
-                    ));
-                }
-                // RFC 9001 §8.2: quic_transport_parameters is required.
-                let params = match ch.extension(ExtensionType::QUIC_TRANSPORT_PARAMETERS) {
-                    Some(Extension::QuicTransportParameters(p)) => p.clone(),
-                    _ => {
-                        return Err(Error::peer(
-                            AlertDescription::MISSING_EXTENSION,
-                            "the ClientHello has no quic_transport_parameters (RFC 9001 §8.2)",
-                        )
-                        .into())
-                    }
-                };
-                if let Some(q) = self.info.quic.as_mut() {
-                    q.peer = Some(params);
-                }
+            // RFC 9001 §8.4: no middlebox compatibility mode (an outer
+            // hello's session id is its inner hello's too). ALPN and the
+            // transport parameters are the TLS server's to check, on the
+            // hello it goes on with (ECH).
+            HandshakePayload::ClientHello(ch) if !ch.legacy_session_id.is_empty() => {
+                return Err(QuicError::ProtocolViolation(
+                    "a ClientHello with a legacy_session_id (RFC 9001 §8.4)".into(),
+                ));
             }
             HandshakePayload::NewSessionTicket13(t) => {
                 // RFC 9001 §4.6.1: 0-RTT is allowed with 0xffffffff only.
@@ -536,7 +523,7 @@ impl Connection {
             Role::Client => typ == HandshakeType::ENCRYPTED_EXTENSIONS,
         };
         if decided && self.info.alpn.is_none() {
-            return Err(no_application_protocol().into());
+            return Err(crate::handshake::quic_no_application_protocol().into());
         }
         Ok(())
     }
@@ -570,7 +557,10 @@ impl Connection {
                 Command::HalfRttData | Command::ClientHelloInner { .. } => {}
                 // A rejected ECH: the flight is out, then the connection
                 // fails (RFC 9849 §6.1.6).
-                Command::Fail(e) => return Err(e.into()),
+                Command::Fail(e) => {
+                    self.flight_before_failure = true;
+                    return Err(e.into());
+                }
                 Command::Secret(label, secret) => self.secret(label, secret),
                 Command::SendCcs | Command::SendWarning(_) | Command::KeyUpdated => {
                     return Err(Error::Internal(
@@ -730,14 +720,6 @@ impl Connection {
     }
 }
 
-/// RFC 9001 §8.1: QUIC requires an application protocol.
-fn no_application_protocol() -> Error {
-    Error::peer(
-        AlertDescription::NO_APPLICATION_PROTOCOL,
-        "no application protocol was agreed, and QUIC requires one (RFC 9001 §8.1)",
-    )
-}
-
 /// A QUIC client's handshake.
 #[derive(Debug)]
 pub struct ClientConnection {
@@ -795,7 +777,6 @@ impl ServerConnection {
         {
             inner.shaper = tls.shaper.clone();
         }
-        inner.server_alpn = !tls.alpn.is_empty();
         // The server's first state sends nothing: it waits.
         inner.state = Some(start_server(tls));
         ServerConnection { inner }

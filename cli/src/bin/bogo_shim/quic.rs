@@ -282,6 +282,13 @@ fn connection(f: &Flags, sock: TcpStream, mut conn: Connection, resumption: bool
     if let Err(e) = run(f, &mut mock, &mut conn, resumption) {
         // QUIC sends no alert record; the mock transport carries it, at
         // the level we write at, as BoringSSL's shim does.
+        // What the handshake wrote before it failed goes first (a
+        // rejected ECH's Finished, RFC 9849 §6.1.6).
+        while let Some(out) = conn.next_output() {
+            if let Output::Handshake { level, data } = out {
+                let _ = mock.write(&conn, HANDSHAKE, level, &data);
+            }
+        }
         if let Some(alert) = e.alert() {
             let level = conn.write_level();
             let _ = mock.write(&conn, ALERT, level, &[2, alert.0]);
