@@ -15,8 +15,8 @@ pub use ticketer::{
 use crate::codec::DecodeError;
 use crate::codec::{Codec, LengthPrefix, Reader, Writer};
 use crate::crypto::Secret;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
-use pki_types::CertificateDer;
+use crate::msgs::enums::{CertificateType, CipherSuite, NamedGroup, ProtocolVersion};
+use pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Debug;
 use std::sync::Mutex;
@@ -42,6 +42,9 @@ pub struct Tls13Ticket {
     pub alpn: Option<Vec<u8>>,
     /// The server's certificate chain in the original session.
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// The server's raw public key in the original session, if it
+    /// authenticated with one (RFC 7250); `peer_certs` is empty then.
+    pub peer_raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
 }
 
 /// A TLS 1.2 session as the client keeps it.
@@ -61,6 +64,9 @@ pub struct Tls12Session {
     pub created: u64,
     /// The server's certificate chain.
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// The server's raw public key, if it authenticated with one (RFC
+    /// 7250); `peer_certs` is empty then.
+    pub peer_raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
     /// The group of the full handshake's key exchange, reported again
     /// when the session is resumed.
     pub group: Option<NamedGroup>,
@@ -224,8 +230,14 @@ pub struct ServerSessionValue {
     pub alpn: Option<Vec<u8>>,
     /// max_early_data_size granted with the ticket.
     pub max_early_data: u32,
-    /// The client's certificate chain, if it sent one.
+    /// The client's certificate chain, if it sent one; its raw public key
+    /// alone if `client_cert_type` is RawPublicKey.
     pub client_certs: Vec<Vec<u8>>,
+    /// The type of the server's certificate in the session (RFC 7250
+    /// §4.2): resumed only for a client that accepts it.
+    pub server_cert_type: CertificateType,
+    /// The type of the client's certificate in the session.
+    pub client_cert_type: CertificateType,
     /// TLS 1.2: the group of the full handshake's key exchange.
     pub group: Option<NamedGroup>,
     /// The client-authentication policy the session was made under (a
@@ -258,6 +270,8 @@ impl Codec for ServerSessionValue {
         // 0: none (TLS 1.3 records it per connection).
         w.put_u16(self.group.map_or(0, |g| g.0));
         w.put_bytes(&self.client_auth);
+        self.server_cert_type.encode(w);
+        self.client_cert_type.encode(w);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -284,6 +298,11 @@ impl Codec for ServerSessionValue {
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         let client_auth = r.array()?;
+        // Sessions sealed before certificate types were kept are X.509.
+        let (server_cert_type, client_cert_type) = match r.at_end() {
+            true => (CertificateType::X509, CertificateType::X509),
+            false => (CertificateType::read(r)?, CertificateType::read(r)?),
+        };
         Ok(ServerSessionValue {
             version,
             suite,
@@ -298,6 +317,8 @@ impl Codec for ServerSessionValue {
             client_certs,
             group,
             client_auth,
+            server_cert_type,
+            client_cert_type,
         })
     }
 }
@@ -391,6 +412,7 @@ mod tests {
             max_early_data: 0,
             alpn: None,
             peer_certs: Vec::new(),
+            peer_raw_public_key: None,
         }
     }
 
@@ -449,8 +471,17 @@ mod tests {
             client_certs: vec![vec![1, 2, 3]],
             group: Some(NamedGroup::X25519),
             client_auth: [9; 32],
+            server_cert_type: CertificateType::RAW_PUBLIC_KEY,
+            client_cert_type: CertificateType::RAW_PUBLIC_KEY,
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
+        // A session sealed before the certificate types were kept reads as
+        // X.509 both ways.
+        let enc = v.get_encoding();
+        let old = ServerSessionValue::decode(&enc[..enc.len() - 2]).unwrap();
+        assert_eq!(old.server_cert_type, CertificateType::X509);
+        assert_eq!(old.client_cert_type, CertificateType::X509);
+        assert!(ServerSessionValue::decode(&enc[..enc.len() - 1]).is_err());
         // Debug never shows the secret.
         let shown = format!("{v:?}");
         assert!(!shown.contains("7, 7, 7"), "{shown}");
