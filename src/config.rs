@@ -184,9 +184,8 @@ impl CertifiedKey {
                 "OCSP responses and SCTs are about a certificate; a raw public key has none".into(),
             ));
         }
-        crate::verify::check_raw_public_key(spki).map_err(|e| {
-            Error::Config(format!("the raw public key does not parse: {e}"))
-        })?;
+        crate::verify::check_raw_public_key(spki)
+            .map_err(|e| Error::Config(format!("the raw public key does not parse: {e}")))?;
         let Some(key) = self.key.public_key() else {
             return Ok(());
         };

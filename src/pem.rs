@@ -118,7 +118,9 @@ pub fn raw_public_key_from_file(key: impl AsRef<Path>) -> Result<CertifiedKey, E
 /// KEY` block (what `openssl pkey -pubout` writes), the public key of each
 /// private key, and the key of each certificate. Other blocks are
 /// skipped; a text with no key is an error.
-pub fn raw_public_keys_from_pem(pem: &[u8]) -> Result<Vec<SubjectPublicKeyInfoDer<'static>>, Error> {
+pub fn raw_public_keys_from_pem(
+    pem: &[u8],
+) -> Result<Vec<SubjectPublicKeyInfoDer<'static>>, Error> {
     let mut out = Vec::new();
     for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
         let (kind, der) =

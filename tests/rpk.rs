@@ -201,7 +201,11 @@ fn x509_is_the_fallback_when_both_are_offered() {
             (&key.key, "rpk.example", RPK),
             (&key.key, "localhost", X509),
         ] {
-            let other = if first.certificate_type() == X509 { &key.key } else { &cert };
+            let other = if first.certificate_type() == X509 {
+                &key.key
+            } else {
+                &cert
+            };
             let both = ServerConfig::builder((*first).clone())
                 .add_certificate(other.clone())
                 .build()
@@ -332,12 +336,12 @@ fn a_key_that_is_not_pinned_is_refused_with_its_fingerprint() {
             other => panic!("{other:?}"),
         }
         let text = e.to_string();
-        assert!(text.contains("ECDSA P-256") && text.contains(&sha), "{text}");
-        assert_eq!(e.alert(), Some(AlertDescription::BAD_CERTIFICATE));
-        assert_eq!(
-            alert_received(&sr),
-            Some(AlertDescription::BAD_CERTIFICATE)
+        assert!(
+            text.contains("ECDSA P-256") && text.contains(&sha),
+            "{text}"
         );
+        assert_eq!(e.alert(), Some(AlertDescription::BAD_CERTIFICATE));
+        assert_eq!(alert_received(&sr), Some(AlertDescription::BAD_CERTIFICATE));
         // A client's key.
         let s = ServerConfig::builder(other.key.clone())
             .client_raw_public_keys(pins(&[&other]), true)
@@ -355,10 +359,7 @@ fn a_key_that_is_not_pinned_is_refused_with_its_fingerprint() {
         assert_eq!(e.alert(), Some(AlertDescription::BAD_CERTIFICATE));
         // A TLS 1.3 client learns it on its first read.
         if version == V12 {
-            assert_eq!(
-                alert_received(&cr),
-                Some(AlertDescription::BAD_CERTIFICATE)
-            );
+            assert_eq!(alert_received(&cr), Some(AlertDescription::BAD_CERTIFICATE));
         }
     }
 }
@@ -367,11 +368,10 @@ fn a_key_that_is_not_pinned_is_refused_with_its_fingerprint() {
 fn any_key_is_trusted_only_through_danger() {
     let key = rpk(KeyType::EcdsaP384);
     let s = ServerConfig::builder(key.key.clone()).build().unwrap();
-    let c = ClientConfig::builder_raw_public_keys(Arc::new(
-        cloaktls::danger::AcceptAnyRawPublicKey,
-    ))
-    .build()
-    .unwrap();
+    let c =
+        ClientConfig::builder_raw_public_keys(Arc::new(cloaktls::danger::AcceptAnyRawPublicKey))
+            .build()
+            .unwrap();
     let (mut client, mut server) = connect(s, c);
     let (cr, sr) = handshake(&mut client, &mut server);
     cr.unwrap();
@@ -425,7 +425,11 @@ fn nothing_in_common_is_unsupported_certificate() {
         let (mut client, mut server) = connect(s, c);
         let (cr, sr) = handshake(&mut client, &mut server);
         let e = cr.unwrap_err();
-        assert!(e.to_string().contains("did not answer server_certificate_type"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("did not answer server_certificate_type"),
+            "{e}"
+        );
         assert_eq!(e.alert(), Some(AlertDescription::UNSUPPORTED_CERTIFICATE));
         assert_eq!(
             alert_received(&sr),
@@ -560,7 +564,10 @@ fn a_hello_retry_keeps_the_offer() {
         .build()
         .unwrap();
     let c = ClientConfig::builder_raw_public_keys(pins(&[&key]))
-        .groups(&[cloaktls::NamedGroup::X25519, cloaktls::NamedGroup::SECP384R1])
+        .groups(&[
+            cloaktls::NamedGroup::X25519,
+            cloaktls::NamedGroup::SECP384R1,
+        ])
         .build()
         .unwrap();
     let (mut client, mut server) = connect(s, c);
@@ -621,7 +628,9 @@ fn configurations_that_cannot_work_are_refused() {
     );
     assert!(garbage.is_err());
     // Keys to pin must parse too.
-    assert!(PinnedRawPublicKeys::from_keys([SubjectPublicKeyInfoDer::from(vec![1, 2, 3])]).is_err());
+    assert!(
+        PinnedRawPublicKeys::from_keys([SubjectPublicKeyInfoDer::from(vec![1, 2, 3])]).is_err()
+    );
 }
 
 #[test]
@@ -658,7 +667,10 @@ fn keys_load_from_pem() {
     );
     let pinned_file = dir.join("pins.pem");
     std::fs::write(&pinned_file, both).unwrap();
-    assert_eq!(PinnedRawPublicKeys::from_path(&pinned_file).unwrap().len(), 2);
+    assert_eq!(
+        PinnedRawPublicKeys::from_path(&pinned_file).unwrap().len(),
+        2
+    );
     assert!(cloaktls::pem::raw_public_keys_from_pem(b"nothing here").is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -885,7 +897,11 @@ fn bad_server_answers_are_refused_in_tls12() {
             set_extension(&mut sh.extensions, Extension::ClientCertificateType(RPK));
         }
     });
-    assert_eq!(e.alert(), Some(AlertDescription::UNSUPPORTED_EXTENSION), "{e}");
+    assert_eq!(
+        e.alert(),
+        Some(AlertDescription::UNSUPPORTED_EXTENSION),
+        "{e}"
+    );
     // A SubjectPublicKeyInfo that is not one, and one the server does not
     // hold the key of (its signature cannot verify).
     let mut bad_keys: Vec<Vec<u8>> = vec![

@@ -5,7 +5,9 @@ use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::crypto::{HashAlgorithm, SupportedSuite};
 use crate::error::Error;
-use crate::msgs::enums::{CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::session::{ClientSessionStore, MemorySessionCache, SessionKey};
 use crate::verify::{
     PeerKey, RawPublicKeyVerifier, RootStore, ServerCertVerifier, SystemClock, TimeSource,

@@ -5,7 +5,9 @@ use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::crypto::SupportedSuite;
 use crate::error::Error;
-use crate::msgs::enums::{CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::session::{AntiReplay, ServerSessionCache, TicketKeys};
 use crate::verify::{ClientCertVerifier, PeerKey, RawPublicKeyVerifier, SystemClock, TimeSource};
 use std::sync::Arc;
@@ -92,7 +94,9 @@ impl ServerConfig {
         self.client_rpk
             .as_ref()
             .map(|(v, _)| v)
-            .ok_or(Error::Internal("a client raw public key without a verifier"))
+            .ok_or(Error::Internal(
+                "a client raw public key without a verifier",
+            ))
     }
 
     /// The schemes a client may sign with: those of the verifier of the
@@ -524,7 +528,9 @@ fn resolve_client_cert_types(config: &mut ServerConfig) -> Result<(), Error> {
     let rpk = config.client_rpk.is_some();
     if config.client_cert_types.is_empty() {
         if rpk {
-            config.client_cert_types.push(CertificateType::RAW_PUBLIC_KEY);
+            config
+                .client_cert_types
+                .push(CertificateType::RAW_PUBLIC_KEY);
         }
         if x509 {
             config.client_cert_types.push(CertificateType::X509);

@@ -298,3 +298,73 @@ impl SigningKey for RingSigningKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// openssl pkey -in vectors/keys/rsa2048.pem -pubout -outform DER |
+    /// sha256sum
+    const RSA2048_SPKI_SHA256: &str =
+        "06fb977e348445ff99f566935cb22b4a54f620aef8e4ad5bc70598bff79cbba9";
+
+    fn pkcs8(alg: &'static signature::EcdsaSigningAlgorithm) -> Vec<u8> {
+        let rng = ring::rand::SystemRandom::new();
+        signature::EcdsaKeyPair::generate_pkcs8(alg, &rng)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    #[test]
+    fn subject_public_key_infos_are_those_a_certificate_would_hold() {
+        // RFC 5480 §2: id-ecPublicKey, the named curve, the point.
+        let p256 =
+            RingSigningKey::from_der(&pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING)).unwrap();
+        let spki = subject_public_key_info(&p256).unwrap();
+        let prefix = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        assert_eq!(&spki[..prefix.len()], &prefix[..]);
+        assert_eq!(&spki[prefix.len()..], p256.public_key());
+        let p384 =
+            RingSigningKey::from_der(&pkcs8(&signature::ECDSA_P384_SHA384_ASN1_SIGNING)).unwrap();
+        let spki = subject_public_key_info(&p384).unwrap();
+        assert!(spki
+            .starts_with(&hex::decode("3076301006072a8648ce3d020106052b81040022036200").unwrap()));
+        // RFC 8410 §4: id-Ed25519, no parameters.
+        let rng = ring::rand::SystemRandom::new();
+        let ed = signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let ed = RingSigningKey::from_der(ed.as_ref()).unwrap();
+        let spki = subject_public_key_info(&ed).unwrap();
+        assert_eq!(spki.len(), 44);
+        assert!(spki.starts_with(&hex::decode("302a300506032b6570032100").unwrap()));
+        // RFC 3279 §2.3.1: rsaEncryption, NULL; byte for byte OpenSSL's.
+        let pem = include_bytes!("../../vectors/keys/rsa2048.pem");
+        let rsa = crate::pem::private_key_from_pem(pem).unwrap();
+        let spki = subject_public_key_info(&rsa).unwrap();
+        assert_eq!(
+            hex::encode(crate::crypto::HashAlgorithm::Sha256.hash(&spki)),
+            RSA2048_SPKI_SHA256
+        );
+    }
+
+    /// A key that does not say its public key has no SubjectPublicKeyInfo.
+    #[derive(Debug)]
+    struct Opaque;
+
+    impl SigningKey for Opaque {
+        fn kind(&self) -> KeyKind {
+            KeyKind::Ecdsa
+        }
+        fn schemes(&self) -> &[SignatureScheme] {
+            &[]
+        }
+        fn sign(&self, _: SignatureScheme, _: &[u8]) -> Result<Vec<u8>, Error> {
+            Err(Error::Crypto("opaque"))
+        }
+    }
+
+    #[test]
+    fn a_key_that_says_nothing_has_no_subject_public_key_info() {
+        assert_eq!(subject_public_key_info(&Opaque), None);
+    }
+}

@@ -97,7 +97,10 @@ pub(crate) fn read_answers(
 /// and whether it asked with server_certificate_type (then the type of the
 /// certificate we choose is answered, RFC 7250 §4.2). Without the
 /// extension, or when we have no raw public key to serve, X.509 alone.
-pub(crate) fn server_types(config: &ServerConfig, ch: &ClientHello) -> (Vec<CertificateType>, bool) {
+pub(crate) fn server_types(
+    config: &ServerConfig,
+    ch: &ClientHello,
+) -> (Vec<CertificateType>, bool) {
     let ours = config
         .certs
         .iter()
@@ -105,7 +108,11 @@ pub(crate) fn server_types(config: &ServerConfig, ch: &ClientHello) -> (Vec<Cert
     match ch.extension(ExtensionType::SERVER_CERTIFICATE_TYPE) {
         Some(Extension::ServerCertificateTypes(theirs)) if ours => {
             // Values we do not know are ignored.
-            let known = theirs.iter().copied().filter(|t| KNOWN.contains(t)).collect();
+            let known = theirs
+                .iter()
+                .copied()
+                .filter(|t| KNOWN.contains(t))
+                .collect();
             (known, true)
         }
         _ => (vec![CertificateType::X509], false),

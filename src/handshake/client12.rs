@@ -207,7 +207,11 @@ fn resume(
     if session.suite != hs.suite.suite {
         return Err(illegal("the server resumed with another suite"));
     }
-    reverify_session(&hs.shared, &session.peer_certs, session.peer_raw_public_key.as_ref())?;
+    reverify_session(
+        &hs.shared,
+        &session.peer_certs,
+        session.peer_raw_public_key.as_ref(),
+    )?;
     // RFC 7627 §5.3: the extended master secret must match the session's.
     if session.extended_master_secret != hs.ems {
         return Err(Error::peer(
@@ -217,7 +221,9 @@ fn resume(
     }
     cx.info.resumed = true;
     cx.info.peer_certs.clone_from(&session.peer_certs);
-    cx.info.peer_raw_public_key.clone_from(&session.peer_raw_public_key);
+    cx.info
+        .peer_raw_public_key
+        .clone_from(&session.peer_raw_public_key);
     if session.peer_raw_public_key.is_some() {
         cx.info.server_cert_type = CertificateType::RAW_PUBLIC_KEY;
     }
@@ -311,7 +317,10 @@ fn store_server_certificate(cx: &mut Context<'_>, payload: &HandshakePayload) ->
 /// and an ECDSA key on a curve we listed (RFC 8422 §5.3).
 fn verify_server_chain(hs: &Hs, cx: &mut Context<'_>) -> Result<(), Error> {
     let config = &hs.shared.config;
-    let curve = match (&cx.info.peer_raw_public_key, cx.info.peer_certs.split_first()) {
+    let curve = match (
+        &cx.info.peer_raw_public_key,
+        cx.info.peer_certs.split_first(),
+    ) {
         (Some(key), _) => {
             config.server_rpk_verifier()?.verify_raw_public_key(
                 key,

@@ -489,7 +489,11 @@ impl State for ExpectEncryptedExtensions {
         // session's may be checked again (before 0-RTT, if it was sent).
         if let Some(t) = &self.hs.psk {
             if !self.hs.early_offered {
-                reverify_session(&self.hs.shared, &t.peer_certs, t.peer_raw_public_key.as_ref())?;
+                reverify_session(
+                    &self.hs.shared,
+                    &t.peer_certs,
+                    t.peer_raw_public_key.as_ref(),
+                )?;
             }
             return Ok(Box::new(ExpectFinished { hs: self.hs }));
         }

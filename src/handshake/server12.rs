@@ -1,8 +1,8 @@
 //! The TLS 1.2 server (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746, RFC
 //! 5077, RFC 6066 §8), a step per message.
 
-use super::common::{check_finished, illegal, list, Exporter};
 use super::cert_types;
+use super::common::{check_finished, illegal, list, Exporter};
 use super::server_common::{
     choose_alpn, choose_certificate, choose_suite, record_session_identity, sent_sct_list,
     session_client_certs, sni, stapled_ocsp,
@@ -450,9 +450,9 @@ fn write_server_flight(
     // RFC 7250 §3: a raw public key in place of the chain.
     let certificate = match &c.cert.raw_public_key {
         Some(k) => HandshakePayload::CertificateRawPublicKey12(k.as_ref().to_vec()),
-        None => {
-            HandshakePayload::Certificate12(c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect())
-        }
+        None => HandshakePayload::Certificate12(
+            c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect(),
+        ),
     };
     cx.send(&mut hs.transcript, certificate)?;
     cx.info.own_cert = Some(c.cert.clone());
@@ -547,9 +547,11 @@ impl State for ExpectCertificate {
             HandshakePayload::Certificate12(chain) => chain.as_slice(),
             HandshakePayload::CertificateRawPublicKey12(key) if !key.is_empty() => {
                 let key = super::cert_types::raw_public_key(key)?;
-                config
-                    .client_rpk_verifier()?
-                    .verify_raw_public_key(&key, None, config.time.now())?;
+                config.client_rpk_verifier()?.verify_raw_public_key(
+                    &key,
+                    None,
+                    config.time.now(),
+                )?;
                 cx.info.peer_raw_public_key = Some(key);
                 return Ok(Box::new(ExpectClientKeyExchange {
                     hs: self.hs,

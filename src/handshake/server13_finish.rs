@@ -3,8 +3,8 @@
 //! tickets that follow (§4.6.1), and the connected state.
 
 use super::cert_compression;
-use super::server_common::session_client_certs;
 use super::common::{check_finished, illegal};
+use super::server_common::session_client_certs;
 use super::tls13::{connected13_methods, opener, verify_certificate_verify, Traffic13};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};

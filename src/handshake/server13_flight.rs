@@ -4,12 +4,12 @@
 //! needs (§7.1).
 
 use super::cert_compression;
+use super::cert_types;
 use super::common::{list, Exporter};
 use super::server13_finish::{
     ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
 };
 use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk};
-use super::cert_types;
 use super::server_common::{
     choose_alpn, choose_certificate, record_session_identity, sent_sct_list, sni, stapled_ocsp,
 };
@@ -155,7 +155,12 @@ fn decide<'a>(
     let (server_types, answer) = cert_types::server_types(config, ch);
     let cert = match psk {
         Some(_) => None,
-        None => Some(choose_cert_and_scheme(config, ch, name.as_ref(), &server_types)?),
+        None => Some(choose_cert_and_scheme(
+            config,
+            ch,
+            name.as_ref(),
+            &server_types,
+        )?),
     };
     let server_type_answer = match (&cert, &psk) {
         (_, _) if !answer => None,

@@ -3,18 +3,18 @@
 //! 5246 §7.4.1.2; RFC 6066 §3; RFC 7301).
 
 use super::common::list;
+use super::Negotiated;
 use crate::config::{CertifiedKey, ServerConfig};
 use crate::crypto::SupportedSuite;
 use crate::error::{Error, Negotiable};
-use super::Negotiated;
 use crate::msgs::enums::{
     is_grease_u16, AlertDescription, CertificateStatusType, CertificateType, CipherSuite,
     ExtensionType, ProtocolVersion, ServerNameType,
 };
-use crate::session::ServerSessionValue;
-use crate::verify::SubjectPublicKeyInfoDer;
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::ClientHello;
+use crate::session::ServerSessionValue;
+use crate::verify::SubjectPublicKeyInfoDer;
 use pki_types::{CertificateDer, DnsName, ServerName};
 
 /// The version both sides support, the server's order first (RFC 8446
@@ -184,7 +184,11 @@ pub(crate) fn choose_certificate<'a>(
 pub(crate) fn session_client_certs(info: &Negotiated) -> Vec<Vec<u8>> {
     match &info.peer_raw_public_key {
         Some(k) => vec![k.as_ref().to_vec()],
-        None => info.peer_certs.iter().map(|c| c.as_ref().to_vec()).collect(),
+        None => info
+            .peer_certs
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect(),
     }
 }
 

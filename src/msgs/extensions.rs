@@ -918,7 +918,7 @@ mod tests {
                 DecodeError::Truncated,
             ),
             (
-                "020200",
+                "010200",
                 T::CLIENT_CERTIFICATE_TYPE,
                 C::ClientHello,
                 DecodeError::TrailingBytes,

@@ -195,7 +195,9 @@ impl std::fmt::Display for KeyAlgorithm {
             KeyAlgorithm::Ed25519 => f.write_str("Ed25519"),
             KeyAlgorithm::Ed448 => f.write_str("Ed448"),
             KeyAlgorithm::Rsa { bits } => write!(f, "RSA {bits}-bit"),
-            KeyAlgorithm::Other(oid) => write!(f, "an unknown algorithm (OID {})", hex::encode(oid)),
+            KeyAlgorithm::Other(oid) => {
+                write!(f, "an unknown algorithm (OID {})", hex::encode(oid))
+            }
         }
     }
 }
@@ -569,6 +571,47 @@ mod tests {
         let (nb, na) = super::validity(cert).unwrap();
         assert_eq!(crate::verify::format_unix_time(nb), s.not_before);
         assert_eq!(crate::verify::format_unix_time(na), s.not_after);
+    }
+
+    #[test]
+    fn raw_public_keys_name_their_algorithm() {
+        use super::{key_algorithm, summarize_raw_public_key, KeyAlgorithm};
+        use crate::msgs::enums::NamedGroup;
+        let cert = include_bytes!("../../vectors/certs/openssl-ecdsa-p256.der");
+        let spki = super::subject_public_key_info(cert).unwrap();
+        assert_eq!(
+            key_algorithm(&spki),
+            Some(KeyAlgorithm::Ecdsa(Some(NamedGroup::SECP256R1)))
+        );
+        assert_eq!(
+            super::raw_public_key_bits(&spki),
+            super::public_key_bits(cert)
+        );
+        let rsa = include_bytes!("../../vectors/certs/rfc8448-rsa.der");
+        let spki = super::subject_public_key_info(rsa).unwrap();
+        assert_eq!(key_algorithm(&spki), Some(KeyAlgorithm::Rsa { bits: 1024 }));
+        let s = summarize_raw_public_key(&spki).unwrap();
+        assert!(s
+            .to_string()
+            .starts_with("raw public key: RSA 1024-bit, SHA-256 "));
+        assert_eq!(s.fingerprint().len(), 64);
+        // An algorithm we do not know still summarises.
+        let dsa = hex::decode("300f300906072a8648ce38040103020000").unwrap();
+        let alg = key_algorithm(&dsa).unwrap();
+        assert_eq!(
+            alg,
+            KeyAlgorithm::Other(hex::decode("2a8648ce380401").unwrap())
+        );
+        assert!(alg.to_string().contains("unknown algorithm"));
+        // Not a SubjectPublicKeyInfo: trailing bytes, unused bits, nothing.
+        for bad in [
+            &[0x30, 0x00][..],
+            &[][..],
+            &[0x30, 0x05, 0x30, 0x00, 0x03, 0x01, 0x01][..],
+            &[0x30, 0x04, 0x30, 0x00, 0x03, 0x00, 0x00][..],
+        ] {
+            assert_eq!(key_algorithm(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,12 +7,12 @@ mod rpk;
 mod time;
 
 pub use cache::DEFAULT_CAPACITY as DEFAULT_VERIFIED_CHAINS;
+pub use pki_types::{CertificateDer, ServerName, UnixTime};
 pub(crate) use rpk::{check_raw_public_key, RawPublicKeysOnly};
 pub use rpk::{
     verify_raw_public_key_signature, PinnedRawPublicKeys, RawPublicKeyVerifier,
     SubjectPublicKeyInfoDer,
 };
-pub use pki_types::{CertificateDer, ServerName, UnixTime};
 pub use time::{format_unix_time, SystemClock, TimeSource};
 
 use cache::VerifiedChains;

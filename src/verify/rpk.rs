@@ -252,3 +252,114 @@ pub fn verify_raw_public_key_signature(
         entity.verify_signature(alg, message, signature)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::sign::{subject_public_key_info, RingSigningKey, SigningKey};
+    use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+
+    fn p256() -> (RingSigningKey, SubjectPublicKeyInfoDer<'static>) {
+        let rng = ring::rand::SystemRandom::new();
+        let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let key = RingSigningKey::from_der(der.as_ref()).unwrap();
+        let spki = subject_public_key_info(&key).unwrap();
+        (key, SubjectPublicKeyInfoDer::from(spki))
+    }
+
+    #[test]
+    fn pinned_keys_match_byte_for_byte() {
+        let (_, a) = p256();
+        let (_, b) = p256();
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(1));
+        let mut set = PinnedRawPublicKeys::new();
+        let empty_scope = set.scope();
+        assert!(set.verify_raw_public_key(&a, None, now).is_err());
+        set.add(a.clone()).unwrap();
+        set.add(a.clone()).unwrap();
+        assert_eq!(set.len(), 1);
+        assert_ne!(set.scope(), empty_scope);
+        assert!(set.verify_raw_public_key(&a, None, now).is_ok());
+        let e = set.verify_raw_public_key(&b, None, now).unwrap_err();
+        let sha = hex::encode(HashAlgorithm::Sha256.hash(&b));
+        let text = e.to_string();
+        assert!(
+            text.contains("ECDSA P-256") && text.contains(&sha),
+            "{text}"
+        );
+        assert!(text.contains("1 pinned key;"), "{text}");
+        assert_eq!(e.alert(), Some(AlertDescription::BAD_CERTIFICATE));
+        // The same keys in the same order: the same scope.
+        let again = PinnedRawPublicKeys::from_keys([a.clone()]).unwrap();
+        assert_eq!(again.scope(), set.scope());
+        assert!(set
+            .add(SubjectPublicKeyInfoDer::from(vec![0x30, 0]))
+            .is_err());
+    }
+
+    #[test]
+    fn only_a_der_subject_public_key_info_is_a_raw_public_key() {
+        let (_, good) = p256();
+        assert!(check_raw_public_key(&good).is_ok());
+        let mut trailing = good.to_vec();
+        trailing.push(0);
+        let mut unused_bits = good.to_vec();
+        // The BIT STRING's unused-bits count (RFC 7250 §3: none).
+        unused_bits[25] = 1;
+        for bad in [
+            &[][..],
+            &[0x30, 0x00][..],
+            &trailing[..],
+            &good[..good.len() - 1],
+            &unused_bits[..],
+        ] {
+            let e = check_raw_public_key(bad).unwrap_err();
+            assert_eq!(e.alert(), Some(AlertDescription::DECODE_ERROR), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn signatures_are_checked_with_the_schemes_the_key_allows() {
+        let (key, spki) = p256();
+        let v13 = ProtocolVersion::TLSV1_3;
+        let msg = b"TLS 1.3, server CertificateVerify";
+        let sig = key
+            .sign(SignatureScheme::ECDSA_NISTP256_SHA256, msg)
+            .unwrap();
+        let check =
+            |scheme, m: &[u8], s: &[u8], v| verify_raw_public_key_signature(&spki, scheme, m, s, v);
+        assert!(check(SignatureScheme::ECDSA_NISTP256_SHA256, msg, &sig, v13).is_ok());
+        // A bad signature: decrypt_error.
+        let e = check(SignatureScheme::ECDSA_NISTP256_SHA256, b"other", &sig, v13).unwrap_err();
+        assert_eq!(e.alert(), Some(AlertDescription::DECRYPT_ERROR));
+        // A scheme that does not fit the key (TLS 1.3 ties ECDSA to its
+        // curve, RFC 8446 §4.2.3), or that TLS 1.3 forbids.
+        for scheme in [
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            SignatureScheme::ED25519,
+            SignatureScheme::RSA_PSS_RSAE_SHA256,
+            SignatureScheme::RSA_PKCS1_SHA256,
+        ] {
+            let e = check(scheme, msg, &sig, v13).unwrap_err();
+            assert_eq!(
+                e.alert(),
+                Some(AlertDescription::ILLEGAL_PARAMETER),
+                "{scheme:?}"
+            );
+        }
+        // Ed25519 keys verify Ed25519 signatures.
+        let rng = ring::rand::SystemRandom::new();
+        let ed = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let ed = RingSigningKey::from_der(ed.as_ref()).unwrap();
+        let ed_spki = SubjectPublicKeyInfoDer::from(subject_public_key_info(&ed).unwrap());
+        let sig = ed.sign(SignatureScheme::ED25519, msg).unwrap();
+        assert!(verify_raw_public_key_signature(
+            &ed_spki,
+            SignatureScheme::ED25519,
+            msg,
+            &sig,
+            ProtocolVersion::TLSV1_2
+        )
+        .is_ok());
+    }
+}
