@@ -194,12 +194,12 @@ fn x509_is_the_fallback_when_both_are_offered() {
         assert_eq!(c.peer_raw_public_key(), None);
         // A server with both: the first credential of a type the client
         // accepts is sent, its type said in server_certificate_type; a
-        // certificate for the name the client asked for comes first (a raw
-        // public key names nothing).
+        // certificate for the name the client asked for comes before one
+        // for another name, and a raw public key fits any name.
         for (first, name, want) in [
             (&cert, "localhost", X509),
             (&key.key, "rpk.example", RPK),
-            (&key.key, "localhost", X509),
+            (&key.key, "localhost", RPK),
         ] {
             let other = if first.certificate_type() == X509 {
                 &key.key

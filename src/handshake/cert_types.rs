@@ -121,7 +121,7 @@ pub(crate) fn server_types(
 
 /// No credential of ours is of a type the client accepts (RFC 7250 §4.2,
 /// the second outcome): unsupported_certificate.
-pub(crate) fn no_credential_of_type(config: &ServerConfig, accepted: &[CertificateType]) -> Error {
+pub(crate) fn no_credential_of_type(config: &ServerConfig, ch: &ClientHello) -> Error {
     let mut have: Vec<CertificateType> = Vec::new();
     for t in config.certs.iter().map(|c| c.certificate_type()) {
         if !have.contains(&t) {
@@ -131,7 +131,12 @@ pub(crate) fn no_credential_of_type(config: &ServerConfig, accepted: &[Certifica
     Error::NoCommon {
         what: Negotiable::CertificateType,
         ours: format!("credentials of type {}", list(&have)),
-        theirs: format!("server_certificate_type {}", list(accepted)),
+        theirs: match ch.extension(ExtensionType::SERVER_CERTIFICATE_TYPE) {
+            Some(Extension::ServerCertificateTypes(t)) => {
+                format!("server_certificate_type {}", list(t))
+            }
+            _ => "X509 (it sent no server_certificate_type)".into(),
+        },
     }
 }
 

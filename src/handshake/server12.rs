@@ -204,7 +204,7 @@ fn choose<'a>(
         .iter()
         .any(|c| types.contains(&c.certificate_type()))
     {
-        return Err(cert_types::no_credential_of_type(config, &types));
+        return Err(cert_types::no_credential_of_type(config, ch));
     }
     let usable = |suite: &Tls12Suite, key: &CertifiedKey| {
         types.contains(&key.certificate_type())

@@ -201,7 +201,7 @@ fn choose_cert_and_scheme<'a>(
         .iter()
         .any(|c| types.contains(&c.certificate_type()))
     {
-        return Err(cert_types::no_credential_of_type(config, types));
+        return Err(cert_types::no_credential_of_type(config, ch));
     }
     let offered = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
         Some(Extension::SignatureAlgorithms(s)) => s.as_slice(),

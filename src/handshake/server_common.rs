@@ -148,7 +148,9 @@ fn chain_signatures_accepted(cert: &CertifiedKey, ch: &ClientHello) -> bool {
 /// The certificate for `sni`: among those of a type the client accepts
 /// (RFC 7250 §4.2) that are `usable`, the first whose names match, else
 /// the first; among those, one whose chain's signatures the client
-/// accepts.
+/// accepts. A raw public key names nothing, and a client that accepts one
+/// authenticates the server without names (RFC 7250 §4.4): it fits any
+/// name.
 pub(crate) fn choose_certificate<'a>(
     config: &'a ServerConfig,
     ch: &ClientHello,
@@ -166,6 +168,9 @@ pub(crate) fn choose_certificate<'a>(
     if let Some(name) = sni {
         let name = ServerName::DnsName(name.clone());
         for c in &usable_certs {
+            if c.raw_public_key.is_some() {
+                return Some(c);
+            }
             let Some(ee) = c.chain.first() else { continue };
             let ee: &CertificateDer<'_> = ee;
             if webpki::EndEntityCert::try_from(ee)
