@@ -199,9 +199,7 @@ impl Flags {
                 raw_public_key: true,
                 ..Credential::default()
             }),
-            "-accepted-peer-cert-types" => {
-                self.accepted_peer_cert_types.push(num(value()) as u8)
-            }
+            "-accepted-peer-cert-types" => self.accepted_peer_cert_types.push(num(value()) as u8),
             "-available-client-cert-types" => {
                 self.available_client_cert_types.push(num(value()) as u8)
             }
