@@ -177,7 +177,8 @@ pub enum Extension {
     Alpn(Vec<Vec<u8>>),
     /// status_request in a ClientHello or CertificateRequest (RFC 6066 §8).
     StatusRequest(CertificateStatusRequest),
-    /// The empty status_request of a TLS 1.2 ServerHello.
+    /// The empty status_request of a TLS 1.2 ServerHello, or of a TLS 1.3
+    /// CertificateRequest (RFC 8446 §4.4.2.1).
     StatusRequestAck,
     /// status_request in a TLS 1.3 CertificateEntry: the OCSP response.
     CertificateStatus(Vec<u8>),
@@ -441,6 +442,11 @@ impl Extension {
                     ));
                 }
                 Extension::Alpn(protocols)
+            }
+            // RFC 8446 §4.4.2.1: a server asks for the client's OCSP
+            // response with an empty status_request in CertificateRequest.
+            (ExtensionType::STATUS_REQUEST, C::CertificateRequest) if body.is_empty() => {
+                Extension::StatusRequestAck
             }
             (ExtensionType::STATUS_REQUEST, C::ClientHello | C::CertificateRequest) => {
                 let mut r = Reader::new(body);
@@ -753,6 +759,7 @@ mod tests {
             ),
             ("0100000000", T::STATUS_REQUEST, C::ClientHello),
             ("", T::STATUS_REQUEST, C::ServerHello),
+            ("", T::STATUS_REQUEST, C::CertificateRequest),
             ("01000003aabbcc", T::STATUS_REQUEST, C::Certificate),
             ("0403040303", T::SUPPORTED_VERSIONS, C::ClientHello),
             ("0304", T::SUPPORTED_VERSIONS, C::ServerHello),
