@@ -958,7 +958,9 @@ fn bad_certificates_are_refused_in_tls13() {
         .certificate_compression(&[])
         .build()
         .unwrap();
-    let cases: [(&str, fn(&mut Certificate13, &[u8]), AlertDescription); 4] = [
+    /// What a man in the middle does to the Certificate, given the key.
+    type Edit = fn(&mut Certificate13, &[u8]);
+    let cases: [(&str, Edit, AlertDescription); 4] = [
         (
             "two entries",
             |c, k| {

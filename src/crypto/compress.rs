@@ -32,8 +32,8 @@ pub enum DecompressError {
     /// The stated length is over the cap, or the output is longer or
     /// shorter than stated.
     Length,
-    /// The input is not a valid stream, or asks for more memory than
-    /// [`DECODER_MEMORY`].
+    /// The input is not a valid stream, or asks for more memory than the
+    /// decoders are given (1 MiB).
     Corrupt,
 }
 
