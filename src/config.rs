@@ -14,10 +14,13 @@ use crate::crypto::suites::{lookup, SupportedSuite, ALL_SUITES};
 use crate::crypto::HashAlgorithm;
 use crate::error::Error;
 use crate::msgs::enums::{
-    CertificateCompressionAlgorithm, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+    CertificateCompressionAlgorithm, CertificateType, CipherSuite, NamedGroup, ProtocolVersion,
+    SignatureScheme,
 };
 use crate::record::MAX_FRAGMENT_LEN;
-use crate::verify::{certinfo, ClientCertVerifier, RootStore, WebPkiClientVerifier};
+use crate::verify::{
+    certinfo, ClientCertVerifier, RootStore, SubjectPublicKeyInfoDer, WebPkiClientVerifier,
+};
 use pki_types::CertificateDer;
 use std::fmt::Debug;
 use std::io::Write;
@@ -35,10 +38,11 @@ pub trait MessageShaper: Send + Sync + Debug {
     fn shape(&self, message: &mut crate::msgs::handshake::HandshakePayload);
 }
 
-/// A certificate chain and the private key of its first certificate.
+/// A credential: a certificate chain and the private key of its first
+/// certificate, or a raw public key (RFC 7250) and its private key.
 #[derive(Debug, Clone)]
 pub struct CertifiedKey {
-    /// The chain, end entity first, DER.
+    /// The chain, end entity first, DER; empty for a raw public key.
     pub chain: Vec<CertificateDer<'static>>,
     /// The end entity's private key.
     pub key: Arc<dyn SigningKey>,
@@ -48,6 +52,11 @@ pub struct CertifiedKey {
     /// A SignedCertificateTimestampList for the end entity (RFC 6962
     /// §3.3), sent to clients that ask with signed_certificate_timestamp.
     pub sct_list: Option<Vec<u8>>,
+    /// For a raw public key credential (RFC 7250 §3): the key's DER
+    /// SubjectPublicKeyInfo, sent in place of a chain to a peer that
+    /// negotiated the RawPublicKey certificate type; `None` for an X.509
+    /// credential. See [`CertifiedKey::raw_public_key`].
+    pub raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
 }
 
 impl CertifiedKey {
@@ -59,6 +68,62 @@ impl CertifiedKey {
             key,
             ocsp_response: None,
             sct_list: None,
+            raw_public_key: None,
+        }
+    }
+
+    /// A raw public key credential (RFC 7250): `key` and its
+    /// SubjectPublicKeyInfo, derived from the key (no certificate, no
+    /// chain). It is sent to peers that negotiate the RawPublicKey
+    /// certificate type (RFC 7250 §4.2), and it fits no other. An error if
+    /// the key cannot say its public key (see
+    /// [`SigningKey::public_key`]): give the SubjectPublicKeyInfo with
+    /// [`CertifiedKey::with_raw_public_key`] then.
+    pub fn raw_public_key(key: Arc<dyn SigningKey>) -> Result<Self, Error> {
+        let spki = crate::crypto::sign::subject_public_key_info(key.as_ref()).ok_or_else(|| {
+            Error::Config(
+                "the key does not say its public key, so its SubjectPublicKeyInfo cannot be \
+                 derived; give it with CertifiedKey::with_raw_public_key"
+                    .into(),
+            )
+        })?;
+        Self::with_raw_public_key(SubjectPublicKeyInfoDer::from(spki), key)
+    }
+
+    /// A raw public key credential (RFC 7250) of `key` and its DER
+    /// SubjectPublicKeyInfo `spki`; an error if `spki` does not parse or,
+    /// where the key can say, is not the key's.
+    pub fn with_raw_public_key(
+        spki: SubjectPublicKeyInfoDer<'static>,
+        key: Arc<dyn SigningKey>,
+    ) -> Result<Self, Error> {
+        let ck = CertifiedKey {
+            raw_public_key: Some(spki),
+            ..CertifiedKey::new(Vec::new(), key)
+        };
+        ck.check()?;
+        Ok(ck)
+    }
+
+    /// The certificate type this credential is sent as (RFC 7250 §3):
+    /// RawPublicKey for a raw public key, X509 otherwise.
+    pub fn certificate_type(&self) -> CertificateType {
+        match self.raw_public_key {
+            Some(_) => CertificateType::RAW_PUBLIC_KEY,
+            None => CertificateType::X509,
+        }
+    }
+
+    /// The named curve of the credential's ECDSA key (RFC 5480 §2.1.1),
+    /// from its end-entity certificate or its raw public key.
+    pub(crate) fn ec_curve(&self) -> Option<NamedGroup> {
+        match (&self.raw_public_key, self.chain.first()) {
+            (Some(spki), _) => match certinfo::key_algorithm(spki)? {
+                certinfo::KeyAlgorithm::Ecdsa(curve) => curve,
+                _ => None,
+            },
+            (None, Some(ee)) => certinfo::ec_curve(ee.as_ref()),
+            (None, None) => None,
         }
     }
 
@@ -80,6 +145,9 @@ impl CertifiedKey {
     /// a mismatch would otherwise show only at the peer, as a signature
     /// that does not verify.
     pub fn check(&self) -> Result<(), Error> {
+        if let Some(spki) = &self.raw_public_key {
+            return self.check_raw_public_key(spki);
+        }
         let Some(ee) = self.chain.first() else {
             return Err(Error::Config("the certificate chain is empty".into()));
         };
@@ -97,6 +165,36 @@ impl CertifiedKey {
                  the certificate holds another public key; check that the key file \
                  is the one made with this certificate"
             )));
+        }
+        Ok(())
+    }
+
+    /// [`CertifiedKey::check`] for a raw public key: no chain beside it, no
+    /// OCSP response or SCTs (they are about a certificate), a
+    /// SubjectPublicKeyInfo that parses, and, where the key can say, the
+    /// key's.
+    fn check_raw_public_key(&self, spki: &SubjectPublicKeyInfoDer<'_>) -> Result<(), Error> {
+        if !self.chain.is_empty() {
+            return Err(Error::Config(
+                "a raw public key credential has no certificate chain".into(),
+            ));
+        }
+        if self.ocsp_response.is_some() || self.sct_list.is_some() {
+            return Err(Error::Config(
+                "OCSP responses and SCTs are about a certificate; a raw public key has none".into(),
+            ));
+        }
+        crate::verify::check_raw_public_key(spki)
+            .map_err(|e| Error::Config(format!("the raw public key does not parse: {e}")))?;
+        let Some(key) = self.key.public_key() else {
+            return Ok(());
+        };
+        if certinfo::raw_public_key_bits(spki) != Some(key) {
+            return Err(Error::Config(
+                "the private key does not belong to the raw public key (its \
+                 SubjectPublicKeyInfo holds another key)"
+                    .into(),
+            ));
         }
         Ok(())
     }
@@ -206,7 +304,7 @@ impl ClientAuth {
 
     /// A digest of the policy: none, optional or required, and the
     /// verifier's scope. Sessions are resumed only under the same policy.
-    fn scope(&self) -> [u8; 32] {
+    pub(crate) fn scope(&self) -> [u8; 32] {
         let (mode, scope) = match self {
             ClientAuth::None => (0u8, [0u8; 32]),
             ClientAuth::Optional(v) => (1, v.scope()),

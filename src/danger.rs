@@ -2,7 +2,8 @@
 //! (a test against a self-signed peer, a legacy peer without the extended
 //! master secret, a deterministic test); none belongs in a default. What
 //! is here and not on the ordinary builders: turning off or replacing
-//! certificate verification, custom randomness and key exchange groups,
+//! certificate verification (or trusting any raw public key), custom
+//! randomness and key exchange groups,
 //! TLS 1.2 without the extended master secret, psk_ke resumption, and
 //! secrets in the trace. Everything that does not weaken security (the
 //! clock, versions, suites, groups by name, ALPN, tickets, ...) is on the
@@ -12,7 +13,7 @@ use crate::config::{ClientConfigBuilder, ServerConfigBuilder};
 use crate::crypto::kx::{KeyExchangeGroup, KeyExchangeSet};
 use crate::crypto::RandomSource;
 use crate::error::Error;
-use crate::verify::ServerCertVerifier;
+use crate::verify::{RawPublicKeyVerifier, ServerCertVerifier, SubjectPublicKeyInfoDer};
 use pki_types::{CertificateDer, ServerName, UnixTime};
 use std::sync::Arc;
 
@@ -57,6 +58,32 @@ impl crate::verify::ClientCertVerifier for AnyClientCertificate {
         &self,
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// A raw public key "verifier" (RFC 7250) that trusts any key. The peer
+/// must still sign with the key it sent, but anyone can make a key: this
+/// authenticates no one, and gives no protection against an active
+/// attacker. For test harnesses, and to learn a peer's key (its
+/// fingerprint is in [`crate::Connection::peer_raw_public_key_summary`])
+/// before pinning it with [`crate::verify::PinnedRawPublicKeys`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AcceptAnyRawPublicKey;
+
+impl RawPublicKeyVerifier for AcceptAnyRawPublicKey {
+    /// Every configuration that trusts any key shares one scope, apart
+    /// from every verifying one.
+    fn scope(&self) -> [u8; 32] {
+        *b"cloaktls danger: any raw pub key"
+    }
+
+    fn verify_raw_public_key(
+        &self,
+        _key: &SubjectPublicKeyInfoDer<'_>,
+        _server_name: Option<&ServerName<'_>>,
         _now: UnixTime,
     ) -> Result<(), Error> {
         Ok(())

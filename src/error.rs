@@ -367,6 +367,10 @@ pub enum CertificateErrorKind {
     BadEncoding,
     /// The peer sent no certificate where one was required.
     Missing,
+    /// The peer's raw public key (RFC 7250) is not one the verifier trusts:
+    /// not among the pinned keys, say. The detail names the key's
+    /// algorithm and SHA-256 fingerprint.
+    UnknownRawPublicKey,
     /// Anything else (an application's verifier refused it, say):
     /// certificate_unknown.
     Other,
@@ -393,9 +397,12 @@ impl CertificateError {
             CertificateErrorKind::BadEncoding => AlertDescription::BAD_CERTIFICATE,
             CertificateErrorKind::WrongUsage => AlertDescription::UNSUPPORTED_CERTIFICATE,
             CertificateErrorKind::Missing => AlertDescription::CERTIFICATE_REQUIRED,
-            CertificateErrorKind::BadSignature | CertificateErrorKind::NameMismatch => {
-                AlertDescription::BAD_CERTIFICATE
-            }
+            // An unknown raw public key is the peer claiming an identity
+            // we do not hold for it, as a certificate for another name is:
+            // bad_certificate (RFC 8446 §6.2; RFC 7250 names none).
+            CertificateErrorKind::BadSignature
+            | CertificateErrorKind::NameMismatch
+            | CertificateErrorKind::UnknownRawPublicKey => AlertDescription::BAD_CERTIFICATE,
             // RFC 8446 §6.2: "some other (unspecified) issue arose in
             // processing the certificate, rendering it unacceptable" (a
             // verifier of the application's refused it, say).
@@ -603,6 +610,7 @@ impl fmt::Display for CertificateError {
             CertificateErrorKind::WrongUsage => "the certificate is not allowed for this use",
             CertificateErrorKind::BadEncoding => "the certificate could not be parsed",
             CertificateErrorKind::Missing => "the peer sent no certificate",
+            CertificateErrorKind::UnknownRawPublicKey => "the peer's raw public key is not trusted",
             CertificateErrorKind::Other => "the certificate was refused",
         };
         if self.detail.is_empty() {

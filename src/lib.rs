@@ -188,8 +188,8 @@ pub use error::{
 };
 pub use msgs::alert::Alert;
 pub use msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, NamedGroup,
-    ProtocolVersion, SignatureScheme,
+    AlertDescription, AlertLevel, CertificateType, CipherSuite, ContentType, HandshakeType,
+    NamedGroup, ProtocolVersion, SignatureScheme,
 };
 pub use msgs::Role;
 pub use stream::{ClientStream, ServerStream, TlsStream};

@@ -1,12 +1,13 @@
 //! Loading certificates, private keys and root stores from PEM, through
 //! `rustls-pki-types`' PEM support.
 
+use crate::codec::der_element as der;
 use crate::config::CertifiedKey;
-use crate::crypto::sign::RingSigningKey;
+use crate::crypto::sign::{oid, RingSigningKey};
 use crate::error::Error;
 use crate::verify::RootStore;
-use pki_types::pem::PemObject;
-use pki_types::{CertificateDer, PrivateKeyDer};
+use pki_types::pem::{PemObject, SectionKind};
+use pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -60,9 +61,7 @@ pub fn signing_key(key: &PrivateKeyDer<'_>) -> Result<RingSigningKey, Error> {
         PrivateKeyDer::Sec1(k) => {
             // ring reads EC keys from PKCS#8 only: wrap the SEC 1 key in a
             // PrivateKeyInfo for each curve we know (RFC 5915, RFC 5208).
-            const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-            const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
-            for curve in [P256, P384] {
+            for curve in [oid::SECP256R1, oid::SECP384R1] {
                 if let Ok(k) = RingSigningKey::from_der(&wrap_sec1(k.secret_sec1_der(), curve)) {
                     return Ok(k);
                 }
@@ -75,23 +74,11 @@ pub fn signing_key(key: &PrivateKeyDer<'_>) -> Result<RingSigningKey, Error> {
     }
 }
 
-fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = body.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(body);
-    out
-}
-
 fn wrap_sec1(sec1: &[u8], curve_oid: &[u8]) -> Vec<u8> {
-    const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    let alg = der(0x30, &[EC_PUBLIC_KEY, curve_oid].concat());
+    let alg = der(
+        0x30,
+        &[der(0x06, oid::EC_PUBLIC_KEY), der(0x06, curve_oid)].concat(),
+    );
     der(
         0x30,
         &[&[0x02, 0x01, 0x00][..], &alg, &der(0x04, sec1)].concat(),
@@ -115,6 +102,69 @@ pub fn certified_key_from_files(
         certificates_from_file(chain)?,
         Arc::new(private_key_from_file(key)?),
     ))
+}
+
+/// A raw public key credential (RFC 7250) from a PEM private key file
+/// alone: the key, and its SubjectPublicKeyInfo derived from it (see
+/// [`CertifiedKey::raw_public_key`]). No certificate is needed.
+pub fn raw_public_key_from_file(key: impl AsRef<Path>) -> Result<CertifiedKey, Error> {
+    let path = key.as_ref();
+    CertifiedKey::raw_public_key(Arc::new(private_key_from_file(path)?))
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// The raw public keys (DER SubjectPublicKeyInfo, RFC 7250 §3) in a PEM
+/// text, to pin with [`crate::verify::PinnedRawPublicKeys`]: each `PUBLIC
+/// KEY` block (what `openssl pkey -pubout` writes), the public key of each
+/// private key, and the key of each certificate. Other blocks are
+/// skipped; a text with no key is an error.
+pub fn raw_public_keys_from_pem(
+    pem: &[u8],
+) -> Result<Vec<SubjectPublicKeyInfoDer<'static>>, Error> {
+    let mut out = Vec::new();
+    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
+        let (kind, der) =
+            section.map_err(|e| Error::Config(format!("the PEM could not be read: {e}")))?;
+        let spki = match kind {
+            SectionKind::PublicKey => der,
+            SectionKind::Certificate => crate::verify::certinfo::subject_public_key_info(&der)
+                .ok_or_else(|| Error::Config("a certificate could not be read".into()))?,
+            _ => match PrivateKeyDer::from_pem(kind, der) {
+                Some(key) => {
+                    let key = signing_key(&key)?;
+                    crate::crypto::sign::subject_public_key_info(&key).ok_or_else(|| {
+                        Error::Config("a private key's public key could not be derived".into())
+                    })?
+                }
+                None => continue,
+            },
+        };
+        out.push(SubjectPublicKeyInfoDer::from(spki));
+    }
+    if out.is_empty() {
+        return Err(Error::Config(
+            "no PUBLIC KEY, PRIVATE KEY or CERTIFICATE block found".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// The raw public keys in a PEM file (see [`raw_public_keys_from_pem`]).
+pub fn raw_public_keys_from_file(
+    path: impl AsRef<Path>,
+) -> Result<Vec<SubjectPublicKeyInfoDer<'static>>, Error> {
+    let path = path.as_ref();
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    raw_public_keys_from_pem(&bytes).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+impl crate::verify::PinnedRawPublicKeys {
+    /// A set of the raw public keys in a PEM file (see
+    /// [`raw_public_keys_from_pem`]).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::from_keys(raw_public_keys_from_file(path)?)
+    }
 }
 
 impl RootStore {

@@ -7,7 +7,7 @@ use crate::Failure;
 use cloaktls::config::EchConfigList;
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::stream::TlsStream;
-use cloaktls::verify::RootStore;
+use cloaktls::verify::{PinnedRawPublicKeys, RootStore};
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error};
 use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
@@ -33,8 +33,18 @@ pub struct Args {
     /// The client certificate's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<String>,
+    /// Accept the server's raw public key (RFC 7250) if it is one of those
+    /// in FILE (PEM: PUBLIC KEY blocks, private keys or certificates,
+    /// whose public keys are pinned); repeat for more files. Without
+    /// --cafile only raw public keys are accepted.
+    #[arg(long, value_name = "FILE")]
+    pin_rpk: Vec<String>,
+    /// A raw public key (RFC 7250) to authenticate with, for servers that
+    /// ask for one: the private key (PEM); the public key is derived.
+    #[arg(long, value_name = "FILE")]
+    rpk_key: Option<String>,
     /// Do not verify the server's certificate (unsafe).
-    #[arg(long, conflicts_with = "cafile")]
+    #[arg(long, conflicts_with_all = ["cafile", "pin_rpk"])]
     insecure: bool,
     /// Ask for the server's stapled OCSP response and its certificate
     /// timestamps (SCTs).
@@ -72,22 +82,47 @@ fn ech_list(value: &str) -> Result<EchConfigList, Failure> {
     Ok(EchConfigList::from_bytes(&bytes)?)
 }
 
+/// The raw public keys pinned with --pin-rpk, if any.
+fn pinned(a: &Args) -> Result<Option<Arc<PinnedRawPublicKeys>>, Failure> {
+    if a.pin_rpk.is_empty() {
+        return Ok(None);
+    }
+    let mut keys = Vec::new();
+    for f in &a.pin_rpk {
+        keys.extend(cloaktls::pem::raw_public_keys_from_file(f)?);
+    }
+    Ok(Some(Arc::new(PinnedRawPublicKeys::from_keys(keys)?)))
+}
+
 fn config(a: &Args, ech: Option<&EchConfigList>) -> Result<Arc<ClientConfig>, Failure> {
-    let mut b = if a.insecure {
-        eprintln!("warning: --insecure: the server's certificate is not verified");
-        cloaktls::danger::client_without_verification()
-    } else {
-        let roots = match &a.cafile {
-            Some(f) => RootStore::from_path(f)?,
-            None => RootStore::system()?,
-        };
-        ClientConfig::builder(roots)
+    let pins = pinned(a)?;
+    let mut b = match (&pins, &a.cafile) {
+        _ if a.insecure => {
+            eprintln!("warning: --insecure: the server's certificate is not verified");
+            cloaktls::danger::client_without_verification()
+        }
+        // Raw public keys alone (RFC 7250 §4.1).
+        (Some(p), None) => ClientConfig::builder_raw_public_keys(p.clone()),
+        (_, cafile) => {
+            let roots = match cafile {
+                Some(f) => RootStore::from_path(f)?,
+                None => RootStore::system()?,
+            };
+            let b = ClientConfig::builder(roots);
+            match &pins {
+                Some(p) => b.server_raw_public_keys(p.clone()),
+                None => b,
+            }
+        }
     };
     b = apply_tls!(b, &a.tls)
         .request_ocsp(a.status)
         .request_sct(a.status);
     if let (Some(c), Some(k)) = (&a.cert, &a.key) {
         b = b.client_certificate(certified_key_from_files(c, k)?);
+    }
+    if let Some(k) = &a.rpk_key {
+        b = b.client_certificate(cloaktls::pem::raw_public_key_from_file(k)?);
     }
     if a.tls.trace_secrets {
         b = cloaktls::danger::trace_secrets_client(b);

@@ -247,11 +247,17 @@ pub fn hint(e: &Error) -> Option<&'static str> {
             }
             CertificateErrorKind::NotYetValid => Some("check this machine's clock"),
             CertificateErrorKind::Missing => Some("pass a client certificate with --cert and --key"),
+            CertificateErrorKind::UnknownRawPublicKey => Some(
+                "if that key is the peer's, pin it: --pin-rpk FILE (client) or --pin-client-rpk FILE (server), FILE holding its PUBLIC KEY",
+            ),
             _ => None,
         },
         Error::NoCommon { what, .. } => Some(match what {
             cloaktls::error::Negotiable::ProtocolVersion => {
                 "the peer speaks another TLS version; see --min-version and --max-version"
+            }
+            cloaktls::error::Negotiable::CertificateType => {
+                "one side takes only raw public keys (RFC 7250) and the other only X.509: see --pin-rpk, --rpk-key and --cafile"
             }
             _ => "the two sides share no option for this; see what each offers above",
         }),

@@ -8,8 +8,8 @@ use crate::Failure;
 use cloaktls::config::ClientAuth;
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::TicketKeys;
-use cloaktls::verify::RootStore;
-use cloaktls::{Connection, ServerConfig};
+use cloaktls::verify::{PinnedRawPublicKeys, RootStore};
+use cloaktls::{CertifiedKey, Connection, ServerConfig};
 use cloaktls_tokio::LazyConfigAcceptor;
 use std::io;
 use std::sync::Arc;
@@ -27,15 +27,32 @@ enum Mode {
     Www,
 }
 
-/// `cloak server --cert FILE --key FILE [options]`.
+/// `cloak server --cert FILE --key FILE [options]`, or `--rpk-key FILE`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The certificate chain (PEM), end entity first.
-    #[arg(long, value_name = "FILE")]
-    cert: String,
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        required_unless_present = "rpk_key"
+    )]
+    cert: Option<String>,
     /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<String>,
+    /// Serve a raw public key (RFC 7250) to clients that accept one: the
+    /// private key (PEM); the public key is derived, and its fingerprint
+    /// printed for clients to pin. With --cert, clients that accept only
+    /// X.509 get the certificate.
     #[arg(long, value_name = "FILE")]
-    key: String,
+    rpk_key: Option<String>,
+    /// Ask clients for a raw public key (RFC 7250), accepted if it is one of
+    /// those in FILE (PEM: PUBLIC KEY blocks, private keys or
+    /// certificates); repeat for more files. With --verify-client one is
+    /// required.
+    #[arg(long, value_name = "FILE")]
+    pin_client_rpk: Vec<String>,
     /// Where to listen (port 0 picks a free port; the address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
     listen: String,
@@ -53,8 +70,8 @@ pub struct Args {
     /// --verify-client it is required, without it optional.
     #[arg(long, value_name = "FILE")]
     cafile: Option<String>,
-    /// Require a client certificate (needs --cafile).
-    #[arg(long, requires = "cafile")]
+    /// Require a client certificate (needs --cafile or --pin-client-rpk).
+    #[arg(long)]
     verify_client: bool,
     /// Accept TLS 1.3 0-RTT data up to BYTES per connection (off by
     /// default; early data can be replayed by an attacker).
@@ -97,13 +114,54 @@ pub struct Args {
     tls: Tls,
 }
 
-fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Failure> {
-    let mut ck = certified_key_from_files(&a.cert, &a.key)?;
-    if let Some(f) = &a.ocsp {
-        let response = std::fs::read(f).map_err(|e| Failure::Message(format!("{f}: {e}")))?;
-        ck = ck.with_ocsp_response(response);
+/// The credentials of --cert/--key and --rpk-key, the certificate first.
+fn credentials(a: &Args) -> Result<Vec<CertifiedKey>, Failure> {
+    let mut out = Vec::new();
+    if let (Some(cert), Some(key)) = (&a.cert, &a.key) {
+        let mut ck = certified_key_from_files(cert, key)?;
+        if let Some(f) = &a.ocsp {
+            let response = std::fs::read(f).map_err(|e| Failure::Message(format!("{f}: {e}")))?;
+            ck = ck.with_ocsp_response(response);
+        }
+        out.push(ck);
     }
-    let mut b = apply_tls!(ServerConfig::builder(ck), &a.tls);
+    if let Some(key) = &a.rpk_key {
+        let ck = cloaktls::pem::raw_public_key_from_file(key)?;
+        if let Some(s) = ck
+            .raw_public_key
+            .as_ref()
+            .and_then(|k| cloaktls::verify::certinfo::summarize_raw_public_key(k))
+        {
+            eprintln!("serving a {s}");
+        }
+        out.push(ck);
+    }
+    Ok(out)
+}
+
+fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Failure> {
+    // Options that need each other, before any file is read.
+    if a.verify_client && a.cafile.is_none() && a.pin_client_rpk.is_empty() {
+        return Err(Failure::Message(
+            "--verify-client needs --cafile or --pin-client-rpk".into(),
+        ));
+    }
+    let mut creds = credentials(a)?.into_iter();
+    let first = creds
+        .next()
+        .ok_or_else(|| Failure::Message("give --cert and --key, or --rpk-key".into()))?;
+    let mut b = apply_tls!(ServerConfig::builder(first), &a.tls);
+    for ck in creds {
+        b = b.add_certificate(ck);
+    }
+    if !a.pin_client_rpk.is_empty() {
+        let mut keys = Vec::new();
+        for f in &a.pin_client_rpk {
+            keys.extend(cloaktls::pem::raw_public_keys_from_file(f)?);
+        }
+        let pins = PinnedRawPublicKeys::from_keys(keys)?;
+        b = b.client_raw_public_keys(Arc::new(pins), a.verify_client);
+    }
     if a.allow_no_ems {
         b = cloaktls::danger::allow_no_extended_master_secret_server(b);
     }
@@ -417,6 +475,7 @@ async fn serve_www(mut tls: ServerTls, idle: Duration, head: Duration) -> io::Re
     let client_cert = conn
         .peer_certificate_summary()
         .map(|s| s.to_string())
+        .or_else(|| conn.peer_raw_public_key_summary().map(|s| s.to_string()))
         .unwrap_or_else(|| "none".into());
     let body = format!(
         "<html><head><title>cloak server</title></head><body><h1>cloak server</h1>\n<pre>\nrequest: {}\n{}client certificate: {}\n</pre></body></html>\n",

@@ -1,5 +1,5 @@
 //! The summary of a connection that `cloak` prints: what was negotiated,
-//! and the peer's certificates in plain words.
+//! and the peer's certificates (or raw public key) in plain words.
 
 use crate::options::version_name;
 use cloaktls::config::EchStatus;
@@ -60,6 +60,13 @@ pub fn summary(conn: &Connection) -> String {
     }
     if let Some(l) = conn.peer_sct_list() {
         s += &format!("certificate timestamps: {} bytes (not checked)\n", l.len());
+    }
+    // RFC 7250: a raw public key in place of a chain.
+    if let Some(key) = conn.peer_raw_public_key() {
+        match conn.peer_raw_public_key_summary() {
+            Some(sum) => s += &format!("{sum}\n"),
+            None => s += &format!("raw public key: {} bytes (unreadable)\n", key.len()),
+        }
     }
     for (i, cert) in conn.peer_certificates().iter().enumerate() {
         match cloaktls::verify::certinfo::summarize(cert.as_ref()) {

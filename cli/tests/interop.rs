@@ -217,17 +217,6 @@ t.unwrap()
     }
 }
 
-/// Runs `script` in a new network namespace that has only loopback.
-fn in_netns(script: &str) -> std::process::Output {
-    Command::new("unshare")
-        .args(["-n", "sh", "-c"])
-        .arg(format!("ip link set lo up && {script}"))
-        .output()
-        .unwrap()
-}
-
-const WAIT_PORT: &str = "for i in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done";
-
 #[test]
 fn our_client_against_gnutls_serv() {
     assert!(

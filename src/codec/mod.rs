@@ -113,9 +113,38 @@ pub fn write_vec<T: Codec>(w: &mut Writer<'_>, prefix: LengthPrefix, items: &[T]
     });
 }
 
+/// A DER element (X.690 §8.1): `tag`, the definite length of `body` in
+/// its shortest form, then `body` (of at most 2^24-1 bytes: keys, names
+/// and small structures, never a whole chain).
+pub fn der_element(tag: u8, body: &[u8]) -> Vec<u8> {
+    let len = body.len();
+    let mut out = Vec::with_capacity(len + 5);
+    out.push(tag);
+    match len {
+        0..=0x7f => out.push(len as u8),
+        0x80..=0xff => out.extend_from_slice(&[0x81, len as u8]),
+        0x100..=0xffff => out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]),
+        _ => out.extend_from_slice(&[0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8]),
+    }
+    out.extend_from_slice(body);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn der_lengths_take_their_shortest_form() {
+        assert_eq!(der_element(0x04, &[]), [0x04, 0]);
+        assert_eq!(der_element(0x30, &[1; 0x7f])[..2], [0x30, 0x7f]);
+        assert_eq!(der_element(0x30, &[1; 0x80])[..3], [0x30, 0x81, 0x80]);
+        assert_eq!(der_element(0x03, &[1; 0x100])[..4], [0x03, 0x82, 1, 0]);
+        assert_eq!(
+            der_element(0x03, &[1; 0x10000])[..5],
+            [0x03, 0x83, 1, 0, 0]
+        );
+    }
 
     #[test]
     fn integers_round_trip() {

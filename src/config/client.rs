@@ -3,11 +3,16 @@
 use super::{alpn_list, check_alpn, CertifiedKey, Choices, EchConfigList, KeyLog, Trace};
 use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
-use crate::crypto::SupportedSuite;
+use crate::crypto::{HashAlgorithm, SupportedSuite};
 use crate::error::Error;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::session::{ClientSessionStore, MemorySessionCache, SessionKey};
-use crate::verify::{RootStore, ServerCertVerifier, SystemClock, TimeSource, WebPkiServerVerifier};
+use crate::verify::{
+    PeerKey, RawPublicKeyVerifier, RootStore, ServerCertVerifier, SystemClock, TimeSource,
+    WebPkiServerVerifier,
+};
 use std::sync::Arc;
 
 /// What a server's CertificateRequest asks of the client's certificate
@@ -26,13 +31,19 @@ pub struct CertificateRequestInfo<'a> {
     /// TLS 1.2's certificate_types (rsa_sign 1, ecdsa_sign 64); empty in
     /// TLS 1.3.
     pub certificate_types: &'a [u8],
+    /// The certificate type the server asked for with
+    /// client_certificate_type (RFC 7250 §4.2): X509 unless it chose
+    /// RawPublicKey. A credential of another type is not sent.
+    pub certificate_type: CertificateType,
 }
 
 /// Chooses the client's certificate when a server asks for one, from what
 /// it asks: the application's callback, where the certificates are not
 /// known in advance (a smart card, a store that depends on the server).
 /// The one it returns is sent if its key can sign with a scheme the server
-/// accepts (and, in TLS 1.2, is of a type it lists); otherwise, or when it
+/// accepts (and, in TLS 1.2, is of a type it lists) and it is of the
+/// certificate type negotiated (RFC 7250 §4.2; set the types to offer with
+/// [`ClientConfigBuilder::client_certificate_types`]); otherwise, or when it
 /// returns `None`, the client sends an empty Certificate (RFC 8446 §4.4.2,
 /// RFC 5246 §7.4.6) and the server decides.
 pub trait ResolvesClientCert: Send + Sync + std::fmt::Debug {
@@ -53,6 +64,14 @@ pub struct ClientConfig {
     pub(crate) cert_compression: Vec<crate::msgs::enums::CertificateCompressionAlgorithm>,
     pub(crate) compressed_certs: super::CompressionCache,
     pub(crate) verifier: Arc<dyn ServerCertVerifier>,
+    /// The server certificate types we accept, our preference first (RFC
+    /// 7250 §4.1): X.509 alone by default.
+    pub(crate) server_cert_types: Vec<CertificateType>,
+    /// The verifier of a server's raw public key (RFC 7250).
+    pub(crate) server_rpk_verifier: Option<Arc<dyn RawPublicKeyVerifier>>,
+    /// The client certificate types to offer, if set; otherwise those of
+    /// the configured credentials.
+    pub(crate) client_cert_types: Option<Vec<CertificateType>>,
     pub(crate) client_certs: Vec<CertifiedKey>,
     pub(crate) cert_resolver: Option<Arc<dyn ResolvesClientCert>>,
     pub(crate) reverify_on_resume: bool,
@@ -90,6 +109,79 @@ impl ClientConfig {
     /// [`WebPkiServerVerifier::with_cache_capacity`]).
     pub fn builder_with_webpki(verifier: WebPkiServerVerifier) -> ClientConfigBuilder {
         ClientConfigBuilder::new(Arc::new(verifier))
+    }
+
+    /// A builder for a client that authenticates servers by their raw
+    /// public keys alone (RFC 7250): it offers server_certificate_type
+    /// RawPublicKey and no X.509, and `verifier` decides which keys are the
+    /// server's (a [`crate::verify::PinnedRawPublicKeys`], say). Nothing in
+    /// a raw public key names the server, so the verifier is all of its
+    /// authentication (RFC 7250 §4.4).
+    pub fn builder_raw_public_keys(verifier: Arc<dyn RawPublicKeyVerifier>) -> ClientConfigBuilder {
+        ClientConfigBuilder::new(Arc::new(crate::verify::RawPublicKeysOnly))
+            .server_raw_public_keys(verifier)
+            .server_certificate_types(&[CertificateType::RAW_PUBLIC_KEY])
+    }
+
+    /// The server_certificate_type list to offer (RFC 7250 §4.1): none
+    /// when X.509 alone is accepted.
+    pub(crate) fn offered_server_cert_types(&self) -> Option<&[CertificateType]> {
+        Some(self.server_cert_types.as_slice()).filter(|t| *t != [CertificateType::X509])
+    }
+
+    /// The client certificate types we can send, our preference first: as
+    /// configured, or those of our credentials in their order (RFC 7250
+    /// §4.1: only types we hold; a resolver's are X.509 unless set).
+    pub(crate) fn client_cert_types(&self) -> Vec<CertificateType> {
+        if let Some(t) = &self.client_cert_types {
+            return t.clone();
+        }
+        if self.cert_resolver.is_some() {
+            return vec![CertificateType::X509];
+        }
+        let mut out: Vec<CertificateType> = Vec::new();
+        for t in self.client_certs.iter().map(CertifiedKey::certificate_type) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// The client_certificate_type list to offer (RFC 7250 §4.1): none
+    /// when the only type is the default X.509, or there is none.
+    pub(crate) fn offered_client_cert_types(&self) -> Option<Vec<CertificateType>> {
+        Some(self.client_cert_types())
+            .filter(|t| !t.is_empty() && t.iter().any(|t| *t != CertificateType::X509))
+    }
+
+    /// The verifier of the server's raw public key, for a state that only
+    /// exists once RawPublicKey is negotiated.
+    pub(crate) fn server_rpk_verifier(&self) -> Result<&Arc<dyn RawPublicKeyVerifier>, Error> {
+        self.server_rpk_verifier
+            .as_ref()
+            .ok_or(Error::Internal("a raw public key without a verifier"))
+    }
+
+    /// Checks the server's handshake signature with the key it
+    /// authenticated with: a certificate's, through the X.509 verifier, or
+    /// a raw public key, through its verifier.
+    pub(crate) fn verify_server_signature(
+        &self,
+        key: PeerKey<'_>,
+        scheme: SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+        version: ProtocolVersion,
+    ) -> Result<(), Error> {
+        match key {
+            PeerKey::Certificate(c) => self
+                .verifier
+                .verify_handshake_signature(c, scheme, message, signature, version),
+            PeerKey::Raw(k) => self
+                .server_rpk_verifier()?
+                .verify_handshake_signature(k, scheme, message, signature, version),
+        }
     }
 
     /// Whether this client may answer a CertificateRequest with a
@@ -131,14 +223,47 @@ impl ClientConfig {
             }
             _ => String::new(),
         };
-        SessionKey::new(&host, self.verifier.scope())
+        SessionKey::new(&host, self.trust_scope())
+    }
+
+    /// What this client trusts, as a digest: the X.509 verifier's scope,
+    /// and with raw public keys the types accepted and their verifier's
+    /// (a session made under one trust is never resumed under another).
+    fn trust_scope(&self) -> [u8; 32] {
+        let x509 = self.verifier.scope();
+        let Some(rpk) = &self.server_rpk_verifier else {
+            return x509;
+        };
+        let mut h = HashAlgorithm::Sha256.start();
+        h.update(b"cloaktls server certificate types");
+        h.update(&x509);
+        h.update(&rpk.scope());
+        for t in &self.server_cert_types {
+            h.update(&[t.0]);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&h.current());
+        out
     }
 
     /// The signature schemes we accept in the server's handshake
-    /// signature, in preference order: the verifier's, restricted to those
-    /// configured.
+    /// signature, in preference order: those of the verifiers of the
+    /// certificate types we accept (the X.509 verifier's first, unless it
+    /// is raw public keys alone), restricted to those configured.
     pub(crate) fn signature_schemes(&self) -> Vec<SignatureScheme> {
-        let all = self.verifier.supported_schemes();
+        let mut all = Vec::new();
+        for t in &self.server_cert_types {
+            let theirs = match (*t, &self.server_rpk_verifier) {
+                (CertificateType::RAW_PUBLIC_KEY, Some(v)) => v.supported_schemes(),
+                (CertificateType::RAW_PUBLIC_KEY, None) => Vec::new(),
+                _ => self.verifier.supported_schemes(),
+            };
+            for s in theirs {
+                if !all.contains(&s) {
+                    all.push(s);
+                }
+            }
+        }
         match &self.schemes {
             Some(only) => all.into_iter().filter(|s| only.contains(s)).collect(),
             None => all,
@@ -166,6 +291,9 @@ impl ClientConfigBuilder {
                 cert_compression: crate::crypto::compress::supported(),
                 compressed_certs: super::CompressionCache::default(),
                 verifier,
+                server_cert_types: vec![CertificateType::X509],
+                server_rpk_verifier: None,
+                client_cert_types: None,
                 client_certs: Vec::new(),
                 cert_resolver: None,
                 reverify_on_resume: false,
@@ -235,10 +363,49 @@ impl ClientConfigBuilder {
     }
 
     /// A client certificate chain and key for servers that ask; call it
-    /// again to offer several (the one that fits the server's request is
-    /// sent).
+    /// again to offer several (the first that fits the server's request is
+    /// sent). A raw public key credential ([`CertifiedKey::raw_public_key`])
+    /// is offered too, in client_certificate_type (RFC 7250 §4.1), and
+    /// sent to servers that choose RawPublicKey.
     pub fn client_certificate(mut self, cert: CertifiedKey) -> Self {
         self.config.client_certs.push(cert);
+        self
+    }
+
+    /// The client certificate types to offer in client_certificate_type,
+    /// our preference first (RFC 7250 §4.1): by default those of the
+    /// credentials given with [`ClientConfigBuilder::client_certificate`],
+    /// in their order (X.509 alone, the default, is not announced). Set
+    /// them when a [`ClientConfigBuilder::client_certificate_resolver`]
+    /// has raw public keys to give.
+    pub fn client_certificate_types(mut self, types: &[CertificateType]) -> Self {
+        self.config.client_cert_types = Some(types.to_vec());
+        self
+    }
+
+    /// Accepts a raw public key (RFC 7250) from the server too, verified by
+    /// `verifier` (a [`crate::verify::PinnedRawPublicKeys`], say): the
+    /// client offers server_certificate_type RawPublicKey before X.509
+    /// (change the order with
+    /// [`ClientConfigBuilder::server_certificate_types`]). For raw public
+    /// keys alone, start from [`ClientConfig::builder_raw_public_keys`].
+    pub fn server_raw_public_keys(mut self, verifier: Arc<dyn RawPublicKeyVerifier>) -> Self {
+        self.config.server_rpk_verifier = Some(verifier);
+        if self.config.server_cert_types == [CertificateType::X509] {
+            self.config.server_cert_types =
+                vec![CertificateType::RAW_PUBLIC_KEY, CertificateType::X509];
+        }
+        self
+    }
+
+    /// The server certificate types to accept, our preference first (RFC
+    /// 7250 §4.1): X.509 alone by default, when server_certificate_type is
+    /// not sent. RawPublicKey needs
+    /// [`ClientConfigBuilder::server_raw_public_keys`]; a server that
+    /// picks a type not listed, or sends X.509 when it is not, is refused
+    /// with unsupported_certificate.
+    pub fn server_certificate_types(mut self, types: &[CertificateType]) -> Self {
+        self.config.server_cert_types = types.to_vec();
         self
     }
 
@@ -453,6 +620,14 @@ impl ClientConfigBuilder {
         for c in &config.client_certs {
             c.check()?;
         }
+        check_certificate_types(
+            "server",
+            &config.server_cert_types,
+            config.server_rpk_verifier.is_some(),
+        )?;
+        if let Some(t) = &config.client_cert_types {
+            check_certificate_types("client", t, true)?;
+        }
         if let Some(list) = &config.ech {
             if !list.is_usable() {
                 return Err(Error::Config(
@@ -472,4 +647,42 @@ impl ClientConfigBuilder {
         }
         Ok(Arc::new(config))
     }
+}
+
+/// Checks a list of certificate types to offer or accept: not empty, no
+/// type twice, X.509 and RawPublicKey only (RFC 7250; OpenPGP is not
+/// implemented, and RFC 8446 §4.4.2 forbids it in TLS 1.3), and
+/// RawPublicKey only with a verifier for it (`rpk_ready`).
+pub(super) fn check_certificate_types(
+    whose: &str,
+    types: &[CertificateType],
+    rpk_ready: bool,
+) -> Result<(), Error> {
+    if types.is_empty() {
+        return Err(Error::Config(format!("no {whose} certificate type")));
+    }
+    for (i, t) in types.iter().enumerate() {
+        if types[..i].contains(t) {
+            return Err(Error::Config(format!(
+                "the {whose} certificate type {t:?} is listed twice"
+            )));
+        }
+        match *t {
+            CertificateType::X509 => {}
+            CertificateType::RAW_PUBLIC_KEY if rpk_ready => {}
+            CertificateType::RAW_PUBLIC_KEY => {
+                return Err(Error::Config(format!(
+                    "{whose} raw public keys need a verifier (a RawPublicKeyVerifier, such as \
+                     PinnedRawPublicKeys)"
+                )))
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "the certificate type {other:?} is not implemented; cloaktls has X509 and \
+                     RawPublicKey"
+                )))
+            }
+        }
+    }
+    Ok(())
 }

@@ -5,9 +5,11 @@ use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::crypto::SupportedSuite;
 use crate::error::Error;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::session::{AntiReplay, ServerSessionCache, TicketKeys};
-use crate::verify::{ClientCertVerifier, SystemClock, TimeSource};
+use crate::verify::{ClientCertVerifier, PeerKey, RawPublicKeyVerifier, SystemClock, TimeSource};
 use std::sync::Arc;
 
 /// What a server is configured with. Build one with [`ServerConfig::builder`].
@@ -24,6 +26,12 @@ pub struct ServerConfig {
     pub(crate) compressed_certs: super::CompressionCache,
     pub(crate) certs: Vec<CertifiedKey>,
     pub(crate) client_auth: ClientAuth,
+    /// The verifier of clients' raw public keys (RFC 7250), and whether a
+    /// client that negotiates them must send one.
+    pub(crate) client_rpk: Option<(Arc<dyn RawPublicKeyVerifier>, bool)>,
+    /// The client certificate types we accept, our preference first (RFC
+    /// 7250 §4.2); resolved by `build`.
+    pub(crate) client_cert_types: Vec<CertificateType>,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) random: Arc<dyn RandomSource>,
     pub(crate) time: Arc<dyn TimeSource>,
@@ -64,6 +72,61 @@ impl ServerConfig {
         match &self.client_auth {
             ClientAuth::Optional(v) | ClientAuth::Required(v) => Ok(v),
             ClientAuth::None => Err(Error::Internal("client certificate without a verifier")),
+        }
+    }
+
+    /// Whether the server asks for client certificates of any type.
+    pub(crate) fn asks_client_auth(&self) -> bool {
+        !matches!(self.client_auth, ClientAuth::None) || self.client_rpk.is_some()
+    }
+
+    /// Whether a client that negotiated certificates of type `t` must send
+    /// one (certificate_required, RFC 8446 §4.4.2.4; handshake_failure,
+    /// RFC 5246 §7.4.6).
+    pub(crate) fn requires_client_cert(&self, t: CertificateType) -> bool {
+        match t {
+            CertificateType::RAW_PUBLIC_KEY => self.client_rpk.as_ref().is_some_and(|(_, r)| *r),
+            _ => matches!(self.client_auth, ClientAuth::Required(_)),
+        }
+    }
+
+    /// The verifier of clients' raw public keys, for a state that only
+    /// exists once RawPublicKey is negotiated.
+    pub(crate) fn client_rpk_verifier(&self) -> Result<&Arc<dyn RawPublicKeyVerifier>, Error> {
+        self.client_rpk
+            .as_ref()
+            .map(|(v, _)| v)
+            .ok_or(Error::Internal(
+                "a client raw public key without a verifier",
+            ))
+    }
+
+    /// The schemes a client may sign with: those of the verifier of the
+    /// client certificate type negotiated.
+    pub(crate) fn client_schemes(&self, t: CertificateType) -> Result<Vec<SignatureScheme>, Error> {
+        Ok(match t {
+            CertificateType::RAW_PUBLIC_KEY => self.client_rpk_verifier()?.supported_schemes(),
+            _ => self.client_verifier()?.supported_schemes(),
+        })
+    }
+
+    /// Checks the client's handshake signature (its CertificateVerify) with
+    /// the key it authenticated with, through the verifier of its type.
+    pub(crate) fn verify_client_signature(
+        &self,
+        key: PeerKey<'_>,
+        scheme: SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+        version: ProtocolVersion,
+    ) -> Result<(), Error> {
+        match key {
+            PeerKey::Certificate(c) => self
+                .client_verifier()?
+                .verify_handshake_signature(c, scheme, message, signature, version),
+            PeerKey::Raw(k) => self
+                .client_rpk_verifier()?
+                .verify_handshake_signature(k, scheme, message, signature, version),
         }
     }
 
@@ -125,6 +188,8 @@ impl ServerConfigBuilder {
                 compressed_certs: super::CompressionCache::default(),
                 certs: vec![cert],
                 client_auth: ClientAuth::None,
+                client_rpk: None,
+                client_cert_types: Vec::new(),
                 alpn: Vec::new(),
                 random: Arc::new(SystemRandom::new()),
                 time: Arc::new(SystemClock),
@@ -178,9 +243,41 @@ impl ServerConfigBuilder {
     }
 
     /// Another certificate, chosen when the client's server_name matches it
-    /// or when it fits the client's signature schemes better.
+    /// or when it fits the client's signature schemes better. A raw public
+    /// key credential ([`CertifiedKey::raw_public_key`], RFC 7250) serves
+    /// clients that accept RawPublicKey in server_certificate_type: the
+    /// first credential that fits the client is sent, its certificate type
+    /// included (RFC 7250 §4.2).
     pub fn add_certificate(mut self, cert: CertifiedKey) -> Self {
         self.config.certs.push(cert);
+        self
+    }
+
+    /// Asks clients for a raw public key (RFC 7250) too, verified by
+    /// `verifier` (a [`crate::verify::PinnedRawPublicKeys`], say): a
+    /// client that offers RawPublicKey in client_certificate_type is asked
+    /// for one (RFC 7250 §4.2), before X.509 unless
+    /// [`ServerConfigBuilder::client_certificate_types`] says otherwise.
+    /// With `required`, a client that negotiated raw public keys and sends
+    /// none is refused (certificate_required); X.509 clients keep the
+    /// policy of [`ServerConfigBuilder::client_auth`]. Once the server
+    /// accepts a type other than X.509, a client with no type in common is
+    /// refused with unsupported_certificate (RFC 7250 §4.2).
+    pub fn client_raw_public_keys(
+        mut self,
+        verifier: Arc<dyn RawPublicKeyVerifier>,
+        required: bool,
+    ) -> Self {
+        self.config.client_rpk = Some((verifier, required));
+        self
+    }
+
+    /// The client certificate types to accept, our preference first (RFC
+    /// 7250 §4.2). By default RawPublicKey if
+    /// [`ServerConfigBuilder::client_raw_public_keys`] is set, then X.509
+    /// if [`ServerConfigBuilder::client_auth`] is.
+    pub fn client_certificate_types(mut self, types: &[CertificateType]) -> Self {
+        self.config.client_cert_types = types.to_vec();
         self
     }
 
@@ -435,7 +532,55 @@ impl ServerConfigBuilder {
                 "stateful tickets need a session cache".into(),
             ));
         }
-        config.client_auth_scope = config.client_auth.scope();
+        resolve_client_cert_types(&mut config)?;
+        config.client_auth_scope = client_auth_scope(&config);
         Ok(Arc::new(config))
     }
+}
+
+/// The client certificate types a server accepts: as configured (each with
+/// its verifier), or RawPublicKey if a verifier is set, then X.509 if
+/// client authentication is on.
+fn resolve_client_cert_types(config: &mut ServerConfig) -> Result<(), Error> {
+    let x509 = !matches!(config.client_auth, ClientAuth::None);
+    let rpk = config.client_rpk.is_some();
+    if config.client_cert_types.is_empty() {
+        if rpk {
+            config
+                .client_cert_types
+                .push(CertificateType::RAW_PUBLIC_KEY);
+        }
+        if x509 {
+            config.client_cert_types.push(CertificateType::X509);
+        }
+        return Ok(());
+    }
+    super::client::check_certificate_types("client", &config.client_cert_types, rpk)?;
+    if config.client_cert_types.contains(&CertificateType::X509) && !x509 {
+        return Err(Error::Config(
+            "X.509 client certificates need ServerConfigBuilder::client_auth".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The client-authentication policy as a digest: the X.509 policy's, and
+/// with raw public keys the accepted types, their verifier and whether one
+/// is required. Sessions are resumed only under the same policy.
+fn client_auth_scope(config: &ServerConfig) -> [u8; 32] {
+    let x509 = config.client_auth.scope();
+    let Some((v, required)) = &config.client_rpk else {
+        return x509;
+    };
+    let mut h = crate::crypto::HashAlgorithm::Sha256.start();
+    h.update(b"cloaktls client certificate types");
+    h.update(&x509);
+    h.update(&v.scope());
+    h.update(&[u8::from(*required)]);
+    for t in &config.client_cert_types {
+        h.update(&[t.0]);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&h.current());
+    out
 }

@@ -271,7 +271,10 @@ impl Connection {
             .take()
             .ok_or(Error::Internal("a message after the handshake failed"))?;
         let row = check_message(state.id(), typ)?;
-        let msg = HandshakeMessage::decode(raw, row.version)
+        // RFC 7250 §3: a TLS 1.2 Certificate's form is the type negotiated
+        // for its sender.
+        let cert_type = self.info.peer_cert_type(row.role);
+        let msg = HandshakeMessage::decode_for(raw, row.version, cert_type)
             .map_err(|e| Error::decode("a handshake message", e))?;
         let (mut out, mut messages) = self.take_commands();
         let mut cx = Context {

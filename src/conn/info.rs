@@ -1,12 +1,19 @@
 //! What a connection knows about what was negotiated, like Python's
-//! SSLSocket: version, suite, group, ALPN, SNI, the peer's certificates,
-//! resumption, and keying-material exporters (RFC 5705, RFC 8446 §7.5).
+//! SSLSocket: version, suite, group, ALPN, SNI, the peer's certificates
+//! (or raw public key, RFC 7250), resumption, and keying-material
+//! exporters (RFC 5705, RFC 8446 §7.5).
 
 use super::Connection;
 use crate::config::CertifiedKey;
 use crate::error::Error;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
-use crate::verify::certinfo::{summarize, CertificateSummary};
+use crate::msgs::enums::{
+    CertificateType, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::Role;
+use crate::verify::certinfo::{
+    summarize, summarize_raw_public_key, CertificateSummary, RawPublicKeySummary,
+};
+use crate::verify::SubjectPublicKeyInfoDer;
 use pki_types::CertificateDer;
 
 impl Connection {
@@ -52,9 +59,40 @@ impl Connection {
     }
 
     /// The peer's certificate chain, end entity first (empty if it sent
-    /// none).
+    /// none, or a raw public key: see
+    /// [`Connection::peer_raw_public_key`]).
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
         &self.info.peer_certs
+    }
+
+    /// The peer's raw public key (RFC 7250), its DER
+    /// SubjectPublicKeyInfo, when it authenticated with one (and the
+    /// verifier trusted it); a resumed session reports the key of the
+    /// handshake that made it.
+    pub fn peer_raw_public_key(&self) -> Option<&SubjectPublicKeyInfoDer<'static>> {
+        self.info.peer_raw_public_key.as_ref()
+    }
+
+    /// The certificate type of the peer's Certificate (RFC 7250 §4.2):
+    /// RawPublicKey when it was negotiated (server_certificate_type for a
+    /// client's peer, client_certificate_type for a server's), X509
+    /// otherwise; a resumed session reports its full handshake's.
+    pub fn peer_certificate_type(&self) -> CertificateType {
+        let us = if self.is_client {
+            Role::Client
+        } else {
+            Role::Server
+        };
+        self.info.peer_cert_type(us)
+    }
+
+    /// The peer's raw public key in readable form: its algorithm and
+    /// SHA-256 fingerprint (see [`Connection::peer_raw_public_key`]).
+    pub fn peer_raw_public_key_summary(&self) -> Option<RawPublicKeySummary> {
+        self.info
+            .peer_raw_public_key
+            .as_ref()
+            .and_then(|k| summarize_raw_public_key(k))
     }
 
     /// The scheme the peer signed this handshake with: its
@@ -87,7 +125,8 @@ impl Connection {
         self.info.sct_list.as_deref()
     }
 
-    /// A readable summary of the peer's certificate.
+    /// A readable summary of the peer's certificate (`None` for a raw
+    /// public key: see [`Connection::peer_raw_public_key_summary`]).
     pub fn peer_certificate_summary(&self) -> Option<CertificateSummary> {
         self.info
             .peer_certs

@@ -132,6 +132,55 @@ pub fn verification_algorithms(
     }
 }
 
+/// Object identifiers of public key algorithms and named curves, as the
+/// contents of their DER OBJECT IDENTIFIER (no tag, no length).
+pub mod oid {
+    /// id-ecPublicKey, 1.2.840.10045.2.1 (RFC 5480 §2.1.1).
+    pub const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    /// secp256r1, 1.2.840.10045.3.1.7 (RFC 5480 §2.1.1.1).
+    pub const SECP256R1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    /// secp384r1, 1.3.132.0.34 (RFC 5480 §2.1.1.1).
+    pub const SECP384R1: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    /// secp521r1, 1.3.132.0.35 (RFC 5480 §2.1.1.1).
+    pub const SECP521R1: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
+    /// id-Ed25519, 1.3.101.112 (RFC 8410 §3).
+    pub const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+    /// id-Ed448, 1.3.101.113 (RFC 8410 §3).
+    pub const ED448: &[u8] = &[0x2b, 0x65, 0x71];
+    /// rsaEncryption, 1.2.840.113549.1.1.1 (RFC 3279 §2.3.1).
+    pub const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+}
+
+/// The DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) of `key`'s public
+/// key, as a certificate for it would hold it and as RFC 7250 §3 sends a
+/// raw public key: id-ecPublicKey with the named curve (RFC 5480 §2), the
+/// uncompressed point; id-Ed25519 without parameters (RFC 8410 §3);
+/// rsaEncryption with NULL parameters (RFC 3279 §2.3.1), the DER
+/// RSAPublicKey. `None` for a key that does not say its public key
+/// ([`SigningKey::public_key`]), or an ECDSA point of no curve we know.
+pub fn subject_public_key_info(key: &dyn SigningKey) -> Option<Vec<u8>> {
+    use crate::codec::der_element as der;
+    let public = key.public_key()?;
+    let oid_element = |o: &[u8]| der(0x06, o);
+    let algorithm = match key.kind() {
+        // The uncompressed point's length gives the curve: 1 + 2 * 32 for
+        // P-256, 1 + 2 * 48 for P-384 (SEC 1 §2.3.3).
+        KeyKind::Ecdsa => {
+            let curve = match public.len() {
+                65 => oid::SECP256R1,
+                97 => oid::SECP384R1,
+                _ => return None,
+            };
+            [oid_element(oid::EC_PUBLIC_KEY), oid_element(curve)].concat()
+        }
+        KeyKind::Ed25519 => oid_element(oid::ED25519),
+        KeyKind::Rsa => [oid_element(oid::RSA_ENCRYPTION), vec![0x05, 0x00]].concat(),
+    };
+    // The BIT STRING's first byte counts the unused bits: none.
+    let bits = der(0x03, &[&[0u8][..], public].concat());
+    Some(der(0x30, &[der(0x30, &algorithm), bits].concat()))
+}
+
 enum RingKey {
     Ecdsa(signature::EcdsaKeyPair, SignatureScheme),
     Ed25519(signature::Ed25519KeyPair),
@@ -247,5 +296,75 @@ impl SigningKey for RingSigningKey {
                 Ok(sig)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// openssl pkey -in vectors/keys/rsa2048.pem -pubout -outform DER |
+    /// sha256sum
+    const RSA2048_SPKI_SHA256: &str =
+        "06fb977e348445ff99f566935cb22b4a54f620aef8e4ad5bc70598bff79cbba9";
+
+    fn pkcs8(alg: &'static signature::EcdsaSigningAlgorithm) -> Vec<u8> {
+        let rng = ring::rand::SystemRandom::new();
+        signature::EcdsaKeyPair::generate_pkcs8(alg, &rng)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    #[test]
+    fn subject_public_key_infos_are_those_a_certificate_would_hold() {
+        // RFC 5480 §2: id-ecPublicKey, the named curve, the point.
+        let p256 =
+            RingSigningKey::from_der(&pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING)).unwrap();
+        let spki = subject_public_key_info(&p256).unwrap();
+        let prefix = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        assert_eq!(&spki[..prefix.len()], &prefix[..]);
+        assert_eq!(&spki[prefix.len()..], p256.public_key());
+        let p384 =
+            RingSigningKey::from_der(&pkcs8(&signature::ECDSA_P384_SHA384_ASN1_SIGNING)).unwrap();
+        let spki = subject_public_key_info(&p384).unwrap();
+        assert!(spki
+            .starts_with(&hex::decode("3076301006072a8648ce3d020106052b81040022036200").unwrap()));
+        // RFC 8410 §4: id-Ed25519, no parameters.
+        let rng = ring::rand::SystemRandom::new();
+        let ed = signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let ed = RingSigningKey::from_der(ed.as_ref()).unwrap();
+        let spki = subject_public_key_info(&ed).unwrap();
+        assert_eq!(spki.len(), 44);
+        assert!(spki.starts_with(&hex::decode("302a300506032b6570032100").unwrap()));
+        // RFC 3279 §2.3.1: rsaEncryption, NULL; byte for byte OpenSSL's.
+        let pem = include_bytes!("../../vectors/keys/rsa2048.pem");
+        let rsa = crate::pem::private_key_from_pem(pem).unwrap();
+        let spki = subject_public_key_info(&rsa).unwrap();
+        assert_eq!(
+            hex::encode(crate::crypto::HashAlgorithm::Sha256.hash(&spki)),
+            RSA2048_SPKI_SHA256
+        );
+    }
+
+    /// A key that does not say its public key has no SubjectPublicKeyInfo.
+    #[derive(Debug)]
+    struct Opaque;
+
+    impl SigningKey for Opaque {
+        fn kind(&self) -> KeyKind {
+            KeyKind::Ecdsa
+        }
+        fn schemes(&self) -> &[SignatureScheme] {
+            &[]
+        }
+        fn sign(&self, _: SignatureScheme, _: &[u8]) -> Result<Vec<u8>, Error> {
+            Err(Error::Crypto("opaque"))
+        }
+    }
+
+    #[test]
+    fn a_key_that_says_nothing_has_no_subject_public_key_info() {
+        assert_eq!(subject_public_key_info(&Opaque), None);
     }
 }

@@ -11,7 +11,9 @@ use crate::crypto::sign::KeyKind;
 use crate::crypto::{Secret, SupportedSuite, Tls12Suite};
 use crate::error::Error;
 use crate::key_schedule::tls12;
-use crate::msgs::enums::{AlertDescription, EcPointFormat, ExtensionType, ProtocolVersion};
+use crate::msgs::enums::{
+    AlertDescription, CertificateType, EcPointFormat, ExtensionType, ProtocolVersion,
+};
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{
     CertificateRequest12, DigitallySigned, HandshakeMessage, HandshakePayload, ServerHello,
@@ -53,7 +55,7 @@ pub(super) fn handle_server_hello(
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
     let resumed = resumed_session(&st, sh)?;
-    let ack = read_server_hello_extensions(&st.shared, cx, sh)?;
+    let ack = read_server_hello_extensions(&st.shared, cx, sh, resumed.is_some())?;
     if !ack.ems && st.shared.config.require_ems {
         return Err(Error::peer(
             AlertDescription::HANDSHAKE_FAILURE,
@@ -113,6 +115,7 @@ fn read_server_hello_extensions(
     shared: &ClientShared,
     cx: &mut Context<'_>,
     sh: &ServerHello,
+    resumed: bool,
 ) -> Result<Acknowledged, Error> {
     let allowed = [
         ExtensionType::RENEGOTIATION_INFO,
@@ -124,6 +127,8 @@ fn read_server_hello_extensions(
         ExtensionType::STATUS_REQUEST,
         ExtensionType::SIGNED_CERTIFICATE_TIMESTAMP,
         ExtensionType::RECORD_SIZE_LIMIT,
+        ExtensionType::CLIENT_CERTIFICATE_TYPE,
+        ExtensionType::SERVER_CERTIFICATE_TYPE,
     ];
     // Some TLS 1.2 servers echo supported_groups, which RFC 8422 does not
     // define for ServerHello; it is harmless and ignored.
@@ -147,6 +152,8 @@ fn read_server_hello_extensions(
         }
         read_server_hello_extension(shared, cx, e, &mut ack)?;
     }
+    // RFC 7250 §4.2: the certificate types, in the ServerHello.
+    super::cert_types::read_answers(&shared.config, &sh.extensions, resumed, cx.info)?;
     Ok(ack)
 }
 
@@ -200,7 +207,11 @@ fn resume(
     if session.suite != hs.suite.suite {
         return Err(illegal("the server resumed with another suite"));
     }
-    reverify_session(&hs.shared, &session.peer_certs)?;
+    reverify_session(
+        &hs.shared,
+        &session.peer_certs,
+        session.peer_raw_public_key.as_ref(),
+    )?;
     // RFC 7627 §5.3: the extended master secret must match the session's.
     if session.extended_master_secret != hs.ems {
         return Err(Error::peer(
@@ -210,6 +221,12 @@ fn resume(
     }
     cx.info.resumed = true;
     cx.info.peer_certs.clone_from(&session.peer_certs);
+    cx.info
+        .peer_raw_public_key
+        .clone_from(&session.peer_raw_public_key);
+    if session.peer_raw_public_key.is_some() {
+        cx.info.server_cert_type = CertificateType::RAW_PUBLIC_KEY;
+    }
     // The session's group, as the full handshake reported it.
     cx.info.group = session.group;
     let ms = session.master_secret.clone();
@@ -248,10 +265,7 @@ impl State for ExpectCertificate {
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::Certificate12(chain) = &msg.payload else {
-            return Err(Error::Internal("the table let through another message"));
-        };
-        store_server_chain(cx, chain)?;
+        store_server_certificate(cx, &msg.payload)?;
         // RFC 6066 §8: after an acknowledged status_request the stapled
         // response (CertificateStatus) comes next, and the verifier sees
         // it; otherwise the chain is verified now.
@@ -271,36 +285,66 @@ impl State for ExpectCertificate {
     }
 }
 
-/// The server's chain, which may not be empty (RFC 5246 §7.4.2).
-fn store_server_chain(cx: &mut Context<'_>, chain: &[Vec<u8>]) -> Result<(), Error> {
-    if chain.is_empty() {
-        return Err(Error::peer(
+/// The server's chain, or its raw public key (RFC 7250 §3), which may not
+/// be empty (RFC 5246 §7.4.2).
+fn store_server_certificate(cx: &mut Context<'_>, payload: &HandshakePayload) -> Result<(), Error> {
+    let empty = || {
+        Error::peer(
             AlertDescription::DECODE_ERROR,
             "the server sent an empty Certificate message",
-        ));
+        )
+    };
+    match payload {
+        HandshakePayload::Certificate12(chain) if chain.is_empty() => Err(empty()),
+        HandshakePayload::Certificate12(chain) => {
+            cx.info.peer_certs = chain
+                .iter()
+                .map(|c| CertificateDer::from(c.clone()))
+                .collect();
+            Ok(())
+        }
+        HandshakePayload::CertificateRawPublicKey12(key) if key.is_empty() => Err(empty()),
+        HandshakePayload::CertificateRawPublicKey12(key) => {
+            cx.info.peer_raw_public_key = Some(super::cert_types::raw_public_key(key)?);
+            Ok(())
+        }
+        _ => Err(Error::Internal("the table let through another message")),
     }
-    cx.info.peer_certs = chain
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
-        .collect();
-    Ok(())
 }
 
-/// The server's chain (with its stapled OCSP response, if any): verified
-/// for its name, and an ECDSA key on a curve we listed (RFC 8422 §5.3).
+/// The server's chain (with its stapled OCSP response, if any) verified
+/// for its name, or its raw public key by the raw public key verifier;
+/// and an ECDSA key on a curve we listed (RFC 8422 §5.3).
 fn verify_server_chain(hs: &Hs, cx: &mut Context<'_>) -> Result<(), Error> {
-    let Some((end_entity, intermediates)) = cx.info.peer_certs.split_first() else {
-        return Err(Error::Internal("a chain to verify that was not stored"));
-    };
     let config = &hs.shared.config;
-    config.verifier.verify_server_cert(
-        end_entity,
-        intermediates,
-        &hs.shared.server_name,
-        cx.info.ocsp_response.as_deref().unwrap_or_default(),
-        config.time.now(),
-    )?;
-    if let Some(curve) = crate::verify::certinfo::ec_curve(end_entity) {
+    let curve = match (
+        &cx.info.peer_raw_public_key,
+        cx.info.peer_certs.split_first(),
+    ) {
+        (Some(key), _) => {
+            config.server_rpk_verifier()?.verify_raw_public_key(
+                key,
+                Some(&hs.shared.server_name),
+                config.time.now(),
+            )?;
+            match crate::verify::certinfo::key_algorithm(key) {
+                Some(crate::verify::certinfo::KeyAlgorithm::Ecdsa(curve)) => curve,
+                _ => None,
+            }
+        }
+        (None, Some((end_entity, intermediates))) => {
+            config.verifier.verify_server_cert(
+                end_entity,
+                intermediates,
+                &hs.shared.server_name,
+                cx.info.ocsp_response.as_deref().unwrap_or_default(),
+                config.time.now(),
+            )?;
+            crate::verify::certinfo::ec_curve(end_entity)
+        }
+        (None, None) => return Err(Error::Internal("a chain to verify that was not stored")),
+    };
+    if let Some(curve) = curve {
         if config
             .key_exchange
             .find(curve, ProtocolVersion::TLSV1_2)
@@ -406,13 +450,8 @@ fn verify_server_key_exchange(
         )));
     }
     let signed = signed_params(&hs.shared.client_random, &hs.server_random, &ske.params);
-    let cert = cx
-        .info
-        .peer_certs
-        .first()
-        .ok_or(Error::Internal("a key exchange without a certificate"))?;
-    config.verifier.verify_handshake_signature(
-        cert,
+    config.verify_server_signature(
+        cx.info.peer_key()?,
         scheme,
         &signed,
         &ske.signed.signature,
@@ -469,6 +508,7 @@ impl State for ExpectServerHelloDone {
         let mut hs = self.hs;
         hs.transcript.add(raw);
         let config = hs.shared.config.clone();
+        let certificate_type = cx.info.client_cert_type;
         // RFC 5246 §7.4.4: only a certificate of a type the server lists;
         // RFC 9849 §6.1.7: after a rejected ECH, no certificate of ours.
         let listed: Vec<CertifiedKey> = match (&self.request, &hs.shared.ech) {
@@ -479,6 +519,7 @@ impl State for ExpectServerHelloDone {
                     signature_schemes: &cr.signature_algorithms,
                     authorities: &cr.certificate_authorities,
                     certificate_types: &cr.certificate_types,
+                    certificate_type,
                 })
                 .into_iter()
                 .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
@@ -490,14 +531,26 @@ impl State for ExpectServerHelloDone {
                 &cr.signature_algorithms,
                 &cr.certificate_authorities,
                 ProtocolVersion::TLSV1_2,
+                certificate_type,
             )
         });
         if self.request.is_some() {
-            // RFC 5246 §7.4.6: an empty Certificate if none fits.
-            let chain = chosen
-                .map(|(c, _)| c.chain.iter().map(|d| d.as_ref().to_vec()).collect())
-                .unwrap_or_default();
-            cx.send(&mut hs.transcript, HandshakePayload::Certificate12(chain))?;
+            // RFC 5246 §7.4.6: an empty Certificate if none fits; RFC 7250
+            // §3: a raw public key alone, once negotiated.
+            let certificate = match certificate_type {
+                CertificateType::RAW_PUBLIC_KEY => HandshakePayload::CertificateRawPublicKey12(
+                    chosen
+                        .and_then(|(c, _)| c.raw_public_key.as_ref())
+                        .map(|k| k.as_ref().to_vec())
+                        .unwrap_or_default(),
+                ),
+                _ => HandshakePayload::Certificate12(
+                    chosen
+                        .map(|(c, _)| c.chain.iter().map(|d| d.as_ref().to_vec()).collect())
+                        .unwrap_or_default(),
+                ),
+            };
+            cx.send(&mut hs.transcript, certificate)?;
         }
         cx.send(
             &mut hs.transcript,
@@ -707,6 +760,7 @@ fn keep_session(hs: &Hs, cx: &Context<'_>, ms: &Secret) {
             extended_master_secret: hs.ems,
             created: hs.shared.config.time.now().as_secs(),
             peer_certs: cx.info.peer_certs.clone(),
+            peer_raw_public_key: cx.info.peer_raw_public_key.clone(),
             group: cx.info.group,
         },
     );

@@ -2,6 +2,7 @@
 //! §4.1.4, §4.3, §4.4, §4.6.1), a step per message.
 
 use super::cert_compression;
+use super::cert_types;
 use super::client_common::{
     choose_client_cert, chosen_suite, fill_binder, reverify_session, select_version, ticket_hash,
     ClientShared, HelloSent,
@@ -20,7 +21,9 @@ use crate::key_schedule::tls13::{
     finished_verify_data, resumption_psk, EarlySecret, HandshakeSecret,
 };
 use crate::msgs::ech::decode_config_list;
-use crate::msgs::enums::{AlertDescription, ExtensionType, NamedGroup, ProtocolVersion};
+use crate::msgs::enums::{
+    AlertDescription, CertificateType, ExtensionType, NamedGroup, ProtocolVersion,
+};
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
     tls13_signed_content, Certificate13, CertificateEntry, CertificateRequest13, DigitallySigned,
@@ -28,6 +31,7 @@ use crate::msgs::handshake::{
 };
 use crate::msgs::Role;
 use crate::session::{SessionKey, Tls13Ticket};
+use crate::verify::SubjectPublicKeyInfoDer;
 use pki_types::CertificateDer;
 
 fn check_session_id(shared: &ClientShared, sh: &ServerHello) -> Result<(), Error> {
@@ -339,6 +343,7 @@ pub(super) fn handle_server_hello(
     if let Some(t) = &psk {
         cx.info.resumed = true;
         cx.info.peer_certs.clone_from(&t.peer_certs);
+        record_session_key(cx, t.peer_raw_public_key.as_ref());
     }
     Ok(Box::new(ExpectEncryptedExtensions {
         hs: Handshake {
@@ -490,7 +495,11 @@ impl State for ExpectEncryptedExtensions {
         // session's may be checked again (before 0-RTT, if it was sent).
         if let Some(t) = &self.hs.psk {
             if !self.hs.early_offered {
-                reverify_session(&self.hs.shared, &t.peer_certs)?;
+                reverify_session(
+                    &self.hs.shared,
+                    &t.peer_certs,
+                    t.peer_raw_public_key.as_ref(),
+                )?;
             }
             return Ok(Box::new(ExpectFinished { hs: self.hs }));
         }
@@ -535,6 +544,8 @@ fn read_encrypted_extensions(
                 }
                 got_transport_parameters = true;
             }
+            // RFC 7250 §4.2, read below.
+            Extension::ServerCertificateType(_) | Extension::ClientCertificateType(_) => {}
             // RFC 8446 §4.2.10: only for early data offered with the PSK
             // that the server selected.
             Extension::EarlyData if hs.early_offered && hs.psk.is_some() => {
@@ -586,7 +597,7 @@ fn read_encrypted_extensions(
             "the server sent no quic_transport_parameters",
         ));
     }
-    Ok(())
+    cert_types::read_answers(&hs.shared.config, exts, hs.psk.is_some(), cx.info)
 }
 
 /// RFC 8446 §4.2.10: accepted 0-RTT must be under the ticket's suite and
@@ -672,8 +683,9 @@ impl State for ExpectCertificate {
     }
 }
 
-/// The server's Certificate: a chain (RFC 8446 §4.4.2.4: never empty),
-/// entry extensions we asked for, verified for the server's name.
+/// The server's Certificate: a chain (RFC 8446 §4.4.2.4: never empty), or
+/// one raw public key (§4.4.2, RFC 7250), entry extensions we asked for,
+/// verified for the server's name.
 fn verify_server_certificate(
     hs: &Handshake,
     cx: &mut Context<'_>,
@@ -688,6 +700,10 @@ fn verify_server_certificate(
             "the server sent an empty Certificate message",
         ));
     };
+    let raw = cx.info.server_cert_type == CertificateType::RAW_PUBLIC_KEY;
+    if raw && !rest.is_empty() {
+        return Err(cert_types::one_raw_public_key(cert.entries.len()));
+    }
     for e in cert.entries.iter().flat_map(|entry| &entry.extensions) {
         if !hs.shared.offered.contains(&e.typ()) {
             return Err(Error::peer(
@@ -707,26 +723,44 @@ fn verify_server_certificate(
             _ => None,
         })
         .unwrap_or(&[]);
-    let end_entity = CertificateDer::from(ee.cert_data.clone());
-    let intermediates: Vec<CertificateDer<'static>> = rest
-        .iter()
-        .map(|e| CertificateDer::from(e.cert_data.clone()))
-        .collect();
     let config = &hs.shared.config;
-    config.verifier.verify_server_cert(
-        &end_entity,
-        &intermediates,
-        &hs.shared.server_name,
-        ocsp,
-        config.time.now(),
-    )?;
-    cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+    if raw {
+        let key = cert_types::raw_public_key(&ee.cert_data)?;
+        config.server_rpk_verifier()?.verify_raw_public_key(
+            &key,
+            Some(&hs.shared.server_name),
+            config.time.now(),
+        )?;
+        cx.info.peer_raw_public_key = Some(key);
+    } else {
+        let end_entity = CertificateDer::from(ee.cert_data.clone());
+        let intermediates: Vec<CertificateDer<'static>> = rest
+            .iter()
+            .map(|e| CertificateDer::from(e.cert_data.clone()))
+            .collect();
+        config.verifier.verify_server_cert(
+            &end_entity,
+            &intermediates,
+            &hs.shared.server_name,
+            ocsp,
+            config.time.now(),
+        )?;
+        cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+    }
     cx.info.ocsp_response = Some(ocsp.to_vec()).filter(|o| !o.is_empty());
     cx.info.sct_list = ee.extensions.iter().find_map(|e| match e {
         Extension::SignedCertificateTimestamps(l) => Some(l.clone()),
         _ => None,
     });
     Ok(())
+}
+
+/// A resumed session's server key (RFC 7250): its type, and the key.
+fn record_session_key(cx: &mut Context<'_>, key: Option<&SubjectPublicKeyInfoDer<'static>>) {
+    cx.info.peer_raw_public_key = key.cloned();
+    if key.is_some() {
+        cx.info.server_cert_type = CertificateType::RAW_PUBLIC_KEY;
+    }
 }
 
 struct ExpectCertificateVerify {
@@ -754,15 +788,14 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        let verifier = &config.verifier;
         verify_certificate_verify(
             cx,
             cv,
             Role::Server,
             &self.hs.transcript.current_hash(),
-            &|cert, scheme, message, signature| {
-                verifier.verify_handshake_signature(
-                    cert,
+            &|key, scheme, message, signature| {
+                config.verify_server_signature(
+                    key,
                     scheme,
                     message,
                     signature,
@@ -874,6 +907,7 @@ fn send_client_certificate(
             _ => None,
         })
         .unwrap_or_default();
+    let certificate_type = cx.info.client_cert_type;
     // RFC 9849 §6.1.7: after a rejected ECH, an empty Certificate.
     let candidates = match hs.shared.ech {
         EchStatus::Rejected => Vec::new(),
@@ -885,15 +919,26 @@ fn send_client_certificate(
                 signature_schemes: schemes,
                 authorities,
                 certificate_types: &[],
+                certificate_type,
             }),
     };
-    let chosen = choose_client_cert(&candidates, schemes, authorities, ProtocolVersion::TLSV1_3);
+    let chosen = choose_client_cert(
+        &candidates,
+        schemes,
+        authorities,
+        ProtocolVersion::TLSV1_3,
+        certificate_type,
+    );
     let entries = chosen
         .map(|(c, _)| {
-            c.chain
-                .iter()
-                .map(|der| CertificateEntry {
-                    cert_data: der.as_ref().to_vec(),
+            // RFC 8446 §4.4.2: a raw public key is the one entry.
+            let data = match &c.raw_public_key {
+                Some(k) => vec![k.as_ref()],
+                None => c.chain.iter().map(|d| d.as_ref()).collect(),
+            };
+            data.into_iter()
+                .map(|d| CertificateEntry {
+                    cert_data: d.to_vec(),
                     extensions: Vec::new(),
                 })
                 .collect()
@@ -998,6 +1043,7 @@ impl Connected {
                     version: q.version,
                     transport_parameters: q.peer.clone().unwrap_or_default(),
                 }),
+                peer_raw_public_key: cx.info.peer_raw_public_key.clone(),
             },
         );
     }

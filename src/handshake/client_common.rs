@@ -11,7 +11,8 @@ use crate::crypto::{ActiveKeyExchange, HashAlgorithm};
 use crate::error::{Error, Negotiable};
 use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, PskKind};
 use crate::msgs::enums::{
-    AlertDescription, CompressionMethod, ExtensionType, ProtocolVersion, SignatureScheme,
+    AlertDescription, CertificateType, CompressionMethod, ExtensionType, ProtocolVersion,
+    SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{
@@ -109,19 +110,22 @@ pub(crate) fn fill_binder(hello: &mut ClientHello, ticket: &Tls13Ticket, prefix:
     }
 }
 
-/// Picks our certificate for a CertificateRequest: one whose key can sign
-/// with an offered scheme in `version`, preferring one whose chain was
-/// issued by an authority the server named. The names guide the choice,
-/// they do not forbid one (RFC 8446 §4.2.4): the server decides.
+/// Picks our certificate for a CertificateRequest: one of the certificate
+/// type negotiated (RFC 7250 §4.2) whose key can sign with an offered
+/// scheme in `version`, preferring one whose chain was issued by an
+/// authority the server named. The names guide the choice, they do not
+/// forbid one (RFC 8446 §4.2.4): the server decides.
 pub(crate) fn choose_client_cert<'a>(
     certs: &'a [CertifiedKey],
     schemes: &[SignatureScheme],
     authorities: &[Vec<u8>],
     version: ProtocolVersion,
+    certificate_type: CertificateType,
 ) -> Option<(&'a CertifiedKey, SignatureScheme)> {
     let usable = || {
         certs
             .iter()
+            .filter(|c| c.certificate_type() == certificate_type)
             .filter_map(|c| c.key.choose_scheme(schemes, version).map(|s| (c, s)))
     };
     let named = usable().find(|(c, _)| {
@@ -222,15 +226,24 @@ pub(crate) fn chosen_suite(
     Ok(suite)
 }
 
-/// A resumed session's chain, verified again when the configuration asks
-/// for it ([`crate::config::ClientConfigBuilder::reverify_on_resume`]).
+/// A resumed session's chain, or raw public key, verified again when the
+/// configuration asks for it
+/// ([`crate::config::ClientConfigBuilder::reverify_on_resume`]).
 pub(crate) fn reverify_session(
     shared: &ClientShared,
     chain: &[pki_types::CertificateDer<'static>],
+    raw_public_key: Option<&crate::verify::SubjectPublicKeyInfoDer<'static>>,
 ) -> Result<(), Error> {
     let config = &shared.config;
     if !config.reverify_on_resume {
         return Ok(());
+    }
+    if let Some(key) = raw_public_key {
+        return config.server_rpk_verifier()?.verify_raw_public_key(
+            key,
+            Some(&shared.server_name),
+            config.time.now(),
+        );
     }
     let Some((end_entity, intermediates)) = chain.split_first() else {
         return Err(Error::Internal("a session without the server's chain"));

@@ -122,7 +122,7 @@ pub(crate) fn start_client(
         Some(t) => {
             // 0-RTT goes out before the server answers: the session's
             // chain is checked again first, if asked.
-            reverify_session(&shared, &t.peer_certs)?;
+            reverify_session(&shared, &t.peer_certs, t.peer_raw_public_key.as_ref())?;
             start_early_data(&mut shared, cx, t, early_transcript)?;
             true
         }
@@ -503,6 +503,8 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
             ));
         }
     }
+    // RFC 7250 §4.1: the certificate types we can send and accept.
+    exts.extend(super::cert_types::offer(config));
     if let Some(limit) = config.record_size_limit {
         exts.push(Extension::RecordSizeLimit(limit));
     }

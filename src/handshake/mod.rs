@@ -23,6 +23,7 @@
 //!   connected state); `common` what every handshake uses.
 
 mod cert_compression;
+mod cert_types;
 mod client;
 mod client12;
 mod client13;
@@ -56,9 +57,12 @@ pub(crate) use table::StateId;
 
 use crate::crypto::{Secret, SupportedSuite};
 use crate::error::Error;
-use crate::msgs::enums::{AlertDescription, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    AlertDescription, CertificateType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use crate::msgs::handshake::HandshakeMessage;
 use crate::record::{RecordOpener, RecordSealer};
+use crate::verify::{PeerKey, SubjectPublicKeyInfoDer};
 use pki_types::CertificateDer;
 
 /// What the connection must do for the handshake, in order.
@@ -150,6 +154,14 @@ pub(crate) struct Negotiated {
     /// (RFC 6066 §3).
     pub(crate) ignored_server_name: Option<String>,
     pub(crate) peer_certs: Vec<CertificateDer<'static>>,
+    /// The peer's raw public key, when it authenticated with one (RFC
+    /// 7250); `peer_certs` is empty then.
+    pub(crate) peer_raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
+    /// The type of the server's Certificate (RFC 7250 §4.2): X.509 unless
+    /// server_certificate_type chose another.
+    pub(crate) server_cert_type: CertificateType,
+    /// The type of the client's Certificate, likewise.
+    pub(crate) client_cert_type: CertificateType,
     pub(crate) peer_signature_scheme: Option<SignatureScheme>,
     /// The certificate and key we authenticated with, if we did.
     pub(crate) own_cert: Option<crate::config::CertifiedKey>,
@@ -176,6 +188,26 @@ pub(crate) struct Negotiated {
     pub(crate) ech_public_name: Option<String>,
     /// Set when the handshake runs for QUIC (RFC 9001).
     pub(crate) quic: Option<QuicTransport>,
+}
+
+impl Negotiated {
+    /// The certificate type of what the peer of `us` sends: its TLS 1.2
+    /// Certificate is decoded in that form (RFC 7250 §3).
+    pub(crate) fn peer_cert_type(&self, us: crate::msgs::Role) -> CertificateType {
+        match us {
+            crate::msgs::Role::Client => self.server_cert_type,
+            crate::msgs::Role::Server => self.client_cert_type,
+        }
+    }
+
+    /// The key the peer authenticated with, for its handshake signature.
+    pub(crate) fn peer_key(&self) -> Result<PeerKey<'_>, Error> {
+        match (&self.peer_raw_public_key, self.peer_certs.first()) {
+            (Some(k), _) => Ok(PeerKey::Raw(k)),
+            (None, Some(c)) => Ok(PeerKey::Certificate(c)),
+            (None, None) => Err(Error::Internal("a handshake signature without a peer key")),
+        }
+    }
 }
 
 /// One state of a handshake: a row of [`table`].

@@ -1,23 +1,25 @@
 //! The TLS 1.2 server (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746, RFC
 //! 5077, RFC 6066 §8), a step per message.
 
+use super::cert_types;
 use super::common::{check_finished, illegal, list, Exporter};
 use super::server_common::{
-    choose_alpn, choose_certificate, choose_suite, sent_sct_list, sni, stapled_ocsp,
+    choose_alpn, choose_certificate, choose_suite, record_session_identity, sent_sct_list,
+    session_client_certs, sni, stapled_ocsp,
 };
 use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
 use crate::codec::Codec;
-use crate::config::{CertifiedKey, ClientAuth, ServerConfig};
+use crate::config::{CertifiedKey, ServerConfig};
 use crate::crypto::sign::KeyKind;
 use crate::crypto::suites::lookup;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls12Suite};
 use crate::error::{Error, Negotiable};
 use crate::key_schedule::tls12;
 use crate::msgs::enums::{
-    AlertDescription, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType, NamedGroup,
-    ProtocolVersion, SignatureScheme,
+    AlertDescription, CertificateType, CipherSuite, CompressionMethod, EcPointFormat,
+    ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{
@@ -27,8 +29,6 @@ use crate::msgs::handshake::{
 use crate::msgs::Role;
 use crate::record::{RecordOpener, RecordSealer};
 use crate::session::ServerSessionValue;
-use crate::verify::certinfo::ec_curve;
-use crate::verify::ClientCertVerifier;
 use pki_types::CertificateDer;
 use std::sync::Arc;
 
@@ -50,6 +50,12 @@ struct Choices<'a> {
     scheme: SignatureScheme,
     group: NamedGroup,
     alpn: Option<Vec<u8>>,
+    /// Whether the client asked with server_certificate_type (RFC 7250
+    /// §4.2): the certificate's type is answered.
+    answer_server_type: bool,
+    /// The client certificate type to ask for, when client certificates
+    /// are asked for, and whether to answer client_certificate_type.
+    client_type: Option<(CertificateType, bool)>,
 }
 
 pub(super) fn handle_client_hello(
@@ -79,12 +85,18 @@ pub(super) fn handle_client_hello(
         send_ticket: false,
         sni: sni_text,
     };
-    let verifier = client_verifier(&config);
+    let verifier = c
+        .client_type
+        .map(|(t, _)| (t, config.requires_client_cert(t)));
     hs.transcript.start_hash(suite.hash, verifier.is_some());
     hs.transcript.add(raw);
     write_server_hello(&mut hs, cx, ch, &hello, &c)?;
-    write_server_flight(&mut hs, cx, ch, &c, verifier.as_ref())?;
+    write_server_flight(&mut hs, cx, ch, &c, verifier)?;
     cx.info.suite = Some(SupportedSuite::Tls12(suite));
+    cx.info.server_cert_type = c.cert.certificate_type();
+    if let Some((t, _)) = verifier {
+        cx.info.client_cert_type = t;
+    }
     cx.info.group = Some(group);
     cx.info.alpn = alpn;
     cx.info.extended_master_secret = hello.ems;
@@ -185,8 +197,18 @@ fn choose<'a>(
         _ => Vec::new(),
     };
     let schemes = schemes.as_slice();
+    // RFC 7250 §4.2: only a credential of a type the client accepts.
+    let (types, answer_server_type) = cert_types::server_types(config, ch);
+    if !config
+        .certs
+        .iter()
+        .any(|c| types.contains(&c.certificate_type()))
+    {
+        return Err(cert_types::no_credential_of_type(config, ch));
+    }
     let usable = |suite: &Tls12Suite, key: &CertifiedKey| {
-        usable_scheme(suite, key, schemes, their_groups).is_some()
+        types.contains(&key.certificate_type())
+            && usable_scheme(suite, key, schemes, their_groups).is_some()
     };
     let suite = choose_suite(config, ch, ProtocolVersion::TLSV1_2, |s| match s {
         SupportedSuite::Tls12(t) => config.certs.iter().any(|c| usable(t, c)),
@@ -196,16 +218,22 @@ fn choose<'a>(
     let SupportedSuite::Tls12(suite) = suite else {
         return Err(Error::Internal("a TLS 1.3 suite for TLS 1.2"));
     };
-    let cert = choose_certificate(config, ch, name, |c| usable(suite, c))
+    let cert = choose_certificate(config, ch, name, &types, |c| usable(suite, c))
         .ok_or(Error::Internal("no certificate for the chosen suite"))?;
     let scheme = usable_scheme(suite, cert, schemes, their_groups)
         .ok_or(Error::Internal("no scheme for the chosen certificate"))?;
+    let client_type = match config.asks_client_auth() {
+        true => Some(cert_types::client_type(config, ch)?),
+        false => None,
+    };
     Ok(Choices {
         suite,
         cert,
         scheme,
         group,
         alpn: choose_alpn(config, ch)?,
+        answer_server_type,
+        client_type,
     })
 }
 
@@ -238,9 +266,9 @@ fn kind_fits(suite: &Tls12Suite, key: &CertifiedKey) -> bool {
 }
 
 /// RFC 8422 §5.1: in TLS 1.2 an ECDSA certificate's curve must be one of
-/// the client's supported_groups.
+/// the client's supported_groups (a raw public key's too).
 fn curve_listed(key: &CertifiedKey, groups: &[NamedGroup]) -> bool {
-    match key.chain.first().and_then(|c| ec_curve(c)) {
+    match key.ec_curve() {
         Some(curve) => groups.contains(&curve),
         None => true,
     }
@@ -298,10 +326,7 @@ fn no_suite_error(
     let on_listed_curve: Vec<&&CertifiedKey> =
         fitting.iter().filter(|c| curve_listed(c, groups)).collect();
     if on_listed_curve.is_empty() {
-        let curves: Vec<NamedGroup> = fitting
-            .iter()
-            .filter_map(|c| c.chain.first().and_then(|d| ec_curve(d)))
-            .collect();
+        let curves: Vec<NamedGroup> = fitting.iter().filter_map(|c| c.ec_curve()).collect();
         return Error::NoCommon {
             what: Negotiable::Certificate,
             ours: format!("ECDSA certificates on {}", list(&curves)),
@@ -327,14 +352,6 @@ fn no_suite_error(
         what: Negotiable::SignatureScheme,
         ours: format!("{}{hash_note}", list(&signs_with)),
         theirs: list(schemes),
-    }
-}
-
-fn client_verifier(config: &ServerConfig) -> Option<(Arc<dyn ClientCertVerifier>, bool)> {
-    match &config.client_auth {
-        ClientAuth::None => None,
-        ClientAuth::Optional(v) => Some((v.clone(), false)),
-        ClientAuth::Required(v) => Some((v.clone(), true)),
     }
 }
 
@@ -397,6 +414,14 @@ fn write_server_hello(
     if let Some(l) = sent_sct_list(ch, c.cert) {
         exts.push(Extension::SignedCertificateTimestamps(l.to_vec()));
     }
+    // RFC 7250 §4.2: the types chosen, where the client asked (the
+    // client's only as a CertificateRequest follows).
+    if c.answer_server_type {
+        exts.push(Extension::ServerCertificateType(c.cert.certificate_type()));
+    }
+    if let Some((t, true)) = c.client_type {
+        exts.push(Extension::ClientCertificateType(t));
+    }
     if config.session_cache.is_some() {
         hs.session_id = vec![0u8; 32];
         config.random.fill(&mut hs.session_id)?;
@@ -420,10 +445,16 @@ fn write_server_flight(
     cx: &mut Context<'_>,
     ch: &ClientHello,
     c: &Choices<'_>,
-    verifier: Option<&(Arc<dyn ClientCertVerifier>, bool)>,
+    verifier: Option<(CertificateType, bool)>,
 ) -> Result<(), Error> {
-    let chain = c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect();
-    cx.send(&mut hs.transcript, HandshakePayload::Certificate12(chain))?;
+    // RFC 7250 §3: a raw public key in place of the chain.
+    let certificate = match &c.cert.raw_public_key {
+        Some(k) => HandshakePayload::CertificateRawPublicKey12(k.as_ref().to_vec()),
+        None => HandshakePayload::Certificate12(
+            c.cert.chain.iter().map(|d| d.as_ref().to_vec()).collect(),
+        ),
+    };
+    cx.send(&mut hs.transcript, certificate)?;
     cx.info.own_cert = Some(c.cert.clone());
     if let Some(ocsp) = stapled_ocsp(ch, c.cert) {
         let status = HandshakePayload::CertificateStatus(ocsp.to_vec());
@@ -450,17 +481,22 @@ fn write_server_flight(
         },
     };
     cx.send(&mut hs.transcript, HandshakePayload::ServerKeyExchange(ske))?;
-    if let Some((v, _)) = verifier {
+    if let Some((t, _)) = verifier {
         let config = &hs.config;
-        hs.requested = v
-            .supported_schemes()
+        hs.requested = config
+            .client_schemes(t)?
             .into_iter()
             .filter(|s| config.allows_scheme(*s))
             .collect();
+        // Authorities name the issuers of X.509 certificates only.
+        let certificate_authorities = match t {
+            CertificateType::X509 => config.client_verifier()?.root_subjects(),
+            _ => Vec::new(),
+        };
         let cr = CertificateRequest12 {
             certificate_types: CERT_TYPES.to_vec(),
             signature_algorithms: hs.requested.clone(),
-            certificate_authorities: v.root_subjects(),
+            certificate_authorities,
         };
         cx.send(
             &mut hs.transcript,
@@ -504,10 +540,27 @@ impl State for ExpectCertificate {
         msg: HandshakeMessage,
         raw: &[u8],
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::Certificate12(chain) = &msg.payload else {
-            return Err(Error::Internal("the table let through another message"));
-        };
         self.hs.transcript.add(raw);
+        let config = self.hs.config.clone();
+        // RFC 7250 §3: a raw public key, or none (empty), once negotiated.
+        let chain = match &msg.payload {
+            HandshakePayload::Certificate12(chain) => chain.as_slice(),
+            HandshakePayload::CertificateRawPublicKey12(key) if !key.is_empty() => {
+                let key = super::cert_types::raw_public_key(key)?;
+                config.client_rpk_verifier()?.verify_raw_public_key(
+                    &key,
+                    None,
+                    config.time.now(),
+                )?;
+                cx.info.peer_raw_public_key = Some(key);
+                return Ok(Box::new(ExpectClientKeyExchange {
+                    hs: self.hs,
+                    client_cert: true,
+                }));
+            }
+            HandshakePayload::CertificateRawPublicKey12(_) => &[],
+            _ => return Err(Error::Internal("the table let through another message")),
+        };
         let Some((ee, rest)) = chain.split_first() else {
             if self.required {
                 // RFC 5246 §7.4.6: handshake_failure for a missing
@@ -527,8 +580,8 @@ impl State for ExpectCertificate {
             .iter()
             .map(|c| CertificateDer::from(c.clone()))
             .collect();
-        let v = self.hs.config.client_verifier()?;
-        v.verify_client_cert(&end_entity, &intermediates, self.hs.config.time.now())?;
+        let v = config.client_verifier()?;
+        v.verify_client_cert(&end_entity, &intermediates, config.time.now())?;
         cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
         Ok(Box::new(ExpectClientKeyExchange {
             hs: self.hs,
@@ -617,14 +670,9 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        let cert = cx
-            .info
-            .peer_certs
-            .first()
-            .ok_or(Error::Internal("a CertificateVerify without a certificate"))?;
         // RFC 5246 §7.4.8: the signature covers every message so far.
-        hs.config.client_verifier()?.verify_handshake_signature(
-            cert,
+        hs.config.verify_client_signature(
+            cx.info.peer_key()?,
             cv.scheme,
             hs.transcript.buffer(),
             &cv.signature,
@@ -771,14 +819,11 @@ fn session_value(hs: &Hs, cx: &Context<'_>, ms: &Secret) -> ServerSessionValue {
         sni: hs.sni.clone(),
         alpn: cx.info.alpn.clone(),
         max_early_data: 0,
-        client_certs: cx
-            .info
-            .peer_certs
-            .iter()
-            .map(|c| c.as_ref().to_vec())
-            .collect(),
+        client_certs: session_client_certs(cx.info),
         group: cx.info.group,
         client_auth: hs.config.client_auth_scope(),
+        server_cert_type: cx.info.server_cert_type,
+        client_cert_type: cx.info.client_cert_type,
     }
 }
 
@@ -817,10 +862,14 @@ fn find_session(
         }
         _ => return Ok(None),
     };
+    // RFC 7250 §4.1: nor one whose server authenticated with a type the
+    // client no longer accepts.
+    let (server_types, _) = cert_types::server_types(config, ch);
     if value.version != ProtocolVersion::TLSV1_2
         || now > value.created.saturating_add(u64::from(value.lifetime))
         || value.sni.as_deref() != sni
         || value.client_auth != config.client_auth_scope()
+        || !server_types.contains(&value.server_cert_type)
     {
         return Ok(None);
     }
@@ -857,6 +906,10 @@ fn resume(
     exts.push(Extension::ExtendedMasterSecret);
     if let Some(p) = &alpn {
         exts.push(Extension::Alpn(vec![p.clone()]));
+    }
+    // RFC 7250 §4.2: the session's certificate type, where the client asks.
+    if cert_types::server_types(&config, ch).1 {
+        exts.push(Extension::ServerCertificateType(value.server_cert_type));
     }
     // RFC 5077 §3.4: the client's session ID is echoed to say "resumed".
     let sh = ServerHello {
@@ -916,9 +969,5 @@ fn record_resumed(
     cx.info.resumed = true;
     // The session's group, as the full handshake reported it.
     cx.info.group = value.group;
-    cx.info.peer_certs = value
-        .client_certs
-        .iter()
-        .map(|c| CertificateDer::from(c.clone()))
-        .collect();
+    record_session_identity(cx.info, value);
 }

@@ -4,6 +4,7 @@
 
 use super::cert_compression;
 use super::common::{check_finished, illegal};
+use super::server_common::session_client_certs;
 use super::tls13::{connected13_methods, opener, verify_certificate_verify, Traffic13};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
@@ -12,7 +13,7 @@ use crate::config::ServerConfig;
 use crate::crypto::{Secret, Tls13Suite};
 use crate::error::{CertificateError, CertificateErrorKind, Error};
 use crate::key_schedule::tls13::{finished_verify_data, resumption_psk, MasterSecret};
-use crate::msgs::enums::{AlertDescription, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{AlertDescription, CertificateType, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload, NewSessionTicket13};
 use crate::msgs::Role;
@@ -99,14 +100,26 @@ impl State for ExpectCertificate {
             }
             return Ok(Box::new(ExpectFinished { rest: self.rest }));
         };
-        let end_entity = CertificateDer::from(ee.cert_data.clone());
-        let intermediates: Vec<CertificateDer<'static>> = rest
-            .iter()
-            .map(|e| CertificateDer::from(e.cert_data.clone()))
-            .collect();
-        let v = self.rest.config.client_verifier()?;
-        v.verify_client_cert(&end_entity, &intermediates, self.rest.config.time.now())?;
-        cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+        let config = &self.rest.config;
+        if cx.info.client_cert_type == CertificateType::RAW_PUBLIC_KEY {
+            if !rest.is_empty() {
+                return Err(super::cert_types::one_raw_public_key(cert.entries.len()));
+            }
+            let key = super::cert_types::raw_public_key(&ee.cert_data)?;
+            config
+                .client_rpk_verifier()?
+                .verify_raw_public_key(&key, None, config.time.now())?;
+            cx.info.peer_raw_public_key = Some(key);
+        } else {
+            let end_entity = CertificateDer::from(ee.cert_data.clone());
+            let intermediates: Vec<CertificateDer<'static>> = rest
+                .iter()
+                .map(|e| CertificateDer::from(e.cert_data.clone()))
+                .collect();
+            let v = config.client_verifier()?;
+            v.verify_client_cert(&end_entity, &intermediates, config.time.now())?;
+            cx.info.peer_certs = std::iter::once(end_entity).chain(intermediates).collect();
+        }
         Ok(Box::new(ExpectCertificateVerify { rest: self.rest }))
     }
 }
@@ -135,15 +148,15 @@ impl State for ExpectCertificateVerify {
                 cv.scheme
             )));
         }
-        let v = self.rest.config.client_verifier()?;
+        let config = &self.rest.config;
         verify_certificate_verify(
             cx,
             cv,
             Role::Client,
             &self.rest.transcript.current_hash(),
-            &|cert, scheme, message, signature| {
-                v.verify_handshake_signature(
-                    cert,
+            &|key, scheme, message, signature| {
+                config.verify_client_signature(
+                    key,
                     scheme,
                     message,
                     signature,
@@ -239,15 +252,12 @@ fn send_ticket(
         sni: cx.info.sni.clone(),
         alpn: cx.info.alpn.clone(),
         max_early_data: config.max_early_data,
-        client_certs: cx
-            .info
-            .peer_certs
-            .iter()
-            .map(|c| c.as_ref().to_vec())
-            .collect(),
+        client_certs: session_client_certs(cx.info),
         group: None,
         client_auth: config.client_auth_scope(),
         quic_version: cx.info.quic.as_ref().map(|q| q.version),
+        server_cert_type: cx.info.server_cert_type,
+        client_cert_type: cx.info.client_cert_type,
     };
     let stateful = config
         .session_cache

@@ -4,16 +4,19 @@
 //! needs (§7.1).
 
 use super::cert_compression;
+use super::cert_types;
 use super::common::{list, Exporter};
 use super::server13_finish::{
     ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
 };
 use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk};
-use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, stapled_ocsp};
+use super::server_common::{
+    choose_alpn, choose_certificate, record_session_identity, sent_sct_list, sni, stapled_ocsp,
+};
 use super::tls13::{opener, sealer};
 use super::transcript::Transcript;
 use super::{Command, Context, State};
-use crate::config::{CertifiedKey, ClientAuth, EarlyDataReason, EchStatus, ServerConfig};
+use crate::config::{CertifiedKey, EarlyDataReason, EchStatus, ServerConfig};
 use crate::crypto::hash::Output;
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
@@ -22,8 +25,8 @@ use crate::key_schedule::tls13::{
     ech_accept_confirmation, finished_verify_data, EarlySecret, HandshakeSecret,
 };
 use crate::msgs::enums::{
-    CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
-    SignatureScheme,
+    CertificateType, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
+    PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
@@ -31,7 +34,7 @@ use crate::msgs::handshake::{
     DigitallySigned, HandshakeMessage, HandshakePayload, ServerHello,
 };
 use crate::msgs::Role;
-use pki_types::{CertificateDer, DnsName};
+use pki_types::DnsName;
 use std::sync::Arc;
 
 /// How the handshake's shared secret is made: (EC)DHE with a group
@@ -52,6 +55,13 @@ struct Decisions<'a> {
     accept_early: bool,
     wants_early: bool,
     early_reason: EarlyDataReason,
+    /// The type of our certificate, answered in server_certificate_type
+    /// when the client asked (RFC 7250 §4.2): the credential's, or a
+    /// resumed session's.
+    server_type_answer: Option<CertificateType>,
+    /// The client certificate type to ask for in a full handshake with
+    /// client authentication, and whether to answer client_certificate_type.
+    client_type: Option<(CertificateType, bool)>,
 }
 
 /// The server's flight from ServerHello to Finished. `transcript` holds
@@ -168,9 +178,25 @@ fn decide<'a>(
         }
         KeyExchange::PskOnly(psk) => (None, Some(*psk)),
     };
+    let (server_types, answer) = cert_types::server_types(config, ch);
     let cert = match psk {
         Some(_) => None,
-        None => Some(choose_cert_and_scheme(config, ch, name.as_ref())?),
+        None => Some(choose_cert_and_scheme(
+            config,
+            ch,
+            name.as_ref(),
+            &server_types,
+        )?),
+    };
+    let server_type_answer = match (&cert, &psk) {
+        (_, _) if !answer => None,
+        (Some((c, _)), _) => Some(c.certificate_type()),
+        (None, Some(p)) => Some(p.value.server_cert_type),
+        (None, None) => None,
+    };
+    let client_type = match cert.is_some() && config.asks_client_auth() {
+        true => Some(cert_types::client_type(config, ch)?),
+        false => None,
     };
     let alpn = choose_alpn(config, ch)?;
     let wants_early = ch.extension(ExtensionType::EARLY_DATA).is_some();
@@ -185,16 +211,26 @@ fn decide<'a>(
         accept_early,
         wants_early,
         early_reason,
+        server_type_answer,
+        client_type,
     })
 }
 
-/// A certificate that can sign with a scheme the client offered, and that
-/// scheme.
+/// A certificate of a type the client accepts (RFC 7250 §4.2) that can
+/// sign with a scheme the client offered, and that scheme.
 fn choose_cert_and_scheme<'a>(
     config: &'a ServerConfig,
     ch: &ClientHello,
     name: Option<&DnsName<'static>>,
+    types: &[CertificateType],
 ) -> Result<(&'a CertifiedKey, SignatureScheme), Error> {
+    if !config
+        .certs
+        .iter()
+        .any(|c| types.contains(&c.certificate_type()))
+    {
+        return Err(cert_types::no_credential_of_type(config, ch));
+    }
     let offered = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
         Some(Extension::SignatureAlgorithms(s)) => s.as_slice(),
         _ => &[],
@@ -207,7 +243,7 @@ fn choose_cert_and_scheme<'a>(
         .collect();
     let schemes = schemes.as_slice();
     let tls13 = ProtocolVersion::TLSV1_3;
-    let cert = choose_certificate(config, ch, name, |c| {
+    let cert = choose_certificate(config, ch, name, types, |c| {
         c.key.choose_scheme(schemes, tls13).is_some()
     })
     .ok_or_else(|| Error::NoCommon {
@@ -392,12 +428,13 @@ fn record_negotiated(cx: &mut Context<'_>, suite: &'static Tls13Suite, d: &Decis
     }
     if let Some(p) = &d.psk {
         cx.info.resumed = true;
-        cx.info.peer_certs = p
-            .value
-            .client_certs
-            .iter()
-            .map(|c| CertificateDer::from(c.clone()))
-            .collect();
+        record_session_identity(cx.info, &p.value);
+    }
+    if let Some((c, _)) = d.cert {
+        cx.info.server_cert_type = c.certificate_type();
+    }
+    if let Some((t, _)) = d.client_type {
+        cx.info.client_cert_type = t;
     }
 }
 
@@ -431,6 +468,14 @@ fn write_encrypted_extensions(
     if d.accept_early {
         ee.push(Extension::EarlyData);
     }
+    // RFC 7250 §4.2: the types chosen, where the client asked (the
+    // client's only when a certificate is requested).
+    if let Some(t) = d.server_type_answer {
+        ee.push(Extension::ServerCertificateType(t));
+    }
+    if let Some((t, true)) = d.client_type {
+        ee.push(Extension::ClientCertificateType(t));
+    }
     // RFC 9849 §7.1: a client whose ECH we could not use gets our
     // configs to retry with.
     if cx.info.ech == EchStatus::Rejected {
@@ -446,36 +491,31 @@ fn write_encrypted_extensions(
     Ok(())
 }
 
-/// The client-certificate verifier of a full handshake, and whether a
-/// certificate is required.
-fn client_verifier(
-    config: &ServerConfig,
-    d: &Decisions<'_>,
-) -> Option<(Arc<dyn crate::verify::ClientCertVerifier>, bool)> {
-    match (&config.client_auth, &d.cert) {
-        (_, None) | (ClientAuth::None, _) => None,
-        (ClientAuth::Optional(v), _) => Some((v.clone(), false)),
-        (ClientAuth::Required(v), _) => Some((v.clone(), true)),
-    }
+/// The client certificate type a full handshake asks for, and whether a
+/// certificate of it is required.
+fn client_verifier(config: &ServerConfig, d: &Decisions<'_>) -> Option<(CertificateType, bool)> {
+    d.client_type
+        .map(|(t, _)| (t, config.requires_client_cert(t)))
 }
 
-/// CertificateRequest (RFC 8446 §4.3.2): the schemes the verifier accepts
-/// and its roots' names. Returns the schemes actually requested.
+/// CertificateRequest (RFC 8446 §4.3.2): the schemes the verifier of the
+/// client certificate type accepts and, for X.509, its roots' names.
+/// Returns the schemes actually requested.
 fn write_certificate_request(
     config: &ServerConfig,
     cx: &mut Context<'_>,
-    v: &(Arc<dyn crate::verify::ClientCertVerifier>, bool),
+    v: &(CertificateType, bool),
     transcript: &mut Transcript,
 ) -> Result<Vec<SignatureScheme>, Error> {
     // RFC 8446 §4.2.3: the list also names the signatures the client's
     // certificates may carry, so RSA PKCS#1 may appear (the
     // CertificateVerify itself is held to TLS 1.3's schemes); TLS 1.3's
     // schemes go first. It may not be empty (<2..2^16-2>).
-    let (mut schemes, legacy): (Vec<SignatureScheme>, Vec<SignatureScheme>) =
-        v.0.supported_schemes()
-            .into_iter()
-            .filter(|s| config.allows_scheme(*s))
-            .partition(|s| allowed_in_tls13(*s));
+    let (mut schemes, legacy): (Vec<SignatureScheme>, Vec<SignatureScheme>) = config
+        .client_schemes(v.0)?
+        .into_iter()
+        .filter(|s| config.allows_scheme(*s))
+        .partition(|s| allowed_in_tls13(*s));
     schemes.extend(legacy);
     if schemes.is_empty() {
         return Err(Error::Config(
@@ -489,7 +529,11 @@ fn write_certificate_request(
             config.cert_compression.clone(),
         ));
     }
-    let subjects = v.0.root_subjects();
+    // Authorities name the issuers of X.509 certificates only.
+    let subjects = match v.0 {
+        CertificateType::X509 => config.client_verifier()?.root_subjects(),
+        _ => Vec::new(),
+    };
     if !subjects.is_empty() {
         exts.push(Extension::CertificateAuthorities(subjects));
     }
@@ -528,12 +572,16 @@ fn write_certificate_flight(
     if let Some(l) = sent_sct_list(ch, cert) {
         leaf_exts.push(Extension::SignedCertificateTimestamps(l.to_vec()));
     }
-    let entries = cert
-        .chain
-        .iter()
+    // RFC 8446 §4.4.2: a raw public key is the one entry (RFC 7250 §3).
+    let data: Vec<&[u8]> = match &cert.raw_public_key {
+        Some(k) => vec![k.as_ref()],
+        None => cert.chain.iter().map(|c| c.as_ref()).collect(),
+    };
+    let entries = data
+        .into_iter()
         .enumerate()
         .map(|(i, c)| CertificateEntry {
-            cert_data: c.as_ref().to_vec(),
+            cert_data: c.to_vec(),
             extensions: if i == 0 {
                 std::mem::take(&mut leaf_exts)
             } else {

@@ -9,7 +9,9 @@ use crate::crypto::suites::lookup;
 use crate::crypto::{Secret, SupportedSuite, Tls13Suite};
 use crate::error::Error;
 use crate::key_schedule::tls13::{finished_key, EarlySecret, PskKind};
-use crate::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion, PskKeyExchangeMode};
+use crate::msgs::enums::{
+    AlertDescription, CertificateType, ExtensionType, ProtocolVersion, PskKeyExchangeMode,
+};
 use crate::msgs::extensions::{Extension, OfferedPsks, PskIdentity};
 use crate::msgs::handshake::ClientHello;
 use crate::session::{ServerSessionValue, TICKET_AGE_WINDOW_MS};
@@ -56,6 +58,7 @@ pub(crate) fn accept_psk(
         return Ok(None);
     };
     let now = config.time.now().as_secs();
+    let (server_types, _) = super::cert_types::server_types(config, ch);
     let candidates = offer
         .identities
         .iter()
@@ -65,7 +68,9 @@ pub(crate) fn accept_psk(
         let Some(value) = open_ticket(config, id, now) else {
             continue;
         };
-        if !usable(config, &value, suite, sni, now) || value.quic_version != quic_version {
+        if !usable(config, &value, suite, sni, now, &server_types)
+            || value.quic_version != quic_version
+        {
             continue;
         }
         let binder = offer
@@ -102,12 +107,13 @@ pub(crate) fn offers_resumable_psk(
         return false;
     };
     let now = config.time.now().as_secs();
+    let (server_types, _) = super::cert_types::server_types(config, ch);
     offer
         .identities
         .iter()
         .take(MAX_IDENTITIES_TRIED)
         .filter_map(|id| open_ticket(config, id, now))
-        .any(|value| usable(config, &value, suite, sni, now))
+        .any(|value| usable(config, &value, suite, sni, now, &server_types))
 }
 
 /// The client's PSK offer, if it makes one the server may use: with
@@ -164,6 +170,7 @@ fn usable(
     suite: &Tls13Suite,
     sni: Option<&str>,
     now: u64,
+    server_types: &[CertificateType],
 ) -> bool {
     let same_hash =
         matches!(lookup(value.suite), Some(SupportedSuite::Tls13(s)) if s.hash == suite.hash);
@@ -173,6 +180,9 @@ fn usable(
         && alive
         && value.sni.as_deref() == sni
         && value.client_auth == config.client_auth_scope()
+        // RFC 7250 §4.1: a session whose server authenticated with a type
+        // the client no longer accepts is not resumed.
+        && server_types.contains(&value.server_cert_type)
 }
 
 /// The binder over the hello truncated before the binders (RFC 8446

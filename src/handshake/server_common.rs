@@ -3,15 +3,18 @@
 //! 5246 §7.4.1.2; RFC 6066 §3; RFC 7301).
 
 use super::common::list;
+use super::Negotiated;
 use crate::config::{CertifiedKey, ServerConfig};
 use crate::crypto::SupportedSuite;
 use crate::error::{Error, Negotiable};
 use crate::msgs::enums::{
-    is_grease_u16, AlertDescription, CertificateStatusType, CipherSuite, ExtensionType,
-    ProtocolVersion, ServerNameType,
+    is_grease_u16, AlertDescription, CertificateStatusType, CertificateType, CipherSuite,
+    ExtensionType, ProtocolVersion, ServerNameType,
 };
 use crate::msgs::extensions::Extension;
 use crate::msgs::handshake::ClientHello;
+use crate::session::ServerSessionValue;
+use crate::verify::SubjectPublicKeyInfoDer;
 use pki_types::{CertificateDer, DnsName, ServerName};
 
 /// The version both sides support, the server's order first (RFC 8446
@@ -142,20 +145,32 @@ fn chain_signatures_accepted(cert: &CertifiedKey, ch: &ClientHello) -> bool {
     })
 }
 
-/// The certificate for `sni`: the first whose names match, else the first;
-/// among those, one whose chain's signatures the client accepts.
+/// The certificate for `sni`: among those of a type the client accepts
+/// (RFC 7250 §4.2) that are `usable`, the first whose names match, else
+/// the first; among those, one whose chain's signatures the client
+/// accepts. A raw public key names nothing, and a client that accepts one
+/// authenticates the server without names (RFC 7250 §4.4): it fits any
+/// name.
 pub(crate) fn choose_certificate<'a>(
     config: &'a ServerConfig,
     ch: &ClientHello,
     sni: Option<&DnsName<'static>>,
+    types: &[CertificateType],
     usable: impl Fn(&CertifiedKey) -> bool,
 ) -> Option<&'a CertifiedKey> {
-    let mut usable_certs: Vec<&CertifiedKey> = config.certs.iter().filter(|c| usable(c)).collect();
+    let mut usable_certs: Vec<&CertifiedKey> = config
+        .certs
+        .iter()
+        .filter(|c| types.contains(&c.certificate_type()) && usable(c))
+        .collect();
     // A stable sort keeps the configured order among equals.
     usable_certs.sort_by_key(|c| !chain_signatures_accepted(c, ch));
     if let Some(name) = sni {
         let name = ServerName::DnsName(name.clone());
         for c in &usable_certs {
+            if c.raw_public_key.is_some() {
+                return Some(c);
+            }
             let Some(ee) = c.chain.first() else { continue };
             let ee: &CertificateDer<'_> = ee;
             if webpki::EndEntityCert::try_from(ee)
@@ -167,6 +182,39 @@ pub(crate) fn choose_certificate<'a>(
         }
     }
     usable_certs.first().copied()
+}
+
+/// What a session keeps of the client's certificate: its chain, or its
+/// raw public key alone (RFC 7250).
+pub(crate) fn session_client_certs(info: &Negotiated) -> Vec<Vec<u8>> {
+    match &info.peer_raw_public_key {
+        Some(k) => vec![k.as_ref().to_vec()],
+        None => info
+            .peer_certs
+            .iter()
+            .map(|c| c.as_ref().to_vec())
+            .collect(),
+    }
+}
+
+/// A resumed session's client certificate (chain or raw public key) and
+/// the certificate types it was made with.
+pub(crate) fn record_session_identity(info: &mut Negotiated, value: &ServerSessionValue) {
+    info.server_cert_type = value.server_cert_type;
+    info.client_cert_type = value.client_cert_type;
+    if value.client_cert_type == CertificateType::RAW_PUBLIC_KEY {
+        info.peer_raw_public_key = value
+            .client_certs
+            .first()
+            .map(|k| SubjectPublicKeyInfoDer::from(k.clone()));
+        info.peer_certs = Vec::new();
+    } else {
+        info.peer_certs = value
+            .client_certs
+            .iter()
+            .map(|c| CertificateDer::from(c.clone()))
+            .collect();
+    }
 }
 
 /// The OCSP response to staple: the certificate has one and the client

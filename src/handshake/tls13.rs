@@ -11,7 +11,7 @@ use crate::msgs::enums::{AlertDescription, KeyUpdateRequest, SignatureScheme};
 use crate::msgs::handshake::{tls13_signed_content, DigitallySigned, HandshakePayload};
 use crate::msgs::Role;
 use crate::record::{RecordOpener, RecordSealer};
-use pki_types::CertificateDer;
+use crate::verify::PeerKey;
 
 /// Keys that protect what we send under `secret`.
 pub(crate) fn sealer(suite: &Tls13Suite, secret: &Secret) -> Result<RecordSealer, Error> {
@@ -25,10 +25,11 @@ pub(crate) fn opener(suite: &Tls13Suite, secret: &Secret) -> Result<RecordOpener
     RecordOpener::tls13(suite.aead, key.as_bytes(), iv)
 }
 
-/// Checks one handshake signature: certificate, scheme, signed content,
-/// signature (a verifier's `verify_handshake_signature`).
+/// Checks one handshake signature: the peer's key (certificate or raw
+/// public key), scheme, signed content, signature (a verifier's
+/// `verify_handshake_signature`).
 pub(crate) type SignatureCheck<'a> =
-    dyn Fn(&CertificateDer<'_>, SignatureScheme, &[u8], &[u8]) -> Result<(), Error> + 'a;
+    dyn Fn(PeerKey<'_>, SignatureScheme, &[u8], &[u8]) -> Result<(), Error> + 'a;
 
 /// Checks the peer's CertificateVerify over the transcript hash with
 /// `verify` (RFC 8446 §4.4.3) and records the scheme; `signer` is the
@@ -41,12 +42,7 @@ pub(crate) fn verify_certificate_verify(
     verify: &SignatureCheck<'_>,
 ) -> Result<(), Error> {
     let content = tls13_signed_content(signer, transcript_hash);
-    let cert = cx
-        .info
-        .peer_certs
-        .first()
-        .ok_or(Error::Internal("a CertificateVerify without a certificate"))?;
-    verify(cert, cv.scheme, &content, &cv.signature)?;
+    verify(cx.info.peer_key()?, cv.scheme, &content, &cv.signature)?;
     cx.info.peer_signature_scheme = Some(cv.scheme);
     Ok(())
 }

@@ -264,6 +264,25 @@ registry! {
 }
 
 registry! {
+    /// CertificateType of the client_certificate_type and
+    /// server_certificate_type extensions (RFC 7250 §3, the IANA "TLS
+    /// Certificate Types" registry): what a Certificate message carries.
+    CertificateType(u8, u8, put_u8) {
+        X509 = 0 => "X509",
+        OPEN_PGP = 1 => "OpenPGP",
+        RAW_PUBLIC_KEY = 2 => "RawPublicKey",
+    }
+}
+
+impl Default for CertificateType {
+    /// X.509, what a Certificate carries unless another type is
+    /// negotiated (RFC 7250 §4.1, RFC 8446 §4.4.2).
+    fn default() -> Self {
+        CertificateType::X509
+    }
+}
+
+registry! {
     /// PskKeyExchangeMode (RFC 8446 §4.2.9).
     PskKeyExchangeMode(u8, u8, put_u8) {
         PSK_KE = 0 => "psk_ke",

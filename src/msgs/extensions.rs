@@ -5,9 +5,9 @@
 //! to judge.
 
 use super::enums::{
-    CertificateCompressionAlgorithm, CertificateStatusType, EcPointFormat, ExtensionType,
-    NamedGroup, ProtocolVersion,
-    PskKeyExchangeMode, ServerNameType, SignatureScheme,
+    CertificateCompressionAlgorithm, CertificateStatusType, CertificateType, EcPointFormat,
+    ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, ServerNameType,
+    SignatureScheme,
 };
 use crate::codec::{read_vec, write_vec, Codec, LengthPrefix, Reader, Writer};
 use crate::codec::DecodeError;
@@ -177,7 +177,8 @@ pub enum Extension {
     Alpn(Vec<Vec<u8>>),
     /// status_request in a ClientHello or CertificateRequest (RFC 6066 §8).
     StatusRequest(CertificateStatusRequest),
-    /// The empty status_request of a TLS 1.2 ServerHello.
+    /// The empty status_request of a TLS 1.2 ServerHello, or of a TLS 1.3
+    /// CertificateRequest (RFC 8446 §4.4.2.1).
     StatusRequestAck,
     /// status_request in a TLS 1.3 CertificateEntry: the OCSP response.
     CertificateStatus(Vec<u8>),
@@ -193,6 +194,19 @@ pub enum Extension {
     KeyShareHelloRetryRequest(NamedGroup),
     /// psk_key_exchange_modes (RFC 8446 §4.2.9).
     PskKeyExchangeModes(Vec<PskKeyExchangeMode>),
+    /// client_certificate_type in a ClientHello: the certificate types the
+    /// client can send, its preference first (RFC 7250 §3, §4.1).
+    ClientCertificateTypes(Vec<CertificateType>),
+    /// client_certificate_type in a TLS 1.2 ServerHello or TLS 1.3
+    /// EncryptedExtensions: the type the client is to send (RFC 7250 §4.2).
+    ClientCertificateType(CertificateType),
+    /// server_certificate_type in a ClientHello: the certificate types the
+    /// client can process, its preference first (RFC 7250 §3, §4.1).
+    ServerCertificateTypes(Vec<CertificateType>),
+    /// server_certificate_type in a TLS 1.2 ServerHello or TLS 1.3
+    /// EncryptedExtensions: the type of the server's Certificate (RFC 7250
+    /// §4.2).
+    ServerCertificateType(CertificateType),
     /// compress_certificate in a ClientHello or CertificateRequest: the
     /// algorithms the sender can decompress (RFC 8879 §3).
     CompressCertificate(Vec<CertificateCompressionAlgorithm>),
@@ -289,6 +303,12 @@ impl Extension {
             }
             PskKeyExchangeModes(_) => ExtensionType::PSK_KEY_EXCHANGE_MODES,
             CompressCertificate(_) => ExtensionType::COMPRESS_CERTIFICATE,
+            ClientCertificateTypes(_) | ClientCertificateType(_) => {
+                ExtensionType::CLIENT_CERTIFICATE_TYPE
+            }
+            ServerCertificateTypes(_) | ServerCertificateType(_) => {
+                ExtensionType::SERVER_CERTIFICATE_TYPE
+            }
             PreSharedKeyClient(_) | PreSharedKeyServer(_) | BadPreSharedKey(..) => {
                 ExtensionType::PRE_SHARED_KEY
             }
@@ -344,6 +364,10 @@ impl Extension {
             KeyShareHelloRetryRequest(group) => group.encode(w),
             PskKeyExchangeModes(m) => write_vec(w, LengthPrefix::U8, m),
             CompressCertificate(a) => write_vec(w, LengthPrefix::U8, a),
+            ClientCertificateTypes(t) | ServerCertificateTypes(t) => {
+                write_vec(w, LengthPrefix::U8, t)
+            }
+            ClientCertificateType(t) | ServerCertificateType(t) => t.encode(w),
             PreSharedKeyClient(offer) => offer.encode(w),
             PreSharedKeyServer(i) => w.put_u16(*i),
             EarlyDataMax(n) => w.put_u32(*n),
@@ -424,6 +448,11 @@ impl Extension {
                 }
                 Extension::Alpn(protocols)
             }
+            // RFC 8446 §4.4.2.1: a server asks for the client's OCSP
+            // response with an empty status_request in CertificateRequest.
+            (ExtensionType::STATUS_REQUEST, C::CertificateRequest) if body.is_empty() => {
+                Extension::StatusRequestAck
+            }
             (ExtensionType::STATUS_REQUEST, C::ClientHello | C::CertificateRequest) => {
                 let mut r = Reader::new(body);
                 Extension::StatusRequest(CertificateStatusRequest {
@@ -477,6 +506,30 @@ impl Extension {
             // RFC 8879 §3: `CertificateCompressionAlgorithm algorithms<2..2^8-2>`.
             (ExtensionType::COMPRESS_CERTIFICATE, C::ClientHello | C::CertificateRequest) => {
                 Extension::CompressCertificate(read_list(body, LengthPrefix::U8, 2, 254)?)
+            }
+            (
+                ExtensionType::CLIENT_CERTIFICATE_TYPE | ExtensionType::SERVER_CERTIFICATE_TYPE,
+                C::ClientHello,
+            ) => {
+                let types = certificate_type_list(body)?;
+                match typ {
+                    ExtensionType::CLIENT_CERTIFICATE_TYPE => {
+                        Extension::ClientCertificateTypes(types)
+                    }
+                    _ => Extension::ServerCertificateTypes(types),
+                }
+            }
+            // RFC 7250 §3: the server's answer is a single CertificateType;
+            // RFC 8446 §4.2 puts it in EncryptedExtensions in TLS 1.3.
+            (
+                ExtensionType::CLIENT_CERTIFICATE_TYPE | ExtensionType::SERVER_CERTIFICATE_TYPE,
+                C::ServerHello | C::EncryptedExtensions,
+            ) => {
+                let t = CertificateType::decode(body)?;
+                match typ {
+                    ExtensionType::CLIENT_CERTIFICATE_TYPE => Extension::ClientCertificateType(t),
+                    _ => Extension::ServerCertificateType(t),
+                }
             }
             (ExtensionType::PSK_KEY_EXCHANGE_MODES, C::ClientHello) => {
                 Extension::PskKeyExchangeModes(read_list(body, LengthPrefix::U8, 1, 0xff)?)
@@ -586,6 +639,20 @@ impl Extension {
         self.typ().encode(w);
         w.prefixed(LengthPrefix::U16, |w| self.encode_body(w));
     }
+}
+
+/// A ClientHello's `CertificateType client_certificate_types<1..2^8-1>` or
+/// `server_certificate_types<1..2^8-1>` (RFC 7250 §3). RFC 7250 §4.1: a
+/// client whose only type is the default X.509 omits the extension, so a
+/// list of X.509 alone is illegal_parameter; unknown values are kept.
+fn certificate_type_list(body: &[u8]) -> Result<Vec<CertificateType>, DecodeError> {
+    let types: Vec<CertificateType> = read_list(body, LengthPrefix::U8, 1, 0xff)?;
+    if types.iter().all(|t| *t == CertificateType::X509) {
+        return Err(DecodeError::IllegalValue(
+            "a certificate type list of X509 alone, which RFC 7250 §4.1 says to omit",
+        ));
+    }
+    Ok(types)
 }
 
 /// Reads `Extension extensions<min..2^16-1>` in `ctx`, rejecting a type that
@@ -701,6 +768,7 @@ mod tests {
             ),
             ("0100000000", T::STATUS_REQUEST, C::ClientHello),
             ("", T::STATUS_REQUEST, C::ServerHello),
+            ("", T::STATUS_REQUEST, C::CertificateRequest),
             ("01000003aabbcc", T::STATUS_REQUEST, C::Certificate),
             ("0403040303", T::SUPPORTED_VERSIONS, C::ClientHello),
             ("0304", T::SUPPORTED_VERSIONS, C::ServerHello),
@@ -728,6 +796,13 @@ mod tests {
                 C::CertificateRequest,
             ),
             ("00000000", T::PADDING, C::ClientHello),
+            ("020200", T::CLIENT_CERTIFICATE_TYPE, C::ClientHello),
+            ("0102", T::SERVER_CERTIFICATE_TYPE, C::ClientHello),
+            ("020205", T::SERVER_CERTIFICATE_TYPE, C::ClientHello),
+            ("02", T::SERVER_CERTIFICATE_TYPE, C::EncryptedExtensions),
+            ("00", T::SERVER_CERTIFICATE_TYPE, C::ServerHello),
+            ("02", T::CLIENT_CERTIFICATE_TYPE, C::ServerHello),
+            ("00", T::CLIENT_CERTIFICATE_TYPE, C::EncryptedExtensions),
             ("beef", ExtensionType(0x1a1a), C::ClientHello),
         ];
         for (body, typ, ctx) in cases {
@@ -839,6 +914,53 @@ mod tests {
                 C::Certificate,
                 DecodeError::IllegalValue("certificate status type"),
             ),
+            // RFC 7250 §3: a client's list holds one type at least.
+            (
+                "00",
+                T::SERVER_CERTIFICATE_TYPE,
+                C::ClientHello,
+                DecodeError::BadLength,
+            ),
+            (
+                "",
+                T::CLIENT_CERTIFICATE_TYPE,
+                C::ClientHello,
+                DecodeError::Truncated,
+            ),
+            (
+                "0302",
+                T::CLIENT_CERTIFICATE_TYPE,
+                C::ClientHello,
+                DecodeError::Truncated,
+            ),
+            (
+                "010200",
+                T::CLIENT_CERTIFICATE_TYPE,
+                C::ClientHello,
+                DecodeError::TrailingBytes,
+            ),
+            // RFC 7250 §4.1: X.509 alone is said by leaving the list out.
+            (
+                "0100",
+                T::SERVER_CERTIFICATE_TYPE,
+                C::ClientHello,
+                DecodeError::IllegalValue(
+                    "a certificate type list of X509 alone, which RFC 7250 §4.1 says to omit",
+                ),
+            ),
+            // The server's answer is one type, nothing more.
+            (
+                "",
+                T::SERVER_CERTIFICATE_TYPE,
+                C::EncryptedExtensions,
+                DecodeError::Truncated,
+            ),
+            (
+                "0202",
+                T::CLIENT_CERTIFICATE_TYPE,
+                C::ServerHello,
+                DecodeError::TrailingBytes,
+            ),
         ];
         for (body, typ, ctx, err) in bad {
             let body = hex::decode(body).unwrap();
@@ -848,6 +970,44 @@ mod tests {
                 "{typ:?} {ctx:?}"
             );
         }
+    }
+
+    #[test]
+    fn certificate_type_extensions_take_their_form_from_the_message() {
+        use CertificateType as CT;
+        use ExtensionContext as C;
+        use ExtensionType as T;
+        // A client's list, its preference first, unknown values kept.
+        assert_eq!(
+            round_trip("03020005", T::SERVER_CERTIFICATE_TYPE, C::ClientHello),
+            Extension::ServerCertificateTypes(vec![CT::RAW_PUBLIC_KEY, CT::X509, CT(5)])
+        );
+        assert_eq!(
+            round_trip("0102", T::CLIENT_CERTIFICATE_TYPE, C::ClientHello),
+            Extension::ClientCertificateTypes(vec![CT::RAW_PUBLIC_KEY])
+        );
+        // The server's one choice.
+        assert_eq!(
+            round_trip("02", T::CLIENT_CERTIFICATE_TYPE, C::EncryptedExtensions),
+            Extension::ClientCertificateType(CT::RAW_PUBLIC_KEY)
+        );
+        assert_eq!(
+            round_trip("00", T::SERVER_CERTIFICATE_TYPE, C::ServerHello),
+            Extension::ServerCertificateType(CT::X509)
+        );
+        // Where RFC 8446 §4.2 does not put them, they stay raw for the
+        // handshake to refuse.
+        assert!(matches!(
+            Extension::decode_body(T::SERVER_CERTIFICATE_TYPE, b"\x02", C::CertificateRequest),
+            Ok(Extension::Unknown { .. })
+        ));
+        // Unknown values alone are a list (the server finds nothing in it).
+        assert_eq!(
+            round_trip("0109", T::CLIENT_CERTIFICATE_TYPE, C::ClientHello),
+            Extension::ClientCertificateTypes(vec![CT(9)])
+        );
+        assert_eq!(format!("{:?}", CT::RAW_PUBLIC_KEY), "RawPublicKey");
+        assert_eq!(CertificateType::default(), CT::X509);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! RFC 8422 §5, RFC 5077 §3.3).
 
 use super::enums::{
-    CertificateCompressionAlgorithm, CipherSuite, CompressionMethod, EcCurveType, ExtensionType, HandshakeType, KeyUpdateRequest,
-    NamedGroup, ProtocolVersion, SignatureScheme,
+    CertificateCompressionAlgorithm, CertificateType, CipherSuite, CompressionMethod, EcCurveType,
+    ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use super::extensions::{find, read_extensions, write_extensions, Extension, ExtensionContext};
 use super::Role;
@@ -319,6 +319,11 @@ pub enum HandshakePayload {
     EncryptedExtensions(Vec<Extension>),
     /// TLS 1.2 Certificate: a chain of DER certificates.
     Certificate12(Vec<Vec<u8>>),
+    /// TLS 1.2 Certificate once RawPublicKey is negotiated (RFC 7250 §3):
+    /// `opaque ASN.1_subjectPublicKeyInfo<1..2^24-1>`, the DER
+    /// SubjectPublicKeyInfo; empty when a client has none to send (as an
+    /// empty chain says it in X.509, RFC 5246 §7.4.6).
+    CertificateRawPublicKey12(Vec<u8>),
     /// TLS 1.3 Certificate.
     Certificate13(Certificate13),
     /// TLS 1.2 CertificateRequest.
@@ -381,9 +386,9 @@ impl HandshakePayload {
             HandshakePayload::ClientHello(_) => HandshakeType::CLIENT_HELLO,
             HandshakePayload::ServerHello(_) => HandshakeType::SERVER_HELLO,
             HandshakePayload::EncryptedExtensions(_) => HandshakeType::ENCRYPTED_EXTENSIONS,
-            HandshakePayload::Certificate12(_) | HandshakePayload::Certificate13(_) => {
-                HandshakeType::CERTIFICATE
-            }
+            HandshakePayload::Certificate12(_)
+            | HandshakePayload::CertificateRawPublicKey12(_)
+            | HandshakePayload::Certificate13(_) => HandshakeType::CERTIFICATE,
             HandshakePayload::CertificateRequest12(_)
             | HandshakePayload::CertificateRequest13(_) => HandshakeType::CERTIFICATE_REQUEST,
             HandshakePayload::CertificateVerify(_) => HandshakeType::CERTIFICATE_VERIFY,
@@ -419,6 +424,7 @@ impl HandshakeMessage {
                     + 16
             }
             HandshakePayload::Certificate12(c) => c.iter().map(|e| e.len() + 3).sum::<usize>() + 16,
+            HandshakePayload::CertificateRawPublicKey12(k) => k.len() + 16,
             HandshakePayload::ClientHello(_) => 512,
             HandshakePayload::CertificateVerify(_) | HandshakePayload::ServerKeyExchange(_) => 320,
             _ => 128,
@@ -446,6 +452,7 @@ impl HandshakeMessage {
                     w.put_vec(LengthPrefix::U24, c);
                 }
             }),
+            P::CertificateRawPublicKey12(spki) => w.put_vec(LengthPrefix::U24, spki),
             P::Certificate13(c) => {
                 w.put_vec(LengthPrefix::U8, &c.context);
                 w.prefixed(LengthPrefix::U24, |w| {
@@ -501,20 +508,45 @@ impl HandshakeMessage {
 
     /// Decodes one whole message (header included) from `bytes`, which must
     /// hold exactly one message. `version` selects the TLS 1.2 or 1.3 form
-    /// of Certificate, CertificateRequest and NewSessionTicket.
+    /// of Certificate, CertificateRequest and NewSessionTicket; a TLS 1.2
+    /// Certificate is read as an X.509 chain.
     pub fn decode(bytes: &[u8], version: ProtocolVersion) -> Result<Self, DecodeError> {
+        Self::decode_for(bytes, version, CertificateType::X509)
+    }
+
+    /// Like [`HandshakeMessage::decode`], with a TLS 1.2 Certificate read
+    /// in the form of `certificate_type`, the type negotiated for its
+    /// sender (RFC 7250 §3); a TLS 1.3 CertificateEntry has one form for
+    /// both (RFC 8446 §4.4.2).
+    pub fn decode_for(
+        bytes: &[u8],
+        version: ProtocolVersion,
+        certificate_type: CertificateType,
+    ) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
         let typ = HandshakeType::read(&mut r)?;
         let body = r.vec_bytes(LengthPrefix::U24, 0, MAX_HANDSHAKE_MESSAGE)?;
         r.finish()?;
-        Self::decode_body(typ, body, version)
+        Self::decode_body_for(typ, body, version, certificate_type)
     }
 
-    /// Decodes a message body of type `typ`.
+    /// Decodes a message body of type `typ` (a TLS 1.2 Certificate as an
+    /// X.509 chain).
     pub fn decode_body(
         typ: HandshakeType,
         body: &[u8],
         version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        Self::decode_body_for(typ, body, version, CertificateType::X509)
+    }
+
+    /// Decodes a message body of type `typ`, a TLS 1.2 Certificate in the
+    /// form of `certificate_type` (see [`HandshakeMessage::decode_for`]).
+    pub fn decode_body_for(
+        typ: HandshakeType,
+        body: &[u8],
+        version: ProtocolVersion,
+        certificate_type: CertificateType,
     ) -> Result<Self, DecodeError> {
         use HandshakePayload as P;
         let tls13 = version == ProtocolVersion::TLSV1_3;
@@ -541,6 +573,11 @@ impl HandshakeMessage {
                     });
                 }
                 P::Certificate13(Certificate13 { context, entries })
+            }
+            // RFC 7250 §3; an empty key is a client's "none" (see the
+            // variant).
+            HandshakeType::CERTIFICATE if certificate_type == CertificateType::RAW_PUBLIC_KEY => {
+                P::CertificateRawPublicKey12(r.vec_bytes(LengthPrefix::U24, 0, 0xff_ffff)?.to_vec())
             }
             HandshakeType::CERTIFICATE => {
                 let mut list = r.sub(LengthPrefix::U24, 0, 0xff_ffff)?;
@@ -656,5 +693,67 @@ impl std::ops::Deref for SignedContent {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A P-256 SubjectPublicKeyInfo's first bytes stand in for a key: the
+    /// codec carries it as bytes, the handshake reads it.
+    const SPKI: &[u8] = &[0x30, 0x13, 0x30, 0x0d, 0x06, 0x07, 0x2a, 0x86, 0x48];
+
+    #[test]
+    fn a_tls12_raw_public_key_certificate_has_its_own_form() {
+        // RFC 7250 §3: one u24-prefixed SubjectPublicKeyInfo.
+        let msg = HandshakeMessage::new(HandshakePayload::CertificateRawPublicKey12(
+            SPKI.to_vec(),
+        ));
+        let enc = msg.encoding();
+        assert_eq!(&enc[..7], &[11, 0, 0, 12, 0, 0, 9]);
+        let v12 = ProtocolVersion::TLSV1_2;
+        let rpk = CertificateType::RAW_PUBLIC_KEY;
+        assert_eq!(HandshakeMessage::decode_for(&enc, v12, rpk), Ok(msg));
+        // Read as an X.509 chain the key is not a certificate list.
+        assert!(HandshakeMessage::decode(&enc, v12).is_err());
+        // An X.509 chain read as a raw public key keeps its inner prefix:
+        // the handshake finds that it is no SubjectPublicKeyInfo.
+        let chain = HandshakeMessage::new(HandshakePayload::Certificate12(vec![SPKI.to_vec()]));
+        assert_eq!(
+            HandshakeMessage::decode_for(&chain.encoding(), v12, rpk).map(|m| m.payload),
+            Ok(HandshakePayload::CertificateRawPublicKey12(
+                [&[0, 0, 9][..], SPKI].concat()
+            ))
+        );
+        // The empty key of a client without one.
+        let empty = HandshakeMessage::new(HandshakePayload::CertificateRawPublicKey12(Vec::new()));
+        assert_eq!(empty.encoding(), [11, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(
+            HandshakeMessage::decode_for(&empty.encoding(), v12, rpk),
+            Ok(empty)
+        );
+        // Lengths that do not add up.
+        for bad in [
+            &[11, 0, 0, 3, 0, 0, 1][..],
+            &[11, 0, 0, 4, 0, 0, 1, 0x30, 0][..],
+            &[11, 0, 0, 2, 0, 0][..],
+        ] {
+            assert!(HandshakeMessage::decode_for(bad, v12, rpk).is_err(), "{bad:?}");
+        }
+        // TLS 1.3 has one CertificateEntry form for both types.
+        let c13 = HandshakeMessage::new(HandshakePayload::Certificate13(Certificate13 {
+            context: Vec::new(),
+            entries: vec![CertificateEntry {
+                cert_data: SPKI.to_vec(),
+                extensions: Vec::new(),
+            }],
+        }));
+        let v13 = ProtocolVersion::TLSV1_3;
+        assert_eq!(
+            HandshakeMessage::decode_for(&c13.encoding(), v13, rpk).as_ref(),
+            Ok(&c13)
+        );
+        assert_eq!(HandshakeMessage::decode(&c13.encoding(), v13), Ok(c13));
     }
 }

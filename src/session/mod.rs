@@ -15,8 +15,8 @@ pub use ticketer::{
 use crate::codec::DecodeError;
 use crate::codec::{Codec, LengthPrefix, Reader, Writer};
 use crate::crypto::Secret;
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
-use pki_types::CertificateDer;
+use crate::msgs::enums::{CertificateType, CipherSuite, NamedGroup, ProtocolVersion};
+use pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Debug;
 use std::sync::Mutex;
@@ -45,6 +45,9 @@ pub struct Tls13Ticket {
     /// For a ticket from a QUIC connection, what QUIC remembers with it;
     /// `None` for a ticket from a TLS connection.
     pub quic: Option<QuicSession>,
+    /// The server's raw public key in the original session, if it
+    /// authenticated with one (RFC 7250); `peer_certs` is empty then.
+    pub peer_raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
 }
 
 /// What a QUIC client keeps with a ticket.
@@ -75,6 +78,9 @@ pub struct Tls12Session {
     pub created: u64,
     /// The server's certificate chain.
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// The server's raw public key, if it authenticated with one (RFC
+    /// 7250); `peer_certs` is empty then.
+    pub peer_raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
     /// The group of the full handshake's key exchange, reported again
     /// when the session is resumed.
     pub group: Option<NamedGroup>,
@@ -238,8 +244,14 @@ pub struct ServerSessionValue {
     pub alpn: Option<Vec<u8>>,
     /// max_early_data_size granted with the ticket.
     pub max_early_data: u32,
-    /// The client's certificate chain, if it sent one.
+    /// The client's certificate chain, if it sent one; its raw public key
+    /// alone if `client_cert_type` is RawPublicKey.
     pub client_certs: Vec<Vec<u8>>,
+    /// The type of the server's certificate in the session (RFC 7250
+    /// §4.2): resumed only for a client that accepts it.
+    pub server_cert_type: CertificateType,
+    /// The type of the client's certificate in the session.
+    pub client_cert_type: CertificateType,
     /// TLS 1.2: the group of the full handshake's key exchange.
     pub group: Option<NamedGroup>,
     /// The client-authentication policy the session was made under (a
@@ -275,8 +287,10 @@ impl Codec for ServerSessionValue {
         // 0: none (TLS 1.3 records it per connection).
         w.put_u16(self.group.map_or(0, |g| g.0));
         w.put_bytes(&self.client_auth);
-        // Last, and only for QUIC: values sealed before it existed decode
-        // as TLS sessions.
+        self.server_cert_type.encode(w);
+        self.client_cert_type.encode(w);
+        // Last, and only for QUIC: without it a value decodes as a TLS
+        // session.
         if let Some(v) = self.quic_version {
             w.put_u32(v);
         }
@@ -306,6 +320,11 @@ impl Codec for ServerSessionValue {
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         let client_auth = r.array()?;
+        // Sessions sealed before certificate types were kept are X.509.
+        let (server_cert_type, client_cert_type) = match r.at_end() {
+            true => (CertificateType::X509, CertificateType::X509),
+            false => (CertificateType::read(r)?, CertificateType::read(r)?),
+        };
         let quic_version = if r.at_end() { None } else { Some(r.u32()?) };
         Ok(ServerSessionValue {
             version,
@@ -322,6 +341,8 @@ impl Codec for ServerSessionValue {
             group,
             client_auth,
             quic_version,
+            server_cert_type,
+            client_cert_type,
         })
     }
 }
@@ -416,6 +437,7 @@ mod tests {
             alpn: None,
             peer_certs: Vec::new(),
             quic: None,
+            peer_raw_public_key: None,
         }
     }
 
@@ -474,6 +496,8 @@ mod tests {
             client_certs: vec![vec![1, 2, 3]],
             group: Some(NamedGroup::X25519),
             client_auth: [9; 32],
+            server_cert_type: CertificateType::RAW_PUBLIC_KEY,
+            client_cert_type: CertificateType::RAW_PUBLIC_KEY,
             quic_version: None,
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
@@ -482,6 +506,13 @@ mod tests {
             ..v.clone()
         };
         assert_eq!(ServerSessionValue::decode(&quic.get_encoding()), Ok(quic));
+        // A session sealed before the certificate types were kept reads as
+        // X.509 both ways.
+        let enc = v.get_encoding();
+        let old = ServerSessionValue::decode(&enc[..enc.len() - 2]).unwrap();
+        assert_eq!(old.server_cert_type, CertificateType::X509);
+        assert_eq!(old.client_cert_type, CertificateType::X509);
+        assert!(ServerSessionValue::decode(&enc[..enc.len() - 1]).is_err());
         // Debug never shows the secret.
         let shown = format!("{v:?}");
         assert!(!shown.contains("7, 7, 7"), "{shown}");

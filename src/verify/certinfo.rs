@@ -112,6 +112,13 @@ fn names_and_key(der: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     Some((issuer, subject, spki))
 }
 
+/// A certificate's subjectPublicKeyInfo, DER (its key as a raw public
+/// key, RFC 7250 §3).
+pub fn subject_public_key_info(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, _, spki) = names_and_key(der)?;
+    Some(crate::codec::der_element(0x30, spki))
+}
+
 /// The DER contents of the issuer and the subject Names.
 pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
     names_and_key(der).map(|(issuer, subject, _)| (issuer, subject))
@@ -123,6 +130,21 @@ pub fn issuer_and_subject(der: &[u8]) -> Option<(&[u8], &[u8])> {
 /// RSAPublicKey.
 pub fn public_key_bits(der: &[u8]) -> Option<&[u8]> {
     let (_, _, spki) = names_and_key(der)?;
+    key_bits(spki)
+}
+
+/// The subjectPublicKey bits of a DER SubjectPublicKeyInfo (a raw public
+/// key, RFC 7250 §3), in the form of [`public_key_bits`].
+pub fn raw_public_key_bits(spki: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(spki);
+    let contents = expect(&mut r, 0x30)?;
+    r.finish().ok()?;
+    key_bits(contents)
+}
+
+/// The BIT STRING's bits of the SubjectPublicKeyInfo whose SEQUENCE
+/// contents are `spki`.
+fn key_bits(spki: &[u8]) -> Option<&[u8]> {
     let mut spki = Reader::new(spki);
     expect(&mut spki, 0x30)?; // the algorithm
     match expect(&mut spki, 0x03)? {
@@ -134,22 +156,128 @@ pub fn public_key_bits(der: &[u8]) -> Option<&[u8]> {
 /// The named curve of a certificate's EC public key (RFC 5480 §2.1.1);
 /// None for other keys or an unknown curve.
 pub fn ec_curve(der: &[u8]) -> Option<crate::msgs::enums::NamedGroup> {
-    use crate::msgs::enums::NamedGroup;
     let (_, _, spki) = names_and_key(der)?;
-    let mut spki = Reader::new(spki);
-    let mut alg = Reader::new(expect(&mut spki, 0x30)?);
-    // id-ecPublicKey, 1.2.840.10045.2.1
-    if expect(&mut alg, 0x06)? != [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01] {
-        return None;
-    }
-    match expect(&mut alg, 0x06)? {
-        // secp256r1 (1.2.840.10045.3.1.7), secp384r1 (1.3.132.0.34),
-        // secp521r1 (1.3.132.0.35)
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => Some(NamedGroup::SECP256R1),
-        [0x2b, 0x81, 0x04, 0x00, 0x22] => Some(NamedGroup::SECP384R1),
-        [0x2b, 0x81, 0x04, 0x00, 0x23] => Some(NamedGroup::SECP521R1),
+    match algorithm_of(spki)? {
+        KeyAlgorithm::Ecdsa(curve) => curve,
         _ => None,
     }
+}
+
+/// A public key's algorithm, as its SubjectPublicKeyInfo names it (RFC
+/// 5280 §4.1.2.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyAlgorithm {
+    /// id-ecPublicKey on a named curve (RFC 5480 §2.1.1): secp256r1,
+    /// secp384r1 or secp521r1, or `None` for another curve.
+    Ecdsa(Option<crate::msgs::enums::NamedGroup>),
+    /// id-Ed25519 (RFC 8410 §3).
+    Ed25519,
+    /// id-Ed448 (RFC 8410 §3).
+    Ed448,
+    /// rsaEncryption (RFC 3279 §2.3.1), with the modulus's size in bits.
+    Rsa {
+        /// The modulus's size in bits.
+        bits: usize,
+    },
+    /// Another algorithm: its OBJECT IDENTIFIER's DER contents.
+    Other(Vec<u8>),
+}
+
+impl std::fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::msgs::enums::NamedGroup;
+        match self {
+            KeyAlgorithm::Ecdsa(Some(NamedGroup::SECP256R1)) => f.write_str("ECDSA P-256"),
+            KeyAlgorithm::Ecdsa(Some(NamedGroup::SECP384R1)) => f.write_str("ECDSA P-384"),
+            KeyAlgorithm::Ecdsa(Some(NamedGroup::SECP521R1)) => f.write_str("ECDSA P-521"),
+            KeyAlgorithm::Ecdsa(_) => f.write_str("ECDSA on an unknown curve"),
+            KeyAlgorithm::Ed25519 => f.write_str("Ed25519"),
+            KeyAlgorithm::Ed448 => f.write_str("Ed448"),
+            KeyAlgorithm::Rsa { bits } => write!(f, "RSA {bits}-bit"),
+            KeyAlgorithm::Other(oid) => {
+                write!(f, "an unknown algorithm (OID {})", hex::encode(oid))
+            }
+        }
+    }
+}
+
+/// The algorithm of the SubjectPublicKeyInfo whose SEQUENCE contents are
+/// `spki`: the AlgorithmIdentifier, and for RSA the modulus in the key.
+fn algorithm_of(spki: &[u8]) -> Option<KeyAlgorithm> {
+    use crate::crypto::sign::oid;
+    use crate::msgs::enums::NamedGroup;
+    let key = key_bits(spki)?;
+    let mut spki = Reader::new(spki);
+    let mut alg = Reader::new(expect(&mut spki, 0x30)?);
+    Some(match expect(&mut alg, 0x06)? {
+        o if o == oid::EC_PUBLIC_KEY => KeyAlgorithm::Ecdsa(match expect(&mut alg, 0x06)? {
+            c if c == oid::SECP256R1 => Some(NamedGroup::SECP256R1),
+            c if c == oid::SECP384R1 => Some(NamedGroup::SECP384R1),
+            c if c == oid::SECP521R1 => Some(NamedGroup::SECP521R1),
+            _ => None,
+        }),
+        o if o == oid::ED25519 => KeyAlgorithm::Ed25519,
+        o if o == oid::ED448 => KeyAlgorithm::Ed448,
+        o if o == oid::RSA_ENCRYPTION => {
+            // RSAPublicKey ::= SEQUENCE { modulus INTEGER, ... }: its size
+            // is that of the INTEGER without leading zeros.
+            let mut rsa = Reader::new(key);
+            let mut fields = Reader::new(expect(&mut rsa, 0x30)?);
+            let modulus = expect(&mut fields, 0x02)?;
+            let start = modulus.iter().position(|b| *b != 0)?;
+            let top = modulus.get(start)?;
+            let bits = (modulus.len() - start) * 8 - top.leading_zeros() as usize;
+            KeyAlgorithm::Rsa { bits }
+        }
+        other => KeyAlgorithm::Other(other.to_vec()),
+    })
+}
+
+/// The algorithm of a DER SubjectPublicKeyInfo (a raw public key, RFC
+/// 7250 §3); `None` if it is not one.
+pub fn key_algorithm(spki: &[u8]) -> Option<KeyAlgorithm> {
+    let mut r = Reader::new(spki);
+    let contents = expect(&mut r, 0x30)?;
+    r.finish().ok()?;
+    algorithm_of(contents)
+}
+
+/// A raw public key in readable form (RFC 7250): its algorithm and the
+/// SHA-256 of its DER SubjectPublicKeyInfo, the fingerprint that
+/// `openssl pkey -pubin -outform DER | sha256sum` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPublicKeySummary {
+    /// The key's algorithm.
+    pub algorithm: KeyAlgorithm,
+    /// SHA-256 over the DER SubjectPublicKeyInfo.
+    pub sha256: [u8; 32],
+}
+
+impl RawPublicKeySummary {
+    /// The SHA-256 fingerprint in lower-case hex.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+impl std::fmt::Display for RawPublicKeySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "raw public key: {}, SHA-256 {}",
+            self.algorithm,
+            self.fingerprint()
+        )
+    }
+}
+
+/// Summarises a DER SubjectPublicKeyInfo; `None` if it cannot be read.
+pub fn summarize_raw_public_key(spki: &[u8]) -> Option<RawPublicKeySummary> {
+    let algorithm = key_algorithm(spki)?;
+    let mut sha256 = [0u8; 32];
+    sha256.copy_from_slice(&crate::crypto::HashAlgorithm::Sha256.hash(spki));
+    Some(RawPublicKeySummary { algorithm, sha256 })
 }
 
 /// Whether the certificate may make handshake signatures: true unless it
@@ -443,6 +571,47 @@ mod tests {
         let (nb, na) = super::validity(cert).unwrap();
         assert_eq!(crate::verify::format_unix_time(nb), s.not_before);
         assert_eq!(crate::verify::format_unix_time(na), s.not_after);
+    }
+
+    #[test]
+    fn raw_public_keys_name_their_algorithm() {
+        use super::{key_algorithm, summarize_raw_public_key, KeyAlgorithm};
+        use crate::msgs::enums::NamedGroup;
+        let cert = include_bytes!("../../vectors/certs/openssl-ecdsa-p256.der");
+        let spki = super::subject_public_key_info(cert).unwrap();
+        assert_eq!(
+            key_algorithm(&spki),
+            Some(KeyAlgorithm::Ecdsa(Some(NamedGroup::SECP256R1)))
+        );
+        assert_eq!(
+            super::raw_public_key_bits(&spki),
+            super::public_key_bits(cert)
+        );
+        let rsa = include_bytes!("../../vectors/certs/rfc8448-rsa.der");
+        let spki = super::subject_public_key_info(rsa).unwrap();
+        assert_eq!(key_algorithm(&spki), Some(KeyAlgorithm::Rsa { bits: 1024 }));
+        let s = summarize_raw_public_key(&spki).unwrap();
+        assert!(s
+            .to_string()
+            .starts_with("raw public key: RSA 1024-bit, SHA-256 "));
+        assert_eq!(s.fingerprint().len(), 64);
+        // An algorithm we do not know still summarises.
+        let dsa = hex::decode("300f300906072a8648ce38040103020000").unwrap();
+        let alg = key_algorithm(&dsa).unwrap();
+        assert_eq!(
+            alg,
+            KeyAlgorithm::Other(hex::decode("2a8648ce380401").unwrap())
+        );
+        assert!(alg.to_string().contains("unknown algorithm"));
+        // Not a SubjectPublicKeyInfo: trailing bytes, unused bits, nothing.
+        for bad in [
+            &[0x30, 0x00][..],
+            &[][..],
+            &[0x30, 0x05, 0x30, 0x00, 0x03, 0x01, 0x01][..],
+            &[0x30, 0x04, 0x30, 0x00, 0x03, 0x00, 0x00][..],
+        ] {
+            assert_eq!(key_algorithm(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

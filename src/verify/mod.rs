@@ -1,11 +1,18 @@
 //! Peer certificate verification through `rustls-webpki`: root stores, the
-//! server and client verifiers, and webpki's errors in plain words.
+//! server and client verifiers, webpki's errors in plain words, and the
+//! verification of raw public keys (RFC 7250).
 
 mod cache;
+mod rpk;
 mod time;
 
 pub use cache::DEFAULT_CAPACITY as DEFAULT_VERIFIED_CHAINS;
 pub use pki_types::{CertificateDer, ServerName, UnixTime};
+pub(crate) use rpk::{check_raw_public_key, RawPublicKeysOnly};
+pub use rpk::{
+    verify_raw_public_key_signature, PinnedRawPublicKeys, RawPublicKeyVerifier,
+    SubjectPublicKeyInfoDer,
+};
 pub use time::{format_unix_time, SystemClock, TimeSource};
 
 use cache::VerifiedChains;
@@ -94,17 +101,17 @@ impl RootStore {
 /// webpki keeps a Name's contents without its SEQUENCE header; TLS sends
 /// the whole DER Name.
 pub(crate) fn wrap_name(contents: &[u8]) -> Vec<u8> {
-    let len = contents.len();
-    let mut out = vec![0x30];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(contents);
-    out
+    crate::codec::der_element(0x30, contents)
+}
+
+/// What a peer authenticated with: its end-entity certificate, or its raw
+/// public key (RFC 7250).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PeerKey<'a> {
+    /// The end entity of an X.509 chain.
+    Certificate(&'a CertificateDer<'static>),
+    /// A raw public key.
+    Raw(&'a SubjectPublicKeyInfoDer<'static>),
 }
 
 /// Checks a server's certificate chain. The default is
@@ -387,6 +394,22 @@ pub fn verify_signature(
             detail: "its keyUsage does not allow digital signatures".into(),
         }));
     }
+    check_handshake_signature(scheme, version, |alg| {
+        ee.verify_signature(alg, message, signature)
+    })
+}
+
+/// Checks a handshake signature of `scheme` in `version` with `verify`,
+/// which tries one webpki algorithm against the peer's key (a
+/// certificate's, or a raw public key's): the scheme must be one `version`
+/// allows (illegal_parameter), one of its algorithms must fit the key
+/// (illegal_parameter), and the signature must verify (decrypt_error, RFC
+/// 8446 §4.4.3).
+pub(crate) fn check_handshake_signature(
+    scheme: SignatureScheme,
+    version: ProtocolVersion,
+    verify: impl Fn(&dyn pki_types::SignatureVerificationAlgorithm) -> Result<(), webpki::Error>,
+) -> Result<(), Error> {
     let algs = verification_algorithms(scheme, version);
     if algs.is_empty() {
         return Err(Error::peer(
@@ -398,7 +421,7 @@ pub fn verify_signature(
     // signature itself.
     let mut key_fits = false;
     for alg in algs {
-        match ee.verify_signature(*alg, message, signature) {
+        match verify(*alg) {
             Ok(()) => return Ok(()),
             Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => {}
             Err(_) => key_fits = true,
@@ -407,7 +430,7 @@ pub fn verify_signature(
     Err(match key_fits {
         false => Error::peer(
             AlertDescription::ILLEGAL_PARAMETER,
-            format!("the peer signed with {scheme:?}, which does not fit its certificate's key"),
+            format!("the peer signed with {scheme:?}, which does not fit its key"),
         ),
         true => Error::peer(
             AlertDescription::DECRYPT_ERROR,

@@ -14,7 +14,7 @@ use cloaktls::crypto::sign::RingSigningKey;
 use cloaktls::crypto::RandomSource;
 use cloaktls::danger::replay::FixedKeyGroup;
 use cloaktls::error::Error;
-use cloaktls::msgs::enums::NamedGroup;
+use cloaktls::msgs::enums::{NamedGroup, ProtocolVersion};
 use cloaktls::quic::{QuicClientConfig, QuicServerConfig};
 use cloaktls::verify::TimeSource;
 use pki_types::{CertificateDer, UnixTime};
@@ -59,16 +59,22 @@ impl TimeSource for FixedClock {
     }
 }
 
-/// An Ed25519 key from a fixed seed (its signatures are deterministic)
-/// and a self-signed certificate for it, made once per process.
-fn identity() -> Result<CertifiedKey, Error> {
-    // PKCS#8 v1 wrapping of the fixed seed 0x01..0x20 (RFC 8410).
+/// The Ed25519 key of the fixed seed `first`, `first + 1`, ...: its
+/// signatures are deterministic.
+fn ed25519_key(first: u8) -> Result<RingSigningKey, Error> {
+    // PKCS#8 v1 wrapping of the seed (RFC 8410).
     let mut pkcs8 = vec![
         0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
         0x20,
     ];
-    pkcs8.extend(1u8..=32);
-    let key = RingSigningKey::from_der(&pkcs8)?;
+    pkcs8.extend((0..32u8).map(|i| first.wrapping_add(i)));
+    RingSigningKey::from_der(&pkcs8)
+}
+
+/// An Ed25519 key from a fixed seed (its signatures are deterministic)
+/// and a self-signed certificate for it, made once per process.
+fn identity() -> Result<CertifiedKey, Error> {
+    let key = ed25519_key(1)?;
     // A self-signed certificate for that key (made once with OpenSSL;
     // the client accepts any certificate, but checks the signature
     // made with its key).
@@ -155,4 +161,32 @@ pub fn quic_server_config() -> Result<Arc<QuicServerConfig>, Error> {
             .max_early_data(16384)
             .build()?,
     )
+}
+
+/// A deterministic server with raw public keys (RFC 7250), for the fuzz
+/// targets that reach RawPublicKey Certificates: it serves its identity's
+/// key as a raw public key (and the X.509 identity to clients that want
+/// it), and asks clients for a raw public key, trusting any (see the
+/// module's warning). `versions` as the builder takes them.
+pub fn rpk_server_config(versions: &[ProtocolVersion]) -> Result<Arc<ServerConfig>, Error> {
+    let b = ServerConfig::builder(CertifiedKey::raw_public_key(Arc::new(ed25519_key(1)?))?)
+        .add_certificate(identity()?)
+        .client_raw_public_keys(Arc::new(cloaktls::danger::AcceptAnyRawPublicKey), false)
+        .versions(versions)
+        .time(Arc::new(FixedClock(1_800_000_000)));
+    let b = cloaktls::danger::custom_groups_server(b, groups(0x5e)?);
+    cloaktls::danger::custom_random_server(b, Arc::new(CountingRandom::new(0x5e))).build()
+}
+
+/// A deterministic client of raw public keys alone (RFC 7250), trusting
+/// any server key and sending a fixed Ed25519 key of its own when asked.
+pub fn rpk_client_config(versions: &[ProtocolVersion]) -> Result<Arc<ClientConfig>, Error> {
+    let b =
+        ClientConfig::builder_raw_public_keys(Arc::new(cloaktls::danger::AcceptAnyRawPublicKey))
+            .client_certificate(CertifiedKey::raw_public_key(Arc::new(ed25519_key(0x41)?))?)
+            .versions(versions)
+            .time(Arc::new(FixedClock(1_800_000_000)))
+            .session_store(None);
+    let b = cloaktls::danger::custom_groups_client(b, groups(0x1c)?);
+    cloaktls::danger::custom_random_client(b, Arc::new(CountingRandom::new(0xc1))).build()
 }

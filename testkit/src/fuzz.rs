@@ -4,7 +4,7 @@
 use cloaktls::codec::{Codec, Reader};
 use cloaktls::conn::{Connection, Intake, Received};
 use cloaktls::msgs::alert::Alert;
-use cloaktls::msgs::enums::{ExtensionType, ProtocolVersion};
+use cloaktls::msgs::enums::{CertificateType, ExtensionType, ProtocolVersion};
 use cloaktls::msgs::extensions::{Extension, ExtensionContext};
 use cloaktls::msgs::handshake::HandshakeMessage;
 use cloaktls::record::{Deframer, HandshakeJoiner};
@@ -60,7 +60,8 @@ pub fn deframer(data: &[u8]) -> usize {
     records
 }
 
-/// Decodes `data` as a handshake message, an extension, an alert or a
+/// Decodes `data` as a handshake message (a TLS 1.2 Certificate in both
+/// its X.509 and its raw public key form), an extension, an alert or a
 /// certificate's dates, chosen by its first byte, and checks that what decodes re-encodes to
 /// something that decodes to the same value. Returns `false` if that
 /// property fails (a bug), `true` otherwise.
@@ -75,10 +76,22 @@ pub fn message(data: &[u8]) -> bool {
             } else {
                 ProtocolVersion::TLSV1_2
             };
-            match HandshakeMessage::decode(body, version) {
-                Ok(m) => HandshakeMessage::decode(&m.encoding(), version).as_ref() == Ok(&m),
-                Err(_) => true,
-            }
+            // A TLS 1.2 Certificate has a form for each certificate type
+            // (RFC 7250 §3); each decoding must round-trip.
+            let types: &[CertificateType] = match version {
+                ProtocolVersion::TLSV1_2 => {
+                    &[CertificateType::X509, CertificateType::RAW_PUBLIC_KEY]
+                }
+                _ => &[CertificateType::X509],
+            };
+            types
+                .iter()
+                .all(|t| match HandshakeMessage::decode_for(body, version, *t) {
+                    Ok(m) => {
+                        HandshakeMessage::decode_for(&m.encoding(), version, *t).as_ref() == Ok(&m)
+                    }
+                    Err(_) => true,
+                })
         }
         2 => {
             let ctx = CONTEXTS[usize::from(selector / 5) % CONTEXTS.len()];
@@ -173,6 +186,34 @@ pub fn client(data: &[u8]) -> usize {
 /// the client's bytes.
 pub fn server(data: &[u8]) -> usize {
     let Ok(config) = crate::deterministic::server_config() else {
+        return 0;
+    };
+    match cloaktls::conn::ServerConnection::new(config) {
+        Ok(mut s) => drive(&mut s, data),
+        Err(_) => 0,
+    }
+}
+
+/// A deterministic client of raw public keys (RFC 7250; see
+/// [`crate::deterministic::rpk_client_config`]), TLS 1.3 or 1.2, fed
+/// `data` as the server's bytes.
+pub fn client_rpk(data: &[u8]) -> usize {
+    let versions = [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2];
+    let Ok(config) = crate::deterministic::rpk_client_config(&versions) else {
+        return 0;
+    };
+    match cloaktls::conn::ClientConnection::new(config, "localhost") {
+        Ok(mut c) => drive(&mut c, data),
+        Err(_) => 0,
+    }
+}
+
+/// A deterministic server with raw public keys (RFC 7250; see
+/// [`crate::deterministic::rpk_server_config`]), TLS 1.3 or 1.2, fed
+/// `data` as the client's bytes.
+pub fn server_rpk(data: &[u8]) -> usize {
+    let versions = [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2];
+    let Ok(config) = crate::deterministic::rpk_server_config(&versions) else {
         return 0;
     };
     match cloaktls::conn::ServerConnection::new(config) {

@@ -13,8 +13,15 @@ fn run() -> (Vec<u8>, Vec<u8>) {
 }
 
 fn run_with(config: Arc<cloaktls::ClientConfig>) -> (Vec<u8>, Vec<u8>) {
+    run_pair(config, server_config().unwrap())
+}
+
+fn run_pair(
+    config: Arc<cloaktls::ClientConfig>,
+    server: Arc<cloaktls::ServerConfig>,
+) -> (Vec<u8>, Vec<u8>) {
     let mut c = ClientConnection::new(config, "localhost").unwrap();
-    let mut s = ServerConnection::new(server_config().unwrap()).unwrap();
+    let mut s = ServerConnection::new(server).unwrap();
     let (mut from_client, mut from_server) = (Vec::new(), Vec::new());
     let step = |a: &mut Connection, b: &mut Connection, log: &mut Vec<u8>| {
         let out = a.pending_tls().to_vec();
@@ -71,6 +78,75 @@ fn recorded_flights_replay_to_the_end() {
                 let mut seed = vec![chunk];
                 seed.extend_from_slice(bytes);
                 std::fs::write(format!("{dir}/{target}/seed-chunk-{chunk}"), seed).unwrap();
+            }
+        }
+    }
+}
+
+/// Raw public keys (RFC 7250) both ways, TLS 1.3 and 1.2: deterministic,
+/// and the recorded flights take the RPK targets' client and server
+/// (which offer and take both versions) through the certificate type
+/// extensions and RawPublicKey Certificates: the seeds of `client_rpk`
+/// (a server's flights) and `server_rpk` (a client's).
+#[test]
+fn recorded_raw_public_key_flights_replay_to_the_end() {
+    use cloaktls::{CertificateType, ProtocolVersion};
+    use cloaktls_testkit::deterministic::{rpk_client_config, rpk_server_config};
+    use cloaktls_testkit::fuzz::{client_rpk, server_rpk};
+    let both = [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2];
+    let v12 = [ProtocolVersion::TLSV1_2];
+    // TLS 1.2 is chosen by the other side having nothing newer.
+    for (name, client_versions, server_versions) in [
+        ("tls13", &both[..], &both[..]),
+        ("tls12", &v12[..], &both[..]),
+        ("tls12", &both[..], &v12[..]),
+    ] {
+        let record = || {
+            run_pair(
+                rpk_client_config(client_versions).unwrap(),
+                rpk_server_config(server_versions).unwrap(),
+            )
+        };
+        let (from_client, from_server) = record();
+        assert_eq!(record(), (from_client.clone(), from_server.clone()));
+        let mut seeds = Vec::new();
+        // The target's client is the one that recorded: the server's
+        // flights take it to the end, through the server's raw public key.
+        if client_versions == both {
+            let mut c =
+                ClientConnection::new(rpk_client_config(&both).unwrap(), "localhost").unwrap();
+            assert_eq!(
+                c.read_tls(&from_server).unwrap(),
+                cloaktls::conn::Intake::All
+            );
+            assert!(!c.is_handshaking(), "{name}");
+            assert_eq!(c.peer_certificate_type(), CertificateType::RAW_PUBLIC_KEY);
+            assert!(client_rpk(&[&[0xff][..], &from_server].concat()) > 100);
+            seeds.push(("client_rpk", &from_server));
+        }
+        // Likewise the target's server, through the client's key.
+        if server_versions == both {
+            let mut s = ServerConnection::new(rpk_server_config(&both).unwrap()).unwrap();
+            assert_eq!(
+                s.read_tls(&from_client).unwrap(),
+                cloaktls::conn::Intake::All
+            );
+            assert!(!s.is_handshaking(), "{name}");
+            assert_eq!(s.peer_certificate_type(), CertificateType::RAW_PUBLIC_KEY);
+            assert!(s.peer_raw_public_key().is_some());
+            assert!(server_rpk(&[&[0xff][..], &from_client].concat()) > 100);
+            seeds.push(("server_rpk", &from_client));
+        }
+        if std::env::var_os("CLOAK_WRITE_SEEDS").is_some() {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus");
+            for (target, bytes) in seeds {
+                std::fs::create_dir_all(format!("{dir}/{target}")).unwrap();
+                for chunk in [0xffu8, 7, 1] {
+                    let mut seed = vec![chunk];
+                    seed.extend_from_slice(bytes);
+                    std::fs::write(format!("{dir}/{target}/seed-{name}-chunk-{chunk}"), seed)
+                        .unwrap();
+                }
             }
         }
     }

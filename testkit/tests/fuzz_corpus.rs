@@ -36,6 +36,8 @@ fn client_and_server_corpora() {
             cloaktls_testkit::fuzz::client as fn(&[u8]) -> usize,
         ),
         ("server", cloaktls_testkit::fuzz::server),
+        ("client_rpk", cloaktls_testkit::fuzz::client_rpk),
+        ("server_rpk", cloaktls_testkit::fuzz::server_rpk),
     ] {
         let files = corpus(target);
         assert!(files.len() >= 3, "the {target} corpus is nearly empty");

@@ -26,7 +26,7 @@ pub const ALL_KEY_TYPES: [KeyType; 4] = [
     KeyType::Rsa2048,
 ];
 
-fn key_pair(kind: KeyType) -> KeyPair {
+pub fn key_pair(kind: KeyType) -> KeyPair {
     let alg: &'static SignatureAlgorithm = match kind {
         KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         KeyType::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
@@ -37,6 +37,27 @@ fn key_pair(kind: KeyType) -> KeyPair {
         }
     };
     KeyPair::generate_for(alg).unwrap()
+}
+
+/// A raw public key credential (RFC 7250) of a fresh key of `kind`, and
+/// the key's SubjectPublicKeyInfo as rcgen writes it (to check cloaktls's
+/// own derivation against).
+pub struct Rpk {
+    pub key: CertifiedKey,
+    pub spki: Vec<u8>,
+    pub private_pem: String,
+    pub public_pem: String,
+}
+
+pub fn rpk(kind: KeyType) -> Rpk {
+    let pair = key_pair(kind);
+    let signing = cloaktls::crypto::sign::RingSigningKey::from_der(&pair.serialize_der()).unwrap();
+    Rpk {
+        key: CertifiedKey::raw_public_key(std::sync::Arc::new(signing)).unwrap(),
+        spki: pair.public_key_der(),
+        private_pem: pair.serialize_pem(),
+        public_pem: pair.public_key_pem(),
+    }
 }
 
 /// A certificate authority that issues test certificates.

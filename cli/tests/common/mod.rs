@@ -314,3 +314,16 @@ pub fn have(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
+
+/// Runs `script` in a new network namespace that has only loopback (for
+/// peers such as gnutls-serv that listen on every interface).
+pub fn in_netns(script: &str) -> std::process::Output {
+    Command::new("unshare")
+        .args(["-n", "sh", "-c"])
+        .arg(format!("ip link set lo up && {script}"))
+        .output()
+        .unwrap()
+}
+
+/// A bash loop that waits until something listens on 127.0.0.1:$PORT.
+pub const WAIT_PORT: &str = "for i in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.05; done";

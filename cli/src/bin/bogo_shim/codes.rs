@@ -20,6 +20,11 @@ pub fn code(e: &Error) -> String {
             cloaktls::DecodeError::IllegalValue(w) if w.contains("alert level") => {
                 "UNKNOWN_ALERT_TYPE".into()
             }
+            // RFC 7250 §4.1: a certificate type list of X.509 alone, which
+            // BoringSSL reads as malformed, with the same alert.
+            cloaktls::DecodeError::IllegalValue(w) if w.contains("RFC 7250") => {
+                "DECODE_ERROR".into()
+            }
             _ if e.alert() == Some(A::ILLEGAL_PARAMETER) => "ILLEGAL_PARAMETER".into(),
             _ => "DECODE_ERROR".into(),
         },
@@ -41,6 +46,7 @@ pub fn code(e: &Error) -> String {
             Negotiable::KeyExchangeGroup => "NO_SHARED_GROUP".into(),
             Negotiable::ApplicationProtocol => "NO_APPLICATION_PROTOCOL".into(),
             Negotiable::Certificate => "NO_SUITABLE_CERTIFICATE".into(),
+            Negotiable::CertificateType => "UNSUPPORTED_CERTIFICATE".into(),
             _ => "NO_COMMON_SIGNATURE_ALGORITHMS".into(),
         },
         Error::AlertReceived(a) => alert_received_code(*a),

@@ -5,13 +5,17 @@
 //! flags (for BoringSSL's split handshaker) do not. Credential flags
 //! (`-cert-file`, `-key-file`, `-signing-prefs`, `-ocsp-response`,
 //! `-signed-cert-timestamps`) fill the last credential that
-//! `-new-x509-credential` started, or the default one before any.
+//! `-new-x509-credential` or `-new-rpk-credential` (a raw public key, RFC
+//! 7250: a key file alone) started, or the default one before any.
 
 use super::unimplemented;
 
-/// A certificate chain and its key, with what goes with them.
+/// A certificate chain and its key, with what goes with them; or a raw
+/// public key's private key.
 #[derive(Default, Debug, Clone)]
 pub struct Credential {
+    /// -new-rpk-credential: a raw public key (RFC 7250), no certificate.
+    pub raw_public_key: bool,
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
     pub signing_prefs: Vec<u16>,
@@ -107,6 +111,16 @@ pub struct Flags {
     pub reverify_on_resume: bool,
     /// -expect-no-session: no ticket arrives on this connection.
     pub expect_no_session: bool,
+    /// -accepted-peer-cert-types: the certificate types accepted from the
+    /// peer, in preference order (RFC 7250).
+    pub accepted_peer_cert_types: Vec<u8>,
+    /// -available-client-cert-types: the client certificate types a client
+    /// offers, in preference order.
+    pub available_client_cert_types: Vec<u8>,
+    pub expect_peer_certificate_type: Option<u8>,
+    /// -expect-peer-rpk-sha256: the SHA-256 of the peer's raw public key,
+    /// which the verifier also requires.
+    pub expect_peer_rpk_sha256: Option<Vec<u8>>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -165,8 +179,8 @@ impl Flags {
     }
 
     /// The credentials to configure, in the order they are tried: those
-    /// of `-new-x509-credential` (numbered from 0), then the default one
-    /// (number -1), if it has a certificate.
+    /// of `-new-x509-credential` and `-new-rpk-credential` (numbered from
+    /// 0), then the default one (number -1), if it has a certificate.
     pub fn all_credentials(&self) -> Vec<(i64, &Credential)> {
         let mut all: Vec<(i64, &Credential)> = self
             .credentials
@@ -191,6 +205,18 @@ impl Flags {
             "-server" => self.server = true,
             "-resume-count" => self.resume_count = num(value()) as u32,
             "-new-x509-credential" => self.credentials.push(Credential::default()),
+            "-new-rpk-credential" => self.credentials.push(Credential {
+                raw_public_key: true,
+                ..Credential::default()
+            }),
+            "-accepted-peer-cert-types" => self.accepted_peer_cert_types.push(num(value()) as u8),
+            "-available-client-cert-types" => {
+                self.available_client_cert_types.push(num(value()) as u8)
+            }
+            "-expect-peer-certificate-type" => {
+                self.expect_peer_certificate_type = Some(num(value()) as u8)
+            }
+            "-expect-peer-rpk-sha256" => self.expect_peer_rpk_sha256 = Some(b64(value())),
             "-cert-file" => self.credential().cert_file = Some(value()),
             "-key-file" => self.credential().key_file = Some(value()),
             "-signing-prefs" => {
@@ -242,7 +268,8 @@ impl Flags {
             "-check-close-notify" => self.check_close_notify = true,
             "-read-size" => self.read_size = (num(value()) as usize).max(1),
             "-max-send-fragment" => self.max_send_fragment = Some(num(value()) as usize),
-            "-trust-cert" => self.trust_cert = Some(value()),
+            // Empty for a peer whose credential is a raw public key.
+            "-trust-cert" => self.trust_cert = Some(value()).filter(|v| !v.is_empty()),
             "-expect-hrr" => self.expect_hrr = Some(true),
             "-expect-no-hrr" => self.expect_hrr = Some(false),
             "-expect-extended-master-secret" => self.expect_ems = true,

@@ -18,7 +18,8 @@ use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::{ServerSessionCache, TicketKeys};
 use cloaktls::stream::TlsStream;
 use cloaktls::{
-    CertifiedKey, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme, TraceEvent,
+    CertificateType, CertifiedKey, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+    TraceEvent,
 };
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
 use flags::{Credential, Flags};
@@ -111,15 +112,17 @@ fn roots(path: &str) -> cloaktls::verify::RootStore {
     cloaktls::verify::RootStore::from_path(path).unwrap_or_else(|e| fail(&e))
 }
 
-/// A credential's certificate and key, its schemes limited by
-/// -signing-prefs.
+/// A credential's certificate and key (or a raw public key's key), its
+/// schemes limited by -signing-prefs.
 fn identity(cred: &Credential) -> CertifiedKey {
-    let (Some(cert), Some(key)) = (&cred.cert_file, &cred.key_file) else {
-        unimplemented("a credential without -cert-file and -key-file");
+    let loaded = match (cred.raw_public_key, &cred.cert_file, &cred.key_file) {
+        (true, None, Some(key)) => cloaktls::pem::raw_public_key_from_file(key),
+        (false, Some(cert), Some(key)) => certified_key_from_files(cert, key),
+        _ => unimplemented("a credential without -cert-file and -key-file"),
     };
     // The runner's keys are well formed: one that cloaktls cannot load
     // (ML-DSA, RSA under 2048 bits) is a feature it lacks.
-    let mut ck = certified_key_from_files(cert, key).unwrap_or_else(|e| {
+    let mut ck = loaded.unwrap_or_else(|e| {
         eprintln!("cloaktls: {e}");
         unimplemented("-cert-file/-key-file with a key cloaktls cannot load")
     });
@@ -216,8 +219,22 @@ fn verifier(
         fatal: f.verify_peer || f.require_any_client_cert,
         prefs: verify_prefs(f),
         refuse_ocsp: f.use_ocsp_callback && f.fail_ocsp_callback,
+        rpk_sha256: f.expect_peer_rpk_sha256.clone(),
         outcome: outcome.clone(),
     })
+}
+
+/// The certificate types of -accepted-peer-cert-types or
+/// -available-client-cert-types; one cloaktls lacks is not implemented.
+fn cert_types(list: &[u8]) -> Vec<CertificateType> {
+    list.iter()
+        .map(|t| CertificateType(*t))
+        .inspect(|t| {
+            if *t != CertificateType::X509 && *t != CertificateType::RAW_PUBLIC_KEY {
+                unimplemented("a certificate type other than X.509 and RawPublicKey")
+            }
+        })
+        .collect()
 }
 
 fn client_config(
@@ -228,10 +245,21 @@ fn client_config(
     outcome: &Outcome,
     early_sent: &EarlySent,
 ) -> Arc<ClientConfig> {
-    let mut b: ClientConfigBuilder =
-        cloaktls::danger::client_with_verifier(verifier(f, retry, outcome, early_sent));
+    let v = verifier(f, retry, outcome, early_sent);
+    let mut b: ClientConfigBuilder = cloaktls::danger::client_with_verifier(v.clone());
     if let Some(p) = f.policy {
         b = b.policy(p);
+    }
+    // RFC 7250: the server certificate types accepted, and the client's.
+    let accepted = cert_types(&f.accepted_peer_cert_types);
+    if !accepted.is_empty() {
+        b = b
+            .server_raw_public_keys(v.clone())
+            .server_certificate_types(&accepted);
+    }
+    let available = cert_types(&f.available_client_cert_types);
+    if !available.is_empty() {
+        b = b.client_certificate_types(&available);
     }
     b = b
         .versions(&versions(f))
@@ -313,10 +341,19 @@ fn server_config(
         b = b.max_early_data(14336).send_half_rtt_data(true);
     }
     let v = verifier(f, f, outcome, &EarlySent::default());
+    let asks = f.require_any_client_cert || f.verify_peer;
     if f.require_any_client_cert {
-        b = b.client_auth(ClientAuth::Required(v));
+        b = b.client_auth(ClientAuth::Required(v.clone()));
     } else if f.verify_peer {
-        b = b.client_auth(ClientAuth::Optional(v));
+        b = b.client_auth(ClientAuth::Optional(v.clone()));
+    }
+    // RFC 7250: the client certificate types accepted.
+    let accepted = cert_types(&f.accepted_peer_cert_types);
+    if asks && !accepted.is_empty() {
+        if accepted.contains(&CertificateType::RAW_PUBLIC_KEY) {
+            b = b.client_raw_public_keys(v, f.require_any_client_cert);
+        }
+        b = b.client_certificate_types(&accepted);
     }
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
@@ -505,6 +542,20 @@ fn check(
                 "certificate verification result {:?}, expected {want}",
                 run.verified
             ));
+        }
+    }
+    if let Some(want) = f.expect_peer_certificate_type {
+        let got = conn.peer_certificate_type();
+        if got.0 != want {
+            return Err(format!("peer certificate type {got:?}, expected {want}"));
+        }
+    }
+    if let Some(want) = &f.expect_peer_rpk_sha256 {
+        let got = conn
+            .peer_raw_public_key()
+            .map(|k| cloaktls::crypto::HashAlgorithm::Sha256.hash(k).to_vec());
+        if got.as_ref() != Some(want) {
+            return Err("the peer's raw public key is not the one expected".into());
         }
     }
     if let Some(want) = f.expect_selected_credential {

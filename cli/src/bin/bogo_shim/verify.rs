@@ -8,7 +8,8 @@
 //! stapled OCSP response (bad_certificate_status_response, RFC 6066 §8).
 
 use cloaktls::verify::{
-    CertificateDer, ClientCertVerifier, ServerCertVerifier, ServerName, UnixTime,
+    CertificateDer, ClientCertVerifier, RawPublicKeyVerifier, ServerCertVerifier, ServerName,
+    SubjectPublicKeyInfoDer, UnixTime,
 };
 use cloaktls::{AlertDescription, CertificateError, CertificateErrorKind, Error, SignatureScheme};
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,8 @@ pub struct ShimVerifier {
     pub prefs: Vec<SignatureScheme>,
     /// -use-ocsp-callback -fail-ocsp-callback.
     pub refuse_ocsp: bool,
+    /// -expect-peer-rpk-sha256: the one raw public key trusted.
+    pub rpk_sha256: Option<Vec<u8>>,
     pub outcome: Outcome,
 }
 
@@ -134,5 +137,47 @@ impl ClientCertVerifier for ShimVerifier {
 
     fn scope(&self) -> [u8; 32] {
         [0x5c; 32]
+    }
+}
+
+/// Raw public keys (RFC 7250): BoringSSL's shim verifies them in its custom
+/// callback, against -expect-peer-rpk-sha256 when given, and a failure
+/// (-verify-fail, or another key) always ends the handshake.
+impl RawPublicKeyVerifier for ShimVerifier {
+    fn verify_raw_public_key(
+        &self,
+        key: &SubjectPublicKeyInfoDer<'_>,
+        _server_name: Option<&ServerName<'_>>,
+        _now: UnixTime,
+    ) -> Result<(), Error> {
+        let fail = match self.early_sent.load(std::sync::atomic::Ordering::SeqCst) {
+            true => self.retry_fail,
+            false => self.fail,
+        };
+        let pinned = self.rpk_sha256.as_ref().is_none_or(|want| {
+            cloaktls::crypto::HashAlgorithm::Sha256.hash(key).as_ref() == want.as_slice()
+        });
+        let r = match (fail, pinned) {
+            (false, true) => Ok(()),
+            (true, _) => Err("-verify-fail"),
+            (false, false) => Err("not the key of -expect-peer-rpk-sha256"),
+        };
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = Some(r.is_ok());
+        }
+        r.map_err(|why| {
+            Error::InvalidCertificate(CertificateError {
+                kind: CertificateErrorKind::UnknownRawPublicKey,
+                detail: why.into(),
+            })
+        })
+    }
+
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes(cloaktls::config::supported_signature_schemes())
+    }
+
+    fn scope(&self) -> [u8; 32] {
+        [0x5d; 32]
     }
 }
