@@ -518,12 +518,17 @@ pub fn supported_signature_schemes() -> Vec<SignatureScheme> {
 mod client;
 mod ech;
 mod policy;
+mod psk;
 mod server;
 
 pub use client::{CertificateRequestInfo, ClientConfig, ClientConfigBuilder, ResolvesClientCert};
 pub(crate) use ech::ChosenEchConfig;
 pub use ech::{EchConfigList, EchKey, EchStatus};
 pub use policy::Policy;
+pub use psk::{
+    ExternalPsk, ExternalPskStore, MemoryPskStore, WirePsk, MAX_EXTERNAL_PSK_LEN,
+    MIN_EXTERNAL_PSK_LEN,
+};
 pub use server::{ServerConfig, ServerConfigBuilder, MAX_EARLY_DATA};
 
 #[cfg(test)]
