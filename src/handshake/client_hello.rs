@@ -3,13 +3,15 @@
 //! configuration allows them.
 
 use super::client::ExpectServerHello;
-use super::client_common::{fill_binder, reverify_session, ticket_hash, ClientShared, HelloSent};
+use super::client_common::{
+    fill_binders, psk_extension, reverify_session, ClientShared, HelloSent, OfferedPsk, PskOrigin,
+};
 use super::ech_client::{self, EchOffer};
 use super::transcript::Transcript;
 use super::{tls13, Command, Context, Exporter, State};
 use crate::config::{ChosenEchConfig, ClientConfig, EchStatus};
 use crate::crypto::suites::{lookup, SupportedSuite};
-use crate::crypto::ActiveKeyExchange;
+use crate::crypto::{ActiveKeyExchange, HashAlgorithm, Secret};
 use crate::error::Error;
 use crate::key_schedule::tls13::EarlySecret;
 use crate::msgs::ech::EchClientHello;
@@ -18,8 +20,7 @@ use crate::msgs::enums::{
     ProtocolVersion, PskKeyExchangeMode, ServerNameType,
 };
 use crate::msgs::extensions::{
-    CertificateStatusRequest, Extension, KeyShareEntry, OfferedPsks, PskIdentity,
-    ServerName as SniEntry,
+    CertificateStatusRequest, Extension, KeyShareEntry, ServerName as SniEntry,
 };
 use crate::msgs::handshake::{ClientHello, HandshakePayload};
 use crate::session::{SessionKey, Tls12Session, Tls13Ticket};
@@ -33,8 +34,9 @@ struct Offer {
     suites: Vec<CipherSuite>,
     key_shares: Vec<Box<dyn ActiveKeyExchange>>,
     tls12_session: Option<Tls12Session>,
-    ticket: Option<Tls13Ticket>,
-    /// 0-RTT: the ticket allows it and the configuration asks for it.
+    /// The TLS 1.3 PSKs: a ticket first, then the external PSKs.
+    psks: Vec<OfferedPsk>,
+    /// 0-RTT: the first PSK allows it and the configuration asks for it.
     early: bool,
     session_id: Vec<u8>,
 }
@@ -95,13 +97,7 @@ pub(crate) fn start_client(
     let mut transcript = Transcript::new();
     let (hello, ech_offer) = match ech {
         None => {
-            let h = send_client_hello(
-                cx,
-                &mut shared,
-                &mut transcript,
-                hello,
-                offer.ticket.as_ref(),
-            )?;
+            let h = send_client_hello(cx, &mut shared, &mut transcript, hello, &offer.psks)?;
             (h, None)
         }
         Some(chosen) => {
@@ -114,12 +110,14 @@ pub(crate) fn start_client(
         Some(e) => &e.inner_transcript,
         None => &transcript,
     };
-    let early_offered = match offer.ticket.as_ref().filter(|_| offer.early) {
-        Some(t) => {
+    let early_offered = match offer.psks.first().filter(|_| offer.early) {
+        Some(p) => {
             // 0-RTT goes out before the server answers: the session's
             // chain is checked again first, if asked.
-            reverify_session(&shared, &t.peer_certs)?;
-            start_early_data(&mut shared, cx, t, early_transcript)?;
+            if let Some(t) = p.as_ticket().filter(|t| t.external_psk.is_none()) {
+                reverify_session(&shared, &t.peer_certs)?;
+            }
+            start_early_data(&mut shared, cx, p, early_transcript)?;
             true
         }
         None => false,
@@ -129,7 +127,7 @@ pub(crate) fn start_client(
         hello,
         transcript,
         key_shares: offer.key_shares,
-        ticket: offer.ticket,
+        psks: offer.psks,
         tls12_session: offer.tls12_session,
         early_offered,
         ech: ech_offer,
@@ -176,16 +174,14 @@ fn send_ech_hellos(
     // with the shared extensions grouped, so that they compress.
     ech_client::group_compressible(&mut inner, &outer);
     let mut inner_transcript = Transcript::new();
-    if let Some(t) = &offer.ticket {
-        fill_binder(&mut inner, t, &inner_transcript);
-    }
+    fill_binders(&mut inner, &offer.psks, &inner_transcript);
     let inner_message = ech_client::inner_message(&inner);
     inner_transcript.add(&inner_message);
     cx.trace_client_hello_inner(&inner_message, true);
     let (enc, mut ctx) = ech_client::setup(&chosen, config.random.as_ref())?;
     let outer = ech_client::seal_outer(&chosen, &mut ctx, enc, &inner, outer)?;
     shared.client_random = outer.random;
-    let sent = send_client_hello(cx, shared, transcript, outer, None)?;
+    let sent = send_client_hello(cx, shared, transcript, outer, &[])?;
     cx.info.ech_public_name = Some(chosen.public_name.clone());
     Ok((
         sent,
@@ -220,7 +216,7 @@ fn outer_extensions(
         suites: Vec::new(),
         key_shares: Vec::new(),
         tls12_session: None,
-        ticket: None,
+        psks: Vec::new(),
         early: outer.early,
         session_id: Vec::new(),
     };
@@ -269,14 +265,15 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Resul
     } else {
         Vec::new()
     };
-    let ticket = if tls13 {
-        offered_ticket(config, cache_key, &suites)
+    let psks = if tls13 {
+        offered_psks(config, cache_key, &suites)
     } else {
-        None
+        Vec::new()
     };
-    let early = ticket
-        .as_ref()
-        .is_some_and(|t| config.early_data && t.max_early_data > 0);
+    let early = config.early_data
+        && psks
+            .first()
+            .is_some_and(|p| early_data_possible(config, p, &suites));
     let session_id = legacy_session_id(config, tls13, tls12_session.as_ref())?;
     Ok(Offer {
         tls13,
@@ -284,10 +281,58 @@ fn make_offer(config: &ClientConfig, cache_key: &SessionKey, ech: bool) -> Resul
         suites,
         key_shares,
         tls12_session,
-        ticket,
+        psks,
         early,
         session_id,
     })
+}
+
+/// The PSKs to offer (RFC 9846 §4.3.11): a live ticket first, then each
+/// external PSK for the hashes of the TLS 1.3 suites offered.
+fn offered_psks(
+    config: &ClientConfig,
+    cache_key: &SessionKey,
+    suites: &[CipherSuite],
+) -> Vec<OfferedPsk> {
+    let mut psks: Vec<OfferedPsk> = offered_ticket(config, cache_key, suites)
+        .map(|t| OfferedPsk::ticket(t, config.time.now_ms()))
+        .into_iter()
+        .collect();
+    let mut hashes: Vec<HashAlgorithm> = Vec::new();
+    for s in suites {
+        if let Some(SupportedSuite::Tls13(t)) = lookup(*s) {
+            if !hashes.contains(&t.hash) {
+                hashes.push(t.hash);
+            }
+        }
+    }
+    for (i, p) in config.external_psks.iter().enumerate() {
+        for wire in p.offers(&hashes) {
+            psks.push(OfferedPsk {
+                origin: PskOrigin::External(i),
+                wire,
+                // RFC 9846 §4.3.11: 0 for an external PSK.
+                obfuscated_age: 0,
+            });
+        }
+    }
+    psks
+}
+
+/// Whether 0-RTT can go with `psk`, the first one offered: a ticket that
+/// allows it, or an external PSK provisioned for it (RFC 9846 §4.3.10)
+/// under a suite we offer and an ALPN protocol we offer (or none).
+fn early_data_possible(config: &ClientConfig, psk: &OfferedPsk, suites: &[CipherSuite]) -> bool {
+    match &psk.origin {
+        PskOrigin::Ticket(t) => t.max_early_data > 0,
+        PskOrigin::External(i) => config.external_psks.get(*i).is_some_and(|p| {
+            p.max_early_data() > 0
+                && p.early_params().is_some_and(|(suite, alpn)| {
+                    suites.contains(&suite)
+                        && alpn.is_none_or(|a| config.alpn.iter().any(|o| o == a))
+                })
+        }),
+    }
 }
 
 /// A TLS 1.2 session to resume, by session ID or by ticket, for a suite we
@@ -426,7 +471,11 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
         }
         exts.push(Extension::SupportedVersionsClient(versions));
     }
-    exts.push(Extension::SignatureAlgorithms(config.signature_schemes()));
+    // RFC 9846 §9.2: a hello with pre_shared_key may leave
+    // signature_algorithms out; a client that takes no certificate does.
+    if !config.psk_only {
+        exts.push(Extension::SignatureAlgorithms(config.signature_schemes()));
+    }
     if !config.signature_algorithms_cert.is_empty() {
         exts.push(Extension::SignatureAlgorithmsCert(
             config.signature_algorithms_cert.clone(),
@@ -448,16 +497,9 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
     if let Some(limit) = config.record_size_limit {
         exts.push(Extension::RecordSizeLimit(limit));
     }
-    if let Some(t) = &offer.ticket {
-        let age = config.time.now_ms().saturating_sub(t.received_ms) as u32;
-        exts.push(Extension::PreSharedKeyClient(OfferedPsks {
-            identities: vec![PskIdentity {
-                identity: t.ticket.clone(),
-                obfuscated_ticket_age: age.wrapping_add(t.age_add),
-            }],
-            // The binder is computed over the hello as it is sent.
-            binders: vec![vec![0u8; ticket_hash(t).output_len()]],
-        }));
+    if !offer.psks.is_empty() {
+        // The binders are computed over the hello as it is sent.
+        exts.push(psk_extension(&offer.psks));
     }
 }
 
@@ -468,16 +510,14 @@ fn send_client_hello(
     shared: &mut ClientShared,
     transcript: &mut Transcript,
     hello: ClientHello,
-    ticket: Option<&Tls13Ticket>,
+    psks: &[OfferedPsk],
 ) -> Result<ClientHello, Error> {
     let HandshakePayload::ClientHello(mut hello) =
         cx.shape(HandshakePayload::ClientHello(hello))?
     else {
         return Err(Error::Internal("a ClientHello that is not one"));
     };
-    if let Some(t) = ticket {
-        fill_binder(&mut hello, t, transcript);
-    }
+    fill_binders(&mut hello, psks, transcript);
     shared.offered = hello.extensions.iter().map(|e| e.typ()).collect();
     match cx.send_as_is(transcript, HandshakePayload::ClientHello(hello)) {
         HandshakePayload::ClientHello(h) => Ok(h),
@@ -486,20 +526,22 @@ fn send_client_hello(
 }
 
 /// Keys for 0-RTT data after the first ClientHello (RFC 8446 §2.3, §7.1),
-/// and the compatibility-mode ChangeCipherSpec that goes before it (D.4).
+/// under the first PSK, and the compatibility-mode ChangeCipherSpec that
+/// goes before it (D.4).
 fn start_early_data(
     shared: &mut ClientShared,
     cx: &mut Context<'_>,
-    ticket: &Tls13Ticket,
+    psk: &OfferedPsk,
     transcript: &Transcript,
 ) -> Result<(), Error> {
-    let Some(SupportedSuite::Tls13(suite)) = lookup(ticket.suite) else {
-        return Err(Error::Internal("a ticket of an unknown suite"));
+    let (suite, max) = early_parameters(&shared.config, psk)?;
+    let Some(SupportedSuite::Tls13(suite)) = lookup(suite) else {
+        return Err(Error::Internal("0-RTT under an unknown suite"));
     };
     // The transcript holds only the ClientHello, unhashed so far.
     let hello_hash = suite.hash.hash(transcript.buffer());
-    let early = EarlySecret::new(suite.hash, Some(ticket.psk.as_bytes()));
-    let secret = early.client_early_traffic_secret(&hello_hash);
+    let early = EarlySecret::new(suite.hash, Some(psk.wire.secret.as_bytes()));
+    let secret: Secret = early.client_early_traffic_secret(&hello_hash);
     cx.secret(
         &shared.config.key_log,
         "CLIENT_EARLY_TRAFFIC_SECRET",
@@ -513,7 +555,22 @@ fn start_early_data(
     shared.send_ccs_once(cx);
     cx.out
         .push(Command::write_keys(tls13::sealer(suite, &secret)?));
-    cx.out
-        .push(Command::EarlySend(Some(ticket.max_early_data as usize)));
+    cx.out.push(Command::EarlySend(Some(max as usize)));
     Ok(())
+}
+
+/// The suite and the most 0-RTT data of a PSK: a ticket's, or what an
+/// external PSK was provisioned with (RFC 9846 §4.3.10).
+pub(crate) fn early_parameters(
+    config: &ClientConfig,
+    psk: &OfferedPsk,
+) -> Result<(CipherSuite, u32), Error> {
+    match &psk.origin {
+        PskOrigin::Ticket(t) => Ok((t.suite, t.max_early_data)),
+        PskOrigin::External(i) => config
+            .external_psks
+            .get(*i)
+            .and_then(|p| p.early_params().map(|(s, _)| (s, p.max_early_data())))
+            .ok_or(Error::Internal("0-RTT with a PSK not provisioned for it")),
+    }
 }

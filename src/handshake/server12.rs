@@ -778,6 +778,7 @@ fn session_value(hs: &Hs, cx: &Context<'_>, ms: &Secret) -> ServerSessionValue {
             .collect(),
         group: cx.info.group,
         client_auth: hs.config.client_auth_scope(),
+        external_psk: None,
     }
 }
 

@@ -247,6 +247,7 @@ fn send_ticket(
             .collect(),
         group: None,
         client_auth: config.client_auth_scope(),
+        external_psk: cx.info.external_psk.clone(),
     };
     let stateful = config
         .session_cache

@@ -8,7 +8,7 @@ use super::common::{list, Exporter};
 use super::server13_finish::{
     ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
 };
-use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk};
+use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk, PskChoice, PskSource};
 use super::server_common::{choose_alpn, choose_certificate, sent_sct_list, sni, stapled_ocsp};
 use super::tls13::{opener, sealer};
 use super::transcript::Transcript;
@@ -22,7 +22,7 @@ use crate::key_schedule::tls13::{
     ech_accept_confirmation, finished_verify_data, EarlySecret, HandshakeSecret,
 };
 use crate::msgs::enums::{
-    CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
+    AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
     SignatureScheme,
 };
 use crate::msgs::extensions::{Extension, KeyShareEntry};
@@ -137,8 +137,15 @@ fn decide<'a>(
     let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
     let (group, psk) = match key_exchange {
         KeyExchange::Dhe(group) => {
-            let psk = accept_psk(config, ch, raw_ch, transcript, suite, sni_text.as_deref())?;
-            (Some(group), psk)
+            match accept_psk(config, ch, raw_ch, transcript, suite, sni_text.as_deref())? {
+                PskChoice::Accepted(p) => (Some(group), Some(*p)),
+                // RFC 9846 §4.3.11: no acceptable PSK, so a certificate if
+                // we have one; a server with only PSKs says why not.
+                PskChoice::Declined(problem) if config.certs.is_empty() => {
+                    return Err(Error::Psk(problem))
+                }
+                PskChoice::Declined(_) => (Some(group), None),
+            }
         }
         KeyExchange::PskOnly(psk) => (None, Some(*psk)),
     };
@@ -167,9 +174,16 @@ fn choose_cert_and_scheme<'a>(
     ch: &ClientHello,
     name: Option<&DnsName<'static>>,
 ) -> Result<(&'a CertifiedKey, SignatureScheme), Error> {
+    // RFC 9846 §9.2: a hello with pre_shared_key may leave
+    // signature_algorithms out, but then it cannot be served a certificate.
     let offered = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
         Some(Extension::SignatureAlgorithms(s)) => s.as_slice(),
-        _ => &[],
+        _ => {
+            return Err(Error::peer(
+                AlertDescription::MISSING_EXTENSION,
+                "the ClientHello has no signature_algorithms, and no PSK of it was accepted",
+            ))
+        }
     };
     // What the client offered and the configuration allows.
     let schemes: Vec<SignatureScheme> = offered
@@ -200,10 +214,13 @@ fn choose_cert_and_scheme<'a>(
     Ok((cert, scheme))
 }
 
-/// RFC 8446 §4.2.10, §8: 0-RTT only with the first PSK, the same suite and
-/// ALPN as the ticket's session, a fresh ticket age, and a binder the
-/// anti-replay register has not seen (checked last: it records the
-/// binder). Single-use tickets are their own protection.
+/// RFC 9846 §4.3.10, §8: 0-RTT only with the first PSK, the same suite and
+/// ALPN as the ticket's session (or those the external PSK was provisioned
+/// with), a fresh ticket age, and a binder the anti-replay register has not
+/// seen (checked last: it records the binder). Single-use tickets are
+/// their own protection; an external PSK, which has no age, is refused
+/// while the register is younger than its window (it cannot know what it
+/// accepted before).
 fn accept_early_data(
     config: &ServerConfig,
     suite: &Tls13Suite,
@@ -211,19 +228,38 @@ fn accept_early_data(
     psk: Option<&AcceptedPsk>,
 ) -> bool {
     let now_ms = config.time.now_ms();
-    let Some(p) = psk else {
+    let Some(p) = psk.filter(|p| p.index == 0 && config.max_early_data > 0) else {
         return false;
     };
-    let fits = config.max_early_data > 0
-        && p.index == 0
-        && p.value.max_early_data > 0
-        && p.value.suite == suite.suite
-        && p.value.alpn == *alpn
-        && p.fresh(now_ms);
-    fits && (config.stateful_tickets
-        || config
+    let register = |issued_ms: u64| {
+        config
             .anti_replay()
-            .is_some_and(|r| r.first_use(&p.binder, p.value.created.saturating_mul(1000), now_ms)))
+            .is_some_and(|r| r.first_use(&p.binder, issued_ms, now_ms))
+    };
+    match &p.source {
+        PskSource::Ticket { value, .. } => {
+            let fits = value.max_early_data > 0
+                && value.suite == suite.suite
+                && value.alpn == *alpn
+                && p.fresh(now_ms);
+            fits && (config.stateful_tickets || register(value.created.saturating_mul(1000)))
+        }
+        PskSource::External(e) => {
+            let fits = e.max_early_data() > 0
+                && e.early_params()
+                    .is_some_and(|(s, a)| s == suite.suite && a == alpn.as_deref());
+            fits && register(0)
+        }
+    }
+}
+
+/// The most 0-RTT data taken with `psk`: ours, and no more than an external
+/// PSK was provisioned with.
+fn early_data_limit(config: &ServerConfig, psk: &AcceptedPsk) -> u32 {
+    match &psk.source {
+        PskSource::External(e) => config.max_early_data.min(e.max_early_data()),
+        PskSource::Ticket { .. } => config.max_early_data,
+    }
 }
 
 /// ServerHello: pre_shared_key, key_share, supported_versions, in the order
@@ -323,8 +359,9 @@ fn read_keys_for_early_data(
             secret: early.early_exporter_master_secret(client_hello_hash),
         });
         cx.out.push(Command::read_keys(opener(suite, &secret)?));
-        cx.out
-            .push(Command::EarlyReceive(Some(config.max_early_data as usize)));
+        cx.out.push(Command::EarlyReceive(Some(
+            early_data_limit(config, p) as usize,
+        )));
         cx.info.early_data = Some(true);
         return Ok(());
     }
@@ -341,14 +378,18 @@ fn record_negotiated(cx: &mut Context<'_>, suite: &'static Tls13Suite, d: &Decis
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
     cx.info.group = d.group;
     cx.info.alpn.clone_from(&d.alpn);
-    if let Some(p) = &d.psk {
-        cx.info.resumed = true;
-        cx.info.peer_certs = p
-            .value
-            .client_certs
-            .iter()
-            .map(|c| CertificateDer::from(c.clone()))
-            .collect();
+    match d.psk.as_ref().map(|p| &p.source) {
+        Some(PskSource::Ticket { value, .. }) => {
+            cx.info.resumed = true;
+            cx.info.peer_certs = value
+                .client_certs
+                .iter()
+                .map(|c| CertificateDer::from(c.clone()))
+                .collect();
+            cx.info.external_psk.clone_from(&value.external_psk);
+        }
+        Some(PskSource::External(e)) => cx.info.external_psk = Some(e.identity().to_vec()),
+        None => {}
     }
 }
 
@@ -373,7 +414,9 @@ fn write_encrypted_extensions(
         cx.info.own_record_size_limit = Some(ours);
         ee.push(Extension::RecordSizeLimit(ours));
     }
-    if d.name.is_some() && d.psk.is_none() {
+    // Not on resumption (RFC 6066 §3); an external PSK is none.
+    let resumed = d.psk.as_ref().is_some_and(|p| p.session().is_some());
+    if d.name.is_some() && !resumed {
         ee.push(Extension::ServerNameAck);
     }
     if let Some(p) = &d.alpn {

@@ -42,6 +42,10 @@ pub struct Tls13Ticket {
     pub alpn: Option<Vec<u8>>,
     /// The server's certificate chain in the original session.
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// The identity of the external PSK that authenticated the original
+    /// session instead of a certificate (for an imported PSK, its External
+    /// Identity), if one did.
+    pub external_psk: Option<Vec<u8>>,
 }
 
 /// A TLS 1.2 session as the client keeps it.
@@ -233,6 +237,9 @@ pub struct ServerSessionValue {
     /// the verifier's roots): a session is resumed only under the same
     /// policy.
     pub client_auth: [u8; 32],
+    /// The identity of the external PSK that authenticated the client in
+    /// the original handshake (its External Identity, if imported).
+    pub external_psk: Option<Vec<u8>>,
 }
 
 impl Codec for ServerSessionValue {
@@ -258,6 +265,11 @@ impl Codec for ServerSessionValue {
         // 0: none (TLS 1.3 records it per connection).
         w.put_u16(self.group.map_or(0, |g| g.0));
         w.put_bytes(&self.client_auth);
+        // Last, and only when there is one: tickets sealed before it
+        // existed still decode.
+        if let Some(id) = &self.external_psk {
+            w.put_vec(LengthPrefix::U16, id);
+        }
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -284,6 +296,11 @@ impl Codec for ServerSessionValue {
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         let client_auth = r.array()?;
+        let external_psk = if r.at_end() {
+            None
+        } else {
+            Some(r.vec_bytes(LengthPrefix::U16, 1, 0xffff)?.to_vec())
+        };
         Ok(ServerSessionValue {
             version,
             suite,
@@ -298,6 +315,7 @@ impl Codec for ServerSessionValue {
             client_certs,
             group,
             client_auth,
+            external_psk,
         })
     }
 }
@@ -391,6 +409,7 @@ mod tests {
             max_early_data: 0,
             alpn: None,
             peer_certs: Vec::new(),
+            external_psk: None,
         }
     }
 
@@ -449,8 +468,17 @@ mod tests {
             client_certs: vec![vec![1, 2, 3]],
             group: Some(NamedGroup::X25519),
             client_auth: [9; 32],
+            external_psk: None,
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
+        let with_psk = ServerSessionValue {
+            external_psk: Some(b"client7".to_vec()),
+            ..v.clone()
+        };
+        assert_eq!(
+            ServerSessionValue::decode(&with_psk.get_encoding()),
+            Ok(with_psk)
+        );
         // Debug never shows the secret.
         let shown = format!("{v:?}");
         assert!(!shown.contains("7, 7, 7"), "{shown}");
