@@ -153,6 +153,11 @@ pub(crate) fn psk_extension(psks: &[OfferedPsk]) -> Extension {
 /// HelloRetryRequest) and the hello truncated before its binders (RFC 9846
 /// §4.3.11.2).
 pub(crate) fn fill_binders(hello: &mut ClientHello, psks: &[OfferedPsk], prefix: &Transcript) {
+    // Without PSKs of ours the extension, if any, is GREASE (RFC 9849
+    // §6.1.2): its random binders stay.
+    if psks.is_empty() {
+        return;
+    }
     let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last() else {
         return;
     };
