@@ -1,7 +1,7 @@
 //! `cloak client`: connect, show the handshake, then copy stdin to the
 //! server and the server to stdout.
 
-use crate::options::{apply_tls, report, Tls};
+use crate::options::{apply_tls, report, Psk, Tls};
 use crate::summary::summary;
 use crate::Failure;
 use cloaktls::config::EchConfigList;
@@ -53,6 +53,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "ech")]
     ech_grease: bool,
     #[command(flatten)]
+    psk: Psk,
+    #[command(flatten)]
     tls: Tls,
 }
 
@@ -73,7 +75,13 @@ fn ech_list(value: &str) -> Result<EchConfigList, Failure> {
 }
 
 fn config(a: &Args, ech: Option<&EchConfigList>) -> Result<Arc<ClientConfig>, Failure> {
-    let mut b = if a.insecure {
+    let psk = a.psk.external_psk()?;
+    let psk_only = psk.is_some() && a.cafile.is_none() && !a.insecure;
+    let mut b = if let (Some(p), true) = (&psk, psk_only) {
+        // With --psk and no --cafile (or --insecure), the server must
+        // authenticate with the PSK: no certificate is trusted.
+        ClientConfig::builder_psk_only(p.clone())
+    } else if a.insecure {
         eprintln!("warning: --insecure: the server's certificate is not verified");
         cloaktls::danger::client_without_verification()
     } else {
@@ -86,6 +94,15 @@ fn config(a: &Args, ech: Option<&EchConfigList>) -> Result<Arc<ClientConfig>, Fa
     b = apply_tls!(b, &a.tls)
         .request_ocsp(a.status)
         .request_sct(a.status);
+    if psk_only && !a.tls.versions_given() {
+        b = b.versions(&[cloaktls::ProtocolVersion::TLSV1_3]);
+    }
+    if let (Some(p), false) = (psk, psk_only) {
+        b = b.external_psk(p);
+    }
+    if a.psk.allow_psk_ke {
+        b = cloaktls::danger::allow_psk_ke_client(b);
+    }
     if let (Some(c), Some(k)) = (&a.cert, &a.key) {
         b = b.client_certificate(certified_key_from_files(c, k)?);
     }

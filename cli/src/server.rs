@@ -2,10 +2,10 @@
 //! (cloaktls-tokio), with a cap on concurrent connections, a deadline for
 //! the handshake and timeouts for idle connections.
 
-use crate::options::{apply_tls, version_name, Tls};
+use crate::options::{apply_tls, version_name, Psk, Tls};
 use crate::summary::summary;
 use crate::Failure;
-use cloaktls::config::ClientAuth;
+use cloaktls::config::{ClientAuth, MemoryPskStore};
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::TicketKeys;
 use cloaktls::verify::RootStore;
@@ -30,12 +30,13 @@ enum Mode {
 /// `cloak server --cert FILE --key FILE [options]`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The certificate chain (PEM), end entity first.
-    #[arg(long, value_name = "FILE")]
-    cert: String,
+    /// The certificate chain (PEM), end entity first; without it (and
+    /// with --psk) the server authenticates with the PSK alone.
+    #[arg(long, value_name = "FILE", requires = "key", required_unless_present = "psk")]
+    cert: Option<String>,
     /// The certificate's private key (PEM).
-    #[arg(long, value_name = "FILE")]
-    key: String,
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<String>,
     /// Where to listen (port 0 picks a free port; the address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
     listen: String,
@@ -94,16 +95,42 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     max_lifetime: u64,
     #[command(flatten)]
+    psk: Psk,
+    #[command(flatten)]
     tls: Tls,
 }
 
 fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Failure> {
-    let mut ck = certified_key_from_files(&a.cert, &a.key)?;
-    if let Some(f) = &a.ocsp {
-        let response = std::fs::read(f).map_err(|e| Failure::Message(format!("{f}: {e}")))?;
-        ck = ck.with_ocsp_response(response);
+    let psks = a
+        .psk
+        .external_psk()?
+        .map(|p| MemoryPskStore::new([p]).map(Arc::new))
+        .transpose()?;
+    let b = match (&a.cert, &a.key, &psks) {
+        (Some(cert), Some(key), _) => {
+            let mut ck = certified_key_from_files(cert, key)?;
+            if let Some(f) = &a.ocsp {
+                let response =
+                    std::fs::read(f).map_err(|e| Failure::Message(format!("{f}: {e}")))?;
+                ck = ck.with_ocsp_response(response);
+            }
+            let b = ServerConfig::builder(ck);
+            match &psks {
+                Some(store) => b.external_psks(store.clone()),
+                None => b,
+            }
+        }
+        (_, _, Some(store)) => ServerConfig::builder_psk_only(store.clone()),
+        _ => return Err(Failure::Message("--cert and --key, or --psk, are needed".into())),
+    };
+    let mut b = apply_tls!(b, &a.tls);
+    // Without a certificate: TLS 1.3 only, unless the versions were asked.
+    if a.cert.is_none() && !a.tls.versions_given() {
+        b = b.versions(&[cloaktls::ProtocolVersion::TLSV1_3]);
     }
-    let mut b = apply_tls!(ServerConfig::builder(ck), &a.tls);
+    if a.psk.allow_psk_ke {
+        b = cloaktls::danger::allow_psk_ke_server(b);
+    }
     if a.allow_no_ems {
         b = cloaktls::danger::allow_no_extended_master_secret_server(b);
     }
@@ -322,7 +349,7 @@ async fn answer_plain_http(mut tcp: TcpStream) {
 fn one_line(c: &Connection) -> String {
     let name = |d: Option<String>| d.unwrap_or_else(|| "none".into());
     format!(
-        "{}, {}, key exchange {}{}{}{}{}{}",
+        "{}, {}, key exchange {}{}{}{}{}{}{}",
         version_name(c.protocol_version()),
         name(c.cipher_suite().map(|s| format!("{s:?}"))),
         name(c.key_exchange_group().map(|g| format!("{g:?}"))),
@@ -332,6 +359,10 @@ fn one_line(c: &Connection) -> String {
             ""
         },
         if c.is_resumed() { ", resumed" } else { "" },
+        match c.external_psk_identity() {
+            Some(id) => format!(", external PSK {}", String::from_utf8_lossy(id)),
+            None => String::new(),
+        },
         match c.early_data_accepted() {
             Some(true) => ", 0-RTT accepted",
             Some(false) => ", 0-RTT rejected",
