@@ -454,15 +454,15 @@ impl fmt::Display for PskProblem {
                 f,
                 "the server selected PSK identity {selected}, but we offered {offered}"
             ),
-            PskProblem::HashMismatch => f.write_str(
-                "the server chose a cipher suite whose hash is not the selected PSK's",
-            ),
+            PskProblem::HashMismatch => {
+                f.write_str("the server chose a cipher suite whose hash is not the selected PSK's")
+            }
             PskProblem::KeyShareRequired => f.write_str(
                 "the server chose psk_ke (no key_share), but we offered only psk_dhe_ke",
             ),
-            PskProblem::EarlyDataNotFirstPsk => f.write_str(
-                "the server accepted early data without selecting the first PSK",
-            ),
+            PskProblem::EarlyDataNotFirstPsk => {
+                f.write_str("the server accepted early data without selecting the first PSK")
+            }
             PskProblem::PskRequired => f.write_str(
                 "this client authenticates servers by external PSK only, and the server \
                  selected none (it would have authenticated with a certificate)",

@@ -229,11 +229,7 @@ fn the_first_identity_the_server_knows_is_selected() {
 
 #[test]
 fn imported_psks_rfc9258() {
-    let imported = |ctx: &[u8]| {
-        psk("epsk", &KEY_A)
-            .imported(ctx)
-            .unwrap()
-    };
+    let imported = |ctx: &[u8]| psk("epsk", &KEY_A).imported(ctx).unwrap();
     // Imported for each suite hash; the server's suite order picks SHA-256.
     let (cc, sc) = ok(run(
         psk_client(imported(b"roles")),
@@ -309,7 +305,10 @@ fn the_importer_derivation_against_an_independent_hkdf() {
             context.as_ref(),
         ];
         let mut want = vec![0u8; len];
-        prk.expand(&info, Len(len)).unwrap().fill(&mut want).unwrap();
+        prk.expand(&info, Len(len))
+            .unwrap()
+            .fill(&mut want)
+            .unwrap();
         assert_eq!(got.secret.as_bytes(), &want[..]);
         assert_eq!(got.hash, target);
     }
@@ -592,7 +591,8 @@ fn select_identity_9(m: &mut HandshakePayload) {
 
 fn drop_key_share(m: &mut HandshakePayload) {
     if let HandshakePayload::ServerHello(sh) = m {
-        sh.extensions.retain(|e| e.typ() != ExtensionType::KEY_SHARE);
+        sh.extensions
+            .retain(|e| e.typ() != ExtensionType::KEY_SHARE);
     }
 }
 

@@ -4,8 +4,7 @@
 
 use clap::Args;
 use cloaktls::config::{
-    supported_cipher_suites, supported_groups, supported_signature_schemes, ExternalPsk,
-    KeyLogFile,
+    supported_cipher_suites, supported_groups, supported_signature_schemes, ExternalPsk, KeyLogFile,
 };
 use cloaktls::crypto::{HashAlgorithm, Secret};
 use cloaktls::{AlertDescription, CertificateErrorKind, Error, ProtocolVersion};

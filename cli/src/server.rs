@@ -32,7 +32,12 @@ enum Mode {
 pub struct Args {
     /// The certificate chain (PEM), end entity first; without it (and
     /// with --psk) the server authenticates with the PSK alone.
-    #[arg(long, value_name = "FILE", requires = "key", required_unless_present = "psk")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "key",
+        required_unless_present = "psk"
+    )]
     cert: Option<String>,
     /// The certificate's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "cert")]
@@ -121,7 +126,11 @@ fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Fail
             }
         }
         (_, _, Some(store)) => ServerConfig::builder_psk_only(store.clone()),
-        _ => return Err(Failure::Message("--cert and --key, or --psk, are needed".into())),
+        _ => {
+            return Err(Failure::Message(
+                "--cert and --key, or --psk, are needed".into(),
+            ))
+        }
     };
     let mut b = apply_tls!(b, &a.tls);
     // Without a certificate: TLS 1.3 only, unless the versions were asked.

@@ -15,7 +15,7 @@ pub fn summary(conn: &Connection) -> String {
             .unwrap_or_default(),
         conn.key_exchange_group()
             .map(|g| format!("{g:?}"))
-            .unwrap_or_default(),
+            .unwrap_or_else(|| "none".into()),
     );
     s += &format!(
         "ALPN: {}\n",

@@ -421,7 +421,10 @@ mod tests {
         assert!(ExternalPsk::new("id", &[1; 1025]).is_err());
         let p = ExternalPsk::new("client1", &[0xab; 32]).unwrap();
         let shown = format!("{p:?}");
-        assert!(shown.contains("client1") && !shown.contains("171"), "{shown}");
+        assert!(
+            shown.contains("client1") && !shown.contains("171"),
+            "{shown}"
+        );
         assert!(ExternalPsk::new("id", &[1; 32])
             .unwrap()
             .with_early_data(100, CipherSuite::TLS13_AES_256_GCM_SHA384, None)

@@ -420,7 +420,9 @@ impl ServerConfigBuilder {
         }
         if config.certs.is_empty() {
             if config.psk_store.is_none() {
-                return Err(Error::Config("a server needs a certificate or external PSKs".into()));
+                return Err(Error::Config(
+                    "a server needs a certificate or external PSKs".into(),
+                ));
             }
             if config.versions.contains(&ProtocolVersion::TLSV1_2) {
                 return Err(Error::Config(

@@ -606,7 +606,8 @@ fn check_early_data_acceptance(hs: &Handshake, cx: &Context<'_>) -> Result<(), E
     let config = &hs.shared.config;
     let (suite, alpn) = match &p.origin {
         PskOrigin::Ticket(t) => (t.suite, t.alpn.clone()),
-        PskOrigin::External(i) => match config.external_psks.get(*i).and_then(|e| e.early_params()) {
+        PskOrigin::External(i) => match config.external_psks.get(*i).and_then(|e| e.early_params())
+        {
             Some((s, a)) => (s, a.map(<[u8]>::to_vec)),
             None => return Err(Error::Internal("0-RTT with a PSK not provisioned for it")),
         },

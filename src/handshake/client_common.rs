@@ -5,11 +5,11 @@
 use super::common::{illegal, list};
 use super::transcript::Transcript;
 use super::{Command, Context};
+use crate::config::WirePsk;
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::crypto::suites::{lookup, SupportedSuite};
 use crate::crypto::{ActiveKeyExchange, HashAlgorithm};
 use crate::error::{Error, Negotiable};
-use crate::config::WirePsk;
 use crate::key_schedule::tls13::{psk_binder, PskKind};
 use crate::msgs::enums::{
     AlertDescription, CompressionMethod, ExtensionType, ProtocolVersion, SignatureScheme,
@@ -169,7 +169,13 @@ pub(crate) fn fill_binders(hello: &mut ClientHello, psks: &[OfferedPsk], prefix:
         .map(|p| {
             let hash = p.wire.hash;
             let transcript_hash = prefix.hash_with(hash, truncated);
-            psk_binder(hash, p.wire.secret.as_bytes(), p.wire.kind, &transcript_hash).to_vec()
+            psk_binder(
+                hash,
+                p.wire.secret.as_bytes(),
+                p.wire.kind,
+                &transcript_hash,
+            )
+            .to_vec()
         })
         .collect();
     if let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last_mut() {

@@ -105,9 +105,12 @@ pub(super) fn handle_client_hello(
     // suite to its hash, where we have one.
     let tls13 = ProtocolVersion::TLSV1_3;
     let chosen = match external_psk_hash(&config, ch) {
-        Some(h) => choose_suite(&config, ch, tls13, |s| {
-            matches!(s, SupportedSuite::Tls13(t) if t.hash == h)
-        })
+        Some(h) => choose_suite(
+            &config,
+            ch,
+            tls13,
+            |s| matches!(s, SupportedSuite::Tls13(t) if t.hash == h),
+        )
         .or_else(|_| choose_suite(&config, ch, tls13, |_| true))?,
         None => choose_suite(&config, ch, tls13, |_| true)?,
     };

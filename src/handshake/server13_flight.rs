@@ -22,8 +22,8 @@ use crate::key_schedule::tls13::{
     ech_accept_confirmation, finished_verify_data, EarlySecret, HandshakeSecret,
 };
 use crate::msgs::enums::{
-    AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
-    SignatureScheme,
+    AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
+    PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
@@ -360,7 +360,7 @@ fn read_keys_for_early_data(
         });
         cx.out.push(Command::read_keys(opener(suite, &secret)?));
         cx.out.push(Command::EarlyReceive(Some(
-            early_data_limit(config, p) as usize,
+            early_data_limit(config, p) as usize
         )));
         cx.info.early_data = Some(true);
         return Ok(());

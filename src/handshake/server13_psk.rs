@@ -201,7 +201,12 @@ pub(crate) fn offers_usable_psk(
         .identities
         .iter()
         .take(MAX_IDENTITIES_TRIED)
-        .any(|id| matches!(candidate(config, id, suite, sni, now), Candidate::Usable(..)))
+        .any(|id| {
+            matches!(
+                candidate(config, id, suite, sni, now),
+                Candidate::Usable(..)
+            )
+        })
 }
 
 /// The hash of the first external PSK of the store the client offers, in a
