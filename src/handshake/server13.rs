@@ -391,8 +391,8 @@ impl ExpectSecondClientHello {
         // list that changed otherwise).
         let name = sni(&self.first)?.map(|n| n.as_ref().to_string());
         let name = name.as_deref();
-        if offers_usable_psk(&self.config, &self.first, self.suite, name)
-            && !offers_usable_psk(&self.config, ch, self.suite, name)
+        if offers_usable_psk(&self.config, &self.first, self.suite, name)?
+            && !offers_usable_psk(&self.config, ch, self.suite, name)?
         {
             if ch.extension(ExtensionType::PRE_SHARED_KEY).is_none() {
                 return Err(Error::peer(

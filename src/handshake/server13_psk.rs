@@ -186,18 +186,19 @@ fn candidate(
 }
 
 /// Whether the hello offers a PSK we would use with `suite` (a ticket of
-/// ours or an external PSK, as `accept_psk` decides), its binder aside.
+/// ours or an external PSK, as `accept_psk` decides), its binder aside; an
+/// offer that does not decode is its error.
 pub(crate) fn offers_usable_psk(
     config: &ServerConfig,
     ch: &ClientHello,
     suite: &'static Tls13Suite,
     sni: Option<&str>,
-) -> bool {
-    let Ok(Ok(offer)) = offered_psks(config, ch) else {
-        return false;
+) -> Result<bool, Error> {
+    let Ok(offer) = offered_psks(config, ch)? else {
+        return Ok(false);
     };
     let now = config.time.now().as_secs();
-    offer
+    Ok(offer
         .identities
         .iter()
         .take(MAX_IDENTITIES_TRIED)
@@ -206,7 +207,7 @@ pub(crate) fn offers_usable_psk(
                 candidate(config, id, suite, sni, now),
                 Candidate::Usable(..)
             )
-        })
+        }))
 }
 
 /// The hash of the first external PSK of the store the client offers, in a

@@ -9,7 +9,9 @@
 
 use super::unimplemented;
 
-/// A certificate chain and its key, with what goes with them.
+/// A certificate chain and its key, with what goes with them; or (from
+/// `-new-psk-credential`) an external PSK that BoringSSL imports (RFC
+/// 9258).
 #[derive(Default, Debug, Clone)]
 pub struct Credential {
     pub cert_file: Option<String>,
@@ -17,6 +19,17 @@ pub struct Credential {
     pub signing_prefs: Vec<u16>,
     pub ocsp_response: Option<Vec<u8>>,
     pub sct_list: Option<Vec<u8>>,
+    pub psk: Option<PskCredential>,
+}
+
+/// `-psk-importer-key`, `-psk-importer-identity`, `-psk-importer-context`
+/// and `-psk-importer-sha256`/`-sha384` of a PSK credential.
+#[derive(Default, Debug, Clone)]
+pub struct PskCredential {
+    pub key: Vec<u8>,
+    pub identity: Vec<u8>,
+    pub context: Vec<u8>,
+    pub sha384: bool,
 }
 
 /// Everything the flags say about one handshake.
@@ -97,6 +110,8 @@ pub struct Flags {
     pub reverify_on_resume: bool,
     /// -expect-no-session: no ticket arrives on this connection.
     pub expect_no_session: bool,
+    /// -expect-no-peer-cert: the peer authenticated without a certificate.
+    pub expect_no_peer_cert: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -154,9 +169,17 @@ impl Flags {
         }
     }
 
+    /// The PSK credential that PSK flags fill now.
+    fn psk(&mut self, name: &str) -> &mut PskCredential {
+        match self.credential().psk.as_mut() {
+            Some(p) => p,
+            None => unimplemented(name),
+        }
+    }
+
     /// The credentials to configure, in the order they are tried: those
-    /// of `-new-x509-credential` (numbered from 0), then the default one
-    /// (number -1), if it has a certificate.
+    /// of `-new-x509-credential` and `-new-psk-credential` (numbered from
+    /// 0), then the default one (number -1), if it has a certificate.
     pub fn all_credentials(&self) -> Vec<(i64, &Credential)> {
         let mut all: Vec<(i64, &Credential)> = self
             .credentials
@@ -181,6 +204,25 @@ impl Flags {
             "-server" => self.server = true,
             "-resume-count" => self.resume_count = num(value()) as u32,
             "-new-x509-credential" => self.credentials.push(Credential::default()),
+            "-new-psk-credential" => self.credentials.push(Credential {
+                psk: Some(PskCredential::default()),
+                ..Credential::default()
+            }),
+            "-psk-importer-key" => {
+                let v = b64(value());
+                self.psk(name).key = v
+            }
+            "-psk-importer-identity" => {
+                let v = b64(value());
+                self.psk(name).identity = v
+            }
+            "-psk-importer-context" => {
+                let v = b64(value());
+                self.psk(name).context = v
+            }
+            "-psk-importer-sha256" => self.psk(name).sha384 = false,
+            "-psk-importer-sha384" => self.psk(name).sha384 = true,
+            "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
             "-cert-file" => self.credential().cert_file = Some(value()),
             "-key-file" => self.credential().key_file = Some(value()),
             "-signing-prefs" => {
@@ -229,7 +271,8 @@ impl Flags {
             "-check-close-notify" => self.check_close_notify = true,
             "-read-size" => self.read_size = (num(value()) as usize).max(1),
             "-max-send-fragment" => self.max_send_fragment = Some(num(value()) as usize),
-            "-trust-cert" => self.trust_cert = Some(value()),
+            // Empty when the runner authenticates with a PSK credential.
+            "-trust-cert" => self.trust_cert = Some(value()).filter(|v| !v.is_empty()),
             "-expect-hrr" => self.expect_hrr = Some(true),
             "-expect-no-hrr" => self.expect_hrr = Some(false),
             "-expect-extended-master-secret" => self.expect_ems = true,

@@ -7,6 +7,7 @@
 mod codes;
 mod ech;
 mod flags;
+mod psk;
 mod store;
 mod verify;
 
@@ -147,6 +148,7 @@ fn identity(cred: &Credential) -> CertifiedKey {
 fn identities(f: &Flags) -> Vec<(i64, CertifiedKey)> {
     f.all_credentials()
         .into_iter()
+        .filter(|(_, c)| c.psk.is_none())
         .map(|(n, c)| (n, identity(c)))
         .collect()
 }
@@ -219,10 +221,33 @@ fn client_config(
     outcome: &Outcome,
     early_sent: &EarlySent,
 ) -> Arc<ClientConfig> {
-    let mut b: ClientConfigBuilder =
-        cloaktls::danger::client_with_verifier(verifier(f, retry, outcome, early_sent));
+    let psks = psk::credentials(f);
+    let mut offered = versions(f);
+    let mut b: ClientConfigBuilder = match psks.split_first() {
+        // PSKs and no -verify-peer: the server must use a PSK (TLS 1.3).
+        Some(((_, first), rest)) if !f.verify_peer => {
+            offered.retain(|v| *v == ProtocolVersion::TLSV1_3);
+            let mut b = ClientConfig::builder_psk_only(first.clone());
+            for (_, p) in rest {
+                b = b.external_psk(p.clone());
+            }
+            b
+        }
+        _ => {
+            let mut b =
+                cloaktls::danger::client_with_verifier(verifier(f, retry, outcome, early_sent));
+            for (_, p) in &psks {
+                b = b.external_psk(p.clone());
+            }
+            b
+        }
+    };
+    if offered.is_empty() {
+        eprintln!(":UNSUPPORTED_PROTOCOL:");
+        exit(1);
+    }
     b = b
-        .versions(&versions(f))
+        .versions(&offered)
         .groups(&groups(f))
         .session_store(Some(run.store.clone()))
         .request_ocsp(f.enable_ocsp_stapling)
@@ -234,7 +259,7 @@ fn client_config(
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
-    b = ech::client(f, &versions(f), b);
+    b = ech::client(f, &offered, b);
     if f.use_old_client_cert_callback {
         let first = creds.first().map(|(_, ck)| ck.clone());
         b = b.client_certificate_resolver(Arc::new(CertCallback(first)));
@@ -263,11 +288,23 @@ fn server_config(
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
 ) -> Arc<ServerConfig> {
-    let Some(((_, first), rest)) = creds.split_first() else {
-        unimplemented("-server without a certificate");
+    let psks = psk::store(&psk::credentials(f));
+    let (mut b, rest) = match (creds.split_first(), psks) {
+        (Some(((_, first), rest)), psks) => {
+            let b = ServerConfig::builder(first.clone()).versions(&versions(f));
+            match psks {
+                Some(store) => (b.external_psks(store), rest),
+                None => (b, rest),
+            }
+        }
+        (None, Some(store)) => {
+            let mut v = versions(f);
+            v.retain(|v| *v == ProtocolVersion::TLSV1_3);
+            (ServerConfig::builder_psk_only(store).versions(&v), &[][..])
+        }
+        (None, None) => unimplemented("-server without a certificate"),
     };
-    let mut b = ServerConfig::builder(first.clone())
-        .versions(&versions(f))
+    b = b
         .groups(&groups(f))
         .ticket_keys(run.ticket_keys.clone())
         .session_cache(Some(run.session_cache.clone()))
@@ -470,13 +507,19 @@ fn check(
             ));
         }
     }
+    if f.expect_no_peer_cert && !conn.peer_certificates().is_empty() {
+        return Err("the peer sent a certificate".into());
+    }
     if let Some(want) = f.expect_selected_credential {
-        let used = conn.own_certificate().and_then(|own| {
-            creds
-                .iter()
-                .find(|(_, ck)| Arc::ptr_eq(&ck.key, &own.key))
-                .map(|(n, _)| *n)
-        });
+        let used = conn
+            .own_certificate()
+            .and_then(|own| {
+                creds
+                    .iter()
+                    .find(|(_, ck)| Arc::ptr_eq(&ck.key, &own.key))
+                    .map(|(n, _)| *n)
+            })
+            .or_else(|| psk::selected(conn, &psk::credentials(f)));
         if used.unwrap_or(-1) != want {
             return Err(format!("credential {used:?} was used, wanted {want}"));
         }
