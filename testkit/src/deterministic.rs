@@ -5,7 +5,9 @@
 //! certificate. Two connections made with it produce
 //! the same bytes every time, so a recorded flight stays valid and a
 //! fuzzer can reach the messages after the first.
-use cloaktls::config::{CertifiedKey, ClientConfig, EchConfigList, EchKey, ServerConfig};
+use cloaktls::config::{
+    CertifiedKey, ClientConfig, EchConfigList, EchKey, ExternalPsk, MemoryPskStore, ServerConfig,
+};
 use cloaktls::crypto::kx::KeyExchangeGroup;
 use cloaktls::crypto::sign::RingSigningKey;
 use cloaktls::crypto::RandomSource;
@@ -118,12 +120,35 @@ pub fn ech_client_config() -> Result<Arc<ClientConfig>, Error> {
     client_builder()?.ech(list).build()
 }
 
+/// The external PSKs of the deterministic configuration (RFC 9846 §2.2):
+/// one used directly, `fuzz-psk`, and one imported (RFC 9258),
+/// `fuzz-imported`, both under fixed keys (public: no security).
+pub fn external_psks() -> Result<[ExternalPsk; 2], Error> {
+    Ok([
+        ExternalPsk::new("fuzz-psk", &[0x42; 32])?,
+        ExternalPsk::new("fuzz-imported", &[0x43; 32])?.imported(b"fuzz")?,
+    ])
+}
+
+/// A deterministic client that offers [`external_psks`] (beside accepting
+/// any certificate), so that recorded flights take the server through
+/// external PSK selection and binder checks.
+pub fn psk_client_config() -> Result<Arc<ClientConfig>, Error> {
+    let [direct, imported] = external_psks()?;
+    client_builder()?
+        .external_psk(direct)
+        .external_psk(imported)
+        .build()
+}
+
 /// A deterministic server configuration (see the module's warning), with
-/// an ECH key ([`ech_key`]).
+/// an ECH key ([`ech_key`]) and a store of [`external_psks`] beside its
+/// certificate.
 pub fn server_config() -> Result<Arc<ServerConfig>, Error> {
     let b = ServerConfig::builder(identity()?)
         .time(Arc::new(FixedClock(1_800_000_000)))
-        .ech_key(ech_key()?);
+        .ech_key(ech_key()?)
+        .external_psks(Arc::new(MemoryPskStore::new(external_psks()?)?));
     let b = cloaktls::danger::custom_groups_server(b, groups(0x5e)?);
     cloaktls::danger::custom_random_server(b, Arc::new(CountingRandom::new(0x5e))).build()
 }

@@ -242,10 +242,6 @@ fn client_config(
             b
         }
     };
-    if offered.is_empty() {
-        eprintln!(":UNSUPPORTED_PROTOCOL:");
-        exit(1);
-    }
     b = b
         .versions(&offered)
         .groups(&groups(f))
