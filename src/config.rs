@@ -623,6 +623,7 @@ mod client;
 mod early_data;
 mod ech;
 mod policy;
+mod psk;
 mod server;
 
 pub use client::{CertificateRequestInfo, ClientConfig, ClientConfigBuilder, ResolvesClientCert};
@@ -630,6 +631,10 @@ pub use early_data::EarlyDataReason;
 pub(crate) use ech::ChosenEchConfig;
 pub use ech::{EchConfigList, EchKey, EchStatus};
 pub use policy::Policy;
+pub use psk::{
+    ExternalPsk, ExternalPskStore, MemoryPskStore, WirePsk, MAX_EXTERNAL_PSK_LEN,
+    MIN_EXTERNAL_PSK_LEN,
+};
 pub use server::{ServerConfig, ServerConfigBuilder, MAX_EARLY_DATA};
 
 #[cfg(test)]

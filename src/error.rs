@@ -103,6 +103,10 @@ pub enum Error {
     /// The peer's Encrypted Client Hello input is unusable (RFC 9849); the
     /// problem names the alert.
     BadEch(EchProblem),
+    /// A pre-shared key (external or resumption) could not be used, or
+    /// the peer broke a rule of PSK negotiation (RFC 9846 §2.2, §4.3.9,
+    /// §4.3.11); the problem names the alert.
+    Psk(PskProblem),
     /// We offered Encrypted Client Hello and the server did not accept it
     /// (RFC 9849 §6.1.6): the handshake was completed with the server
     /// authenticated for `public_name` only, and then aborted with
@@ -345,6 +349,128 @@ impl fmt::Display for EchProblem {
     }
 }
 
+/// What went wrong with a pre-shared key (RFC 9846 §4.3.9, §4.3.11),
+/// each with the alert the RFC names for it ([`PskProblem::alert`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PskProblem {
+    /// Server: the client offered PSK identities, none of them known here
+    /// (no ticket of ours, no external PSK in the store), and there is no
+    /// certificate to fall back to: unknown_psk_identity (RFC 9846 §6.2).
+    UnknownIdentity,
+    /// Server: the client offered PSKs this server knows, none of them
+    /// usable with the negotiated cipher suite (a PSK is bound to one hash,
+    /// RFC 9846 §4.3.11), and there is no certificate to fall back to:
+    /// handshake_failure.
+    NoCompatiblePsk,
+    /// Server: the client's psk_key_exchange_modes lists no mode this
+    /// server allows (psk_dhe_ke, and psk_ke only where allowed, RFC 9846
+    /// §4.3.9), and there is no certificate to fall back to:
+    /// handshake_failure.
+    NoSupportedMode,
+    /// Server: a server with only PSKs (no certificate) got a ClientHello
+    /// that offers none: handshake_failure.
+    NoPskOffered,
+    /// Server: pre_shared_key without psk_key_exchange_modes (RFC 9846
+    /// §4.3.9: the server must abort): missing_extension.
+    ModesMissing,
+    /// Server: the binder of the chosen PSK does not verify (RFC 9846
+    /// §4.3.11): decrypt_error.
+    BadBinder,
+    /// Server: after a HelloRetryRequest the client dropped a PSK that
+    /// fits the cipher suite, which RFC 9846 §4.2.2 does not allow:
+    /// illegal_parameter.
+    DroppedAfterRetry,
+    /// Client: the server's selected_identity is not an index into the
+    /// identities offered (RFC 9846 §4.3.11): illegal_parameter.
+    SelectedIdentityOutOfRange {
+        /// The index the server sent.
+        selected: u16,
+        /// How many identities the ClientHello offered.
+        offered: usize,
+    },
+    /// Client: the server chose a cipher suite whose hash is not the
+    /// selected PSK's (RFC 9846 §4.3.11): illegal_parameter.
+    HashMismatch,
+    /// Client: the server chose psk_ke (no key_share) although we offered
+    /// only psk_dhe_ke (RFC 9846 §4.3.11): illegal_parameter.
+    KeyShareRequired,
+    /// Client: the server accepted early data but did not select the first
+    /// PSK (RFC 9846 §4.3.11): illegal_parameter.
+    EarlyDataNotFirstPsk,
+    /// Client: this client authenticates servers by external PSK only
+    /// (no certificate is trusted) and the server selected no PSK:
+    /// missing_extension (the ServerHello lacks pre_shared_key).
+    PskRequired,
+}
+
+impl PskProblem {
+    /// The alert RFC 9846 names for this problem.
+    pub fn alert(self) -> AlertDescription {
+        match self {
+            PskProblem::UnknownIdentity => AlertDescription::UNKNOWN_PSK_IDENTITY,
+            PskProblem::NoCompatiblePsk
+            | PskProblem::NoSupportedMode
+            | PskProblem::NoPskOffered => AlertDescription::HANDSHAKE_FAILURE,
+            PskProblem::ModesMissing | PskProblem::PskRequired => {
+                AlertDescription::MISSING_EXTENSION
+            }
+            PskProblem::BadBinder => AlertDescription::DECRYPT_ERROR,
+            PskProblem::DroppedAfterRetry
+            | PskProblem::SelectedIdentityOutOfRange { .. }
+            | PskProblem::HashMismatch
+            | PskProblem::KeyShareRequired
+            | PskProblem::EarlyDataNotFirstPsk => AlertDescription::ILLEGAL_PARAMETER,
+        }
+    }
+}
+
+impl fmt::Display for PskProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PskProblem::UnknownIdentity => f.write_str(
+                "the client offered no PSK identity known here, and there is no certificate \
+                 to fall back to",
+            ),
+            PskProblem::NoCompatiblePsk => f.write_str(
+                "none of the client's PSKs is bound to the hash of the negotiated cipher \
+                 suite, and there is no certificate to fall back to",
+            ),
+            PskProblem::NoSupportedMode => f.write_str(
+                "the client's psk_key_exchange_modes lists no mode allowed here (psk_ke \
+                 must be allowed on both sides), and there is no certificate to fall back to",
+            ),
+            PskProblem::NoPskOffered => f.write_str(
+                "this server authenticates with external PSKs only, and the client offered none",
+            ),
+            PskProblem::ModesMissing => {
+                f.write_str("pre_shared_key without psk_key_exchange_modes")
+            }
+            PskProblem::BadBinder => f.write_str("the client's PSK binder is wrong"),
+            PskProblem::DroppedAfterRetry => f.write_str(
+                "the second ClientHello dropped a PSK that fits the HelloRetryRequest's suite",
+            ),
+            PskProblem::SelectedIdentityOutOfRange { selected, offered } => write!(
+                f,
+                "the server selected PSK identity {selected}, but we offered {offered}"
+            ),
+            PskProblem::HashMismatch => {
+                f.write_str("the server chose a cipher suite whose hash is not the selected PSK's")
+            }
+            PskProblem::KeyShareRequired => f.write_str(
+                "the server chose psk_ke (no key_share), but we offered only psk_dhe_ke",
+            ),
+            PskProblem::EarlyDataNotFirstPsk => {
+                f.write_str("the server accepted early data without selecting the first PSK")
+            }
+            PskProblem::PskRequired => f.write_str(
+                "this client authenticates servers by external PSK only, and the server \
+                 selected none (it would have authenticated with a certificate)",
+            ),
+        }
+    }
+}
+
 /// Why a peer certificate was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -444,6 +570,7 @@ impl Error {
             Error::PeerMisbehaved { alert, .. } => Some(*alert),
             Error::BadKeyShare { .. } => Some(AlertDescription::ILLEGAL_PARAMETER),
             Error::BadEch(p) => Some(p.alert()),
+            Error::Psk(p) => Some(p.alert()),
             Error::EchRejected { .. } => Some(AlertDescription::ECH_REQUIRED),
             Error::BadRecordMac => Some(AlertDescription::BAD_RECORD_MAC),
             Error::RecordOverflow => Some(AlertDescription::RECORD_OVERFLOW),
@@ -472,6 +599,7 @@ impl fmt::Display for Error {
                 write!(f, "the peer's {group:?} key share is unusable: {problem}")
             }
             Error::BadEch(p) => write!(f, "Encrypted Client Hello: {p}"),
+            Error::Psk(p) => write!(f, "pre-shared key: {p}"),
             Error::EchRejected {
                 public_name,
                 retry_configs,

@@ -180,11 +180,11 @@ pub mod session;
 pub mod stream;
 pub mod verify;
 
-pub use config::{CertifiedKey, ClientConfig, ServerConfig};
+pub use config::{CertifiedKey, ClientConfig, ExternalPsk, ServerConfig};
 pub use conn::{ClientConnection, Connection, Event, ServerConnection, TraceEvent};
 pub use error::{
     CertificateError, CertificateErrorKind, DecodeError, EchProblem, Error, KeyShareProblem,
-    Negotiable,
+    Negotiable, PskProblem,
 };
 pub use msgs::alert::Alert;
 pub use msgs::enums::{

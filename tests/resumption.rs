@@ -217,7 +217,7 @@ fn wrong_binder_is_decrypt_error() {
         Some(AlertDescription::DECRYPT_ERROR),
         "{err:?}"
     );
-    assert!(matches!(err, Error::PeerMisbehaved { .. }));
+    assert_eq!(err, Error::Psk(cloaktls::PskProblem::BadBinder));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `cloak client`: connect, show the handshake, then copy stdin to the
 //! server and the server to stdout.
 
-use crate::options::{apply_tls, report, Tls};
+use crate::options::{apply_tls, report, Psk, Tls};
 use crate::summary::summary;
 use crate::Failure;
 use cloaktls::config::EchConfigList;
@@ -63,6 +63,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "ech")]
     ech_grease: bool,
     #[command(flatten)]
+    psk: Psk,
+    #[command(flatten)]
     tls: Tls,
 }
 
@@ -96,14 +98,19 @@ fn pinned(a: &Args) -> Result<Option<Arc<PinnedRawPublicKeys>>, Failure> {
 
 fn config(a: &Args, ech: Option<&EchConfigList>) -> Result<Arc<ClientConfig>, Failure> {
     let pins = pinned(a)?;
-    let mut b = match (&pins, &a.cafile) {
+    let psk = a.psk.external_psk()?;
+    // With --psk and neither --cafile nor --pin-rpk (nor --insecure), the
+    // server must authenticate with the PSK: nothing else is trusted.
+    let psk_only = psk.is_some() && a.cafile.is_none() && pins.is_none() && !a.insecure;
+    let mut b = match (&pins, &a.cafile, &psk) {
+        (_, _, Some(p)) if psk_only => ClientConfig::builder_psk_only(p.clone()),
         _ if a.insecure => {
             eprintln!("warning: --insecure: the server's certificate is not verified");
             cloaktls::danger::client_without_verification()
         }
         // Raw public keys alone (RFC 7250 §4.1).
-        (Some(p), None) => ClientConfig::builder_raw_public_keys(p.clone()),
-        (_, cafile) => {
+        (Some(p), None, _) => ClientConfig::builder_raw_public_keys(p.clone()),
+        (_, cafile, _) => {
             let roots = match cafile {
                 Some(f) => RootStore::from_path(f)?,
                 None => RootStore::system()?,
@@ -118,6 +125,15 @@ fn config(a: &Args, ech: Option<&EchConfigList>) -> Result<Arc<ClientConfig>, Fa
     b = apply_tls!(b, &a.tls)
         .request_ocsp(a.status)
         .request_sct(a.status);
+    if psk_only && !a.tls.versions_given() {
+        b = b.versions(&[cloaktls::ProtocolVersion::TLSV1_3]);
+    }
+    if let (Some(p), false) = (psk, psk_only) {
+        b = b.external_psk(p);
+    }
+    if a.psk.allow_psk_ke {
+        b = cloaktls::danger::allow_psk_ke_client(b);
+    }
     if let (Some(c), Some(k)) = (&a.cert, &a.key) {
         b = b.client_certificate(certified_key_from_files(c, k)?);
     }

@@ -4,8 +4,9 @@
 
 use clap::Args;
 use cloaktls::config::{
-    supported_cipher_suites, supported_groups, supported_signature_schemes, KeyLogFile,
+    supported_cipher_suites, supported_groups, supported_signature_schemes, ExternalPsk, KeyLogFile,
 };
+use cloaktls::crypto::{HashAlgorithm, Secret};
 use cloaktls::{AlertDescription, CertificateErrorKind, Error, ProtocolVersion};
 use std::io;
 use std::sync::Arc;
@@ -55,6 +56,54 @@ pub struct Tls {
     /// sees the output can decrypt the connection).
     #[arg(long, requires = "trace")]
     pub trace_secrets: bool,
+}
+
+/// An external PSK (TLS 1.3, RFC 9846 §2.2), on either side.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Psk {
+    /// Authenticate with an external pre-shared key (TLS 1.3) named ID;
+    /// needs --psk.
+    #[arg(long, value_name = "ID", requires = "psk")]
+    pub psk_identity: Option<String>,
+    /// The external PSK in hexadecimal: at least 16 bytes from a good
+    /// random source (`openssl rand -hex 32`), never a password; needs
+    /// --psk-identity.
+    #[arg(long, value_name = "HEX", requires = "psk_identity")]
+    pub psk: Option<String>,
+    /// The hash the PSK is bound to: sha256 (the default, as OpenSSL's
+    /// -psk and GnuTLS's) or sha384.
+    #[arg(long, value_name = "HASH", requires = "psk", value_parser = ["sha256", "sha384"])]
+    pub psk_hash: Option<String>,
+    /// Import the PSK (RFC 9258) with this context instead of using it
+    /// directly; the peer must import it with the same context.
+    #[arg(long, value_name = "CONTEXT", requires = "psk")]
+    pub psk_import: Option<String>,
+    /// Also allow psk_ke, the PSK alone with no (EC)DHE (insecure: no
+    /// forward secrecy); used only when the peer allows it too.
+    #[arg(long, requires = "psk")]
+    pub allow_psk_ke: bool,
+}
+
+impl Psk {
+    /// The PSK asked for, if any.
+    pub fn external_psk(&self) -> Result<Option<ExternalPsk>, String> {
+        let (Some(id), Some(hex_key)) = (&self.psk_identity, &self.psk) else {
+            return Ok(None);
+        };
+        // Wiped when dropped.
+        let key = Secret::new(
+            hex::decode(hex_key.trim())
+                .map_err(|_| "--psk is not hexadecimal (an even number of 0-9a-f digits)")?,
+        );
+        let mut p = ExternalPsk::new(id.as_bytes(), key.as_bytes()).map_err(|e| e.to_string())?;
+        if self.psk_hash.as_deref() == Some("sha384") {
+            p = p.with_hash(HashAlgorithm::Sha384);
+        }
+        if let Some(context) = &self.psk_import {
+            p = p.imported(context.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        Ok(Some(p))
+    }
 }
 
 /// A parsed list of suites (a newtype, so that clap keeps it whole).
@@ -277,12 +326,24 @@ pub fn hint(e: &Error) -> Option<&'static str> {
             AlertDescription::NO_APPLICATION_PROTOCOL => {
                 "the peer supports none of the --alpn protocols"
             }
+            AlertDescription::UNKNOWN_PSK_IDENTITY => {
+                "the peer knows no PSK by this --psk-identity"
+            }
+            AlertDescription::DECRYPT_ERROR => {
+                "the peer could not verify us: with a PSK, check that both sides have the same --psk and --psk-hash"
+            }
             _ => "the peer refused the connection; its log may say why",
         }),
         Error::HandshakeNotComplete => Some(
             "the peer hung up during the handshake: it may not speak TLS on this port, or it refused our offer",
         ),
         Error::NotTls(_) => Some("check the port: it may serve plain HTTP, not HTTPS"),
+        Error::Psk(cloaktls::PskProblem::PskRequired) => Some(
+            "the server would not use the PSK: check --psk-identity, or pass --cafile to accept a certificate too",
+        ),
+        Error::Psk(cloaktls::PskProblem::BadBinder) => {
+            Some("the client's PSK differs from ours: check --psk and --psk-hash on both sides")
+        }
         Error::EchRejected {
             retry_configs: None,
             ..

@@ -2,10 +2,10 @@
 //! (cloaktls-tokio), with a cap on concurrent connections, a deadline for
 //! the handshake and timeouts for idle connections.
 
-use crate::options::{apply_tls, version_name, Tls};
+use crate::options::{apply_tls, version_name, Psk, Tls};
 use crate::summary::summary;
 use crate::Failure;
-use cloaktls::config::ClientAuth;
+use cloaktls::config::{ClientAuth, MemoryPskStore};
 use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::TicketKeys;
 use cloaktls::verify::{PinnedRawPublicKeys, RootStore};
@@ -30,12 +30,13 @@ enum Mode {
 /// `cloak server --cert FILE --key FILE [options]`, or `--rpk-key FILE`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The certificate chain (PEM), end entity first.
+    /// The certificate chain (PEM), end entity first; without it the
+    /// server serves --rpk-key, or authenticates with --psk alone.
     #[arg(
         long,
         value_name = "FILE",
         requires = "key",
-        required_unless_present = "rpk_key"
+        required_unless_present_any = ["rpk_key", "psk"]
     )]
     cert: Option<String>,
     /// The certificate's private key (PEM).
@@ -111,6 +112,8 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     max_lifetime: u64,
     #[command(flatten)]
+    psk: Psk,
+    #[command(flatten)]
     tls: Tls,
 }
 
@@ -146,13 +149,38 @@ fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Fail
             "--verify-client needs --cafile or --pin-client-rpk".into(),
         ));
     }
+    let psks = a
+        .psk
+        .external_psk()?
+        .map(|p| MemoryPskStore::new([p]).map(Arc::new))
+        .transpose()?;
     let mut creds = credentials(a)?.into_iter();
-    let first = creds
-        .next()
-        .ok_or_else(|| Failure::Message("give --cert and --key, or --rpk-key".into()))?;
-    let mut b = apply_tls!(ServerConfig::builder(first), &a.tls);
-    for ck in creds {
-        b = b.add_certificate(ck);
+    let psk_only = a.cert.is_none() && a.rpk_key.is_none();
+    let b = match (creds.next(), &psks) {
+        (Some(first), _) => {
+            let mut b = ServerConfig::builder(first);
+            for ck in creds {
+                b = b.add_certificate(ck);
+            }
+            match &psks {
+                Some(store) => b.external_psks(store.clone()),
+                None => b,
+            }
+        }
+        (None, Some(store)) => ServerConfig::builder_psk_only(store.clone()),
+        (None, None) => {
+            return Err(Failure::Message(
+                "give --cert and --key, --rpk-key, or --psk".into(),
+            ))
+        }
+    };
+    let mut b = apply_tls!(b, &a.tls);
+    // PSKs alone: TLS 1.3 only, unless the versions were asked.
+    if psk_only && !a.tls.versions_given() {
+        b = b.versions(&[cloaktls::ProtocolVersion::TLSV1_3]);
+    }
+    if a.psk.allow_psk_ke {
+        b = cloaktls::danger::allow_psk_ke_server(b);
     }
     if !a.pin_client_rpk.is_empty() {
         let mut keys = Vec::new();
@@ -380,7 +408,7 @@ async fn answer_plain_http(mut tcp: TcpStream) {
 fn one_line(c: &Connection) -> String {
     let name = |d: Option<String>| d.unwrap_or_else(|| "none".into());
     format!(
-        "{}, {}, key exchange {}{}{}{}{}{}",
+        "{}, {}, key exchange {}{}{}{}{}{}{}",
         version_name(c.protocol_version()),
         name(c.cipher_suite().map(|s| format!("{s:?}"))),
         name(c.key_exchange_group().map(|g| format!("{g:?}"))),
@@ -390,6 +418,10 @@ fn one_line(c: &Connection) -> String {
             ""
         },
         if c.is_resumed() { ", resumed" } else { "" },
+        match c.external_psk_identity() {
+            Some(id) => format!(", external PSK {}", String::from_utf8_lossy(id)),
+            None => String::new(),
+        },
         match c.early_data_accepted() {
             Some(true) => ", 0-RTT accepted",
             Some(false) => ", 0-RTT rejected",

@@ -15,7 +15,7 @@ pub fn summary(conn: &Connection) -> String {
             .unwrap_or_default(),
         conn.key_exchange_group()
             .map(|g| format!("{g:?}"))
-            .unwrap_or_default(),
+            .unwrap_or_else(|| "none".into()),
     );
     s += &format!(
         "ALPN: {}\n",
@@ -39,6 +39,16 @@ pub fn summary(conn: &Connection) -> String {
         "resumed: {}\n",
         if conn.is_resumed() { "yes" } else { "no" }
     );
+    if let Some(id) = conn.external_psk_identity() {
+        s += &format!(
+            "external PSK: {} ({})\n",
+            String::from_utf8_lossy(id),
+            match conn.key_exchange_group() {
+                Some(_) => "psk_dhe_ke",
+                None => "psk_ke, no forward secrecy",
+            }
+        );
+    }
     if let Some(accepted) = conn.early_data_accepted() {
         s += &format!(
             "0-RTT: {}\n",

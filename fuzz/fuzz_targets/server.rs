@@ -1,6 +1,7 @@
 #![no_main]
 //! A deterministic server (with an ECH key, so that its seeds reach trial
-//! decryption and ClientHelloInner) fed fuzzed client flights.
+//! decryption and ClientHelloInner, and a store of external PSKs, so that
+//! they reach PSK selection and binders) fed fuzzed client flights.
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,5 +1,6 @@
 //! The client's configuration and its builder.
 
+use super::psk::{ExternalPsk, PskOnly};
 use super::{alpn_list, check_alpn, CertifiedKey, Choices, EchConfigList, KeyLog, Trace};
 use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
@@ -95,6 +96,11 @@ pub struct ClientConfig {
     pub(crate) request_sct: bool,
     pub(crate) ech: Option<EchConfigList>,
     pub(crate) ech_grease: bool,
+    /// The external PSKs offered, in order (RFC 9846 §4.3.11).
+    pub(crate) external_psks: Vec<ExternalPsk>,
+    /// Whether the server must authenticate with a PSK (no certificate is
+    /// trusted).
+    pub(crate) psk_only: bool,
 }
 
 impl ClientConfig {
@@ -102,6 +108,22 @@ impl ClientConfig {
     /// server's name (webpki; see [`WebPkiServerVerifier`]).
     pub fn builder(roots: RootStore) -> ClientConfigBuilder {
         ClientConfigBuilder::new(Arc::new(WebPkiServerVerifier::new(Arc::new(roots))))
+    }
+
+    /// A builder for a client that authenticates servers by external PSK
+    /// only (RFC 9846 §2.2): it offers `psk` (and those added with
+    /// [`ClientConfigBuilder::external_psk`]), trusts no certificate, and
+    /// fails with [`crate::PskProblem::PskRequired`] if the server does not
+    /// select one of them (or resume a session made with one). The PSK is
+    /// then what authenticates the server, to whoever else holds it too.
+    /// TLS 1.3 only (TLS 1.2's PSK cipher suites are not implemented);
+    /// psk_dhe_ke only, unless `danger::allow_psk_ke_client` allows psk_ke.
+    pub fn builder_psk_only(psk: ExternalPsk) -> ClientConfigBuilder {
+        let mut b = ClientConfigBuilder::new(Arc::new(PskOnly { scope: [0; 32] }));
+        b.config.psk_only = true;
+        b.config.external_psks.push(psk);
+        b.choices.versions = vec![ProtocolVersion::TLSV1_3];
+        b
     }
 
     /// A builder with a webpki verifier configured by the caller (its
@@ -317,6 +339,8 @@ impl ClientConfigBuilder {
                 request_sct: false,
                 ech: None,
                 ech_grease: false,
+                external_psks: Vec::new(),
+                psk_only: false,
             },
             choices,
         }
@@ -535,6 +559,18 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Offers an external PSK (RFC 9846 §2.2, §4.3.11) in every TLS 1.3
+    /// ClientHello, after a resumption ticket if there is one and after
+    /// the PSKs added before; call it again for more. The server may
+    /// select it instead of authenticating with a certificate (which this
+    /// configuration then need not verify), or ignore it. Its 0-RTT, if
+    /// provisioned, is used only when it is the first PSK offered (no
+    /// ticket) and [`ClientConfigBuilder::early_data`] is on.
+    pub fn external_psk(mut self, psk: ExternalPsk) -> Self {
+        self.config.external_psks.push(psk);
+        self
+    }
+
     /// Sends a GREASE `encrypted_client_hello` extension (RFC 9849 §6.2)
     /// when no ECH config is set, so that connections with and without ECH
     /// look alike. Off by default; never sent when only TLS 1.2 is offered.
@@ -640,6 +676,12 @@ impl ClientConfigBuilder {
                 return Err(Error::Config("Encrypted Client Hello needs TLS 1.3".into()));
             }
         }
+        check_external_psks(&config)?;
+        if config.psk_only {
+            config.verifier = Arc::new(PskOnly {
+                scope: ExternalPsk::scope(&config.external_psks),
+            });
+        }
         if config.signature_schemes().is_empty() {
             return Err(Error::Config(
                 "none of the signature schemes is one the verifier accepts".into(),
@@ -682,6 +724,38 @@ pub(super) fn check_certificate_types(
                      RawPublicKey"
                 )))
             }
+        }
+    }
+    Ok(())
+}
+
+/// External PSKs need TLS 1.3 (and a PSK-only client nothing else), and a
+/// PSK used directly a TLS 1.3 suite of its hash (RFC 9846 §4.3.11).
+fn check_external_psks(config: &ClientConfig) -> Result<(), Error> {
+    if config.external_psks.is_empty() {
+        return Ok(());
+    }
+    if !config.versions.contains(&ProtocolVersion::TLSV1_3) {
+        return Err(Error::Config("external PSKs need TLS 1.3".into()));
+    }
+    if config.psk_only && config.versions.contains(&ProtocolVersion::TLSV1_2) {
+        return Err(Error::Config(
+            "a client that authenticates servers by PSK only speaks TLS 1.3 \
+             (TLS 1.2's PSK cipher suites are not implemented)"
+                .into(),
+        ));
+    }
+    for p in &config.external_psks {
+        let fits = config
+            .suites
+            .iter()
+            .any(|s| matches!(s, SupportedSuite::Tls13(t) if t.hash == p.hash()));
+        if p.import_context().is_none() && !fits {
+            return Err(Error::Config(format!(
+                "the external PSK {:?} is bound to {:?}, and no TLS 1.3 suite of that hash is enabled",
+                String::from_utf8_lossy(p.identity()),
+                p.hash()
+            )));
         }
     }
     Ok(())

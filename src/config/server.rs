@@ -1,5 +1,6 @@
 //! The server's configuration and its builder.
 
+use super::psk::ExternalPskStore;
 use super::{alpn_list, check_alpn, CertifiedKey, Choices, ClientAuth, EchKey, KeyLog, Trace};
 use crate::crypto::kx::KeyExchangeSet;
 use crate::crypto::rand::{RandomSource, SystemRandom};
@@ -54,6 +55,8 @@ pub struct ServerConfig {
     pub(crate) shaper: Option<Arc<dyn super::MessageShaper>>,
     /// The Encrypted Client Hello keys (RFC 9849 §7.1).
     pub(crate) ech_keys: Vec<EchKey>,
+    /// Where external PSKs are found (RFC 9846 §2.2).
+    pub(crate) psk_store: Option<Arc<dyn ExternalPskStore>>,
     /// The digest of the client-authentication policy (see
     /// [`ClientAuth`]), computed once.
     client_auth_scope: [u8; 32],
@@ -63,7 +66,20 @@ impl ServerConfig {
     /// A builder serving `cert` (the default certificate; more can be added
     /// for SNI).
     pub fn builder(cert: CertifiedKey) -> ServerConfigBuilder {
-        ServerConfigBuilder::new(cert)
+        ServerConfigBuilder::new(vec![cert])
+    }
+
+    /// A builder for a server that authenticates with external PSKs only
+    /// (RFC 9846 §2.2), found in `store`: no certificate. A client must
+    /// offer one of them; one that offers none, or none it may use, is
+    /// refused with a [`crate::PskProblem`] and its alert. TLS 1.3 only
+    /// (TLS 1.2's PSK cipher suites are not implemented); psk_dhe_ke
+    /// only, unless `danger::allow_psk_ke_server` allows psk_ke.
+    pub fn builder_psk_only(store: Arc<dyn ExternalPskStore>) -> ServerConfigBuilder {
+        let mut b = ServerConfigBuilder::new(Vec::new());
+        b.config.psk_store = Some(store);
+        b.choices.versions = vec![ProtocolVersion::TLSV1_3];
+        b
     }
 
     /// The verifier of client certificates, for a state that only exists
@@ -175,7 +191,7 @@ pub struct ServerConfigBuilder {
 }
 
 impl ServerConfigBuilder {
-    fn new(cert: CertifiedKey) -> Self {
+    fn new(certs: Vec<CertifiedKey>) -> Self {
         let choices = Choices::default();
         ServerConfigBuilder {
             config: ServerConfig {
@@ -186,7 +202,7 @@ impl ServerConfigBuilder {
                 policy: None,
                 cert_compression: crate::crypto::compress::supported(),
                 compressed_certs: super::CompressionCache::default(),
-                certs: vec![cert],
+                certs,
                 client_auth: ClientAuth::None,
                 client_rpk: None,
                 client_cert_types: Vec::new(),
@@ -210,6 +226,7 @@ impl ServerConfigBuilder {
                 #[cfg(feature = "testkit")]
                 shaper: None,
                 ech_keys: Vec::new(),
+                psk_store: None,
                 client_auth_scope: [0; 32],
             },
             choices,
@@ -417,6 +434,19 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Accepts the external PSKs of `store` (RFC 9846 §2.2, §4.3.11) from
+    /// TLS 1.3 clients that offer them: the first identity the client
+    /// lists that the store knows, bound to the negotiated suite's hash,
+    /// in a mode both allow, is selected once its binder verifies (a wrong
+    /// binder ends the handshake with decrypt_error); no certificate is
+    /// sent then. A client offering none it may use gets the certificate.
+    /// Cipher suite selection favours the hash of the first external PSK
+    /// the client offers that the store knows (RFC 9846 §4.3.11).
+    pub fn external_psks(mut self, store: Arc<dyn ExternalPskStore>) -> Self {
+        self.config.psk_store = Some(store);
+        self
+    }
+
     /// Accepts Encrypted Client Hello (RFC 9849) sealed to `key`; call it
     /// again for more keys (a new one and those still in DNS caches). A
     /// client whose ECH this server cannot decrypt is served with the
@@ -503,7 +533,21 @@ impl ServerConfigBuilder {
         for c in &config.certs {
             c.check()?;
         }
-        if let Some(only) = &r.schemes {
+        if config.certs.is_empty() {
+            if config.psk_store.is_none() {
+                return Err(Error::Config(
+                    "a server needs a certificate or external PSKs".into(),
+                ));
+            }
+            if config.versions.contains(&ProtocolVersion::TLSV1_2) {
+                return Err(Error::Config(
+                    "a server without a certificate speaks TLS 1.3 only \
+                     (TLS 1.2's PSK cipher suites are not implemented)"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(only) = r.schemes.as_ref().filter(|_| !config.certs.is_empty()) {
             if !config
                 .certs
                 .iter()

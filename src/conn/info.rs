@@ -95,6 +95,14 @@ impl Connection {
             .and_then(|k| summarize_raw_public_key(k))
     }
 
+    /// The identity of the external PSK (RFC 9846 §2.2) that authenticated
+    /// the peer instead of a certificate, in this handshake or in the one
+    /// whose session it resumes; for an imported PSK (RFC 9258), its
+    /// External Identity. `None` when no external PSK was used.
+    pub fn external_psk_identity(&self) -> Option<&[u8]> {
+        self.info.external_psk.as_deref()
+    }
+
     /// The scheme the peer signed this handshake with: its
     /// CertificateVerify, or a TLS 1.2 server's ServerKeyExchange. `None`
     /// when the peer did not sign (a resumption, a client that sent no

@@ -86,7 +86,7 @@ fn resolve_ech(
         st.shared.server_name = ech_client::public_server_name(&offer.chosen)?;
         st.shared.ech = EchStatus::Rejected;
         cx.info.ech = EchStatus::Rejected;
-        st.ticket = None;
+        st.psks.clear();
         return Ok(());
     }
     st.shared.ech = EchStatus::Accepted;

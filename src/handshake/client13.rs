@@ -4,8 +4,8 @@
 use super::cert_compression;
 use super::cert_types;
 use super::client_common::{
-    choose_client_cert, chosen_suite, fill_binder, reverify_session, select_version, ticket_hash,
-    ClientShared, HelloSent,
+    choose_client_cert, chosen_suite, fill_binders, psk_extension, reverify_session,
+    select_version, ClientShared, HelloSent, OfferedPsk, PskOrigin,
 };
 use super::common::{check_finished, check_response_extensions, illegal, Exporter};
 use super::ech_client;
@@ -16,7 +16,7 @@ use crate::config::CertificateRequestInfo;
 use crate::config::{EarlyDataReason, EchStatus};
 use crate::crypto::sign::allowed_in_tls13;
 use crate::crypto::{ActiveKeyExchange, Secret, SupportedSuite, Tls13Suite};
-use crate::error::{EchProblem, Error};
+use crate::error::{EchProblem, Error, PskProblem};
 use crate::key_schedule::tls13::{
     finished_verify_data, resumption_psk, EarlySecret, HandshakeSecret,
 };
@@ -77,9 +77,7 @@ pub(super) fn handle_hello_retry_request(
     else {
         return Err(Error::Internal("a ClientHello that is not one"));
     };
-    if let Some(t) = &st.ticket {
-        fill_binder(&mut hello, t, &st.transcript);
-    }
+    fill_binders(&mut hello, &st.psks, &st.transcript);
     st.shared.send_ccs_once(cx);
     match st.ech.as_deref_mut() {
         // RFC 9849 §6.1.5: ClientHelloInner2 in the transcript, sealed in
@@ -188,8 +186,9 @@ fn retry_key_share(st: &HelloSent, g: NamedGroup) -> Result<Box<dyn ActiveKeyExc
 }
 
 /// The second ClientHello: the first with the new key share, the cookie,
-/// and no early_data (RFC 8446 §4.1.2). A ticket whose hash differs from
-/// the suite's is dropped.
+/// and no early_data (RFC 8446 §4.1.2). The PSKs whose hash differs from
+/// the suite's are dropped (RFC 9846 §4.2.2 allows it: they could not be
+/// selected).
 fn second_client_hello(
     st: &mut HelloSent,
     suite: &Tls13Suite,
@@ -229,15 +228,15 @@ fn second_client_hello(
         hello.extensions.insert(at, Extension::Cookie(c));
         st.shared.offered.push(ExtensionType::COOKIE);
     }
-    if st
-        .ticket
-        .as_ref()
-        .is_some_and(|t| ticket_hash(t) != suite.hash)
-    {
-        st.ticket = None;
+    if st.psks.iter().any(|p| p.wire.hash != suite.hash) {
+        st.psks.retain(|p| p.wire.hash == suite.hash);
         hello
             .extensions
             .retain(|e| e.typ() != ExtensionType::PRE_SHARED_KEY);
+        if !st.psks.is_empty() {
+            // Still last (RFC 9846 §4.3.11).
+            hello.extensions.push(psk_extension(&st.psks));
+        }
     }
     hello
 }
@@ -316,13 +315,16 @@ pub(super) fn handle_server_hello(
     {
         return Err(Error::BadEch(EchProblem::PskWhileRejected));
     }
-    let psk = accepted_psk(&mut st, sh, suite)?;
+    let (psk, psk_first) = match accepted_psk(&mut st, sh, suite)? {
+        Some((p, first)) => (Some(p), first),
+        None => (None, false),
+    };
     let shared_secret = key_agreement(&mut st, sh, psk.is_some())?;
     if !cx.info.hello_retry {
         st.transcript.start_hash(suite.hash, false);
     }
     st.transcript.add(raw);
-    let hs = EarlySecret::new(suite.hash, psk.as_ref().map(|t| t.psk.as_bytes()))
+    let hs = EarlySecret::new(suite.hash, psk.as_ref().map(|p| p.wire.secret.as_bytes()))
         .into_handshake(shared_secret.as_ref().map(|(_, s)| s.as_bytes()));
     let (c_hs, s_hs) = hs.traffic_secrets(&st.transcript.current_hash());
     let log = &st.shared.config.key_log;
@@ -340,10 +342,22 @@ pub(super) fn handle_server_hello(
     }
     cx.info.suite = Some(SupportedSuite::Tls13(suite));
     cx.info.group = shared_secret.map(|(g, _)| g);
-    if let Some(t) = &psk {
-        cx.info.resumed = true;
-        cx.info.peer_certs.clone_from(&t.peer_certs);
-        record_session_key(cx, t.peer_raw_public_key.as_ref());
+    match psk.as_ref().map(|p| &p.origin) {
+        Some(PskOrigin::Ticket(t)) => {
+            cx.info.resumed = true;
+            cx.info.peer_certs.clone_from(&t.peer_certs);
+            record_session_key(cx, t.peer_raw_public_key.as_ref());
+            cx.info.external_psk.clone_from(&t.external_psk);
+        }
+        Some(PskOrigin::External(i)) => {
+            cx.info.external_psk = st
+                .shared
+                .config
+                .external_psks
+                .get(*i)
+                .map(|p| p.identity().to_vec());
+        }
+        None => {}
     }
     Ok(Box::new(ExpectEncryptedExtensions {
         hs: Handshake {
@@ -357,6 +371,7 @@ pub(super) fn handle_server_hello(
             early_offered: st.early_offered,
             early_accepted: false,
             psk,
+            psk_first,
             ech_retry_configs: None,
         },
     }))
@@ -382,26 +397,34 @@ fn check_server_hello_extensions(st: &HelloSent, sh: &ServerHello) -> Result<(),
     Ok(())
 }
 
-/// The ticket the server selected, if it did: the one we offered, of the
-/// suite's hash (RFC 8446 §4.2.11).
+/// The PSK the server selected, if it did, and whether it is the first
+/// offered: one of ours, of the suite's hash (RFC 9846 §4.3.11). A client
+/// that takes no certificate requires one.
 fn accepted_psk(
     st: &mut HelloSent,
     sh: &ServerHello,
     suite: &Tls13Suite,
-) -> Result<Option<Tls13Ticket>, Error> {
+) -> Result<Option<(OfferedPsk, bool)>, Error> {
     let Some(Extension::PreSharedKeyServer(index)) = sh.extension(ExtensionType::PRE_SHARED_KEY)
     else {
+        if st.shared.config.psk_only {
+            return Err(Error::Psk(PskProblem::PskRequired));
+        }
         return Ok(None);
     };
-    let ticket = st
-        .ticket
-        .take()
-        .filter(|_| *index == 0)
-        .ok_or_else(|| illegal("the server selected a PSK we did not offer"))?;
-    if ticket_hash(&ticket) != suite.hash {
-        return Err(illegal("the server resumed with a suite of another hash"));
+    let offered = st.psks.len();
+    let i = usize::from(*index);
+    if i >= offered {
+        return Err(Error::Psk(PskProblem::SelectedIdentityOutOfRange {
+            selected: *index,
+            offered,
+        }));
     }
-    Ok(Some(ticket))
+    let psk = st.psks.swap_remove(i);
+    if psk.wire.hash != suite.hash {
+        return Err(Error::Psk(PskProblem::HashMismatch));
+    }
+    Ok(Some((psk, i == 0)))
 }
 
 /// The (EC)DHE shared secret with the server's key share, and its group.
@@ -415,6 +438,8 @@ fn key_agreement(
     let share = match sh.extension(ExtensionType::KEY_SHARE) {
         Some(Extension::KeyShareServer(s)) => s,
         _ if resumed && st.shared.config.psk_ke => return Ok(None),
+        // RFC 9846 §4.3.11: psk_ke where we offered only psk_dhe_ke.
+        _ if resumed => return Err(Error::Psk(PskProblem::KeyShareRequired)),
         _ => {
             return Err(Error::peer(
                 AlertDescription::MISSING_EXTENSION,
@@ -447,8 +472,10 @@ struct Handshake {
     cert_request: Option<CertificateRequest13>,
     early_offered: bool,
     early_accepted: bool,
-    /// The ticket the server resumed, if it did.
-    psk: Option<Tls13Ticket>,
+    /// The PSK the server selected, if it did.
+    psk: Option<OfferedPsk>,
+    /// Whether it is the first one offered (the one 0-RTT went with).
+    psk_first: bool,
     /// The server's retry_configs, after a rejected ECH (RFC 9849 §6.1.6).
     ech_retry_configs: Option<Vec<u8>>,
 }
@@ -493,8 +520,9 @@ impl State for ExpectEncryptedExtensions {
         }
         // A resumed handshake has no certificates (RFC 8446 §2.2); the
         // session's may be checked again (before 0-RTT, if it was sent).
-        if let Some(t) = &self.hs.psk {
-            if !self.hs.early_offered {
+        if let Some(p) = &self.hs.psk {
+            let ticket = p.as_ticket().filter(|t| t.external_psk.is_none());
+            if let (Some(t), false) = (ticket, self.hs.early_offered) {
                 reverify_session(
                     &self.hs.shared,
                     &t.peer_certs,
@@ -549,6 +577,9 @@ fn read_encrypted_extensions(
             // RFC 8446 §4.2.10: only for early data offered with the PSK
             // that the server selected.
             Extension::EarlyData if hs.early_offered && hs.psk.is_some() => {
+                if !hs.psk_first {
+                    return Err(Error::Psk(PskProblem::EarlyDataNotFirstPsk));
+                }
                 hs.early_accepted = true;
             }
             // RFC 8446 §4.2: an answer to an extension we did not send (no
@@ -600,18 +631,28 @@ fn read_encrypted_extensions(
     cert_types::read_answers(&hs.shared.config, exts, hs.psk.is_some(), cx.info)
 }
 
-/// RFC 8446 §4.2.10: accepted 0-RTT must be under the ticket's suite and
-/// ALPN protocol, else the server has broken the rules (illegal_parameter).
+/// RFC 8446 §4.2.10: accepted 0-RTT must be under the PSK's suite and
+/// ALPN protocol (a ticket's session's, or an external PSK's provisioned
+/// ones), else the server has broken the rules (illegal_parameter).
 fn check_early_data_acceptance(hs: &Handshake, cx: &Context<'_>) -> Result<(), Error> {
-    let (true, Some(t)) = (hs.early_accepted, &hs.psk) else {
+    let (true, Some(p)) = (hs.early_accepted, &hs.psk) else {
         return Ok(());
     };
-    if t.suite != hs.suite.suite {
+    let config = &hs.shared.config;
+    let (suite, alpn) = match &p.origin {
+        PskOrigin::Ticket(t) => (t.suite, t.alpn.clone()),
+        PskOrigin::External(i) => match config.external_psks.get(*i).and_then(|e| e.early_params())
+        {
+            Some((s, a)) => (s, a.map(<[u8]>::to_vec)),
+            None => return Err(Error::Internal("0-RTT with a PSK not provisioned for it")),
+        },
+    };
+    if suite != hs.suite.suite {
         return Err(illegal(
             "the server accepted 0-RTT data under another cipher suite than the ticket's",
         ));
     }
-    if t.alpn != cx.info.alpn {
+    if alpn != cx.info.alpn {
         return Err(illegal(
             "the server accepted 0-RTT data under another ALPN protocol than the ticket's",
         ));
@@ -1044,6 +1085,7 @@ impl Connected {
                     transport_parameters: q.peer.clone().unwrap_or_default(),
                 }),
                 peer_raw_public_key: cx.info.peer_raw_public_key.clone(),
+                external_psk: cx.info.external_psk.clone(),
             },
         );
     }

@@ -5,16 +5,17 @@
 use super::common::{illegal, list};
 use super::transcript::Transcript;
 use super::{Command, Context};
+use crate::config::WirePsk;
 use crate::config::{CertifiedKey, ClientConfig};
 use crate::crypto::suites::{lookup, SupportedSuite};
 use crate::crypto::{ActiveKeyExchange, HashAlgorithm};
 use crate::error::{Error, Negotiable};
-use crate::key_schedule::tls13::{finished_verify_data, EarlySecret, PskKind};
+use crate::key_schedule::tls13::{psk_binder, PskKind};
 use crate::msgs::enums::{
     AlertDescription, CertificateType, CompressionMethod, ExtensionType, ProtocolVersion,
     SignatureScheme,
 };
-use crate::msgs::extensions::Extension;
+use crate::msgs::extensions::{Extension, OfferedPsks, PskIdentity};
 use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
@@ -68,8 +69,9 @@ pub(crate) struct HelloSent {
     pub(crate) hello: ClientHello,
     pub(crate) transcript: Transcript,
     pub(crate) key_shares: Vec<Box<dyn ActiveKeyExchange>>,
-    /// The TLS 1.3 ticket offered, if any.
-    pub(crate) ticket: Option<Tls13Ticket>,
+    /// The TLS 1.3 PSKs offered, in the order of pre_shared_key: a
+    /// ticket first if there is one, then the external PSKs.
+    pub(crate) psks: Vec<OfferedPsk>,
     /// The TLS 1.2 session offered, if any.
     pub(crate) tls12_session: Option<Tls12Session>,
     /// Whether 0-RTT data was offered (and is still on).
@@ -77,6 +79,48 @@ pub(crate) struct HelloSent {
     /// An Encrypted Client Hello offer awaiting the server's answer (or,
     /// accepted by a HelloRetryRequest, its second ClientHello).
     pub(crate) ech: Option<Box<super::ech_client::EchOffer>>,
+}
+
+/// Where an offered PSK comes from.
+pub(crate) enum PskOrigin {
+    /// A ticket from an earlier session.
+    Ticket(Box<Tls13Ticket>),
+    /// The configuration's external PSK at this index.
+    External(usize),
+}
+
+/// One PSK of the client's pre_shared_key (RFC 9846 §4.3.11).
+pub(crate) struct OfferedPsk {
+    pub(crate) origin: PskOrigin,
+    /// Its identity, key, hash and kind as sent.
+    pub(crate) wire: WirePsk,
+    /// obfuscated_ticket_age: 0 for an external PSK (RFC 9846 §4.3.11).
+    pub(crate) obfuscated_age: u32,
+}
+
+impl OfferedPsk {
+    /// A ticket's PSK, its age taken at `now_ms`.
+    pub(crate) fn ticket(t: Tls13Ticket, now_ms: u64) -> Self {
+        let age = now_ms.saturating_sub(t.received_ms) as u32;
+        OfferedPsk {
+            wire: WirePsk {
+                identity: t.ticket.clone(),
+                secret: t.psk.clone(),
+                hash: ticket_hash(&t),
+                kind: PskKind::Resumption,
+            },
+            obfuscated_age: age.wrapping_add(t.age_add),
+            origin: PskOrigin::Ticket(Box::new(t)),
+        }
+    }
+
+    /// The ticket, if this PSK is one.
+    pub(crate) fn as_ticket(&self) -> Option<&Tls13Ticket> {
+        match &self.origin {
+            PskOrigin::Ticket(t) => Some(t),
+            PskOrigin::External(_) => None,
+        }
+    }
 }
 
 /// The hash of the suite that issued a ticket.
@@ -87,26 +131,56 @@ pub(crate) fn ticket_hash(t: &Tls13Ticket) -> HashAlgorithm {
     }
 }
 
-/// Computes the PSK binder of the hello's last extension over `prefix`
-/// (empty, or message_hash and HelloRetryRequest) and the hello truncated
-/// before its binders (RFC 8446 §4.2.11.2).
-pub(crate) fn fill_binder(hello: &mut ClientHello, ticket: &Tls13Ticket, prefix: &Transcript) {
-    let hash = ticket_hash(ticket);
+/// The pre_shared_key extension for `psks`, with binders of the right
+/// lengths (zeros until [`fill_binders`] computes them).
+pub(crate) fn psk_extension(psks: &[OfferedPsk]) -> Extension {
+    Extension::PreSharedKeyClient(OfferedPsks {
+        identities: psks
+            .iter()
+            .map(|p| PskIdentity {
+                identity: p.wire.identity.clone(),
+                obfuscated_ticket_age: p.obfuscated_age,
+            })
+            .collect(),
+        binders: psks
+            .iter()
+            .map(|p| vec![0u8; p.wire.hash.output_len()])
+            .collect(),
+    })
+}
+
+/// Computes the PSK binders of the hello's last extension, one per PSK
+/// with its own hash and label, over `prefix` (empty, or message_hash and
+/// HelloRetryRequest) and the hello truncated before its binders (RFC 9846
+/// §4.3.11.2).
+pub(crate) fn fill_binders(hello: &mut ClientHello, psks: &[OfferedPsk], prefix: &Transcript) {
+    // Without PSKs of ours the extension, if any, is GREASE (RFC 9849
+    // §6.1.2): its random binders stay.
+    if psks.is_empty() {
+        return;
+    }
     let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last() else {
         return;
     };
     let binders_len = offer.binders_len();
     let enc = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone())).encoding();
     let truncated = &enc[..enc.len().saturating_sub(binders_len)];
-    let binder_key =
-        EarlySecret::new(hash, Some(ticket.psk.as_bytes())).binder_key(PskKind::Resumption);
-    let binder = finished_verify_data(
-        hash,
-        binder_key.as_bytes(),
-        &prefix.hash_with(hash, truncated),
-    );
+    let binders = psks
+        .iter()
+        .map(|p| {
+            let hash = p.wire.hash;
+            let transcript_hash = prefix.hash_with(hash, truncated);
+            psk_binder(
+                hash,
+                p.wire.secret.as_bytes(),
+                p.wire.kind,
+                &transcript_hash,
+            )
+            .to_vec()
+        })
+        .collect();
     if let Some(Extension::PreSharedKeyClient(offer)) = hello.extensions.last_mut() {
-        offer.binders = vec![binder.to_vec()];
+        offer.binders = binders;
     }
 }
 

@@ -3,13 +3,15 @@
 //! configuration allows them.
 
 use super::client::ExpectServerHello;
-use super::client_common::{fill_binder, reverify_session, ticket_hash, ClientShared, HelloSent};
+use super::client_common::{
+    fill_binders, psk_extension, reverify_session, ClientShared, HelloSent, OfferedPsk, PskOrigin,
+};
 use super::ech_client::{self, EchOffer};
 use super::transcript::Transcript;
 use super::{tls13, Command, Context, Exporter, State};
 use crate::config::{ChosenEchConfig, ClientConfig, EarlyDataReason, EchStatus};
 use crate::crypto::suites::{lookup, SupportedSuite};
-use crate::crypto::ActiveKeyExchange;
+use crate::crypto::{ActiveKeyExchange, HashAlgorithm, Secret};
 use crate::error::Error;
 use crate::key_schedule::tls13::EarlySecret;
 use crate::msgs::ech::EchClientHello;
@@ -18,8 +20,7 @@ use crate::msgs::enums::{
     ProtocolVersion, PskKeyExchangeMode, ServerNameType,
 };
 use crate::msgs::extensions::{
-    CertificateStatusRequest, Extension, KeyShareEntry, OfferedPsks, PskIdentity,
-    ServerName as SniEntry,
+    CertificateStatusRequest, Extension, KeyShareEntry, ServerName as SniEntry,
 };
 use crate::msgs::handshake::{ClientHello, HandshakePayload};
 use crate::session::{SessionKey, Tls12Session, Tls13Ticket};
@@ -33,8 +34,9 @@ struct Offer {
     suites: Vec<CipherSuite>,
     key_shares: Vec<Box<dyn ActiveKeyExchange>>,
     tls12_session: Option<Tls12Session>,
-    ticket: Option<Tls13Ticket>,
-    /// 0-RTT: the ticket allows it and the configuration asks for it.
+    /// The TLS 1.3 PSKs: a ticket first, then the external PSKs.
+    psks: Vec<OfferedPsk>,
+    /// 0-RTT: the first PSK allows it and the configuration asks for it.
     early: bool,
     /// Why there is no 0-RTT, when there is none.
     no_early: Option<EarlyDataReason>,
@@ -99,13 +101,7 @@ pub(crate) fn start_client(
     let mut transcript = Transcript::new();
     let (hello, ech_offer) = match ech {
         None => {
-            let h = send_client_hello(
-                cx,
-                &mut shared,
-                &mut transcript,
-                hello,
-                offer.ticket.as_ref(),
-            )?;
+            let h = send_client_hello(cx, &mut shared, &mut transcript, hello, &offer.psks)?;
             (h, None)
         }
         Some(chosen) => {
@@ -118,12 +114,14 @@ pub(crate) fn start_client(
         Some(e) => &e.inner_transcript,
         None => &transcript,
     };
-    let early_offered = match offer.ticket.as_ref().filter(|_| offer.early) {
-        Some(t) => {
+    let early_offered = match offer.psks.first().filter(|_| offer.early) {
+        Some(p) => {
             // 0-RTT goes out before the server answers: the session's
             // chain is checked again first, if asked.
-            reverify_session(&shared, &t.peer_certs, t.peer_raw_public_key.as_ref())?;
-            start_early_data(&mut shared, cx, t, early_transcript)?;
+            if let Some(t) = p.as_ticket().filter(|t| t.external_psk.is_none()) {
+                reverify_session(&shared, &t.peer_certs, t.peer_raw_public_key.as_ref())?;
+            }
+            start_early_data(&mut shared, cx, p, early_transcript)?;
             true
         }
         None => {
@@ -136,7 +134,7 @@ pub(crate) fn start_client(
         hello,
         transcript,
         key_shares: offer.key_shares,
-        ticket: offer.ticket,
+        psks: offer.psks,
         tls12_session: offer.tls12_session,
         early_offered,
         ech: ech_offer,
@@ -185,16 +183,14 @@ fn send_ech_hellos(
     // with the shared extensions grouped, so that they compress.
     ech_client::group_compressible(&mut inner, &outer);
     let mut inner_transcript = Transcript::new();
-    if let Some(t) = &offer.ticket {
-        fill_binder(&mut inner, t, &inner_transcript);
-    }
+    fill_binders(&mut inner, &offer.psks, &inner_transcript);
     let inner_message = ech_client::inner_message(&inner);
     inner_transcript.add(&inner_message);
     cx.trace_client_hello_inner(&inner_message, true);
     let (enc, mut ctx) = ech_client::setup(&chosen, config.random.as_ref())?;
     let outer = ech_client::seal_outer(&chosen, &mut ctx, enc, &inner, outer)?;
     shared.client_random = outer.random;
-    let sent = send_client_hello(cx, shared, transcript, outer, None)?;
+    let sent = send_client_hello(cx, shared, transcript, outer, &[])?;
     cx.info.ech_public_name = Some(chosen.public_name.clone());
     Ok((
         sent,
@@ -229,7 +225,7 @@ fn outer_extensions(
         suites: Vec::new(),
         key_shares: Vec::new(),
         tls12_session: None,
-        ticket: None,
+        psks: Vec::new(),
         early: outer.early,
         no_early: None,
         session_id: Vec::new(),
@@ -297,13 +293,13 @@ fn make_offer(
     } else {
         Vec::new()
     };
-    let ticket = if tls13 {
-        offered_ticket(config, cache_key, &suites, quic)
+    let psks = if tls13 {
+        offered_psks(config, cache_key, &suites, quic)
     } else {
-        None
+        Vec::new()
     };
-    let no_early = early_refusal(config, tls13, ticket.as_ref());
-    let early = ticket.is_some() && no_early.is_none();
+    let no_early = early_refusal(config, tls13, psks.first(), &suites);
+    let early = !psks.is_empty() && no_early.is_none();
     let session_id = legacy_session_id(config, tls13, tls12_session.as_ref())?;
     Ok(Offer {
         tls13,
@@ -311,11 +307,45 @@ fn make_offer(
         suites,
         key_shares,
         tls12_session,
-        ticket,
+        psks,
         early,
         no_early,
         session_id,
     })
+}
+
+/// The PSKs to offer (RFC 9846 §4.3.11): a live ticket first (of the same
+/// QUIC version, `None` for TLS), then each external PSK for the hashes
+/// of the TLS 1.3 suites offered.
+fn offered_psks(
+    config: &ClientConfig,
+    cache_key: &SessionKey,
+    suites: &[CipherSuite],
+    quic: Option<u32>,
+) -> Vec<OfferedPsk> {
+    let mut psks: Vec<OfferedPsk> = offered_ticket(config, cache_key, suites, quic)
+        .map(|t| OfferedPsk::ticket(t, config.time.now_ms()))
+        .into_iter()
+        .collect();
+    let mut hashes: Vec<HashAlgorithm> = Vec::new();
+    for s in suites {
+        if let Some(SupportedSuite::Tls13(t)) = lookup(*s) {
+            if !hashes.contains(&t.hash) {
+                hashes.push(t.hash);
+            }
+        }
+    }
+    for (i, p) in config.external_psks.iter().enumerate() {
+        for wire in p.offers(&hashes) {
+            psks.push(OfferedPsk {
+                origin: PskOrigin::External(i),
+                wire,
+                // RFC 9846 §4.3.11: 0 for an external PSK.
+                obfuscated_age: 0,
+            });
+        }
+    }
+    psks
 }
 
 /// A TLS 1.2 session to resume, by session ID or by ticket, for a suite we
@@ -328,29 +358,46 @@ fn resumable_tls12_session(config: &ClientConfig, cache_key: &SessionKey) -> Opt
         .filter(|s| config.suites.iter().any(|c| c.suite() == s.suite))
 }
 
-/// Why a client sends no 0-RTT data with this ticket, if it sends none:
-/// the configuration, the versions, the ticket, or an application
-/// protocol no longer offered (the 0-RTT data would be read under the
-/// session's, RFC 9846 §4.2.10).
+/// Why a client sends no 0-RTT data with `psk`, the first PSK offered, if
+/// it sends none: the configuration, the versions, the PSK (a ticket that
+/// allows none, an external PSK not provisioned for it, RFC 9846 §4.3.10),
+/// or a suite or application protocol no longer offered (the 0-RTT data
+/// would be read under the session's, §4.2.10).
 fn early_refusal(
     config: &ClientConfig,
     tls13: bool,
-    ticket: Option<&Tls13Ticket>,
+    psk: Option<&OfferedPsk>,
+    suites: &[CipherSuite],
 ) -> Option<EarlyDataReason> {
+    use EarlyDataReason as R;
     if !config.early_data {
-        return Some(EarlyDataReason::Disabled);
+        return Some(R::Disabled);
     }
     if !tls13 {
-        return Some(EarlyDataReason::ProtocolVersion);
+        return Some(R::ProtocolVersion);
     }
-    let Some(t) = ticket else {
-        return Some(EarlyDataReason::NotOffered);
+    let (max, suite, alpn) = match psk.map(|p| &p.origin) {
+        None => return Some(R::NotOffered),
+        // The ticket's suite is one we offer (offered_ticket).
+        Some(PskOrigin::Ticket(t)) => (t.max_early_data, Some(t.suite), t.alpn.as_deref()),
+        Some(PskOrigin::External(i)) => {
+            match config.external_psks.get(*i).and_then(|p| {
+                p.early_params()
+                    .map(|(s, a)| (p.max_early_data(), Some(s), a))
+            }) {
+                Some(params) => params,
+                None => (0, None, None),
+            }
+        }
     };
-    if t.max_early_data == 0 {
-        return Some(EarlyDataReason::UnsupportedForSession);
+    if max == 0 {
+        return Some(R::UnsupportedForSession);
     }
-    match &t.alpn {
-        Some(p) if !config.alpn.contains(p) => Some(EarlyDataReason::AlpnMismatch),
+    if !suite.is_some_and(|s| suites.contains(&s)) {
+        return Some(R::CipherSuiteMismatch);
+    }
+    match alpn {
+        Some(a) if !config.alpn.iter().any(|o| o == a) => Some(R::AlpnMismatch),
         _ => None,
     }
 }
@@ -484,7 +531,11 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
         }
         exts.push(Extension::SupportedVersionsClient(versions));
     }
-    exts.push(Extension::SignatureAlgorithms(config.signature_schemes()));
+    // RFC 9846 §9.2: a hello with pre_shared_key may leave
+    // signature_algorithms out; a client that takes no certificate does.
+    if !config.psk_only {
+        exts.push(Extension::SignatureAlgorithms(config.signature_schemes()));
+    }
     if !config.signature_algorithms_cert.is_empty() {
         exts.push(Extension::SignatureAlgorithmsCert(
             config.signature_algorithms_cert.clone(),
@@ -508,16 +559,9 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
     if let Some(limit) = config.record_size_limit {
         exts.push(Extension::RecordSizeLimit(limit));
     }
-    if let Some(t) = &offer.ticket {
-        let age = config.time.now_ms().saturating_sub(t.received_ms) as u32;
-        exts.push(Extension::PreSharedKeyClient(OfferedPsks {
-            identities: vec![PskIdentity {
-                identity: t.ticket.clone(),
-                obfuscated_ticket_age: age.wrapping_add(t.age_add),
-            }],
-            // The binder is computed over the hello as it is sent.
-            binders: vec![vec![0u8; ticket_hash(t).output_len()]],
-        }));
+    if !offer.psks.is_empty() {
+        // The binders are computed over the hello as it is sent.
+        exts.push(psk_extension(&offer.psks));
     }
 }
 
@@ -528,16 +572,14 @@ fn send_client_hello(
     shared: &mut ClientShared,
     transcript: &mut Transcript,
     hello: ClientHello,
-    ticket: Option<&Tls13Ticket>,
+    psks: &[OfferedPsk],
 ) -> Result<ClientHello, Error> {
     let HandshakePayload::ClientHello(mut hello) =
         cx.shape(HandshakePayload::ClientHello(hello))?
     else {
         return Err(Error::Internal("a ClientHello that is not one"));
     };
-    if let Some(t) = ticket {
-        fill_binder(&mut hello, t, transcript);
-    }
+    fill_binders(&mut hello, psks, transcript);
     shared.offered = hello.extensions.iter().map(|e| e.typ()).collect();
     match cx.send_as_is(transcript, HandshakePayload::ClientHello(hello)) {
         HandshakePayload::ClientHello(h) => Ok(h),
@@ -546,20 +588,22 @@ fn send_client_hello(
 }
 
 /// Keys for 0-RTT data after the first ClientHello (RFC 8446 §2.3, §7.1),
-/// and the compatibility-mode ChangeCipherSpec that goes before it (D.4).
+/// under the first PSK, and the compatibility-mode ChangeCipherSpec that
+/// goes before it (D.4).
 fn start_early_data(
     shared: &mut ClientShared,
     cx: &mut Context<'_>,
-    ticket: &Tls13Ticket,
+    psk: &OfferedPsk,
     transcript: &Transcript,
 ) -> Result<(), Error> {
-    let Some(SupportedSuite::Tls13(suite)) = lookup(ticket.suite) else {
-        return Err(Error::Internal("a ticket of an unknown suite"));
+    let (suite, max) = early_parameters(&shared.config, psk)?;
+    let Some(SupportedSuite::Tls13(suite)) = lookup(suite) else {
+        return Err(Error::Internal("0-RTT under an unknown suite"));
     };
     // The transcript holds only the ClientHello, unhashed so far.
     let hello_hash = suite.hash.hash(transcript.buffer());
-    let early = EarlySecret::new(suite.hash, Some(ticket.psk.as_bytes()));
-    let secret = early.client_early_traffic_secret(&hello_hash);
+    let early = EarlySecret::new(suite.hash, Some(psk.wire.secret.as_bytes()));
+    let secret: Secret = early.client_early_traffic_secret(&hello_hash);
     cx.secret(
         &shared.config.key_log,
         "CLIENT_EARLY_TRAFFIC_SECRET",
@@ -573,13 +617,31 @@ fn start_early_data(
     // RFC 9000 §7.4.1: 0-RTT runs under the server's remembered
     // transport parameters until its own arrive.
     if let Some(q) = cx.info.quic.as_mut() {
-        q.peer = ticket.quic.as_ref().map(|t| t.transport_parameters.clone());
+        q.peer = psk
+            .as_ticket()
+            .and_then(|t| t.quic.as_ref())
+            .map(|t| t.transport_parameters.clone());
         q.early_suite = Some(suite);
     }
     shared.send_ccs_once(cx);
     cx.out
         .push(Command::write_keys(tls13::sealer(suite, &secret)?));
-    cx.out
-        .push(Command::EarlySend(Some(ticket.max_early_data as usize)));
+    cx.out.push(Command::EarlySend(Some(max as usize)));
     Ok(())
+}
+
+/// The suite and the most 0-RTT data of a PSK: a ticket's, or what an
+/// external PSK was provisioned with (RFC 9846 §4.3.10).
+pub(crate) fn early_parameters(
+    config: &ClientConfig,
+    psk: &OfferedPsk,
+) -> Result<(CipherSuite, u32), Error> {
+    match &psk.origin {
+        PskOrigin::Ticket(t) => Ok((t.suite, t.max_early_data)),
+        PskOrigin::External(i) => config
+            .external_psks
+            .get(*i)
+            .and_then(|p| p.early_params().map(|(s, _)| (s, p.max_early_data())))
+            .ok_or(Error::Internal("0-RTT with a PSK not provisioned for it")),
+    }
 }

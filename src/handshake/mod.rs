@@ -166,6 +166,9 @@ pub(crate) struct Negotiated {
     /// The certificate and key we authenticated with, if we did.
     pub(crate) own_cert: Option<crate::config::CertifiedKey>,
     pub(crate) resumed: bool,
+    /// The identity of the external PSK that authenticated the peer, in
+    /// this handshake or the one whose session it resumed.
+    pub(crate) external_psk: Option<Vec<u8>>,
     pub(crate) hello_retry: bool,
     pub(crate) exporter: Option<Exporter>,
     pub(crate) peer_record_size_limit: Option<u16>,

@@ -824,6 +824,7 @@ fn session_value(hs: &Hs, cx: &Context<'_>, ms: &Secret) -> ServerSessionValue {
         client_auth: hs.config.client_auth_scope(),
         server_cert_type: cx.info.server_cert_type,
         client_cert_type: cx.info.client_cert_type,
+        external_psk: None,
     }
 }
 

@@ -6,13 +6,15 @@
 use super::common::{illegal, list};
 use super::ech::{server_second_hello, EchRetry};
 use super::server13_flight::{send_server_flight, KeyExchange};
-use super::server13_psk::{accept_psk, early_skip_budget, offers_resumable_psk};
+use super::server13_psk::{
+    accept_psk, early_skip_budget, external_psk_hash, offers_usable_psk, PskChoice,
+};
 use super::server_common::{choose_suite, sni};
 use super::transcript::Transcript;
 use super::{Command, Context, State, StateId};
 use crate::config::{EarlyDataReason, ServerConfig};
 use crate::crypto::{SupportedSuite, Tls13Suite};
-use crate::error::{Error, Negotiable};
+use crate::error::{Error, Negotiable, PskProblem};
 use crate::key_schedule::tls13::ech_accept_confirmation;
 use crate::msgs::enums::{
     AlertDescription, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
@@ -56,7 +58,11 @@ pub(crate) fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
         Some(Extension::KeyShareClient(s)) => s.as_slice(),
         _ => return Err(missing("key_share")),
     };
-    if ch.extension(ExtensionType::SIGNATURE_ALGORITHMS).is_none() {
+    // RFC 9846 §9.2: without pre_shared_key, signature_algorithms too (with
+    // one, it is needed only if the server falls back to a certificate).
+    if ch.extension(ExtensionType::SIGNATURE_ALGORITHMS).is_none()
+        && ch.extension(ExtensionType::PRE_SHARED_KEY).is_none()
+    {
         return Err(missing("signature_algorithms"));
     }
     if shares.len() > MAX_KEY_SHARES {
@@ -95,9 +101,20 @@ pub(super) fn handle_client_hello(
             "TLS 1.3 requires exactly the null compression method",
         ));
     }
-    let SupportedSuite::Tls13(suite) =
-        choose_suite(&config, ch, ProtocolVersion::TLSV1_3, |_| true)?
-    else {
+    // RFC 9846 §4.3.11: an external PSK the client offers steers the
+    // suite to its hash, where we have one.
+    let tls13 = ProtocolVersion::TLSV1_3;
+    let chosen = match external_psk_hash(&config, ch) {
+        Some(h) => choose_suite(
+            &config,
+            ch,
+            tls13,
+            |s| matches!(s, SupportedSuite::Tls13(t) if t.hash == h),
+        )
+        .or_else(|_| choose_suite(&config, ch, tls13, |_| true))?,
+        None => choose_suite(&config, ch, tls13, |_| true)?,
+    };
+    let SupportedSuite::Tls13(suite) = chosen else {
         return Err(Error::Internal("a TLS 1.2 suite for TLS 1.3"));
     };
     let quic_version = cx.info.quic.as_ref().map(|q| q.version);
@@ -133,16 +150,20 @@ fn psk_ke(
     }
     let transcript = Transcript::with_hash(suite.hash);
     let name = sni(ch)?.map(|n| n.as_ref().to_string());
-    let psk = accept_psk(
-        config,
-        ch,
-        raw,
-        &transcript,
-        suite,
-        name.as_deref(),
-        quic_version,
-    )?;
-    Ok(psk.map(|p| KeyExchange::PskOnly(Box::new(p))))
+    Ok(
+        match accept_psk(
+            config,
+            ch,
+            raw,
+            &transcript,
+            suite,
+            name.as_deref(),
+            quic_version,
+        )? {
+            PskChoice::Accepted(p) => Some(KeyExchange::PskOnly(p)),
+            PskChoice::Declined(_) => None,
+        },
+    )
 }
 
 /// The group: a post-quantum one whenever the client supports one (ours
@@ -323,7 +344,7 @@ impl State for ExpectSecondClientHello {
             Some((h, r)) => (h, r.as_slice()),
             None => (outer, raw),
         };
-        this.check_second_hello(ch)?;
+        this.check_second_hello(ch, cx.info.quic.as_ref().map(|q| q.version))?;
         send_server_flight(
             this.config,
             cx,
@@ -341,7 +362,7 @@ impl ExpectSecondClientHello {
     /// RFC 8446 §4.1.2: the same hello, but for the key share (one, for
     /// the group we asked for), the cookie (ours, returned), early_data
     /// (gone) and padding.
-    fn check_second_hello(&self, ch: &ClientHello) -> Result<(), Error> {
+    fn check_second_hello(&self, ch: &ClientHello, quic_version: Option<u32>) -> Result<(), Error> {
         if ch.legacy_version != self.first.legacy_version
             || ch.random != self.first.random
             || ch.legacy_session_id != self.first.legacy_session_id
@@ -379,18 +400,23 @@ impl ExpectSecondClientHello {
             }
         }
         // RFC 8446 §4.1.2: the client may drop only the PSKs that do not
-        // fit the HelloRetryRequest's suite; one we would resume with must
-        // stay (missing_extension, as for any extension the negotiation
-        // requires, RFC 8446 §6.2).
-        if ch.extension(ExtensionType::PRE_SHARED_KEY).is_none() {
-            let name = sni(&self.first)?.map(|n| n.as_ref().to_string());
-            if offers_resumable_psk(&self.config, &self.first, self.suite, name.as_deref()) {
+        // fit the HelloRetryRequest's suite; one we would use must stay
+        // (missing_extension without the extension, as for any extension
+        // the negotiation requires, RFC 8446 §6.2; illegal_parameter for a
+        // list that changed otherwise).
+        let name = sni(&self.first)?.map(|n| n.as_ref().to_string());
+        let name = name.as_deref();
+        if offers_usable_psk(&self.config, &self.first, self.suite, name, quic_version)?
+            && !offers_usable_psk(&self.config, ch, self.suite, name, quic_version)?
+        {
+            if ch.extension(ExtensionType::PRE_SHARED_KEY).is_none() {
                 return Err(Error::peer(
                     AlertDescription::MISSING_EXTENSION,
                     "the second ClientHello drops pre_shared_key, whose PSK fits the \
                      HelloRetryRequest's suite",
                 ));
             }
+            return Err(Error::Psk(PskProblem::DroppedAfterRetry));
         }
         Ok(())
     }

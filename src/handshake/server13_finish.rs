@@ -258,6 +258,7 @@ fn send_ticket(
         quic_version: cx.info.quic.as_ref().map(|q| q.version),
         server_cert_type: cx.info.server_cert_type,
         client_cert_type: cx.info.client_cert_type,
+        external_psk: cx.info.external_psk.clone(),
     };
     let stateful = config
         .session_cache

@@ -9,7 +9,7 @@ use super::common::{list, Exporter};
 use super::server13_finish::{
     ClientFlight, ExpectCertificate, ExpectEndOfEarlyData, ExpectFinished,
 };
-use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk};
+use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk, PskChoice, PskSource};
 use super::server_common::{
     choose_alpn, choose_certificate, record_session_identity, sent_sct_list, sni, stapled_ocsp,
 };
@@ -25,7 +25,7 @@ use crate::key_schedule::tls13::{
     ech_accept_confirmation, finished_verify_data, EarlySecret, HandshakeSecret,
 };
 use crate::msgs::enums::{
-    CertificateType, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
+    AlertDescription, CertificateType, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{Extension, KeyShareEntry};
@@ -165,7 +165,7 @@ fn decide<'a>(
     let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
     let (group, psk) = match key_exchange {
         KeyExchange::Dhe(group) => {
-            let psk = accept_psk(
+            match accept_psk(
                 config,
                 ch,
                 raw_ch,
@@ -173,8 +173,15 @@ fn decide<'a>(
                 suite,
                 sni_text.as_deref(),
                 quic_version,
-            )?;
-            (Some(group), psk)
+            )? {
+                PskChoice::Accepted(p) => (Some(group), Some(*p)),
+                // RFC 9846 §4.3.11: no acceptable PSK, so a certificate if
+                // we have one; a server with only PSKs says why not.
+                PskChoice::Declined(problem) if config.certs.is_empty() => {
+                    return Err(Error::Psk(problem))
+                }
+                PskChoice::Declined(_) => (Some(group), None),
+            }
         }
         KeyExchange::PskOnly(psk) => (None, Some(*psk)),
     };
@@ -191,7 +198,9 @@ fn decide<'a>(
     let server_type_answer = match (&cert, &psk) {
         (_, _) if !answer => None,
         (Some((c, _)), _) => Some(c.certificate_type()),
-        (None, Some(p)) => Some(p.value.server_cert_type),
+        // A resumed session answers its type; an external PSK sends no
+        // Certificate.
+        (None, Some(p)) => p.session().map(|v| v.server_cert_type),
         (None, None) => None,
     };
     let client_type = match cert.is_some() && config.asks_client_auth() {
@@ -231,9 +240,16 @@ fn choose_cert_and_scheme<'a>(
     {
         return Err(cert_types::no_credential_of_type(config, ch));
     }
+    // RFC 9846 §9.2: a hello with pre_shared_key may leave
+    // signature_algorithms out, but then it cannot be served a certificate.
     let offered = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {
         Some(Extension::SignatureAlgorithms(s)) => s.as_slice(),
-        _ => &[],
+        _ => {
+            return Err(Error::peer(
+                AlertDescription::MISSING_EXTENSION,
+                "the ClientHello has no signature_algorithms, and no PSK of it was accepted",
+            ))
+        }
     };
     // What the client offered and the configuration allows.
     let schemes: Vec<SignatureScheme> = offered
@@ -264,12 +280,14 @@ fn choose_cert_and_scheme<'a>(
     Ok((cert, scheme))
 }
 
-/// RFC 9846 §4.2.10, §8: 0-RTT only when offered and configured, with the
-/// first PSK, the same suite and ALPN as the ticket's session, a fresh
-/// ticket age, and a binder the anti-replay register has not seen
-/// (checked last: it records the binder). Single-use tickets are their
-/// own protection. Returns [`EarlyDataReason::Accepted`] or the first
-/// reason against.
+/// RFC 9846 §4.3.10, §8: 0-RTT only when offered and configured, with the
+/// first PSK, the same suite and ALPN as the ticket's session (or those
+/// the external PSK was provisioned with), a fresh ticket age, and a
+/// binder the anti-replay register has not seen (checked last: it records
+/// the binder). Single-use tickets are their own protection; an external
+/// PSK, which has no age, is refused while the register is younger than
+/// its window (it cannot know what it accepted before). Returns
+/// [`EarlyDataReason::Accepted`] or the first reason against.
 fn early_data_verdict(
     config: &ServerConfig,
     wants_early: bool,
@@ -288,22 +306,56 @@ fn early_data_verdict(
         return R::SessionNotResumed;
     };
     let now_ms = config.time.now_ms();
-    if p.value.max_early_data == 0 {
-        R::UnsupportedForSession
-    } else if p.value.suite != suite.suite {
-        R::CipherSuiteMismatch
-    } else if p.value.alpn != *alpn {
-        R::AlpnMismatch
-    } else if !p.fresh(now_ms) {
-        R::TicketAgeSkew
-    } else if config.stateful_tickets
-        || config
+    let register = |issued_ms: u64| {
+        config
             .anti_replay()
-            .is_some_and(|r| r.first_use(&p.binder, p.value.created.saturating_mul(1000), now_ms))
-    {
+            .is_some_and(|r| r.first_use(&p.binder, issued_ms, now_ms))
+    };
+    // What the PSK allows: its size limit, suite and ALPN, and whether the
+    // register clears it (a ticket: fresh, then the register unless the
+    // ticket is single-use; an external PSK: the register, from time 0).
+    let (max, early_suite, early_alpn) = match &p.source {
+        PskSource::Ticket { value, .. } => (
+            value.max_early_data,
+            Some(value.suite),
+            value.alpn.as_deref(),
+        ),
+        PskSource::External(e) => match e.early_params() {
+            Some((s, a)) => (e.max_early_data(), Some(s), a),
+            None => (0, None, None),
+        },
+    };
+    if max == 0 {
+        return R::UnsupportedForSession;
+    }
+    if early_suite != Some(suite.suite) {
+        return R::CipherSuiteMismatch;
+    }
+    if early_alpn != alpn.as_deref() {
+        return R::AlpnMismatch;
+    }
+    let cleared = match &p.source {
+        PskSource::Ticket { value, .. } => {
+            if !p.fresh(now_ms) {
+                return R::TicketAgeSkew;
+            }
+            config.stateful_tickets || register(value.created.saturating_mul(1000))
+        }
+        PskSource::External(_) => register(0),
+    };
+    if cleared {
         R::Accepted
     } else {
         R::Replayed
+    }
+}
+
+/// The most 0-RTT data taken with `psk`: ours, and no more than an external
+/// PSK was provisioned with.
+fn early_data_limit(config: &ServerConfig, psk: &AcceptedPsk) -> u32 {
+    match &psk.source {
+        PskSource::External(e) => config.max_early_data.min(e.max_early_data()),
+        PskSource::Ticket { .. } => config.max_early_data,
     }
 }
 
@@ -404,8 +456,9 @@ fn read_keys_for_early_data(
             secret: early.early_exporter_master_secret(client_hello_hash),
         });
         cx.out.push(Command::read_keys(opener(suite, &secret)?));
-        cx.out
-            .push(Command::EarlyReceive(Some(config.max_early_data as usize)));
+        cx.out.push(Command::EarlyReceive(Some(
+            early_data_limit(config, p) as usize
+        )));
         cx.info.early_data = Some(true);
         return Ok(());
     }
@@ -426,9 +479,14 @@ fn record_negotiated(cx: &mut Context<'_>, suite: &'static Tls13Suite, d: &Decis
     if cx.info.early_data_reason.is_none() {
         cx.info.early_data_reason = Some(d.early_reason);
     }
-    if let Some(p) = &d.psk {
-        cx.info.resumed = true;
-        record_session_identity(cx.info, &p.value);
+    match d.psk.as_ref().map(|p| &p.source) {
+        Some(PskSource::Ticket { value, .. }) => {
+            cx.info.resumed = true;
+            record_session_identity(cx.info, value);
+            cx.info.external_psk.clone_from(&value.external_psk);
+        }
+        Some(PskSource::External(e)) => cx.info.external_psk = Some(e.identity().to_vec()),
+        None => {}
     }
     if let Some((c, _)) = d.cert {
         cx.info.server_cert_type = c.certificate_type();
@@ -459,7 +517,9 @@ fn write_encrypted_extensions(
         cx.info.own_record_size_limit = Some(ours);
         ee.push(Extension::RecordSizeLimit(ours));
     }
-    if d.name.is_some() && d.psk.is_none() {
+    // Not on resumption (RFC 6066 §3); an external PSK is none.
+    let resumed = d.psk.as_ref().is_some_and(|p| p.session().is_some());
+    if d.name.is_some() && !resumed {
         ee.push(Extension::ServerNameAck);
     }
     if let Some(p) = &d.alpn {

@@ -128,11 +128,16 @@ impl Stage {
     }
 }
 
-/// Where a PSK comes from, which decides its binder key (RFC 8446 §7.1).
+/// Where a PSK comes from, which decides its binder key (RFC 9846 §7.1,
+/// RFC 9258 §5.2): the labels keep one kind from standing in for another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PskKind {
-    /// A ticket from an earlier session (NewSessionTicket).
+    /// A ticket from an earlier session (NewSessionTicket): "res binder".
     Resumption,
+    /// An external PSK used as it is: "ext binder".
+    External,
+    /// A PSK imported from an external one (RFC 9258): "imp binder".
+    Imported,
 }
 
 /// The Early Secret stage.
@@ -152,10 +157,13 @@ impl EarlySecret {
     }
 
     /// binder_key: "res binder" for a resumption PSK, "ext binder" for an
-    /// external one (RFC 8446 §7.1).
+    /// external one (RFC 9846 §7.1), "imp binder" for an imported one
+    /// (RFC 9258 §5.2).
     pub fn binder_key(&self, kind: PskKind) -> Secret {
         let label: &[u8] = match kind {
             PskKind::Resumption => b"res binder",
+            PskKind::External => b"ext binder",
+            PskKind::Imported => b"imp binder",
         };
         self.0.derive(label, &self.0.hash.empty_hash())
     }
@@ -306,6 +314,35 @@ pub fn resumption_psk(
         b"resumption",
         nonce,
         hash.output_len(),
+    )
+}
+
+/// The PSK binder (RFC 9846 §4.3.11.2): an HMAC, as a Finished is made,
+/// under the binder_key of `psk` (of `kind`) over `transcript_hash`, the
+/// hash of the messages before the hello and of the hello truncated before
+/// its binders.
+pub fn psk_binder(hash: HashAlgorithm, psk: &[u8], kind: PskKind, transcript_hash: &[u8]) -> Output {
+    let binder_key = EarlySecret::new(hash, Some(psk)).binder_key(kind);
+    finished_verify_data(hash, binder_key.as_bytes(), transcript_hash)
+}
+
+/// An imported PSK, ipskx (RFC 9258 §5.1): with the external PSK's hash
+/// `epsk_hash`, epskx = HKDF-Extract(0, epsk), then
+/// HKDF-Expand-Label(epskx, "derived psk", Hash(ImportedIdentity), L),
+/// where L is the output length of the target KDF's hash.
+pub fn imported_psk(
+    epsk_hash: HashAlgorithm,
+    epsk: &[u8],
+    imported_identity: &[u8],
+    target: HashAlgorithm,
+) -> Secret {
+    let epskx = epsk_hash.hkdf_extract(&[], epsk);
+    hkdf_expand_label(
+        epsk_hash,
+        epskx.as_bytes(),
+        b"derived psk",
+        &epsk_hash.hash(imported_identity),
+        target.output_len(),
     )
 }
 

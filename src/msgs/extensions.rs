@@ -119,6 +119,45 @@ impl Codec for OfferedPsks {
     }
 }
 
+/// An imported PSK's identity, as it goes in PskIdentity.identity (RFC
+/// 9258 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedIdentity {
+    /// `opaque external_identity<1...2^16-1>`: the external PSK's identity.
+    pub external_identity: Vec<u8>,
+    /// `opaque context<0..2^16-1>`.
+    pub context: Vec<u8>,
+    /// The protocol version the PSK is imported for (0x0304, TLS 1.3).
+    pub target_protocol: ProtocolVersion,
+    /// The KDF it is imported for (RFC 9258 §10: 1 HKDF_SHA256, 2
+    /// HKDF_SHA384).
+    pub target_kdf: u16,
+}
+
+impl ImportedIdentity {
+    /// target_kdf HKDF_SHA256 (RFC 9258 §10).
+    pub const HKDF_SHA256: u16 = 0x0001;
+    /// target_kdf HKDF_SHA384 (RFC 9258 §10).
+    pub const HKDF_SHA384: u16 = 0x0002;
+}
+
+impl Codec for ImportedIdentity {
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.put_vec(LengthPrefix::U16, &self.external_identity);
+        w.put_vec(LengthPrefix::U16, &self.context);
+        self.target_protocol.encode(w);
+        w.put_u16(self.target_kdf);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ImportedIdentity {
+            external_identity: r.vec_bytes(LengthPrefix::U16, 1, 0xffff)?.to_vec(),
+            context: r.vec_bytes(LengthPrefix::U16, 0, 0xffff)?.to_vec(),
+            target_protocol: ProtocolVersion::read(r)?,
+            target_kdf: r.u16()?,
+        })
+    }
+}
+
 /// One entry of the server_name extension's list (RFC 6066 §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerName {

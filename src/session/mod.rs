@@ -48,6 +48,10 @@ pub struct Tls13Ticket {
     /// The server's raw public key in the original session, if it
     /// authenticated with one (RFC 7250); `peer_certs` is empty then.
     pub peer_raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
+    /// The identity of the external PSK that authenticated the original
+    /// session instead of a certificate (for an imported PSK, its External
+    /// Identity), if one did.
+    pub external_psk: Option<Vec<u8>>,
 }
 
 /// What a QUIC client keeps with a ticket.
@@ -262,6 +266,9 @@ pub struct ServerSessionValue {
     /// The QUIC version of the connection that issued a ticket, `None` for
     /// TLS: a ticket resumes only in the same version (RFC 9369 §5).
     pub quic_version: Option<u32>,
+    /// The identity of the external PSK that authenticated the client in
+    /// the original handshake (its External Identity, if imported).
+    pub external_psk: Option<Vec<u8>>,
 }
 
 impl Codec for ServerSessionValue {
@@ -287,13 +294,22 @@ impl Codec for ServerSessionValue {
         // 0: none (TLS 1.3 records it per connection).
         w.put_u16(self.group.map_or(0, |g| g.0));
         w.put_bytes(&self.client_auth);
+        // Kept since certificate types (RFC 7250), QUIC and external PSKs
+        // were: a value that ends before them is an X.509, TLS session.
         self.server_cert_type.encode(w);
         self.client_cert_type.encode(w);
-        // Last, and only for QUIC: without it a value decodes as a TLS
-        // session.
-        if let Some(v) = self.quic_version {
-            w.put_u32(v);
+        match self.quic_version {
+            Some(v) => {
+                w.put_u8(1);
+                w.put_u32(v);
+            }
+            None => w.put_u8(0),
         }
+        // Empty: none (an identity is at least one byte).
+        w.put_vec(
+            LengthPrefix::U16,
+            self.external_psk.as_deref().unwrap_or_default(),
+        );
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -320,12 +336,19 @@ impl Codec for ServerSessionValue {
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         let client_auth = r.array()?;
-        // Sessions sealed before certificate types were kept are X.509.
-        let (server_cert_type, client_cert_type) = match r.at_end() {
-            true => (CertificateType::X509, CertificateType::X509),
-            false => (CertificateType::read(r)?, CertificateType::read(r)?),
+        let (server_cert_type, client_cert_type, quic_version, external_psk) = if r.at_end() {
+            (CertificateType::X509, CertificateType::X509, None, None)
+        } else {
+            let server = CertificateType::read(r)?;
+            let client = CertificateType::read(r)?;
+            let quic = match r.u8()? {
+                0 => None,
+                1 => Some(r.u32()?),
+                _ => return Err(DecodeError::IllegalValue("quic_version")),
+            };
+            let psk = r.vec_bytes(LengthPrefix::U16, 0, 0xffff)?;
+            (server, client, quic, (!psk.is_empty()).then(|| psk.to_vec()))
         };
-        let quic_version = if r.at_end() { None } else { Some(r.u32()?) };
         Ok(ServerSessionValue {
             version,
             suite,
@@ -343,6 +366,7 @@ impl Codec for ServerSessionValue {
             quic_version,
             server_cert_type,
             client_cert_type,
+            external_psk,
         })
     }
 }
@@ -438,6 +462,7 @@ mod tests {
             peer_certs: Vec::new(),
             quic: None,
             peer_raw_public_key: None,
+            external_psk: None,
         }
     }
 
@@ -499,20 +524,27 @@ mod tests {
             server_cert_type: CertificateType::RAW_PUBLIC_KEY,
             client_cert_type: CertificateType::RAW_PUBLIC_KEY,
             quic_version: None,
+            external_psk: None,
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
-        let quic = ServerSessionValue {
+        let more = ServerSessionValue {
             quic_version: Some(0x6b33_43cf),
+            external_psk: Some(b"client7".to_vec()),
             ..v.clone()
         };
-        assert_eq!(ServerSessionValue::decode(&quic.get_encoding()), Ok(quic));
-        // A session sealed before the certificate types were kept reads as
-        // X.509 both ways.
+        assert_eq!(ServerSessionValue::decode(&more.get_encoding()), Ok(more));
+        // A session sealed before the certificate types, QUIC and external
+        // PSKs were kept reads as an X.509, TLS session without a PSK.
         let enc = v.get_encoding();
-        let old = ServerSessionValue::decode(&enc[..enc.len() - 2]).unwrap();
+        let old = ServerSessionValue::decode(&enc[..enc.len() - 5]).unwrap();
         assert_eq!(old.server_cert_type, CertificateType::X509);
         assert_eq!(old.client_cert_type, CertificateType::X509);
+        assert_eq!((old.quic_version, old.external_psk), (None, None));
         assert!(ServerSessionValue::decode(&enc[..enc.len() - 1]).is_err());
+        let mut bad = enc.clone();
+        let at = bad.len() - 3;
+        bad[at] = 2;
+        assert!(ServerSessionValue::decode(&bad).is_err());
         // Debug never shows the secret.
         let shown = format!("{v:?}");
         assert!(!shown.contains("7, 7, 7"), "{shown}");

@@ -6,8 +6,8 @@
 //! the same bytes every time, so a recorded flight stays valid and a
 //! fuzzer can reach the messages after the first.
 use cloaktls::config::{
-    CertifiedKey, ClientConfig, ClientConfigBuilder, EchConfigList, EchKey, ServerConfig,
-    ServerConfigBuilder,
+    CertifiedKey, ClientConfig, ClientConfigBuilder, EchConfigList, EchKey, ExternalPsk,
+    MemoryPskStore, ServerConfig, ServerConfigBuilder,
 };
 use cloaktls::crypto::kx::KeyExchangeGroup;
 use cloaktls::crypto::sign::RingSigningKey;
@@ -128,10 +128,35 @@ pub fn ech_client_config() -> Result<Arc<ClientConfig>, Error> {
     client_builder()?.ech(list).build()
 }
 
+/// The external PSKs of the deterministic configuration (RFC 9846 §2.2):
+/// one used directly, `fuzz-psk`, and one imported (RFC 9258),
+/// `fuzz-imported`, both under fixed keys (public: no security).
+pub fn external_psks() -> Result<[ExternalPsk; 2], Error> {
+    Ok([
+        ExternalPsk::new("fuzz-psk", &[0x42; 32])?,
+        ExternalPsk::new("fuzz-imported", &[0x43; 32])?.imported(b"fuzz")?,
+    ])
+}
+
+/// A deterministic client that offers [`external_psks`] (beside accepting
+/// any certificate), so that recorded flights take the server through
+/// external PSK selection and binder checks.
+pub fn psk_client_config() -> Result<Arc<ClientConfig>, Error> {
+    let [direct, imported] = external_psks()?;
+    client_builder()?
+        .external_psk(direct)
+        .external_psk(imported)
+        .build()
+}
+
 /// A deterministic server configuration (see the module's warning), with
-/// an ECH key ([`ech_key`]).
+/// an ECH key ([`ech_key`]) and a store of [`external_psks`] beside its
+/// certificate.
 pub fn server_config() -> Result<Arc<ServerConfig>, Error> {
-    server_builder()?.ech_key(ech_key()?).build()
+    server_builder()?
+        .ech_key(ech_key()?)
+        .external_psks(Arc::new(MemoryPskStore::new(external_psks()?)?))
+        .build()
 }
 
 fn server_builder() -> Result<ServerConfigBuilder, Error> {

@@ -3,7 +3,9 @@
 //! targets' seeds are such recordings.
 
 use cloaktls::{ClientConnection, Connection, ServerConnection};
-use cloaktls_testkit::deterministic::{client_config, ech_client_config, server_config};
+use cloaktls_testkit::deterministic::{
+    client_config, ech_client_config, psk_client_config, server_config,
+};
 use std::sync::Arc;
 
 /// Runs one deterministic handshake plus a little data; returns what the
@@ -148,6 +150,31 @@ fn recorded_raw_public_key_flights_replay_to_the_end() {
                         .unwrap();
                 }
             }
+        }
+    }
+}
+
+/// The same with an external PSK (RFC 9846 §2.2): deterministic, selected
+/// without a certificate, and the client's recorded flight takes the server
+/// through the PSK store and the binder (the server target's PSK seeds).
+#[test]
+fn recorded_psk_flights_replay_to_the_end() {
+    let (from_client, _) = run_with(psk_client_config().unwrap());
+    assert_eq!(run_with(psk_client_config().unwrap()).0, from_client);
+    let mut s = ServerConnection::new(server_config().unwrap()).unwrap();
+    assert_eq!(
+        s.read_tls(&from_client).unwrap(),
+        cloaktls::conn::Intake::All
+    );
+    assert!(!s.is_handshaking());
+    assert_eq!(s.external_psk_identity(), Some(&b"fuzz-psk"[..]));
+    assert!(s.own_certificate().is_none());
+    if std::env::var_os("CLOAK_WRITE_SEEDS").is_some() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus");
+        for chunk in [0xffu8, 7] {
+            let mut seed = vec![chunk];
+            seed.extend_from_slice(&from_client);
+            std::fs::write(format!("{dir}/server/seed-psk-chunk-{chunk}"), seed).unwrap();
         }
     }
 }

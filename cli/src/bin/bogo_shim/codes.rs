@@ -3,7 +3,7 @@
 //! the code the test expects.
 
 use cloaktls::error::Negotiable;
-use cloaktls::{AlertDescription, Error};
+use cloaktls::{AlertDescription, Error, PskProblem};
 
 /// The BoringSSL error code that best names `e`.
 pub fn code(e: &Error) -> String {
@@ -78,10 +78,24 @@ pub fn code(e: &Error) -> String {
         }
         Error::EchRejected { .. } => "ECH_REJECTED".into(),
         Error::BadEch(p) => super::ech::code(p).into(),
+        Error::Psk(p) => psk_code(*p).into(),
         Error::InvalidState(_) | Error::Config(_) | Error::Internal(_) => "INTERNAL_ERROR".into(),
         Error::Truncated => "UNEXPECTED_EOF".into(),
         Error::Io(..) => "SYSCALL".into(),
         _ => "ERROR".into(),
+    }
+}
+
+/// BoringSSL's name for a PSK problem.
+fn psk_code(p: PskProblem) -> &'static str {
+    match p {
+        PskProblem::BadBinder => "DIGEST_CHECK_FAILED",
+        PskProblem::NoSupportedMode => "NO_SUPPORTED_PSK_MODE",
+        PskProblem::ModesMissing | PskProblem::PskRequired => "MISSING_EXTENSION",
+        PskProblem::KeyShareRequired => "MISSING_KEY_SHARE",
+        PskProblem::HashMismatch | PskProblem::EarlyDataNotFirstPsk => "ILLEGAL_PARAMETER",
+        PskProblem::NoPskOffered => "NO_SHARED_CIPHER",
+        _ => "PSK_IDENTITY_NOT_FOUND",
     }
 }
 

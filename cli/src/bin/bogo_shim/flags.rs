@@ -11,7 +11,8 @@
 use super::unimplemented;
 
 /// A certificate chain and its key, with what goes with them; or a raw
-/// public key's private key.
+/// public key's private key; or (from `-new-psk-credential`) an external
+/// PSK that BoringSSL imports (RFC 9258).
 #[derive(Default, Debug, Clone)]
 pub struct Credential {
     /// -new-rpk-credential: a raw public key (RFC 7250), no certificate.
@@ -21,6 +22,17 @@ pub struct Credential {
     pub signing_prefs: Vec<u16>,
     pub ocsp_response: Option<Vec<u8>>,
     pub sct_list: Option<Vec<u8>>,
+    pub psk: Option<PskCredential>,
+}
+
+/// `-psk-importer-key`, `-psk-importer-identity`, `-psk-importer-context`
+/// and `-psk-importer-sha256`/`-sha384` of a PSK credential.
+#[derive(Default, Debug, Clone)]
+pub struct PskCredential {
+    pub key: Vec<u8>,
+    pub identity: Vec<u8>,
+    pub context: Vec<u8>,
+    pub sha384: bool,
 }
 
 /// Everything the flags say about one handshake.
@@ -121,6 +133,8 @@ pub struct Flags {
     /// -expect-peer-rpk-sha256: the SHA-256 of the peer's raw public key,
     /// which the verifier also requires.
     pub expect_peer_rpk_sha256: Option<Vec<u8>>,
+    /// -expect-no-peer-cert: the peer authenticated without a certificate.
+    pub expect_no_peer_cert: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -178,8 +192,17 @@ impl Flags {
         }
     }
 
+    /// The PSK credential that PSK flags fill now.
+    fn psk(&mut self, name: &str) -> &mut PskCredential {
+        match self.credential().psk.as_mut() {
+            Some(p) => p,
+            None => unimplemented(name),
+        }
+    }
+
     /// The credentials to configure, in the order they are tried: those
-    /// of `-new-x509-credential` and `-new-rpk-credential` (numbered from
+    /// of `-new-x509-credential`, `-new-rpk-credential` and
+    /// `-new-psk-credential` (numbered from
     /// 0), then the default one (number -1), if it has a certificate.
     pub fn all_credentials(&self) -> Vec<(i64, &Credential)> {
         let mut all: Vec<(i64, &Credential)> = self
@@ -217,6 +240,25 @@ impl Flags {
                 self.expect_peer_certificate_type = Some(num(value()) as u8)
             }
             "-expect-peer-rpk-sha256" => self.expect_peer_rpk_sha256 = Some(b64(value())),
+            "-new-psk-credential" => self.credentials.push(Credential {
+                psk: Some(PskCredential::default()),
+                ..Credential::default()
+            }),
+            "-psk-importer-key" => {
+                let v = b64(value());
+                self.psk(name).key = v
+            }
+            "-psk-importer-identity" => {
+                let v = b64(value());
+                self.psk(name).identity = v
+            }
+            "-psk-importer-context" => {
+                let v = b64(value());
+                self.psk(name).context = v
+            }
+            "-psk-importer-sha256" => self.psk(name).sha384 = false,
+            "-psk-importer-sha384" => self.psk(name).sha384 = true,
+            "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
             "-cert-file" => self.credential().cert_file = Some(value()),
             "-key-file" => self.credential().key_file = Some(value()),
             "-signing-prefs" => {
@@ -268,7 +310,8 @@ impl Flags {
             "-check-close-notify" => self.check_close_notify = true,
             "-read-size" => self.read_size = (num(value()) as usize).max(1),
             "-max-send-fragment" => self.max_send_fragment = Some(num(value()) as usize),
-            // Empty for a peer whose credential is a raw public key.
+            // Empty for a peer whose credential is a raw public key, or
+            // when the runner authenticates with a PSK credential.
             "-trust-cert" => self.trust_cert = Some(value()).filter(|v| !v.is_empty()),
             "-expect-hrr" => self.expect_hrr = Some(true),
             "-expect-no-hrr" => self.expect_hrr = Some(false),

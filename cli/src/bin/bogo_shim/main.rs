@@ -7,6 +7,7 @@
 mod codes;
 mod ech;
 mod flags;
+mod psk;
 /// The `-quic` mode (BoGo's mock QUIC transport).
 mod quic;
 mod store;
@@ -159,6 +160,7 @@ fn identity(cred: &Credential) -> CertifiedKey {
 fn identities(f: &Flags) -> Vec<(i64, CertifiedKey)> {
     f.all_credentials()
         .into_iter()
+        .filter(|(_, c)| c.psk.is_none())
         .map(|(n, c)| (n, identity(c)))
         .collect()
 }
@@ -245,8 +247,27 @@ fn client_config(
     outcome: &Outcome,
     early_sent: &EarlySent,
 ) -> Arc<ClientConfig> {
+    let psks = psk::credentials(f);
+    let mut offered = versions(f);
     let v = verifier(f, retry, outcome, early_sent);
-    let mut b: ClientConfigBuilder = cloaktls::danger::client_with_verifier(v.clone());
+    let mut b: ClientConfigBuilder = match psks.split_first() {
+        // PSKs and no -verify-peer: the server must use a PSK (TLS 1.3).
+        Some(((_, first), rest)) if !f.verify_peer => {
+            offered.retain(|v| *v == ProtocolVersion::TLSV1_3);
+            let mut b = ClientConfig::builder_psk_only(first.clone());
+            for (_, p) in rest {
+                b = b.external_psk(p.clone());
+            }
+            b
+        }
+        _ => {
+            let mut b = cloaktls::danger::client_with_verifier(v.clone());
+            for (_, p) in &psks {
+                b = b.external_psk(p.clone());
+            }
+            b
+        }
+    };
     if let Some(p) = f.policy {
         b = b.policy(p);
     }
@@ -262,7 +283,7 @@ fn client_config(
         b = b.client_certificate_types(&available);
     }
     b = b
-        .versions(&versions(f))
+        .versions(&offered)
         .groups(&groups(f))
         .session_store(Some(run.store.clone()))
         .request_ocsp(f.enable_ocsp_stapling)
@@ -277,7 +298,7 @@ fn client_config(
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
-    b = ech::client(f, &versions(f), b);
+    b = ech::client(f, &offered, b);
     if f.use_old_client_cert_callback {
         let first = creds.first().map(|(_, ck)| ck.clone());
         b = b.client_certificate_resolver(Arc::new(CertCallback(first)));
@@ -306,10 +327,22 @@ fn server_config(
     creds: &[(i64, CertifiedKey)],
     outcome: &Outcome,
 ) -> Arc<ServerConfig> {
-    let Some(((_, first), rest)) = creds.split_first() else {
-        unimplemented("-server without a certificate");
+    let psks = psk::store(&psk::credentials(f));
+    let (mut b, rest) = match (creds.split_first(), psks) {
+        (Some(((_, first), rest)), psks) => {
+            let b = ServerConfig::builder(first.clone()).versions(&versions(f));
+            match psks {
+                Some(store) => (b.external_psks(store), rest),
+                None => (b, rest),
+            }
+        }
+        (None, Some(store)) => {
+            let mut v = versions(f);
+            v.retain(|v| *v == ProtocolVersion::TLSV1_3);
+            (ServerConfig::builder_psk_only(store).versions(&v), &[][..])
+        }
+        (None, None) => unimplemented("-server without a certificate"),
     };
-    let mut b = ServerConfig::builder(first.clone());
     if let Some(p) = f.policy {
         b = b.policy(p);
     }
@@ -320,8 +353,7 @@ fn server_config(
             CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
         ]);
     }
-    let mut b = b
-        .versions(&versions(f))
+    b = b
         .groups(&groups(f))
         .ticket_keys(run.ticket_keys.clone())
         .session_cache(Some(run.session_cache.clone()))
@@ -558,13 +590,19 @@ fn check(
             return Err("the peer's raw public key is not the one expected".into());
         }
     }
+    if f.expect_no_peer_cert && !conn.peer_certificates().is_empty() {
+        return Err("the peer sent a certificate".into());
+    }
     if let Some(want) = f.expect_selected_credential {
-        let used = conn.own_certificate().and_then(|own| {
-            creds
-                .iter()
-                .find(|(_, ck)| Arc::ptr_eq(&ck.key, &own.key))
-                .map(|(n, _)| *n)
-        });
+        let used = conn
+            .own_certificate()
+            .and_then(|own| {
+                creds
+                    .iter()
+                    .find(|(_, ck)| Arc::ptr_eq(&ck.key, &own.key))
+                    .map(|(n, _)| *n)
+            })
+            .or_else(|| psk::selected(conn, &psk::credentials(f)));
         if used.unwrap_or(-1) != want {
             return Err(format!("credential {used:?} was used, wanted {want}"));
         }
