@@ -57,6 +57,11 @@ pub struct CertifiedKey {
     /// negotiated the RawPublicKey certificate type; `None` for an X.509
     /// credential. See [`CertifiedKey::raw_public_key`].
     pub raw_public_key: Option<SubjectPublicKeyInfoDer<'static>>,
+    /// Whether this credential goes only to a peer that named the issuer
+    /// of a certificate of its chain in certificate_authorities (RFC 8446
+    /// §4.2.4): for a chain from a CA that not every client trusts. See
+    /// [`CertifiedKey::with_must_match_issuer`].
+    pub must_match_issuer: bool,
 }
 
 impl CertifiedKey {
@@ -69,6 +74,7 @@ impl CertifiedKey {
             ocsp_response: None,
             sct_list: None,
             raw_public_key: None,
+            must_match_issuer: false,
         }
     }
 
@@ -103,6 +109,32 @@ impl CertifiedKey {
         };
         ck.check()?;
         Ok(ck)
+    }
+
+    /// Offers this credential only to a peer whose certificate_authorities
+    /// (RFC 8446 §4.2.4: a ClientHello's, or a CertificateRequest's) names
+    /// the issuer of one of its chain's certificates; without that the
+    /// next credential is tried. Credentials whose issuer the peer names
+    /// are preferred in any case.
+    pub fn with_must_match_issuer(mut self) -> Self {
+        self.must_match_issuer = true;
+        self
+    }
+
+    /// Whether `authorities` (DER distinguished names, as
+    /// certificate_authorities carries them) names the issuer of a
+    /// certificate of the chain. A raw public key has no issuer.
+    pub fn issuer_named_in(&self, authorities: &[Vec<u8>]) -> bool {
+        self.chain.iter().any(|cert| {
+            crate::verify::certinfo::issuer_and_subject(cert.as_ref())
+                .is_some_and(|(issuer, _)| authorities.contains(&crate::verify::wrap_name(issuer)))
+        })
+    }
+
+    /// Whether this credential may go to a peer that sent `authorities`
+    /// (`None`: it sent no certificate_authorities).
+    pub(crate) fn fits_authorities(&self, authorities: Option<&[Vec<u8>]>) -> bool {
+        !self.must_match_issuer || authorities.is_some_and(|a| self.issuer_named_in(a))
     }
 
     /// The certificate type this credential is sent as (RFC 7250 §3):

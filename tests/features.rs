@@ -623,3 +623,131 @@ fn a_callback_chooses_the_client_certificate() {
         }
     }
 }
+
+/// The DER Name of `pki`'s CA, as certificate_authorities carries it.
+fn ca_name(pki: &Pki) -> Vec<u8> {
+    let (_, subject) = cloaktls::verify::certinfo::issuer_and_subject(&pki.ca_der).unwrap();
+    // A SEQUENCE around the Name's contents (short or two-byte length).
+    let mut name = vec![0x30];
+    match subject.len() {
+        n if n < 0x80 => name.push(n as u8),
+        n if n < 0x100 => name.extend([0x81, n as u8]),
+        n => name.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    name.extend_from_slice(subject);
+    name
+}
+
+/// RFC 8446 §4.2.4: a server with a chain from each of two CAs sends the
+/// one from the authority the client names (in both versions); a
+/// credential marked must-match-issuer goes only to a client that names
+/// its issuer, else the next credential, else handshake_failure with an
+/// error that says why.
+#[test]
+fn certificate_authorities_choose_the_chain() {
+    let (pa, pb) = (Pki::new("CA A"), Pki::new("CA B"));
+    let a = pa.server(KeyType::EcdsaP256).certified_key();
+    let b = pb.server(KeyType::EcdsaP256).certified_key();
+    let connect = |server: &std::sync::Arc<ServerConfig>, roots: &Pki, names: Vec<Vec<u8>>| {
+        let c = ClientConfig::builder(roots.roots())
+            .certificate_authorities(names)
+            .build()
+            .unwrap();
+        let mut c = ClientConnection::new(c, "localhost").unwrap();
+        let mut s = ServerConnection::new(server.clone()).unwrap();
+        let (cr, sr) = handshake(&mut c, &mut s);
+        (c, cr, sr)
+    };
+    for v in [V13, V12] {
+        // Guided: B's chain for a client that trusts and names B.
+        let s = ServerConfig::builder(a.clone())
+            .add_certificate(b.clone())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (c, cr, sr) = connect(&s, &pb, vec![ca_name(&pb)]);
+        cr.unwrap();
+        sr.unwrap();
+        assert_eq!(c.peer_certificates()[0].as_ref(), &b.chain[0][..]);
+        // Without names, the first chain, which that client cannot verify.
+        let (_, cr, _) = connect(&s, &pb, Vec::new());
+        assert!(cr.is_err());
+        // Must match: A's chain only for a client naming A; the others
+        // get B's.
+        let s = ServerConfig::builder(a.clone().with_must_match_issuer())
+            .add_certificate(b.clone())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (c, cr, _) = connect(&s, &pa, vec![ca_name(&pa)]);
+        cr.unwrap();
+        assert_eq!(c.peer_certificates()[0].as_ref(), &a.chain[0][..]);
+        let (c, cr, _) = connect(&s, &pb, Vec::new());
+        cr.unwrap();
+        assert_eq!(c.peer_certificates()[0].as_ref(), &b.chain[0][..]);
+        // Nothing that may go: the error names the cause.
+        let s = ServerConfig::builder(a.clone().with_must_match_issuer())
+            .versions(v)
+            .build()
+            .unwrap();
+        let (_, cr, sr) = connect(&s, &pa, vec![ca_name(&pb)]);
+        let e = sr.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                cloaktls::Error::NoCommon {
+                    what: cloaktls::Negotiable::Certificate,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("certificate_authorities"), "{e}");
+        assert!(
+            matches!(cr, Err(cloaktls::Error::AlertReceived(d)) if d == cloaktls::AlertDescription::HANDSHAKE_FAILURE)
+        );
+    }
+}
+
+/// A client credential marked must-match-issuer is not sent to a server
+/// whose CertificateRequest names other authorities: the client sends an
+/// empty Certificate (RFC 8446 §4.4.2) and a server that requires one
+/// refuses.
+#[test]
+fn a_client_credential_that_must_match_is_kept_back() {
+    let (pa, pb) = (Pki::new("CA A"), Pki::new("CA B"));
+    let server_cert = pa.server(KeyType::EcdsaP256).certified_key();
+    let client_a = pa.client(KeyType::EcdsaP256).certified_key();
+    let client_b = pb.client(KeyType::EcdsaP256).certified_key();
+    for v in [V13, V12] {
+        // The server asks for certificates from A.
+        let s = ServerConfig::builder(server_cert.clone())
+            .client_auth(cloaktls::config::ClientAuth::required(pa.roots()))
+            .versions(v)
+            .build()
+            .unwrap();
+        for (creds, ok) in [
+            (
+                vec![client_b.clone().with_must_match_issuer(), client_a.clone()],
+                true,
+            ),
+            (vec![client_b.clone().with_must_match_issuer()], false),
+        ] {
+            let mut b = ClientConfig::builder(pa.roots());
+            for ck in creds {
+                b = b.client_certificate(ck);
+            }
+            let mut c = ClientConnection::new(b.build().unwrap(), "localhost").unwrap();
+            let mut srv = ServerConnection::new(s.clone()).unwrap();
+            let (cr, sr) = handshake(&mut c, &mut srv);
+            if ok {
+                cr.unwrap();
+                sr.unwrap();
+                assert_eq!(srv.peer_certificates()[0].as_ref(), &client_a.chain[0][..]);
+            } else {
+                assert!(sr.is_err(), "{v:?}");
+                assert!(srv.peer_certificates().is_empty());
+            }
+        }
+    }
+}

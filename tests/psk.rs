@@ -45,19 +45,17 @@ fn psk_client(first: ExternalPsk) -> ClientConfigBuilder {
     ClientConfig::builder_psk_only(first)
 }
 
+/// The connections after a handshake, or the client's and server's
+/// results when either failed.
+type Outcome = Result<(ClientConnection, ServerConnection), (Result<(), Error>, Result<(), Error>)>;
+
 /// Handshakes, then a byte each way (so that tickets arrive). Returns
 /// the connections, or the client's and server's errors.
-fn run(
-    c: ClientConfigBuilder,
-    s: ServerConfigBuilder,
-) -> Result<(ClientConnection, ServerConnection), (Result<(), Error>, Result<(), Error>)> {
+fn run(c: ClientConfigBuilder, s: ServerConfigBuilder) -> Outcome {
     connect(&c.build().unwrap(), &s.build().unwrap())
 }
 
-fn connect(
-    c: &Arc<ClientConfig>,
-    s: &Arc<ServerConfig>,
-) -> Result<(ClientConnection, ServerConnection), (Result<(), Error>, Result<(), Error>)> {
+fn connect(c: &Arc<ClientConfig>, s: &Arc<ServerConfig>) -> Outcome {
     let mut cc = ClientConnection::new(c.clone(), "localhost").unwrap();
     let mut sc = ServerConnection::new(s.clone()).unwrap();
     let (cr, sr) = handshake(&mut cc, &mut sc);
@@ -69,18 +67,14 @@ fn connect(
     Ok((cc, sc))
 }
 
-fn ok(
-    r: Result<(ClientConnection, ServerConnection), (Result<(), Error>, Result<(), Error>)>,
-) -> (ClientConnection, ServerConnection) {
+fn ok(r: Outcome) -> (ClientConnection, ServerConnection) {
     match r {
         Ok(pair) => pair,
         Err((c, s)) => panic!("client {c:?}, server {s:?}"),
     }
 }
 
-fn failed(
-    r: Result<(ClientConnection, ServerConnection), (Result<(), Error>, Result<(), Error>)>,
-) -> (Result<(), Error>, Result<(), Error>) {
+fn failed(r: Outcome) -> (Result<(), Error>, Result<(), Error>) {
     match r {
         Ok(_) => panic!("the handshake succeeded"),
         Err(e) => e,

@@ -30,18 +30,22 @@ enum Mode {
 /// `cloak server --cert FILE --key FILE [options]`, or `--rpk-key FILE`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The certificate chain (PEM), end entity first; without it the
-    /// server serves --rpk-key, or authenticates with --psk alone.
+    /// The certificate chain (PEM), end entity first; repeat it (each with
+    /// its --key, in the same order) to hold several credentials: the
+    /// handshake sends the first that fits the client (its signature
+    /// algorithms, server name, authorities and version), the first when
+    /// none fits better. Without it the server serves --rpk-key, or
+    /// authenticates with --psk alone.
     #[arg(
         long,
         value_name = "FILE",
         requires = "key",
         required_unless_present_any = ["rpk_key", "psk"]
     )]
-    cert: Option<String>,
-    /// The certificate's private key (PEM).
+    cert: Vec<String>,
+    /// The private key (PEM) of the --cert given in the same position.
     #[arg(long, value_name = "FILE", requires = "cert")]
-    key: Option<String>,
+    key: Vec<String>,
     /// Serve a raw public key (RFC 7250) to clients that accept one: the
     /// private key (PEM); the public key is derived, and its fingerprint
     /// printed for clients to pin. With --cert, clients that accept only
@@ -78,7 +82,7 @@ pub struct Args {
     /// default; early data can be replayed by an attacker).
     #[arg(long, value_name = "BYTES")]
     max_early_data: Option<u32>,
-    /// Staple FILE (a DER OCSP response for the certificate) for clients
+    /// Staple FILE (a DER OCSP response for the first --cert) for clients
     /// that ask.
     #[arg(long, value_name = "FILE")]
     ocsp: Option<String>,
@@ -120,9 +124,17 @@ pub struct Args {
 /// The credentials of --cert/--key and --rpk-key, the certificate first.
 fn credentials(a: &Args) -> Result<Vec<CertifiedKey>, Failure> {
     let mut out = Vec::new();
-    if let (Some(cert), Some(key)) = (&a.cert, &a.key) {
+    if a.cert.len() != a.key.len() {
+        return Err(Failure::Message(format!(
+            "{} --cert and {} --key: give each certificate its key, in the same order",
+            a.cert.len(),
+            a.key.len()
+        )));
+    }
+    for (i, (cert, key)) in a.cert.iter().zip(&a.key).enumerate() {
         let mut ck = certified_key_from_files(cert, key)?;
-        if let Some(f) = &a.ocsp {
+        // The stapled response is the first certificate's.
+        if let (0, Some(f)) = (i, &a.ocsp) {
             let response = std::fs::read(f).map_err(|e| Failure::Message(format!("{f}: {e}")))?;
             ck = ck.with_ocsp_response(response);
         }
@@ -155,7 +167,7 @@ fn config(a: &Args) -> Result<(Arc<ServerConfig>, Option<Arc<TicketKeys>>), Fail
         .map(|p| MemoryPskStore::new([p]).map(Arc::new))
         .transpose()?;
     let mut creds = credentials(a)?.into_iter();
-    let psk_only = a.cert.is_none() && a.rpk_key.is_none();
+    let psk_only = a.cert.is_empty() && a.rpk_key.is_none();
     let b = match (creds.next(), &psks) {
         (Some(first), _) => {
             let mut b = ServerConfig::builder(first);

@@ -889,3 +889,49 @@ fn servers_sharing_a_ticket_key_file_resume_each_others_sessions() {
     assert!(s_client_session(&pki, a.port, Some(&s5), &s6));
     assert!(a.wait_for(", resumed").is_some(), "{}", a.output());
 }
+
+/// `cloak server` holds several credentials (--cert/--key repeated, in
+/// pairs): a client that accepts only RSA-PSS gets the RSA one, a client
+/// that accepts only ECDSA the ECDSA one; unpaired options are an error.
+#[test]
+fn server_with_two_credentials_serves_each_client_the_one_it_accepts() {
+    let pki = make_pki("cli-two-creds");
+    let srv = Server::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_cloak"))
+            .arg("server")
+            .args(["--cert", pki.file("ecdsa.pem").to_str().unwrap()])
+            .args(["--key", pki.file("ecdsa.key").to_str().unwrap()])
+            .args(["--cert", pki.file("rsa.pem").to_str().unwrap()])
+            .args(["--key", pki.file("rsa.key").to_str().unwrap()])
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped()),
+        true,
+        "listening on",
+    );
+    for sigalg in ["rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"] {
+        for version in ["--tls13", "--tls12"] {
+            let out = run_client(
+                &[
+                    &format!("127.0.0.1:{}", srv.port),
+                    "--cafile",
+                    pki.ca().to_str().unwrap(),
+                    "--sigalgs",
+                    sigalg,
+                    version,
+                ],
+                b"two\n",
+            );
+            let (stdout, stderr) = text(&out);
+            assert!(out.status.success(), "{sigalg} {version}: {stderr}");
+            assert!(stdout.contains("two"), "{stdout}");
+        }
+    }
+    let (ok, _, err) = cloak(&[
+        "server", "--cert", "a.pem", "--key", "a.key", "--cert", "b.pem",
+    ]);
+    assert!(
+        !ok && err.contains("give each certificate its key"),
+        "{err}"
+    );
+}

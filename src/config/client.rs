@@ -86,6 +86,7 @@ pub struct ClientConfig {
     pub(crate) max_fragment_len: usize,
     pub(crate) compatibility_mode: bool,
     pub(crate) signature_algorithms_cert: Vec<SignatureScheme>,
+    pub(crate) certificate_authorities: Vec<Vec<u8>>,
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
     pub(crate) early_data: bool,
     pub(crate) trace: Trace,
@@ -329,6 +330,7 @@ impl ClientConfigBuilder {
                 max_fragment_len: choices.max_fragment_len,
                 compatibility_mode: true,
                 signature_algorithms_cert: Vec::new(),
+                certificate_authorities: Vec::new(),
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
                 early_data: false,
                 trace: Trace::Off,
@@ -496,6 +498,18 @@ impl ClientConfigBuilder {
     /// handshake signatures.
     pub fn signature_algorithms_cert(mut self, schemes: &[SignatureScheme]) -> Self {
         self.config.signature_algorithms_cert = schemes.to_vec();
+        self
+    }
+
+    /// Sends certificate_authorities (RFC 8446 §4.2.4): the DER
+    /// distinguished names of the authorities whose certificates we
+    /// accept, for a server with several chains to choose from (one per
+    /// CA, say). None by default: a public root store is too large to
+    /// list. A server keeps to these names only for a credential marked
+    /// [`crate::CertifiedKey::with_must_match_issuer`]; otherwise they guide
+    /// its choice.
+    pub fn certificate_authorities(mut self, names: Vec<Vec<u8>>) -> Self {
+        self.config.certificate_authorities = names;
         self
     }
 

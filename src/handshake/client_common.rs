@@ -20,7 +20,7 @@ use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, DOWNGRADE_TLS11, DOWNGRADE_TLS12,
 };
 use crate::session::{SessionKey, Tls12Session, Tls13Ticket};
-use crate::verify::{certinfo, wrap_name};
+
 use pki_types::ServerName;
 use std::sync::Arc;
 
@@ -188,7 +188,9 @@ pub(crate) fn fill_binders(hello: &mut ClientHello, psks: &[OfferedPsk], prefix:
 /// type negotiated (RFC 7250 §4.2) whose key can sign with an offered
 /// scheme in `version`, preferring one whose chain was issued by an
 /// authority the server named. The names guide the choice, they do not
-/// forbid one (RFC 8446 §4.2.4): the server decides.
+/// forbid one (RFC 8446 §4.2.4: the server decides), except for a
+/// credential that must match them
+/// ([`CertifiedKey::with_must_match_issuer`]).
 pub(crate) fn choose_client_cert<'a>(
     certs: &'a [CertifiedKey],
     schemes: &[SignatureScheme],
@@ -200,14 +202,10 @@ pub(crate) fn choose_client_cert<'a>(
         certs
             .iter()
             .filter(|c| c.certificate_type() == certificate_type)
+            .filter(|c| c.fits_authorities(Some(authorities)))
             .filter_map(|c| c.key.choose_scheme(schemes, version).map(|s| (c, s)))
     };
-    let named = usable().find(|(c, _)| {
-        c.chain.iter().any(|cert| {
-            certinfo::issuer_and_subject(cert.as_ref())
-                .is_some_and(|(issuer, _)| authorities.contains(&wrap_name(issuer)))
-        })
-    });
+    let named = usable().find(|(c, _)| c.issuer_named_in(authorities));
     named.or_else(|| usable().next())
 }
 

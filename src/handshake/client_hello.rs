@@ -381,13 +381,15 @@ fn early_refusal(
         // The ticket's suite is one we offer (offered_ticket).
         Some(PskOrigin::Ticket(t)) => (t.max_early_data, Some(t.suite), t.alpn.as_deref()),
         Some(PskOrigin::External(i)) => {
-            match config.external_psks.get(*i).and_then(|p| {
-                p.early_params()
-                    .map(|(s, a)| (p.max_early_data(), Some(s), a))
-            }) {
-                Some(params) => params,
-                None => (0, None, None),
-            }
+            // Not provisioned for 0-RTT: (0, None, None).
+            config
+                .external_psks
+                .get(*i)
+                .and_then(|p| {
+                    p.early_params()
+                        .map(|(s, a)| (p.max_early_data(), Some(s), a))
+                })
+                .unwrap_or_default()
         }
     };
     if max == 0 {
@@ -539,6 +541,11 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
     if !config.signature_algorithms_cert.is_empty() {
         exts.push(Extension::SignatureAlgorithmsCert(
             config.signature_algorithms_cert.clone(),
+        ));
+    }
+    if !config.certificate_authorities.is_empty() {
+        exts.push(Extension::CertificateAuthorities(
+            config.certificate_authorities.clone(),
         ));
     }
     if offer.tls13 {

@@ -4,8 +4,8 @@
 use super::cert_types;
 use super::common::{check_finished, illegal, list, Exporter};
 use super::server_common::{
-    choose_alpn, choose_certificate, choose_suite, record_session_identity, sent_sct_list,
-    session_client_certs, sni, stapled_ocsp,
+    check_issuers, choose_alpn, choose_certificate, choose_suite, client_authorities,
+    record_session_identity, sent_sct_list, session_client_certs, sni, stapled_ocsp,
 };
 use super::tls12::{keys, scheme_fits, signed_params, Connected12};
 use super::transcript::Transcript;
@@ -206,8 +206,11 @@ fn choose<'a>(
     {
         return Err(cert_types::no_credential_of_type(config, ch));
     }
+    check_issuers(config, ch)?;
+    let authorities = client_authorities(ch);
     let usable = |suite: &Tls12Suite, key: &CertifiedKey| {
         types.contains(&key.certificate_type())
+            && key.fits_authorities(authorities)
             && usable_scheme(suite, key, schemes, their_groups).is_some()
     };
     let suite = choose_suite(config, ch, ProtocolVersion::TLSV1_2, |s| match s {

@@ -11,7 +11,8 @@ use super::server13_finish::{
 };
 use super::server13_psk::{accept_psk, early_skip_budget, AcceptedPsk, PskChoice, PskSource};
 use super::server_common::{
-    choose_alpn, choose_certificate, record_session_identity, sent_sct_list, sni, stapled_ocsp,
+    check_issuers, choose_alpn, choose_certificate, record_session_identity, sent_sct_list, sni,
+    stapled_ocsp,
 };
 use super::tls13::{opener, sealer};
 use super::transcript::Transcript;
@@ -25,8 +26,8 @@ use crate::key_schedule::tls13::{
     ech_accept_confirmation, finished_verify_data, EarlySecret, HandshakeSecret,
 };
 use crate::msgs::enums::{
-    AlertDescription, CertificateType, CompressionMethod, ExtensionType, NamedGroup, ProtocolVersion,
-    PskKeyExchangeMode, SignatureScheme,
+    AlertDescription, CertificateType, CompressionMethod, ExtensionType, NamedGroup,
+    ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{Extension, KeyShareEntry};
 use crate::msgs::handshake::{
@@ -240,6 +241,7 @@ fn choose_cert_and_scheme<'a>(
     {
         return Err(cert_types::no_credential_of_type(config, ch));
     }
+    check_issuers(config, ch)?;
     // RFC 9846 §9.2: a hello with pre_shared_key may leave
     // signature_algorithms out, but then it cannot be served a certificate.
     let offered = match ch.extension(ExtensionType::SIGNATURE_ALGORITHMS) {

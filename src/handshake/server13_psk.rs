@@ -82,7 +82,7 @@ enum Candidate {
     /// dead ticket, another server name or client-auth policy).
     Unusable,
     /// A PSK we would use: where it comes from, and its key, hash and kind.
-    Usable(PskSource, WirePsk),
+    Usable(Box<(PskSource, WirePsk)>),
 }
 
 /// Looks for a usable PSK among the client's identities, in the client's
@@ -121,7 +121,7 @@ pub(crate) fn accept_psk(
                 known = true;
                 continue;
             }
-            Candidate::Usable(source, wire) => (source, wire),
+            Candidate::Usable(found) => *found,
         };
         let binder = offer
             .binders
@@ -164,7 +164,7 @@ fn candidate(
         // RFC 9846 §4.3.11: a PSK is used only with its own hash; the
         // client's obfuscated_ticket_age is ignored.
         return if wire.hash == suite.hash {
-            Candidate::Usable(PskSource::External(psk), wire)
+            Candidate::Usable(Box::new((PskSource::External(psk), wire)))
         } else {
             Candidate::Unusable
         };
@@ -185,7 +185,7 @@ fn candidate(
         value: Box::new(value),
         obfuscated_age: id.obfuscated_ticket_age,
     };
-    Candidate::Usable(source, wire)
+    Candidate::Usable(Box::new((source, wire)))
 }
 
 /// Whether the hello offers a PSK we would use with `suite` (a ticket of

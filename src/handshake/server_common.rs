@@ -145,10 +145,46 @@ fn chain_signatures_accepted(cert: &CertifiedKey, ch: &ClientHello) -> bool {
     })
 }
 
+/// The authorities a client named in certificate_authorities (RFC 8446
+/// §4.2.4), if it sent the extension.
+pub(crate) fn client_authorities(ch: &ClientHello) -> Option<&[Vec<u8>]> {
+    match ch.extension(ExtensionType::CERTIFICATE_AUTHORITIES) {
+        Some(Extension::CertificateAuthorities(a)) => Some(a.as_slice()),
+        _ => None,
+    }
+}
+
+/// Fails when every credential must be issued by an authority the client
+/// names and none is ([`CertifiedKey::with_must_match_issuer`]): the
+/// error says so, with handshake_failure.
+pub(crate) fn check_issuers(config: &ServerConfig, ch: &ClientHello) -> Result<(), Error> {
+    let authorities = client_authorities(ch);
+    if config.certs.is_empty() || config.certs.iter().any(|c| c.fits_authorities(authorities)) {
+        return Ok(());
+    }
+    Err(Error::NoCommon {
+        what: Negotiable::Certificate,
+        ours: "credentials that must be issued by an authority the client names".into(),
+        theirs: match authorities {
+            Some(a) => format!(
+                "certificate_authorities naming {} {}, none an issuer of ours",
+                a.len(),
+                if a.len() == 1 {
+                    "authority"
+                } else {
+                    "authorities"
+                }
+            ),
+            None => "no certificate_authorities".into(),
+        },
+    })
+}
+
 /// The certificate for `sni`: among those of a type the client accepts
-/// (RFC 7250 §4.2) that are `usable`, the first whose names match, else
-/// the first; among those, one whose chain's signatures the client
-/// accepts. A raw public key names nothing, and a client that accepts one
+/// (RFC 7250 §4.2) that are `usable` (and, if they must, issued by an
+/// authority the client named), the first whose names match, else the
+/// first; among those, one whose chain's signatures the client accepts,
+/// then one from an authority the client named. A raw public key names nothing, and a client that accepts one
 /// authenticates the server without names (RFC 7250 §4.4): it fits any
 /// name.
 pub(crate) fn choose_certificate<'a>(
@@ -158,13 +194,24 @@ pub(crate) fn choose_certificate<'a>(
     types: &[CertificateType],
     usable: impl Fn(&CertifiedKey) -> bool,
 ) -> Option<&'a CertifiedKey> {
+    // RFC 8446 §4.2.4: the authorities the client trusts guide the
+    // choice (and decide for a credential that must match them).
+    let authorities = client_authorities(ch);
     let mut usable_certs: Vec<&CertifiedKey> = config
         .certs
         .iter()
         .filter(|c| types.contains(&c.certificate_type()) && usable(c))
+        .filter(|c| c.fits_authorities(authorities))
         .collect();
-    // A stable sort keeps the configured order among equals.
-    usable_certs.sort_by_key(|c| !chain_signatures_accepted(c, ch));
+    // A stable sort keeps the configured order among equals: chains whose
+    // signatures the client accepts first, and among those, chains from
+    // an authority it named.
+    usable_certs.sort_by_key(|c| {
+        (
+            !chain_signatures_accepted(c, ch),
+            !authorities.is_some_and(|a| c.issuer_named_in(a)),
+        )
+    });
     if let Some(name) = sni {
         let name = ServerName::DnsName(name.clone());
         for c in &usable_certs {

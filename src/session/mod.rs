@@ -347,7 +347,12 @@ impl Codec for ServerSessionValue {
                 _ => return Err(DecodeError::IllegalValue("quic_version")),
             };
             let psk = r.vec_bytes(LengthPrefix::U16, 0, 0xffff)?;
-            (server, client, quic, (!psk.is_empty()).then(|| psk.to_vec()))
+            (
+                server,
+                client,
+                quic,
+                (!psk.is_empty()).then(|| psk.to_vec()),
+            )
         };
         Ok(ServerSessionValue {
             version,

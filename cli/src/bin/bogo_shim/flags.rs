@@ -17,6 +17,8 @@ use super::unimplemented;
 pub struct Credential {
     /// -new-rpk-credential: a raw public key (RFC 7250), no certificate.
     pub raw_public_key: bool,
+    /// -must-match-issuer: only for a peer that names its issuer.
+    pub must_match_issuer: bool,
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
     pub signing_prefs: Vec<u16>,
@@ -260,6 +262,7 @@ impl Flags {
             "-psk-importer-sha384" => self.psk(name).sha384 = true,
             "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
             "-cert-file" => self.credential().cert_file = Some(value()),
+            "-must-match-issuer" => self.credential().must_match_issuer = true,
             "-key-file" => self.credential().key_file = Some(value()),
             "-signing-prefs" => {
                 let v = num(value()) as u16;

@@ -161,7 +161,13 @@ fn identities(f: &Flags) -> Vec<(i64, CertifiedKey)> {
     f.all_credentials()
         .into_iter()
         .filter(|(_, c)| c.psk.is_none())
-        .map(|(n, c)| (n, identity(c)))
+        .map(|(n, c)| {
+            let ck = identity(c);
+            match c.must_match_issuer {
+                true => (n, ck.with_must_match_issuer()),
+                false => (n, ck),
+            }
+        })
         .collect()
 }
 
