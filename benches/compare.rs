@@ -344,8 +344,18 @@ fn main() {
     // The hybrid post-quantum handshake: X25519MLKEM768 (with the X25519
     // share beside it, as both libraries send by default) against rustls
     // on aws-lc-rs; the floor adds ML-KEM-768 to the X25519 handshake's.
-    let name = "full handshake TLS 1.3, ECDSA P-256, X25519MLKEM768";
-    if wanted(name) {
+    // With our default verifier's chain cache, and without it (like for
+    // like: rustls validates every chain).
+    for (name, cache) in [
+        ("full handshake TLS 1.3, ECDSA P-256, X25519MLKEM768", true),
+        (
+            "full handshake TLS 1.3, ECDSA P-256, X25519MLKEM768, no chain cache",
+            false,
+        ),
+    ] {
+        if !wanted(name) {
+            continue;
+        }
         let os = ServerConfig::builder(
             CertifiedKey::from_der(vec![pki.ecdsa.0.clone()], &pki.ecdsa.1).unwrap(),
         )
@@ -353,8 +363,11 @@ fn main() {
         .build()
         .unwrap();
         let oc = ClientConfig::builder_with_webpki(
-            WebPkiServerVerifier::new(Arc::new(oc_roots(&pki)))
-                .with_cache_capacity(DEFAULT_VERIFIED_CHAINS),
+            WebPkiServerVerifier::new(Arc::new(oc_roots(&pki))).with_cache_capacity(if cache {
+                DEFAULT_VERIFIED_CHAINS
+            } else {
+                0
+            }),
         )
         .cipher_suites(&[tls13_ecdsa])
         .session_store(None)

@@ -160,3 +160,40 @@ fn the_trace_is_off_by_default_and_bounded() {
     }
     assert_eq!(c.take_trace().len(), cloaktls::conn::TRACE_LIMIT);
 }
+
+/// The ladder names the key exchange groups of the hellos (a default
+/// client's two shares, the server's hybrid; the group a
+/// HelloRetryRequest asks for).
+#[test]
+fn the_ladder_names_the_key_share_groups() {
+    let pki = Pki::new("CA");
+    let (mut c, mut s) = pair(&pki, |b| b.trace(true), |b| b.trace(true), "localhost");
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    let ladder = cloaktls::conn::ladder(&c.take_trace(), true);
+    assert!(
+        ladder.contains("key_share X25519MLKEM768, x25519"),
+        "{ladder}"
+    );
+    assert!(ladder.contains("key_share X25519MLKEM768)"), "{ladder}");
+    // A retry: the client leads with P-256, the server takes only P-384
+    // (`pair` takes the server's options first).
+    let (mut c, mut s) = pair(
+        &pki,
+        |b| b.groups(&[cloaktls::NamedGroup::SECP384R1]),
+        |b| {
+            b.trace(true).groups(&[
+                cloaktls::NamedGroup::SECP256R1,
+                cloaktls::NamedGroup::SECP384R1,
+            ])
+        },
+        "localhost",
+    );
+    let (cr, sr) = handshake(&mut c, &mut s);
+    cr.unwrap();
+    sr.unwrap();
+    let ladder = cloaktls::conn::ladder(&c.take_trace(), true);
+    assert!(ladder.contains("key_share secp256r1)"), "{ladder}");
+    assert!(ladder.contains("key_share secp384r1)"), "{ladder}");
+}

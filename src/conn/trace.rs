@@ -120,6 +120,36 @@ impl Tracer {
     }
 }
 
+/// The key exchange groups a hello names in key_share (RFC 8446 §4.2.8:
+/// a ClientHello's shares, a ServerHello's share, a HelloRetryRequest's
+/// group), for the ladder: `", key_share X25519MLKEM768"`; empty for
+/// other messages.
+fn key_shares(typ: HandshakeType, bytes: &[u8]) -> String {
+    use crate::msgs::enums::{ExtensionType, ProtocolVersion};
+    use crate::msgs::extensions::Extension;
+    use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+    if typ != HandshakeType::CLIENT_HELLO && typ != HandshakeType::SERVER_HELLO {
+        return String::new();
+    }
+    let Ok(m) = HandshakeMessage::decode(bytes, ProtocolVersion::TLSV1_3) else {
+        return String::new();
+    };
+    let share = match &m.payload {
+        HandshakePayload::ClientHello(ch) => ch.extension(ExtensionType::KEY_SHARE),
+        HandshakePayload::ServerHello(sh) => sh.extension(ExtensionType::KEY_SHARE),
+        _ => None,
+    };
+    let groups: Vec<String> = match share {
+        Some(Extension::KeyShareClient(shares)) => {
+            shares.iter().map(|e| format!("{:?}", e.group)).collect()
+        }
+        Some(Extension::KeyShareServer(e)) => vec![format!("{:?}", e.group)],
+        Some(Extension::KeyShareHelloRetryRequest(g)) => vec![format!("{g:?}")],
+        _ => return String::new(),
+    };
+    format!(", key_share {}", groups.join(", "))
+}
+
 /// Draws `events` as a ladder diagram between the client and the server,
 /// from the side `we_are_client` says.
 pub fn ladder(events: &[TraceEvent], we_are_client: bool) -> String {
@@ -134,10 +164,16 @@ pub fn ladder(events: &[TraceEvent], we_are_client: bool) -> String {
     let inn = |label: String| format!("  {:<44}<---", label);
     for e in events {
         let line = match e {
-            TraceEvent::MessageOut { typ, bytes } => {
-                out(format!("{typ:?} ({} bytes)", bytes.len()))
-            }
-            TraceEvent::MessageIn { typ, bytes } => inn(format!("{typ:?} ({} bytes)", bytes.len())),
+            TraceEvent::MessageOut { typ, bytes } => out(format!(
+                "{typ:?} ({} bytes{})",
+                bytes.len(),
+                key_shares(*typ, bytes)
+            )),
+            TraceEvent::MessageIn { typ, bytes } => inn(format!(
+                "{typ:?} ({} bytes{})",
+                bytes.len(),
+                key_shares(*typ, bytes)
+            )),
             TraceEvent::ClientHelloInnerOut { bytes } => {
                 out(format!("  (ClientHelloInner, {} bytes)", bytes.len()))
             }

@@ -89,6 +89,7 @@ pub fn message(data: &[u8]) -> bool {
                 .all(|t| match HandshakeMessage::decode_for(body, version, *t) {
                     Ok(m) => {
                         HandshakeMessage::decode_for(&m.encoding(), version, *t).as_ref() == Ok(&m)
+                            && decompresses_exactly(&m.payload)
                     }
                     Err(_) => true,
                 })
@@ -125,6 +126,29 @@ pub fn message(data: &[u8]) -> bool {
             }
             _ => true,
         },
+    }
+}
+
+/// A CompressedCertificate (RFC 8879 §4) is decompressed as a handshake
+/// would, bounded by its stated length and the chain cap: what comes out
+/// is exactly the stated length (false otherwise: a bug), and it is read
+/// as a TLS 1.3 Certificate body. True for any other message.
+fn decompresses_exactly(payload: &cloaktls::msgs::handshake::HandshakePayload) -> bool {
+    let cloaktls::msgs::handshake::HandshakePayload::CompressedCertificate(cc) = payload else {
+        return true;
+    };
+    let expected = cc.uncompressed_length as usize;
+    match cloaktls::crypto::compress::decompress(cc.algorithm, &cc.compressed, expected, 1 << 18) {
+        Ok(body) => {
+            let mut message = vec![11u8];
+            message.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+            message.extend_from_slice(&body);
+            std::hint::black_box(
+                HandshakeMessage::decode(&message, ProtocolVersion::TLSV1_3).is_ok(),
+            );
+            body.len() == expected
+        }
+        Err(_) => true,
     }
 }
 

@@ -52,6 +52,61 @@ fn client_and_server_corpora() {
     }
 }
 
+/// Seeds for the message target that reach decompression: a TLS 1.3
+/// Certificate, compressed with each algorithm, as a CompressedCertificate
+/// (RFC 8879 §4). CLOAK_WRITE_SEEDS=1 writes them into the corpus.
+#[test]
+fn compressed_certificate_seeds() {
+    use cloaktls::crypto::compress;
+    // A Certificate body: empty context, one entry (a few bytes of
+    // "certificate", no extensions), repeated so that it compresses.
+    let cert = vec![0x30u8; 600];
+    let mut entry = Vec::new();
+    entry.extend_from_slice(&(cert.len() as u32).to_be_bytes()[1..]);
+    entry.extend_from_slice(&cert);
+    entry.extend_from_slice(&[0, 0]);
+    let mut body = vec![0u8];
+    body.extend_from_slice(&(entry.len() as u32).to_be_bytes()[1..]);
+    body.extend_from_slice(&entry);
+    let algs = compress::supported();
+    assert!(!algs.is_empty());
+    for alg in algs {
+        let data = compress::compress(alg, &body).unwrap();
+        let mut inner = Vec::new();
+        inner.extend_from_slice(&alg.0.to_be_bytes());
+        inner.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        inner.extend_from_slice(&(data.len() as u32).to_be_bytes()[1..]);
+        inner.extend_from_slice(&data);
+        // Selector 0: a TLS 1.3 handshake message.
+        let mut seed = vec![0u8, 25];
+        seed.extend_from_slice(&(inner.len() as u32).to_be_bytes()[1..]);
+        seed.extend_from_slice(&inner);
+        // The seed is the message the target decompresses.
+        let m = cloaktls::msgs::handshake::HandshakeMessage::decode(
+            &seed[1..],
+            cloaktls::ProtocolVersion::TLSV1_3,
+        )
+        .unwrap();
+        assert!(matches!(
+            m.payload,
+            cloaktls::msgs::handshake::HandshakePayload::CompressedCertificate(_)
+        ));
+        assert_eq!(
+            compress::decompress(alg, &data, body.len(), 1 << 18).unwrap(),
+            body
+        );
+        assert!(cloaktls_testkit::fuzz::message(&seed), "{alg:?}");
+        if std::env::var_os("CLOAK_WRITE_SEEDS").is_some() {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/message");
+            std::fs::write(
+                dir.join(format!("seed-compressed-certificate-{}", alg.0)),
+                &seed,
+            )
+            .unwrap();
+        }
+    }
+}
+
 #[test]
 fn message_corpus() {
     let files = corpus("message");
