@@ -609,3 +609,110 @@ fn early_data_accepted_without_being_offered_is_unsupported_extension() {
         Error::AlertReceived(AlertDescription::UNSUPPORTED_EXTENSION)
     );
 }
+
+/// Finding 3, the rest of the types that hold secrets: QUIC configs and
+/// connections after a handshake (their traffic secrets), the blocking
+/// stream around a TLS connection, and ticket keys read from a file: no
+/// secret in their Debug output.
+#[test]
+fn debug_output_of_quic_streams_and_ticket_keys_holds_no_secret() {
+    use cloaktls::quic::{self, Output, QuicClientConfig, QuicServerConfig, Version};
+    let pki = Pki::new("CA");
+    let log = Arc::new(Log::default());
+    let s = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .alpn_protocols(["h3"])
+        .key_log(log.clone())
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .alpn_protocols(["h3"])
+        .key_log(log.clone())
+        .build()
+        .unwrap();
+    let (qc, qs) = (
+        QuicClientConfig::new(c.clone()).unwrap(),
+        QuicServerConfig::new(s.clone()).unwrap(),
+    );
+    let mut client =
+        quic::ClientConnection::new(qc.clone(), Version::V1, "localhost", b"tp".to_vec()).unwrap();
+    let mut server = quic::ServerConnection::new(qs.clone(), Version::V1, b"tp".to_vec());
+    for _ in 0..8 {
+        while let Some(out) = client.next_output() {
+            if let Output::Handshake { level, data } = out {
+                server.read_handshake(level, &data).unwrap();
+            }
+        }
+        while let Some(out) = server.next_output() {
+            if let Output::Handshake { level, data } = out {
+                client.read_handshake(level, &data).unwrap();
+            }
+        }
+    }
+    assert!(!client.is_handshaking() && !server.is_handshaking());
+    // The blocking stream around a finished TLS handshake.
+    let (cc, sc) = connect(&c, &s);
+    let stream = cloaktls::stream::TlsStream::new(cc, std::io::Cursor::new(Vec::<u8>::new()));
+    // Ticket keys from a file whose key is known.
+    let key = [0xa7u8; 32];
+    let path = std::env::temp_dir().join(format!("cloak-debug-keys-{}", std::process::id()));
+    std::fs::write(&path, format!("{}\n", hex::encode(key))).unwrap();
+    let keys = TicketKeys::from_file(
+        &path,
+        Arc::new(cloaktls::crypto::rand::SystemRandom::new()),
+        1_800_000_000,
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let shown = format!("{qc:?}{qs:?}{client:?}{server:?}{stream:?}{sc:?}{keys:?}");
+    let secrets = log.0.lock().unwrap();
+    // QUIC's four traffic secrets and the TLS connection's.
+    assert!(secrets.len() >= 8, "{}", secrets.len());
+    for secret in secrets.iter().map(Vec::as_slice).chain([&key[..]]) {
+        for f in fingerprints(secret) {
+            assert!(!shown.contains(&f), "a secret in Debug output");
+        }
+    }
+}
+
+/// Finding 10d, the suite: a server that resumes at another suite of the
+/// same hash (which RFC 8446 §4.2.11 allows) and claims the client's 0-RTT
+/// anyway is refused: 0-RTT is accepted only under the ticket's suite
+/// (§4.2.10).
+#[test]
+fn accepted_zero_rtt_under_another_suite_is_refused_by_the_client() {
+    use cloaktls::CipherSuite;
+    let pki = Pki::new("CA");
+    let clock = clock();
+    let keys = keys(16);
+    let aes = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .ticket_keys(keys.clone())
+        .max_early_data(1000)
+        .cipher_suites(&[CipherSuite::TLS13_AES_128_GCM_SHA256])
+        .time(clock.clone())
+        .build()
+        .unwrap();
+    let c = ClientConfig::builder(pki.roots())
+        .early_data(true)
+        .time(clock.clone())
+        .build()
+        .unwrap();
+    connect(&c, &aes);
+    let chacha = cloaktls::danger::replay::shape_server_messages(
+        ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .ticket_keys(keys)
+            .max_early_data(1000)
+            .cipher_suites(&[CipherSuite::TLS13_CHACHA20_POLY1305_SHA256])
+            .time(clock.clone()),
+        Arc::new(ClaimEarlyData),
+    )
+    .build()
+    .unwrap();
+    let mut cc = ClientConnection::new(c, "localhost").unwrap();
+    assert!(cc.send_early_data(b"early").unwrap() > 0);
+    let mut sc = ServerConnection::new(chacha).unwrap();
+    let (cr, _) = handshake(&mut cc, &mut sc);
+    assert!(sc.is_resumed(), "the server resumed at the other suite");
+    let e = cr.unwrap_err();
+    assert_eq!(e.alert(), Some(AlertDescription::ILLEGAL_PARAMETER), "{e}");
+    assert!(e.to_string().contains("suite"), "{e}");
+}
