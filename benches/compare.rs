@@ -316,6 +316,7 @@ fn main() {
             .versions(&[version])
             .cipher_suites(&[suite])
             .groups(&[NamedGroup::X25519, NamedGroup::SECP256R1])
+            .certificate_compression(&[])
             .session_store(None)
             .build()
             .unwrap();
@@ -370,6 +371,7 @@ fn main() {
             }),
         )
         .cipher_suites(&[tls13_ecdsa])
+        .certificate_compression(&[])
         .session_store(None)
         .build()
         .unwrap();
@@ -736,9 +738,10 @@ fn main() {
             drop(kept);
             (live as f64 / 2.0, peak as f64, n as f64)
         };
-        // X25519 only, like the rustls side.
+        // X25519 only and no certificate compression, like the rustls side.
         let oc_plain = ClientConfig::builder(oc_roots(&pki))
             .groups(&[NamedGroup::X25519])
+            .certificate_compression(&[])
             .session_store(None)
             .build()
             .unwrap();
