@@ -509,22 +509,12 @@ impl State for ExpectServerHelloDone {
         hs.transcript.add(raw);
         let config = hs.shared.config.clone();
         let certificate_type = cx.info.client_cert_type;
-        // RFC 5246 §7.4.4: only a certificate of a type the server lists;
-        // RFC 9849 §6.1.7: after a rejected ECH, no certificate of ours.
-        let listed: Vec<CertifiedKey> = match (&self.request, &hs.shared.ech) {
-            (_, crate::config::EchStatus::Rejected) | (None, _) => Vec::new(),
-            (Some(cr), _) => config
-                .client_cert_candidates(&CertificateRequestInfo {
-                    version: ProtocolVersion::TLSV1_2,
-                    signature_schemes: &cr.signature_algorithms,
-                    authorities: &cr.certificate_authorities,
-                    certificate_types: &cr.certificate_types,
-                    certificate_type,
-                })
-                .into_iter()
-                .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
-                .collect(),
-        };
+        let listed = listed_certificates(
+            &config,
+            self.request.as_ref(),
+            hs.shared.ech,
+            certificate_type,
+        );
         let chosen = self.request.as_ref().and_then(|cr| {
             choose_client_cert(
                 &listed,
@@ -535,22 +525,10 @@ impl State for ExpectServerHelloDone {
             )
         });
         if self.request.is_some() {
-            // RFC 5246 §7.4.6: an empty Certificate if none fits; RFC 7250
-            // §3: a raw public key alone, once negotiated.
-            let certificate = match certificate_type {
-                CertificateType::RAW_PUBLIC_KEY => HandshakePayload::CertificateRawPublicKey12(
-                    chosen
-                        .and_then(|(c, _)| c.raw_public_key.as_ref())
-                        .map(|k| k.as_ref().to_vec())
-                        .unwrap_or_default(),
-                ),
-                _ => HandshakePayload::Certificate12(
-                    chosen
-                        .map(|(c, _)| c.chain.iter().map(|d| d.as_ref().to_vec()).collect())
-                        .unwrap_or_default(),
-                ),
-            };
-            cx.send(&mut hs.transcript, certificate)?;
+            cx.send(
+                &mut hs.transcript,
+                certificate_message(certificate_type, chosen),
+            )?;
         }
         cx.send(
             &mut hs.transcript,
@@ -587,6 +565,51 @@ impl State for ExpectServerHelloDone {
         } else {
             Box::new(ExpectChangeCipherSpec { hs, keys })
         })
+    }
+}
+
+/// Our credentials a CertificateRequest may get (RFC 5246 §7.4.4: of a
+/// type the server lists; RFC 9849 §6.1.7: none after a rejected ECH).
+fn listed_certificates(
+    config: &crate::config::ClientConfig,
+    request: Option<&CertificateRequest12>,
+    ech: crate::config::EchStatus,
+    certificate_type: CertificateType,
+) -> Vec<CertifiedKey> {
+    match (request, ech) {
+        (_, crate::config::EchStatus::Rejected) | (None, _) => Vec::new(),
+        (Some(cr), _) => config
+            .client_cert_candidates(&CertificateRequestInfo {
+                version: ProtocolVersion::TLSV1_2,
+                signature_schemes: &cr.signature_algorithms,
+                authorities: &cr.certificate_authorities,
+                certificate_types: &cr.certificate_types,
+                certificate_type,
+            })
+            .into_iter()
+            .filter(|c| type_listed(c.key.kind(), &cr.certificate_types))
+            .collect(),
+    }
+}
+
+/// Our Certificate: the chosen credential's chain, or its raw public key
+/// once negotiated (RFC 7250 §3); empty if none fits (RFC 5246 §7.4.6).
+fn certificate_message(
+    certificate_type: CertificateType,
+    chosen: Option<(&CertifiedKey, crate::msgs::enums::SignatureScheme)>,
+) -> HandshakePayload {
+    match certificate_type {
+        CertificateType::RAW_PUBLIC_KEY => HandshakePayload::CertificateRawPublicKey12(
+            chosen
+                .and_then(|(c, _)| c.raw_public_key.as_ref())
+                .map(|k| k.as_ref().to_vec())
+                .unwrap_or_default(),
+        ),
+        _ => HandshakePayload::Certificate12(
+            chosen
+                .map(|(c, _)| c.chain.iter().map(|d| d.as_ref().to_vec()).collect())
+                .unwrap_or_default(),
+        ),
     }
 }
 

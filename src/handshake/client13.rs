@@ -574,44 +574,8 @@ fn read_encrypted_extensions(
             }
             // RFC 7250 §4.2, read below.
             Extension::ServerCertificateType(_) | Extension::ClientCertificateType(_) => {}
-            // RFC 8446 §4.2.10: only for early data offered with the PSK
-            // that the server selected.
-            Extension::EarlyData if hs.early_offered && hs.psk.is_some() => {
-                if !hs.psk_first {
-                    return Err(Error::Psk(PskProblem::EarlyDataNotFirstPsk));
-                }
-                hs.early_accepted = true;
-            }
-            // RFC 8446 §4.2: an answer to an extension we did not send (no
-            // early_data in this ClientHello, as after a retry) is
-            // unsupported_extension.
-            Extension::EarlyData if !hs.early_offered => {
-                return Err(Error::peer(
-                    AlertDescription::UNSUPPORTED_EXTENSION,
-                    "the server accepted early data we did not offer",
-                ))
-            }
-            Extension::EarlyData => {
-                return Err(illegal(
-                    "the server accepted early data without resuming our session",
-                ))
-            }
-            // RFC 9849 §5, §6.1.6, §6.2.1: retry_configs only for a
-            // rejected (or GREASE) offer, and well-formed; kept only when
-            // ours was rejected.
-            Extension::EncryptedClientHello(list) => match hs.shared.ech {
-                EchStatus::Accepted => {
-                    return Err(Error::BadEch(EchProblem::RetryConfigsWhileAccepted))
-                }
-                status => {
-                    let configs = decode_config_list(list)
-                        .map_err(|e| Error::BadEch(EchProblem::ConfigList(e)))?;
-                    let usable = configs.iter().any(|c| c.contents.is_some());
-                    if status == EchStatus::Rejected && usable {
-                        hs.ech_retry_configs = Some(list.clone());
-                    }
-                }
-            },
+            Extension::EarlyData => read_early_data_answer(hs)?,
+            Extension::EncryptedClientHello(list) => read_retry_configs(hs, list)?,
             other => {
                 return Err(illegal(format!(
                     "{:?} is not allowed in EncryptedExtensions",
@@ -629,6 +593,44 @@ fn read_encrypted_extensions(
         ));
     }
     cert_types::read_answers(&hs.shared.config, exts, hs.psk.is_some(), cx.info)
+}
+
+/// EncryptedExtensions' early_data (RFC 8446 §4.2.10): only for early
+/// data offered with the PSK that the server selected, which must be the
+/// first; an answer to an extension we did not send (no early_data in
+/// this ClientHello, as after a retry) is unsupported_extension (§4.2).
+fn read_early_data_answer(hs: &mut Handshake) -> Result<(), Error> {
+    if !hs.early_offered {
+        return Err(Error::peer(
+            AlertDescription::UNSUPPORTED_EXTENSION,
+            "the server accepted early data we did not offer",
+        ));
+    }
+    if hs.psk.is_none() {
+        return Err(illegal(
+            "the server accepted early data without resuming our session",
+        ));
+    }
+    if !hs.psk_first {
+        return Err(Error::Psk(PskProblem::EarlyDataNotFirstPsk));
+    }
+    hs.early_accepted = true;
+    Ok(())
+}
+
+/// EncryptedExtensions' retry_configs (RFC 9849 §5, §6.1.6, §6.2.1): only
+/// for a rejected (or GREASE) offer, and well-formed; kept only when ours
+/// was rejected.
+fn read_retry_configs(hs: &mut Handshake, list: &[u8]) -> Result<(), Error> {
+    if hs.shared.ech == EchStatus::Accepted {
+        return Err(Error::BadEch(EchProblem::RetryConfigsWhileAccepted));
+    }
+    let configs = decode_config_list(list).map_err(|e| Error::BadEch(EchProblem::ConfigList(e)))?;
+    let usable = configs.iter().any(|c| c.contents.is_some());
+    if hs.shared.ech == EchStatus::Rejected && usable {
+        hs.ech_retry_configs = Some(list.to_vec());
+    }
+    Ok(())
 }
 
 /// RFC 8446 §4.2.10: accepted 0-RTT must be under the PSK's suite and

@@ -63,30 +63,14 @@ pub(crate) fn start_client(
         .and_then(|list| list.choose());
     let quic_version = cx.info.quic.as_ref().map(|q| q.version);
     let offer = make_offer(&config, &cache_key, ech.is_some(), quic_version)?;
-    let mut exts = extensions(&config, &server_name, &offer);
-    insert_quic_transport_parameters(cx, &mut exts);
-    let ech_status = match (&ech, config.ech_grease && tls13) {
-        (Some(_), _) => {
-            // §5: ClientHelloInner carries the inner variant.
-            let inner = Extension::EncryptedClientHello(EchClientHello::Inner.encode());
-            ech_client::insert_before_psk(&mut exts, inner);
-            EchStatus::NotOffered
-        }
-        (None, true) => EchStatus::Grease,
-        (None, false) => EchStatus::NotOffered,
-    };
-    let mut hello = ClientHello {
-        legacy_version: ProtocolVersion::TLSV1_2,
-        random: client_random,
-        legacy_session_id: offer.session_id.clone(),
-        cipher_suites: offer.suites.clone(),
-        compression_methods: vec![CompressionMethod::NULL],
-        extensions: exts,
-    };
-    if ech_status == EchStatus::Grease {
-        let grease = ech_client::grease_extension(&hello, config.random.as_ref())?;
-        ech_client::insert_before_psk(&mut hello.extensions, grease);
-    }
+    let (hello, ech_status) = build_hello(
+        &config,
+        &server_name,
+        cx,
+        &offer,
+        ech.is_some(),
+        client_random,
+    )?;
     cx.info.ech = ech_status;
     let mut shared = ClientShared {
         config,
@@ -114,21 +98,7 @@ pub(crate) fn start_client(
         Some(e) => &e.inner_transcript,
         None => &transcript,
     };
-    let early_offered = match offer.psks.first().filter(|_| offer.early) {
-        Some(p) => {
-            // 0-RTT goes out before the server answers: the session's
-            // chain is checked again first, if asked.
-            if let Some(t) = p.as_ticket().filter(|t| t.external_psk.is_none()) {
-                reverify_session(&shared, &t.peer_certs, t.peer_raw_public_key.as_ref())?;
-            }
-            start_early_data(&mut shared, cx, p, early_transcript)?;
-            true
-        }
-        None => {
-            cx.info.early_data_reason = offer.no_early;
-            false
-        }
-    };
+    let early_offered = offer_early_data(&mut shared, cx, &offer, early_transcript)?;
     Ok(Box::new(ExpectServerHello(HelloSent {
         shared,
         hello,
@@ -139,6 +109,71 @@ pub(crate) fn start_client(
         early_offered,
         ech: ech_offer,
     })))
+}
+
+/// The ClientHello (ClientHelloInner when `ech`, §5: with the inner
+/// variant of the extension), and what becomes of ECH: GREASE goes in a
+/// hello without a config when the configuration asks for it (§6.2).
+fn build_hello(
+    config: &ClientConfig,
+    server_name: &ServerName<'static>,
+    cx: &mut Context<'_>,
+    offer: &Offer,
+    ech: bool,
+    client_random: [u8; 32],
+) -> Result<(ClientHello, EchStatus), Error> {
+    let mut exts = extensions(config, server_name, offer);
+    insert_quic_transport_parameters(cx, &mut exts);
+    let tls13 = config.versions.contains(&ProtocolVersion::TLSV1_3);
+    let ech_status = match (ech, config.ech_grease && tls13) {
+        (true, _) => {
+            // §5: ClientHelloInner carries the inner variant.
+            let inner = Extension::EncryptedClientHello(EchClientHello::Inner.encode());
+            ech_client::insert_before_psk(&mut exts, inner);
+            EchStatus::NotOffered
+        }
+        (false, true) => EchStatus::Grease,
+        (false, false) => EchStatus::NotOffered,
+    };
+    let mut hello = ClientHello {
+        legacy_version: ProtocolVersion::TLSV1_2,
+        random: client_random,
+        legacy_session_id: offer.session_id.clone(),
+        cipher_suites: offer.suites.clone(),
+        compression_methods: vec![CompressionMethod::NULL],
+        extensions: exts,
+    };
+    if ech_status == EchStatus::Grease {
+        let grease = ech_client::grease_extension(&hello, config.random.as_ref())?;
+        ech_client::insert_before_psk(&mut hello.extensions, grease);
+    }
+    Ok((hello, ech_status))
+}
+
+/// 0-RTT with the first PSK offered, if the offer allows it (the
+/// session's chain checked again first, if asked): whether it went out.
+/// Without it, the reason is recorded.
+fn offer_early_data(
+    shared: &mut ClientShared,
+    cx: &mut Context<'_>,
+    offer: &Offer,
+    early_transcript: &Transcript,
+) -> Result<bool, Error> {
+    Ok(match offer.psks.first().filter(|_| offer.early) {
+        Some(p) => {
+            // 0-RTT goes out before the server answers: the session's
+            // chain is checked again first, if asked.
+            if let Some(t) = p.as_ticket().filter(|t| t.external_psk.is_none()) {
+                reverify_session(shared, &t.peer_certs, t.peer_raw_public_key.as_ref())?;
+            }
+            start_early_data(shared, cx, p, early_transcript)?;
+            true
+        }
+        None => {
+            cx.info.early_data_reason = offer.no_early;
+            false
+        }
+    })
 }
 
 /// ECH's first flight (RFC 9849 §6.1): `inner` (ClientHelloInner, its PSK

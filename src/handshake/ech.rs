@@ -496,6 +496,13 @@ mod tests {
             alert(&ech),
             Error::BadEch(EchProblem::OuterExtensionsReferenceEch)
         );
+    }
+
+    #[test]
+    fn bad_outer_extension_lists_and_inner_rules_get_the_rfc_alerts() {
+        let inner = hello(inner_exts());
+        let outer = outer();
+        let alert = |bytes: &[u8]| decode_inner(bytes, &outer).unwrap_err();
         // A reference to an extension the inner also has: twice in the end.
         let mut dup = inner.clone();
         dup.legacy_session_id.clear();

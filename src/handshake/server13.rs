@@ -232,22 +232,8 @@ fn send_hello_retry_request(
         compression_method: CompressionMethod::NULL,
         extensions: exts,
     };
-    // RFC 9849 §7.2.1: an accepted ECH is confirmed over
-    // message_hash(ClientHelloInner1) and this message with the
-    // extension's 8 bytes zeroed.
     if ech.is_some() {
-        let zeroed = HandshakeMessage::new(HandshakePayload::ServerHello(hrr.clone())).encoding();
-        let confirmation = ech_accept_confirmation(
-            suite.hash,
-            &ch.random,
-            &transcript.hash_with(suite.hash, &zeroed),
-            true,
-        );
-        for e in hrr.extensions.iter_mut() {
-            if let Extension::EncryptedClientHello(c) = e {
-                *c = confirmation.to_vec();
-            }
-        }
+        confirm_ech_in_retry(&mut hrr, ch, suite, &transcript);
     }
     let sent = cx.send(&mut transcript, HandshakePayload::ServerHello(hrr))?;
     // The cookie the client must return: the one actually sent.
@@ -263,17 +249,7 @@ fn send_hello_retry_request(
     if sent_ccs {
         cx.out.push(Command::SendCcs);
     }
-    // 0-RTT sent with the first hello is skipped (RFC 8446 §4.2.10).
-    if ch.extension(ExtensionType::EARLY_DATA).is_some() {
-        cx.out
-            .push(Command::SkipEarlyData(early_skip_budget(&config)));
-        cx.info.early_data = Some(false);
-        // A configuration without 0-RTT is the first reason.
-        cx.info.early_data_reason = Some(match config.max_early_data {
-            0 => EarlyDataReason::Disabled,
-            _ => EarlyDataReason::HelloRetryRequest,
-        });
-    }
+    skip_first_early_data(&config, cx, ch);
     cx.info.hello_retry = true;
     Ok(Box::new(ExpectSecondClientHello {
         config,
@@ -285,6 +261,45 @@ fn send_hello_retry_request(
         sent_ccs,
         ech,
     }))
+}
+
+/// RFC 9849 §7.2.1: an accepted ECH is confirmed in the
+/// HelloRetryRequest's extension, over message_hash(ClientHelloInner1)
+/// and this message with the extension's 8 bytes zeroed.
+fn confirm_ech_in_retry(
+    hrr: &mut ServerHello,
+    ch: &ClientHello,
+    suite: &Tls13Suite,
+    transcript: &Transcript,
+) {
+    let zeroed = HandshakeMessage::new(HandshakePayload::ServerHello(hrr.clone())).encoding();
+    let confirmation = ech_accept_confirmation(
+        suite.hash,
+        &ch.random,
+        &transcript.hash_with(suite.hash, &zeroed),
+        true,
+    );
+    for e in hrr.extensions.iter_mut() {
+        if let Extension::EncryptedClientHello(c) = e {
+            *c = confirmation.to_vec();
+        }
+    }
+}
+
+/// 0-RTT sent with the first hello is skipped after a HelloRetryRequest
+/// (RFC 8446 §4.2.10), which is the reason unless the configuration takes
+/// no 0-RTT at all.
+fn skip_first_early_data(config: &ServerConfig, cx: &mut Context<'_>, ch: &ClientHello) {
+    if ch.extension(ExtensionType::EARLY_DATA).is_none() {
+        return;
+    }
+    cx.out
+        .push(Command::SkipEarlyData(early_skip_budget(config)));
+    cx.info.early_data = Some(false);
+    cx.info.early_data_reason = Some(match config.max_early_data {
+        0 => EarlyDataReason::Disabled,
+        _ => EarlyDataReason::HelloRetryRequest,
+    });
 }
 
 /// The extensions a client must repeat unchanged, in the same order, after
