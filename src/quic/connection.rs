@@ -678,19 +678,38 @@ impl Connection {
             .ok_or_else(|| Error::Internal("keys before a TLS 1.3 suite was chosen").into())
     }
 
+    /// The packet-protection secrets of a level from its two traffic
+    /// secrets, under the negotiated suite; `missing` if either is not
+    /// derived yet (a bug).
+    fn level_secrets(
+        &self,
+        client: &Option<Secret>,
+        server: &Option<Secret>,
+        missing: &'static str,
+    ) -> Result<Secrets, QuicError> {
+        let suite = self.negotiated_suite()?;
+        let (Some(c), Some(s)) = (client, server) else {
+            return Err(Error::Internal(missing).into());
+        };
+        Ok(Secrets::new(
+            self.version,
+            suite,
+            self.side,
+            c.clone(),
+            s.clone(),
+        ))
+    }
+
     /// The Handshake keys, once: when the first direction moves to them.
     fn hand_out_handshake_keys(&mut self) -> Result<(), QuicError> {
         if self.keys_level >= Level::Handshake {
             return Ok(());
         }
-        let suite = self.negotiated_suite()?;
-        let (Some(c), Some(s)) = (
+        let secrets = self.level_secrets(
             &self.secrets.client_handshake,
             &self.secrets.server_handshake,
-        ) else {
-            return Err(Error::Internal("handshake keys before their secrets").into());
-        };
-        let secrets = Secrets::new(self.version, suite, self.side, c.clone(), s.clone());
+            "handshake keys before their secrets",
+        )?;
         self.keys_level = Level::Handshake;
         self.pending
             .push_back(Output::Keys(Box::new(KeyChange::Handshake {
@@ -702,14 +721,11 @@ impl Connection {
     /// The 1-RTT keys, when we write with them: after our Finished, whose
     /// bytes belong to the Handshake level.
     fn hand_out_one_rtt_keys(&mut self) -> Result<(), QuicError> {
-        let suite = self.negotiated_suite()?;
-        let (Some(c), Some(s)) = (
+        let next = self.level_secrets(
             &self.secrets.client_application,
             &self.secrets.server_application,
-        ) else {
-            return Err(Error::Internal("1-RTT keys before their secrets").into());
-        };
-        let next = Secrets::new(self.version, suite, self.side, c.clone(), s.clone());
+            "1-RTT keys before their secrets",
+        )?;
         self.keys_level = Level::OneRtt;
         self.pending
             .push_back(Output::Keys(Box::new(KeyChange::OneRtt {
