@@ -7,7 +7,7 @@ use cloaktls::config::{ClientAuth, EarlyDataReason};
 use cloaktls::conn::{Intake, Received};
 use cloaktls::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use cloaktls::record::{write_plaintext_record, Deframer};
-use cloaktls::session::{ClientSessionStore, MemorySessionCache};
+use cloaktls::session::{ClientSessionStore, MemorySessionCache, ServerSessionCache};
 use cloaktls::verify::TimeSource;
 use cloaktls::{CipherSuite, NamedGroup};
 use cloaktls::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
@@ -279,6 +279,28 @@ fn tls12_resumes_by_session_id_and_by_ticket() {
             assert_eq!(a, b2);
             assert_eq!(send_and_receive(&mut c, &mut s, b"again"), b"again");
         }
+    }
+}
+
+#[test]
+fn a_tls12_session_sealed_in_a_ticket_is_not_also_kept_by_id() {
+    let pki = Pki::new("CA");
+    for tickets in [0usize, 2] {
+        let cache = Arc::new(ServerSessionCache::new(8));
+        let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+            .versions(V12)
+            .tickets(tickets)
+            .session_cache(Some(cache.clone()))
+            .build()
+            .unwrap();
+        let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+        let (c, _) = connect(&c_cfg, &s_cfg, "localhost");
+        assert!(!c.is_resumed());
+        // With a ticket the client holds the only copy; without, the
+        // server keeps the session under the ID it sent.
+        assert_eq!(cache.len(), usize::from(tickets == 0), "tickets={tickets}");
+        let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+        assert!(c.is_resumed() && s.is_resumed(), "tickets={tickets}");
     }
 }
 

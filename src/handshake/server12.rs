@@ -425,7 +425,10 @@ fn write_server_hello(
     if let Some((t, true)) = c.client_type {
         exts.push(Extension::ClientCertificateType(t));
     }
-    if config.session_cache.is_some() {
+    // A session sealed in a ticket is not also kept by ID: one copy of
+    // its state, held by the client (RFC 5077 §3.4 lets a ServerHello that
+    // promises a ticket carry an empty session ID).
+    if config.session_cache.is_some() && !hs.send_ticket {
         hs.session_id = vec![0u8; 32];
         config.random.fill(&mut hs.session_id)?;
     }

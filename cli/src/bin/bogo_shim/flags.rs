@@ -137,6 +137,10 @@ pub struct Flags {
     pub expect_peer_rpk_sha256: Option<Vec<u8>>,
     /// -expect-no-peer-cert: the peer authenticated without a certificate.
     pub expect_no_peer_cert: bool,
+    /// -expect-session-id / -expect-no-session-id: whether the server
+    /// kept the new session by ID (statefully) rather than only in a
+    /// ticket.
+    pub expect_session_id: Option<bool>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -261,6 +265,8 @@ impl Flags {
             "-psk-importer-sha256" => self.psk(name).sha384 = false,
             "-psk-importer-sha384" => self.psk(name).sha384 = true,
             "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
+            "-expect-session-id" => self.expect_session_id = Some(true),
+            "-expect-no-session-id" => self.expect_session_id = Some(false),
             "-cert-file" => self.credential().cert_file = Some(value()),
             "-must-match-issuer" => self.credential().must_match_issuer = true,
             "-key-file" => self.credential().key_file = Some(value()),

@@ -551,6 +551,12 @@ fn check(
             ));
         }
     }
+    // The cache was empty before the first handshake.
+    if let (Some(want), false) = (f.expect_session_id, resumption) {
+        if run.session_cache.is_empty() == want {
+            return Err(format!("session kept by ID: {}, expected {want}", !want));
+        }
+    }
     if resumption && !f.expect_session_miss && !conn.is_resumed() {
         return Err("session unexpectedly was not reused".into());
     }
