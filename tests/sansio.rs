@@ -367,3 +367,28 @@ fn a_record_written_where_it_is_sealed_needs_no_copy() {
         );
     }
 }
+
+#[test]
+fn an_acceptor_can_turn_a_client_away_with_the_alert_it_chooses() {
+    let pki = Pki::new("CA");
+    for alert in [
+        AlertDescription::HANDSHAKE_FAILURE,
+        AlertDescription::INTERNAL_ERROR,
+        AlertDescription::UNRECOGNIZED_NAME,
+    ] {
+        let (mut c, _) = pair(&pki, |b| b, |b| b, "localhost");
+        let hello = c.pending_tls().to_vec();
+        c.consume_tls(hello.len());
+        let mut acceptor = cloaktls::conn::Acceptor::new();
+        acceptor.read_tls(&hello).unwrap();
+        let accepted = acceptor.accept().expect("a whole ClientHello");
+        assert_eq!(
+            accepted.client_hello().server_name.as_deref(),
+            Some("localhost")
+        );
+        let bytes = accepted.refuse(alert);
+        // The client reads a fatal alert, and stops there.
+        assert_eq!(c.read_tls(&bytes).unwrap_err(), Error::AlertReceived(alert));
+        assert!(c.error().is_some());
+    }
+}

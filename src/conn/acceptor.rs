@@ -130,8 +130,7 @@ impl Acceptor {
     fn fail(&mut self, e: Error) -> Error {
         // Not TLS: an alert would be noise to a plain HTTP client.
         if let (Some(alert), false) = (e.alert(), matches!(e, Error::NotTls(_))) {
-            // RFC 8446 §6: a fatal alert, in a plaintext record.
-            self.alert = vec![ContentType::ALERT.0, 3, 3, 0, 2, 2, alert.0];
+            self.alert = fatal_alert_record(alert);
         }
         self.error = Some(e.clone());
         e
@@ -178,6 +177,16 @@ impl Accepted {
         &self.info
     }
 
+    /// Turns the client away without a handshake: the bytes to write, a
+    /// fatal `alert` in a plaintext record (RFC 8446 §6; before any keys,
+    /// as every alert that answers a ClientHello is). `handshake_failure`
+    /// says the server will not serve what was asked; `internal_error`
+    /// that it cannot now (load shedding, say); `unrecognized_name` that
+    /// no configuration has the name (RFC 6066 §3).
+    pub fn refuse(self, alert: AlertDescription) -> Vec<u8> {
+        fatal_alert_record(alert)
+    }
+
     /// The server connection with `config`, the ClientHello already read.
     /// An error in the hello (or anything after it that arrived with it)
     /// is the connection's: [`crate::Connection::error`] says so and its
@@ -192,6 +201,11 @@ impl Accepted {
         let _ = conn.read_tls(&self.received);
         Ok(conn)
     }
+}
+
+/// A fatal alert in a plaintext record (RFC 8446 §6, §5.1).
+fn fatal_alert_record(alert: AlertDescription) -> Vec<u8> {
+    vec![ContentType::ALERT.0, 3, 3, 0, 2, 2, alert.0]
 }
 
 #[cfg(test)]

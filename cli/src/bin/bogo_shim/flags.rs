@@ -141,6 +141,20 @@ pub struct Flags {
     /// kept the new session by ID (statefully) rather than only in a
     /// ticket.
     pub expect_session_id: Option<bool>,
+    /// -use-early-callback: the server's configuration (its certificate)
+    /// is chosen once the ClientHello has been read.
+    pub use_early_callback: bool,
+    /// -fail-early-callback: that callback turns the client away.
+    pub fail_early_callback: bool,
+    /// -install-ddos-callback: a look at the ClientHello before the
+    /// handshake goes on; -fail-ddos-callback turns the client away.
+    pub install_ddos_callback: bool,
+    pub fail_ddos_callback: bool,
+    /// -expect-advertised-alpn: the ALPN list the client must offer.
+    pub expect_advertised_alpn: Option<Vec<Vec<u8>>>,
+    /// -reject-alpn: a client offering ALPN is refused with
+    /// no_application_protocol.
+    pub reject_alpn: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -267,6 +281,15 @@ impl Flags {
             "-expect-no-peer-cert" => self.expect_no_peer_cert = true,
             "-expect-session-id" => self.expect_session_id = Some(true),
             "-expect-no-session-id" => self.expect_session_id = Some(false),
+            "-use-early-callback" => self.use_early_callback = true,
+            "-fail-early-callback" => self.fail_early_callback = true,
+            "-install-ddos-callback" => self.install_ddos_callback = true,
+            "-fail-ddos-callback" => self.fail_ddos_callback = true,
+            // A server without protocols of its own ignores the client's
+            // offer (RFC 7301 §3.2).
+            "-decline-alpn" => self.select_alpn = None,
+            "-reject-alpn" => self.reject_alpn = true,
+            "-expect-advertised-alpn" => self.expect_advertised_alpn = Some(alpn_list(&value())),
             "-cert-file" => self.credential().cert_file = Some(value()),
             "-must-match-issuer" => self.credential().must_match_issuer = true,
             "-key-file" => self.credential().key_file = Some(value()),

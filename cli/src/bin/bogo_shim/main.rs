@@ -5,6 +5,7 @@
 //! flag or feature cloaktls does not implement.
 
 mod codes;
+mod early;
 mod ech;
 mod flags;
 mod psk;
@@ -22,7 +23,7 @@ use cloaktls::{
     CertificateType, CertifiedKey, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
     TraceEvent,
 };
-use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig, ServerConnection};
+use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig};
 use flags::{Credential, Flags};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -938,6 +939,10 @@ fn main() {
         let outcome = Outcome::default();
         let early_sent = EarlySent::default();
         if f.quic {
+            if f.server && early::wanted(f) {
+                // cloaktls's QUIC server has no Acceptor of its own.
+                unimplemented("a ClientHello callback over QUIC");
+            }
             match f.server {
                 true => quic::server(f, server_config(f, &run, &creds, &outcome), sock, i > 0),
                 false => {
@@ -948,13 +953,13 @@ fn main() {
             }
             continue;
         }
-        let transport = match f.async_io {
+        let mut transport = match f.async_io {
             true => Transport::Async(Trickle(sock)),
             false => Transport::Plain(sock),
         };
         let result = if f.server {
-            let cfg = server_config(f, &run, &creds, &outcome);
-            let conn = ServerConnection::new(cfg).unwrap_or_else(|e| fail(&e));
+            let cfg = || server_config(f, &run, &creds, &outcome);
+            let conn = early::accept(f, cfg, &mut transport).unwrap_or_else(|e| fail(&e));
             run_connection(
                 f,
                 &retry,

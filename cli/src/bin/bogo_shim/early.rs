@@ -1,0 +1,81 @@
+//! BoringSSL's callbacks on the ClientHello (the early callback that
+//! installs the certificate, the DoS-protection callback, the ALPN
+//! callback's view of what was offered) over cloaktls's
+//! [`Acceptor`]: the hello is read first, then the configuration chosen,
+//! or the client turned away with the alert BoringSSL's would send.
+
+use super::{linger, Flags, Transport};
+use cloaktls::conn::Acceptor;
+use cloaktls::{AlertDescription, Error, ServerConfig, ServerConnection};
+use std::io::{Read, Write};
+use std::process::exit;
+use std::sync::Arc;
+
+/// Whether a flag asks for a look at the ClientHello before the
+/// configuration.
+pub fn wanted(f: &Flags) -> bool {
+    f.use_early_callback
+        || f.fail_early_callback
+        || f.install_ddos_callback
+        || f.expect_advertised_alpn.is_some()
+        || f.reject_alpn
+}
+
+/// The server connection: straight from `config`, or after the
+/// ClientHello passed the callbacks the flags install.
+pub fn accept(
+    f: &Flags,
+    config: impl FnOnce() -> Arc<ServerConfig>,
+    transport: &mut Transport,
+) -> Result<ServerConnection, Error> {
+    if !wanted(f) {
+        return ServerConnection::new(config());
+    }
+    let mut acceptor = Acceptor::new();
+    let mut buf = [0u8; 4096];
+    let accepted = loop {
+        if let Some(a) = acceptor.accept() {
+            break a;
+        }
+        let n = transport.read(&mut buf)?;
+        if n == 0 {
+            return Err(Error::Truncated);
+        }
+        if let Err(e) = acceptor.read_tls(&buf[..n]) {
+            transport.write_all(acceptor.pending_tls())?;
+            return Err(e);
+        }
+    };
+    if let Some(want) = &f.expect_advertised_alpn {
+        let got = &accepted.client_hello().alpn_protocols;
+        if got != want {
+            return Err(Error::Config(format!(
+                "the client offered ALPN {got:?}, expected {want:?}"
+            )));
+        }
+    }
+    // The DoS callback refuses with internal_error, the early callback
+    // with handshake_failure, the ALPN callback with
+    // no_application_protocol (RFC 7301 §3.2), as BoringSSL's.
+    let offers_alpn = !accepted.client_hello().alpn_protocols.is_empty();
+    let refusal = if f.fail_ddos_callback {
+        Some((AlertDescription::INTERNAL_ERROR, "CONNECTION_REJECTED"))
+    } else if f.fail_early_callback {
+        Some((AlertDescription::HANDSHAKE_FAILURE, "CONNECTION_REJECTED"))
+    } else if f.reject_alpn && offers_alpn {
+        Some((
+            AlertDescription::NO_APPLICATION_PROTOCOL,
+            "NO_APPLICATION_PROTOCOL",
+        ))
+    } else {
+        None
+    };
+    if let Some((alert, code)) = refusal {
+        let _ = transport.write_all(&accepted.refuse(alert));
+        linger(transport.socket());
+        eprintln!("cloaktls: the ClientHello callback turned the client away");
+        eprintln!(":{code}:");
+        exit(1);
+    }
+    accepted.into_connection(config())
+}
