@@ -129,6 +129,9 @@ pub enum Error {
     NotTls(String),
     /// The peer sent a fatal alert.
     AlertReceived(AlertDescription),
+    /// We ended the connection with this fatal alert
+    /// ([`crate::Connection::abort`]).
+    Aborted(AlertDescription),
     /// A key or sequence number would be used past its limit.
     EncryptLimit,
     /// A cryptographic operation failed on our side.
@@ -576,6 +579,7 @@ impl Error {
             Error::RecordOverflow => Some(AlertDescription::RECORD_OVERFLOW),
             Error::NotTls(_) => Some(AlertDescription::DECODE_ERROR),
             Error::AlertReceived(_) => None,
+            Error::Aborted(alert) => Some(*alert),
             Error::EncryptLimit
             | Error::Crypto(_)
             | Error::Config(_)
@@ -624,6 +628,7 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::Aborted(alert) => write!(f, "we ended the connection with the alert {alert:?}"),
             Error::EncryptLimit => f.write_str("a key reached its usage limit"),
             Error::Crypto(what) => write!(f, "cryptographic failure: {what}"),
             Error::Config(what) => write!(f, "bad configuration: {what}"),

@@ -497,3 +497,21 @@ fn encrypted_client_hello_over_quic() {
     assert_eq!(s.ech_status(), EchStatus::Rejected);
     assert!(!s.is_handshaking());
 }
+
+#[test]
+fn abort_closes_with_the_alert_as_a_crypto_error() {
+    let pki = Pki::new("quic ca");
+    let (mut c, mut s) = connections(
+        tls_client(&pki, |b| b),
+        tls_server(&pki, |b| b),
+        Version::V1,
+    );
+    run(&mut c, &mut s).unwrap();
+    let e = s.abort(AlertDescription::ACCESS_DENIED);
+    assert_eq!(e.code().0, 0x0100 + 49);
+    assert_eq!(s.alert(), Some(AlertDescription::ACCESS_DENIED));
+    assert_eq!(s.error(), Some(&e));
+    // Nothing more is taken, and the first error stays.
+    assert!(s.read_handshake(Level::OneRtt, &[4, 0, 0, 0]).is_err());
+    assert_eq!(s.abort(AlertDescription::INTERNAL_ERROR), e);
+}

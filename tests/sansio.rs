@@ -392,3 +392,31 @@ fn an_acceptor_can_turn_a_client_away_with_the_alert_it_chooses() {
         assert!(c.error().is_some());
     }
 }
+
+#[test]
+fn abort_sends_the_chosen_alert_and_ends_the_connection() {
+    let pki = Pki::new("CA");
+    for v in VERSIONS {
+        let (mut c, mut s) = pair(&pki, |b| b.versions(&[v]), |b| b, "localhost");
+        let (rc, rs) = handshake(&mut c, &mut s);
+        rc.unwrap();
+        rs.unwrap();
+        // TLS 1.3 tickets the client has not read yet would come first.
+        read_all(&mut c);
+        let err = s.abort(AlertDescription::ACCESS_DENIED);
+        assert_eq!(err, Error::Aborted(AlertDescription::ACCESS_DENIED));
+        assert_eq!(err.alert(), Some(AlertDescription::ACCESS_DENIED));
+        // The alert is protected like any record now, and the client reads it.
+        let bytes = s.pending_tls().to_vec();
+        s.consume_tls(bytes.len());
+        assert_eq!(
+            c.read_tls(&bytes).unwrap_err(),
+            Error::AlertReceived(AlertDescription::ACCESS_DENIED),
+            "{v:?}"
+        );
+        // Nothing more goes out, and aborting again changes nothing.
+        assert_eq!(s.send(b"more").unwrap_err(), err);
+        assert_eq!(s.abort(AlertDescription::INTERNAL_ERROR), err);
+        assert!(s.pending_tls().is_empty(), "{v:?}");
+    }
+}

@@ -36,7 +36,7 @@
 use crate::config::{ClientConfig, ServerConfig, Trace};
 use crate::error::Error;
 use crate::handshake::{start_client, start_server, Negotiated, State};
-use crate::msgs::enums::ProtocolVersion;
+use crate::msgs::enums::{AlertDescription, ProtocolVersion};
 use crate::record::{Deframer, HandshakeJoiner, RecordOpener, RecordSealer};
 use buffers::{OutBuffer, PlainBuffer};
 use pki_types::ServerName;
@@ -492,6 +492,19 @@ impl Connection {
         }
         let r = self.write_close_notify();
         self.check(r)
+    }
+
+    /// Ends the connection at once with the fatal `alert` (RFC 8446
+    /// §6.2): for an application that refuses its peer, during the
+    /// handshake or after it (`access_denied` for a client whose
+    /// certificate its authorisation rejects, say). The alert waits in
+    /// [`Connection::pending_tls`], protected as a record would be now;
+    /// nothing more is sent or accepted, and every later call returns the
+    /// error given back, [`Error::Aborted`]. On a connection that had
+    /// already failed, nothing is sent and its first error is returned.
+    pub fn abort(&mut self, alert: AlertDescription) -> Error {
+        let e = self.fail(Error::Aborted(alert));
+        self.error.clone().unwrap_or(e)
     }
 
     /// Whether the peer sent close_notify.

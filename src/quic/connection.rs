@@ -354,6 +354,16 @@ impl Connection {
         self.error.as_ref()
     }
 
+    /// Ends the handshake or connection at once with the fatal `alert`:
+    /// the caller closes the connection with the code of the error given
+    /// back, CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8), as for any TLS
+    /// failure. Nothing more is accepted; on a connection that had already
+    /// failed, its first error is returned.
+    pub fn abort(&mut self, alert: AlertDescription) -> QuicError {
+        let e = self.fail(QuicError::Tls(Error::Aborted(alert)));
+        self.error.clone().unwrap_or(e)
+    }
+
     /// The TLS alert that the failure calls for, if it is one: QUIC sends
     /// it as CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8).
     pub fn alert(&self) -> Option<AlertDescription> {

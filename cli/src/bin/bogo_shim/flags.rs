@@ -155,6 +155,16 @@ pub struct Flags {
     /// -reject-alpn: a client offering ALPN is refused with
     /// no_application_protocol.
     pub reject_alpn: bool,
+    /// -send-alert: after the handshake, abort with decompression_failure.
+    pub send_alert: bool,
+    /// -peek-then-read: each read peeks first, twice, then reads.
+    pub peek_then_read: bool,
+    /// -key-update: a KeyUpdate before each echo.
+    pub key_update: bool,
+    /// -expect-peer-cert-file: the peer's chain, as in this PEM file.
+    pub expect_peer_cert_file: Option<String>,
+    /// -no-ticket: a server issues and takes no tickets.
+    pub no_ticket: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -287,6 +297,11 @@ impl Flags {
             "-fail-ddos-callback" => self.fail_ddos_callback = true,
             // A server without protocols of its own ignores the client's
             // offer (RFC 7301 §3.2).
+            "-send-alert" => self.send_alert = true,
+            "-peek-then-read" => self.peek_then_read = true,
+            "-key-update" => self.key_update = true,
+            "-expect-peer-cert-file" => self.expect_peer_cert_file = Some(value()),
+            "-no-ticket" => self.no_ticket = true,
             "-decline-alpn" => self.select_alpn = None,
             "-reject-alpn" => self.reject_alpn = true,
             "-expect-advertised-alpn" => self.expect_advertised_alpn = Some(alpn_list(&value())),

@@ -20,12 +20,12 @@ use cloaktls::pem::certified_key_from_files;
 use cloaktls::session::{ServerSessionCache, TicketKeys};
 use cloaktls::stream::TlsStream;
 use cloaktls::{
-    CertificateType, CertifiedKey, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
-    TraceEvent,
+    AlertDescription, CertificateType, CertifiedKey, CipherSuite, NamedGroup, ProtocolVersion,
+    SignatureScheme, TraceEvent,
 };
 use cloaktls::{ClientConfig, ClientConnection, Connection, Error, ServerConfig};
 use flags::{Credential, Flags};
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::ops::DerefMut;
 use std::process::exit;
@@ -362,9 +362,14 @@ fn server_config(
     }
     b = b
         .groups(&groups(f))
-        .ticket_keys(run.ticket_keys.clone())
         .session_cache(Some(run.session_cache.clone()))
         .trace(tracing(f));
+    // SSL_OP_NO_TICKET: none issued, and keys of its own, which open none
+    // of the run's tickets.
+    b = match f.no_ticket {
+        true => b.tickets(0),
+        false => b.ticket_keys(run.ticket_keys.clone()),
+    };
     if f.quic {
         b = b.key_log(quic::key_log());
     }
@@ -603,6 +608,12 @@ fn check(
             return Err("the peer's raw public key is not the one expected".into());
         }
     }
+    if let (Some(path), false) = (&f.expect_peer_cert_file, conn.is_resumed()) {
+        let want = cloaktls::pem::certificates_from_file(path).map_err(|e| e.to_string())?;
+        if conn.peer_certificates() != want.as_slice() {
+            return Err(format!("the peer's chain is not the one in {path}"));
+        }
+    }
     if f.expect_no_peer_cert && !conn.peer_certificates().is_empty() {
         return Err("the peer sent a certificate".into());
     }
@@ -657,6 +668,15 @@ fn exchange<C: DerefMut<Target = Connection>>(
     tls: &mut TlsStream<C, Transport>,
     said: usize,
 ) -> Result<(), Error> {
+    if f.send_alert {
+        // A cloaktls client's hello is out from the start: the alert
+        // comes once the handshake that hello began has ended, also
+        // under -implicit-handshake.
+        tls.complete_handshake()?;
+        tls.conn_mut()
+            .abort(AlertDescription::DECOMPRESSION_FAILURE);
+        return tls.flush().map_err(Error::from);
+    }
     if f.export_keying_material > 0 {
         let mut out = vec![0u8; f.export_keying_material];
         let context = f.use_export_context.then_some(f.export_context.as_bytes());
@@ -677,9 +697,12 @@ fn exchange<C: DerefMut<Target = Connection>>(
     }
     let mut buf = vec![0u8; f.read_size];
     loop {
-        match tls.read(&mut buf) {
+        match read(f, tls, &mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                if f.key_update {
+                    tls.conn_mut().key_update(false)?;
+                }
                 for b in &mut buf[..n] {
                     *b ^= 0xff;
                 }
@@ -712,6 +735,30 @@ fn close<C: DerefMut<Target = Connection>>(tls: &mut TlsStream<C, Transport>) ->
 /// handshake message (ClientHelloInner too), ChangeCipherSpec and alert,
 /// each way; a TLS 1.3 ChangeCipherSpec that arrives is dropped unseen
 /// there (RFC 9846 §5), so it is left out here.
+/// One read: with -peek-then-read, a peek, a second peek that must see
+/// the same bytes, then the read that takes them (BufRead over the
+/// connection's received data).
+fn read<C: DerefMut<Target = Connection>>(
+    f: &Flags,
+    tls: &mut TlsStream<C, Transport>,
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    if !f.peek_then_read {
+        return tls.read(buf);
+    }
+    let n = {
+        let peeked = tls.fill_buf()?;
+        let n = peeked.len().min(buf.len());
+        buf[..n].copy_from_slice(&peeked[..n]);
+        n
+    };
+    if tls.fill_buf()?.get(..n) != Some(&buf[..n]) {
+        return Err(std::io::Error::other("the second peek saw other bytes"));
+    }
+    tls.consume(n);
+    Ok(n)
+}
+
 fn message_log(trace: &[TraceEvent], tls13: bool) -> String {
     let mut out = String::new();
     for e in trace {
@@ -926,6 +973,10 @@ fn main() {
     };
     for i in 0..=initial.resume_count {
         let f = if i == 0 { &initial } else { &resume };
+        if f.no_ticket && !f.server {
+            // A client that never offers a ticket: no such switch.
+            unimplemented("-no-ticket on a client");
+        }
         let addr = if f.ipv6 {
             format!("[::1]:{}", f.port)
         } else {

@@ -237,6 +237,9 @@ fn run(
                 conn.export_keying_material(&mut out, f.export_label.as_bytes(), context)?;
                 mock.write(conn, APPLICATION_DATA, Level::OneRtt, &out)?;
             }
+            if f.send_alert {
+                return Err(conn.abort(AlertDescription::DECOMPRESSION_FAILURE));
+            }
             if f.shim_writes_first {
                 mock.write(conn, APPLICATION_DATA, Level::OneRtt, b"hello")?;
             }
