@@ -751,3 +751,54 @@ fn a_client_credential_that_must_match_is_kept_back() {
         }
     }
 }
+
+/// Moves everything `from` has to write into `to`.
+fn deliver(from: &mut cloaktls::Connection, to: &mut cloaktls::Connection) {
+    let out = from.pending_tls().to_vec();
+    from.consume_tls(out.len());
+    to.read_tls(&out).unwrap();
+}
+
+#[test]
+fn false_start_sends_data_with_the_client_finished() {
+    let pki = Pki::new("CA");
+    let v12 = [cloaktls::ProtocolVersion::TLSV1_2];
+    // (ALPN on both sides, TLS version, whether False Start applies)
+    for (alpn, versions, applies) in [
+        (true, &v12[..], true),
+        (false, &v12[..], false),
+        (true, &[cloaktls::ProtocolVersion::TLSV1_3][..], false),
+    ] {
+        let protocols: Vec<&str> = if alpn { vec!["h2"] } else { Vec::new() };
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.versions(versions).alpn_protocols(protocols.clone()),
+            |b| b.false_start(true).alpn_protocols(protocols.clone()),
+            "localhost",
+        );
+        let label = format!("alpn={alpn} {versions:?}");
+        deliver(&mut c, &mut s); // ClientHello
+        deliver(&mut s, &mut c); // the server's flight
+        if versions == v12 {
+            // The client's Finished is out; the server's is not in.
+            assert!(c.is_handshaking(), "{label}");
+            assert_eq!(c.is_false_start(), applies, "{label}");
+            assert_eq!(c.send(b"early words").unwrap(), 11);
+            let flight = c.pending_tls().len();
+            deliver(&mut c, &mut s);
+            // The server has the data with the client's Finished, or
+            // nothing until the client has the server's Finished.
+            assert!(!s.is_handshaking(), "{label}");
+            assert_eq!(read_all(&mut s) == b"early words", applies, "{label}");
+            assert!(flight > 0);
+            deliver(&mut s, &mut c);
+            assert!(!c.is_handshaking() && !c.is_false_start(), "{label}");
+            if !applies {
+                deliver(&mut c, &mut s);
+                assert_eq!(read_all(&mut s), b"early words", "{label}");
+            }
+        } else {
+            assert!(!c.is_false_start(), "{label}");
+        }
+    }
+}

@@ -89,6 +89,7 @@ pub struct ClientConfig {
     pub(crate) certificate_authorities: Vec<Vec<u8>>,
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
     pub(crate) early_data: bool,
+    pub(crate) false_start: bool,
     pub(crate) trace: Trace,
     pub(crate) psk_ke: bool,
     #[cfg(feature = "testkit")]
@@ -333,6 +334,7 @@ impl ClientConfigBuilder {
                 certificate_authorities: Vec::new(),
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
                 early_data: false,
+                false_start: false,
                 trace: Trace::Off,
                 psk_ke: false,
                 #[cfg(feature = "testkit")]
@@ -538,6 +540,22 @@ impl ClientConfigBuilder {
     /// [`crate::Connection::send_early_data`].
     pub fn early_data(mut self, on: bool) -> Self {
         self.config.early_data = on;
+        self
+    }
+
+    /// TLS 1.2 False Start (RFC 7918): after a full handshake's Finished,
+    /// application data goes out at once instead of a round trip later,
+    /// once the server's Finished has come. Off by default. It applies
+    /// only where RFC 7918 §3 and §4 allow: an ECDHE key exchange, an
+    /// AEAD suite (all that cloaktls negotiates) and a server
+    /// authenticated by its certificate; and, as browsers do, only when
+    /// ALPN was negotiated, the sign of a server that expects it. The
+    /// data is protected by keys an active attacker may have chosen the
+    /// weakest parameters for among those we offer (RFC 7918 §5): our
+    /// groups and suites are all strong. TLS 1.3 needs none of it (its
+    /// client sends after one round trip already).
+    pub fn false_start(mut self, on: bool) -> Self {
+        self.config.false_start = on;
         self
     }
 

@@ -169,6 +169,14 @@ impl Connection {
         self.info.extended_master_secret
     }
 
+    /// Whether the connection is in False Start (RFC 7918): a TLS 1.2
+    /// client with [`crate::config::ClientConfigBuilder::false_start`] on
+    /// whose Finished is out, and which sends application data before the
+    /// server's Finished arrives. False once the handshake has ended.
+    pub fn is_false_start(&self) -> bool {
+        self.false_start && !self.handshake_done
+    }
+
     /// Keying material (RFC 5705, RFC 8446 §7.5) of `out.len()` bytes:
     /// once the handshake has ended, or (a TLS 1.3 server sending 0.5-RTT
     /// data) once the server's Finished is out, which is all the exporter

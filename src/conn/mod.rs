@@ -160,6 +160,9 @@ pub struct Connection {
     /// Server: application data goes out before the handshake ends
     /// (0.5-RTT, `send_half_rtt_data`).
     half_rtt: bool,
+    /// Client, TLS 1.2: in False Start (RFC 7918), application data goes
+    /// out before the server's Finished.
+    false_start: bool,
     peer_closed: bool,
     /// Our close_notify is out.
     sent_close: bool,
@@ -229,6 +232,7 @@ impl Connection {
             error: None,
             handshake_done: false,
             half_rtt: false,
+            false_start: false,
             peer_closed: false,
             sent_close: false,
             close_requested: false,
@@ -349,7 +353,8 @@ impl Connection {
     /// queued (at most [`EARLY_QUEUE_LIMIT`] bytes) and sent as soon as it
     /// completes (a server configured with
     /// [`crate::config::ServerConfigBuilder::send_half_rtt_data`] sends it
-    /// as soon as its flight is out); after it, at most [`SEND_LIMIT`]
+    /// as soon as its flight is out, a TLS 1.2 client in False Start as
+    /// soon as its Finished is out); after it, at most [`SEND_LIMIT`]
     /// bytes wait to be written.
     pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
         if let Some(e) = &self.error {
@@ -358,7 +363,7 @@ impl Connection {
         if self.sent_close || self.close_requested {
             return Err(Error::InvalidState("the connection was closed for sending"));
         }
-        if !self.handshake_done && !self.half_rtt {
+        if !self.handshake_done && !self.half_rtt && !self.false_start {
             let n = data.len().min(EARLY_QUEUE_LIMIT - self.queued.len());
             self.queued.extend_from_slice(&data[..n]);
             return Ok(n);

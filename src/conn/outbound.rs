@@ -264,6 +264,13 @@ impl Connection {
                     self.send_application_data(&queued)?;
                 }
             }
+            Command::FalseStart => {
+                self.false_start = true;
+                let queued = std::mem::take(&mut self.queued);
+                if !queued.is_empty() {
+                    self.send_application_data(&queued)?;
+                }
+            }
             Command::SkipEarlyData(budget) => self.skip_early = Some(budget),
             Command::Secret(label, secret) => self.record(TraceEvent::Secret {
                 label,

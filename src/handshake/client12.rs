@@ -555,6 +555,15 @@ impl State for ExpectServerHelloDone {
             &hs.transcript.current_hash(),
         );
         cx.send(&mut hs.transcript, HandshakePayload::Finished(fin))?;
+        // RFC 7918 §3: the server authenticated by its certificate, an
+        // ECDHE exchange and an AEAD suite (all there is here); ALPN
+        // negotiated, as ClientConfigBuilder::false_start says. Never
+        // after a rejected ECH, whose handshake ends in ech_required
+        // with nothing sent (RFC 9849 §6.1.6).
+        let ech_rejected = hs.shared.ech == crate::config::EchStatus::Rejected;
+        if config.false_start && cx.info.alpn.is_some() && !ech_rejected {
+            cx.out.push(Command::FalseStart);
+        }
         let keys = Keys12 {
             ms,
             opener,

@@ -88,6 +88,9 @@ pub(crate) enum Command {
     /// Server: application data may go out before the handshake ends
     /// (0.5-RTT, under the application keys just installed).
     HalfRttData,
+    /// Client, TLS 1.2: our Finished is out and False Start applies (RFC
+    /// 7918): application data may go out before the server's Finished.
+    FalseStart,
     /// Client: early data may be sent, up to this many bytes; `None` ends it.
     EarlySend(Option<usize>),
     /// Client: the server accepted (true) or rejected (false) early data.

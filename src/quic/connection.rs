@@ -564,7 +564,7 @@ impl Connection {
                 Command::EarlySend(_) | Command::EarlyReceive(_) | Command::SkipEarlyData(_) => {}
                 // 1-RTT data may go once the 1-RTT keys are out; QUIC
                 // decides that itself (RFC 9001 §4.1.4, §5.7).
-                Command::HalfRttData | Command::ClientHelloInner { .. } => {}
+                Command::HalfRttData | Command::FalseStart | Command::ClientHelloInner { .. } => {}
                 // A rejected ECH: the flight is out, then the connection
                 // fails (RFC 9849 §6.1.6).
                 Command::Fail(e) => {

@@ -134,10 +134,12 @@ impl<C: DerefMut<Target = Connection>, S: Read + Write> TlsStream<C, S> {
         Ok(true)
     }
 
-    /// Drives the handshake to its end.
+    /// Drives the handshake to its end, or (a TLS 1.2 client with False
+    /// Start on) until application data may be sent: reading then brings
+    /// the server's Finished, which ends it ([`Connection::is_false_start`]).
     pub fn complete_handshake(&mut self) -> Result<(), Error> {
         self.write_pending()?;
-        while self.conn.is_handshaking() {
+        while self.conn.is_handshaking() && !self.conn.is_false_start() {
             if !self.read_some()? {
                 return Err(self
                     .conn

@@ -165,6 +165,8 @@ pub struct Flags {
     pub expect_peer_cert_file: Option<String>,
     /// -no-ticket: a server issues and takes no tickets.
     pub no_ticket: bool,
+    /// -false-start: TLS 1.2 False Start (RFC 7918).
+    pub false_start: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -302,6 +304,7 @@ impl Flags {
             "-key-update" => self.key_update = true,
             "-expect-peer-cert-file" => self.expect_peer_cert_file = Some(value()),
             "-no-ticket" => self.no_ticket = true,
+            "-false-start" => self.false_start = true,
             "-decline-alpn" => self.select_alpn = None,
             "-reject-alpn" => self.reject_alpn = true,
             "-expect-advertised-alpn" => self.expect_advertised_alpn = Some(alpn_list(&value())),

@@ -296,6 +296,7 @@ fn client_config(
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct)
         .early_data(f.enable_early_data)
+        .false_start(f.false_start)
         .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
