@@ -756,7 +756,7 @@ fn a_client_credential_that_must_match_is_kept_back() {
 fn deliver(from: &mut cloaktls::Connection, to: &mut cloaktls::Connection) {
     let out = from.pending_tls().to_vec();
     from.consume_tls(out.len());
-    to.read_tls(&out).unwrap();
+    assert_eq!(to.read_tls(&out).unwrap(), Intake::All);
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn handshaker_question_and_unknown_flags() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "No");
     let out = Command::new(SHIM)
-        .args(["-port", "1", "-shim-id", "1", "-false-start"])
+        .args(["-port", "1", "-shim-id", "1", "-advertise-npn", "x"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(89));
@@ -428,4 +428,89 @@ fn reverify_on_resume_with_the_resumptions_flags() {
     });
     assert_eq!(code, Some(1));
     assert!(err.contains(":CERTIFICATE_VERIFY_FAILED:"), "{err}");
+}
+
+#[test]
+fn client_hello_callbacks_choose_or_turn_away() {
+    // The shim as server reads the ClientHello first (cloaktls's
+    // Acceptor): it checks the ALPN offered, or turns the client away
+    // with the alert BoringSSL's callbacks send.
+    let pki = make_pki("bogo-early");
+    let key = (pki.file("ecdsa.pem"), pki.file("ecdsa.key"));
+    let cfg = ClientConfig::builder(pki.roots.clone())
+        .alpn_protocols(["foo", "bar"])
+        .build()
+        .unwrap();
+    let base = [
+        "-server",
+        "-cert-file",
+        key.0.to_str().unwrap(),
+        "-key-file",
+        key.1.to_str().unwrap(),
+    ];
+    let client = |sock| {
+        let mut tls = TlsStream::new(
+            ClientConnection::new(cfg.clone(), "localhost").unwrap(),
+            sock,
+        );
+        tls.complete_handshake().map(|_| echo_check(&mut tls))
+    };
+    let args = [
+        &base[..],
+        &[
+            "-use-early-callback",
+            "-expect-advertised-alpn",
+            "\x03foo\x03bar",
+        ],
+    ]
+    .concat();
+    let (code, err) = with_shim(&args, 1, |sock, _| client(sock).unwrap());
+    assert_eq!(code, Some(0), "{err}");
+    for (flags, alert) in [
+        (
+            &["-fail-early-callback"][..],
+            cloaktls::AlertDescription::HANDSHAKE_FAILURE,
+        ),
+        (
+            &["-install-ddos-callback", "-fail-ddos-callback"][..],
+            cloaktls::AlertDescription::INTERNAL_ERROR,
+        ),
+    ] {
+        let args = [&base[..], flags].concat();
+        let (code, err) = with_shim(&args, 1, |sock, _| {
+            assert_eq!(
+                client(sock).unwrap_err(),
+                cloaktls::Error::AlertReceived(alert)
+            );
+        });
+        assert_eq!(code, Some(1));
+        assert!(err.contains(":CONNECTION_REJECTED:"), "{err}");
+    }
+    // Another ALPN list than the one expected fails the shim.
+    let args = [&base[..], &["-expect-advertised-alpn", "\x03baz"]].concat();
+    let (code, err) = with_shim(&args, 1, |sock, _| {
+        let _ = client(sock);
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains("offered ALPN"), "{err}");
+}
+
+#[test]
+fn send_alert_aborts_after_the_handshake() {
+    let pki = make_pki("bogo-alert");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone()).build().unwrap();
+    let (code, err) = with_shim(&["-send-alert"], 1, |sock, _| {
+        let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+        // The alert can come with the client's Finished (TLS 1.3).
+        let mut buf = [0u8; 8];
+        let e = match tls.complete_handshake() {
+            Err(e) => e,
+            Ok(()) => cloaktls::Error::from(tls.read(&mut buf).unwrap_err()),
+        };
+        assert_eq!(
+            e,
+            cloaktls::Error::AlertReceived(cloaktls::AlertDescription::DECOMPRESSION_FAILURE)
+        );
+    });
+    assert_eq!(code, Some(0), "{err}");
 }
