@@ -917,7 +917,8 @@ fn run_connection<C: DerefMut<Target = Connection>>(
         Vec::new()
     };
     let log = message_log(&trace, tls13);
-    let r = r.and_then(|_| match f.shim_shuts_down {
+    // After -send-alert's abort there is nothing left to close.
+    let r = r.and_then(|_| match f.shim_shuts_down || f.send_alert {
         true => Ok(()),
         false => close(&mut tls),
     });
