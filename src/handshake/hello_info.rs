@@ -24,6 +24,9 @@ pub struct ClientHelloInfo {
     pub cipher_suites: Vec<CipherSuite>,
     /// The versions it offers (supported_versions, or legacy_version).
     pub versions: Vec<ProtocolVersion>,
+    /// Whether it asks for a stapled OCSP response (status_request, RFC
+    /// 6066 §8): a server may fetch one only for the clients that want it.
+    pub status_request: bool,
 }
 
 impl ClientHelloInfo {
@@ -50,6 +53,7 @@ impl ClientHelloInfo {
                 Some(Extension::SupportedVersionsClient(v)) => v.clone(),
                 _ => vec![ch.legacy_version],
             },
+            status_request: list(ExtensionType::STATUS_REQUEST).is_some(),
         })
     }
 }

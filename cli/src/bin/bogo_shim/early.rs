@@ -19,17 +19,20 @@ pub fn wanted(f: &Flags) -> bool {
         || f.install_ddos_callback
         || f.expect_advertised_alpn.is_some()
         || f.reject_alpn
+        || f.use_ocsp_callback
 }
 
 /// The server connection: straight from `config`, or after the
 /// ClientHello passed the callbacks the flags install.
+/// `config(staple)` builds the configuration, with the credentials'
+/// OCSP responses or (the OCSP callback declining) without.
 pub fn accept(
     f: &Flags,
-    config: impl FnOnce() -> Arc<ServerConfig>,
+    config: impl FnOnce(bool) -> Arc<ServerConfig>,
     transport: &mut Transport,
 ) -> Result<ServerConnection, Error> {
     if !wanted(f) {
-        return ServerConnection::new(config());
+        return ServerConnection::new(config(true));
     }
     let mut acceptor = Acceptor::new();
     let mut buf = [0u8; 4096];
@@ -58,6 +61,9 @@ pub fn accept(
     // with handshake_failure, the ALPN callback with
     // no_application_protocol (RFC 7301 §3.2), as BoringSSL's.
     let offers_alpn = !accepted.client_hello().alpn_protocols.is_empty();
+    // BoringSSL's server calls its OCSP callback for a client that asks
+    // for a response (RFC 6066 §8).
+    let ocsp_callback = f.use_ocsp_callback && accepted.client_hello().status_request;
     let refusal = if f.fail_ddos_callback {
         Some((AlertDescription::INTERNAL_ERROR, "CONNECTION_REJECTED"))
     } else if f.fail_early_callback {
@@ -67,6 +73,8 @@ pub fn accept(
             AlertDescription::NO_APPLICATION_PROTOCOL,
             "NO_APPLICATION_PROTOCOL",
         ))
+    } else if ocsp_callback && f.fail_ocsp_callback {
+        Some((AlertDescription::INTERNAL_ERROR, "OCSP_CB_ERROR"))
     } else {
         None
     };
@@ -77,5 +85,5 @@ pub fn accept(
         eprintln!(":{code}:");
         exit(1);
     }
-    accepted.into_connection(config())
+    accepted.into_connection(config(!(ocsp_callback && f.decline_ocsp_callback)))
 }

@@ -167,6 +167,8 @@ pub struct Flags {
     pub no_ticket: bool,
     /// -false-start: TLS 1.2 False Start (RFC 7918).
     pub false_start: bool,
+    /// -decline-ocsp-callback: the server's OCSP callback staples nothing.
+    pub decline_ocsp_callback: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -214,6 +216,16 @@ impl Flags {
             read_size: 512,
             ..Flags::default()
         }
+    }
+
+    /// The same flags with no credential's OCSP response.
+    pub fn without_ocsp(&self) -> Flags {
+        let mut f = self.clone();
+        f.default_credential.ocsp_response = None;
+        for c in &mut f.credentials {
+            c.ocsp_response = None;
+        }
+        f
     }
 
     /// The credential that credential flags fill now.
@@ -305,6 +317,10 @@ impl Flags {
             "-expect-peer-cert-file" => self.expect_peer_cert_file = Some(value()),
             "-no-ticket" => self.no_ticket = true,
             "-false-start" => self.false_start = true,
+            "-decline-ocsp-callback" => self.decline_ocsp_callback = true,
+            // The response is the credential's, given once the ClientHello
+            // has been read: what -use-ocsp-callback does anyway.
+            "-set-ocsp-in-callback" => {}
             "-decline-alpn" => self.select_alpn = None,
             "-reject-alpn" => self.reject_alpn = true,
             "-expect-advertised-alpn" => self.expect_advertised_alpn = Some(alpn_list(&value())),

@@ -214,9 +214,6 @@ fn verifier(
     outcome: &Outcome,
     early_sent: &EarlySent,
 ) -> Arc<ShimVerifier> {
-    if f.use_ocsp_callback && f.server {
-        unimplemented("-use-ocsp-callback (a server's OCSP callback)");
-    }
     let trusted = f.trust_cert.as_deref().filter(|_| f.verify_peer);
     Arc::new(ShimVerifier {
         server_chain: trusted.map(|r| cloaktls::danger::ChainOnlyVerifier::new(roots(r))),
@@ -1011,7 +1008,13 @@ fn main() {
             false => Transport::Plain(sock),
         };
         let result = if f.server {
-            let cfg = || server_config(f, &run, &creds, &outcome);
+            let cfg = |staple: bool| match staple {
+                true => server_config(f, &run, &creds, &outcome),
+                false => {
+                    let f = f.without_ocsp();
+                    server_config(&f, &run, &identities(&f), &outcome)
+                }
+            };
             let conn = early::accept(f, cfg, &mut transport).unwrap_or_else(|e| fail(&e));
             run_connection(
                 f,
