@@ -425,7 +425,7 @@ fn abort_sends_the_chosen_alert_and_ends_the_connection() {
 fn an_acceptor_says_whether_the_client_asks_for_ocsp() {
     let pki = Pki::new("CA");
     for asks in [false, true] {
-        let (mut c, _) = pair(&pki, |b| b, |b| b.request_ocsp(asks), "localhost");
+        let (c, _) = pair(&pki, |b| b, |b| b.request_ocsp(asks), "localhost");
         let hello = c.pending_tls().to_vec();
         let mut acceptor = cloaktls::conn::Acceptor::new();
         acceptor.read_tls(&hello).unwrap();
