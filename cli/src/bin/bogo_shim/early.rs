@@ -20,6 +20,8 @@ pub fn wanted(f: &Flags) -> bool {
         || f.expect_advertised_alpn.is_some()
         || f.reject_alpn
         || f.use_ocsp_callback
+        || f.fail_cert_callback
+        || !f.expect_peer_verify_prefs.is_empty()
 }
 
 /// The server connection: straight from `config`, or after the
@@ -57,6 +59,20 @@ pub fn accept(
             )));
         }
     }
+    if !f.expect_peer_verify_prefs.is_empty() {
+        let got: Vec<u16> = accepted
+            .client_hello()
+            .signature_schemes
+            .iter()
+            .map(|s| s.0)
+            .collect();
+        if got != f.expect_peer_verify_prefs {
+            return Err(Error::Config(format!(
+                "the client accepts {got:04x?}, expected {:04x?}",
+                f.expect_peer_verify_prefs
+            )));
+        }
+    }
     // The DoS callback refuses with internal_error, the early callback
     // with handshake_failure, the ALPN callback with
     // no_application_protocol (RFC 7301 §3.2), as BoringSSL's.
@@ -73,6 +89,8 @@ pub fn accept(
             AlertDescription::NO_APPLICATION_PROTOCOL,
             "NO_APPLICATION_PROTOCOL",
         ))
+    } else if f.fail_cert_callback {
+        Some((AlertDescription::INTERNAL_ERROR, "CERT_CB_ERROR"))
     } else if ocsp_callback && f.fail_ocsp_callback {
         Some((AlertDescription::INTERNAL_ERROR, "OCSP_CB_ERROR"))
     } else {

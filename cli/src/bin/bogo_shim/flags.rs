@@ -169,6 +169,25 @@ pub struct Flags {
     pub false_start: bool,
     /// -decline-ocsp-callback: the server's OCSP callback staples nothing.
     pub decline_ocsp_callback: bool,
+    /// -use-client-ca-list: the authorities a server names in its
+    /// CertificateRequest (None: those of its roots).
+    pub client_ca_list: Option<Vec<Vec<u8>>>,
+    /// -expect-client-ca-list: the authorities the server must name.
+    pub expect_client_ca_list: Option<Vec<Vec<u8>>>,
+    /// -expect-peer-verify-pref: the signature schemes the peer accepts.
+    pub expect_peer_verify_prefs: Vec<u16>,
+    /// -fail-cert-callback: the server's certificate callback fails.
+    pub fail_cert_callback: bool,
+    /// -no-op-extra-handshake: driving the handshake again does nothing.
+    pub no_op_extra_handshake: bool,
+    /// -expect-cipher: the cipher suite negotiated.
+    pub expect_cipher: Option<u16>,
+    /// -expect-secure-renegotiation (TLS 1.3 has it by construction).
+    pub expect_secure_renegotiation: bool,
+    /// -expect-ticket-renewal: a TLS 1.2 resumption brings a new ticket.
+    pub expect_ticket_renewal: bool,
+    /// -skip-ticket: the ticket callback seals no ticket.
+    pub skip_ticket: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -192,6 +211,17 @@ pub fn base64(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// The runner's list of distinguished names: DER in hex, comma-separated;
+/// `<NULL>` or `<EMPTY>` for none.
+fn ca_list(s: &str, name: &str) -> Vec<Vec<u8>> {
+    if s == "<NULL>" || s == "<EMPTY>" || s.is_empty() {
+        return Vec::new();
+    }
+    s.split(',')
+        .map(|h| hex::decode(h).unwrap_or_else(|_| unimplemented(name)))
+        .collect()
 }
 
 /// The runner's ALPN list: length-prefixed names, as on the wire.
@@ -318,6 +348,21 @@ impl Flags {
             "-no-ticket" => self.no_ticket = true,
             "-false-start" => self.false_start = true,
             "-decline-ocsp-callback" => self.decline_ocsp_callback = true,
+            "-use-client-ca-list" => self.client_ca_list = Some(ca_list(&value(), name)),
+            "-expect-client-ca-list" => self.expect_client_ca_list = Some(ca_list(&value(), name)),
+            "-expect-peer-verify-pref" => self.expect_peer_verify_prefs.push(num(value()) as u16),
+            "-fail-cert-callback" => self.fail_cert_callback = true,
+            "-no-op-extra-handshake" => self.no_op_extra_handshake = true,
+            "-expect-cipher" => self.expect_cipher = Some(num(value()) as u16),
+            "-expect-secure-renegotiation" => self.expect_secure_renegotiation = true,
+            "-expect-ticket-renewal" => self.expect_ticket_renewal = true,
+            // BoringSSL's ticket callbacks seal tickets under keys the
+            // application holds: cloaktls's TicketKeys, which the shim
+            // gives every server configuration of the run.
+            "-use-ticket-callback" | "-use-ticket-aead-callback" => {}
+            "-skip-ticket" => self.skip_ticket = true,
+            // cloaktls's server always chooses in its own order.
+            "-server-preference" => {}
             // The response is the credential's, given once the ClientHello
             // has been read: what -use-ocsp-callback does anyway.
             "-set-ocsp-in-callback" => {}

@@ -74,6 +74,8 @@ struct Run {
     session_cache: Arc<ServerSessionCache>,
     peer_scheme: Option<SignatureScheme>,
     verified: Option<bool>,
+    /// What the last CertificateRequest asked with.
+    request: SeenRequest,
 }
 
 fn versions(f: &Flags) -> Vec<ProtocolVersion> {
@@ -226,6 +228,7 @@ fn verifier(
         prefs: verify_prefs(f),
         refuse_ocsp: f.use_ocsp_callback && f.fail_ocsp_callback,
         rpk_sha256: f.expect_peer_rpk_sha256.clone(),
+        ca_names: f.client_ca_list.clone(),
         outcome: outcome.clone(),
     })
 }
@@ -304,9 +307,11 @@ fn client_config(
         b = b.max_fragment_len(n);
     }
     b = ech::client(f, &offered, b);
-    if f.use_old_client_cert_callback {
+    // A look at the CertificateRequest needs the callback too.
+    let look = f.expect_client_ca_list.is_some() || !f.expect_peer_verify_prefs.is_empty();
+    if f.use_old_client_cert_callback || look {
         let first = creds.first().map(|(_, ck)| ck.clone());
-        b = b.client_certificate_resolver(Arc::new(CertCallback(first)));
+        b = b.client_certificate_resolver(Arc::new(CertCallback(first, run.request.clone())));
     } else {
         for (_, ck) in creds {
             b = b.client_certificate(ck.clone());
@@ -316,12 +321,20 @@ fn client_config(
 }
 
 /// BoringSSL's client_cert_cb in its shim: the configured certificate,
-/// given when the server asks.
+/// given when the server asks; what the server asked with is kept for
+/// -expect-client-ca-list and -expect-peer-verify-pref.
 #[derive(Debug)]
-struct CertCallback(Option<CertifiedKey>);
+struct CertCallback(Option<CertifiedKey>, SeenRequest);
+
+/// The signature schemes and authorities of the last CertificateRequest.
+type SeenRequest = Arc<std::sync::Mutex<Option<(Vec<u16>, Vec<Vec<u8>>)>>>;
 
 impl cloaktls::config::ResolvesClientCert for CertCallback {
-    fn resolve(&self, _: &cloaktls::config::CertificateRequestInfo<'_>) -> Option<CertifiedKey> {
+    fn resolve(&self, req: &cloaktls::config::CertificateRequestInfo<'_>) -> Option<CertifiedKey> {
+        if let Ok(mut seen) = self.1.lock() {
+            let schemes = req.signature_schemes.iter().map(|s| s.0).collect();
+            *seen = Some((schemes, req.authorities.to_vec()));
+        }
         self.0.clone()
     }
 }
@@ -368,6 +381,9 @@ fn server_config(
         true => b.tickets(0),
         false => b.ticket_keys(run.ticket_keys.clone()),
     };
+    if f.skip_ticket {
+        b = b.tickets(0);
+    }
     if f.quic {
         b = b.key_log(quic::key_log());
     }
@@ -552,6 +568,39 @@ fn check(
             return Err(format!(
                 "group {:?}, expected {g}",
                 conn.key_exchange_group()
+            ));
+        }
+    }
+    if let Some(want) = f.expect_cipher {
+        let got = conn.cipher_suite().map(|s| s.0);
+        if got != Some(want) {
+            return Err(format!("cipher suite {got:04x?}, expected {want:04x}"));
+        }
+    }
+    if f.expect_secure_renegotiation {
+        // TLS 1.3 has no renegotiation to secure (RFC 8446 §4.2).
+        if conn.protocol_version() != Some(ProtocolVersion::TLSV1_3) {
+            unimplemented("-expect-secure-renegotiation before TLS 1.3");
+        }
+    }
+    let tls12 = conn.protocol_version() == Some(ProtocolVersion::TLSV1_2);
+    if f.expect_ticket_renewal && resumption && tls12 && run.store.received12() == 0 {
+        return Err("the resumption brought no new ticket".into());
+    }
+    if !f.server && (f.expect_client_ca_list.is_some() || !f.expect_peer_verify_prefs.is_empty()) {
+        let seen = run.request.lock().ok().and_then(|s| s.clone());
+        let Some((schemes, names)) = seen else {
+            return Err("no CertificateRequest came".into());
+        };
+        if let Some(want) = &f.expect_client_ca_list {
+            if &names != want {
+                return Err("the server named other authorities".into());
+            }
+        }
+        if !f.expect_peer_verify_prefs.is_empty() && schemes != f.expect_peer_verify_prefs {
+            return Err(format!(
+                "the server accepts {schemes:04x?}, expected {:04x?}",
+                f.expect_peer_verify_prefs
             ));
         }
     }
@@ -888,6 +937,14 @@ fn run_connection<C: DerefMut<Target = Connection>>(
         r = r.and_then(|_| {
             check(f, tls.conn(), resumption, run, creds, outcome).map_err(Error::Config)
         });
+        // Driving the handshake again reads and writes nothing.
+        if f.no_op_extra_handshake {
+            let before = tls.conn().wants_write();
+            r = r.and_then(|_| drive(&mut tls));
+            if r.is_ok() && (before || tls.conn().wants_write()) {
+                r = Err(Error::Config("the extra handshake was not a no-op".into()));
+            }
+        }
     }
     let r = r.and_then(|_| exchange(f, &mut tls, said));
     // After an implicit handshake, too, a rejection means the retry's flags.
@@ -922,7 +979,9 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     if r.is_err() && tracing(f) {
         trace.extend(tls.conn_mut().take_trace());
     }
-    if r.is_err() {
+    // An aborted connection's alert must reach the peer before the
+    // socket goes.
+    if r.is_err() || f.send_alert {
         linger(tls.get_mut().socket());
         if std::env::var_os("CLOAK_SHIM_TRACE").is_some() {
             eprint!("{}", cloaktls::conn::ladder(&trace, !f.server));
@@ -969,12 +1028,17 @@ fn main() {
         session_cache: Arc::new(ServerSessionCache::new(16)),
         peer_scheme: None,
         verified: None,
+        request: SeenRequest::default(),
     };
     for i in 0..=initial.resume_count {
         let f = if i == 0 { &initial } else { &resume };
         if f.no_ticket && !f.server {
             // A client that never offers a ticket: no such switch.
             unimplemented("-no-ticket on a client");
+        }
+        if f.fail_cert_callback && !f.server {
+            // A client certificate resolver cannot fail the handshake.
+            unimplemented("-fail-cert-callback on a client");
         }
         let addr = if f.ipv6 {
             format!("[::1]:{}", f.port)

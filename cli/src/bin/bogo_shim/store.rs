@@ -14,6 +14,9 @@ pub struct Store {
     /// max_early_data_size of each TLS 1.3 ticket received since the last
     /// [`Store::take_received`].
     received: Mutex<Vec<u32>>,
+    /// TLS 1.2 sessions stored since the last [`Store::take_received`]
+    /// (-expect-ticket-renewal).
+    received12: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
@@ -21,11 +24,20 @@ impl Store {
         Store {
             inner: MemorySessionCache::new(4),
             received: Mutex::new(Vec::new()),
+            received12: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// How many TLS 1.2 sessions were stored since the last
+    /// [`Store::take_received`].
+    pub fn received12(&self) -> usize {
+        self.received12.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The tickets received since the last call.
     pub fn take_received(&self) -> Vec<u32> {
+        self.received12
+            .store(0, std::sync::atomic::Ordering::SeqCst);
         self.received
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
@@ -44,6 +56,8 @@ impl ClientSessionStore for Store {
         self.inner.take_tls13(key)
     }
     fn put_tls12(&self, key: &SessionKey, session: Tls12Session) {
+        self.received12
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.put_tls12(key, session)
     }
     fn get_tls12(&self, key: &SessionKey) -> Option<Tls12Session> {

@@ -40,6 +40,9 @@ pub struct ShimVerifier {
     pub refuse_ocsp: bool,
     /// -expect-peer-rpk-sha256: the one raw public key trusted.
     pub rpk_sha256: Option<Vec<u8>>,
+    /// -use-client-ca-list: the authorities named in a CertificateRequest
+    /// instead of the roots'.
+    pub ca_names: Option<Vec<Vec<u8>>>,
     pub outcome: Outcome,
 }
 
@@ -112,6 +115,9 @@ impl ServerCertVerifier for ShimVerifier {
 
 impl ClientCertVerifier for ShimVerifier {
     fn root_subjects(&self) -> Vec<Vec<u8>> {
+        if let Some(names) = &self.ca_names {
+            return names.clone();
+        }
         self.client_chain
             .as_ref()
             .map(|v| v.root_subjects())
