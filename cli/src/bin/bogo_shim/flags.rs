@@ -363,6 +363,10 @@ impl Flags {
             "-skip-ticket" => self.skip_ticket = true,
             // cloaktls's server always chooses in its own order.
             "-server-preference" => {}
+            // A client declines a HelloRequest: cloaktls answers it with a
+            // no_renegotiation warning, which RFC 5246 §7.4.1.1 allows in
+            // place of ignoring it.
+            "-renegotiate-ignore" => {}
             // The response is the credential's, given once the ClientHello
             // has been read: what -use-ocsp-callback does anyway.
             "-set-ocsp-in-callback" => {}
