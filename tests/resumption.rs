@@ -1155,3 +1155,31 @@ fn half_rtt_data_never_goes_to_a_client_yet_to_authenticate() {
         }
     }
 }
+
+#[test]
+fn tls_unique_is_the_first_finished_of_each_handshake() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .versions(V12)
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots()).build().unwrap();
+    let mut seen = Vec::new();
+    for round in 0..3 {
+        let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+        assert_eq!(c.is_resumed(), round > 0);
+        let unique = c.tls_unique().expect("TLS 1.2 has tls-unique").to_vec();
+        // RFC 5929 §3.1: both sides agree, 12 bytes of verify_data, and
+        // each handshake (full or abbreviated) has its own.
+        assert_eq!(s.tls_unique(), Some(&unique[..]));
+        assert_eq!(unique.len(), 12);
+        assert!(!seen.contains(&unique));
+        seen.push(unique);
+    }
+    // TLS 1.3 has none (RFC 9266 binds with an exporter instead).
+    let s13 = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let (c, s) = connect(&c_cfg, &s13, "localhost");
+    assert_eq!((c.tls_unique(), s.tls_unique()), (None, None));
+}

@@ -169,6 +169,18 @@ impl Connection {
         self.info.extended_master_secret
     }
 
+    /// The tls-unique channel binding (RFC 5929 §3.1): the first Finished
+    /// message's verify_data of the handshake, once it has ended. TLS 1.2
+    /// only (TLS 1.3 binds channels with an exporter, RFC 9266), and none
+    /// after resuming a session without the extended master secret, which
+    /// such a binding would not identify (RFC 7627 §5.4).
+    pub fn tls_unique(&self) -> Option<&[u8]> {
+        if !self.handshake_done || (self.info.resumed && !self.info.extended_master_secret) {
+            return None;
+        }
+        self.info.tls_unique.as_deref()
+    }
+
     /// Whether the connection is in False Start (RFC 7918): a TLS 1.2
     /// client with [`crate::config::ClientConfigBuilder::false_start`] on
     /// whose Finished is out, and which sends application data before the

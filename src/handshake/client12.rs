@@ -554,6 +554,7 @@ impl State for ExpectServerHelloDone {
             Role::Client,
             &hs.transcript.current_hash(),
         );
+        cx.info.tls_unique = Some(fin.clone());
         cx.send(&mut hs.transcript, HandshakePayload::Finished(fin))?;
         // RFC 7918 §3: the server authenticated by its certificate, an
         // ECDHE exchange and an AEAD suite (all there is here); ALPN
@@ -751,6 +752,8 @@ impl State for ExpectFinished {
             });
         }
         if let Some(sealer) = self.resumed_sealer {
+            // An abbreviated handshake: the server's Finished came first.
+            cx.info.tls_unique = Some(verify_data.clone());
             hs.transcript.add(raw);
             cx.out.push(Command::SendCcs);
             cx.out.push(Command::write_keys(sealer));

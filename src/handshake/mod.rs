@@ -174,6 +174,9 @@ pub(crate) struct Negotiated {
     pub(crate) external_psk: Option<Vec<u8>>,
     pub(crate) hello_retry: bool,
     pub(crate) exporter: Option<Exporter>,
+    /// TLS 1.2: the handshake's first Finished verify_data (tls-unique,
+    /// RFC 5929 §3.1).
+    pub(crate) tls_unique: Option<Vec<u8>>,
     pub(crate) peer_record_size_limit: Option<u16>,
     /// The record_size_limit we announced and the peer acknowledged
     /// (RFC 8449 §4): the largest plaintext the peer may send us.

@@ -757,6 +757,8 @@ impl State for ExpectFinished {
         check_finished(&expected, verify_data, "client")?;
         hs.transcript.add(raw);
         if let Some(sealer) = self.sealer {
+            // A full handshake: the client's Finished came first.
+            cx.info.tls_unique = Some(verify_data.clone());
             finish_full_handshake(&mut hs, cx, &self.ms, sealer)?;
         }
         cx.info.exporter = Some(Exporter::Tls12 {
@@ -941,6 +943,7 @@ fn resume(
         Role::Server,
         &transcript.current_hash(),
     );
+    cx.info.tls_unique = Some(fin.clone());
     cx.send(&mut transcript, HandshakePayload::Finished(fin))?;
     record_resumed(cx, suite, alpn, &value);
     let hs = Hs {

@@ -188,6 +188,8 @@ pub struct Flags {
     pub expect_ticket_renewal: bool,
     /// -skip-ticket: the ticket callback seals no ticket.
     pub skip_ticket: bool,
+    /// -tls-unique: the shim writes its tls-unique (RFC 5929) first.
+    pub tls_unique: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -361,6 +363,7 @@ impl Flags {
             // gives every server configuration of the run.
             "-use-ticket-callback" | "-use-ticket-aead-callback" => {}
             "-skip-ticket" => self.skip_ticket = true,
+            "-tls-unique" => self.tls_unique = true,
             // cloaktls's server always chooses in its own order.
             "-server-preference" => {}
             // A client declines a HelloRequest: cloaktls answers it with a

@@ -715,6 +715,14 @@ fn exchange<C: DerefMut<Target = Connection>>(
     tls: &mut TlsStream<C, Transport>,
     said: usize,
 ) -> Result<(), Error> {
+    if f.tls_unique {
+        let unique = tls
+            .conn()
+            .tls_unique()
+            .ok_or_else(|| Error::Config("failed to get tls-unique".into()))?
+            .to_vec();
+        tls.write_all(&unique).map_err(Error::from)?;
+    }
     if f.send_alert {
         // A cloaktls client's hello is out from the start: the alert
         // comes once the handshake that hello began has ended, also
