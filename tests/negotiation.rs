@@ -197,3 +197,35 @@ fn a_server_choosing_a_version_we_did_not_offer() {
         "{err:?}"
     );
 }
+
+#[test]
+fn chosen_key_shares_save_or_force_a_hello_retry() {
+    use cloaktls::NamedGroup;
+    let pki = Pki::new("CA");
+    let p256 = NamedGroup::SECP256R1;
+    // (key shares, the server's groups, HelloRetryRequest expected)
+    for (shares, server, hrr) in [
+        (vec![], vec![NamedGroup::X25519], true),
+        (vec![NamedGroup::X25519, p256], vec![p256], false),
+        (vec![NamedGroup::X25519], vec![p256], true),
+    ] {
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.groups(&server),
+            |b| b.groups(&[NamedGroup::X25519, p256]).key_shares(&shares),
+            "localhost",
+        );
+        let (rc, rs) = handshake(&mut c, &mut s);
+        rc.unwrap();
+        rs.unwrap();
+        assert_eq!(c.had_hello_retry(), hrr, "{shares:?} {server:?}");
+        assert_eq!(c.key_exchange_group(), Some(server[0]));
+    }
+    // A share for a group not offered is refused when the config is built.
+    let err = cloaktls::ClientConfig::builder(pki.roots())
+        .groups(&[NamedGroup::X25519])
+        .key_shares(&[p256])
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("RFC 8446 §4.2.8"), "{err}");
+}

@@ -90,6 +90,9 @@ pub struct ClientConfig {
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
     pub(crate) early_data: bool,
     pub(crate) false_start: bool,
+    /// The groups that get a key share in the first ClientHello (None:
+    /// the first group's, and a classical one beside a post-quantum one).
+    pub(crate) key_shares: Option<Vec<NamedGroup>>,
     pub(crate) trace: Trace,
     pub(crate) psk_ke: bool,
     #[cfg(feature = "testkit")]
@@ -335,6 +338,7 @@ impl ClientConfigBuilder {
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
                 early_data: false,
                 false_start: false,
+                key_shares: None,
                 trace: Trace::Off,
                 psk_ke: false,
                 #[cfg(feature = "testkit")]
@@ -370,6 +374,18 @@ impl ClientConfigBuilder {
     /// `build()`.
     pub fn groups(mut self, groups: &[NamedGroup]) -> Self {
         self.choices.groups = Some(groups.to_vec());
+        self
+    }
+
+    /// The groups that get a key share in the first ClientHello, instead
+    /// of the first group's (with a classical share beside a post-quantum
+    /// one): each must be one of [`ClientConfigBuilder::groups`], and
+    /// they go in that order (RFC 8446 §4.2.8). More shares save a
+    /// HelloRetryRequest with a server that prefers another group, at the
+    /// cost of their bytes and key generation; none at all asks the server
+    /// to choose with a HelloRetryRequest.
+    pub fn key_shares(mut self, groups: &[NamedGroup]) -> Self {
+        self.config.key_shares = Some(groups.to_vec());
         self
     }
 
@@ -682,6 +698,10 @@ impl ClientConfigBuilder {
         config.suites = r.suites;
         config.key_exchange = r.key_exchange;
         config.schemes = r.schemes;
+        if let Some(groups) = &config.key_shares {
+            // The same check as the hello's, at build time.
+            config.key_exchange.check_key_share_groups(groups)?;
+        }
         config.max_fragment_len = self.choices.max_fragment_len;
         config.record_size_limit = self.choices.record_size_limit;
         check_alpn(&config.alpn)?;

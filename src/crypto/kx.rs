@@ -554,6 +554,49 @@ impl KeyExchangeSet {
         }
         Ok(shares)
     }
+
+    /// Whether key shares for `groups` may go with this set: each a TLS
+    /// 1.3 group of the set, named once (RFC 8446 §4.2.8).
+    pub fn check_key_share_groups(&self, groups: &[NamedGroup]) -> Result<(), Error> {
+        let tls13 = crate::msgs::enums::ProtocolVersion::TLSV1_3;
+        for (i, name) in groups.iter().enumerate() {
+            if self.find(*name, tls13).is_none() || groups[..i].contains(name) {
+                return Err(Error::Config(format!(
+                    "a key share for {name:?}: each must be one of the groups offered, once \
+                     (RFC 8446 §4.2.8)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The key shares of a TLS 1.3 ClientHello for exactly `groups`, in
+    /// the set's order (RFC 8446 §4.2.8: "in the same order" as
+    /// supported_groups); none for an empty list, which asks the server
+    /// for a HelloRetryRequest. A hybrid's classical component, when it is
+    /// named too, shares the hybrid's (EC)DH key (RFC 9954 §3.2). An error
+    /// names a group that is not in the set or is named twice.
+    pub fn start_client_shares_for(
+        &self,
+        groups: &[NamedGroup],
+        rng: &dyn RandomSource,
+    ) -> Result<Vec<Box<dyn ActiveKeyExchange>>, Error> {
+        self.check_key_share_groups(groups)?;
+        let mut shares: Vec<Box<dyn ActiveKeyExchange>> = Vec::new();
+        let mut components: Vec<Box<dyn ActiveKeyExchange>> = Vec::new();
+        for g in self.groups.iter().filter(|g| groups.contains(&g.name())) {
+            if let Some(i) = components.iter().position(|c| c.group() == g.name()) {
+                shares.push(components.swap_remove(i));
+                continue;
+            }
+            let mut made = g.start_client_shares(rng)?.into_iter();
+            if let Some(first) = made.next() {
+                shares.push(first);
+            }
+            components.extend(made.filter(|c| groups.contains(&c.group())));
+        }
+        Ok(shares)
+    }
 }
 
 #[cfg(test)]
@@ -587,6 +630,30 @@ mod tests {
             assert_eq!((share.len(), s.len()), (server, secret));
             assert!(g.tls13_only());
         }
+    }
+
+    #[test]
+    fn chosen_key_shares_follow_the_set_order_and_reuse_the_hybrid_key() {
+        let rng = SystemRandom::new();
+        let set = KeyExchangeSet::defaults();
+        let groups = |names: &[NamedGroup]| -> Vec<NamedGroup> {
+            let shares = set.start_client_shares_for(names, &rng).unwrap();
+            shares.iter().map(|s| s.group()).collect()
+        };
+        // In the set's order, whatever the order asked.
+        let p256 = NamedGroup::SECP256R1;
+        let x = NamedGroup::X25519;
+        let hybrid = NamedGroup::X25519_MLKEM768;
+        assert_eq!(groups(&[p256, x]), [x, p256]);
+        assert_eq!(groups(&[hybrid]), [hybrid]);
+        assert!(groups(&[]).is_empty());
+        let shares = set.start_client_shares_for(&[x, hybrid], &rng).unwrap();
+        assert_eq!(shares[0].group(), hybrid);
+        assert_eq!(&shares[0].public_key()[1184..], shares[1].public_key());
+        // A group not offered, or one named twice, is refused.
+        assert!(set.start_client_shares_for(&[x, x], &rng).is_err());
+        let only_x = KeyExchangeSet::by_name(&[x]).unwrap();
+        assert!(only_x.start_client_shares_for(&[p256], &rng).is_err());
     }
 
     #[test]

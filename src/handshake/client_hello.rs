@@ -321,12 +321,14 @@ fn make_offer(
     };
     let suites = offered_suites(config, tls13, tls12)?;
     // TLS 1.2 makes its key pair when the server has chosen the group.
-    let key_shares = if tls13 {
-        config
+    let key_shares = match (tls13, &config.key_shares) {
+        (true, Some(groups)) => config
             .key_exchange
-            .start_client_shares(config.random.as_ref())?
-    } else {
-        Vec::new()
+            .start_client_shares_for(groups, config.random.as_ref())?,
+        (true, None) => config
+            .key_exchange
+            .start_client_shares(config.random.as_ref())?,
+        (false, _) => Vec::new(),
     };
     let psks = if tls13 {
         offered_psks(config, cache_key, &suites, quic)

@@ -190,6 +190,8 @@ pub struct Flags {
     pub skip_ticket: bool,
     /// -tls-unique: the shim writes its tls-unique (RFC 5929) first.
     pub tls_unique: bool,
+    /// -key-shares / -no-key-shares: the groups that get a key share.
+    pub key_shares: Option<Vec<u16>>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -364,6 +366,11 @@ impl Flags {
             "-use-ticket-callback" | "-use-ticket-aead-callback" => {}
             "-skip-ticket" => self.skip_ticket = true,
             "-tls-unique" => self.tls_unique = true,
+            "-key-shares" => {
+                let g = num(value()) as u16;
+                self.key_shares.get_or_insert_with(Vec::new).push(g)
+            }
+            "-no-key-shares" => self.key_shares = Some(Vec::new()),
             // cloaktls's server always chooses in its own order.
             "-server-preference" => {}
             // A client declines a HelloRequest: cloaktls answers it with a

@@ -306,6 +306,10 @@ fn client_config(
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
     }
+    if let Some(shares) = &f.key_shares {
+        let shares: Vec<NamedGroup> = shares.iter().map(|g| NamedGroup(*g)).collect();
+        b = b.key_shares(&shares);
+    }
     b = ech::client(f, &offered, b);
     // A look at the CertificateRequest needs the callback too.
     let look = f.expect_client_ca_list.is_some() || !f.expect_peer_verify_prefs.is_empty();
