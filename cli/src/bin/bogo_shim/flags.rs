@@ -192,6 +192,8 @@ pub struct Flags {
     pub tls_unique: bool,
     /// -key-shares / -no-key-shares: the groups that get a key share.
     pub key_shares: Option<Vec<u16>>,
+    /// -resumption-delay: seconds the clock moves on after a connection.
+    pub resumption_delay: u64,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -371,6 +373,7 @@ impl Flags {
                 self.key_shares.get_or_insert_with(Vec::new).push(g)
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
+            "-resumption-delay" => self.resumption_delay = num(value()) as u64,
             // cloaktls's server always chooses in its own order.
             "-server-preference" => {}
             // A client declines a HelloRequest: cloaktls answers it with a

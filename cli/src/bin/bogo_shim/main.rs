@@ -76,6 +76,32 @@ struct Run {
     verified: Option<bool>,
     /// What the last CertificateRequest asked with.
     request: SeenRequest,
+    /// The clock of both sides' configurations.
+    clock: Arc<Clock>,
+}
+
+/// The system clock moved on by -resumption-delay after each connection,
+/// as BoringSSL's shim moves its clock.
+#[derive(Debug, Default)]
+struct Clock(std::sync::atomic::AtomicU64);
+
+impl Clock {
+    fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl cloaktls::verify::TimeSource for Clock {
+    fn now(&self) -> cloaktls::verify::UnixTime {
+        let secs = self.now_ms() / 1000;
+        cloaktls::verify::UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs))
+    }
+    fn now_ms(&self) -> u64 {
+        let offset = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        cloaktls::verify::SystemClock
+            .now_ms()
+            .saturating_add(offset.saturating_mul(1000))
+    }
 }
 
 fn versions(f: &Flags) -> Vec<ProtocolVersion> {
@@ -296,6 +322,7 @@ fn client_config(
         .request_ocsp(f.enable_ocsp_stapling)
         .request_sct(f.enable_sct)
         .early_data(f.enable_early_data)
+        .time(run.clock.clone())
         .false_start(f.false_start)
         .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
@@ -378,6 +405,7 @@ fn server_config(
     b = b
         .groups(&groups(f))
         .session_cache(Some(run.session_cache.clone()))
+        .time(run.clock.clone())
         .trace(tracing(f));
     // SSL_OP_NO_TICKET: none issued, and keys of its own, which open none
     // of the run's tickets.
@@ -1041,6 +1069,7 @@ fn main() {
         peer_scheme: None,
         verified: None,
         request: SeenRequest::default(),
+        clock: Arc::default(),
     };
     for i in 0..=initial.resume_count {
         let f = if i == 0 { &initial } else { &resume };
@@ -1077,6 +1106,7 @@ fn main() {
                     quic::client(f, cfg, &name, sock, i > 0)
                 }
             }
+            run.clock.advance(f.resumption_delay);
             continue;
         }
         let mut transport = match f.async_io {
@@ -1122,5 +1152,6 @@ fn main() {
         if let Err(e) = result {
             fail(&e);
         }
+        run.clock.advance(f.resumption_delay);
     }
 }
