@@ -515,3 +515,47 @@ fn abort_closes_with_the_alert_as_a_crypto_error() {
     assert!(s.read_handshake(Level::OneRtt, &[4, 0, 0, 0]).is_err());
     assert_eq!(s.abort(AlertDescription::INTERNAL_ERROR), e);
 }
+
+#[test]
+fn zero_rtt_needs_the_early_data_context_of_the_ticket() {
+    use cloaktls::config::EarlyDataReason;
+    let pki = Pki::new("quic ca");
+    let client = tls_client(&pki, |b| b.early_data(true));
+    let server = tls_server(&pki, |b| b.max_early_data(16384));
+    let connect = |context: Option<&[u8]>| {
+        let (mut c, mut s) = connections(client.clone(), server.clone(), Version::V1);
+        if let Some(ctx) = context {
+            s.set_early_data_context(ctx);
+        }
+        run(&mut c, &mut s).unwrap();
+        (c, s)
+    };
+    // Each connection's ticket is issued under its own context; 0-RTT
+    // needs the context the ticket was issued under.
+    let (c, _) = connect(Some(b"settings A"));
+    assert!(!c.is_resumed());
+    // (this connection's context, 0-RTT's reason)
+    for (context, reason) in [
+        (Some(&b"settings A"[..]), EarlyDataReason::Accepted),
+        (
+            Some(&b"settings B"[..]),
+            EarlyDataReason::QuicParameterMismatch,
+        ),
+        (None, EarlyDataReason::QuicParameterMismatch),
+        (None, EarlyDataReason::Accepted),
+        (
+            Some(&b"settings A"[..]),
+            EarlyDataReason::QuicParameterMismatch,
+        ),
+    ] {
+        let (c, s) = connect(context);
+        // The session resumes either way; only 0-RTT depends on it.
+        assert!(c.is_resumed() && s.is_resumed(), "{context:?}");
+        assert_eq!(s.early_data_reason(), Some(reason), "{context:?}");
+        assert_eq!(
+            c.early_data_accepted(),
+            Some(reason == EarlyDataReason::Accepted),
+            "{context:?}"
+        );
+    }
+}

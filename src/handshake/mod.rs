@@ -143,6 +143,9 @@ pub(crate) struct QuicTransport {
     /// A client offering 0-RTT: the ticket's suite, whose AEAD protects
     /// the early data.
     pub(crate) early_suite: Option<&'static crate::crypto::Tls13Suite>,
+    /// A server: the digest of the early data context its tickets carry,
+    /// and which 0-RTT must find in the ticket (RFC 9001 §4.6.1).
+    pub(crate) early_context: Option<[u8; 32]>,
 }
 
 /// What the handshake has negotiated so far.

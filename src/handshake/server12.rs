@@ -833,6 +833,7 @@ fn session_value(hs: &Hs, cx: &Context<'_>, ms: &Secret) -> ServerSessionValue {
         server_cert_type: cx.info.server_cert_type,
         client_cert_type: cx.info.client_cert_type,
         external_psk: None,
+        quic_early_data_context: None,
     }
 }
 

@@ -259,6 +259,7 @@ fn send_ticket(
         server_cert_type: cx.info.server_cert_type,
         client_cert_type: cx.info.client_cert_type,
         external_psk: cx.info.external_psk.clone(),
+        quic_early_data_context: cx.info.quic.as_ref().and_then(|q| q.early_context),
     };
     let stateful = config
         .session_cache

@@ -80,16 +80,9 @@ pub(super) fn send_server_flight(
     mut transcript: Transcript,
     sent_ccs: bool,
 ) -> Result<Box<dyn State>, Error> {
-    let quic_version = cx.info.quic.as_ref().map(|q| q.version);
-    let d = decide(
-        &config,
-        ch,
-        raw_ch,
-        &transcript,
-        suite,
-        key_exchange,
-        quic_version,
-    )?;
+    // QUIC: the version and the early data context (RFC 9001 §4.6.1).
+    let quic = cx.info.quic.as_ref().map(|q| (q.version, q.early_context));
+    let d = decide(&config, ch, raw_ch, &transcript, suite, key_exchange, quic)?;
     transcript.add(raw_ch);
     let client_hello_hash = transcript.current_hash();
     let shared_secret = write_server_hello(&config, cx, ch, suite, &d, &mut transcript)?;
@@ -160,8 +153,9 @@ fn decide<'a>(
     transcript: &Transcript,
     suite: &'static Tls13Suite,
     key_exchange: KeyExchange,
-    quic_version: Option<u32>,
+    quic: Option<(u32, Option<[u8; 32]>)>,
 ) -> Result<Decisions<'a>, Error> {
+    let quic_version = quic.map(|q| q.0);
     let name = sni(ch)?;
     let sni_text = name.as_ref().map(|n| n.as_ref().to_string());
     let (group, psk) = match key_exchange {
@@ -210,7 +204,14 @@ fn decide<'a>(
     };
     let alpn = choose_alpn(config, ch)?;
     let wants_early = ch.extension(ExtensionType::EARLY_DATA).is_some();
-    let early_reason = early_data_verdict(config, wants_early, suite, &alpn, psk.as_ref());
+    let early_reason = early_data_verdict(
+        config,
+        wants_early,
+        suite,
+        &alpn,
+        psk.as_ref(),
+        quic.map(|q| q.1),
+    );
     let accept_early = early_reason == EarlyDataReason::Accepted;
     Ok(Decisions {
         group,
@@ -286,7 +287,8 @@ fn choose_cert_and_scheme<'a>(
 /// first PSK, the same suite and ALPN as the ticket's session (or those
 /// the external PSK was provisioned with), a fresh ticket age, and a
 /// binder the anti-replay register has not seen (checked last: it records
-/// the binder). Single-use tickets are their own protection; an external
+/// the binder); in QUIC, a ticket issued under the same early data
+/// context. Single-use tickets are their own protection; an external
 /// PSK, which has no age, is refused while the register is younger than
 /// its window (it cannot know what it accepted before). Returns
 /// [`EarlyDataReason::Accepted`] or the first reason against.
@@ -296,6 +298,7 @@ fn early_data_verdict(
     suite: &Tls13Suite,
     alpn: &Option<Vec<u8>>,
     psk: Option<&AcceptedPsk>,
+    quic_context: Option<Option<[u8; 32]>>,
 ) -> EarlyDataReason {
     use EarlyDataReason as R;
     if config.max_early_data == 0 {
@@ -340,6 +343,10 @@ fn early_data_verdict(
         PskSource::Ticket { value, .. } => {
             if !p.fresh(now_ms) {
                 return R::TicketAgeSkew;
+            }
+            // RFC 9001 §4.6.1: what 0-RTT depends on is what it was.
+            if quic_context.is_some_and(|ours| ours != value.quic_early_data_context) {
+                return R::QuicParameterMismatch;
             }
             config.stateful_tickets || register(value.created.saturating_mul(1000))
         }

@@ -135,6 +135,7 @@ impl Connection {
                 local: transport_parameters,
                 peer: None,
                 early_suite: None,
+                early_context: None,
             }),
             ..Negotiated::default()
         };
@@ -256,6 +257,11 @@ impl Connection {
             Role::Client => self.early_result,
             Role::Server => self.info.early_data,
         }
+    }
+
+    /// Why 0-RTT was accepted or not, once known.
+    pub fn early_data_reason(&self) -> Option<crate::config::EarlyDataReason> {
+        self.info.early_data_reason
     }
 
     // ---- what was negotiated ----
@@ -806,6 +812,25 @@ impl ServerConnection {
         // The server's first state sends nothing: it waits.
         inner.state = Some(start_server(tls));
         ServerConnection { inner }
+    }
+
+    /// What 0-RTT depends on beyond TLS (RFC 9001 §4.6.1): the transport
+    /// parameters the server remembers for it and the application's
+    /// settings (HTTP/3's SETTINGS, say), in any encoding the caller
+    /// keeps stable. Tickets this connection issues carry its digest; a
+    /// client's 0-RTT is accepted only under a ticket that carries the
+    /// same one, and refused otherwise (EarlyDataReason::QuicParameterMismatch).
+    /// Set it before the ClientHello is read. Without one, tickets carry
+    /// none and 0-RTT needs a ticket without one.
+    pub fn set_early_data_context(&mut self, context: &[u8]) {
+        let mut h = crate::crypto::HashAlgorithm::Sha256.start();
+        h.update(b"cloaktls QUIC early data context");
+        h.update(context);
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(&h.current());
+        if let Some(q) = self.inner.info.quic.as_mut() {
+            q.early_context = Some(digest);
+        }
     }
 }
 

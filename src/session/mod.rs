@@ -269,6 +269,9 @@ pub struct ServerSessionValue {
     /// The identity of the external PSK that authenticated the client in
     /// the original handshake (its External Identity, if imported).
     pub external_psk: Option<Vec<u8>>,
+    /// The digest of the QUIC early data context the ticket was issued
+    /// under: 0-RTT needs the same (RFC 9001 §4.6.1).
+    pub quic_early_data_context: Option<[u8; 32]>,
 }
 
 impl Codec for ServerSessionValue {
@@ -310,6 +313,12 @@ impl Codec for ServerSessionValue {
             LengthPrefix::U16,
             self.external_psk.as_deref().unwrap_or_default(),
         );
+        // Kept since QUIC early data contexts were: a value that ends
+        // before it has none.
+        if let Some(c) = &self.quic_early_data_context {
+            w.put_u8(1);
+            w.put_bytes(c);
+        }
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -336,6 +345,7 @@ impl Codec for ServerSessionValue {
         }
         let group = Some(NamedGroup(r.u16()?)).filter(|g| g.0 != 0);
         let client_auth = r.array()?;
+        let mut quic_early_data_context = None;
         let (server_cert_type, client_cert_type, quic_version, external_psk) = if r.at_end() {
             (CertificateType::X509, CertificateType::X509, None, None)
         } else {
@@ -347,6 +357,13 @@ impl Codec for ServerSessionValue {
                 _ => return Err(DecodeError::IllegalValue("quic_version")),
             };
             let psk = r.vec_bytes(LengthPrefix::U16, 0, 0xffff)?;
+            quic_early_data_context = match r.at_end() {
+                true => None,
+                false => match r.u8()? {
+                    1 => Some(r.array()?),
+                    _ => return Err(DecodeError::IllegalValue("quic_early_data_context")),
+                },
+            };
             (
                 server,
                 client,
@@ -372,6 +389,7 @@ impl Codec for ServerSessionValue {
             server_cert_type,
             client_cert_type,
             external_psk,
+            quic_early_data_context,
         })
     }
 }
@@ -530,14 +548,25 @@ mod tests {
             client_cert_type: CertificateType::RAW_PUBLIC_KEY,
             quic_version: None,
             external_psk: None,
+            quic_early_data_context: None,
         };
         assert_eq!(ServerSessionValue::decode(&v.get_encoding()), Ok(v.clone()));
         let more = ServerSessionValue {
             quic_version: Some(0x6b33_43cf),
             external_psk: Some(b"client7".to_vec()),
+            quic_early_data_context: Some([5; 32]),
             ..v.clone()
         };
-        assert_eq!(ServerSessionValue::decode(&more.get_encoding()), Ok(more));
+        let enc = more.get_encoding();
+        assert_eq!(ServerSessionValue::decode(&enc), Ok(more.clone()));
+        // A value sealed before early data contexts were kept has none; a
+        // marker other than 1 is refused.
+        let before = ServerSessionValue::decode(&enc[..enc.len() - 33]).unwrap();
+        assert_eq!(before.quic_early_data_context, None);
+        let mut odd = enc.clone();
+        let at = odd.len() - 33;
+        odd[at] = 2;
+        assert!(ServerSessionValue::decode(&odd).is_err());
         // A session sealed before the certificate types, QUIC and external
         // PSKs were kept reads as an X.509, TLS session without a PSK.
         let enc = v.get_encoding();
