@@ -234,18 +234,29 @@ impl Connection {
     /// HelloRetryRequest); a server's to open the client's 0-RTT packets,
     /// once it has accepted them. `None` otherwise.
     pub fn zero_rtt_keys(&self) -> Option<DirectionalKeys> {
+        let suite = self.zero_rtt_suite()?;
+        let secret = self.secrets.client_early.as_ref()?;
+        Some(DirectionalKeys::new(self.version, suite, secret.as_bytes()))
+    }
+
+    /// The cipher suite of the 0-RTT keys, when there are any: on a
+    /// client, the ticket's, which the ServerHello has not confirmed yet.
+    pub fn zero_rtt_cipher_suite(&self) -> Option<crate::CipherSuite> {
+        self.zero_rtt_suite().map(|s| s.suite)
+    }
+
+    fn zero_rtt_suite(&self) -> Option<&'static Tls13Suite> {
         if self.zero_rtt_cleared {
             return None;
         }
-        let secret = self.secrets.client_early.as_ref()?;
-        let suite = match self.side {
-            Role::Client => self.info.quic.as_ref()?.early_suite?,
+        self.secrets.client_early.as_ref()?;
+        match self.side {
+            Role::Client => self.info.quic.as_ref()?.early_suite,
             Role::Server => match self.info.suite? {
-                SupportedSuite::Tls13(s) => s,
-                SupportedSuite::Tls12(_) => return None,
+                SupportedSuite::Tls13(s) => Some(s),
+                SupportedSuite::Tls12(_) => None,
             },
-        };
-        Some(DirectionalKeys::new(self.version, suite, secret.as_bytes()))
+        }
     }
 
     /// Whether 0-RTT was accepted: a client knows once the server's
@@ -348,7 +359,7 @@ impl Connection {
         context: &[u8],
     ) -> Result<(), Error> {
         let exporter = self.info.exporter.as_ref().ok_or(Error::InvalidState(
-            "the exporter secret is not derived yet",
+            "keying material before the handshake ended (its exporter secret)",
         ))?;
         let material = exporter.export(label, Some(context), out.len())?;
         out.copy_from_slice(&material);

@@ -194,6 +194,8 @@ pub struct Flags {
     pub key_shares: Option<Vec<u16>>,
     /// -resumption-delay: seconds the clock moves on after a connection.
     pub resumption_delay: u64,
+    /// -quic-early-data-context: what a QUIC server's 0-RTT depends on.
+    pub quic_early_data_context: Option<Vec<u8>>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -373,6 +375,7 @@ impl Flags {
                 self.key_shares.get_or_insert_with(Vec::new).push(g)
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
+            "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
             "-resumption-delay" => self.resumption_delay = num(value()) as u64,
             // cloaktls's server always chooses in its own order.
             "-server-preference" => {}

@@ -541,12 +541,7 @@ fn check(
     outcome: &Outcome,
 ) -> Result<(), String> {
     ech::check(f, conn)?;
-    if let Some(want) = &f.expect_early_data_reason {
-        let got = conn.early_data_reason().map(early_data_reason);
-        if got != Some(want.as_str()) {
-            return Err(format!("0-RTT reason {got:?}, expected {want}"));
-        }
-    }
+    check_early_data_reason(f, conn.early_data_reason())?;
     if let Some(v) = f.expect_version {
         if conn.protocol_version().map(|p| p.0) != Some(v) {
             return Err(format!(
@@ -890,8 +885,19 @@ fn hex_string(bytes: &[u8]) -> String {
 /// What the flags expect of 0-RTT.
 /// As BoringSSL's, a rejection expected is one where 0-RTT was not
 /// accepted, and on a resumption, offered.
-fn check_early_data(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
-    let accepted = conn.early_data_accepted();
+/// -expect-early-data-reason against the reason the connection gives.
+fn check_early_data_reason(f: &Flags, reason: Option<EarlyDataReason>) -> Result<(), String> {
+    if let Some(want) = &f.expect_early_data_reason {
+        let got = reason.map(early_data_reason);
+        if got != Some(want.as_str()) {
+            return Err(format!("0-RTT reason {got:?}, expected {want}"));
+        }
+    }
+    Ok(())
+}
+
+/// What the flags expect of 0-RTT, given whether it was accepted.
+fn check_early_data(f: &Flags, accepted: Option<bool>, resumption: bool) -> Result<(), String> {
     if f.expect_accept_early_data && accepted != Some(true) {
         return Err(format!("0-RTT: {accepted:?}, expected it accepted"));
     }
@@ -967,9 +973,9 @@ fn run_connection<C: DerefMut<Target = Connection>>(
             true => tls.accept_early_data().map(|_| ()),
             false => tls.complete_handshake(),
         };
-        r = r
-            .and_then(|_| drive(&mut tls))
-            .and_then(|_| check_early_data(f, tls.conn(), resumption).map_err(Error::Config));
+        r = r.and_then(|_| drive(&mut tls)).and_then(|_| {
+            check_early_data(f, tls.conn().early_data_accepted(), resumption).map_err(Error::Config)
+        });
         if !f.server && tls.conn().early_data_accepted() == Some(false) {
             f = retry;
             said = 0;
@@ -1103,7 +1109,7 @@ fn main() {
                 false => {
                     let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
                     let cfg = client_config(f, &retry, &run, &creds, &outcome, &early_sent);
-                    quic::client(f, cfg, &name, sock, i > 0)
+                    quic::client(f, &retry, cfg, &name, sock, i > 0, &early_sent)
                 }
             }
             run.clock.advance(f.resumption_delay);

@@ -12,7 +12,7 @@
 //! `expect_quic_params`), `key_log()` set on both configurations when
 //! `-quic` is given, `fail()` and `check`-style expectations.
 
-use super::{fail, linger, Flags};
+use super::{fail, linger, EarlySent, Flags};
 use cloaktls::config::KeyLog;
 use cloaktls::quic::{
     ClientConnection, Connection, Level, Output, QuicClientConfig, QuicError, QuicServerConfig,
@@ -40,6 +40,14 @@ impl KeyLog for Secrets {
 fn secrets() -> &'static Arc<Secrets> {
     static S: OnceLock<Arc<Secrets>> = OnceLock::new();
     S.get_or_init(Arc::default)
+}
+
+/// Forgets the last connection's secrets, before a new connection (whose
+/// client may derive its 0-RTT secret as it starts).
+fn forget_secrets() {
+    if let Ok(mut m) = secrets().0.lock() {
+        m.clear();
+    }
 }
 
 /// The key log to set on the configurations in `-quic` mode.
@@ -106,9 +114,12 @@ impl Mock {
     ) -> Result<(), Error> {
         let secret = secret(level, self.client);
         let suite = match level {
-            Level::Initial => 0,
-            _ => conn.cipher_suite().map_or(0, |s| s.0),
+            Level::Initial => None,
+            // The ticket's, before the ServerHello confirms it.
+            Level::ZeroRtt => conn.zero_rtt_cipher_suite(),
+            _ => conn.cipher_suite(),
         };
+        let suite = suite.map_or(0, |s| s.0);
         let mut rec = vec![typ, level_byte(level)];
         rec.extend_from_slice(&suite.to_be_bytes());
         rec.extend_from_slice(&((secret.len() + data.len()) as u32).to_be_bytes());
@@ -119,16 +130,23 @@ impl Mock {
 
     /// Reads one record: type, level, and the data after the runner's
     /// secret (whose length is ours for that level). `None` at the end.
-    fn read(&mut self) -> Result<Option<(u8, Level, Vec<u8>)>, Error> {
-        let mut header = [0u8; 8];
-        match self.sock.read_exact(&mut header) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(Error::from(e)),
-        }
-        let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
-        let mut body = vec![0u8; len];
-        self.sock.read_exact(&mut body).map_err(Error::from)?;
+    /// 0-RTT records without 0-RTT keys (rejected early data) are
+    /// skipped, as a QUIC endpoint drops packets it cannot open.
+    fn read(&mut self, conn: &Connection) -> Result<Option<(u8, Level, Vec<u8>)>, Error> {
+        let (header, mut body) = loop {
+            let mut header = [0u8; 8];
+            match self.sock.read_exact(&mut header) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                Err(e) => return Err(Error::from(e)),
+            }
+            let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+            let mut body = vec![0u8; len];
+            self.sock.read_exact(&mut body).map_err(Error::from)?;
+            if level_of(header[1]) != Some(Level::ZeroRtt) || conn.zero_rtt_keys().is_some() {
+                break (header, body);
+            }
+        };
         let level = level_of(header[1])
             .ok_or_else(|| Error::Config(format!("a record at level {}", header[1])))?;
         // The runner writes under its secret of the level: the one we
@@ -178,6 +196,8 @@ fn report(e: &QuicError) -> ! {
 
 /// What the runner expects of the connection, as far as QUIC goes.
 fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
+    super::check_early_data(f, conn.early_data_accepted(), resumption)?;
+    super::check_early_data_reason(f, conn.early_data_reason())?;
     if f.expect_version.is_some_and(|v| v != 0x0304) {
         return Err("QUIC is TLS 1.3 only".into());
     }
@@ -217,15 +237,37 @@ fn check(f: &Flags, conn: &Connection, resumption: bool) -> Result<(), String> {
 
 fn run(
     f: &Flags,
+    retry: &Flags,
     mock: &mut Mock,
     conn: &mut Connection,
     resumption: bool,
+    early_sent: &EarlySent,
 ) -> Result<(), QuicError> {
     let mut started = false;
+    let mut f = f;
+    // A client's 0-RTT: its first words, once its ClientHello is out.
+    flush(mock, conn)?;
+    let mut said = false;
+    if f.enable_early_data && f.shim_writes_first && conn.zero_rtt_keys().is_some() {
+        mock.write(conn, APPLICATION_DATA, Level::ZeroRtt, b"hello")?;
+        said = true;
+        early_sent.store(true, std::sync::atomic::Ordering::SeqCst);
+        // As BoringSSL's shim: keying material right after the 0-RTT
+        // write, which the handshake has not given yet.
+        if f.export_keying_material > 0 {
+            let mut out = vec![0u8; f.export_keying_material];
+            conn.export_keying_material(&mut out, f.export_label.as_bytes(), &[])?;
+        }
+    }
     loop {
         flush(mock, conn)?;
         if !started && !conn.is_handshaking() {
             started = true;
+            // Rejected 0-RTT: the retry's flags, and the words again.
+            if conn.side() == cloaktls::Role::Client && conn.early_data_accepted() == Some(false) {
+                f = retry;
+                said = false;
+            }
             check(f, conn, resumption).map_err(|e| QuicError::Tls(Error::Config(e)))?;
             if f.export_keying_material > 0 {
                 let mut out = vec![0u8; f.export_keying_material];
@@ -240,14 +282,14 @@ fn run(
             if f.send_alert {
                 return Err(conn.abort(AlertDescription::DECOMPRESSION_FAILURE));
             }
-            if f.shim_writes_first {
+            if f.shim_writes_first && !said {
                 mock.write(conn, APPLICATION_DATA, Level::OneRtt, b"hello")?;
             }
             if f.shim_shuts_down {
                 return Ok(());
             }
         }
-        let Some((typ, level, data)) = mock.read()? else {
+        let Some((typ, level, data)) = mock.read(conn)? else {
             return if started {
                 Ok(())
             } else {
@@ -256,7 +298,9 @@ fn run(
         };
         match typ {
             HANDSHAKE => conn.read_handshake(level, &data)?,
-            APPLICATION_DATA if started && level == Level::OneRtt => {
+            // Accepted 0-RTT is answered at 0.5-RTT, under the server's
+            // application keys (RFC 9001 §4.1.1).
+            APPLICATION_DATA if (started && level == Level::OneRtt) || level == Level::ZeroRtt => {
                 let echo: Vec<u8> = data.iter().map(|b| b ^ 0xff).collect();
                 mock.write(conn, APPLICATION_DATA, Level::OneRtt, &echo)?;
             }
@@ -276,13 +320,17 @@ fn run(
 }
 
 /// Runs one connection; exits the process on failure, as `fail` does.
-fn connection(f: &Flags, sock: TcpStream, mut conn: Connection, resumption: bool) {
-    if let Ok(mut m) = secrets().0.lock() {
-        m.clear();
-    }
+fn connection(
+    f: &Flags,
+    retry: &Flags,
+    sock: TcpStream,
+    mut conn: Connection,
+    resumption: bool,
+    early_sent: &EarlySent,
+) {
     let client = conn.side() == cloaktls::Role::Client;
     let mut mock = Mock { sock, client };
-    if let Err(e) = run(f, &mut mock, &mut conn, resumption) {
+    if let Err(e) = run(f, retry, &mut mock, &mut conn, resumption, early_sent) {
         // QUIC sends no alert record; the mock transport carries it, at
         // the level we write at, as BoringSSL's shim does.
         // What the handshake wrote before it failed goes first (a
@@ -307,18 +355,38 @@ fn params(f: &Flags) -> Vec<u8> {
 }
 
 /// The `-quic` client.
-pub fn client(f: &Flags, config: Arc<ClientConfig>, name: &str, sock: TcpStream, resumption: bool) {
+pub fn client(
+    f: &Flags,
+    retry: &Flags,
+    config: Arc<ClientConfig>,
+    name: &str,
+    sock: TcpStream,
+    resumption: bool,
+    early_sent: &EarlySent,
+) {
+    forget_secrets();
     let config = QuicClientConfig::new(config).unwrap_or_else(|e| fail(&e));
     let conn =
         ClientConnection::new(config, Version::V1, name, params(f)).unwrap_or_else(|e| report(&e));
-    connection(f, sock, quic_conn(conn), resumption)
+    connection(f, retry, sock, quic_conn(conn), resumption, early_sent)
 }
 
 /// The `-quic` server.
 pub fn server(f: &Flags, config: Arc<ServerConfig>, sock: TcpStream, resumption: bool) {
+    forget_secrets();
     let config = QuicServerConfig::new(config).unwrap_or_else(|e| fail(&e));
-    let conn = ServerConnection::new(config, Version::V1, params(f));
-    connection(f, sock, quic_conn(conn), resumption)
+    let mut conn = ServerConnection::new(config, Version::V1, params(f));
+    if let Some(context) = &f.quic_early_data_context {
+        conn.set_early_data_context(context);
+    }
+    connection(
+        f,
+        f,
+        sock,
+        quic_conn(conn),
+        resumption,
+        &EarlySent::default(),
+    )
 }
 
 /// The side-independent connection inside a client or server one.
