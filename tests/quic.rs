@@ -559,3 +559,52 @@ fn zero_rtt_needs_the_early_data_context_of_the_ticket() {
         );
     }
 }
+
+#[test]
+fn an_acceptor_reads_the_client_hello_before_the_configuration() {
+    use cloaktls::quic::QuicAcceptor;
+    let pki = Pki::new("quic ca");
+    let server = QuicServerConfig::new(tls_server(&pki, |b| b)).unwrap();
+    for refuse in [false, true] {
+        let (mut c, _) = connections(
+            tls_client(&pki, |b| b),
+            tls_server(&pki, |b| b),
+            Version::V1,
+        );
+        let mut acceptor = QuicAcceptor::new();
+        // The client's Initial CRYPTO data, in two pieces.
+        let Some(Output::Handshake { level, data }) = c.next_output() else {
+            panic!("a ClientHello first");
+        };
+        assert_eq!(level, Level::Initial);
+        acceptor.read_handshake(&data[..40]).unwrap();
+        assert!(acceptor.accept().is_none());
+        acceptor.read_handshake(&data[40..]).unwrap();
+        let accepted = acceptor.accept().expect("the whole ClientHello");
+        assert_eq!(
+            accepted.client_hello().server_name.as_deref(),
+            Some("localhost")
+        );
+        assert_eq!(accepted.client_hello().alpn_protocols, [b"h3".to_vec()]);
+        if refuse {
+            let e = accepted.refuse(AlertDescription::HANDSHAKE_FAILURE);
+            assert_eq!(
+                e.code(),
+                TransportErrorCode::crypto(AlertDescription::HANDSHAKE_FAILURE)
+            );
+            continue;
+        }
+        let mut s: Connection = accepted
+            .into_connection_with(
+                server.clone(),
+                Version::V1,
+                b"server params".to_vec(),
+                |s| s.set_early_data_context(b"h3 settings"),
+            )
+            .unwrap()
+            .into();
+        run(&mut c, &mut s).unwrap();
+        assert!(!c.is_handshaking() && !s.is_handshaking());
+        assert_eq!(c.transport_parameters(), Some(&b"server params"[..]));
+    }
+}

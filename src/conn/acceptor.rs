@@ -7,8 +7,7 @@ use super::ServerConnection;
 use crate::config::ServerConfig;
 use crate::error::Error;
 pub use crate::handshake::ClientHelloInfo;
-use crate::msgs::enums::{AlertDescription, ContentType, HandshakeType, ProtocolVersion};
-use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::msgs::enums::{AlertDescription, ContentType};
 use crate::record::{Deframer, HandshakeJoiner};
 use std::sync::Arc;
 
@@ -108,19 +107,7 @@ impl Acceptor {
             self.joiner.push(record.payload)?;
             let mut message = Vec::new();
             if self.joiner.next_message_into(&mut message)? {
-                let typ = HandshakeType(message.first().copied().unwrap_or_default());
-                if typ != HandshakeType::CLIENT_HELLO {
-                    return Err(Error::peer(
-                        AlertDescription::UNEXPECTED_MESSAGE,
-                        format!("a {typ:?} where the ClientHello was due"),
-                    ));
-                }
-                let msg = HandshakeMessage::decode(&message, ProtocolVersion::TLSV1_2)
-                    .map_err(|e| Error::decode("ClientHello", e))?;
-                let HandshakePayload::ClientHello(ch) = &msg.payload else {
-                    return Err(Error::Internal("a ClientHello decoded as another message"));
-                };
-                self.hello = Some(ClientHelloInfo::from_hello(ch)?);
+                self.hello = Some(ClientHelloInfo::from_message(&message)?);
                 return Ok(());
             }
         }

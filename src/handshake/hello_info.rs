@@ -4,9 +4,10 @@
 use super::server_common::sni;
 use crate::error::Error;
 use crate::msgs::enums::SignatureScheme;
+use crate::msgs::enums::{AlertDescription, HandshakeType};
 use crate::msgs::enums::{CipherSuite, ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::Extension;
-use crate::msgs::handshake::ClientHello;
+use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload};
 
 /// What a ClientHello offers, for choosing a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,25 @@ pub struct ClientHelloInfo {
 }
 
 impl ClientHelloInfo {
+    /// The offer of a whole handshake message, which must be a
+    /// ClientHello: anything else where one is due is unexpected_message;
+    /// a malformed one, decode_error.
+    pub(crate) fn from_message(message: &[u8]) -> Result<Self, Error> {
+        let typ = HandshakeType(message.first().copied().unwrap_or_default());
+        if typ != HandshakeType::CLIENT_HELLO {
+            return Err(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("a {typ:?} where the ClientHello was due"),
+            ));
+        }
+        let msg = HandshakeMessage::decode(message, ProtocolVersion::TLSV1_2)
+            .map_err(|e| Error::decode("ClientHello", e))?;
+        let HandshakePayload::ClientHello(ch) = &msg.payload else {
+            return Err(Error::Internal("a ClientHello decoded as another message"));
+        };
+        Self::from_hello(ch)
+    }
+
     /// The offer of `ch`. Fails as the handshake would on a malformed
     /// server_name (RFC 6066 §3).
     pub(crate) fn from_hello(ch: &ClientHello) -> Result<Self, Error> {

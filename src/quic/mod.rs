@@ -43,6 +43,7 @@
 //! # let _ = initial; Ok(()) }
 //! ```
 
+mod acceptor;
 mod config;
 mod connection;
 mod error;
@@ -51,6 +52,7 @@ mod retry;
 mod trace;
 
 pub use crate::key_schedule::quic::Version;
+pub use acceptor::{QuicAccepted, QuicAcceptor};
 pub use config::{QuicClientConfig, QuicServerConfig};
 pub use connection::{ClientConnection, Connection, KeyChange, Output, ServerConnection};
 pub use error::{QuicError, TransportErrorCode};

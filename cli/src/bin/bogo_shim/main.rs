@@ -80,14 +80,30 @@ struct Run {
     clock: Arc<Clock>,
 }
 
-/// The system clock moved on by -resumption-delay after each connection,
-/// as BoringSSL's shim moves its clock.
-#[derive(Debug, Default)]
-struct Clock(std::sync::atomic::AtomicU64);
+/// A clock that stands still at the time the shim started, and moves on
+/// only by -resumption-delay after each connection, as BoringSSL's shim's
+/// test clock: ticket ages are what the runner expects, however long the
+/// connections take.
+#[derive(Debug)]
+struct Clock {
+    start_ms: u64,
+    offset: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        use cloaktls::verify::TimeSource;
+        Clock {
+            start_ms: cloaktls::verify::SystemClock.now_ms(),
+            offset: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
 
 impl Clock {
     fn advance(&self, secs: u64) {
-        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+        self.offset
+            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -97,10 +113,8 @@ impl cloaktls::verify::TimeSource for Clock {
         cloaktls::verify::UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs))
     }
     fn now_ms(&self) -> u64 {
-        let offset = self.0.load(std::sync::atomic::Ordering::SeqCst);
-        cloaktls::verify::SystemClock
-            .now_ms()
-            .saturating_add(offset.saturating_mul(1000))
+        let offset = self.offset.load(std::sync::atomic::Ordering::SeqCst);
+        self.start_ms.saturating_add(offset.saturating_mul(1000))
     }
 }
 
@@ -450,6 +464,24 @@ fn server_config(
     }
     let b = ech::server(f, b).unwrap_or_else(|e| fail(&e));
     b.build().unwrap_or_else(|e| config_failed(f, &e))
+}
+
+/// The server configuration with the credentials' OCSP responses, or
+/// (`staple` false: the OCSP callback declined) without them.
+fn staple_or_not(
+    f: &Flags,
+    run: &Run,
+    creds: &[(i64, CertifiedKey)],
+    outcome: &Outcome,
+    staple: bool,
+) -> Arc<ServerConfig> {
+    match staple {
+        true => server_config(f, run, creds, outcome),
+        false => {
+            let f = f.without_ocsp();
+            server_config(&f, run, &identities(&f), outcome)
+        }
+    }
 }
 
 /// A configuration the library refuses: with every version disabled that
@@ -1100,12 +1132,13 @@ fn main() {
         let outcome = Outcome::default();
         let early_sent = EarlySent::default();
         if f.quic {
-            if f.server && early::wanted(f) {
-                // cloaktls's QUIC server has no Acceptor of its own.
-                unimplemented("a ClientHello callback over QUIC");
-            }
             match f.server {
-                true => quic::server(f, server_config(f, &run, &creds, &outcome), sock, i > 0),
+                true => quic::server(
+                    f,
+                    |staple| staple_or_not(f, &run, &creds, &outcome, staple),
+                    sock,
+                    i > 0,
+                ),
                 false => {
                     let name = f.host_name.clone().unwrap_or_else(|| "127.0.0.1".into());
                     let cfg = client_config(f, &retry, &run, &creds, &outcome, &early_sent);
@@ -1120,13 +1153,7 @@ fn main() {
             false => Transport::Plain(sock),
         };
         let result = if f.server {
-            let cfg = |staple: bool| match staple {
-                true => server_config(f, &run, &creds, &outcome),
-                false => {
-                    let f = f.without_ocsp();
-                    server_config(&f, &run, &identities(&f), &outcome)
-                }
-            };
+            let cfg = |staple| staple_or_not(f, &run, &creds, &outcome, staple);
             let conn = early::accept(f, cfg, &mut transport).unwrap_or_else(|e| fail(&e));
             run_connection(
                 f,

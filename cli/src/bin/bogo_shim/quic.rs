@@ -97,6 +97,9 @@ const HANDSHAKE: u8 = 22;
 const APPLICATION_DATA: u8 = 23;
 const ALERT: u8 = 21;
 
+/// A mock transport record as it came: its header and body.
+type RawRecord = ([u8; 8], Vec<u8>);
+
 /// The runner's end of the mock transport.
 struct Mock {
     sock: TcpStream,
@@ -134,15 +137,9 @@ impl Mock {
     /// skipped, as a QUIC endpoint drops packets it cannot open.
     fn read(&mut self, conn: &Connection) -> Result<Option<(u8, Level, Vec<u8>)>, Error> {
         let (header, mut body) = loop {
-            let mut header = [0u8; 8];
-            match self.sock.read_exact(&mut header) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-                Err(e) => return Err(Error::from(e)),
-            }
-            let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
-            let mut body = vec![0u8; len];
-            self.sock.read_exact(&mut body).map_err(Error::from)?;
+            let Some((header, body)) = self.read_raw()? else {
+                return Ok(None);
+            };
             if level_of(header[1]) != Some(Level::ZeroRtt) || conn.zero_rtt_keys().is_some() {
                 break (header, body);
             }
@@ -159,6 +156,30 @@ impl Mock {
             ));
         }
         Ok(Some((header[0], level, body.split_off(theirs.len()))))
+    }
+}
+
+impl Mock {
+    /// One record as it came: its header and body. `None` at the end.
+    fn read_raw(&mut self) -> Result<Option<RawRecord>, Error> {
+        let mut header = [0u8; 8];
+        match self.sock.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(Error::from(e)),
+        }
+        let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let mut body = vec![0u8; len];
+        self.sock.read_exact(&mut body).map_err(Error::from)?;
+        Ok(Some((header, body)))
+    }
+
+    /// An alert at the Initial level, where nothing is protected.
+    fn initial_alert(&mut self, alert: AlertDescription) {
+        let mut rec = vec![ALERT, level_byte(Level::Initial), 0, 0, 0, 0, 0, 2];
+        rec.extend_from_slice(&[2, alert.0]);
+        let _ = self.sock.write_all(&rec);
+        linger(&mut self.sock);
     }
 }
 
@@ -323,13 +344,11 @@ fn run(
 fn connection(
     f: &Flags,
     retry: &Flags,
-    sock: TcpStream,
+    mut mock: Mock,
     mut conn: Connection,
     resumption: bool,
     early_sent: &EarlySent,
 ) {
-    let client = conn.side() == cloaktls::Role::Client;
-    let mut mock = Mock { sock, client };
     if let Err(e) = run(f, retry, &mut mock, &mut conn, resumption, early_sent) {
         // QUIC sends no alert record; the mock transport carries it, at
         // the level we write at, as BoringSSL's shim does.
@@ -368,25 +387,94 @@ pub fn client(
     let config = QuicClientConfig::new(config).unwrap_or_else(|e| fail(&e));
     let conn =
         ClientConnection::new(config, Version::V1, name, params(f)).unwrap_or_else(|e| report(&e));
-    connection(f, retry, sock, quic_conn(conn), resumption, early_sent)
+    let mock = Mock { sock, client: true };
+    connection(f, retry, mock, quic_conn(conn), resumption, early_sent)
 }
 
 /// The `-quic` server.
-pub fn server(f: &Flags, config: Arc<ServerConfig>, sock: TcpStream, resumption: bool) {
+/// `config(staple)` builds the configuration, with the credentials' OCSP
+/// responses or without; the ClientHello callbacks the flags install run
+/// over cloaktls's QuicAcceptor.
+pub fn server(
+    f: &Flags,
+    config: impl FnOnce(bool) -> Arc<ServerConfig>,
+    sock: TcpStream,
+    resumption: bool,
+) {
     forget_secrets();
-    let config = QuicServerConfig::new(config).unwrap_or_else(|e| fail(&e));
-    let mut conn = ServerConnection::new(config, Version::V1, params(f));
-    if let Some(context) = &f.quic_early_data_context {
-        conn.set_early_data_context(context);
-    }
+    let quic_config = |staple| QuicServerConfig::new(config(staple)).unwrap_or_else(|e| fail(&e));
+    let setup = |conn: &mut ServerConnection| {
+        if let Some(context) = &f.quic_early_data_context {
+            conn.set_early_data_context(context);
+        }
+    };
+    let mut mock = Mock {
+        sock,
+        client: false,
+    };
+    let conn = match super::early::wanted(f) {
+        false => {
+            let mut conn = ServerConnection::new(quic_config(true), Version::V1, params(f));
+            setup(&mut conn);
+            conn
+        }
+        true => {
+            let accepted = accept(&mut mock);
+            match super::early::decide(f, accepted.client_hello()) {
+                Ok(super::early::Decision::Serve { staple }) => accepted
+                    .into_connection_with(quic_config(staple), Version::V1, params(f), setup)
+                    .unwrap_or_else(|e| {
+                        // Failed on the ClientHello: nothing went out yet.
+                        if let Some(alert) = e.alert() {
+                            mock.initial_alert(alert);
+                        }
+                        report(&e)
+                    }),
+                Ok(super::early::Decision::Refuse(alert, code)) => {
+                    mock.initial_alert(alert);
+                    super::early::refused(code)
+                }
+                Err(e) => fail(&e),
+            }
+        }
+    };
     connection(
         f,
         f,
-        sock,
+        mock,
         quic_conn(conn),
         resumption,
         &EarlySent::default(),
     )
+}
+
+/// The client's ClientHello, read by a QuicAcceptor from the Initial
+/// CRYPTO data; the shim fails on anything else.
+fn accept(mock: &mut Mock) -> cloaktls::quic::QuicAccepted {
+    let mut acceptor = cloaktls::quic::QuicAcceptor::new();
+    loop {
+        if let Some(a) = acceptor.accept() {
+            return a;
+        }
+        let record = mock.read_raw().unwrap_or_else(|e| fail(&e));
+        let Some((header, data)) = record else {
+            fail(&Error::HandshakeNotComplete)
+        };
+        if header[0] != HANDSHAKE || level_of(header[1]) != Some(Level::Initial) {
+            let e = Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                "a record other than the Initial CRYPTO data first",
+            );
+            mock.initial_alert(AlertDescription::UNEXPECTED_MESSAGE);
+            fail(&e)
+        }
+        if let Err(e) = acceptor.read_handshake(&data) {
+            if let Some(alert) = e.alert() {
+                mock.initial_alert(alert);
+            }
+            report(&e)
+        }
+    }
 }
 
 /// The side-independent connection inside a client or server one.
