@@ -196,6 +196,13 @@ pub struct Flags {
     pub resumption_delay: u64,
     /// -quic-early-data-context: what a QUIC server's 0-RTT depends on.
     pub quic_early_data_context: Option<Vec<u8>>,
+    /// -shim-initial-write: what the shim writes first ("hello").
+    pub shim_initial_write: Option<Vec<u8>>,
+    /// -repeat-shim-initial-write: how many times (1).
+    pub repeat_shim_initial_write: Option<usize>,
+    /// -read-with-unfinished-write: the first words leave with one byte
+    /// through, the rest pending while the shim reads.
+    pub read_with_unfinished_write: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -264,6 +271,13 @@ impl Flags {
             c.ocsp_response = None;
         }
         f
+    }
+
+    /// The shim's first words ("hello" unless the flags say otherwise),
+    /// and how many times they are written.
+    pub fn initial_write(&self) -> (&[u8], usize) {
+        let word = self.shim_initial_write.as_deref().unwrap_or(b"hello");
+        (word, self.repeat_shim_initial_write.unwrap_or(1))
     }
 
     /// The credential that credential flags fill now.
@@ -376,6 +390,11 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-read-with-unfinished-write" => self.read_with_unfinished_write = true,
+            "-shim-initial-write" => self.shim_initial_write = Some(value().into_bytes()),
+            "-repeat-shim-initial-write" => {
+                self.repeat_shim_initial_write = Some(num(value()) as usize)
+            }
             "-resumption-delay" => self.resumption_delay = num(value()) as u64,
             // cloaktls's server always chooses in its own order.
             "-server-preference" => {}

@@ -765,7 +765,6 @@ fn early_data_reason(r: EarlyDataReason) -> &'static str {
 }
 
 /// The shim's first words.
-const HELLO: &[u8] = b"hello";
 
 /// The data exchange: exported keying material, the shim's first words
 /// (but the first `said` bytes, which went as accepted 0-RTT), the echo.
@@ -798,8 +797,18 @@ fn exchange<C: DerefMut<Target = Connection>>(
             .export_keying_material(&mut out, f.export_label.as_bytes(), context)?;
         tls.write_all(&out).map_err(Error::from)?;
     }
+    let mut said = said;
+    if f.read_with_unfinished_write && said == 0 {
+        // The record waits in the connection with one byte out; the next
+        // reads finish it before anything else goes.
+        let (word, _) = f.initial_write();
+        said = tls.conn_mut().send(word)?;
+        one_byte_through(tls)?;
+    }
     if f.shim_writes_first {
-        tls.write_all(HELLO.get(said..).unwrap_or_default())
+        let (word, repeat) = f.initial_write();
+        let words = word.repeat(repeat);
+        tls.write_all(words.get(said..).unwrap_or_default())
             .map_err(Error::from)?;
     }
     if f.shim_shuts_down {
@@ -849,6 +858,40 @@ fn close<C: DerefMut<Target = Connection>>(tls: &mut TlsStream<C, Transport>) ->
 /// handshake message (ClientHelloInner too), ChangeCipherSpec and alert,
 /// each way; a TLS 1.3 ChangeCipherSpec that arrives is dropped unseen
 /// there (RFC 9846 §5), so it is left out here.
+/// Writes one byte of what the connection has to send, and leaves the
+/// rest pending: a write the transport did not take whole (-async with
+/// -read-with-unfinished-write).
+fn one_byte_through<C: DerefMut<Target = Connection>>(
+    tls: &mut TlsStream<C, Transport>,
+) -> Result<(), Error> {
+    if !tls.conn().wants_write() {
+        return Ok(());
+    }
+    let first = tls.conn().pending_tls()[..1].to_vec();
+    tls.get_mut().socket().write_all(&first)?;
+    tls.conn_mut().consume_tls(1);
+    Ok(())
+}
+
+/// The first words as 0-RTT, one record per write as BoringSSL's shim
+/// makes them, as far as the ticket allows; returns how many bytes went.
+fn early_words<C: DerefMut<Target = Connection>>(
+    f: &Flags,
+    tls: &mut TlsStream<C, Transport>,
+) -> Result<usize, Error> {
+    let (word, repeat) = f.initial_write();
+    let mut said = 0;
+    for _ in 0..repeat {
+        let n = tls.conn_mut().send_early_data(word)?;
+        said += n;
+        tls.flush().map_err(Error::from)?;
+        if n < word.len() {
+            break;
+        }
+    }
+    Ok(said)
+}
+
 /// One read: with -peek-then-read, a peek, a second peek that must see
 /// the same bytes, then the read that takes them (BufRead over the
 /// connection's received data).
@@ -983,8 +1026,14 @@ fn run_connection<C: DerefMut<Target = Connection>>(
     // What went as 0-RTT: as much of the first words as the ticket allows.
     let mut said = 0;
     let mut r = Ok(());
-    if !f.server && f.enable_early_data && resumption && f.shim_writes_first {
-        r = tls.conn_mut().send_early_data(HELLO).map(|n| said = n);
+    let unfinished_early = f.read_with_unfinished_write && f.enable_early_data && resumption;
+    if !f.server && unfinished_early && tls.conn().early_data_room().is_some() {
+        let (word, _) = f.initial_write();
+        r = tls.conn_mut().send_early_data(word).map(|n| said = n);
+        r = r.and_then(|_| one_byte_through(&mut tls));
+        early_sent.store(said > 0, std::sync::atomic::Ordering::SeqCst);
+    } else if !f.server && f.enable_early_data && resumption && f.shim_writes_first {
+        r = early_words(f, &mut tls).map(|n| said = n);
         early_sent.store(said > 0, std::sync::atomic::Ordering::SeqCst);
         // BoringSSL's shim exports right after its 0-RTT write, before the
         // handshake ends: cloaktls has no keying material yet.
