@@ -764,8 +764,6 @@ fn early_data_reason(r: EarlyDataReason) -> &'static str {
     }
 }
 
-/// The shim's first words.
-
 /// The data exchange: exported keying material, the shim's first words
 /// (but the first `said` bytes, which went as accepted 0-RTT), the echo.
 fn exchange<C: DerefMut<Target = Connection>>(
