@@ -802,3 +802,81 @@ fn false_start_sends_data_with_the_client_finished() {
         }
     }
 }
+
+#[test]
+fn grease_values_go_out_and_the_handshake_succeeds() {
+    use cloaktls::msgs::enums::is_grease_u16;
+    let pki = Pki::new("CA");
+    // (versions, the server's groups: P-256 alone forces a HelloRetryRequest)
+    for (versions, groups) in [
+        (V13, vec![NamedGroup::X25519_MLKEM768]),
+        (V13, vec![NamedGroup::SECP256R1]),
+        (V12, vec![NamedGroup::X25519]),
+    ] {
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.versions(versions).groups(&groups),
+            |b| b.grease(true),
+            "localhost",
+        );
+        // RFC 8701 §3.1: one reserved value in each list, and in two
+        // extensions.
+        let hello = c.pending_tls().to_vec();
+        let mut acceptor = cloaktls::conn::Acceptor::new();
+        acceptor.read_tls(&hello).unwrap();
+        let info = acceptor.accept().unwrap().client_hello().clone();
+        assert!(info.cipher_suites.iter().any(|v| is_grease_u16(v.0)));
+        assert!(info.groups.iter().any(|v| is_grease_u16(v.0)));
+        assert!(info.versions.iter().any(|v| is_grease_u16(v.0)));
+        assert!(info.signature_schemes.iter().any(|v| is_grease_u16(v.0)));
+        let (rc, rs) = handshake(&mut c, &mut s);
+        rc.unwrap();
+        rs.unwrap();
+        assert_eq!(c.protocol_version(), Some(versions[0]));
+        assert_eq!(c.key_exchange_group(), Some(groups[0]));
+        assert_eq!(send_and_receive(&mut c, &mut s, b"ping"), b"ping");
+    }
+}
+
+#[test]
+fn permuted_extensions_vary_keep_the_psk_last_and_still_connect() {
+    let pki = Pki::new("CA");
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .permute_extensions(true)
+        .grease(true)
+        .build()
+        .unwrap();
+    let mut orders = std::collections::HashSet::new();
+    for round in 0..6 {
+        let mut c = ClientConnection::new(c_cfg.clone(), "localhost").unwrap();
+        let mut s = ServerConnection::new(s_cfg.clone()).unwrap();
+        let hello = c.pending_tls().to_vec();
+        // The extension types in order: record (5) and message (4)
+        // headers, version, random, session ID, suites, compression.
+        let body = &hello[9..];
+        let mut at = 2 + 32;
+        at += 1 + usize::from(body[at]);
+        at += 2 + usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+        at += 1 + usize::from(body[at]);
+        at += 2;
+        let mut types = Vec::new();
+        while at + 4 <= body.len() {
+            types.push(u16::from_be_bytes([body[at], body[at + 1]]));
+            at += 4 + usize::from(u16::from_be_bytes([body[at + 2], body[at + 3]]));
+        }
+        if round > 0 {
+            // Resuming: pre_shared_key (41) stays last.
+            assert_eq!(types.last(), Some(&41), "{types:?}");
+            orders.insert(types);
+        }
+        let (rc, rs) = handshake(&mut c, &mut s);
+        rc.unwrap();
+        rs.unwrap();
+        assert_eq!(c.is_resumed(), round > 0);
+        read_all(&mut c);
+    }
+    assert!(orders.len() > 1, "the same order five times");
+}

@@ -90,6 +90,8 @@ pub struct ClientConfig {
     pub(crate) session_store: Option<Arc<dyn ClientSessionStore>>,
     pub(crate) early_data: bool,
     pub(crate) false_start: bool,
+    pub(crate) grease: bool,
+    pub(crate) permute_extensions: bool,
     /// The groups that get a key share in the first ClientHello (None:
     /// the first group's, and a classical one beside a post-quantum one).
     pub(crate) key_shares: Option<Vec<NamedGroup>>,
@@ -338,6 +340,8 @@ impl ClientConfigBuilder {
                 session_store: Some(Arc::new(MemorySessionCache::new(256))),
                 early_data: false,
                 false_start: false,
+                grease: false,
+                permute_extensions: false,
                 key_shares: None,
                 trace: Trace::Off,
                 psk_ke: false,
@@ -572,6 +576,26 @@ impl ClientConfigBuilder {
     /// client sends after one round trip already).
     pub fn false_start(mut self, on: bool) -> Self {
         self.config.false_start = on;
+        self
+    }
+
+    /// GREASE (RFC 8701): each ClientHello carries reserved values a
+    /// server must ignore, in its cipher suites, supported_groups (with a
+    /// one-byte key share), supported_versions, signature_algorithms and
+    /// two extensions, drawn anew for each connection. It keeps servers
+    /// from growing intolerant of values they do not know, as browsers
+    /// do; a server that chooses one of them is refused. Off by default.
+    pub fn grease(mut self, on: bool) -> Self {
+        self.config.grease = on;
+        self
+    }
+
+    /// Sends the ClientHello's extensions in a random order, drawn anew for
+    /// each connection (pre_shared_key stays last, RFC 8446 §4.2.11), as
+    /// browsers do so that servers cannot come to depend on one order.
+    /// Off by default (the order is then RFC 8448's).
+    pub fn permute_extensions(mut self, on: bool) -> Self {
+        self.config.permute_extensions = on;
         self
     }
 

@@ -17,7 +17,7 @@ use crate::key_schedule::tls13::EarlySecret;
 use crate::msgs::ech::EchClientHello;
 use crate::msgs::enums::{
     CertificateStatusType, CipherSuite, CompressionMethod, EcPointFormat, ExtensionType,
-    ProtocolVersion, PskKeyExchangeMode, ServerNameType,
+    NamedGroup, ProtocolVersion, PskKeyExchangeMode, ServerNameType, SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertificateStatusRequest, Extension, KeyShareEntry, ServerName as SniEntry,
@@ -41,6 +41,47 @@ struct Offer {
     /// Why there is no 0-RTT, when there is none.
     no_early: Option<EarlyDataReason>,
     session_id: Vec<u8>,
+    /// The GREASE values of this hello (RFC 8701), if the configuration
+    /// asks for them.
+    grease: Option<Grease>,
+}
+
+/// One hello's GREASE values (RFC 8701 §2): reserved code points that a
+/// server must ignore, so that servers which choke on values they do not
+/// know are found out. A second ClientHello keeps them.
+#[derive(Debug, Clone, Copy)]
+struct Grease {
+    suite: u16,
+    group: u16,
+    version: u16,
+    scheme: u16,
+    /// An empty extension first, and one with a byte near the end: two
+    /// different types (RFC 8446 §4.2: no type twice).
+    extensions: [u16; 2],
+}
+
+impl Grease {
+    /// Values drawn from `random`, each one of 0x0A0A, 0x1A1A, ... 0xFAFA.
+    fn new(random: &dyn crate::crypto::RandomSource) -> Result<Self, Error> {
+        let mut b = [0u8; 6];
+        random.fill(&mut b)?;
+        let value = |x: u8| {
+            let n = u16::from(x & 0xf0);
+            (n << 8) | 0x0a00 | n | 0x0a
+        };
+        let first = value(b[4]);
+        let mut second = value(b[5]);
+        if second == first {
+            second ^= 0x1010;
+        }
+        Ok(Grease {
+            suite: value(b[0]),
+            group: value(b[1]),
+            version: value(b[2]),
+            scheme: value(b[3]),
+            extensions: [first, second],
+        })
+    }
 }
 
 /// Builds and sends the ClientHello; returns the state awaiting ServerHello.
@@ -139,7 +180,7 @@ fn build_hello(
         legacy_version: ProtocolVersion::TLSV1_2,
         random: client_random,
         legacy_session_id: offer.session_id.clone(),
-        cipher_suites: offer.suites.clone(),
+        cipher_suites: greased(offer.grease.map(|g| CipherSuite(g.suite)), &offer.suites),
         compression_methods: vec![CompressionMethod::NULL],
         extensions: exts,
     };
@@ -147,7 +188,30 @@ fn build_hello(
         let grease = ech_client::grease_extension(&hello, config.random.as_ref())?;
         ech_client::insert_before_psk(&mut hello.extensions, grease);
     }
+    if config.permute_extensions {
+        permute(&mut hello.extensions, config.random.as_ref())?;
+    }
     Ok((hello, ech_status))
+}
+
+/// The extensions in a random order, pre_shared_key staying last (RFC
+/// 8446 §4.2.11), so that servers cannot come to depend on one order.
+fn permute(exts: &mut [Extension], random: &dyn crate::crypto::RandomSource) -> Result<(), Error> {
+    let psk_last = exts
+        .last()
+        .is_some_and(|e| e.typ() == ExtensionType::PRE_SHARED_KEY);
+    let n = exts.len() - usize::from(psk_last);
+    let mut draws = vec![0u8; 2 * n];
+    random.fill(&mut draws)?;
+    // Fisher-Yates, with 16-bit draws (the bias is negligible for a few
+    // dozen extensions, and no secret depends on it).
+    for i in (1..n).rev() {
+        let draw = draws
+            .get(2 * i..2 * i + 2)
+            .map_or(0, |d| usize::from(u16::from_be_bytes([d[0], d[1]])));
+        exts.swap(i, draw % (i + 1));
+    }
+    Ok(())
 }
 
 /// 0-RTT with the first PSK offered, if the offer allows it (the
@@ -204,13 +268,19 @@ fn send_ech_hellos(
     {
         exts.push(ech_client::grease_psk(psk, config.random.as_ref())?);
     }
+    if config.permute_extensions {
+        permute(&mut exts, config.random.as_ref())?;
+    }
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
     let outer = ClientHello {
         legacy_version: ProtocolVersion::TLSV1_2,
         random,
         legacy_session_id: inner.legacy_session_id.clone(),
-        cipher_suites: offered_suites(&config, true, tls12)?,
+        cipher_suites: greased(
+            offer.grease.map(|g| CipherSuite(g.suite)),
+            &offered_suites(&config, true, tls12)?,
+        ),
         compression_methods: vec![CompressionMethod::NULL],
         extensions: exts,
     };
@@ -264,6 +334,7 @@ fn outer_extensions(
         early: outer.early,
         no_early: None,
         session_id: Vec::new(),
+        grease: inner.grease,
     };
     let mut exts = extensions(config, public_name, &view);
     // The same key shares as the inner's (so that key_share compresses).
@@ -278,16 +349,25 @@ fn outer_extensions(
     exts
 }
 
-/// The key_share entries of an offer.
+/// The key_share entries of an offer: a GREASE one of a byte first, if
+/// the offer has GREASE (RFC 8701 §3.1).
 fn key_share_entries(offer: &Offer) -> Vec<KeyShareEntry> {
-    offer
-        .key_shares
-        .iter()
-        .map(|k| KeyShareEntry {
+    let grease = offer.grease.map(|g| KeyShareEntry {
+        group: NamedGroup(g.group),
+        key_exchange: vec![0],
+    });
+    grease
+        .into_iter()
+        .chain(offer.key_shares.iter().map(|k| KeyShareEntry {
             group: k.group(),
             key_exchange: k.public_key().to_vec(),
-        })
+        }))
         .collect()
+}
+
+/// `list` with the GREASE value first, if there is one.
+fn greased<T: Clone>(grease: Option<T>, list: &[T]) -> Vec<T> {
+    grease.into_iter().chain(list.iter().cloned()).collect()
 }
 
 /// A QUIC handshake's quic_transport_parameters (RFC 9001 §8.2), before
@@ -348,6 +428,10 @@ fn make_offer(
         early,
         no_early,
         session_id,
+        grease: config
+            .grease
+            .then(|| Grease::new(config.random.as_ref()))
+            .transpose()?,
     })
 }
 
@@ -518,6 +602,13 @@ fn extensions(
     offer: &Offer,
 ) -> Vec<Extension> {
     let mut exts = Vec::new();
+    // RFC 8701 §3.1: GREASE extensions, an empty one first.
+    if let Some(g) = offer.grease {
+        exts.push(Extension::Unknown {
+            typ: ExtensionType(g.extensions[0]),
+            data: Vec::new(),
+        });
+    }
     if let (true, ServerName::DnsName(name)) = (config.enable_sni, server_name) {
         // RFC 6066 §3: the name without a trailing dot; never an address.
         let host = name.as_ref().trim_end_matches('.').as_bytes().to_vec();
@@ -530,9 +621,10 @@ fn extensions(
         exts.push(Extension::ExtendedMasterSecret);
         exts.push(Extension::RenegotiationInfo(Vec::new()));
     }
-    exts.push(Extension::SupportedGroups(
-        config.key_exchange.names(offer.tls13),
-    ));
+    exts.push(Extension::SupportedGroups(greased(
+        offer.grease.map(|g| NamedGroup(g.group)),
+        &config.key_exchange.names(offer.tls13),
+    )));
     if offer.tls12 {
         exts.push(Extension::EcPointFormats(vec![EcPointFormat::UNCOMPRESSED]));
         let ticket = offer.tls12_session.as_ref().and_then(|s| s.ticket.clone());
@@ -568,12 +660,18 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
         if offer.tls12 {
             versions.push(ProtocolVersion::TLSV1_2);
         }
-        exts.push(Extension::SupportedVersionsClient(versions));
+        exts.push(Extension::SupportedVersionsClient(greased(
+            offer.grease.map(|g| ProtocolVersion(g.version)),
+            &versions,
+        )));
     }
     // RFC 9846 §9.2: a hello with pre_shared_key may leave
     // signature_algorithms out; a client that takes no certificate does.
     if !config.psk_only {
-        exts.push(Extension::SignatureAlgorithms(config.signature_schemes()));
+        exts.push(Extension::SignatureAlgorithms(greased(
+            offer.grease.map(|g| SignatureScheme(g.scheme)),
+            &config.signature_schemes(),
+        )));
     }
     if !config.signature_algorithms_cert.is_empty() {
         exts.push(Extension::SignatureAlgorithmsCert(
@@ -602,6 +700,13 @@ fn tls13_extensions(config: &ClientConfig, offer: &Offer, exts: &mut Vec<Extensi
     exts.extend(super::cert_types::offer(config));
     if let Some(limit) = config.record_size_limit {
         exts.push(Extension::RecordSizeLimit(limit));
+    }
+    // RFC 8701 §3.1: a second GREASE extension, of one byte.
+    if let Some(g) = offer.grease {
+        exts.push(Extension::Unknown {
+            typ: ExtensionType(g.extensions[1]),
+            data: vec![0],
+        });
     }
     if !offer.psks.is_empty() {
         // The binders are computed over the hello as it is sent.

@@ -203,6 +203,10 @@ pub struct Flags {
     /// -read-with-unfinished-write: the first words leave with one byte
     /// through, the rest pending while the shim reads.
     pub read_with_unfinished_write: bool,
+    /// -enable-grease: GREASE in the ClientHello (RFC 8701).
+    pub enable_grease: bool,
+    /// -permute-extensions: the ClientHello's extensions in random order.
+    pub permute_extensions: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -390,6 +394,8 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-enable-grease" => self.enable_grease = true,
+            "-permute-extensions" => self.permute_extensions = true,
             "-read-with-unfinished-write" => self.read_with_unfinished_write = true,
             "-shim-initial-write" => self.shim_initial_write = Some(value().into_bytes()),
             "-repeat-shim-initial-write" => {

@@ -338,6 +338,8 @@ fn client_config(
         .early_data(f.enable_early_data)
         .time(run.clock.clone())
         .false_start(f.false_start)
+        .grease(f.enable_grease)
+        .permute_extensions(f.permute_extensions)
         .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
