@@ -1183,3 +1183,31 @@ fn tls_unique_is_the_first_finished_of_each_handshake() {
     let (c, s) = connect(&c_cfg, &s13, "localhost");
     assert_eq!((c.tls_unique(), s.tls_unique()), (None, None));
 }
+
+#[test]
+fn a_resuming_server_reports_the_ticket_age_skew() {
+    let pki = Pki::new("CA");
+    let (server_clock, client_clock) = (clock(), clock());
+    let s_cfg = ServerConfig::builder(pki.server(KeyType::EcdsaP256).certified_key())
+        .time(server_clock.clone())
+        .build()
+        .unwrap();
+    let c_cfg = ClientConfig::builder(pki.roots())
+        .time(client_clock.clone())
+        .build()
+        .unwrap();
+    let (_, s) = connect(&c_cfg, &s_cfg, "localhost");
+    assert_eq!(s.ticket_age_skew(), None, "a full handshake has no ticket");
+    // 20 seconds pass for the server, 5 for the client: the client's
+    // idea of the ticket's age is 15 seconds behind.
+    server_clock.0.fetch_add(20, Ordering::SeqCst);
+    client_clock.0.fetch_add(5, Ordering::SeqCst);
+    let (c, s) = connect(&c_cfg, &s_cfg, "localhost");
+    assert!(s.is_resumed());
+    assert_eq!(s.ticket_age_skew(), Some(-15));
+    assert_eq!(
+        c.ticket_age_skew(),
+        None,
+        "the client has nothing to compare"
+    );
+}

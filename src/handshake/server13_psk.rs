@@ -45,16 +45,23 @@ impl AcceptedPsk {
     /// of ours (RFC 8446 §8.3): 0-RTT outside it may be a replay. An
     /// external PSK has no age.
     pub(crate) fn fresh(&self, now_ms: u64) -> bool {
+        self.age_skew_ms(now_ms)
+            .is_some_and(|skew| skew.unsigned_abs() <= TICKET_AGE_WINDOW_MS)
+    }
+
+    /// How far the client's idea of the ticket's age is ahead of ours, in
+    /// milliseconds (behind if negative); `None` for an external PSK.
+    pub(crate) fn age_skew_ms(&self, now_ms: u64) -> Option<i64> {
         let PskSource::Ticket {
             value,
             obfuscated_age,
         } = &self.source
         else {
-            return false;
+            return None;
         };
-        let client_ms = u64::from(obfuscated_age.wrapping_sub(value.age_add));
+        let client_ms = i64::from(obfuscated_age.wrapping_sub(value.age_add));
         let server_ms = now_ms.saturating_sub(value.created.saturating_mul(1000));
-        client_ms.abs_diff(server_ms) <= TICKET_AGE_WINDOW_MS
+        Some(client_ms.saturating_sub(i64::try_from(server_ms).unwrap_or(i64::MAX)))
     }
 
     /// The ticket's session, if the PSK is a ticket.

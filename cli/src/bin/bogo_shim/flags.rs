@@ -207,6 +207,8 @@ pub struct Flags {
     pub enable_grease: bool,
     /// -permute-extensions: the ClientHello's extensions in random order.
     pub permute_extensions: bool,
+    /// -expect-ticket-age-skew: a resuming server's ticket age skew.
+    pub expect_ticket_age_skew: Option<i64>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -394,6 +396,7 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-expect-ticket-age-skew" => self.expect_ticket_age_skew = Some(num(value())),
             "-enable-grease" => self.enable_grease = true,
             "-permute-extensions" => self.permute_extensions = true,
             "-read-with-unfinished-write" => self.read_with_unfinished_write = true,

@@ -632,6 +632,14 @@ fn check(
             ));
         }
     }
+    if let (Some(want), true) = (f.expect_ticket_age_skew, resumption) {
+        if conn.ticket_age_skew() != Some(want) {
+            return Err(format!(
+                "ticket age skew {:?}, expected {want}",
+                conn.ticket_age_skew()
+            ));
+        }
+    }
     if let Some(want) = f.expect_cipher {
         let got = conn.cipher_suite().map(|s| s.0);
         if got != Some(want) {
