@@ -229,3 +229,33 @@ fn chosen_key_shares_save_or_force_a_hello_retry() {
         .unwrap_err();
     assert!(err.to_string().contains("RFC 8446 §4.2.8"), "{err}");
 }
+
+#[test]
+fn a_server_groups_hint_predicts_the_key_share() {
+    use cloaktls::NamedGroup;
+    let pki = Pki::new("CA");
+    let (x, p256) = (NamedGroup::X25519, NamedGroup::SECP256R1);
+    // (the hint, the server's groups, HelloRetryRequest expected)
+    for (hint, server, hrr) in [
+        // The first of our groups the hint names gets the share.
+        (vec![p256, x], vec![x], false),
+        // A group we do not know is ignored.
+        (vec![NamedGroup(0x1234), p256], vec![p256], false),
+        // A hint with none of ours: the default share (X25519).
+        (vec![NamedGroup(0x1234)], vec![p256], true),
+        // A hint that was wrong costs a retry, nothing more.
+        (vec![p256], vec![x], true),
+    ] {
+        let (mut c, mut s) = pair(
+            &pki,
+            |b| b.groups(&server),
+            |b| b.groups(&[x, p256]).server_groups_hint(&hint),
+            "localhost",
+        );
+        let (rc, rs) = handshake(&mut c, &mut s);
+        rc.unwrap();
+        rs.unwrap();
+        assert_eq!(c.had_hello_retry(), hrr, "{hint:?} {server:?}");
+        assert_eq!(c.key_exchange_group(), Some(server[0]));
+    }
+}

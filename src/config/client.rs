@@ -95,6 +95,9 @@ pub struct ClientConfig {
     /// The groups that get a key share in the first ClientHello (None:
     /// the first group's, and a classical one beside a post-quantum one).
     pub(crate) key_shares: Option<Vec<NamedGroup>>,
+    /// The groups the server is said to support, its preference first
+    /// (draft-ietf-tls-key-share-prediction).
+    pub(crate) server_groups_hint: Option<Vec<NamedGroup>>,
     pub(crate) trace: Trace,
     pub(crate) psk_ke: bool,
     #[cfg(feature = "testkit")]
@@ -343,6 +346,7 @@ impl ClientConfigBuilder {
                 grease: false,
                 permute_extensions: false,
                 key_shares: None,
+                server_groups_hint: None,
                 trace: Trace::Off,
                 psk_ke: false,
                 #[cfg(feature = "testkit")]
@@ -390,6 +394,19 @@ impl ClientConfigBuilder {
     /// to choose with a HelloRetryRequest.
     pub fn key_shares(mut self, groups: &[NamedGroup]) -> Self {
         self.config.key_shares = Some(groups.to_vec());
+        self
+    }
+
+    /// What the server is said to support (from a DNS HTTPS record's
+    /// tls-supported-groups, draft-ietf-tls-key-share-prediction), its
+    /// preference first: the first ClientHello carries one key share, for
+    /// the first of our groups the hint names, in place of
+    /// [`ClientConfigBuilder::key_shares`]; groups we do not know are
+    /// ignored, and when the hint names none of ours the key shares are
+    /// chosen as without it. A wrong hint costs a HelloRetryRequest,
+    /// nothing more.
+    pub fn server_groups_hint(mut self, groups: &[NamedGroup]) -> Self {
+        self.config.server_groups_hint = Some(groups.to_vec());
         self
     }
 

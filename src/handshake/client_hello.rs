@@ -401,7 +401,18 @@ fn make_offer(
     };
     let suites = offered_suites(config, tls13, tls12)?;
     // TLS 1.2 makes its key pair when the server has chosen the group.
-    let key_shares = match (tls13, &config.key_shares) {
+    // The prediction from the server's hint, if the hint names a group of
+    // ours (draft-ietf-tls-key-share-prediction), goes before an explicit
+    // choice of key shares.
+    let predicted = config.server_groups_hint.as_ref().and_then(|hint| {
+        config
+            .key_exchange
+            .names(true)
+            .into_iter()
+            .find(|g| hint.contains(g))
+            .map(|g| vec![g])
+    });
+    let key_shares = match (tls13, predicted.as_ref().or(config.key_shares.as_ref())) {
         (true, Some(groups)) => config
             .key_exchange
             .start_client_shares_for(groups, config.random.as_ref())?,

@@ -209,6 +209,9 @@ pub struct Flags {
     pub permute_extensions: bool,
     /// -expect-ticket-age-skew: a resuming server's ticket age skew.
     pub expect_ticket_age_skew: Option<i64>,
+    /// -server-supported-groups-hint: the groups the server is said to
+    /// support.
+    pub server_groups_hint: Option<Vec<u16>>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -396,6 +399,10 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-server-supported-groups-hint" => {
+                let g = num(value()) as u16;
+                self.server_groups_hint.get_or_insert_with(Vec::new).push(g)
+            }
             "-expect-ticket-age-skew" => self.expect_ticket_age_skew = Some(num(value())),
             "-enable-grease" => self.enable_grease = true,
             "-permute-extensions" => self.permute_extensions = true,

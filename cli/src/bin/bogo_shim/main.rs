@@ -353,6 +353,10 @@ fn client_config(
         let shares: Vec<NamedGroup> = shares.iter().map(|g| NamedGroup(*g)).collect();
         b = b.key_shares(&shares);
     }
+    if let Some(hint) = &f.server_groups_hint {
+        let hint: Vec<NamedGroup> = hint.iter().map(|g| NamedGroup(*g)).collect();
+        b = b.server_groups_hint(&hint);
+    }
     b = ech::client(f, &offered, b);
     // A look at the CertificateRequest needs the callback too.
     let look = f.expect_client_ca_list.is_some() || !f.expect_peer_verify_prefs.is_empty();
