@@ -212,6 +212,8 @@ pub struct Flags {
     /// -server-supported-groups-hint: the groups the server is said to
     /// support.
     pub server_groups_hint: Option<Vec<u16>>,
+    /// -export-traffic-secrets: the shim writes its traffic secrets.
+    pub export_traffic_secrets: bool,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -399,6 +401,7 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-export-traffic-secrets" => self.export_traffic_secrets = true,
             "-server-supported-groups-hint" => {
                 let g = num(value()) as u16;
                 self.server_groups_hint.get_or_insert_with(Vec::new).push(g)

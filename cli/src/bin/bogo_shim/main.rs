@@ -8,6 +8,7 @@ mod codes;
 mod early;
 mod ech;
 mod flags;
+mod keylog;
 mod psk;
 /// The `-quic` mode (BoGo's mock QUIC transport).
 mod quic;
@@ -343,8 +344,8 @@ fn client_config(
         .reverify_on_resume(f.reverify_on_resume)
         .alpn_protocols(&f.advertise_alpn)
         .trace(tracing(f));
-    if f.quic {
-        b = b.key_log(quic::key_log());
+    if f.quic || f.export_traffic_secrets {
+        b = b.key_log(keylog::key_log());
     }
     if let Some(n) = f.max_send_fragment {
         b = b.max_fragment_len(n);
@@ -436,8 +437,8 @@ fn server_config(
     if f.skip_ticket {
         b = b.tickets(0);
     }
-    if f.quic {
-        b = b.key_log(quic::key_log());
+    if f.quic || f.export_traffic_secrets {
+        b = b.key_log(keylog::key_log());
     }
     for (_, ck) in rest {
         b = b.add_certificate(ck.clone());
@@ -785,6 +786,19 @@ fn exchange<C: DerefMut<Target = Connection>>(
     tls: &mut TlsStream<C, Transport>,
     said: usize,
 ) -> Result<(), Error> {
+    if f.export_traffic_secrets {
+        // BoringSSL's shim: the length (in the machine's order), then the
+        // read and the write traffic secrets.
+        let (read, write) = match f.server {
+            true => ("CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"),
+            false => ("SERVER_TRAFFIC_SECRET_0", "CLIENT_TRAFFIC_SECRET_0"),
+        };
+        let (read, write) = (keylog::logged(read), keylog::logged(write));
+        let len = u16::try_from(read.len()).unwrap_or_default();
+        tls.write_all(&len.to_le_bytes()).map_err(Error::from)?;
+        tls.write_all(&read).map_err(Error::from)?;
+        tls.write_all(&write).map_err(Error::from)?;
+    }
     if f.tls_unique {
         let unique = tls
             .conn()

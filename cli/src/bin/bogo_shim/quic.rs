@@ -12,48 +12,15 @@
 //! `expect_quic_params`), `key_log()` set on both configurations when
 //! `-quic` is given, `fail()` and `check`-style expectations.
 
-use super::{fail, linger, EarlySent, Flags};
-use cloaktls::config::KeyLog;
+use super::{fail, keylog, linger, EarlySent, Flags};
 use cloaktls::quic::{
     ClientConnection, Connection, Level, Output, QuicClientConfig, QuicError, QuicServerConfig,
     ServerConnection, Version,
 };
 use cloaktls::{AlertDescription, ClientConfig, Error, ServerConfig};
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// The traffic secrets of the connection under way, by SSLKEYLOGFILE
-/// label.
-#[derive(Debug, Default)]
-struct Secrets(Mutex<HashMap<String, Vec<u8>>>);
-
-impl KeyLog for Secrets {
-    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
-        if let Ok(mut m) = self.0.lock() {
-            m.insert(label.to_string(), secret.to_vec());
-        }
-    }
-}
-
-fn secrets() -> &'static Arc<Secrets> {
-    static S: OnceLock<Arc<Secrets>> = OnceLock::new();
-    S.get_or_init(Arc::default)
-}
-
-/// Forgets the last connection's secrets, before a new connection (whose
-/// client may derive its 0-RTT secret as it starts).
-fn forget_secrets() {
-    if let Ok(mut m) = secrets().0.lock() {
-        m.clear();
-    }
-}
-
-/// The key log to set on the configurations in `-quic` mode.
-pub fn key_log() -> Arc<dyn KeyLog> {
-    secrets().clone()
-}
+use std::sync::Arc;
 
 /// The secret that protects what `client` (or the server) writes at
 /// `level`: none at the Initial level.
@@ -66,12 +33,7 @@ fn secret(level: Level, client: bool) -> Vec<u8> {
         (Level::OneRtt, true) => "CLIENT_TRAFFIC_SECRET_0",
         (Level::OneRtt, false) => "SERVER_TRAFFIC_SECRET_0",
     };
-    secrets()
-        .0
-        .lock()
-        .ok()
-        .and_then(|m| m.get(label).cloned())
-        .unwrap_or_default()
+    keylog::logged(label)
 }
 
 fn level_byte(level: Level) -> u8 {
@@ -383,7 +345,7 @@ pub fn client(
     resumption: bool,
     early_sent: &EarlySent,
 ) {
-    forget_secrets();
+    keylog::forget();
     let config = QuicClientConfig::new(config).unwrap_or_else(|e| fail(&e));
     let conn =
         ClientConnection::new(config, Version::V1, name, params(f)).unwrap_or_else(|e| report(&e));
@@ -401,7 +363,7 @@ pub fn server(
     sock: TcpStream,
     resumption: bool,
 ) {
-    forget_secrets();
+    keylog::forget();
     let quic_config = |staple| QuicServerConfig::new(config(staple)).unwrap_or_else(|e| fail(&e));
     let setup = |conn: &mut ServerConnection| {
         if let Some(context) = &f.quic_early_data_context {
