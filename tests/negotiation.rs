@@ -259,3 +259,58 @@ fn a_server_groups_hint_predicts_the_key_share() {
         assert_eq!(c.key_exchange_group(), Some(server[0]));
     }
 }
+
+#[test]
+fn a_client_that_prefers_chacha20_gets_it_from_the_default_order() {
+    use cloaktls::CipherSuite as S;
+    let pki = Pki::new("CA");
+    let chacha_first = [
+        S::TLS13_CHACHA20_POLY1305_SHA256,
+        S::TLS13_AES_128_GCM_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ];
+    let aes_first = [
+        S::TLS13_AES_128_GCM_SHA256,
+        S::TLS13_CHACHA20_POLY1305_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+    for v in [ProtocolVersion::TLSV1_3, ProtocolVersion::TLSV1_2] {
+        let tls13 = v == ProtocolVersion::TLSV1_3;
+        let (chacha, aes) = match tls13 {
+            true => (
+                S::TLS13_CHACHA20_POLY1305_SHA256,
+                S::TLS13_AES_128_GCM_SHA256,
+            ),
+            false => (
+                S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+                S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            ),
+        };
+        // (the client's order, the server's own order if any, expected)
+        for (client, server, want) in [
+            (&chacha_first[..], None, chacha),
+            (&aes_first[..], None, aes),
+            // An order the server chose is followed as it is.
+            (&chacha_first[..], Some(&aes_first[..]), aes),
+        ] {
+            let (mut c, mut s) = pair(
+                &pki,
+                |b| {
+                    let b = b.versions(&[v]);
+                    match server {
+                        Some(order) => b.cipher_suites(order),
+                        None => b,
+                    }
+                },
+                |b| b.cipher_suites(client),
+                "localhost",
+            );
+            let (rc, rs) = handshake(&mut c, &mut s);
+            rc.unwrap();
+            rs.unwrap();
+            assert_eq!(c.cipher_suite(), Some(want), "{v:?} {client:?} {server:?}");
+        }
+    }
+}

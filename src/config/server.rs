@@ -18,6 +18,9 @@ use std::sync::Arc;
 pub struct ServerConfig {
     pub(crate) versions: Vec<ProtocolVersion>,
     pub(crate) suites: Vec<SupportedSuite>,
+    /// Whether a client that prefers ChaCha20-Poly1305 gets it (the
+    /// default suites only: an order the caller chose is kept).
+    pub(crate) follow_chacha_preference: bool,
     pub(crate) key_exchange: KeyExchangeSet,
     pub(crate) schemes: Option<Vec<SignatureScheme>>,
     pub(crate) policy: Option<super::Policy>,
@@ -197,6 +200,7 @@ impl ServerConfigBuilder {
             config: ServerConfig {
                 versions: choices.versions.clone(),
                 suites: Vec::new(),
+                follow_chacha_preference: false,
                 key_exchange: KeyExchangeSet::defaults(),
                 schemes: None,
                 policy: None,
@@ -241,6 +245,11 @@ impl ServerConfigBuilder {
 
     /// The cipher suites to accept, in preference order, by their registry
     /// names. One cloaktls does not implement is an error from `build()`.
+    /// Without this call (and without a policy), the default order
+    /// (AES-GCM first) gives way to a client that names ChaCha20-Poly1305
+    /// first among the suites we share: such a client most likely lacks
+    /// AES hardware, where ChaCha20 is several times faster; with it, the
+    /// order given is followed as it is.
     pub fn cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
         self.choices.suites = Some(suites.to_vec());
         self
@@ -514,6 +523,7 @@ impl ServerConfigBuilder {
         }
         config.versions = r.versions;
         config.suites = r.suites;
+        config.follow_chacha_preference = self.choices.suites.is_none() && config.policy.is_none();
         config.key_exchange = r.key_exchange;
         config.max_fragment_len = self.choices.max_fragment_len;
         config.record_size_limit = self.choices.record_size_limit;

@@ -182,15 +182,13 @@ impl Connection {
     }
 
     /// A TLS 1.3 server that resumed with a ticket: how far ahead of its
-    /// own the client's idea of the ticket's age was, in seconds (behind
-    /// if negative), a measure of the clocks' drift between the two
+    /// own the client's idea of the ticket's age was, in whole seconds
+    /// (behind if negative; tickets keep their creation time in seconds),
+    /// a measure of the clocks' drift between the two
     /// connections (RFC 8446 §8.3). 0-RTT is refused beyond
     /// [`crate::session::TICKET_AGE_WINDOW_MS`].
     pub fn ticket_age_skew(&self) -> Option<i64> {
-        // To the nearest second.
-        self.info
-            .ticket_age_skew_ms
-            .map(|ms| ms.saturating_add(500).div_euclid(1000))
+        self.info.ticket_age_skew
     }
 
     /// Whether the connection is in False Start (RFC 7918): a TLS 1.2

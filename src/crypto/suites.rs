@@ -112,6 +112,14 @@ impl SupportedSuite {
             SupportedSuite::Tls12(s) => s.suite,
         }
     }
+
+    /// The record AEAD.
+    pub fn aead(&self) -> AeadAlgorithm {
+        match self {
+            SupportedSuite::Tls13(s) => s.aead,
+            SupportedSuite::Tls12(s) => s.aead,
+        }
+    }
 }
 
 /// Every suite, in the default order of preference.

@@ -181,8 +181,8 @@ pub(crate) struct Negotiated {
     /// RFC 5929 §3.1).
     pub(crate) tls_unique: Option<Vec<u8>>,
     /// A TLS 1.3 server resuming with a ticket: the client's idea of the
-    /// ticket's age minus ours, in milliseconds.
-    pub(crate) ticket_age_skew_ms: Option<i64>,
+    /// ticket's age minus ours, in seconds.
+    pub(crate) ticket_age_skew: Option<i64>,
     pub(crate) peer_record_size_limit: Option<u16>,
     /// The record_size_limit we announced and the peer acknowledged
     /// (RFC 8449 §4): the largest plaintext the peer may send us.

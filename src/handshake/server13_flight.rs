@@ -83,10 +83,10 @@ pub(super) fn send_server_flight(
     // QUIC: the version and the early data context (RFC 9001 §4.6.1).
     let quic = cx.info.quic.as_ref().map(|q| (q.version, q.early_context));
     let d = decide(&config, ch, raw_ch, &transcript, suite, key_exchange, quic)?;
-    cx.info.ticket_age_skew_ms = d
+    cx.info.ticket_age_skew = d
         .psk
         .as_ref()
-        .and_then(|p| p.age_skew_ms(config.time.now_ms()));
+        .and_then(|p| p.age_skew_secs(config.time.now_ms()));
     transcript.add(raw_ch);
     let client_hello_hash = transcript.current_hash();
     let shared_secret = write_server_hello(&config, cx, ch, suite, &d, &mut transcript)?;

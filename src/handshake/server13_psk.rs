@@ -52,6 +52,23 @@ impl AcceptedPsk {
     /// How far the client's idea of the ticket's age is ahead of ours, in
     /// milliseconds (behind if negative); `None` for an external PSK.
     pub(crate) fn age_skew_ms(&self, now_ms: u64) -> Option<i64> {
+        let (client_ms, _) = self.ages()?;
+        let server_ms = now_ms.saturating_sub(self.session()?.created.saturating_mul(1000));
+        Some(client_ms.saturating_sub(i64::try_from(server_ms).unwrap_or(i64::MAX)))
+    }
+
+    /// The same in whole seconds, as the ticket's creation time is kept:
+    /// the client's age, truncated, less the seconds since the ticket was
+    /// made.
+    pub(crate) fn age_skew_secs(&self, now_ms: u64) -> Option<i64> {
+        let (client_ms, created) = self.ages()?;
+        let server_s = (now_ms / 1000).saturating_sub(created);
+        Some((client_ms / 1000).saturating_sub(i64::try_from(server_s).unwrap_or(i64::MAX)))
+    }
+
+    /// The client's idea of the ticket's age (ms) and when it was made
+    /// (seconds since 1970).
+    fn ages(&self) -> Option<(i64, u64)> {
         let PskSource::Ticket {
             value,
             obfuscated_age,
@@ -60,8 +77,7 @@ impl AcceptedPsk {
             return None;
         };
         let client_ms = i64::from(obfuscated_age.wrapping_sub(value.age_add));
-        let server_ms = now_ms.saturating_sub(value.created.saturating_mul(1000));
-        Some(client_ms.saturating_sub(i64::try_from(server_ms).unwrap_or(i64::MAX)))
+        Some((client_ms, value.created))
     }
 
     /// The ticket's session, if the PSK is a ticket.

@@ -319,22 +319,36 @@ pub(crate) fn choose_alpn(
         })
 }
 
-/// Our first suite of `version` that the client offered and `fits` allows.
+/// Our first suite of `version` that the client offered and `fits` allows;
+/// with the default order, ChaCha20-Poly1305 for a client that names it
+/// first among those (see `ServerConfigBuilder::cipher_suites`).
 pub(crate) fn choose_suite(
     config: &ServerConfig,
     ch: &ClientHello,
     version: ProtocolVersion,
     fits: impl Fn(&SupportedSuite) -> bool,
 ) -> Result<SupportedSuite, Error> {
-    config
-        .suites
-        .iter()
-        .copied()
-        .filter(|s| match s {
+    let usable = |s: &&SupportedSuite| {
+        let right_version = match s {
             SupportedSuite::Tls13(_) => version == ProtocolVersion::TLSV1_3,
             SupportedSuite::Tls12(_) => version == ProtocolVersion::TLSV1_2,
+        };
+        right_version && ch.cipher_suites.contains(&s.suite()) && fits(s)
+    };
+    let clients_first = || {
+        ch.cipher_suites.iter().find_map(|c| {
+            config
+                .suites
+                .iter()
+                .filter(usable)
+                .find(|s| s.suite() == *c)
         })
-        .find(|s| ch.cipher_suites.contains(&s.suite()) && fits(s))
+    };
+    let chacha = |s: &&SupportedSuite| s.aead() == crate::crypto::AeadAlgorithm::Chacha20Poly1305;
+    let theirs = clients_first().filter(|s| config.follow_chacha_preference && chacha(s));
+    theirs
+        .or_else(|| config.suites.iter().find(usable))
+        .copied()
         .ok_or_else(|| Error::NoCommon {
             what: Negotiable::CipherSuite,
             ours: list(&config.suites.iter().map(|s| s.suite()).collect::<Vec<_>>()),

@@ -214,6 +214,10 @@ pub struct Flags {
     pub server_groups_hint: Option<Vec<u16>>,
     /// -export-traffic-secrets: the shim writes its traffic secrets.
     pub export_traffic_secrets: bool,
+    /// -expect-cipher-aes / -expect-cipher-no-aes: the suite expected with
+    /// AES hardware, and without.
+    pub expect_cipher_aes: Option<u16>,
+    pub expect_cipher_no_aes: Option<u16>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -401,6 +405,8 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-expect-cipher-aes" => self.expect_cipher_aes = Some(num(value()) as u16),
+            "-expect-cipher-no-aes" => self.expect_cipher_no_aes = Some(num(value()) as u16),
             "-export-traffic-secrets" => self.export_traffic_secrets = true,
             "-server-supported-groups-hint" => {
                 let g = num(value()) as u16;

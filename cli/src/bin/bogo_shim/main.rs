@@ -645,7 +645,11 @@ fn check(
             ));
         }
     }
-    if let Some(want) = f.expect_cipher {
+    let want_cipher = match aes_hardware() {
+        true => f.expect_cipher_aes,
+        false => f.expect_cipher_no_aes,
+    };
+    if let Some(want) = f.expect_cipher.or(want_cipher) {
         let got = conn.cipher_suite().map(|s| s.0);
         if got != Some(want) {
             return Err(format!("cipher suite {got:04x?}, expected {want:04x}"));
@@ -986,6 +990,24 @@ fn hex_string(bytes: &[u8]) -> String {
 /// What the flags expect of 0-RTT.
 /// As BoringSSL's, a rejection expected is one where 0-RTT was not
 /// accepted, and on a resumption, offered.
+/// Whether this CPU has AES instructions (BoringSSL's
+/// EVP_has_aes_hardware), which decides what -expect-cipher-aes expects.
+fn aes_hardware() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("aes")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
 /// -expect-early-data-reason against the reason the connection gives.
 fn check_early_data_reason(f: &Flags, reason: Option<EarlyDataReason>) -> Result<(), String> {
     if let Some(want) = &f.expect_early_data_reason {
