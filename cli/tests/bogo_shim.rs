@@ -514,3 +514,153 @@ fn send_alert_aborts_after_the_handshake() {
     });
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// Keeps the secrets a configuration logs, by label.
+#[derive(Debug, Default)]
+struct Logged(std::sync::Mutex<Vec<(String, Vec<u8>)>>);
+
+impl cloaktls::config::KeyLog for Logged {
+    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((label.to_string(), secret.to_vec()));
+    }
+}
+
+#[test]
+fn tls_unique_and_traffic_secrets_come_first() {
+    let pki = make_pki("bogo-unique");
+    // -tls-unique (TLS 1.2): the shim's 12 bytes are the server's too.
+    let cfg = ServerConfig::builder(pki.ecdsa.clone())
+        .versions(&[cloaktls::ProtocolVersion::TLSV1_2])
+        .build()
+        .unwrap();
+    let (code, err) = with_shim(&["-tls-unique"], 1, |sock, _| {
+        let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+        tls.complete_handshake().unwrap();
+        let mut unique = [0u8; 12];
+        tls.read_exact(&mut unique).unwrap();
+        assert_eq!(Some(&unique[..]), tls.conn().tls_unique());
+        echo_check(&mut tls);
+    });
+    assert_eq!(code, Some(0), "{err}");
+    // -export-traffic-secrets (TLS 1.3): the length, then the client's
+    // read (the server's write) and write traffic secrets.
+    let log = std::sync::Arc::new(Logged::default());
+    let cfg = ServerConfig::builder(pki.ecdsa.clone())
+        .key_log(log.clone())
+        .build()
+        .unwrap();
+    let (code, err) = with_shim(&["-export-traffic-secrets"], 1, |sock, _| {
+        let mut tls = TlsStream::new(ServerConnection::new(cfg.clone()).unwrap(), sock);
+        tls.complete_handshake().unwrap();
+        let secret = |label: &str| {
+            let logged = log.0.lock().unwrap();
+            logged
+                .iter()
+                .rev()
+                .find(|(l, _)| l == label)
+                .unwrap()
+                .1
+                .clone()
+        };
+        let mut len = [0u8; 2];
+        tls.read_exact(&mut len).unwrap();
+        let mut both = vec![0u8; 2 * usize::from(u16::from_le_bytes(len))];
+        tls.read_exact(&mut both).unwrap();
+        let half = both.len() / 2;
+        assert_eq!(both[..half], secret("SERVER_TRAFFIC_SECRET_0")[..]);
+        assert_eq!(both[half..], secret("CLIENT_TRAFFIC_SECRET_0")[..]);
+        echo_check(&mut tls);
+    });
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn key_shares_grease_and_the_groups_hint_shape_the_client_hello() {
+    // The shim as client; the server reads its ClientHello with an
+    // Acceptor before answering.
+    let pki = make_pki("bogo-shares");
+    let cfg = ServerConfig::builder(pki.ecdsa.clone()).build().unwrap();
+    let hello_of = |sock: &mut std::net::TcpStream| {
+        let mut acceptor = cloaktls::conn::Acceptor::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(a) = acceptor.accept() {
+                return a;
+            }
+            let n = sock.read(&mut buf).unwrap();
+            acceptor.read_tls(&buf[..n]).unwrap();
+        }
+    };
+    let serve_after = |mut sock: std::net::TcpStream,
+                       check: &dyn Fn(&cloaktls::conn::ClientHelloInfo)| {
+        let accepted = hello_of(&mut sock);
+        check(accepted.client_hello());
+        let conn = accepted.into_connection(cfg.clone()).unwrap();
+        let mut tls = TlsStream::new(conn, sock);
+        // A shim that fails says why in its exit code and stderr.
+        if tls.complete_handshake().is_ok() {
+            let _ = tls.write_all(b"ping");
+            let mut back = [0u8; 4];
+            let _ = tls.read_exact(&mut back);
+        }
+    };
+    // -enable-grease: a reserved value among the groups and the suites.
+    let (code, err) = with_shim(&["-enable-grease"], 1, |sock, _| {
+        serve_after(sock, &|h| {
+            assert!(h
+                .groups
+                .iter()
+                .any(|g| cloaktls::msgs::enums::is_grease_u16(g.0)));
+            assert!(h
+                .cipher_suites
+                .iter()
+                .any(|s| cloaktls::msgs::enums::is_grease_u16(s.0)));
+        })
+    });
+    assert_eq!(code, Some(0), "{err}");
+    // -key-shares and -server-supported-groups-hint: which group gets the
+    // share decides the group, and whether a retry is needed.
+    for args in [
+        // A share for P-256 (23), which our server takes: no retry.
+        &[
+            "-curves",
+            "29",
+            "-curves",
+            "23",
+            "-key-shares",
+            "23",
+            "-expect-curve-id",
+            "23",
+            "-expect-no-hrr",
+        ][..],
+        // No share at all: the server asks for X25519 (29).
+        &[
+            "-curves",
+            "29",
+            "-curves",
+            "23",
+            "-no-key-shares",
+            "-expect-curve-id",
+            "29",
+            "-expect-hrr",
+        ][..],
+        // P-256 first, but the hint names X25519: its share goes.
+        &[
+            "-curves",
+            "23",
+            "-curves",
+            "29",
+            "-server-supported-groups-hint",
+            "29",
+            "-expect-curve-id",
+            "29",
+            "-expect-no-hrr",
+        ][..],
+    ] {
+        let (code, err) = with_shim(args, 1, |sock, _| serve_after(sock, &|_| {}));
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+    }
+}
