@@ -218,6 +218,9 @@ pub struct Flags {
     /// AES hardware, and without.
     pub expect_cipher_aes: Option<u16>,
     pub expect_cipher_no_aes: Option<u16>,
+    /// -expect-certificate-types: a TLS 1.2 CertificateRequest's
+    /// certificate_types.
+    pub expect_certificate_types: Option<Vec<u8>>,
 }
 
 /// Standard base64 (RFC 4648 §4), as the runner encodes binary flags.
@@ -405,6 +408,7 @@ impl Flags {
             }
             "-no-key-shares" => self.key_shares = Some(Vec::new()),
             "-quic-early-data-context" => self.quic_early_data_context = Some(value().into_bytes()),
+            "-expect-certificate-types" => self.expect_certificate_types = Some(b64(value())),
             "-expect-cipher-aes" => self.expect_cipher_aes = Some(num(value()) as u16),
             "-expect-cipher-no-aes" => self.expect_cipher_no_aes = Some(num(value()) as u16),
             "-export-traffic-secrets" => self.export_traffic_secrets = true,

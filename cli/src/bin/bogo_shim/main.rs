@@ -360,7 +360,9 @@ fn client_config(
     }
     b = ech::client(f, &offered, b);
     // A look at the CertificateRequest needs the callback too.
-    let look = f.expect_client_ca_list.is_some() || !f.expect_peer_verify_prefs.is_empty();
+    let look = f.expect_client_ca_list.is_some()
+        || !f.expect_peer_verify_prefs.is_empty()
+        || f.expect_certificate_types.is_some();
     if f.use_old_client_cert_callback || look {
         let first = creds.first().map(|(_, ck)| ck.clone());
         b = b.client_certificate_resolver(Arc::new(CertCallback(first, run.request.clone())));
@@ -379,13 +381,21 @@ fn client_config(
 struct CertCallback(Option<CertifiedKey>, SeenRequest);
 
 /// The signature schemes and authorities of the last CertificateRequest.
-type SeenRequest = Arc<std::sync::Mutex<Option<(Vec<u16>, Vec<Vec<u8>>)>>>;
+type SeenRequest = Arc<std::sync::Mutex<Option<Request>>>;
+
+/// What a CertificateRequest asked with: signature schemes, authorities,
+/// TLS 1.2's certificate_types.
+type Request = (Vec<u16>, Vec<Vec<u8>>, Vec<u8>);
 
 impl cloaktls::config::ResolvesClientCert for CertCallback {
     fn resolve(&self, req: &cloaktls::config::CertificateRequestInfo<'_>) -> Option<CertifiedKey> {
         if let Ok(mut seen) = self.1.lock() {
             let schemes = req.signature_schemes.iter().map(|s| s.0).collect();
-            *seen = Some((schemes, req.authorities.to_vec()));
+            *seen = Some((
+                schemes,
+                req.authorities.to_vec(),
+                req.certificate_types.to_vec(),
+            ));
         }
         self.0.clone()
     }
@@ -665,11 +675,20 @@ fn check(
     if f.expect_ticket_renewal && resumption && tls12 && run.store.received12() == 0 {
         return Err("the resumption brought no new ticket".into());
     }
-    if !f.server && (f.expect_client_ca_list.is_some() || !f.expect_peer_verify_prefs.is_empty()) {
+    let asked = f.expect_client_ca_list.is_some()
+        || !f.expect_peer_verify_prefs.is_empty()
+        || f.expect_certificate_types.is_some();
+    if !f.server && asked {
         let seen = run.request.lock().ok().and_then(|s| s.clone());
-        let Some((schemes, names)) = seen else {
+        let Some((schemes, names, types)) = seen else {
             return Err("no CertificateRequest came".into());
         };
+        if f.expect_certificate_types
+            .as_ref()
+            .is_some_and(|t| t != &types)
+        {
+            return Err(format!("the server asked for certificate types {types:?}"));
+        }
         if let Some(want) = &f.expect_client_ca_list {
             if &names != want {
                 return Err("the server named other authorities".into());
