@@ -525,7 +525,7 @@ fn zero_rtt_needs_the_early_data_context_of_the_ticket() {
     let connect = |context: Option<&[u8]>| {
         let (mut c, mut s) = connections(client.clone(), server.clone(), Version::V1);
         if let Some(ctx) = context {
-            s.set_early_data_context(ctx);
+            s.set_early_data_context(ctx).unwrap();
         }
         run(&mut c, &mut s).unwrap();
         (c, s)
@@ -558,6 +558,18 @@ fn zero_rtt_needs_the_early_data_context_of_the_ticket() {
             "{context:?}"
         );
     }
+    // Too late once the ClientHello is in.
+    let mut late = ServerConnection::new(
+        QuicServerConfig::new(server.clone()).unwrap(),
+        Version::V1,
+        Vec::new(),
+    );
+    let (mut c2, _) = connections(client.clone(), server.clone(), Version::V1);
+    let Some(Output::Handshake { data, .. }) = c2.next_output() else {
+        panic!("a ClientHello first");
+    };
+    late.read_handshake(Level::Initial, &data).unwrap();
+    assert!(late.set_early_data_context(b"late").is_err());
 }
 
 #[test]
@@ -599,7 +611,7 @@ fn an_acceptor_reads_the_client_hello_before_the_configuration() {
                 server.clone(),
                 Version::V1,
                 b"server params".to_vec(),
-                |s| s.set_early_data_context(b"h3 settings"),
+                |s| s.set_early_data_context(b"h3 settings").unwrap(),
             )
             .unwrap()
             .into();

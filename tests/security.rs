@@ -290,6 +290,81 @@ fn a_hello_with_thousands_of_key_shares_is_refused_from_the_count() {
     }
 }
 
+/// Puts `.0` unknown cipher suites before the client's own.
+#[derive(Debug)]
+struct ManySuites(usize);
+
+impl cloaktls::danger::replay::MessageShaper for ManySuites {
+    fn shape(&self, message: &mut HandshakePayload) {
+        if let HandshakePayload::ClientHello(ch) = message {
+            let mut suites: Vec<cloaktls::CipherSuite> = (0..self.0 as u16)
+                .map(|i| cloaktls::CipherSuite(0x5000 + i))
+                .collect();
+            suites.extend(ch.cipher_suites.iter().copied());
+            ch.cipher_suites = suites;
+        }
+    }
+}
+
+#[test]
+fn a_hello_with_thirty_thousand_cipher_suites_is_answered() {
+    // The suite choice reads the client's list a bounded number of times
+    // (once per suite of ours), whatever its length: 30,000 unknown suites
+    // before the real ones cost a linear pass, not a square one.
+    let pki = Pki::new("CA");
+    for versions in [V13, V12] {
+        let shaped =
+            |b| cloaktls::danger::replay::shape_client_messages(b, Arc::new(ManySuites(30_000)));
+        let (mut c, mut s) = pair(&pki, |b| b.versions(versions), shaped, "localhost");
+        let (rc, rs) = handshake(&mut c, &mut s);
+        rc.unwrap();
+        rs.unwrap();
+        assert_eq!(c.protocol_version(), Some(versions[0]));
+    }
+}
+
+/// Answers every GREASE extension type (RFC 8701) in the server's
+/// Certificate entries.
+#[derive(Debug)]
+struct AnswersGrease;
+
+impl cloaktls::danger::replay::MessageShaper for AnswersGrease {
+    fn shape(&self, message: &mut HandshakePayload) {
+        if let HandshakePayload::Certificate13(c) = message {
+            if let Some(first) = c.entries.first_mut() {
+                first
+                    .extensions
+                    .extend((0..16u16).map(|i| Extension::Unknown {
+                        typ: ExtensionType((i << 12) | 0x0a0a | (i << 4)),
+                        data: Vec::new(),
+                    }));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_server_that_answers_our_grease_is_refused() {
+    // RFC 8701 §3.1: the client fails a connection whose server answers a
+    // GREASE extension (here in a Certificate entry, where only what we
+    // asked for may come).
+    let pki = Pki::new("CA");
+    let shaped = |b| cloaktls::danger::replay::shape_server_messages(b, Arc::new(AnswersGrease));
+    let (mut c, mut s) = pair(
+        &pki,
+        shaped,
+        |b: cloaktls::config::ClientConfigBuilder| b.grease(true).certificate_compression(&[]),
+        "localhost",
+    );
+    let (rc, _) = handshake(&mut c, &mut s);
+    let e = rc.unwrap_err();
+    assert_eq!(
+        e.alert(),
+        Some(AlertDescription::UNSUPPORTED_EXTENSION),
+        "{e}"
+    );
+}
+
 // ---- 5. Resumption keeps the client-certificate policy ----
 
 #[test]

@@ -599,9 +599,11 @@ impl ClientConfigBuilder {
     /// GREASE (RFC 8701): each ClientHello carries reserved values a
     /// server must ignore, in its cipher suites, supported_groups (with a
     /// one-byte key share), supported_versions, signature_algorithms and
-    /// two extensions, drawn anew for each connection. It keeps servers
-    /// from growing intolerant of values they do not know, as browsers
-    /// do; a server that chooses one of them is refused. Off by default.
+    /// two extensions, drawn anew for each connection; a second
+    /// ClientHello keeps them but for the key share, which the server's
+    /// choice replaces (RFC 8446 §4.1.2). It keeps servers from growing
+    /// intolerant of values they do not know, as browsers do; a server
+    /// that chooses or answers one of them is refused. Off by default.
     pub fn grease(mut self, on: bool) -> Self {
         self.config.grease = on;
         self

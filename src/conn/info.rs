@@ -196,7 +196,7 @@ impl Connection {
     /// whose Finished is out, and which sends application data before the
     /// server's Finished arrives. False once the handshake has ended.
     pub fn is_false_start(&self) -> bool {
-        self.false_start && !self.handshake_done
+        self.false_start && !self.handshake_done && self.error.is_none()
     }
 
     /// Keying material (RFC 5705, RFC 8446 §7.5) of `out.len()` bytes:

@@ -507,6 +507,8 @@ impl Connection {
     /// nothing more is sent or accepted, and every later call returns the
     /// error given back, [`Error::Aborted`]. On a connection that had
     /// already failed, nothing is sent and its first error is returned.
+    /// `alert` is meant to be an error alert: to end the connection
+    /// cleanly, [`Connection::send_close_notify`] is the call.
     pub fn abort(&mut self, alert: AlertDescription) -> Error {
         let e = self.fail(Error::Aborted(alert));
         self.error.clone().unwrap_or(e)

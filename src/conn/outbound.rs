@@ -259,17 +259,11 @@ impl Connection {
             Command::EarlyReceive(budget) => self.early_receive = budget,
             Command::HalfRttData => {
                 self.half_rtt = true;
-                let queued = std::mem::take(&mut self.queued);
-                if !queued.is_empty() {
-                    self.send_application_data(&queued)?;
-                }
+                self.send_queued()?;
             }
             Command::FalseStart => {
                 self.false_start = true;
-                let queued = std::mem::take(&mut self.queued);
-                if !queued.is_empty() {
-                    self.send_application_data(&queued)?;
-                }
+                self.send_queued()?;
             }
             Command::SkipEarlyData(budget) => self.skip_early = Some(budget),
             Command::Secret(label, secret) => self.record(TraceEvent::Secret {
@@ -285,15 +279,21 @@ impl Connection {
         Ok(())
     }
 
+    /// What `send` queued while data could not go out yet, sent now.
+    fn send_queued(&mut self) -> Result<(), Error> {
+        let queued = std::mem::take(&mut self.queued);
+        if queued.is_empty() {
+            return Ok(());
+        }
+        self.send_application_data(&queued)
+    }
+
     /// The handshake is over: the data queued before it goes out, then the
     /// close_notify asked for before it.
     fn handshake_complete(&mut self) -> Result<(), Error> {
         self.handshake_done = true;
         self.events.push_back(Event::HandshakeComplete);
-        let queued = std::mem::take(&mut self.queued);
-        if !queued.is_empty() {
-            self.send_application_data(&queued)?;
-        }
+        self.send_queued()?;
         if self.close_requested {
             self.close_requested = false;
             self.write_close_notify()?;

@@ -48,7 +48,8 @@ struct Offer {
 
 /// One hello's GREASE values (RFC 8701 §2): reserved code points that a
 /// server must ignore, so that servers which choke on values they do not
-/// know are found out. A second ClientHello keeps them.
+/// know are found out. A second ClientHello keeps them, but for the key
+/// share, which the server's choice replaces (RFC 8446 §4.1.2).
 #[derive(Debug, Clone, Copy)]
 struct Grease {
     suite: u16,
@@ -362,6 +363,17 @@ fn key_share_entries(offer: &Offer) -> Vec<KeyShareEntry> {
             group: k.group(),
             key_exchange: k.public_key().to_vec(),
         }))
+        .collect()
+}
+
+/// The extension types a hello offers, whose answers a server may send:
+/// not our GREASE ones, which a server must never answer (RFC 8701 §3.1).
+pub(crate) fn offered_types(hello: &ClientHello) -> Vec<ExtensionType> {
+    hello
+        .extensions
+        .iter()
+        .map(|e| e.typ())
+        .filter(|t| !crate::msgs::enums::is_grease_u16(t.0))
         .collect()
 }
 
@@ -740,7 +752,7 @@ fn send_client_hello(
         return Err(Error::Internal("a ClientHello that is not one"));
     };
     fill_binders(&mut hello, psks, transcript);
-    shared.offered = hello.extensions.iter().map(|e| e.typ()).collect();
+    shared.offered = offered_types(&hello);
     match cx.send_as_is(transcript, HandshakePayload::ClientHello(hello)) {
         HandshakePayload::ClientHello(h) => Ok(h),
         _ => Err(Error::Internal("a ClientHello that is not one")),
@@ -803,5 +815,55 @@ pub(crate) fn early_parameters(
             .get(*i)
             .and_then(|p| p.early_params().map(|(s, _)| (s, p.max_early_data())))
             .ok_or(Error::Internal("0-RTT with a PSK not provisioned for it")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_grease_extensions_are_not_offered_answers() {
+        // RFC 8701 §3.1: a server never answers GREASE, so an answer of
+        // that type is one we did not offer.
+        let grease = |t: u16, data: Vec<u8>| Extension::Unknown {
+            typ: ExtensionType(t),
+            data,
+        };
+        let hello = ClientHello {
+            legacy_version: ProtocolVersion::TLSV1_2,
+            random: [0; 32],
+            legacy_session_id: Vec::new(),
+            cipher_suites: vec![CipherSuite::TLS13_AES_128_GCM_SHA256],
+            compression_methods: vec![CompressionMethod::NULL],
+            extensions: vec![
+                grease(0x3a3a, Vec::new()),
+                Extension::ExtendedMasterSecret,
+                grease(0xdada, vec![0]),
+            ],
+        };
+        assert_eq!(
+            offered_types(&hello),
+            [ExtensionType::EXTENDED_MASTER_SECRET]
+        );
+    }
+
+    #[test]
+    fn permuting_keeps_the_psk_last_and_every_extension() {
+        let rng = crate::crypto::SystemRandom::new();
+        let mut exts = vec![
+            Extension::ExtendedMasterSecret,
+            Extension::EarlyData,
+            Extension::ServerNameAck,
+            Extension::PreSharedKeyServer(0),
+        ];
+        let before: Vec<_> = exts.iter().map(|e| e.typ()).collect();
+        permute(&mut exts, &rng).unwrap();
+        let mut after: Vec<_> = exts.iter().map(|e| e.typ()).collect();
+        assert_eq!(after.last(), Some(&ExtensionType::PRE_SHARED_KEY));
+        after.sort_by_key(|t| t.0);
+        let mut sorted = before.clone();
+        sorted.sort_by_key(|t| t.0);
+        assert_eq!(after, sorted);
     }
 }

@@ -1,7 +1,7 @@
 //! What a ClientHello offers, in a form a caller can read before choosing
 //! the server's configuration.
 
-use super::server_common::sni;
+use super::server_common::{asks_for_ocsp, sni};
 use crate::error::Error;
 use crate::msgs::enums::SignatureScheme;
 use crate::msgs::enums::{AlertDescription, HandshakeType};
@@ -25,8 +25,9 @@ pub struct ClientHelloInfo {
     pub cipher_suites: Vec<CipherSuite>,
     /// The versions it offers (supported_versions, or legacy_version).
     pub versions: Vec<ProtocolVersion>,
-    /// Whether it asks for a stapled OCSP response (status_request, RFC
-    /// 6066 §8): a server may fetch one only for the clients that want it.
+    /// Whether it asks for a stapled OCSP response (status_request of
+    /// type OCSP, RFC 6066 §8), which a credential's response then
+    /// answers: a server may fetch one only for the clients that want it.
     pub status_request: bool,
 }
 
@@ -73,7 +74,7 @@ impl ClientHelloInfo {
                 Some(Extension::SupportedVersionsClient(v)) => v.clone(),
                 _ => vec![ch.legacy_version],
             },
-            status_request: list(ExtensionType::STATUS_REQUEST).is_some(),
+            status_request: asks_for_ocsp(ch),
         })
     }
 }

@@ -52,8 +52,8 @@ impl AcceptedPsk {
     /// How far the client's idea of the ticket's age is ahead of ours, in
     /// milliseconds (behind if negative); `None` for an external PSK.
     pub(crate) fn age_skew_ms(&self, now_ms: u64) -> Option<i64> {
-        let (client_ms, _) = self.ages()?;
-        let server_ms = now_ms.saturating_sub(self.session()?.created.saturating_mul(1000));
+        let (client_ms, created) = self.ages()?;
+        let server_ms = now_ms.saturating_sub(created.saturating_mul(1000));
         Some(client_ms.saturating_sub(i64::try_from(server_ms).unwrap_or(i64::MAX)))
     }
 

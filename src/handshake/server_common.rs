@@ -267,11 +267,15 @@ pub(crate) fn record_session_identity(info: &mut Negotiated, value: &ServerSessi
 /// The OCSP response to staple: the certificate has one and the client
 /// asked for OCSP with status_request (RFC 6066 §8).
 pub(crate) fn stapled_ocsp<'a>(ch: &ClientHello, cert: &'a CertifiedKey) -> Option<&'a [u8]> {
-    let asked = matches!(
+    cert.ocsp_response.as_deref().filter(|_| asks_for_ocsp(ch))
+}
+
+/// Whether the client asked for OCSP with status_request (RFC 6066 §8).
+pub(crate) fn asks_for_ocsp(ch: &ClientHello) -> bool {
+    matches!(
         ch.extension(ExtensionType::STATUS_REQUEST),
         Some(Extension::StatusRequest(r)) if r.status_type == CertificateStatusType::OCSP
-    );
-    cert.ocsp_response.as_deref().filter(|_| asked)
+    )
 }
 
 /// The SCT list to send: the certificate has one and the client asked
@@ -328,30 +332,33 @@ pub(crate) fn choose_suite(
     version: ProtocolVersion,
     fits: impl Fn(&SupportedSuite) -> bool,
 ) -> Result<SupportedSuite, Error> {
-    let usable = |s: &&SupportedSuite| {
-        let right_version = match s {
+    // Ours that the client offered, in our order: each suite checked once,
+    // the client's list (up to 32767 entries) searched once per suite.
+    let usable: Vec<SupportedSuite> = config
+        .suites
+        .iter()
+        .copied()
+        .filter(|s| match s {
             SupportedSuite::Tls13(_) => version == ProtocolVersion::TLSV1_3,
             SupportedSuite::Tls12(_) => version == ProtocolVersion::TLSV1_2,
-        };
-        right_version && ch.cipher_suites.contains(&s.suite()) && fits(s)
-    };
-    let clients_first = || {
-        ch.cipher_suites.iter().find_map(|c| {
-            config
-                .suites
-                .iter()
-                .filter(usable)
-                .find(|s| s.suite() == *c)
         })
-    };
+        .filter(|s| ch.cipher_suites.contains(&s.suite()) && fits(s))
+        .collect();
     let chacha = |s: &&SupportedSuite| s.aead() == crate::crypto::AeadAlgorithm::Chacha20Poly1305;
-    let theirs = clients_first().filter(|s| config.follow_chacha_preference && chacha(s));
-    theirs
-        .or_else(|| config.suites.iter().find(usable))
-        .copied()
-        .ok_or_else(|| Error::NoCommon {
-            what: Negotiable::CipherSuite,
-            ours: list(&config.suites.iter().map(|s| s.suite()).collect::<Vec<_>>()),
-            theirs: list(&ch.cipher_suites),
-        })
+    // The client's favourite among them, when it is ChaCha20-Poly1305.
+    let theirs = || {
+        ch.cipher_suites
+            .iter()
+            .find_map(|c| usable.iter().find(|s| s.suite() == *c))
+            .filter(chacha)
+    };
+    let chosen = match config.follow_chacha_preference {
+        true => theirs().or(usable.first()),
+        false => usable.first(),
+    };
+    chosen.copied().ok_or_else(|| Error::NoCommon {
+        what: Negotiable::CipherSuite,
+        ours: list(&config.suites.iter().map(|s| s.suite()).collect::<Vec<_>>()),
+        theirs: list(&ch.cipher_suites),
+    })
 }

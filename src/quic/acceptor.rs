@@ -9,6 +9,11 @@ use crate::msgs::enums::AlertDescription;
 use crate::record::HandshakeJoiner;
 use std::sync::Arc;
 
+/// The most CRYPTO bytes a [`QuicAcceptor`] holds: a ClientHello of the
+/// largest size (`MAX_HANDSHAKE_MESSAGE`) with its header, and what came
+/// after it before [`QuicAcceptor::accept`].
+pub const QUIC_ACCEPTOR_LIMIT: usize = crate::msgs::handshake::MAX_HANDSHAKE_MESSAGE + 4 + 1024;
+
 /// Reads the client's Initial CRYPTO data until a whole ClientHello has
 /// arrived; then [`QuicAcceptor::accept`] shows it, and the caller picks
 /// the configuration (certificate, ALPN, early data context) for the
@@ -48,6 +53,14 @@ impl QuicAcceptor {
     pub fn read_handshake(&mut self, data: &[u8]) -> Result<(), QuicError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
+        }
+        if self.received.len().saturating_add(data.len()) > QUIC_ACCEPTOR_LIMIT {
+            let e = QuicError::Tls(Error::peer(
+                AlertDescription::UNEXPECTED_MESSAGE,
+                format!("no whole ClientHello in the first {QUIC_ACCEPTOR_LIMIT} bytes"),
+            ));
+            self.error = Some(e.clone());
+            return Err(e);
         }
         self.received.extend_from_slice(data);
         if self.hello.is_some() {
@@ -96,8 +109,8 @@ impl QuicAccepted {
     /// The server connection with `config` for QUIC `version` and our
     /// `transport_parameters`, the ClientHello already read: its flight
     /// waits in [`super::Connection::next_output`]. An error in the hello
-    /// is the connection's, as after any
-    /// [`super::Connection::read_handshake`].
+    /// (one the acceptor could not see: an unusable key share, say) is
+    /// returned instead, the code to close the connection with.
     pub fn into_connection(
         self,
         config: Arc<QuicServerConfig>,
@@ -143,6 +156,19 @@ mod tests {
         // Every later call gives the same error.
         assert_eq!(a.read_handshake(&[1]).unwrap_err(), e);
         assert!(a.accept().is_none());
+    }
+
+    #[test]
+    fn more_than_a_hello_can_hold_is_refused() {
+        let mut a = QuicAcceptor::new();
+        // A ClientHello header promising 0xffffff bytes: the joiner
+        // refuses it, or the limit does.
+        let chunk = vec![0u8; 4096];
+        let mut r = a.read_handshake(&[1, 0xff, 0xff, 0xff]);
+        while r.is_ok() {
+            r = a.read_handshake(&chunk);
+        }
+        assert!(r.unwrap_err().alert().is_some());
     }
 
     #[test]

@@ -375,7 +375,8 @@ impl Connection {
     /// the caller closes the connection with the code of the error given
     /// back, CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8), as for any TLS
     /// failure. Nothing more is accepted; on a connection that had already
-    /// failed, its first error is returned.
+    /// failed, its first error is returned. `alert` is meant to be an error
+    /// alert (QUIC closes cleanly with its own CONNECTION_CLOSE code 0).
     pub fn abort(&mut self, alert: AlertDescription) -> QuicError {
         let e = self.fail(QuicError::Tls(Error::Aborted(alert)));
         self.error.clone().unwrap_or(e)
@@ -403,6 +404,16 @@ impl Connection {
             }
             t.push_back(e);
         }
+    }
+
+    /// Whether the handshake has taken bytes or moved past its start (a
+    /// server's ClientHello read).
+    fn handshake_started(&self) -> bool {
+        let waiting = self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.id() == StateId::ServerExpectClientHello);
+        !waiting || !self.joiner.is_empty()
     }
 
     /// Records a fatal error: nothing more is accepted, and nothing that
@@ -831,9 +842,15 @@ impl ServerConnection {
     /// keeps stable. Tickets this connection issues carry its digest; a
     /// client's 0-RTT is accepted only under a ticket that carries the
     /// same one, and refused otherwise (EarlyDataReason::QuicParameterMismatch).
-    /// Set it before the ClientHello is read. Without one, tickets carry
-    /// none and 0-RTT needs a ticket without one.
-    pub fn set_early_data_context(&mut self, context: &[u8]) {
+    /// Without one, tickets carry none and 0-RTT needs a ticket without
+    /// one. It must be set before the ClientHello is read: afterwards the
+    /// decision is made, and the call is refused (InvalidState).
+    pub fn set_early_data_context(&mut self, context: &[u8]) -> Result<(), QuicError> {
+        if self.inner.handshake_started() {
+            return Err(QuicError::InvalidState(
+                "the early data context after the ClientHello was read",
+            ));
+        }
         let mut h = crate::crypto::HashAlgorithm::Sha256.start();
         h.update(b"cloaktls QUIC early data context");
         h.update(context);
@@ -842,6 +859,7 @@ impl ServerConnection {
         if let Some(q) = self.inner.info.quic.as_mut() {
             q.early_context = Some(digest);
         }
+        Ok(())
     }
 }
 

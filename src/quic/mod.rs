@@ -52,7 +52,7 @@ mod retry;
 mod trace;
 
 pub use crate::key_schedule::quic::Version;
-pub use acceptor::{QuicAccepted, QuicAcceptor};
+pub use acceptor::{QuicAccepted, QuicAcceptor, QUIC_ACCEPTOR_LIMIT};
 pub use config::{QuicClientConfig, QuicServerConfig};
 pub use connection::{ClientConnection, Connection, KeyChange, Output, ServerConnection};
 pub use error::{QuicError, TransportErrorCode};

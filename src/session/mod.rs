@@ -359,7 +359,9 @@ impl Codec for ServerSessionValue {
             let psk = r.vec_bytes(LengthPrefix::U16, 0, 0xffff)?;
             quic_early_data_context = match r.at_end() {
                 true => None,
+                // 0 stands for none too, for a later field after it.
                 false => match r.u8()? {
+                    0 => None,
                     1 => Some(r.array()?),
                     _ => return Err(DecodeError::IllegalValue("quic_early_data_context")),
                 },

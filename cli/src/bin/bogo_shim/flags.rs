@@ -379,8 +379,6 @@ impl Flags {
             "-fail-early-callback" => self.fail_early_callback = true,
             "-install-ddos-callback" => self.install_ddos_callback = true,
             "-fail-ddos-callback" => self.fail_ddos_callback = true,
-            // A server without protocols of its own ignores the client's
-            // offer (RFC 7301 §3.2).
             "-send-alert" => self.send_alert = true,
             "-peek-then-read" => self.peek_then_read = true,
             "-key-update" => self.key_update = true,
@@ -425,7 +423,8 @@ impl Flags {
                 self.repeat_shim_initial_write = Some(num(value()) as usize)
             }
             "-resumption-delay" => self.resumption_delay = num(value()) as u64,
-            // cloaktls's server always chooses in its own order.
+            // cloaktls's server chooses in its own order (with its default
+            // order, ChaCha20 for a client that prefers it).
             "-server-preference" => {}
             // A client declines a HelloRequest: cloaktls answers it with a
             // no_renegotiation warning, which RFC 5246 §7.4.1.1 allows in
@@ -434,6 +433,8 @@ impl Flags {
             // The response is the credential's, given once the ClientHello
             // has been read: what -use-ocsp-callback does anyway.
             "-set-ocsp-in-callback" => {}
+            // A server without protocols of its own ignores the client's
+            // offer (RFC 7301 §3.2).
             "-decline-alpn" => self.select_alpn = None,
             "-reject-alpn" => self.reject_alpn = true,
             "-expect-advertised-alpn" => self.expect_advertised_alpn = Some(alpn_list(&value())),

@@ -903,10 +903,6 @@ fn close<C: DerefMut<Target = Connection>>(tls: &mut TlsStream<C, Transport>) ->
     }
 }
 
-/// The trace as BoringSSL's message callback writes it: one line per
-/// handshake message (ClientHelloInner too), ChangeCipherSpec and alert,
-/// each way; a TLS 1.3 ChangeCipherSpec that arrives is dropped unseen
-/// there (RFC 9846 §5), so it is left out here.
 /// Writes one byte of what the connection has to send, and leaves the
 /// rest pending: a write the transport did not take whole (-async with
 /// -read-with-unfinished-write).
@@ -965,6 +961,10 @@ fn read<C: DerefMut<Target = Connection>>(
     Ok(n)
 }
 
+/// The trace as BoringSSL's message callback writes it: one line per
+/// handshake message (ClientHelloInner too), ChangeCipherSpec and alert,
+/// each way; a TLS 1.3 ChangeCipherSpec that arrives is dropped unseen
+/// there (RFC 9846 §5), so it is left out here.
 fn message_log(trace: &[TraceEvent], tls13: bool) -> String {
     let mut out = String::new();
     for e in trace {
@@ -1006,9 +1006,6 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What the flags expect of 0-RTT.
-/// As BoringSSL's, a rejection expected is one where 0-RTT was not
-/// accepted, and on a resumption, offered.
 /// Whether this CPU has AES instructions (BoringSSL's
 /// EVP_has_aes_hardware), which decides what -expect-cipher-aes expects.
 fn aes_hardware() -> bool {
@@ -1038,7 +1035,9 @@ fn check_early_data_reason(f: &Flags, reason: Option<EarlyDataReason>) -> Result
     Ok(())
 }
 
-/// What the flags expect of 0-RTT, given whether it was accepted.
+/// What the flags expect of 0-RTT, given whether it was accepted. As
+/// BoringSSL's, a rejection expected is one where 0-RTT was not accepted,
+/// and on a resumption, offered.
 fn check_early_data(f: &Flags, accepted: Option<bool>, resumption: bool) -> Result<(), String> {
     if f.expect_accept_early_data && accepted != Some(true) {
         return Err(format!("0-RTT: {accepted:?}, expected it accepted"));

@@ -367,7 +367,8 @@ pub fn server(
     let quic_config = |staple| QuicServerConfig::new(config(staple)).unwrap_or_else(|e| fail(&e));
     let setup = |conn: &mut ServerConnection| {
         if let Some(context) = &f.quic_early_data_context {
-            conn.set_early_data_context(context);
+            conn.set_early_data_context(context)
+                .unwrap_or_else(|e| report(&e));
         }
     };
     let mut mock = Mock {
