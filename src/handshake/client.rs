@@ -92,7 +92,7 @@ fn resolve_ech(
     st.shared.ech = EchStatus::Accepted;
     cx.info.ech = EchStatus::Accepted;
     // Answers are now checked against ClientHelloInner's offer.
-    st.shared.offered = super::client_hello::offered_types(&offer.inner);
+    st.shared.offered = super::client_common::offered_types(&offer.inner);
     let inner = std::mem::replace(&mut offer.inner, st.hello.clone());
     let outer = std::mem::replace(&mut st.hello, inner);
     st.transcript = std::mem::replace(&mut offer.inner_transcript, Transcript::new());

@@ -328,3 +328,14 @@ pub(crate) fn reverify_session(
         config.time.now(),
     )
 }
+
+/// The extension types a hello offers, whose answers a server may send:
+/// not our GREASE ones, which a server must never answer (RFC 8701 §3.1).
+pub(crate) fn offered_types(hello: &crate::msgs::handshake::ClientHello) -> Vec<ExtensionType> {
+    hello
+        .extensions
+        .iter()
+        .map(|e| e.typ())
+        .filter(|t| !crate::msgs::enums::is_grease_u16(t.0))
+        .collect()
+}

@@ -366,17 +366,6 @@ fn key_share_entries(offer: &Offer) -> Vec<KeyShareEntry> {
         .collect()
 }
 
-/// The extension types a hello offers, whose answers a server may send:
-/// not our GREASE ones, which a server must never answer (RFC 8701 §3.1).
-pub(crate) fn offered_types(hello: &ClientHello) -> Vec<ExtensionType> {
-    hello
-        .extensions
-        .iter()
-        .map(|e| e.typ())
-        .filter(|t| !crate::msgs::enums::is_grease_u16(t.0))
-        .collect()
-}
-
 /// `list` with the GREASE value first, if there is one.
 fn greased<T: Clone>(grease: Option<T>, list: &[T]) -> Vec<T> {
     grease.into_iter().chain(list.iter().cloned()).collect()
@@ -752,7 +741,7 @@ fn send_client_hello(
         return Err(Error::Internal("a ClientHello that is not one"));
     };
     fill_binders(&mut hello, psks, transcript);
-    shared.offered = offered_types(&hello);
+    shared.offered = super::client_common::offered_types(&hello);
     match cx.send_as_is(transcript, HandshakePayload::ClientHello(hello)) {
         HandshakePayload::ClientHello(h) => Ok(h),
         _ => Err(Error::Internal("a ClientHello that is not one")),
@@ -843,7 +832,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            offered_types(&hello),
+            crate::handshake::client_common::offered_types(&hello),
             [ExtensionType::EXTENDED_MASTER_SECRET]
         );
     }
